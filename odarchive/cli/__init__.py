@@ -1,0 +1,76 @@
+"""The command line: `odarchive [--home DIR] COMMAND ...`.
+
+Commands are registered by name in `odarchive.cli.commands` and their modules imported only
+when used, so `--help` needs neither libfuse nor pyserial. `main(argv) -> int` runs in-process
+(tests call it directly); it is the one error boundary that maps exceptions to exit codes.
+This package is the only place that wires the core, `robot_drivers` and `fuse_mount` together.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from typing import Sequence
+
+from odarchive.cli.commands import COMMANDS, load_command
+from odarchive.cli.context import Context
+from odarchive.cli.render import print_error
+from odarchive.errors import EXIT_CODES, EXIT_INTERRUPTED, EXIT_USAGE, OdarchiveError
+
+log = logging.getLogger("odarchive")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    codes = "\n".join(f"  {code:>3}  {text}" for code, text in EXIT_CODES.items())
+    parser = argparse.ArgumentParser(
+        prog="odarchive",
+        description="Archive file systems onto optical discs and read them back as one file system.",
+        epilog=f"exit codes:\n{codes}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--home", help="archive home directory (default: $ODARCHIVE_HOME, else the current directory)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debugging detail to stderr")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for spec in COMMANDS:
+        p = sub.add_parser(spec.name, aliases=list(spec.aliases), help=spec.help, description=spec.help)
+        p.set_defaults(_command=spec.name)
+        load_command(spec.name).add_arguments(p)
+    return parser
+
+
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    except SystemExit as e:  # argparse exits on --help (0) and on usage errors (2)
+        return int(e.code or 0) if e.code in (0, None) else EXIT_USAGE
+    if not getattr(args, "_command", None):
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="odarchive: %(levelname)s: %(message)s",
+    )
+    as_json = bool(getattr(args, "json", False))
+    try:
+        ctx = Context.create(args)
+        return int(load_command(args._command).run(args, ctx) or 0)
+    except OdarchiveError as e:
+        print_error(str(e), e.hint, e.exit_code, type(e).__name__, as_json)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print_error("interrupted", "run the same command again to continue", EXIT_INTERRUPTED, "Interrupted", as_json)
+        return EXIT_INTERRUPTED
+    except Exception as e:  # robot and mount errors carry exit_code/hint too (duck-typed)
+        code = getattr(e, "exit_code", None)
+        if isinstance(code, int):
+            print_error(str(e), getattr(e, "hint", ""), code, type(e).__name__, as_json)
+            return code
+        raise
+
+
+def console_main() -> None:
+    sys.exit(main())

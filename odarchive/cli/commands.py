@@ -1,0 +1,30 @@
+"""The registry of commands: name, aliases, one-line help and the module that implements it.
+
+Each module `odarchive.cli.<module>` defines `add_arguments(parser)` and
+`run(args, ctx) -> int`. Modules are imported when the parser is built; they import heavy
+libraries (pycdlib, mfusepy, pyserial) inside `run`, never at module level.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from types import ModuleType
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    name: str
+    module: str
+    help: str
+    aliases: tuple[str, ...] = ()
+
+
+COMMANDS: tuple[CommandSpec, ...] = (
+)
+
+_BY_NAME = {spec.name: spec for spec in COMMANDS}
+
+
+def load_command(name: str) -> ModuleType:
+    return importlib.import_module(f"odarchive.cli.{_BY_NAME[name].module}")

@@ -1,0 +1,113 @@
+"""Configuration, loaded once by the command line: defaults < odarchive.toml < ODARCHIVE_* < flags.
+
+The file is `<home>/odarchive.toml` with one table per layer (`[scan]`, `[plan]`, `[robot]`,
+`[robot.simulator]`, `[mount]`, `[cache]`). An environment variable `ODARCHIVE_<TABLE>_<KEY>`
+(e.g. `ODARCHIVE_SCAN_JOBS=4`, `ODARCHIVE_ROBOT_SIMULATOR_SPEED=1000`) overrides a key of the
+file; flags override both. Each layer turns its table into its own typed frozen dataclass
+with `settings.section("scan")`; this module only merges and converts types.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, fields, is_dataclass
+from pathlib import Path
+from typing import Any, Mapping, TypeVar, get_type_hints
+
+from odarchive.errors import InputError
+
+T = TypeVar("T")
+
+# Environment variables that are not `ODARCHIVE_<TABLE>_<KEY>` but short names kept for users.
+ENV_ALIASES = {
+    "ODARCHIVE_SIM_SPEED": ("robot.simulator", "speed"),
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The merged file + environment settings, by table name (`"robot.simulator"`)."""
+
+    tables: Mapping[str, Mapping[str, Any]]
+
+    def section(self, name: str) -> dict[str, Any]:
+        return dict(self.tables.get(name, {}))
+
+    def build(self, cls: type[T], name: str, **flags: Any) -> T:
+        """A typed config `cls` (a dataclass) from table `name`, with non-None flags on top."""
+        values = self.section(name)
+        values.update({k: v for k, v in flags.items() if v is not None})
+        return coerce_dataclass(cls, values, name)
+
+
+def load_settings(config_file: Path, environ: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if environ is None else environ
+    tables: dict[str, dict[str, Any]] = {}
+    if config_file.exists():
+        try:
+            with config_file.open("rb") as f:
+                raw = tomllib.load(f)
+        except (tomllib.TOMLDecodeError, OSError) as e:
+            raise InputError(f"cannot read {config_file}: {e}", hint="fix or remove the file") from None
+        _flatten(raw, "", tables)
+    known = sorted(tables, key=len, reverse=True)
+    for var, value in env.items():
+        if var in ENV_ALIASES:
+            table, key = ENV_ALIASES[var]
+            tables.setdefault(table, {})[key] = value
+        elif var.startswith("ODARCHIVE_") and var != "ODARCHIVE_HOME":
+            dotted = var[len("ODARCHIVE_"):].lower()
+            for table in known + ["robot.simulator", "scan", "plan", "robot", "mount", "cache"]:
+                prefix = table.replace(".", "_") + "_"
+                if dotted.startswith(prefix):
+                    tables.setdefault(table, {})[dotted[len(prefix):]] = value
+                    break
+    return Settings(tables)
+
+
+def _flatten(raw: Mapping[str, Any], prefix: str, out: dict[str, dict[str, Any]]) -> None:
+    own: dict[str, Any] = {}
+    for key, value in raw.items():
+        if isinstance(value, dict):
+            _flatten(value, f"{prefix}{key}.", out)
+        else:
+            own[key] = value
+    if own or not prefix:
+        out.setdefault(prefix.rstrip(".") or "", {}).update(own)
+
+
+def coerce_dataclass(cls: type[T], values: Mapping[str, Any], where: str) -> T:
+    """Build dataclass `cls` from `values`, converting strings (from env) to the field types."""
+    assert is_dataclass(cls)
+    hints = get_type_hints(cls)
+    names = {f.name for f in fields(cls)}
+    unknown = set(values) - names
+    if unknown:
+        raise InputError(
+            f"unknown setting(s) in [{where}]: {', '.join(sorted(unknown))}",
+            hint=f"known settings: {', '.join(sorted(names))}",
+        )
+    kwargs = {k: _coerce(v, hints[k], f"{where}.{k}") for k, v in values.items()}
+    return cls(**kwargs)  # type: ignore[return-value]
+
+
+def _coerce(value: Any, typ: Any, where: str) -> Any:
+    base = typ if isinstance(typ, type) else None
+    text = str(typ)
+    try:
+        if base is bool or text == "bool":
+            if isinstance(value, str):
+                if value.lower() in ("1", "true", "yes", "on"):
+                    return True
+                if value.lower() in ("0", "false", "no", "off"):
+                    return False
+                raise ValueError(value)
+            return bool(value)
+        if base is int or text in ("int", "int | None") and value is not None:
+            return int(value)
+        if base is float or text in ("float", "float | None") and value is not None:
+            return float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"setting {where} = {value!r} is not a valid {text}") from None
+    return value

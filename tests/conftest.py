@@ -1,0 +1,3 @@
+"""Shared pytest fixtures: see tests/lib/ for the helpers they are built from."""
+
+pytest_plugins = ["tests.lib.fixtures"]
