@@ -70,6 +70,8 @@ CREATE TABLE entries (
 );
 CREATE INDEX entries_by_dir ON entries(dir_id, name, last_snap);
 CREATE INDEX entries_by_content ON entries(content_id) WHERE content_id IS NOT NULL;
+-- Files still to hash (small: only rows of a running or interrupted scan).
+CREATE INDEX entries_unhashed ON entries(first_snap) WHERE kind = 'f' AND content_id IS NULL;
 
 -- Entries a scan could not archive, with the reason (unreadable, FIFO, changed while read...).
 CREATE TABLE skipped (
