@@ -32,6 +32,7 @@ class Snapshot:
 @dataclass(frozen=True)
 class EntryRow:
     id: int
+    source_id: int
     dir_id: int
     name: bytes
     kind: str  # 'f' file, 'd' directory, 'l' symlink
@@ -45,7 +46,7 @@ class EntryRow:
     target: bytes | None
 
 
-ENTRY_COLUMNS = "id, dir_id, name, kind, first_snap, last_snap, size, mtime_ns, mode, ino, content_id, target"
+ENTRY_COLUMNS = "id, source_id, dir_id, name, kind, first_snap, last_snap, size, mtime_ns, mode, ino, content_id, target"
 
 
 class Catalogue:

@@ -7,8 +7,9 @@
 -- (first_snap..last_snap, snapshot ids). A re-scan that finds an entry unchanged only moves
 -- its last_snap forward, so an unchanged tree costs no new rows; a changed or new entry gets a
 -- new row. "Entries of snapshot S" = rows with first_snap <= S <= last_snap under S's source.
--- Snapshot ids are global and increase, so ranges of different sources never mix: an entry
--- belongs to one source through its directory.
+-- Snapshot ids are global and increase, so a range of one source may span ids of another
+-- source's snapshots: queries over a whole snapshot always filter on entries.source_id too
+-- (queries by directory are scoped already: a directory node belongs to one source).
 
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
@@ -56,6 +57,7 @@ CREATE TABLE contents (
 -- For kind 'd', the directory node with (parent_id = dir_id, name = name) holds the children.
 CREATE TABLE entries (
     id         INTEGER PRIMARY KEY,
+    source_id  INTEGER NOT NULL,      -- sources.id
     dir_id     INTEGER NOT NULL,      -- dirs.id of the containing directory
     name       BLOB NOT NULL,
     kind       TEXT NOT NULL CHECK (kind IN ('f', 'd', 'l')),
