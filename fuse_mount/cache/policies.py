@@ -1,0 +1,44 @@
+"""Eviction policies: named functions that score a cached chunk; the highest score goes first.
+
+A policy sees one chunk at a time: its length in bytes, when it was last read (seconds since
+the epoch), how many times it was read, and the time now. Both the live cache (through an SQL
+function over the index) and the trace replay (`replay.py`) call these same functions, so a
+policy chosen with `replay` behaves the same in the mount.
+
+Open and pinned contents are never candidates, and heads only once no chunk is left; the
+policies only order what may go.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+Policy = Callable[[int, float, int, float], float]
+"""(nbytes, last_access_s, hits, now_s) -> score; the highest score is evicted first."""
+
+
+def lru(nbytes: int, last_access_s: float, hits: int, now_s: float) -> float:
+    """Least recently used first (rclone's only policy)."""
+    return now_s - last_access_s
+
+
+def size(nbytes: int, last_access_s: float, hits: int, now_s: float) -> float:
+    """Largest and oldest first: bytes x idle time, so one stale 16 MiB chunk goes before
+    a thousand small files read as recently. Favours many small files (more hits per byte)."""
+    return nbytes * max(now_s - last_access_s, 1e-3)
+
+
+def lfu(nbytes: int, last_access_s: float, hits: int, now_s: float) -> float:
+    """Least frequently used first, ties by idle time: keeps the working set of repeated reads."""
+    return (now_s - last_access_s) / (1 + hits)
+
+
+POLICIES: dict[str, Policy] = {"lru": lru, "size": size, "lfu": lfu}
+
+
+def get_policy(name: str) -> Policy:
+    """The policy called `name`; ValueError listing the known ones otherwise."""
+    try:
+        return POLICIES[name]
+    except KeyError:
+        raise ValueError(f"unknown cache policy {name!r}; known: {', '.join(POLICIES)}") from None
