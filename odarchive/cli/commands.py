@@ -21,6 +21,11 @@ class CommandSpec:
 
 
 COMMANDS: tuple[CommandSpec, ...] = (
+    CommandSpec("create_db", "scan_cmd", "catalogue and hash a source tree (incremental, resumable)", ("scan", "create-db")),
+    CommandSpec("get_info", "info_cmd", "summarise the catalogue", ("get-info", "info")),
+    CommandSpec("status", "status_cmd", "show what is running on this home now"),
+    CommandSpec("export_json", "json_cmd", "write the catalogue as the seed's catalogue.json (version 1)", ("export-json",)),
+    CommandSpec("import_json", "json_cmd", "read a seed catalogue.json (version 1) into the catalogue", ("import-json",)),
 )
 
 _BY_NAME = {spec.name: spec for spec in COMMANDS}

@@ -1,0 +1,226 @@
+"""The seed's catalogue.json (version 1): export from and import into the catalogue.
+
+Format: `{"version": 1, "files": {SHA256HEX: {"filenames": {PATH: null, ...}, "size": N,
+"mtime": SECONDS}}}`. PATH is the archived path, root name first (`photos/2019/a.jpg`).
+Names that are not UTF-8 are written with Python's surrogate escapes (`\\udcXX`) and read
+back byte-exact. Version 1 has no directories or symlinks: export writes files only, import
+creates the directories that the paths imply.
+
+Export streams (rows in content order, written as they come). Import validates the whole
+file first and changes nothing when any entry is malformed or hostile (absolute paths, `..`,
+NUL, wrong types), naming the offending entries.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import time
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, TextIO
+
+from odarchive.catalogue.catalogue import Catalogue
+from odarchive.catalogue.summary import latest_condition
+from odarchive.catalogue.tree import dir_path
+from odarchive.errors import InputError
+
+MAX_NAME = 255
+MAX_PATH = 4096
+FILE_MODE = stat.S_IFREG | 0o644
+DIR_MODE = stat.S_IFDIR | 0o755
+
+
+def export_json(cat: Catalogue, out: TextIO) -> int:
+    """Write the latest snapshot of every source as catalogue.json; returns the contents written."""
+    cond, args = latest_condition(cat)
+    path_of = lru_cache(maxsize=4096)(lambda d: dir_path(cat, d))
+    out.write('{"version": 1, "files": {')
+    current: int | None = None
+    head: dict[str, Any] = {}
+    names: list[str] = []
+    count = 0
+
+    def flush() -> None:
+        nonlocal count
+        if current is None:
+            return
+        body = {"filenames": {n: None for n in names}, **head}
+        out.write(("," if count else "") + "\n  " + json.dumps(head_key) + ": " + json.dumps(body))
+        count += 1
+
+    head_key = ""
+    for content_id, sha, size, dir_id, name, mtime_ns in cat.conn.execute(
+        "SELECT e.content_id, c.sha256, c.size, e.dir_id, e.name, e.mtime_ns FROM entries e"
+        f" JOIN contents c ON c.id = e.content_id WHERE e.kind='f' AND {cond.replace('source_id', 'e.source_id')}"
+        " ORDER BY e.content_id", args
+    ):
+        if content_id != current:
+            flush()
+            current, head_key, names = content_id, sha.hex(), []
+            head = {"size": size, "mtime": mtime_ns / 1e9}
+        head["mtime"] = max(head["mtime"], mtime_ns / 1e9)
+        names.append(os.fsdecode(path_of(dir_id) + b"/" + name))
+    flush()
+    out.write("\n}}\n")
+    return count
+
+
+def export_json_file(cat: Catalogue, path: Path) -> int:
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", encoding="utf-8") as f:
+        n = export_json(cat, f)
+    os.replace(tmp, path)
+    return n
+
+
+# ---- import ----
+
+def load_seed_json(path: Path) -> dict[str, tuple[int, float | None, list[bytes]]]:
+    """Parse and validate; returns {sha256hex: (size, mtime, [paths as bytes])} or raises InputError."""
+    try:
+        with path.open("r", encoding="utf-8") as f:
+            doc = json.load(f)
+    except (OSError, ValueError) as e:
+        raise InputError(f"cannot read {path} as JSON: {e}", hint="give a catalogue.json written by odarchive") from None
+    problems: list[str] = []
+    if not isinstance(doc, dict) or doc.get("version") != 1 or not isinstance(doc.get("files"), dict):
+        raise InputError(f"{path} is not a version 1 catalogue.json (need {{\"version\": 1, \"files\": {{...}}}})")
+    result: dict[str, tuple[int, float | None, list[bytes]]] = {}
+    seen: dict[bytes, str] = {}
+    for key, item in doc["files"].items():
+        where = f"files[{key!r}]"
+        if not (isinstance(key, str) and len(key) == 64 and all(c in "0123456789abcdef" for c in key.lower())):
+            problems.append(f"{where}: key is not a SHA-256 in hex")
+            continue
+        if not isinstance(item, dict):
+            problems.append(f"{where}: not an object")
+            continue
+        size, mtime, names = item.get("size"), item.get("mtime"), item.get("filenames")
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+            problems.append(f"{where}.size: not a non-negative integer")
+        if mtime is not None and (not isinstance(mtime, (int, float)) or isinstance(mtime, bool)):
+            problems.append(f"{where}.mtime: not a number")
+        if isinstance(names, list):
+            names = {n: None for n in names}
+        if not isinstance(names, dict) or not names:
+            problems.append(f"{where}.filenames: not a non-empty object of paths")
+            continue
+        paths = []
+        for name in names:
+            error = path_problem(name)
+            if error:
+                problems.append(f"{where}.filenames[{name!r}]: {error}")
+                continue
+            raw = os.fsencode(name)
+            if raw in seen:
+                problems.append(f"{where}.filenames[{name!r}]: path also listed under {seen[raw]}")
+                continue
+            seen[raw] = key
+            paths.append(raw)
+        result[key.lower()] = (size, mtime, paths)  # type: ignore[assignment]
+    if problems:
+        shown = "\n  ".join(problems[:20])
+        more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
+        raise InputError(f"{path} has {len(problems)} bad entr{'y' if len(problems) == 1 else 'ies'}; nothing imported:\n  {shown}{more}")
+    return result
+
+
+def path_problem(name: Any) -> str | None:
+    if not isinstance(name, str):
+        return "not a string"
+    if "\0" in name:
+        return "contains NUL"
+    if name.startswith("/"):
+        return "absolute path"
+    raw = os.fsencode(name)
+    parts = raw.split(b"/")
+    if any(p in (b"", b".", b"..") for p in parts):
+        return "empty, '.' or '..' component"
+    if len(parts) < 2:
+        return "needs a root name and a file name (root/file)"
+    if any(len(p) > MAX_NAME for p in parts) or len(raw) > MAX_PATH:
+        return f"name over {MAX_NAME} bytes or path over {MAX_PATH} bytes"
+    return None
+
+
+def import_seed(cat: Catalogue, data: dict[str, tuple[int, float | None, list[bytes]]]) -> dict[str, int]:
+    """Write validated data as one new complete snapshot per root name. Returns counts."""
+    now = time.time_ns()
+    files = contents = 0
+    with cat.transaction() as conn:
+        for hexkey in data:
+            size = data[hexkey][0]
+            row = conn.execute("SELECT size FROM contents WHERE sha256=?", (bytes.fromhex(hexkey),)).fetchone()
+            if row and row[0] != size:
+                raise InputError(f"content {hexkey} has size {size} in the file but {row[0]} in the catalogue; nothing imported")
+        builder = _TreeBuilder(conn, now)
+        for hexkey, (size, mtime, paths) in data.items():
+            sha = bytes.fromhex(hexkey)
+            cur = conn.execute("INSERT OR IGNORE INTO contents (sha256, size) VALUES (?, ?)", (sha, size))
+            contents += cur.rowcount
+            cid = conn.execute("SELECT id FROM contents WHERE sha256=?", (sha,)).fetchone()[0]
+            mtime_ns = int(mtime * 1e9) if mtime is not None else now
+            for p in paths:
+                builder.add_file(p, size, mtime_ns, cid)
+                files += 1
+        builder.complete()
+    return {"files": files, "new_contents": contents, "sources": len(builder.snapshots)}
+
+
+class _TreeBuilder:
+    def __init__(self, conn: Any, now: int) -> None:
+        self.conn = conn
+        self.now = now
+        self.snapshots: dict[bytes, tuple[int, int]] = {}  # root -> (source_id, snap)
+        self.dirs: dict[tuple[int, bytes], int] = {}
+
+    def _root(self, root: bytes) -> tuple[int, int, int]:
+        if root not in self.snapshots:
+            row = self.conn.execute("SELECT id, root_dir FROM sources WHERE root_name=?", (root,)).fetchone()
+            if row is None:
+                node = self._node(0, root, None)
+                sid = self.conn.execute(
+                    "INSERT INTO sources (root_name, path, root_dir) VALUES (?, ?, ?)", (root, b"", node)).lastrowid
+            else:
+                sid, node = row
+            snap = self.conn.execute(
+                "INSERT INTO snapshots (source_id, started_ns, state, phase) VALUES (?, ?, 'running', 'import')",
+                (sid, self.now)).lastrowid
+            self.snapshots[root] = (sid, snap)
+            self._entry(sid, snap, 0, root, "d", 0, DIR_MODE, None)
+        sid, snap = self.snapshots[root]
+        return sid, snap, self._node(0, root, None)
+
+    def _node(self, parent: int, name: bytes, entry: tuple[int, int] | None) -> int:
+        key = (parent, name)
+        if key not in self.dirs:
+            row = self.conn.execute("SELECT id FROM dirs WHERE parent_id=? AND name=?", key).fetchone()
+            self.dirs[key] = row[0] if row else self.conn.execute(
+                "INSERT INTO dirs (parent_id, name) VALUES (?, ?)", key).lastrowid
+            if entry is not None:
+                self._entry(entry[0], entry[1], parent, name, "d", 0, DIR_MODE, None)
+        return self.dirs[key]
+
+    def _entry(self, sid: int, snap: int, dir_id: int, name: bytes, kind: str, size: int, mode: int,
+               content: int | None, mtime_ns: int | None = None) -> None:
+        if self.conn.execute("SELECT 1 FROM entries WHERE dir_id=? AND name=? AND first_snap=?",
+                             (dir_id, name, snap)).fetchone():
+            raise InputError(f"{os.fsdecode(name)!r} is both a file and a directory; nothing imported")
+        self.conn.execute(
+            "INSERT INTO entries (source_id, dir_id, name, kind, first_snap, last_snap, size, mtime_ns, mode,"
+            " ino, content_id, target) VALUES (?,?,?,?,?,?,?,?,?,NULL,?,NULL)",
+            (sid, dir_id, name, kind, snap, snap, size, mtime_ns or self.now, mode, content))
+
+    def add_file(self, path: bytes, size: int, mtime_ns: int, content: int) -> None:
+        root, *middle, name = path.split(b"/")
+        sid, snap, node = self._root(root)
+        for part in middle:
+            node = self._node(node, part, (sid, snap))
+        self._entry(sid, snap, node, name, "f", size, FILE_MODE, content, mtime_ns)
+
+    def complete(self) -> None:
+        for _, snap in self.snapshots.values():
+            self.conn.execute("UPDATE snapshots SET state='complete', phase='done', finished_ns=? WHERE id=?",
+                              (time.time_ns(), snap))

@@ -1,0 +1,34 @@
+"""`odarchive export_json FILE` and `import_json FILE`: the seed's catalogue.json, version 1."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from odarchive.cli.context import Context
+from odarchive.cli.render import print_json
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file", type=Path, help="catalogue.json to write (export) or read (import)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+
+
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    from odarchive.catalogue.seedjson import export_json_file, import_seed, load_seed_json
+
+    if args._command == "export_json":
+        with ctx.open_catalogue() as cat:
+            n = export_json_file(cat, args.file)
+        result = {"file": str(args.file), "contents": n}
+        text = f"wrote {n} contents to {args.file}"
+    else:
+        data = load_seed_json(args.file)  # validates everything before the catalogue is touched
+        with ctx.open_catalogue(create=True) as cat:
+            result = import_seed(cat, data)
+        text = f"imported {result['files']} files ({result['new_contents']} new contents) into {result['sources']} source(s)"
+    if args.json:
+        print_json(result)
+    else:
+        print(text)
+    return 0

@@ -1,0 +1,52 @@
+"""`odarchive create_db SOURCE` (alias `scan`): catalogue and hash a source tree."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from odarchive.cli.context import Context
+from odarchive.cli.render import human_bytes, make_reporter, print_json
+from odarchive.jobs import JobReporter, exclusive
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("source", help="directory to archive")
+    p.add_argument("--name", help="root name of the source in the archive (default: its basename)")
+    p.add_argument("--jobs", type=int, help="hashing threads (default: number of CPUs, at most 8)")
+    p.add_argument("--exclude", action="append", default=[], metavar="GLOB",
+                   help="skip names or relative paths matching GLOB (repeatable)")
+    p.add_argument("--rehash", action="store_true", help="hash every file again, changed or not")
+    p.add_argument("--json", action="store_true", help="progress as JSON lines on stderr, summary as JSON")
+
+
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    from odarchive.scan import ScanOptions, check_source, scan_source
+
+    check_source(args.source)
+    options = ScanOptions(
+        root_name=os.fsencode(args.name) if args.name else None,
+        excludes=tuple(args.exclude),
+        rehash=args.rehash,
+        **({"jobs": args.jobs} if args.jobs else {}),
+    )
+    with ctx.open_catalogue(create=True) as cat, exclusive(ctx.home.jobs, "scan", "a scan"):
+        reporter = JobReporter(ctx.home.jobs, "scan", "create_db", make_reporter(args.json),
+                               source=os.path.abspath(args.source))
+        try:
+            summary = scan_source(cat, args.source, options, reporter)
+        except BaseException as e:
+            reporter.update(phase="failed", error=str(e) or type(e).__name__)
+            raise
+        reporter.close()
+    if args.json:
+        print_json(vars(summary))
+    else:
+        s = summary
+        print(f"snapshot {s.snapshot} of {s.root_name} ({s.source}){' (continued)' if s.resumed else ''}")
+        print(f"  entries {s.entries}, files {s.files}, unchanged {s.unchanged}")
+        print(f"  hashed {s.hashed_files} files, {human_bytes(s.hashed_bytes)}; new contents {s.new_contents}")
+        print(f"  skipped {s.skipped}{' (see `odarchive get_info --skipped`)' if s.skipped else ''}")
+        rate = s.hashed_bytes / s.seconds if s.seconds else 0
+        print(f"  {s.seconds:.1f} s, {human_bytes(rate)}/s")
+    return 0

@@ -1,0 +1,56 @@
+"""`odarchive status`: what is running on this home now, from the jobs' status records."""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from odarchive.cli.context import Context
+from odarchive.cli.render import human_bytes, print_json
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    from odarchive.jobs import read_jobs
+
+    jobs = []
+    for job in read_jobs(ctx.home.jobs):
+        r = dict(job.record)
+        if job.alive:
+            r["state"] = "running"
+        else:
+            r["state"] = "failed" if r.get("phase") == "failed" else "died"
+        r["age_s"] = round(time.time() - r.get("updated", 0), 1)
+        jobs.append(r)
+    if args.json:
+        print_json({"home": str(ctx.home.root), "jobs": jobs})
+        return 0
+    if not jobs:
+        print(f"nothing is running on {ctx.home.root}")
+        return 0
+    for r in jobs:
+        print(_describe(r))
+    return 0
+
+
+def _describe(r: dict) -> str:
+    head = f"{r['job']} ({r.get('command', '?')}, pid {r.get('pid')})"
+    if r["state"] == "died":
+        return (f"{head}: died during phase {r.get('phase')} {r['age_s']:.0f} s ago;"
+                " run the same command again to continue")
+    if r["state"] == "failed":
+        return f"{head}: failed: {r.get('error', '')}"
+    done = f"{r.get('items', 0)} items, {human_bytes(r.get('bytes', 0))}"
+    totals = []
+    if r.get("total_items"):
+        totals.append(f"of {r['total_items']} items")
+    if r.get("total_bytes"):
+        totals.append(f"of {human_bytes(r['total_bytes'])}")
+    rate = f"{r.get('items_per_s', 0):.0f} items/s, {human_bytes(r.get('bytes_per_s', 0))}/s"
+    eta = f", ETA {r['eta_s']:.0f} s" if r.get("eta_s") is not None else ""
+    extra = "".join(f", {k} {v}" for k, v in r.items() if k.endswith("_count"))
+    return (f"{head}: {r.get('phase')}: {done} {' '.join(totals)} ({rate}{eta}{extra});"
+            f" last update {r['age_s']:.0f} s ago")

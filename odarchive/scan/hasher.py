@@ -1,0 +1,206 @@
+"""Hash phase of a scan: SHA-256 of every file of the snapshot that has no content yet.
+
+Files are hashed on a pool of threads (hashlib releases the GIL on large updates; reads are
+1 MiB blocks). The main thread streams the rows to hash from SQLite, keeps a bounded number
+in flight, and writes results in batched transactions, so a hash phase interrupted at any
+point continues with the files still without content.
+
+A file is opened without following symlinks and without blocking (a FIFO that replaced a
+file cannot hang the scan), checked to be a regular file, and stat-ed before and after
+reading: if it changed while being read it is read again (up to `RETRIES` times), then
+recorded as skipped ("changed while being read"): never a wrong hash. Unreadable or vanished
+files are recorded as skipped with the reason and their entry removed from the snapshot.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+import time
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Iterator
+
+from odarchive.catalogue import Catalogue
+from odarchive.catalogue.tree import dir_path
+from odarchive.progress import Reporter
+
+BLOCK = 1 << 20
+RETRIES = 3
+BATCH_SECONDS = 2.0
+BATCH_ROWS = 2000
+
+
+@dataclass(frozen=True)
+class Hashed:
+    entry_id: int
+    sha256: bytes
+    size: int
+    mtime_ns: int
+    ino: int
+
+
+@dataclass(frozen=True)
+class Failed:
+    entry_id: int
+    dir_id: int
+    name: bytes
+    path: bytes
+    reason: str
+
+
+@dataclass
+class HashCounts:
+    files: int = 0
+    bytes: int = 0
+    skipped: int = 0
+    new_contents: int = 0
+
+
+def hash_file(path: bytes) -> tuple[bytes, int, int, int] | str:
+    """(sha256, size, mtime_ns, ino) of a stable regular file, or the reason it cannot be had."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOATIME", 0)
+    for _ in range(RETRIES):
+        try:
+            try:
+                fd = os.open(path, flags)
+            except PermissionError:  # O_NOATIME needs ownership; retry without it
+                fd = os.open(path, flags & ~getattr(os, "O_NOATIME", 0))
+        except FileNotFoundError:
+            return "vanished during the scan"
+        except OSError as e:
+            return f"cannot open: {e.strerror}"
+        try:
+            before = os.fstat(fd)
+            if not stat.S_ISREG(before.st_mode):
+                return "no longer a regular file"
+            h = hashlib.sha256()
+            with os.fdopen(fd, "rb", buffering=0, closefd=False) as f:
+                buf = bytearray(BLOCK)
+                view = memoryview(buf)
+                while True:
+                    n = f.readinto(buf)
+                    if not n:
+                        break
+                    h.update(view[:n])
+            after = os.fstat(fd)
+        except OSError as e:
+            return f"cannot read: {e.strerror}"
+        finally:
+            os.close(fd)
+        if (before.st_size, before.st_mtime_ns, before.st_ctime_ns) == (after.st_size, after.st_mtime_ns, after.st_ctime_ns):
+            try:
+                now = os.stat(path, follow_symlinks=False)
+            except OSError:
+                now = after
+            if now.st_ino == after.st_ino and now.st_size == after.st_size and now.st_mtime_ns == after.st_mtime_ns:
+                return h.digest(), after.st_size, after.st_mtime_ns, after.st_ino
+    return "changed while being read (unstable); scan again when it is quiet"
+
+
+class Hasher:
+    """Hashes the files of snapshot `snap` that have no content, with `jobs` threads."""
+
+    def __init__(self, cat: Catalogue, snap: int, source_path: bytes, root_dir: int, jobs: int, reporter: Reporter) -> None:
+        self.cat = cat
+        self.snap = snap
+        self.source_path = source_path
+        self.root_dir = root_dir
+        self.jobs = max(1, jobs)
+        self.reporter = reporter
+        self.counts = HashCounts()
+        self._path_of_dir = lru_cache(maxsize=1024)(self._abs_dir)
+
+    def pending(self) -> tuple[int, int]:
+        """(files, bytes) still to hash."""
+        n, b = self.cat.conn.execute(
+            "SELECT count(*), coalesce(sum(size), 0) FROM entries"
+            " WHERE first_snap=? AND kind='f' AND content_id IS NULL",
+            (self.snap,),
+        ).fetchone()
+        return n, b
+
+    def run(self) -> HashCounts:
+        conn = self.cat.conn
+        inflight: deque[Future] = deque()
+        limit = self.jobs * 4
+        last_commit = time.monotonic()
+        pending_rows = 0
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            with ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="hash") as pool:
+                for entry_id, dir_id, name in self._todo():
+                    path = self._path_of_dir(dir_id) + b"/" + name
+                    inflight.append(pool.submit(self._one, entry_id, dir_id, name, path))
+                    while len(inflight) >= limit or (inflight and inflight[0].done()):
+                        self._store(inflight.popleft().result())
+                        pending_rows += 1
+                    if pending_rows >= BATCH_ROWS or time.monotonic() - last_commit >= BATCH_SECONDS:
+                        conn.execute("COMMIT")
+                        conn.execute("BEGIN IMMEDIATE")
+                        pending_rows, last_commit = 0, time.monotonic()
+                while inflight:
+                    self._store(inflight.popleft().result())
+            conn.execute("COMMIT")
+        except BaseException:
+            for f in inflight:
+                f.cancel()
+            if conn.in_transaction:
+                conn.execute("COMMIT")  # keep finished hashes: the next run continues from them
+            raise
+        return self.counts
+
+    def _todo(self) -> Iterator[tuple[int, int, bytes]]:
+        # Read in id order in pages, so the cursor never spans our own writes.
+        last = 0
+        while True:
+            rows = self.cat.conn.execute(
+                "SELECT id, dir_id, name FROM entries WHERE first_snap=? AND kind='f' AND content_id IS NULL"
+                " AND id > ? ORDER BY id LIMIT 1000",
+                (self.snap, last),
+            ).fetchall()
+            if not rows:
+                return
+            yield from rows
+            last = rows[-1][0]
+
+    def _abs_dir(self, dir_id: int) -> bytes:
+        rel = dir_path(self.cat, dir_id)  # root name first
+        _, _, rest = rel.partition(b"/")
+        return self.source_path + (b"/" + rest if rest else b"")
+
+    @staticmethod
+    def _one(entry_id: int, dir_id: int, name: bytes, path: bytes) -> Hashed | Failed:
+        result = hash_file(path)
+        if isinstance(result, str):
+            return Failed(entry_id, dir_id, name, path, result)
+        sha, size, mtime_ns, ino = result
+        return Hashed(entry_id, sha, size, mtime_ns, ino)
+
+    def _store(self, result: Hashed | Failed) -> None:
+        conn = self.cat.conn
+        if isinstance(result, Failed):
+            self.counts.skipped += 1
+            conn.execute("DELETE FROM entries WHERE id=?", (result.entry_id,))
+            conn.execute(
+                "INSERT OR REPLACE INTO skipped (snapshot_id, dir_id, name, reason) VALUES (?,?,?,?)",
+                (self.snap, result.dir_id, result.name, result.reason),
+            )
+            self.reporter.event("skipped", path=os.fsdecode(result.path), reason=result.reason)
+            return
+        cur = conn.execute("INSERT OR IGNORE INTO contents (sha256, size) VALUES (?, ?)", (result.sha256, result.size))
+        if cur.rowcount:
+            content_id = cur.lastrowid
+            self.counts.new_contents += 1
+        else:
+            content_id = conn.execute("SELECT id FROM contents WHERE sha256=?", (result.sha256,)).fetchone()[0]
+        conn.execute(
+            "UPDATE entries SET content_id=?, size=?, mtime_ns=?, ino=? WHERE id=?",
+            (content_id, result.size, result.mtime_ns, result.ino, result.entry_id),
+        )
+        self.counts.files += 1
+        self.counts.bytes += result.size
+        self.reporter.advance(items=1, nbytes=result.size)
