@@ -1,0 +1,82 @@
+"""Start, find and stop the simulator process for a state directory.
+
+`ensure_running` is what the command line uses when `[robot] driver = "simulator"` (the
+default): it reuses a live simulator of that state directory or starts one in the background
+(its own session, log in `<state>/sim.log`). The process stops by itself after
+`idle_exit_s` without commands, or with `stop`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from robot_drivers import errors
+from robot_drivers.simulator.config import SimConfig
+from robot_drivers.simulator.server import INFO_FILE
+
+
+def running(state_dir: Path) -> dict[str, Any] | None:
+    """The published info of a live simulator of `state_dir`, else None."""
+    try:
+        info = json.loads((Path(state_dir) / INFO_FILE).read_text())
+        os.kill(int(info["pid"]), 0)
+    except (OSError, ValueError, KeyError):
+        return None
+    return info
+
+
+def start(state_dir: Path, config: SimConfig, timeout_s: float = 15.0) -> dict[str, Any]:
+    """Start a simulator in the background and wait until its pty is published."""
+    state_dir = Path(state_dir)
+    state_dir.mkdir(parents=True, exist_ok=True)
+    (state_dir / INFO_FILE).unlink(missing_ok=True)
+    cmd = [sys.executable, "-m", "robot_drivers.simulator", "serve", "--state", str(state_dir),
+           "--config-json", json.dumps(asdict(config))]
+    with open(state_dir / "sim.log", "ab") as log:
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        info = running(state_dir)
+        if info and info["pid"] == proc.pid and Path(info["tty"]).exists():
+            return info
+        if proc.poll() is not None:
+            break
+        time.sleep(0.02)
+    raise errors.CommunicationError(
+        f"the robot simulator did not start (see {state_dir / 'sim.log'})",
+        hint="run `odarchive robot simulate` in the foreground to see why",
+    )
+
+
+def ensure_running(state_dir: Path, config: SimConfig) -> dict[str, Any]:
+    return running(state_dir) or start(state_dir, config)
+
+
+def stop(state_dir: Path, timeout_s: float = 10.0) -> bool:
+    """Stop the simulator of `state_dir`; False if none was running."""
+    info = running(state_dir)
+    if info is None:
+        return False
+    pid = int(info["pid"])
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            return True
+        try:  # our own child (tests): reap it
+            if os.waitpid(pid, os.WNOHANG)[0] == pid:
+                return True
+        except ChildProcessError:
+            pass
+        time.sleep(0.02)
+    return False

@@ -1,0 +1,99 @@
+"""The simulated changer's persistent state: one JSON file under the state directory.
+
+Every operation loads the state under an exclusive `flock`, changes it and writes it back
+atomically, so the pty server and the mtx front end (separate processes) can share it. Layout
+of the state directory:
+
+    state.json        geometry, where every medium is, media, pending faults
+    state.lock        the flock
+    media/<id>.img    the bytes of each recorded medium that is not in a drive
+    drives/driveN.img the pseudo-drive of drive N (xorriso `stdio:` target), present when loaded
+    drives/driveN.img.json  what the drive reports about its medium (see drives.stdio_probe)
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+from robot_drivers.simulator.config import SimConfig
+
+STATE_VERSION = 1
+
+
+def new_state(config: SimConfig) -> dict[str, Any]:
+    """A fresh changer: blanks in the first slots (or the input bin), drives empty."""
+    media: dict[str, dict[str, Any]] = {}
+    ids = []
+    count = config.blanks if config.dialect != "generic" else min(config.blanks, 100)
+    for n in range(count if config.dialect == "generic" else min(count, config.slots)):
+        mid = str(n + 1)
+        media[mid] = {"blank": True, "label": None, "unreadable": False}
+        ids.append(mid)
+    slots: list[str | None] = [None] * (0 if config.dialect == "generic" else config.slots)
+    bins: dict[str, list[str]] = {"input": [], "output": [], "reject": []}
+    if config.dialect == "generic":
+        bins["input"] = ids
+    else:
+        slots[: len(ids)] = ids
+    return {
+        "version": STATE_VERSION,
+        "dialect": config.dialect,
+        "slots": slots,
+        "mail": [None] * config.mail_slots,
+        "drives": [{"medium": None, "from": None} for _ in range(config.drives)],
+        "bins": bins,
+        "picker": None,
+        "media": media,
+        "next_id": len(ids) + 1,
+        "faults": empty_faults(),
+    }
+
+
+def empty_faults() -> dict[str, Any]:
+    return {
+        "jammed": False, "jam_next": 0, "miss": [], "not_ready": [],
+        "burnfail": None, "garble": 0, "drop": 0, "unplug_s": 0.0,
+    }
+
+
+class StateStore:
+    """Locked access to `state.json` in `root`; creates it from `config` when missing."""
+
+    def __init__(self, root: Path, config: SimConfig) -> None:
+        self.root = Path(root)
+        self.config = config
+        self.media_dir = self.root / "media"
+        self.drives_dir = self.root / "drives"
+        for d in (self.root, self.media_dir, self.drives_dir):
+            d.mkdir(parents=True, exist_ok=True)
+        self._file = self.root / "state.json"
+        self._lock = self.root / "state.lock"
+
+    @contextmanager
+    def locked(self, write: bool = True) -> Iterator[dict[str, Any]]:
+        """The state, exclusively locked; written back when the block ends without error."""
+        with open(self._lock, "a+") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            created = not self._file.exists()
+            before = "" if created else self._file.read_text()
+            state = new_state(self.config) if created else json.loads(before)
+            yield state
+            after = json.dumps(state, indent=1)
+            if (write or created) and after != before:
+                tmp = self._file.with_suffix(".tmp")
+                tmp.write_text(after)
+                os.replace(tmp, self._file)
+
+    def medium_file(self, medium: str) -> Path:
+        return self.media_dir / f"{medium}.img"
+
+    def drive_file(self, drive: int) -> Path:
+        return self.drives_dir / f"drive{drive}.img"
+
+    def drive_sidecar(self, drive: int) -> Path:
+        return self.drives_dir / f"drive{drive}.img.json"
