@@ -23,40 +23,104 @@ Typical use by the mount:
     cache.close_handle(key)                    # on release()
     cache.close()
 
-Lock order (take them in this order, never the reverse; no lock is held while chunk data is
-read, hashed or written, except the final rename of a written file):
-    1. Cache._db      the SQLite connection and everything on disk under data/ and heads/
-    2. Cache._mem     in-memory counters, pending access times, the verified-block memo
-    3. Trace._lock    the trace file
+Lock order (take them in this order, never the reverse):
+    1. Cache._db             the SQLite connection, `_reserved`, renames and unlinks under data/
+    2. Ledger._lock          in-memory counters and pending access times      (leaf)
+    3. VerifiedMemo._lock    which blocks of which files are verified         (leaf)
+    4. TraceWriter._lock     the trace file                                   (leaf)
+Leaves never take another lock. No lock is held while chunk bytes are read, hashed or
+written; only renaming a written file into place and unlinking evicted ones happen under _db,
+so a file and its index row always change together.
 """
 
 from __future__ import annotations
 
+import errno
+import hashlib
+import logging
+import os
+import sqlite3
+import threading
+import time
 from pathlib import Path
 
 from fuse_mount.cache.config import CacheConfig
+from fuse_mount.cache.eviction import Evictor
+from fuse_mount.cache.errors import CacheError, CacheFullError
+from fuse_mount.cache.index import HEAD, ChunkRow, Index
+from fuse_mount.cache.ledger import Ledger
+from fuse_mount.cache.policies import get_policy
 from fuse_mount.cache.stats import CacheStats
+from fuse_mount.cache.store import Corrupt, Gone, Store, block_hashes
+from fuse_mount.cache.trace import Access, TraceWriter
 
-HEAD = -1
-"""Chunk index under which a content's head is recorded in the index."""
+log = logging.getLogger("fuse_mount.cache")
+
+EMPTY_KEY = hashlib.sha256(b"").hexdigest()
+MAINTAIN_INTERVAL_S = 2.0
+"""How often reads also apply max_age_s and flush counters (besides every put)."""
+_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+__all__ = ["EMPTY_KEY", "HEAD", "Cache"]
 
 
 class Cache:
     """A persistent, bounded, verified cache of contents (see the module docstring)."""
 
+    def __init__(self, config: CacheConfig, index: Index, store: Store, trace: TraceWriter | None) -> None:
+        self._config = config
+        self._policy = get_policy(config.policy)
+        self._index = index
+        self._store = store
+        self._trace = trace
+        self._db = threading.Lock()
+        self._ledger = Ledger()
+        self._evictor = Evictor(config, index, store, self._ledger)
+        self._reserved = 0
+        self._last_maintain = time.monotonic()
+        self._closed = False
+
     @classmethod
     def open(cls, config: CacheConfig) -> "Cache":
         """Open (creating if needed) the cache in `config.dir`.
 
-        Recovers from a crash: half-written data is dropped. If `chunk_bytes` differs from the
-        one the cache was filled with, the cached data is dropped (stats are kept).
-        Raises CacheError if the directory or index cannot be used.
+        Recovers from a crash: half-written files are dropped, handles of dead processes are
+        forgotten. If `chunk_bytes` differs from the one the cache was filled with, the cached
+        data is dropped (pins and counters are kept). Raises CacheError if the directory or
+        index cannot be used or the config is invalid.
         """
-        raise NotImplementedError
+        try:
+            get_policy(config.policy)
+        except ValueError as e:
+            raise CacheError(str(e), hint="set [cache] policy to one of the names listed") from None
+        store = Store(config.dir)
+        try:
+            config.dir.mkdir(parents=True, exist_ok=True)
+            store.prepare()
+            index = Index.open(config.dir / "index.sqlite")
+            with index.transaction():
+                index.drop_dead_handles()
+                stored = index.meta("chunk_bytes")
+                if stored is not None and int(stored) != config.chunk_bytes:
+                    log.warning("cache chunk size changed from %s to %d: dropping cached data", stored, config.chunk_bytes)
+                    index.remove_chunks(index.all_chunks())
+                    store.remove_all()
+                index.set_meta("chunk_bytes", str(config.chunk_bytes))
+        except (OSError, sqlite3.Error) as e:
+            raise CacheError(f"cannot open the cache in {config.dir}: {e}") from None
+        trace = TraceWriter(config.dir / "trace.jsonl", config.trace_max_bytes) if config.trace else None
+        return cls(config, index, store, trace)
 
     def close(self) -> None:
         """Flush counters and access times to the index and close it; idempotent."""
-        raise NotImplementedError
+        with self._db:
+            if self._closed:
+                return
+            self._flush()
+            self._closed = True
+            self._index.close()
+        if self._trace is not None:
+            self._trace.close()
 
     def __enter__(self) -> "Cache":
         return self
@@ -66,35 +130,116 @@ class Cache:
 
     @property
     def config(self) -> CacheConfig:
-        raise NotImplementedError
+        return self._config
+
+    @property
+    def trace_path(self) -> Path:
+        """The JSON-lines trace file (`<dir>/trace.jsonl`)."""
+        return self._config.dir / "trace.jsonl"
+
+    def chunk_range(self, size: int, index: int) -> tuple[int, int]:
+        """(offset, length) of chunk `index` of a `size`-byte content."""
+        offset = index * self._config.chunk_bytes
+        if index < 0 or offset >= max(size, 1):
+            raise ValueError(f"chunk {index} is outside a content of {size} bytes")
+        return offset, min(self._config.chunk_bytes, size - offset)
 
     # ---- reads ----
-    def get(self, key: str, offset: int, length: int) -> bytes | None:
+    def get(self, key: str, offset: int, length: int, size: int | None = None) -> bytes | None:
         """Bytes [offset, offset+length) of content `key` (clamped to its size), or None.
+
+        `size` (the content's size, if the caller knows it) is only used for the trace of a
+        miss on a content the cache has never seen; pass it so that replays can model it.
 
         A hit only if every chunk the range needs is cached and verifies (or the range lies
         within the cached head). Counts a hit or a miss, adds to bytes_served, appends to the
         trace. A cached chunk whose bytes no longer match its recorded hash is dropped,
         counted in corrupt_drops, and the read is a miss: corrupt data is never returned.
         """
-        raise NotImplementedError
+        now = time.time()
+        known, data, idxs = self._read(key, offset, length)
+        size = known if known is not None else size
+        if data is None:
+            self._ledger.add("misses")
+        else:
+            self._ledger.hit(key, idxs, len(data), now)
+        if self._trace is not None:
+            start = offset if size is None else min(offset, size)
+            n = length if size is None else min(length, size - start)
+            self._trace.append(Access(now, key, -1 if size is None else size, start, n, data is not None))
+        self._maintain_if_due()
+        return data
 
     def peek(self, key: str, offset: int, length: int) -> bytes | None:
         """Like `get` but counts nothing and traces nothing (the re-read after a fetch)."""
-        raise NotImplementedError
+        return self._read(key, offset, length)[1]
+
+    def _read(self, key: str, offset: int, length: int) -> tuple[int | None, bytes | None, list[int]]:
+        """(content size or None if unknown, the bytes or None on a miss, chunk indexes read)."""
+        if key == EMPTY_KEY:
+            return 0, b"", []
+        cb = self._config.chunk_bytes
+        with self._db:
+            size = self._index.content_size(key)
+            if size is None:
+                return None, None, []
+            n = max(0, min(length, size - offset))
+            if n == 0:
+                return size, b"", []
+            first, last = offset // cb, (offset + n - 1) // cb
+            rows = self._index.chunks(key, first, last)
+        if rows and rows[0].idx == HEAD and offset + n <= rows[0].length:
+            plan = [(rows[0], offset, n)]
+        else:
+            by_idx = {r.idx: r for r in rows}
+            if any(i not in by_idx for i in range(first, last + 1)):
+                return size, None, []
+            plan = []
+            for i in range(first, last + 1):
+                lo, hi = max(offset, i * cb), min(offset + n, (i + 1) * cb)
+                plan.append((by_idx[i], lo - i * cb, hi - lo))
+        pieces = []
+        for row, start, count in plan:
+            try:
+                pieces.append(self._store.read(key, row.idx, row.rowid, row.length, row.hashes, start, count))
+            except Gone:
+                self._drop(row, corrupt=False)
+                return size, None, []
+            except Corrupt as e:
+                log.warning("cache: dropping corrupt cached data %s", e)
+                self._drop(row, corrupt=True)
+                return size, None, []
+        return size, b"".join(pieces), [row.idx for row, _, _ in plan]
+
+    def _drop(self, row: ChunkRow, corrupt: bool) -> None:
+        with self._db:
+            with self._index.transaction():
+                removed = self._index.remove_chunks([row])
+            if removed and corrupt:
+                self._store.remove(row.key, row.idx)
+        if corrupt:
+            self._ledger.add("corrupt_drops")
 
     def missing_chunks(self, key: str, size: int, offset: int, length: int) -> list[int]:
         """Indexes of the chunks of a `size`-byte content that [offset, offset+length) needs
-        and that are not cached, in order. Empty when `get` would hit."""
-        raise NotImplementedError
+        and that are not cached, in order. Empty when `get` would hit (barring corruption)."""
+        n = max(0, min(length, size - offset))
+        if n == 0 or key == EMPTY_KEY:
+            return []
+        cb = self._config.chunk_bytes
+        first, last = offset // cb, (offset + n - 1) // cb
+        with self._db:
+            rows = self._index.chunks(key, first, last)
+        if rows and rows[0].idx == HEAD and offset + n <= rows[0].length:
+            return []
+        present = {r.idx for r in rows}
+        return [i for i in range(first, last + 1) if i not in present]
 
     def is_cached(self, key: str) -> bool:
-        """Whether every chunk of the content is cached (for xattr `user.odarchive.cached`)."""
-        raise NotImplementedError
-
-    def chunk_range(self, size: int, index: int) -> tuple[int, int]:
-        """(offset, length) of chunk `index` of a `size`-byte content."""
-        raise NotImplementedError
+        """Whether every byte of the content is cached (for xattr `user.odarchive.cached`)."""
+        with self._db:
+            size = self._index.content_size(key)
+        return key == EMPTY_KEY or (size is not None and not self.missing_chunks(key, size, 0, size))
 
     # ---- writes (from the fetcher) ----
     def put_whole(self, key: str, data: bytes, sha256_expected: str | None = None) -> bool:
@@ -105,7 +250,11 @@ class Cache:
         cannot be written even after evicting everything evictable. Storing what is already
         cached is a no-op returning True.
         """
-        raise NotImplementedError
+        if hashlib.sha256(data).hexdigest() != (sha256_expected or key).lower():
+            return False
+        cb, view = self._config.chunk_bytes, memoryview(data)
+        self._put(key, len(data), [(i, view[i * cb:(i + 1) * cb]) for i in range(max(1, -(-len(data) // cb)))])
+        return True
 
     def put_chunk(self, key: str, size: int, index: int, data: bytes, chunk_sha256_expected: str) -> bool:
         """Store chunk `index` of the `size`-byte content `key` after checking its hash.
@@ -113,7 +262,93 @@ class Cache:
         len(data) must be the chunk's length (see `chunk_range`), else ValueError. Returns
         False on a hash mismatch. Same room-making and CacheFullError as `put_whole`.
         """
-        raise NotImplementedError
+        _, expected_len = self.chunk_range(size, index)
+        if len(data) != expected_len:
+            raise ValueError(f"chunk {index} of {key} must be {expected_len} bytes, got {len(data)}")
+        if hashlib.sha256(data).hexdigest() != chunk_sha256_expected.lower():
+            return False
+        self._put(key, size, [(index, memoryview(data))])
+        return True
+
+    def _put(self, key: str, size: int, pieces: list[tuple[int, memoryview]]) -> None:
+        if key == EMPTY_KEY:
+            return
+        head = self._config.head_bytes
+        items: list[tuple[int, memoryview]] = []
+        for idx, data in pieces:
+            if idx == 0 and head > 0:
+                items.append((HEAD, data[:head]))
+                if size <= head:
+                    continue
+            items.append((idx, data))
+        with self._db:
+            present = {r.idx for r in self._index.chunks(key, pieces[0][0], pieces[-1][0])}
+        items = [(idx, data) for idx, data in items if idx not in present]
+        left = sum(len(data) for _, data in items)
+        if not items:
+            return
+        self._make_room(left)
+        try:
+            for idx, data in items:
+                hashes = block_hashes(data)
+                tmp = self._write(data)
+                with self._db:
+                    self._install(tmp, key, size, idx, len(data), hashes)
+                    self._reserved -= len(data)
+                    left -= len(data)
+        finally:
+            with self._db:
+                self._reserved -= left
+        self._maintain_if_due()
+
+    def _install(self, tmp: Path, key: str, size: int, idx: int, nbytes: int, hashes: bytes) -> None:
+        """Record a written file and move it into place (caller holds _db)."""
+        with self._index.transaction():
+            rowid = self._index.add_chunk(key, size, idx, nbytes, hashes, time.time())
+        if rowid is None:  # another thread stored the same chunk meanwhile
+            tmp.unlink(missing_ok=True)
+            return
+        try:
+            self._store.install(tmp, key, idx, rowid, nbytes)
+        except OSError as e:
+            with self._index.transaction():
+                self._index.remove_chunks([ChunkRow(rowid, key, idx, nbytes, hashes)])
+            tmp.unlink(missing_ok=True)
+            raise CacheError(f"cannot store cached data in {self._config.dir}: {e}") from None
+
+    def _write(self, data: memoryview) -> Path:
+        """Write to tmp/; on a full disk, evict and retry once, then CacheFullError."""
+        for attempt in (1, 2):
+            try:
+                return self._store.write_tmp(data)
+            except OSError as e:
+                if e.errno not in _FULL:
+                    raise CacheError(f"cannot write to the cache in {self._config.dir}: {e}") from None
+                if attempt == 2:
+                    self._ledger.add("full_errors")
+                    raise CacheFullError(
+                        f"the cache disk is full: cannot store {len(data)} bytes in {self._config.dir}"
+                        " even after evicting everything that may go (open and pinned files stay)"
+                    ) from None
+                with self._db:
+                    self._flush()
+                    freed = self._evictor.evict_bytes(len(data) + 64 * 1024)
+                log.warning("cache disk full: evicted %d bytes and retrying", freed)
+        raise AssertionError("unreachable")
+
+    def _make_room(self, nbytes: int) -> None:
+        """Evict for `nbytes` about to be written and reserve them; CacheFullError if the
+        minimum free space cannot be kept. max_bytes is exceeded only by open or pinned data."""
+        with self._db:
+            self._flush()
+            self._evictor.purge_over_quota(self._reserved + nbytes)
+            if not self._evictor.purge_for_free_space(self._reserved + nbytes):
+                self._ledger.add("full_errors")
+                raise CacheFullError(
+                    f"cannot store {nbytes} bytes in {self._config.dir} without going below"
+                    f" min_free_bytes={self._config.min_free_bytes} (open and pinned files stay)"
+                )
+            self._reserved += nbytes
 
     # ---- keeping things ----
     def open_handle(self, key: str) -> None:
@@ -122,50 +357,111 @@ class Cache:
         Recorded in the index with this process's id, so `odarchive cache evict` in another
         process respects it too; handles of dead processes are ignored and cleaned up.
         """
-        raise NotImplementedError
+        with self._db, self._index.transaction():
+            self._index.add_handle(key, os.getpid(), 1)
 
     def close_handle(self, key: str) -> None:
-        """Undo one `open_handle(key)`."""
-        raise NotImplementedError
+        """Undo one `open_handle(key)`; applies max_bytes if the cache had to exceed it."""
+        with self._db:
+            with self._index.transaction():
+                self._index.add_handle(key, os.getpid(), -1)
+            if self._config.max_bytes and self._index.totals().bytes > self._config.max_bytes:
+                self._flush()
+                self._evictor.purge_over_quota()
 
     def pin(self, key: str, size: int) -> None:
         """Keep `key` whatever the bounds (persisted). A content not yet cached stays pinned
         when it arrives."""
-        raise NotImplementedError
+        with self._db, self._index.transaction():
+            self._index.set_pinned(key, size, True)
 
     def unpin(self, key: str) -> None:
-        raise NotImplementedError
+        with self._db, self._index.transaction():
+            self._index.set_pinned(key, None, False)
+
+    def is_pinned(self, key: str) -> bool:
+        with self._db:
+            return self._index.is_pinned(key)
 
     def evict(self, key: str) -> int:
-        """Drop a content's chunks and head now (unless open or pinned: then CacheError).
-        Returns the bytes freed."""
-        raise NotImplementedError
+        """Drop a content's chunks and head now. Returns the bytes freed.
+
+        Raises CacheError if the content is open (in any live process) or pinned.
+        """
+        with self._db:
+            if self._index.is_open(key):
+                raise CacheError(f"{key} is open; close it first", hint="it is evicted once closed if the cache is full")
+            if self._index.is_pinned(key):
+                raise CacheError(f"{key} is pinned", hint="unpin it first (odarchive cache pin --remove PATH)")
+            self._flush()
+            return self._evictor.remove(self._index.all_chunks(key))
 
     def evict_all(self) -> int:
         """Drop every content that is neither open nor pinned. Returns the bytes freed."""
-        raise NotImplementedError
+        with self._db:
+            self._flush()
+            return self._evictor.remove(self._index.evictable())
 
     def enforce(self) -> int:
         """Apply max_age_s, max_bytes and min_free_bytes now; returns the bytes freed.
 
-        Also runs by itself after puts and, at most every few seconds, during reads.
+        Also runs by itself after puts and, at most every MAINTAIN_INTERVAL_S, during reads.
         """
-        raise NotImplementedError
+        with self._db:
+            self._last_maintain = time.monotonic()
+            self._flush()
+            freed = self._evictor.purge_idle() + self._evictor.purge_over_quota(self._reserved)
+            before = self._index.totals().bytes
+            self._evictor.purge_for_free_space(self._reserved)
+            return freed + before - self._index.totals().bytes
+
+    def _maintain_if_due(self) -> None:
+        if time.monotonic() - self._last_maintain >= MAINTAIN_INTERVAL_S:
+            self.enforce()
+        elif self._ledger.due():
+            with self._db:
+                self._flush()
+
+    def _flush(self) -> None:
+        """Drain the ledger into the index (caller holds _db)."""
+        if self._closed:
+            return
+        drained = self._ledger.drain()
+        if drained:
+            with self._index.transaction():
+                self._index.add_counters(drained.counters, drained.wait_max_s)
+                self._index.touch(drained.touches)
+        if self._trace is not None:
+            self._trace.flush()
 
     # ---- accounting ----
     def record_wait(self, seconds: float) -> None:
         """A miss waited `seconds` for its data (mean/max wait per miss in stats)."""
-        raise NotImplementedError
+        self._ledger.wait(seconds)
 
     def record_disc_load(self, disc: int) -> None:
         """The fetcher loaded disc `disc` into a drive to fill misses."""
-        raise NotImplementedError
+        self._ledger.add("disc_loads")
+        log.debug("cache: disc %d loaded", disc)
 
     def stats(self) -> CacheStats:
         """The counters (persisted across restarts) and the current fill."""
-        raise NotImplementedError
-
-    @property
-    def trace_path(self) -> Path:
-        """The JSON-lines trace file (`<dir>/trace.jsonl`)."""
-        raise NotImplementedError
+        with self._db:
+            self._flush()
+            c = self._index.counters()
+            totals = self._index.totals()
+            contents, pinned, handles = self._index.summary()
+            free = self._evictor.free_bytes()
+        lookups = c["hits"] + c["misses"]
+        return CacheStats(
+            hits=int(c["hits"]), misses=int(c["misses"]),
+            hit_ratio=round(c["hits"] / lookups, 4) if lookups else 0.0,
+            bytes_served=int(c["bytes_served"]), bytes_cached=totals.bytes,
+            evictions=int(c["evictions"]), disc_loads=int(c["disc_loads"]),
+            mean_wait_s=round(c["wait_total_s"] / c["waits"], 3) if c["waits"] else 0.0,
+            max_wait_s=round(c["wait_max_s"], 3), bytes_evicted=int(c["bytes_evicted"]),
+            corrupt_drops=int(c["corrupt_drops"]), full_errors=int(c["full_errors"]),
+            contents=contents, chunks=totals.chunks, heads=totals.heads, pinned=pinned,
+            open_handles=handles, max_bytes=self._config.max_bytes, free_bytes=free,
+            policy=self._config.policy,
+        )

@@ -1,0 +1,92 @@
+"""Eviction: named functions that free space by the bounds, the policy and the exemptions.
+
+Each runs while the caller holds `Cache._db` (index and files change together) after the
+ledger has been flushed (so access times are current):
+
+- `purge_idle`       chunks not read for max_age_s        (rclone: purgeOld)
+- `purge_over_quota` over max_bytes: down to LOW_WATER of it (rclone: purgeOverQuota)
+- `purge_for_free_space` until min_free_bytes + the bytes about to be written are free
+- `evict_bytes`      at least N bytes by the policy: chunks first, heads only when no chunk
+                     may go. Open and pinned contents are never candidates.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from fuse_mount.cache.config import CacheConfig
+from fuse_mount.cache.index import ChunkRow, Index
+from fuse_mount.cache.ledger import Ledger
+from fuse_mount.cache.policies import get_policy
+from fuse_mount.cache.store import Store
+
+LOW_WATER = 0.95
+"""Over max_bytes, evict down to this fraction of it, so eviction runs in batches, not per put."""
+BATCH = 64
+
+
+class Evictor:
+    def __init__(self, config: CacheConfig, index: Index, store: Store, ledger: Ledger) -> None:
+        self.config = config
+        self.policy = get_policy(config.policy)
+        self.index = index
+        self.store = store
+        self.ledger = ledger
+
+    def remove(self, rows: list[ChunkRow]) -> int:
+        """Delete rows and their files; count them as evictions. Returns the bytes freed."""
+        with self.index.transaction():
+            removed = self.index.remove_chunks(rows)
+        for r in removed:
+            self.store.remove(r.key, r.idx)
+        freed = sum(r.length for r in removed)
+        if removed:
+            self.ledger.add("evictions", len(removed))
+            self.ledger.add("bytes_evicted", freed)
+        return freed
+
+    def evict_bytes(self, amount: int) -> int:
+        """Evict at least `amount` bytes if that many may go, by the policy; returns bytes freed."""
+        freed = 0
+        for heads in (False, True):
+            while freed < amount:
+                rows = self.index.candidates(self.policy, time.time(), heads, BATCH)
+                take = []
+                for r in rows:
+                    take.append(r)
+                    freed += r.length
+                    if freed >= amount:
+                        break
+                if not take or not self.remove(take):
+                    break
+        return freed
+
+    def purge_idle(self) -> int:
+        if not self.config.max_age_s:
+            return 0
+        return self.remove(self.index.idle_since(time.time() - self.config.max_age_s))
+
+    def purge_over_quota(self, incoming: int = 0) -> int:
+        """If cached + incoming bytes exceed max_bytes, evict down to LOW_WATER of it."""
+        limit = self.config.max_bytes
+        if not limit:
+            return 0
+        total = self.index.totals().bytes + incoming
+        if total <= limit:
+            return 0
+        return self.evict_bytes(total - int(limit * LOW_WATER))
+
+    def free_bytes(self) -> int:
+        st = os.statvfs(self.config.dir)
+        return st.f_bavail * st.f_frsize
+
+    def purge_for_free_space(self, incoming: int = 0) -> bool:
+        """Evict until min_free_bytes + incoming are free; False if that cannot be reached."""
+        want = self.config.min_free_bytes + incoming if self.config.min_free_bytes else 0
+        while True:
+            short = want - self.free_bytes()
+            if short <= 0:
+                return True
+            if not self.evict_bytes(short):
+                return False

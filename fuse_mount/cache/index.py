@@ -1,0 +1,244 @@
+"""The cache's SQLite index: every query the cache makes, and nothing else.
+
+Not thread-safe by itself: `Cache` calls it only while holding `Cache._db`. Another process
+(the command line) may use the same file at the same time; SQLite's WAL and a busy timeout
+serialise the writers, and `totals` (kept by triggers) is exact for every reader.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from fuse_mount.cache.policies import Policy
+
+SCHEMA_VERSION = 1
+HEAD = -1
+
+COUNTERS = (
+    "hits", "misses", "bytes_served", "evictions", "bytes_evicted", "disc_loads",
+    "waits", "wait_total_s", "wait_max_s", "corrupt_drops", "full_errors",
+)
+
+
+@dataclass(frozen=True)
+class ChunkRow:
+    rowid: int
+    key: str
+    idx: int
+    length: int
+    hashes: bytes
+
+
+@dataclass(frozen=True)
+class Totals:
+    bytes: int
+    chunks: int
+    heads: int
+
+
+class Index:
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    @classmethod
+    def open(cls, path: Path) -> "Index":
+        conn = sqlite3.connect(path, timeout=30.0, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")  # a lost commit only loses cache, never corrupts
+        index = cls(conn)
+        with index.transaction():
+            if not conn.execute("SELECT 1 FROM sqlite_master WHERE name='meta'").fetchone():
+                for statement in _statements(resources.files("fuse_mount.cache").joinpath("schema.sql").read_text()):
+                    conn.execute(statement)
+                conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            version = int(index.meta("schema_version") or 0)
+            if version > SCHEMA_VERSION:
+                raise sqlite3.DatabaseError(f"cache index schema {version} is newer than this odarchive ({SCHEMA_VERSION})")
+        return index
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def transaction(self) -> "_Tx":
+        return _Tx(self.conn)
+
+    # ---- meta ----
+    def meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    # ---- contents and chunks ----
+    def content_size(self, key: str) -> int | None:
+        row = self.conn.execute("SELECT size FROM contents WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def chunks(self, key: str, first: int, last: int) -> list[ChunkRow]:
+        """The head and the chunks first..last of `key` that are present."""
+        return [ChunkRow(*r) for r in self.conn.execute(
+            "SELECT rowid, key, idx, length, hashes FROM chunks"
+            " WHERE key=? AND (idx=-1 OR idx BETWEEN ? AND ?) ORDER BY idx",
+            (key, first, last),
+        )]
+
+    def chunk_count(self, key: str) -> int:
+        return self.conn.execute("SELECT count(*) FROM chunks WHERE key=? AND idx>=0", (key,)).fetchone()[0]
+
+    def add_chunk(self, key: str, size: int, idx: int, length: int, hashes: bytes, now_s: float) -> int | None:
+        """Insert a chunk row (and its content); None if that chunk is already recorded."""
+        self.conn.execute("INSERT OR IGNORE INTO contents (key, size) VALUES (?, ?)", (key, size))
+        cur = self.conn.execute(
+            "INSERT OR IGNORE INTO chunks (key, idx, length, hashes, stored_s, last_access_s) VALUES (?,?,?,?,?,?)",
+            (key, idx, length, hashes, now_s, now_s),
+        )
+        return cur.lastrowid if cur.rowcount else None
+
+    def remove_chunks(self, rows: Iterable[ChunkRow]) -> list[ChunkRow]:
+        """Delete chunk rows (by rowid, so a newer row for the same chunk stays) and contents
+        left with no chunk and no pin. Returns the rows that were still there."""
+        removed = [r for r in rows if self.conn.execute("DELETE FROM chunks WHERE rowid=?", (r.rowid,)).rowcount]
+        self.conn.executemany(
+            "DELETE FROM contents WHERE key=? AND pinned=0 AND NOT EXISTS (SELECT 1 FROM chunks WHERE key=?)",
+            [(k, k) for k in {r.key for r in removed}],
+        )
+        return removed
+
+    def all_chunks(self, key: str | None = None) -> list[ChunkRow]:
+        sql = "SELECT rowid, key, idx, length, hashes FROM chunks"
+        args: tuple[str, ...] = ()
+        if key is not None:
+            sql, args = sql + " WHERE key=?", (key,)
+        return [ChunkRow(*r) for r in self.conn.execute(sql, args)]
+
+    def touch(self, updates: Sequence[tuple[float, int, str, int]]) -> None:
+        """(last_access_s, hits to add, key, idx) for chunks read since the last flush."""
+        self.conn.executemany(
+            "UPDATE chunks SET last_access_s=max(last_access_s, ?), hits=hits+? WHERE key=? AND idx=?", updates
+        )
+
+    # ---- eviction candidates (never pinned, never open by a live process) ----
+    _EVICTABLE = (
+        "FROM chunks c JOIN contents t ON t.key=c.key WHERE t.pinned=0"
+        " AND NOT EXISTS (SELECT 1 FROM handles h WHERE h.key=c.key)"
+    )
+
+    def candidates(self, policy: Policy, now_s: float, heads: bool, limit: int) -> list[ChunkRow]:
+        """Evictable chunks (or heads) in the policy's order, highest score first."""
+        self.conn.create_function("policy_score", 4, policy, deterministic=True)
+        kind = "c.idx < 0" if heads else "c.idx >= 0"
+        return [ChunkRow(*r) for r in self.conn.execute(
+            f"SELECT c.rowid, c.key, c.idx, c.length, c.hashes {self._EVICTABLE} AND {kind}"
+            " ORDER BY policy_score(c.length, c.last_access_s, c.hits, ?) DESC LIMIT ?",
+            (now_s, limit),
+        )]
+
+    def idle_since(self, cutoff_s: float) -> list[ChunkRow]:
+        """Evictable chunks (not heads) last read before `cutoff_s`."""
+        return [ChunkRow(*r) for r in self.conn.execute(
+            f"SELECT c.rowid, c.key, c.idx, c.length, c.hashes {self._EVICTABLE} AND c.idx >= 0"
+            " AND c.last_access_s < ?",
+            (cutoff_s,),
+        )]
+
+    def evictable(self, key: str | None = None) -> list[ChunkRow]:
+        sql = f"SELECT c.rowid, c.key, c.idx, c.length, c.hashes {self._EVICTABLE}"
+        args: tuple[str, ...] = ()
+        if key is not None:
+            sql, args = sql + " AND c.key=?", (key,)
+        return [ChunkRow(*r) for r in self.conn.execute(sql, args)]
+
+    # ---- pins and handles ----
+    def set_pinned(self, key: str, size: int | None, pinned: bool) -> None:
+        if size is not None:
+            self.conn.execute("INSERT OR IGNORE INTO contents (key, size) VALUES (?, ?)", (key, size))
+        self.conn.execute("UPDATE contents SET pinned=? WHERE key=?", (int(pinned), key))
+        if not pinned:
+            self.conn.execute("DELETE FROM contents WHERE key=? AND NOT EXISTS (SELECT 1 FROM chunks WHERE key=?)", (key, key))
+
+    def is_pinned(self, key: str) -> bool:
+        row = self.conn.execute("SELECT pinned FROM contents WHERE key=?", (key,)).fetchone()
+        return bool(row and row[0])
+
+    def add_handle(self, key: str, pid: int, delta: int) -> None:
+        self.conn.execute(
+            "INSERT INTO handles VALUES (?, ?, ?) ON CONFLICT (key, pid) DO UPDATE SET n=n+excluded.n", (key, pid, delta)
+        )
+        self.conn.execute("DELETE FROM handles WHERE key=? AND pid=? AND n<=0", (key, pid))
+
+    def is_open(self, key: str) -> bool:
+        return self.conn.execute("SELECT 1 FROM handles WHERE key=?", (key,)).fetchone() is not None
+
+    def drop_dead_handles(self) -> None:
+        for (pid,) in self.conn.execute("SELECT DISTINCT pid FROM handles").fetchall():
+            if not _alive(pid):
+                self.conn.execute("DELETE FROM handles WHERE pid=?", (pid,))
+
+    # ---- counters and totals ----
+    def add_counters(self, deltas: dict[str, float], wait_max_s: float) -> None:
+        self.conn.executemany(
+            "INSERT INTO counters VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value=value+excluded.value",
+            list(deltas.items()),
+        )
+        self.conn.execute(
+            "INSERT INTO counters VALUES ('wait_max_s', ?) ON CONFLICT (name) DO UPDATE SET value=max(value, excluded.value)",
+            (wait_max_s,),
+        )
+
+    def counters(self) -> dict[str, float]:
+        values = dict.fromkeys(COUNTERS, 0.0)
+        values.update(dict(self.conn.execute("SELECT name, value FROM counters").fetchall()))
+        return values
+
+    def totals(self) -> Totals:
+        return Totals(*self.conn.execute("SELECT bytes, chunks, heads FROM totals").fetchone())
+
+    def summary(self) -> tuple[int, int, int]:
+        """(contents with data, pinned contents, open handles of live processes)."""
+        contents = self.conn.execute("SELECT count(DISTINCT key) FROM chunks").fetchone()[0]
+        pinned = self.conn.execute("SELECT count(*) FROM contents WHERE pinned=1").fetchone()[0]
+        handles = sum(n for pid, n in self.conn.execute("SELECT pid, n FROM handles") if _alive(pid))
+        return contents, pinned, handles
+
+
+class _Tx:
+    """BEGIN IMMEDIATE .. COMMIT, rolled back on any exception."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.conn.execute("BEGIN IMMEDIATE")
+        return self.conn
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+
+
+def _statements(script: str) -> list[str]:
+    """Split the schema into statements (triggers contain ';' inside BEGIN..END)."""
+    out, buf = [], ""
+    for line in script.splitlines():
+        if line.lstrip().startswith("--"):
+            continue
+        buf += line + "\n"
+        if sqlite3.complete_statement(buf):
+            out.append(buf.strip())
+            buf = ""
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -1,0 +1,162 @@
+"""Chunk files on disk: where they live, how they are written, and verified reads.
+
+Layout under the cache directory: `data/<key[:2]>/<key>.<idx>` for chunk idx and
+`data/<key[:2]>/<key>.head` for the head; `tmp/` holds files being written (emptied when the
+cache opens). A file is written to `tmp/` outside any lock and renamed into place by the
+cache once its index row exists, so a crash leaves at worst a row whose file is missing,
+which the next read notices and drops (a miss, never wrong data). No fsync: a torn file after
+a power cut fails its hash on read and is fetched again.
+
+Every file's bytes are verified against the SHA-256 of each 1 MiB block recorded in the
+index. Hashing a block on every read would cap cached reads at the hash rate divided by the
+read amplification, so a block verified once is remembered (`VerifiedMemo`) together with the
+file's (inode, size, mtime, ctime): any write to the file, or replacing it, changes that
+signature and the block is hashed again on its next read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import threading
+import uuid
+from collections import OrderedDict
+from pathlib import Path
+
+BLOCK_BYTES = 1024 * 1024
+DIGEST_BYTES = 32
+
+Signature = tuple[int, int, int, int]
+
+
+class Gone(Exception):
+    """The file of a recorded chunk is missing (evicted by another process, or a crash)."""
+
+
+class Corrupt(Exception):
+    """The file's size or bytes do not match the index."""
+
+
+def block_hashes(data: bytes | memoryview) -> bytes:
+    """The SHA-256 digests of each BLOCK_BYTES block of `data`, concatenated."""
+    view = memoryview(data)
+    return b"".join(hashlib.sha256(view[i:i + BLOCK_BYTES]).digest() for i in range(0, len(view), BLOCK_BYTES))
+
+
+def _write_all(fd: int, data: bytes | memoryview) -> None:
+    """Write everything (a separate function so tests can inject ENOSPC)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+class VerifiedMemo:
+    """Which blocks of which chunk files have been verified, bounded, with its own leaf lock."""
+
+    def __init__(self, capacity: int = 1 << 16) -> None:
+        self._lock = threading.Lock()
+        self._seen: OrderedDict[tuple[int, int], Signature] = OrderedDict()
+        self._capacity = capacity
+
+    def verified(self, rowid: int, block: int, sig: Signature) -> bool:
+        with self._lock:
+            if self._seen.get((rowid, block)) != sig:
+                return False
+            self._seen.move_to_end((rowid, block))
+            return True
+
+    def remember(self, rowid: int, blocks: range, sig: Signature) -> None:
+        with self._lock:
+            for block in blocks:
+                self._seen[(rowid, block)] = sig
+                self._seen.move_to_end((rowid, block))
+            while len(self._seen) > self._capacity:
+                self._seen.popitem(last=False)
+
+
+class Store:
+    def __init__(self, root: Path) -> None:
+        self.data = root / "data"
+        self.tmp = root / "tmp"
+        self.memo = VerifiedMemo()
+
+    def prepare(self) -> None:
+        self.data.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        self.tmp.mkdir(parents=True, exist_ok=True)
+
+    def path(self, key: str, idx: int) -> Path:
+        return self.data / key[:2] / f"{key}.{'head' if idx < 0 else idx}"
+
+    def write_tmp(self, data: bytes | memoryview) -> Path:
+        """Write `data` to a new file in tmp/; on any OSError the partial file is removed."""
+        tmp = self.tmp / uuid.uuid4().hex
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            _write_all(fd, data)
+        except BaseException:
+            os.close(fd)
+            tmp.unlink(missing_ok=True)
+            raise
+        os.close(fd)
+        return tmp
+
+    def install(self, tmp: Path, key: str, idx: int, rowid: int, nbytes: int) -> None:
+        """Move a written file into place and remember its blocks as verified."""
+        final = self.path(key, idx)
+        final.parent.mkdir(exist_ok=True)
+        os.replace(tmp, final)
+        st = os.stat(final)
+        self.memo.remember(rowid, range((nbytes + BLOCK_BYTES - 1) // BLOCK_BYTES), _signature(st))
+
+    def remove(self, key: str, idx: int) -> None:
+        self.path(key, idx).unlink(missing_ok=True)
+
+    def remove_all(self) -> None:
+        shutil.rmtree(self.data, ignore_errors=True)
+        self.data.mkdir(parents=True, exist_ok=True)
+
+    def read(self, key: str, idx: int, rowid: int, length: int, hashes: bytes, start: int, n: int) -> bytes:
+        """Bytes [start, start+n) of a chunk file of `length` bytes, every block verified.
+
+        Raises Gone if the file is missing, Corrupt if its size or a block's hash is wrong.
+        """
+        try:
+            fd = os.open(self.path(key, idx), os.O_RDONLY)
+        except FileNotFoundError:
+            raise Gone(key) from None
+        try:
+            st = os.fstat(fd)
+            if st.st_size != length or len(hashes) != DIGEST_BYTES * ((length + BLOCK_BYTES - 1) // BLOCK_BYTES):
+                raise Corrupt(f"{key}.{idx}: {st.st_size} bytes on disk, {length} recorded")
+            if n <= 0:
+                return b""
+            sig = _signature(st)
+            first, last = start // BLOCK_BYTES, (start + n - 1) // BLOCK_BYTES
+            todo = [b for b in range(first, last + 1) if not self.memo.verified(rowid, b, sig)]
+            if not todo:
+                return _exact(os.pread(fd, n, start), n, key, idx)
+            lo = todo[0] * BLOCK_BYTES
+            hi = min((todo[-1] + 1) * BLOCK_BYTES, length)
+            lo, hi = min(lo, start), max(hi, start + n)
+            span = os.pread(fd, hi - lo, lo)
+            view = memoryview(span)
+            for b in todo:
+                block = view[b * BLOCK_BYTES - lo: min((b + 1) * BLOCK_BYTES, length) - lo]
+                if hashlib.sha256(block).digest() != hashes[b * DIGEST_BYTES:(b + 1) * DIGEST_BYTES]:
+                    raise Corrupt(f"{key}.{idx}: block {b} does not match its SHA-256")
+            self.memo.remember(rowid, range(todo[0], todo[-1] + 1), sig)
+            return _exact(bytes(view[start - lo: start - lo + n]), n, key, idx)
+        finally:
+            os.close(fd)
+
+
+def _exact(data: bytes, n: int, key: str, idx: int) -> bytes:
+    if len(data) != n:  # the file shrank under us
+        raise Corrupt(f"{key}.{idx}: short read")
+    return data
+
+
+def _signature(st: os.stat_result) -> Signature:
+    return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)

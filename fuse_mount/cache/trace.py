@@ -1,0 +1,86 @@
+"""The access trace: one JSON line per read, for `replay.py` to tune eviction with.
+
+A line is `{"t": 1764220000.123, "key": "<sha256>", "size": 123, "off": 0, "len": 4096,
+"hit": true}` (time in seconds since the epoch; the read's offset and length after clamping to
+the content's size). Lines are buffered and flushed at least every second and on close; the
+file is rotated to `<name>.1` when it grows past `max_bytes`, so at most twice that is kept.
+The writer has its own leaf lock (taken last; see the lock order in cache.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Iterator
+
+
+@dataclass(frozen=True)
+class Access:
+    t: float
+    key: str
+    size: int
+    off: int
+    len: int
+    hit: bool
+
+
+class TraceWriter:
+    def __init__(self, path: Path, max_bytes: int, flush_interval_s: float = 1.0) -> None:
+        self.path = path
+        self._max_bytes = max_bytes
+        self._flush_interval_s = flush_interval_s
+        self._lock = threading.Lock()
+        self._file: IO[str] | None = None
+        self._last_flush = time.monotonic()
+
+    def append(self, access: Access) -> None:
+        line = json.dumps(
+            {"t": round(access.t, 3), "key": access.key, "size": access.size,
+             "off": access.off, "len": access.len, "hit": access.hit},
+            separators=(",", ":"),
+        ) + "\n"
+        with self._lock:
+            if self._file is None:
+                self._file = self.path.open("a", encoding="ascii")
+            self._file.write(line)
+            now = time.monotonic()
+            if now - self._last_flush >= self._flush_interval_s:
+                self._last_flush = now
+                self._file.flush()
+                if self._file.tell() > self._max_bytes:
+                    self._file.close()
+                    os.replace(self.path, self.path.with_name(self.path.name + ".1"))
+                    self._file = None
+
+    def flush(self) -> None:
+        with self._lock:
+            if self._file is not None:
+                self._file.flush()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._file is not None:
+                self._file.close()
+                self._file = None
+
+
+def read_trace(path: Path) -> Iterator[Access]:
+    """The accesses of a trace file (and of its rotated `.1` predecessor first, if any).
+
+    Malformed lines (a torn last line after a crash) are skipped.
+    """
+    older = path.with_name(path.name + ".1")
+    for p in (older, path):
+        if not p.exists():
+            continue
+        with p.open(encoding="ascii", errors="replace") as f:
+            for line in f:
+                try:
+                    r = json.loads(line)
+                    yield Access(float(r["t"]), str(r["key"]), int(r["size"]), int(r["off"]), int(r["len"]), bool(r["hit"]))
+                except (ValueError, KeyError, TypeError):
+                    continue
