@@ -35,6 +35,13 @@ class Mechanism:
                 for text in state["initial_faults"]:
                     apply_fault(state, text)
 
+    @staticmethod
+    def stored_config(root: Path) -> SimConfig | None:
+        """The configuration an existing state directory was created with."""
+        if not (Path(root) / "state.json").exists():
+            return None
+        return StateStore(Path(root), SimConfig()).stored_config()
+
     # ---- motions ------------------------------------------------------------------------
 
     def load(self, slot: int, drive: int) -> float:

@@ -17,6 +17,7 @@ import fcntl
 import json
 import os
 from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -42,6 +43,7 @@ def new_state(config: SimConfig) -> dict[str, Any]:
         slots[: len(ids)] = ids
     return {
         "version": STATE_VERSION,
+        "config": asdict(config),
         "dialect": config.dialect,
         "slots": slots,
         "mail": [None] * config.mail_slots,
@@ -88,6 +90,15 @@ class StateStore:
                 tmp = self._file.with_suffix(".tmp")
                 tmp.write_text(after)
                 os.replace(tmp, self._file)
+
+    def stored_config(self) -> SimConfig | None:
+        """The configuration the state was created with (None before it exists)."""
+        if not self._file.exists():
+            return None
+        with self.locked(write=False) as st:
+            raw = dict(st.get("config") or {})
+        raw["faults"] = tuple(raw.get("faults") or ())
+        return SimConfig(**raw)
 
     def medium_file(self, medium: str) -> Path:
         return self.media_dir / f"{medium}.img"
