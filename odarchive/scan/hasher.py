@@ -78,14 +78,7 @@ def hash_file(path: bytes) -> tuple[bytes, int, int, int] | str:
             if not stat.S_ISREG(before.st_mode):
                 return "no longer a regular file"
             h = hashlib.sha256()
-            with os.fdopen(fd, "rb", buffering=0, closefd=False) as f:
-                buf = bytearray(BLOCK)
-                view = memoryview(buf)
-                while True:
-                    n = f.readinto(buf)
-                    if not n:
-                        break
-                    h.update(view[:n])
+            _hash_fd(fd, before.st_size, before.st_blocks * 512 < before.st_size, h)
             after = os.fstat(fd)
         except OSError as e:
             return f"cannot read: {e.strerror}"
@@ -99,6 +92,46 @@ def hash_file(path: bytes) -> tuple[bytes, int, int, int] | str:
             if now.st_ino == after.st_ino and now.st_size == after.st_size and now.st_mtime_ns == after.st_mtime_ns:
                 return h.digest(), after.st_size, after.st_mtime_ns, after.st_ino
     return "changed while being read (unstable); scan again when it is quiet"
+
+
+_ZEROS = bytes(BLOCK)
+
+
+def _hash_fd(fd: int, size: int, sparse: bool, h: "hashlib._Hash") -> None:
+    """Feed the file's bytes to `h`. Holes of a sparse file are hashed as zeros without being
+    read (SEEK_DATA/SEEK_HOLE): reading holes costs the kernel as much as reading data."""
+    buf = bytearray(BLOCK)
+    view = memoryview(buf)
+    pos = 0
+    while True:
+        if sparse:
+            try:
+                data = os.lseek(fd, pos, os.SEEK_DATA)
+            except OSError:  # ENXIO: only a hole up to the end (or no SEEK_DATA support)
+                data = max(size, pos)
+            for start in range(pos, data, BLOCK):
+                h.update(_ZEROS[: min(BLOCK, data - start)])
+            if data >= size:
+                os.lseek(fd, data, os.SEEK_SET)
+                # bytes appended since the stat are read normally (and caught by the after-stat)
+                pos = data
+                sparse = False
+                continue
+            hole = os.lseek(fd, data, os.SEEK_HOLE)
+            os.lseek(fd, data, os.SEEK_SET)
+            pos = data
+            while pos < hole:
+                n = os.readv(fd, [view[: min(BLOCK, hole - pos)]])
+                if not n:
+                    return
+                h.update(view[:n])
+                pos += n
+            continue
+        n = os.readv(fd, [view])
+        if not n:
+            return
+        h.update(view[:n])
+        pos += n
 
 
 class Hasher:
