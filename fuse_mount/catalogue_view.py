@@ -1,0 +1,104 @@
+"""What the mount needs from a catalogue: the read-only `CatalogueView` Protocol and its records.
+
+`fuse_mount` never imports `odarchive`; the command line hands the mount an object that
+satisfies this Protocol (`odarchive/cli/mount_adapter.py` implements it over the SQLite
+catalogue). Names and link targets are bytes exactly as archived. Implementations are called
+from many threads at once (FUSE threads, one fetcher worker per drive) and must be safe for it.
+
+Vocabulary: a *directory node* (`dirs.id`) is a directory's identity, independent of
+versions; an *entry* is one version of a file, directory or symlink in a directory node,
+valid for a range of snapshots. A source's root directory is the entry named after the root
+in node 0; its children live in node `root_dir`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator, Protocol
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: int
+    dir_id: int
+    name: bytes
+    kind: str  # 'f' file, 'd' directory, 'l' symlink
+    size: int
+    mtime_ns: int
+    mode: int
+    content_id: int | None
+    target: bytes | None
+
+
+@dataclass(frozen=True)
+class RootSnapshot:
+    """One complete snapshot of one source, as the mount shows it."""
+
+    snapshot_id: int
+    root_name: bytes
+    root_dir: int
+    finished_ns: int
+
+
+@dataclass(frozen=True)
+class Content:
+    id: int
+    sha256: bytes  # 32 raw bytes
+    size: int
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A content (piece 0) or one piece of a split content, placed on one disc."""
+
+    piece: int
+    disc_id: int
+    offset: int  # where the piece starts within the content
+    length: int
+    extents: tuple[tuple[int, int], ...]  # (image_offset, length) in order; empty until written
+
+
+@dataclass(frozen=True)
+class Disc:
+    id: int
+    label: str
+    image_name: str | None
+    state: str  # planned, written, burned, verified
+
+
+class CatalogueView(Protocol):
+    def generation(self) -> int:
+        """A number that changes whenever the catalogue changes (new snapshot, new disc)."""
+
+    def latest_roots(self) -> list[RootSnapshot]:
+        """The latest complete snapshot of every source, by root name."""
+
+    def snapshots(self) -> list[RootSnapshot]:
+        """Every complete snapshot, by id."""
+
+    def lookup(self, dir_id: int, name: bytes, snap: int) -> Entry | None:
+        """The entry `name` in directory node `dir_id` valid in snapshot `snap`."""
+
+    def child_dir(self, dir_id: int, name: bytes) -> int | None:
+        """The directory node of directory `name` inside node `dir_id`."""
+
+    def list_dir(self, dir_id: int, snap: int) -> Iterator[Entry]:
+        """The entries of node `dir_id` valid in snapshot `snap`, streamed by name."""
+
+    def count_subdirs(self, dir_id: int, snap: int) -> int:
+        """How many directories node `dir_id` holds in snapshot `snap` (for st_nlink)."""
+
+    def content(self, content_id: int) -> Content:
+        """A content's hash and size."""
+
+    def pieces(self, content_id: int) -> list[Piece]:
+        """Where a content lies on discs, by piece number (empty if not on any disc yet)."""
+
+    def chunk_size(self) -> int:
+        """Size of the chunks that `chunk_hashes` hash."""
+
+    def chunk_hashes(self, content_id: int) -> dict[int, bytes]:
+        """SHA-256 of each chunk of a large content by chunk number (empty if not recorded)."""
+
+    def disc(self, disc_id: int) -> Disc | None:
+        """One disc, or None if the catalogue does not know it."""

@@ -1,0 +1,157 @@
+"""Where the fetcher gets disc bytes: the `DiscSource` Protocol and its two implementations.
+
+- `ImageDirSource`: a directory of disc images (`--images DIR`), for users without a robot
+  or with images on a NAS. "Loading" a disc opens its image file in a pseudo-drive.
+- `RobotSource`: a changer and its drives from `robot_drivers`; the slot of a disc is found
+  by its volume label in the changer's inventory.
+
+Threads: the fetcher runs one worker per drive, and only that worker calls `load` and `read`
+for its drive; `status` may be called from any thread. Errors: `DiscUnavailable` (or a
+`robot_drivers.errors.RobotError`, which the fetcher turns into one).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Any, Protocol, Sequence
+
+from fuse_mount.catalogue_view import Disc
+from fuse_mount.errors import DiscUnavailable
+from robot_drivers.interfaces import Changer, Drive
+
+
+class DiscSource(Protocol):
+    def drive_count(self) -> int:
+        """How many drives may be used at once (one fetcher worker each)."""
+
+    def loaded(self, drive: int) -> int | None:
+        """The disc id in `drive`, if the source knows it."""
+
+    def load(self, drive: int, disc: Disc) -> None:
+        """Make `disc` readable in `drive` (unloading what was there)."""
+
+    def read(self, drive: int, offset: int, length: int) -> bytes:
+        """Exactly `length` bytes at image byte `offset` of the disc in `drive`."""
+
+    def status(self) -> dict[str, Any]:
+        """What `odarchive status` shows about the discs source (kind, drives)."""
+
+    def close(self) -> None: ...
+
+
+class ImageDirSource:
+    """Discs as image files in one directory, found by image name or `<label>.iso`."""
+
+    def __init__(self, directory: Path, drives: int = 2) -> None:
+        if not directory.is_dir():
+            raise DiscUnavailable(f"image directory {directory} does not exist", hint="pass --images DIR of the disc images")
+        self._dir = directory
+        self._lock = threading.Lock()
+        self._fds: list[int | None] = [None] * drives
+        self._discs: list[int | None] = [None] * drives
+
+    def _path(self, disc: Disc) -> Path:
+        names = [n for n in (disc.image_name, f"{disc.label}.iso") if n]
+        for name in names:
+            if (self._dir / name).is_file():
+                return self._dir / name
+        raise DiscUnavailable(f"disc {disc.id} ({disc.label}): no image {' or '.join(names)} in {self._dir}")
+
+    def drive_count(self) -> int:
+        return len(self._fds)
+
+    def loaded(self, drive: int) -> int | None:
+        return self._discs[drive]
+
+    def load(self, drive: int, disc: Disc) -> None:
+        path = self._path(disc)
+        fd = os.open(path, os.O_RDONLY)
+        with self._lock:
+            old, self._fds[drive], self._discs[drive] = self._fds[drive], fd, disc.id
+        if old is not None:
+            os.close(old)
+
+    def read(self, drive: int, offset: int, length: int) -> bytes:
+        fd = self._fds[drive]
+        if fd is None:
+            raise DiscUnavailable(f"no disc in image drive {drive}")
+        data = os.pread(fd, length, offset)
+        if len(data) != length:
+            raise DiscUnavailable(f"disc {self._discs[drive]}: image too short at byte {offset}")
+        return data
+
+    def status(self) -> dict[str, Any]:
+        return {"kind": "images", "directory": str(self._dir), "drives": [{"drive": i, "disc": d} for i, d in enumerate(self._discs)]}
+
+    def close(self) -> None:
+        with self._lock:
+            for fd in self._fds:
+                if fd is not None:
+                    os.close(fd)
+            self._fds = [None] * len(self._fds)
+            self._discs = [None] * len(self._discs)
+
+
+class RobotSource:
+    """Discs in a changer's slots, read through its drives (`robot_drivers`)."""
+
+    def __init__(self, changer: Changer, drives: Sequence[Drive], *, ready_timeout_s: float = 60.0) -> None:
+        self._changer = changer
+        self._drives = list(drives)
+        self._ready_timeout_s = ready_timeout_s
+        self._lock = threading.Lock()
+        self._slots: dict[str, int] = {}
+        self._in_drive: list[int | None] = [None] * len(self._drives)
+        self._faults: list[str | None] = [None] * len(self._drives)
+
+    def _slot_of(self, disc: Disc) -> int:
+        with self._lock:
+            slot = self._slots.get(disc.label)
+        if slot is None:  # re-read the inventory: the disc may have been shelved since
+            inventory = self._changer.inventory()
+            slots = {s.label: s.slot for s in inventory.slots if s.label and s.occupied}
+            with self._lock:
+                self._slots = slots
+            slot = slots.get(disc.label)
+        if slot is None:
+            raise DiscUnavailable(f"disc {disc.id} ({disc.label}) is in no slot of the changer", hint="import the disc into the robot")
+        return slot
+
+    def drive_count(self) -> int:
+        return len(self._drives)
+
+    def loaded(self, drive: int) -> int | None:
+        return self._in_drive[drive]
+
+    def load(self, drive: int, disc: Disc) -> None:
+        slot = self._slot_of(disc)
+        try:
+            if self._in_drive[drive] is not None or self._changer.inventory().drive(drive).state != "empty":
+                self._in_drive[drive] = None
+                self._changer.unload(drive)
+            self._changer.load(slot, drive)
+            self._drives[drive].wait_for_media(self._ready_timeout_s)
+            label = self._drives[drive].volume_label()
+            if label is not None and label != disc.label:
+                raise DiscUnavailable(f"drive {drive} holds {label}, not disc {disc.id} ({disc.label})")
+        except Exception as e:
+            self._faults[drive] = str(e)
+            raise
+        self._faults[drive] = None
+        self._in_drive[drive] = disc.id
+
+    def read(self, drive: int, offset: int, length: int) -> bytes:
+        return self._drives[drive].read(offset, length)
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "kind": "robot",
+            "drives": [
+                {"drive": i, "name": d.name, "disc": self._in_drive[i], "fault": self._faults[i]} for i, d in enumerate(self._drives)
+            ],
+        }
+
+    def close(self) -> None:
+        self._changer.close()

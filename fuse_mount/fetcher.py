@@ -1,0 +1,333 @@
+"""The fetcher: fills cache misses from discs, loading each disc once for everything waiting.
+
+How a miss is served (see DESIGN.md "The mount"):
+
+1. `fetch(content, offset, length)` turns the byte range into *jobs*: the whole content when
+   it is small (`whole_max_bytes`) or has no per-chunk hashes, otherwise the missing cache
+   chunks of the range plus `read_ahead_chunks` beyond it. Identical jobs in flight are shared.
+2. Each job is split into *disc reads*, one per disc holding some of its bytes (pieces of a
+   split content span discs), with the image extents to read. They wait in a queue per disc.
+3. One worker per drive picks a disc: the one already in its drive if anything waits for it,
+   otherwise the disc whose oldest request has waited longest (skipping discs that sit in
+   another drive or are claimed by another worker). It loads the disc once, reads every
+   waiting extent in order of position on the disc, and keeps taking requests that arrive for
+   that disc while it is loaded.
+4. When all reads of a job are in, the bytes go to the cache, which verifies them (whole
+   content SHA-256 or the chunk's SHA-256) before storing them; a mismatch is never served.
+   Then the readers wake and read from the cache.
+
+A reader waits at most `disc_timeout_s`; then it gets `DiscUnavailable` (EIO) naming the
+disc, and the job stays queued (it fills the cache if the disc comes later). A robot fault
+fails every read waiting for that disc at once. Nothing here holds a lock while loading or
+reading a disc, so metadata operations and cached reads never wait for the robot.
+
+Threads: FUSE threads call `fetch`; `drive_count` worker threads run `_work`. `_cond`
+guards the queues, the jobs in flight and the counters.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from fuse_mount.catalogue_view import CatalogueView, Content, Piece
+from fuse_mount.discs import DiscSource
+from fuse_mount.errors import CorruptData, DiscUnavailable, MountFault
+
+log = logging.getLogger("odarchive.mount.fetcher")
+
+WHOLE = -1  # job index for "the whole content"
+MiB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class FetchConfig:
+    disc_timeout_s: float = 600.0
+    """A read waiting longer than this for its disc fails with EIO."""
+    whole_max_bytes: int = 64 * MiB
+    """Contents up to this size are fetched and verified whole."""
+    read_ahead_chunks: int = 2
+    """Chunks beyond a read of a large content fetched along with it."""
+    gather_s: float = 0.05
+    """A new request waits this long for others to the same disc before the disc is loaded."""
+
+
+class ChunkStore(Protocol):
+    """The part of `fuse_mount.cache.Cache` the fetcher fills."""
+
+    def missing_chunks(self, key: str, size: int, offset: int, length: int) -> list[int]: ...
+
+    def chunk_range(self, size: int, index: int) -> tuple[int, int]: ...
+
+    def put_whole(self, key: str, data: bytes, sha256_expected: str | None = None) -> bool: ...
+
+    def put_chunk(self, key: str, size: int, index: int, data: bytes, chunk_sha256_expected: str) -> bool: ...
+
+    def record_disc_load(self, disc: int) -> None: ...
+
+
+@dataclass(eq=False)
+class _Job:
+    content: Content
+    index: int  # WHOLE or a chunk number
+    offset: int
+    length: int
+    chunk_sha256: str | None
+    discs: set[int] = field(default_factory=set)
+    buf: bytearray = field(default_factory=bytearray)
+    outstanding: int = 0
+    error: MountFault | None = None
+    done: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def key(self) -> tuple[int, int]:
+        return (self.content.id, self.index)
+
+
+@dataclass(eq=False)
+class _DiscRead:
+    job: _Job
+    disc: int
+    parts: list[tuple[int, int, int]]  # (image_offset, length, offset in the job's buffer)
+    queued_at: float
+
+    @property
+    def position(self) -> int:
+        return self.parts[0][0]
+
+
+def plan_parts(pieces: list[Piece], offset: int, length: int) -> dict[int, list[tuple[int, int, int]]]:
+    """Which image extents hold content bytes [offset, offset+length), by disc.
+
+    Returns {disc: [(image_offset, length, offset relative to `offset`)]}; raises
+    DiscUnavailable if some byte is on no written disc.
+    """
+    by_disc: dict[int, list[tuple[int, int, int]]] = {}
+    covered = 0
+    end = offset + length
+    for p in pieces:
+        lo, hi = max(offset, p.offset), min(end, p.offset + p.length)
+        if lo >= hi or not p.extents:
+            continue
+        pos = p.offset  # content offset where the current extent starts
+        for image_offset, ext_len in p.extents:
+            a, b = max(lo, pos), min(hi, pos + ext_len)
+            if a < b:
+                by_disc.setdefault(p.disc_id, []).append((image_offset + a - pos, b - a, a - offset))
+                covered += b - a
+            pos += ext_len
+    if covered != length:
+        raise DiscUnavailable(f"bytes {offset}..{end} are on no written disc", hint="burn or write the discs of this content first")
+    return by_disc
+
+
+class Fetcher:
+    """Queues misses by disc and serves them with one worker per drive (module docstring)."""
+
+    def __init__(self, catalogue: CatalogueView, source: DiscSource, cache: ChunkStore, config: FetchConfig) -> None:
+        self._cat = catalogue
+        self._source = source
+        self._cache = cache
+        self._config = config
+        self._cond = threading.Condition()
+        self._queues: dict[int, list[_DiscRead]] = {}
+        self._jobs: dict[tuple[int, int], _Job] = {}
+        self._claimed: dict[int, int] = {}  # disc -> drive serving it
+        self._busy: dict[int, str] = {}  # drive -> what it is doing
+        self._stopping = False
+        self.loads: list[int] = []  # every disc loaded, in order (for status and tests)
+        self.failures = 0
+        self._workers = [
+            threading.Thread(target=self._work, args=(d,), name=f"odarchive-drive{d}", daemon=True)
+            for d in range(source.drive_count())
+        ]
+        for w in self._workers:
+            w.start()
+
+    # ---- the reader side ----
+    def fetch(self, content: Content, offset: int, length: int) -> None:
+        """Return once bytes [offset, offset+length) of `content` are in the cache; else raise."""
+        jobs = self._submit(content, offset, length)
+        deadline = time.monotonic() + self._config.disc_timeout_s
+        for job in jobs:
+            if not job.done.wait(max(0.0, deadline - time.monotonic())):
+                discs = ", ".join(self._describe(d) for d in sorted(job.discs))
+                log.error("read of %s timed out after %ss waiting for %s", content.sha256.hex()[:16], self._config.disc_timeout_s, discs)
+                raise DiscUnavailable(f"{discs} not available within {self._config.disc_timeout_s:g} s")
+            if job.error is not None:
+                raise job.error
+
+    def _describe(self, disc_id: int) -> str:
+        disc = self._cat.disc(disc_id)
+        return f"disc {disc_id} ({disc.label})" if disc else f"disc {disc_id}"
+
+    def _units(self, content: Content, offset: int, length: int) -> tuple[list[tuple[int, int, int, str | None]], int]:
+        """(index, offset, length, chunk sha) of the jobs for a range, and how many to wait for."""
+        hashes = self._cat.chunk_hashes(content.id) if content.size > self._config.whole_max_bytes else {}
+        if not hashes:
+            return [(WHOLE, 0, content.size, None)], 1
+        key = content.sha256.hex()
+        wanted = self._cache.missing_chunks(key, content.size, offset, length)
+        chunk_len = self._cache.chunk_range(content.size, 0)[1]
+        ahead_from = offset + length
+        ahead = self._cache.missing_chunks(key, content.size, ahead_from, self._config.read_ahead_chunks * chunk_len)
+        units = []
+        for i in wanted + [i for i in ahead if i not in wanted]:
+            if i not in hashes:
+                return [(WHOLE, 0, content.size, None)], 1
+            off, ln = self._cache.chunk_range(content.size, i)
+            units.append((i, off, ln, hashes[i].hex()))
+        return units, len(wanted)
+
+    def _submit(self, content: Content, offset: int, length: int) -> list[_Job]:
+        units, waited = self._units(content, offset, length)
+        pieces = self._cat.pieces(content.id)
+        try:
+            plans = [(u, plan_parts(pieces, u[1], u[2])) for u in units]
+        except DiscUnavailable as e:
+            raise DiscUnavailable(f"content {content.sha256.hex()[:16]}: {e.message}", e.hint) from None
+        now = time.monotonic()
+        jobs = []
+        with self._cond:
+            for (index, off, ln, sha), by_disc in plans:
+                job = self._jobs.get((content.id, index))
+                if job is None:
+                    job = _Job(content, index, off, ln, sha, set(by_disc), bytearray(ln), len(by_disc))
+                    self._jobs[job.key] = job
+                    for disc, parts in by_disc.items():
+                        self._queues.setdefault(disc, []).append(_DiscRead(job, disc, parts, now))
+                jobs.append(job)
+            self._cond.notify_all()
+        return jobs[:waited]
+
+    # ---- the drive side ----
+    def _pick(self, drive: int) -> tuple[int | None, float]:
+        """The disc this drive should serve next, or (None, seconds to wait). Holds _cond."""
+        here = self._source.loaded(drive)
+        if here in self._queues and here not in self._claimed:
+            return here, 0.0
+        elsewhere = {self._source.loaded(d) for d in range(len(self._workers)) if d != drive}
+        candidates = [(reads[0].queued_at, disc) for disc, reads in self._queues.items() if disc not in self._claimed and disc not in elsewhere]
+        if not candidates:
+            return None, 1.0
+        oldest, disc = min(candidates)
+        wait = oldest + self._config.gather_s - time.monotonic()
+        return (disc, 0.0) if wait <= 0 else (None, wait)
+
+    def _work(self, drive: int) -> None:
+        while True:
+            with self._cond:
+                disc, wait = self._pick(drive)
+                while disc is None and not self._stopping:
+                    self._cond.wait(wait)
+                    disc, wait = self._pick(drive)
+                if self._stopping:
+                    return
+                assert disc is not None
+                self._claimed[disc] = drive
+            try:
+                self._serve(drive, disc)
+            finally:
+                with self._cond:
+                    del self._claimed[disc]
+                    self._busy.pop(drive, None)
+                    self._cond.notify_all()
+
+    def _serve(self, drive: int, disc_id: int) -> None:
+        try:
+            if self._source.loaded(drive) != disc_id:
+                disc = self._cat.disc(disc_id)
+                if disc is None:
+                    raise DiscUnavailable(f"disc {disc_id} is not in the catalogue")
+                with self._cond:
+                    self._busy[drive] = f"loading disc {disc_id}"
+                log.info("loading %s into drive %d", self._describe(disc_id), drive)
+                self._source.load(drive, disc)
+                with self._cond:
+                    self.loads.append(disc_id)
+                self._cache.record_disc_load(disc_id)
+            while True:
+                with self._cond:
+                    reads = sorted(self._queues.pop(disc_id, []), key=lambda r: r.position)
+                    self._busy[drive] = f"reading disc {disc_id}"
+                if not reads:
+                    return
+                for i, r in enumerate(reads):
+                    try:
+                        self._read_one(drive, r)
+                    except BaseException:
+                        with self._cond:  # put the unread ones back for the failure path
+                            self._queues.setdefault(disc_id, [])[:0] = reads[i:]
+                        raise
+        except Exception as e:
+            self._fail_disc(disc_id, e)
+
+    def _read_one(self, drive: int, r: _DiscRead) -> None:
+        job = r.job
+        if job.done.is_set():
+            return
+        for image_offset, length, dest in r.parts:
+            job.buf[dest : dest + length] = self._source.read(drive, image_offset, length)
+        with self._cond:
+            job.outstanding -= 1
+            last = job.outstanding == 0
+        if last:
+            self._finish(job)
+
+    def _finish(self, job: _Job) -> None:
+        key = job.content.sha256.hex()
+        try:
+            if job.index == WHOLE:
+                ok = self._cache.put_whole(key, bytes(job.buf))
+            else:
+                assert job.chunk_sha256 is not None
+                ok = self._cache.put_chunk(key, job.content.size, job.index, bytes(job.buf), job.chunk_sha256)
+            if not ok:
+                discs = ", ".join(self._describe(d) for d in sorted(job.discs))
+                log.error("content %s read from %s does not match its SHA-256; not served", key, discs)
+                job.error = CorruptData(f"content {key[:16]} from {discs} failed verification")
+        except MountFault as e:
+            log.error("cannot store content %s: %s", key, e)
+            job.error = e
+        self._end(job)
+
+    def _end(self, job: _Job) -> None:
+        job.buf = bytearray()
+        with self._cond:
+            if self._jobs.get(job.key) is job:
+                del self._jobs[job.key]
+        job.done.set()
+
+    def _fail_disc(self, disc_id: int, exc: BaseException) -> None:
+        what = self._describe(disc_id)
+        log.error("%s cannot be read: %s", what, exc)
+        error = exc if isinstance(exc, DiscUnavailable) else DiscUnavailable(f"{what}: {exc}")
+        with self._cond:
+            reads = self._queues.pop(disc_id, [])
+            self.failures += 1
+        for r in reads:
+            if not r.job.done.is_set():
+                r.job.error = error
+                self._end(r.job)
+
+    # ---- status and shutdown ----
+    def status(self) -> dict[str, Any]:
+        with self._cond:
+            waiting = {disc: len(reads) for disc, reads in self._queues.items()}
+            busy = dict(self._busy)
+            loads, failures = len(self.loads), self.failures
+        source = self._source.status()
+        for d in source.get("drives", []):
+            d["activity"] = busy.get(d["drive"], "idle")
+        return {"waiting_by_disc": waiting, "disc_loads": loads, "disc_failures": failures, "source": source}
+
+    def close(self, timeout_s: float = 5.0) -> None:
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+        for w in self._workers:
+            w.join(timeout_s)
+        self._source.close()

@@ -1,0 +1,126 @@
+"""The FUSE operations: translate kernel calls to `Vfs` calls and errors to errno, nothing else.
+
+mfusepy hands paths as str decoded with surrogateescape; they are encoded back to the exact
+archived bytes here, so names that are not UTF-8 round-trip. Every call goes through
+`_translate`, the one place where errors become errno (`fuse_mount.errors.errno_of`):
+missing -> ENOENT, any write -> EROFS, disc unavailable or robot fault -> EIO, and any
+unexpected exception -> EIO with a log line and traceback.
+
+Threads: mfusepy runs multithreaded; every method may run on several threads at once. This
+module keeps no state of its own.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+from typing import Any, Callable, Iterator, TypeVar
+
+import mfusepy
+
+from fuse_mount.errors import errno_of
+from fuse_mount.vfs import Vfs
+
+log = logging.getLogger("odarchive.mount.fuse")
+T = TypeVar("T")
+
+
+def _b(path: str) -> bytes:
+    return path.encode("utf-8", "surrogateescape")
+
+
+def _s(name: bytes) -> str:
+    return name.decode("utf-8", "surrogateescape")
+
+
+def _translate(what: str, path: str | None, call: Callable[[], T]) -> T:
+    try:
+        return call()
+    except mfusepy.FuseOSError:
+        raise
+    except Exception as e:
+        code = errno_of(e)
+        if code is None:
+            code = errno.EIO
+            log.exception("unexpected error in %s(%r); returning EIO", what, path)
+        elif code == errno.EIO:
+            log.warning("%s(%r): %s", what, path, e)
+        raise mfusepy.FuseOSError(code) from None
+
+
+class FuseOps(mfusepy.Operations):
+    use_ns = True
+
+    def __init__(self, vfs: Vfs, on_ready: Callable[[], None] | None = None) -> None:
+        self._vfs = vfs
+        self._on_ready = on_ready
+
+    def init(self, path: str) -> None:
+        if self._on_ready is not None:
+            self._on_ready()
+
+    def getattr(self, path: str, fh: int | None = None) -> dict[str, Any]:
+        a = _translate("getattr", path, lambda: self._vfs.getattr(_b(path)))
+        return {
+            "st_ino": a.ino, "st_mode": a.mode, "st_nlink": a.nlink, "st_size": a.size,
+            "st_mtime": a.mtime_ns, "st_ctime": a.mtime_ns, "st_atime": a.mtime_ns,
+            "st_uid": a.uid, "st_gid": a.gid, "st_blocks": a.blocks, "st_blksize": 131072,
+        }
+
+    def readdir(self, path: str, fh: int) -> Iterator[tuple[str, dict[str, int], int]]:
+        entries = _translate("readdir", path, lambda: self._vfs.readdir(_b(path)))
+        it = iter(entries)
+        while True:
+            item = _translate("readdir", path, lambda: next(it, None))
+            if item is None:
+                return
+            name, mode, ino = item
+            yield _s(name), {"st_mode": mode, "st_ino": ino}, 0
+
+    def readlink(self, path: str) -> str:
+        return _s(_translate("readlink", path, lambda: self._vfs.readlink(_b(path))))
+
+    def statfs(self, path: str) -> dict[str, int]:
+        return _translate("statfs", path, self._vfs.statfs)
+
+    def listxattr(self, path: str) -> list[str]:
+        return _translate("listxattr", path, lambda: self._vfs.listxattr(_b(path)))
+
+    def getxattr(self, path: str, name: str, position: int = 0) -> bytes:
+        return _translate("getxattr", path, lambda: self._vfs.getxattr(_b(path), name))
+
+    def open(self, path: str, flags: int) -> int:
+        return _translate("open", path, lambda: self._vfs.open(_b(path), flags))
+
+    def read(self, path: str | None, size: int, offset: int, fh: int) -> bytes:
+        return _translate("read", path, lambda: self._vfs.read(fh, size, offset))
+
+    def release(self, path: str | None, fh: int) -> int:
+        _translate("release", path, lambda: self._vfs.release(fh))
+        return 0
+
+    # ---- every change is refused with EROFS ----
+    def _refuse(self, path: str | None, *_: Any) -> int:
+        return _translate("write", path, lambda: self._vfs.refuse_write(_b(path or "/")))
+
+    def create(self, path: str, mode: int, fi: Any = None) -> int:
+        return self._refuse(path)
+
+    def write(self, path: str | None, data: bytes, offset: int, fh: int) -> int:
+        return self._refuse(path)
+
+    def truncate(self, path: str | None, length: int, fh: int | None = None) -> int:
+        return self._refuse(path)
+
+    def symlink(self, target: str, source: str) -> int:
+        return self._refuse(target)
+
+    def link(self, target: str, source: str) -> int:
+        return self._refuse(target)
+
+    def rename(self, old: str, new: str) -> int:
+        return self._refuse(old)
+
+    mkdir = unlink = rmdir = chmod = chown = utimens = setxattr = removexattr = mknod = _refuse
+
+

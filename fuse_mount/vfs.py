@@ -1,0 +1,347 @@
+"""The file-system model of the mount, without FUSE: plain Python that tests call directly.
+
+Paths are absolute bytes (`b"/photos/2019/a.jpg"`), names exactly as archived, so names that
+are not UTF-8 round-trip (the FUSE layer decodes with surrogateescape and encodes back).
+
+Tree:
+
+    /<root>/...                   the latest complete snapshot of every source root
+    /.snapshots/<id>/<root>/...   every complete snapshot, by snapshot id
+
+Metadata comes from the catalogue alone (`CatalogueView`); file bytes come from a
+`ContentReader` (the cache in front of the fetcher), so a read waiting for a disc never holds
+a lock that `getattr`, `readdir` or a cached read needs.
+
+Inode numbers are stable across mounts: 1 is `/`, 2 is `/.snapshots`, 16 + id is
+`/.snapshots/<id>`, and an entry shown in view v (0 = top, else the snapshot id) has
+`(entry_id << 24) | v`.
+
+Threads: every method may be called from many FUSE threads at once. `_lock` guards the node
+cache, the handle table and the roots; it is never held while calling the reader.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import stat
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Generic, Hashable, Iterator, Protocol, TypeVar
+
+from fuse_mount.catalogue_view import CatalogueView, Content, Entry, RootSnapshot
+from fuse_mount.errors import IsADirectory, NoAttribute, NotADirectory, NotASymlink, NotFound, ReadOnly
+
+SNAPSHOTS = b".snapshots"
+ROOT_INO = 1
+SNAPSHOTS_INO = 2
+SNAPDIR_INO_BASE = 16
+VIEW_BITS = 24
+XATTR_SHA256 = "user.odarchive.sha256"
+XATTR_DISCS = "user.odarchive.discs"
+XATTR_CACHED = "user.odarchive.cached"
+XATTRS = (XATTR_SHA256, XATTR_DISCS, XATTR_CACHED)
+DIR_MODE = stat.S_IFDIR | 0o555
+BLOCK_SIZE = 4096
+
+
+class ContentReader(Protocol):
+    """Where file bytes come from: the cache, and on a miss the fetcher (may block)."""
+
+    def read(self, content: Content, offset: int, size: int) -> bytes: ...
+
+    def opened(self, content: Content) -> None:
+        """A file of this content was opened: keep it in the cache while open."""
+
+    def closed(self, content: Content) -> None: ...
+
+    def cached(self, content: Content) -> str:
+        """"yes", "partial" or "no": how much of the content the cache holds now."""
+
+
+@dataclass(frozen=True)
+class Attr:
+    ino: int
+    mode: int
+    nlink: int
+    size: int
+    mtime_ns: int
+    uid: int
+    gid: int
+
+    @property
+    def blocks(self) -> int:
+        return (self.size + 511) // 512
+
+
+@dataclass(frozen=True)
+class Node:
+    """A resolved path: a virtual directory (entry None) or a catalogue entry in a view."""
+
+    ino: int
+    kind: str  # 'd', 'f', 'l'
+    view: int  # 0: the top level; otherwise the snapshot id under /.snapshots
+    snap: int  # the snapshot the entry is read from (0 for virtual directories)
+    entry: Entry | None
+    children: int | None  # directory node holding the children of a real directory
+
+
+@dataclass(frozen=True)
+class Handle:
+    content: Content
+    entry: Entry
+
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class _Lru(Generic[K, V]):
+    """A bounded mapping that forgets the least recently used key (caller holds the lock)."""
+
+    def __init__(self, capacity: int) -> None:
+        self._data: OrderedDict[K, V] = OrderedDict()
+        self._capacity = capacity
+
+    def get(self, key: K) -> V | None:
+        value = self._data.get(key)
+        if value is not None:
+            self._data.move_to_end(key)
+        return value
+
+    def put(self, key: K, value: V) -> None:
+        self._data[key] = value
+        self._data.move_to_end(key)
+        if len(self._data) > self._capacity:
+            self._data.popitem(last=False)
+
+    def clear(self) -> None:
+        self._data.clear()
+
+
+class Vfs:
+    """The read-only archive as a file system: attributes, listings, links, xattrs, reads."""
+
+    def __init__(
+        self,
+        catalogue: CatalogueView,
+        reader: ContentReader,
+        *,
+        refresh_s: float = 2.0,
+        node_cache_entries: int = 20_000,
+        uid: int | None = None,
+        gid: int | None = None,
+    ) -> None:
+        self._cat = catalogue
+        self._reader = reader
+        self._refresh_s = refresh_s
+        self._uid = os.getuid() if uid is None else uid
+        self._gid = os.getgid() if gid is None else gid
+        self._lock = threading.Lock()
+        self._nodes: _Lru[bytes, Node] = _Lru(node_cache_entries)
+        self._nlinks: _Lru[tuple[int, int], int] = _Lru(node_cache_entries)
+        self._handles: dict[int, Handle] = {}
+        self._fh = itertools.count(1)
+        self._generation: int | None = None
+        self._checked = 0.0
+        self._latest: dict[bytes, RootSnapshot] = {}
+        self._snapshots: dict[int, RootSnapshot] = {}
+        self._mounted_ns = time.time_ns()
+        self.refresh(force=True)
+
+    # ---- catalogue changes ----
+    def refresh(self, force: bool = False) -> bool:
+        """Re-read the roots if the catalogue changed (at most every `refresh_s`); True if it did."""
+        now = time.monotonic()
+        if not force and now - self._checked < self._refresh_s:
+            return False
+        generation = self._cat.generation()
+        self._checked = now
+        if not force and generation == self._generation:
+            return False
+        latest = {r.root_name: r for r in self._cat.latest_roots()}
+        snapshots = {r.snapshot_id: r for r in self._cat.snapshots()}
+        with self._lock:
+            self._generation = generation
+            self._latest, self._snapshots = latest, snapshots
+            self._nodes.clear()
+            self._nlinks.clear()
+        return True
+
+    # ---- resolving paths ----
+    def resolve(self, path: bytes) -> Node:
+        self.refresh()
+        path = b"/" + path.strip(b"/")
+        with self._lock:
+            node = self._nodes.get(path)
+        if node is not None:
+            return node
+        node = self._resolve_uncached(path)
+        with self._lock:
+            self._nodes.put(path, node)
+        return node
+
+    def _resolve_uncached(self, path: bytes) -> Node:
+        if path == b"/":
+            return Node(ROOT_INO, "d", 0, 0, None, None)
+        parent_path, _, name = path.rpartition(b"/")
+        parent = self.resolve(parent_path or b"/")
+        if parent.kind != "d":
+            raise NotADirectory(f"not a directory: {parent_path!r}")
+        if parent.ino == ROOT_INO:
+            if name == SNAPSHOTS:
+                return Node(SNAPSHOTS_INO, "d", 0, 0, None, None)
+            root = self._latest.get(name)
+            return self._root_node(root, 0, name)
+        if parent.ino == SNAPSHOTS_INO:
+            snap = self._snapshots.get(int(name)) if name.isdigit() else None
+            if snap is None:
+                raise NotFound(f"no snapshot {name!r}")
+            return Node(SNAPDIR_INO_BASE + snap.snapshot_id, "d", snap.snapshot_id, 0, None, None)
+        if parent.entry is None:  # /.snapshots/<id>: holds that snapshot's root
+            root = self._snapshots[parent.view]
+            return self._root_node(root if root.root_name == name else None, parent.view, name)
+        assert parent.children is not None
+        entry = self._cat.lookup(parent.children, name, parent.snap)
+        if entry is None:
+            raise NotFound(f"no such file: {path!r}")
+        return self._entry_node(entry, parent.view, parent.snap, parent.children)
+
+    def _root_node(self, root: RootSnapshot | None, view: int, name: bytes) -> Node:
+        entry = self._cat.lookup(0, root.root_name, root.snapshot_id) if root is not None else None
+        if root is None or entry is None:
+            raise NotFound(f"no such root: {name!r}")
+        return Node(self._ino(entry, view), "d", view, root.snapshot_id, entry, root.root_dir)
+
+    def _entry_node(self, entry: Entry, view: int, snap: int, dir_node: int) -> Node:
+        children = self._cat.child_dir(dir_node, entry.name) if entry.kind == "d" else None
+        return Node(self._ino(entry, view), entry.kind, view, snap, entry, children)
+
+    @staticmethod
+    def _ino(entry: Entry, view: int) -> int:
+        return (entry.id << VIEW_BITS) | (view & ((1 << VIEW_BITS) - 1))
+
+    # ---- metadata ----
+    def getattr(self, path: bytes) -> Attr:
+        return self.attr_of(self.resolve(path))
+
+    def attr_of(self, node: Node) -> Attr:
+        e = node.entry
+        if e is None:
+            nlink = 2 + (len(self._latest) + 1 if node.ino == ROOT_INO else len(self._snapshots) if node.ino == SNAPSHOTS_INO else 1)
+            return Attr(node.ino, DIR_MODE, nlink, 0, self._mounted_ns, self._uid, self._gid)
+        nlink = 2 + self._subdirs(node) if e.kind == "d" else 1
+        return Attr(node.ino, e.mode, nlink, e.size, e.mtime_ns, self._uid, self._gid)
+
+    def _subdirs(self, node: Node) -> int:
+        if node.children is None:
+            return 0
+        key = (node.children, node.snap)
+        with self._lock:
+            cached = self._nlinks.get(key)
+        if cached is None:
+            cached = self._cat.count_subdirs(node.children, node.snap)
+            with self._lock:
+                self._nlinks.put(key, cached)
+        return cached
+
+    def readdir(self, path: bytes) -> Iterator[tuple[bytes, int, int]]:
+        """(name, st_mode type bits, inode) of `.`, `..` and every child, streamed."""
+        node = self.resolve(path)
+        if node.kind != "d":
+            raise NotADirectory(f"not a directory: {path!r}")
+        yield b".", stat.S_IFDIR, node.ino
+        yield b"..", stat.S_IFDIR, 0
+        if node.ino == ROOT_INO:
+            yield SNAPSHOTS, stat.S_IFDIR, SNAPSHOTS_INO
+            for name in list(self._latest):
+                yield name, stat.S_IFDIR, self._child_ino(path, name)
+        elif node.ino == SNAPSHOTS_INO:
+            for snap_id in list(self._snapshots):
+                yield str(snap_id).encode(), stat.S_IFDIR, SNAPDIR_INO_BASE + snap_id
+        elif node.entry is None:
+            name = self._snapshots[node.view].root_name
+            yield name, stat.S_IFDIR, self._child_ino(path, name)
+        elif node.children is not None:
+            for e in self._cat.list_dir(node.children, node.snap):
+                yield e.name, stat.S_IFMT(e.mode), self._ino(e, node.view)
+
+    def _child_ino(self, path: bytes, name: bytes) -> int:
+        try:
+            return self.resolve(path.rstrip(b"/") + b"/" + name).ino
+        except NotFound:  # the catalogue changed under us
+            return 0
+
+    def readlink(self, path: bytes) -> bytes:
+        node = self.resolve(path)
+        if node.kind != "l" or node.entry is None or node.entry.target is None:
+            raise NotASymlink(f"not a symbolic link: {path!r}")
+        return node.entry.target
+
+    def statfs(self) -> dict[str, int]:
+        return {"f_bsize": BLOCK_SIZE, "f_frsize": BLOCK_SIZE, "f_namemax": 255, "f_blocks": 0, "f_bfree": 0, "f_bavail": 0}
+
+    # ---- extended attributes ----
+    def listxattr(self, path: bytes) -> list[str]:
+        node = self.resolve(path)
+        return list(XATTRS) if node.kind == "f" and node.entry and node.entry.content_id is not None else []
+
+    def getxattr(self, path: bytes, name: str) -> bytes:
+        node = self.resolve(path)
+        if name not in XATTRS or node.kind != "f" or node.entry is None or node.entry.content_id is None:
+            raise NoAttribute(f"no attribute {name} on {path!r}")
+        content = self._cat.content(node.entry.content_id)
+        if name == XATTR_SHA256:
+            return content.sha256.hex().encode()
+        if name == XATTR_DISCS:
+            discs = sorted({p.disc_id for p in self._cat.pieces(content.id)})
+            return ",".join(map(str, discs)).encode()
+        return self._reader.cached(content).encode()
+
+    def refuse_write(self, path: bytes) -> None:
+        """Every change to the archive (write, create, mkdir, chmod, setxattr ...) ends here."""
+        raise ReadOnly(f"read-only file system: {path!r}")
+
+    # ---- file contents ----
+    def open(self, path: bytes, flags: int = os.O_RDONLY) -> int:
+        if flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND):
+            self.refuse_write(path)
+        node = self.resolve(path)
+        if node.kind == "d":
+            raise IsADirectory(f"is a directory: {path!r}")
+        entry = node.entry
+        if entry is None or entry.kind != "f":
+            raise NotFound(f"not a regular file: {path!r}")
+        if entry.content_id is None:
+            content = Content(0, b"", 0) if entry.size == 0 else None
+            if content is None:
+                raise NotFound(f"{path!r} was never hashed, so it is not archived")
+        else:
+            content = self._cat.content(entry.content_id)
+        self._reader.opened(content)
+        with self._lock:
+            fh = next(self._fh)
+            self._handles[fh] = Handle(content, entry)
+        return fh
+
+    def read(self, fh: int, size: int, offset: int) -> bytes:
+        with self._lock:
+            handle = self._handles.get(fh)
+        if handle is None:
+            raise NotFound(f"no open file {fh}")
+        content = handle.content
+        if offset >= content.size or size <= 0:
+            return b""
+        return self._reader.read(content, offset, min(size, content.size - offset))
+
+    def release(self, fh: int) -> None:
+        with self._lock:
+            handle = self._handles.pop(fh, None)
+        if handle is not None:
+            self._reader.closed(handle.content)
+
+    def open_files(self) -> int:
+        with self._lock:
+            return len(self._handles)

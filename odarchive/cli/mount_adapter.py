@@ -1,0 +1,111 @@
+"""The catalogue as the mount sees it: `fuse_mount.catalogue_view.CatalogueView` over SQLite.
+
+Lives in the command line because only `odarchive.cli` may import both the core and
+`fuse_mount`. Thread-safe: every thread gets its own read-only connection (FUSE calls and
+fetcher workers run on many threads); `generation()` uses one watcher connection under a lock,
+whose `PRAGMA data_version` moves whenever another connection (create_db, plan_iso, a burn)
+commits, so new snapshots and discs show up in a running mount.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Iterator
+
+from fuse_mount.catalogue_view import Content, Disc, Entry, Piece, RootSnapshot
+from odarchive.catalogue import Catalogue, EntryRow
+from odarchive.catalogue import tree
+
+_VALID = "first_snap <= :snap AND last_snap >= :snap"
+_SNAPSHOTS = (
+    "SELECT s.id, src.root_name, src.root_dir, COALESCE(s.finished_ns, s.started_ns)"
+    " FROM snapshots s JOIN sources src ON src.id = s.source_id WHERE s.state = 'complete'"
+)
+
+
+def _entry(r: EntryRow) -> Entry:
+    return Entry(r.id, r.dir_id, r.name, r.kind, r.size, r.mtime_ns, r.mode, r.content_id, r.target)
+
+
+class CatalogueAdapter:
+    """A thread-safe, read-only `CatalogueView` of the catalogue file at `path`."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._local = threading.local()
+        self._all: list[Catalogue] = []
+        self._all_lock = threading.Lock()
+        self._watch = Catalogue.open(path, readonly=True, check_same_thread=False)
+        self._watch_lock = threading.Lock()
+
+    def _cat(self) -> Catalogue:
+        cat = getattr(self._local, "cat", None)
+        if cat is None:
+            cat = Catalogue.open(self._path, readonly=True)
+            self._local.cat = cat
+            with self._all_lock:
+                self._all.append(cat)
+        return cat
+
+    def close(self) -> None:
+        """Close the watcher (other threads' connections close when their threads end)."""
+        with self._watch_lock:
+            self._watch.close()
+
+    def generation(self) -> int:
+        with self._watch_lock:
+            return int(self._watch.conn.execute("PRAGMA data_version").fetchone()[0])
+
+    def latest_roots(self) -> list[RootSnapshot]:
+        sql = (
+            _SNAPSHOTS + " AND s.id = (SELECT max(id) FROM snapshots x WHERE x.source_id = s.source_id"
+            " AND x.state = 'complete') ORDER BY src.root_name"
+        )
+        return [RootSnapshot(*r) for r in self._cat().conn.execute(sql)]
+
+    def snapshots(self) -> list[RootSnapshot]:
+        return [RootSnapshot(*r) for r in self._cat().conn.execute(_SNAPSHOTS + " ORDER BY s.id")]
+
+    def lookup(self, dir_id: int, name: bytes, snap: int) -> Entry | None:
+        row = tree.lookup(self._cat(), dir_id, name, snap)
+        return _entry(row) if row is not None else None
+
+    def child_dir(self, dir_id: int, name: bytes) -> int | None:
+        return tree.child_dir(self._cat(), dir_id, name)
+
+    def list_dir(self, dir_id: int, snap: int) -> Iterator[Entry]:
+        return (_entry(r) for r in tree.list_dir(self._cat(), dir_id, snap))
+
+    def count_subdirs(self, dir_id: int, snap: int) -> int:
+        sql = f"SELECT count(*) FROM entries WHERE dir_id=:dir AND kind='d' AND {_VALID}"
+        return int(self._cat().conn.execute(sql, {"dir": dir_id, "snap": snap}).fetchone()[0])
+
+    def content(self, content_id: int) -> Content:
+        sha, size = self._cat().content(content_id)
+        return Content(content_id, bytes(sha), size)
+
+    def pieces(self, content_id: int) -> list[Piece]:
+        conn = self._cat().conn
+        extents: dict[int, list[tuple[int, int]]] = {}
+        for piece, offset, length in conn.execute(
+            "SELECT piece, image_offset, length FROM extents WHERE content_id=? ORDER BY piece, seq", (content_id,)
+        ):
+            extents.setdefault(piece, []).append((offset, length))
+        return [
+            Piece(piece, disc, offset, length, tuple(extents.get(piece, ())))
+            for piece, disc, offset, length in conn.execute(
+                "SELECT piece, disc_id, offset, length FROM placements WHERE content_id=? ORDER BY piece", (content_id,)
+            )
+        ]
+
+    def chunk_size(self) -> int:
+        return self._cat().chunk_size
+
+    def chunk_hashes(self, content_id: int) -> dict[int, bytes]:
+        rows = self._cat().conn.execute("SELECT chunk, sha256 FROM chunk_hashes WHERE content_id=?", (content_id,))
+        return {chunk: bytes(sha) for chunk, sha in rows}
+
+    def disc(self, disc_id: int) -> Disc | None:
+        r = self._cat().conn.execute("SELECT id, label, image_name, state FROM discs WHERE id=?", (disc_id,)).fetchone()
+        return Disc(*r) if r else None

@@ -1,0 +1,161 @@
+"""A small archive to mount in tests: a source tree, its catalogue, and disc images for it.
+
+`build_archive(tmp)` scans a tree full of awkward cases (empty files and directories,
+symlinks, a name that is not UTF-8, modes, duplicate contents, a large chunked file, a split
+content spanning two discs, a piece in two extents) with the real `create_db`, then places
+every content on `discs` synthetic disc images with the records the discs code writes
+(discs, placements, extents, chunk_hashes), so the mount has something to fetch from without
+building real ISO images. A second snapshot changes one file, so `/.snapshots/1` differs from
+the top level.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from odarchive.cli import main
+
+CHUNK = 64 * 1024
+SECTOR = 2048
+SYSTEM_AREA = 16 * SECTOR
+BAD_NAME = b"caf\xe9-latin1.txt"
+
+
+@dataclass
+class Archive:
+    home: Path
+    src: Path
+    images: Path
+    discs: int
+    old_snapshot: int  # the first snapshot (shown under /.snapshots/<id>)
+    changed: bytes  # archived path of the file that differs between the snapshots
+    old_bytes: bytes  # that file's content in the first snapshot
+
+    @property
+    def catalogue(self) -> Path:
+        return self.home / "catalogue.sqlite"
+
+    def disc_of(self, rel: bytes) -> set[int]:
+        """The discs holding the file at source-relative path `rel`."""
+        sha = hashlib.sha256((self.src / os.fsdecode(rel)).read_bytes()).digest()
+        with sqlite3.connect(self.catalogue) as db:
+            rows = db.execute(
+                "SELECT disc_id FROM placements p JOIN contents c ON c.id = p.content_id WHERE c.sha256 = ?", (sha,)
+            ).fetchall()
+        return {r[0] for r in rows}
+
+
+def _pattern(seed: int, size: int) -> bytes:
+    block = hashlib.sha256(str(seed).encode()).digest() * 64  # 2 KiB
+    return (block * (size // len(block) + 1))[:size]
+
+
+def make_tree(src: Path, files: int = 24) -> None:
+    """The source tree (about 700 kB): every case the mount must show faithfully."""
+    (src / "docs" / "deep" / "deeper").mkdir(parents=True)
+    (src / "empty-dir").mkdir()
+    (src / "photos").mkdir()
+    (src / "empty.txt").write_bytes(b"")
+    (src / "hello.txt").write_bytes(b"hello, archive\n")
+    (src / "docs" / "copy-of-hello.txt").write_bytes(b"hello, archive\n")  # dedup: same content
+    (src / "docs" / "deep" / "deeper" / "leaf.bin").write_bytes(_pattern(1, SECTOR))
+    (src / "private.txt").write_bytes(b"secret\n")
+    os.chmod(src / "private.txt", 0o600)
+    (src / "run.sh").write_bytes(b"#!/bin/sh\necho hi\n")
+    os.chmod(src / "run.sh", 0o755)
+    os.symlink("hello.txt", src / "link-to-hello")
+    os.symlink("no/such/target", src / "dangling")
+    with open(os.path.join(os.fsencode(src), BAD_NAME), "wb") as f:
+        f.write(b"latin-1 name\n")
+    (src / "big.bin").write_bytes(_pattern(2, 5 * CHUNK + 1234))  # chunked, split over two discs
+    for i in range(files):
+        (src / "photos" / f"img{i:03d}.jpg").write_bytes(_pattern(100 + i, 1000 + 3037 * i))
+    os.utime(src / "run.sh", ns=(1_500_000_000_000_000_000, 1_500_000_000_123_456_789))
+
+
+def place_on_discs(catalogue: Path, images: Path, discs: int) -> None:
+    """Put every content on synthetic disc images, recording discs/placements/extents/chunks.
+
+    Contents go round-robin over the discs. The largest content is split into two pieces on
+    two discs, and its second piece is stored in two extents with a gap between them.
+    """
+    images.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(catalogue)
+    db.execute("UPDATE meta SET value=? WHERE key='chunk_size'", (str(CHUNK),))
+    contents = db.execute("SELECT id, sha256, size FROM contents ORDER BY id").fetchall()
+    largest = max(contents, key=lambda c: c[2])[0]
+    files = [open(images / f"disc{d}.iso", "wb") for d in range(discs)]
+    pos = [SYSTEM_AREA] * discs
+    data_by_sha = _data_by_sha(catalogue)
+
+    def put(disc: int, data: bytes) -> int:
+        off = pos[disc]
+        files[disc].seek(off)
+        files[disc].write(data)
+        pos[disc] = off + (len(data) + SECTOR - 1) // SECTOR * SECTOR
+        return off
+
+    for n, (cid, sha, size) in enumerate(contents):
+        data = data_by_sha[bytes(sha)]
+        if cid == largest:
+            half = size // 2
+            d1, d2 = n % discs, (n + 1) % discs
+            db.execute("INSERT INTO placements VALUES (?,?,?,?,?,NULL)", (cid, 1, d1, 0, half))
+            db.execute("INSERT INTO extents VALUES (?,?,?,?,?)", (cid, 1, 0, put(d1, data[:half]), half))
+            db.execute("INSERT INTO placements VALUES (?,?,?,?,?,NULL)", (cid, 2, d2, half, size - half))
+            quarter = (size - half) // 2
+            db.execute("INSERT INTO extents VALUES (?,?,?,?,?)", (cid, 2, 0, put(d2, data[half : half + quarter]), quarter))
+            put(d2, b"\0" * SECTOR)  # a gap between the two extents
+            db.execute("INSERT INTO extents VALUES (?,?,?,?,?)", (cid, 2, 1, put(d2, data[half + quarter :]), size - half - quarter))
+        else:
+            disc = n % discs
+            db.execute("INSERT INTO placements VALUES (?,?,?,?,?,NULL)", (cid, 0, disc, 0, size))
+            db.execute("INSERT INTO extents VALUES (?,?,?,?,?)", (cid, 0, 0, put(disc, data), size))
+        if size > CHUNK:
+            for i in range(0, size, CHUNK):
+                db.execute("INSERT INTO chunk_hashes VALUES (?,?,?)", (cid, i // CHUNK, hashlib.sha256(data[i : i + CHUNK]).digest()))
+    for d, f in enumerate(files):
+        f.truncate(pos[d])
+        f.close()
+        db.execute(
+            "INSERT INTO discs (id, label, capacity_bytes, used_bytes, state, planned_ns, image_name, image_size)"
+            " VALUES (?,?,?,?,?,?,?,?)",
+            (d, f"ODARCHIVE_TEST_{d:04d}", 25 * 10**9, pos[d], "written", time.time_ns(), f"disc{d}.iso", pos[d]),
+        )
+    db.commit()
+    db.close()
+
+
+def _data_by_sha(catalogue: Path) -> dict[bytes, bytes]:
+    """Every archived file's bytes by SHA-256, read back from the sources' paths."""
+    out: dict[bytes, bytes] = {}
+    db = sqlite3.connect(catalogue)
+    (src_path,) = db.execute("SELECT path FROM sources").fetchone()
+    db.close()
+    for dirpath, _dirs, names in os.walk(os.fsencode(src_path)):
+        for name in names:
+            p = os.path.join(dirpath, name)
+            if os.path.islink(p):
+                continue
+            data = open(p, "rb").read()
+            out[hashlib.sha256(data).digest()] = data
+    return out
+
+
+def build_archive(tmp: Path, discs: int = 5) -> Archive:
+    src, home, images = tmp / "src", tmp / "home", tmp / "images"
+    home.mkdir(parents=True, exist_ok=True)
+    src.mkdir(parents=True)
+    make_tree(src)
+    changed = b"src/hello.txt"
+    old = (src / "hello.txt").read_bytes()
+    assert main(["--home", str(home), "create_db", str(src)]) == 0
+    (src / "hello.txt").write_bytes(b"hello again, archive; now longer\n")
+    assert main(["--home", str(home), "create_db", str(src)]) == 0
+    place_on_discs(home / "catalogue.sqlite", images, discs)
+    return Archive(home, src, images, discs, 1, changed, old)
