@@ -26,6 +26,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("status", "status_cmd", "show what is running on this home now"),
     CommandSpec("export_json", "json_cmd", "write the catalogue as the seed's catalogue.json (version 1)", ("export-json",)),
     CommandSpec("import_json", "json_cmd", "read a seed catalogue.json (version 1) into the catalogue", ("import-json",)),
+    CommandSpec("cache", "cache_cmd", "mount cache: stats, evict, pin, replay the access trace to tune eviction"),
 )
 
 _BY_NAME = {spec.name: spec for spec in COMMANDS}
