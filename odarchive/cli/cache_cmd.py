@@ -1,0 +1,215 @@
+"""`odarchive cache stats|evict|pin|replay`: look at and steer the mount's cache.
+
+The cache lives in `<home>/cache` unless `[cache] dir` says otherwise; these commands work on
+it whether or not a mount is running (the index is shared through SQLite; files open in a
+running mount are never evicted). PATH is a path in the archive as the mount shows it:
+`photos/2019/a.jpg` (root name first; `.snapshots/<id>/...` for an earlier snapshot), or a
+file under a running mount (`/archive/photos/2019/a.jpg`, identified by its
+`user.odarchive.sha256` attribute).
+
+`cache_config(ctx, **flags)` is also what `odarchive mount` uses to build its CacheConfig.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+from odarchive.cli.context import Context
+from odarchive.cli.render import human_bytes, print_json
+from odarchive.errors import CatalogueError, InputError, UsageError
+
+XATTR_SHA256 = "user.odarchive.sha256"
+_SNAPSHOTS = b".snapshots"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    sub = p.add_subparsers(dest="cache_action", metavar="ACTION", required=True)
+    s = sub.add_parser("stats", help="hits, misses, bytes, evictions, disc loads, waits")
+    s.add_argument("--json", action="store_true", help="print JSON")
+    e = sub.add_parser("evict", help="drop a file's cached data, or everything with --all")
+    e.add_argument("path", nargs="?", help="archived path or a path under the mount")
+    e.add_argument("--all", action="store_true", help="every cached content that is not open or pinned")
+    e.add_argument("--json", action="store_true", help="print JSON")
+    pin = sub.add_parser("pin", help="keep a file in the cache whatever the bounds (--remove to unpin)")
+    pin.add_argument("path", help="archived path or a path under the mount")
+    pin.add_argument("--remove", action="store_true", help="unpin instead")
+    pin.add_argument("--json", action="store_true", help="print JSON")
+    r = sub.add_parser("replay", help="replay the access trace against policies and sizes (tuning)")
+    r.add_argument("--policies", default=None, help="comma-separated (default: all)")
+    r.add_argument("--sizes", default=None, help="comma-separated max sizes (default: 1/4, 1, 4 x max_bytes)")
+    r.add_argument("--trace", type=Path, default=None, help="trace file (default: <cache dir>/trace.jsonl)")
+    r.add_argument("--json", action="store_true", help="print JSON")
+
+
+def cache_config(ctx: Context, **flags: Any):  # -> fuse_mount.cache.CacheConfig
+    """The CacheConfig from `[cache]`, ODARCHIVE_CACHE_*, then non-None `flags` (already typed).
+
+    Sizes may be written with units ("10G", "64k") and durations as "30d"; a relative `dir`
+    is under the home (default `<home>/cache`); `chunk_bytes` defaults to the catalogue's.
+    """
+    from fuse_mount.cache import CacheConfig
+    from fuse_mount.cache.config import parse_bytes, parse_seconds
+
+    values: dict[str, Any] = ctx.settings.section("cache")
+    values.update({k: v for k, v in flags.items() if v is not None})
+    known = {f.name for f in fields(CacheConfig)}
+    try:
+        for k, v in list(values.items()):
+            if k in known and k.endswith("_bytes") and isinstance(v, str):
+                values[k] = parse_bytes(v)
+            elif k in known and k.endswith("_s") and isinstance(v, str):
+                values[k] = parse_seconds(v)
+    except ValueError as e:
+        raise InputError(f"[cache] {e}") from None
+    values["dir"] = ctx.home.root / values.get("dir", ctx.home.cache)
+    if "chunk_bytes" not in values and ctx.home.catalogue.exists():
+        with ctx.open_catalogue() as cat:
+            values["chunk_bytes"] = cat.chunk_size
+    try:
+        return ctx.settings.build(CacheConfig, "cache", **values)
+    except ValueError as e:
+        raise InputError(str(e), hint="fix [cache] in odarchive.toml or the --cache-* flags") from None
+
+
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    from fuse_mount.cache import Cache
+
+    config = cache_config(ctx)
+    if args.cache_action == "replay":
+        return _replay(args, config)
+    with Cache.open(config) as cache:
+        if args.cache_action == "stats":
+            return _stats(args, cache)
+        if args.cache_action == "evict":
+            return _evict(args, ctx, cache)
+        return _pin(args, ctx, cache)
+
+
+def _stats(args: argparse.Namespace, cache) -> int:
+    s = cache.stats().as_dict()
+    if args.json:
+        print_json(s)
+        return 0
+    print(f"cache:        {cache.config.dir} (policy {s['policy']})")
+    print(f"filled:       {human_bytes(s['bytes_cached'])} of {human_bytes(s['max_bytes']) if s['max_bytes'] else 'unbounded'}"
+          f" in {s['contents']} contents ({s['chunks']} chunks, {s['heads']} heads);"
+          f" {human_bytes(s['free_bytes'])} free on disk")
+    print(f"reads:        {s['hits']} hits, {s['misses']} misses, hit ratio {s['hit_ratio']:.1%};"
+          f" {human_bytes(s['bytes_served'])} served from cache")
+    print(f"misses:       {s['disc_loads']} disc loads; wait per miss mean {s['mean_wait_s']:.2f} s, max {s['max_wait_s']:.2f} s")
+    print(f"evictions:    {s['evictions']} ({human_bytes(s['bytes_evicted'])});"
+          f" {s['corrupt_drops']} corrupt dropped; {s['full_errors']} refused for a full disk")
+    print(f"kept:         {s['pinned']} pinned, {s['open_handles']} open")
+    return 0
+
+
+def _evict(args: argparse.Namespace, ctx: Context, cache) -> int:
+    if args.all == bool(args.path):
+        raise UsageError("give either PATH or --all")
+    if args.all:
+        freed, result = cache.evict_all(), {"all": True}
+    else:
+        key, _ = resolve_path(ctx, args.path)
+        freed, result = cache.evict(key), {"path": args.path, "sha256": key}
+    result["bytes_freed"] = freed
+    if args.json:
+        print_json(result)
+    else:
+        print(f"evicted {human_bytes(freed)}")
+    return 0
+
+
+def _pin(args: argparse.Namespace, ctx: Context, cache) -> int:
+    key, size = resolve_path(ctx, args.path)
+    if args.remove:
+        cache.unpin(key)
+    else:
+        cache.pin(key, size)
+    cached = cache.is_cached(key)
+    if args.json:
+        print_json({"path": args.path, "sha256": key, "size": size, "pinned": not args.remove, "cached": cached})
+    elif args.remove:
+        print(f"unpinned {args.path}")
+    else:
+        note = "" if cached else "; not cached yet: read it through the mount to fetch it"
+        print(f"pinned {args.path} ({human_bytes(size)}){note}")
+    return 0
+
+
+def _replay(args: argparse.Namespace, config) -> int:
+    from fuse_mount.cache.config import parse_bytes
+    from fuse_mount.cache.policies import POLICIES, get_policy
+    from fuse_mount.cache.replay import replay
+    from fuse_mount.cache.trace import read_trace
+
+    trace = args.trace or config.dir / "trace.jsonl"
+    accesses = list(read_trace(trace))
+    if not accesses:
+        raise InputError(f"no accesses recorded in {trace}", hint="read files through the mount first ([cache] trace = true)")
+    base = config.max_bytes or 1 << 30
+    try:
+        sizes = [parse_bytes(s) for s in args.sizes.split(",")] if args.sizes else [base // 4, base, base * 4]
+        policies = args.policies.split(",") if args.policies else list(POLICIES)
+        for name in policies:
+            get_policy(name)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    results = [replay(accesses, p, s, chunk_bytes=config.chunk_bytes, head_bytes=config.head_bytes,
+                      max_age_s=config.max_age_s) for p in policies for s in sizes]
+    results.sort(key=lambda r: (-r.hit_ratio, r.bytes_fetched))
+    rows = [vars(r) | {"current": r.policy == config.policy and r.max_bytes == config.max_bytes} for r in results]
+    if args.json:
+        print_json({"trace": str(trace), "accesses": len(accesses), "results": rows})
+        return 0
+    print(f"{len(accesses)} accesses from {trace}")
+    for r in rows:
+        mark = "  <- current" if r["current"] else ""
+        print(f"{r['policy']:<6} max {human_bytes(r['max_bytes']):>9}: hit ratio {r['hit_ratio']:.1%},"
+              f" {human_bytes(r['bytes_fetched'])} from discs, {r['evictions']} evictions{mark}")
+    return 0
+
+
+def resolve_path(ctx: Context, path: str) -> tuple[str, int]:
+    """(sha256 hex, size) of the file at PATH: under a running mount, or in the catalogue."""
+    if os.path.lexists(path):
+        try:
+            key = os.getxattr(path, XATTR_SHA256).decode()
+        except OSError:
+            pass
+        else:
+            return key, os.stat(path).st_size
+        if os.path.isabs(path):
+            raise InputError(f"{path} is not a file in an odarchive mount", hint="give a path in the archive, e.g. photos/2019/a.jpg")
+    return _resolve_archived(ctx, os.fsencode(path))
+
+
+def _resolve_archived(ctx: Context, path: bytes) -> tuple[str, int]:
+    from odarchive.catalogue.tree import resolve
+
+    parts = [p for p in path.split(b"/") if p and p != b"."]
+    snap_id = None
+    if len(parts) >= 2 and parts[0] == _SNAPSHOTS and parts[1].isdigit():
+        snap_id, parts = int(parts[1]), parts[2:]
+    shown = os.fsdecode(path)
+    if not parts:
+        raise InputError(f"{shown}: not a file in the archive")
+    if not ctx.home.catalogue.exists():
+        raise CatalogueError(f"no catalogue in {ctx.home.root}", hint="run `odarchive create_db SOURCE` first, or pass --home")
+    with ctx.open_catalogue() as cat:
+        source = cat.source_by_name(parts[0])
+        if snap_id is None:
+            latest = cat.latest_snapshot(source.id) if source else None
+            snap_id = latest.id if latest else None
+        entry = resolve(cat, b"/".join(parts), snap_id) if snap_id is not None else None
+        if entry is None:
+            raise InputError(f"{shown}: no such file in the archive", hint="paths start with the root name, e.g. photos/2019/a.jpg")
+        if entry.kind != "f":
+            raise InputError(f"{shown}: not a regular file")
+        if entry.content_id is None:
+            raise InputError(f"{shown}: not hashed yet", hint="run `odarchive create_db` again to finish the scan")
+        sha, size = cat.content(entry.content_id)
+    return sha.hex(), size
