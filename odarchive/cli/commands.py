@@ -27,6 +27,8 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("export_json", "json_cmd", "write the catalogue as the seed's catalogue.json (version 1)", ("export-json",)),
     CommandSpec("import_json", "json_cmd", "read a seed catalogue.json (version 1) into the catalogue", ("import-json",)),
     CommandSpec("cache", "cache_cmd", "mount cache: stats, evict, pin, replay the access trace to tune eviction"),
+    CommandSpec("mount", "mount_cmd", "mount every burned disc as one read-only file system"),
+    CommandSpec("umount", "umount_cmd", "unmount the archive", ("unmount",)),
 )
 
 _BY_NAME = {spec.name: spec for spec in COMMANDS}
