@@ -168,9 +168,8 @@ class Mechanism:
     # ---- queries -----------------------------------------------------------------------------
 
     def snapshot(self) -> dict[str, Any]:
-        """A copy of the whole state (for status replies and the mtx front end)."""
-        with self.store.locked(write=False) as st:
-            return json.loads(json.dumps(st))
+        """The whole state, read-only (for status replies and the mtx front end)."""
+        return self.store.read()
 
     def medium_letter(self, st: dict[str, Any], medium: str | None) -> str:
         if medium is None:

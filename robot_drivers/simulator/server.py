@@ -120,11 +120,15 @@ class PtyServer:
         while self._queue and self._queue[0][0] <= time.monotonic():
             _, _, text = heapq.heappop(self._queue)
             payload = text.encode("ascii") + (b"" if self.generic else b"\r")
-            payload = self._line_faults(payload)
+            if not text.startswith("F OK"):  # a fault command's own answer is never disturbed
+                payload = self._line_faults(payload)
             if payload and self.master >= 0:
                 os.write(self.master, payload)
 
     def _line_faults(self, payload: bytes) -> bytes:
+        pending = self.mech.store.read()["faults"]
+        if not (pending["drop"] or pending["garble"]):
+            return payload
         with self.mech.store.locked() as st:
             f = st["faults"]
             if f["drop"] > 0:
@@ -138,6 +142,8 @@ class PtyServer:
 
     def _unplug_if_armed(self) -> bool:
         """The adapter disappears (pty closed, link removed) and comes back as a new pty."""
+        if not self.mech.store.read()["faults"]["unplug_s"]:
+            return False
         with self.mech.store.locked() as st:
             seconds, st["faults"]["unplug_s"] = st["faults"]["unplug_s"], 0.0
         if seconds <= 0:

@@ -75,6 +75,7 @@ class StateStore:
             d.mkdir(parents=True, exist_ok=True)
         self._file = self.root / "state.json"
         self._lock = self.root / "state.lock"
+        self._cache: tuple[tuple[int, int, int], dict[str, Any]] | None = None
 
     @contextmanager
     def locked(self, write: bool = True) -> Iterator[dict[str, Any]]:
@@ -90,6 +91,23 @@ class StateStore:
                 tmp = self._file.with_suffix(".tmp")
                 tmp.write_text(after)
                 os.replace(tmp, self._file)
+
+    def read(self) -> dict[str, Any]:
+        """The current state for reading only (never mutate it): cached while the file is unchanged.
+
+        Writers replace the file atomically, so a read needs no lock; the cache key is the
+        file's (inode, size, mtime), which every write changes.
+        """
+        try:
+            st = os.stat(self._file)
+        except FileNotFoundError:
+            with self.locked():
+                pass
+            st = os.stat(self._file)
+        key = (st.st_ino, st.st_size, st.st_mtime_ns)
+        if self._cache is None or self._cache[0] != key:
+            self._cache = (key, json.loads(self._file.read_text()))
+        return self._cache[1]
 
     def stored_config(self) -> SimConfig | None:
         """The configuration the state was created with (None before it exists)."""
