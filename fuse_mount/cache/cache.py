@@ -43,11 +43,12 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
+from typing import Callable
 
 from fuse_mount.cache.config import CacheConfig
-from fuse_mount.cache.eviction import Evictor
+from fuse_mount.cache.eviction import INDEX_HEADROOM_BYTES, Evictor
 from fuse_mount.cache.errors import CacheError, CacheFullError
-from fuse_mount.cache.index import HEAD, ChunkRow, Index
+from fuse_mount.cache.index import HEAD, ChunkRow, Index, is_full
 from fuse_mount.cache.ledger import Ledger
 from fuse_mount.cache.policies import get_policy
 from fuse_mount.cache.stats import CacheStats
@@ -56,10 +57,13 @@ from fuse_mount.cache.trace import Access, TraceWriter
 
 log = logging.getLogger("fuse_mount.cache")
 
+Clock = Callable[[], float]
+
 EMPTY_KEY = hashlib.sha256(b"").hexdigest()
 MAINTAIN_INTERVAL_S = 2.0
 """How often reads also apply max_age_s and flush counters (besides every put)."""
 _FULL = (errno.ENOSPC, errno.EDQUOT)
+
 
 __all__ = ["EMPTY_KEY", "HEAD", "Cache"]
 
@@ -67,27 +71,31 @@ __all__ = ["EMPTY_KEY", "HEAD", "Cache"]
 class Cache:
     """A persistent, bounded, verified cache of contents (see the module docstring)."""
 
-    def __init__(self, config: CacheConfig, index: Index, store: Store, trace: TraceWriter | None) -> None:
+    def __init__(
+        self, config: CacheConfig, index: Index, store: Store, trace: TraceWriter | None, clock: Clock = time.time
+    ) -> None:
         self._config = config
+        self._clock = clock
         self._policy = get_policy(config.policy)
         self._index = index
         self._store = store
         self._trace = trace
         self._db = threading.Lock()
         self._ledger = Ledger()
-        self._evictor = Evictor(config, index, store, self._ledger)
+        self._evictor = Evictor(config, index, store, self._ledger, clock)
         self._reserved = 0
         self._last_maintain = time.monotonic()
         self._closed = False
 
     @classmethod
-    def open(cls, config: CacheConfig) -> "Cache":
+    def open(cls, config: CacheConfig, clock: Clock = time.time) -> "Cache":
         """Open (creating if needed) the cache in `config.dir`.
 
         Recovers from a crash: half-written files are dropped, handles of dead processes are
         forgotten. If `chunk_bytes` differs from the one the cache was filled with, the cached
         data is dropped (pins and counters are kept). Raises CacheError if the directory or
-        index cannot be used or the config is invalid.
+        index cannot be used or the config is invalid. `clock` (seconds since the epoch) is
+        what access times and ages are measured with; tests pass a fake one.
         """
         try:
             get_policy(config.policy)
@@ -109,7 +117,7 @@ class Cache:
         except (OSError, sqlite3.Error) as e:
             raise CacheError(f"cannot open the cache in {config.dir}: {e}") from None
         trace = TraceWriter(config.dir / "trace.jsonl", config.trace_max_bytes) if config.trace else None
-        return cls(config, index, store, trace)
+        return cls(config, index, store, trace, clock)
 
     def close(self) -> None:
         """Flush counters and access times to the index and close it; idempotent."""
@@ -156,7 +164,7 @@ class Cache:
         trace. A cached chunk whose bytes no longer match its recorded hash is dropped,
         counted in corrupt_drops, and the read is a miss: corrupt data is never returned.
         """
-        now = time.time()
+        now = self._clock()
         known, data, idxs = self._read(key, offset, length)
         size = known if known is not None else size
         if data is None:
@@ -303,8 +311,15 @@ class Cache:
 
     def _install(self, tmp: Path, key: str, size: int, idx: int, nbytes: int, hashes: bytes) -> None:
         """Record a written file and move it into place (caller holds _db)."""
-        with self._index.transaction():
-            rowid = self._index.add_chunk(key, size, idx, nbytes, hashes, time.time())
+        try:
+            with self._index.transaction():
+                rowid = self._index.add_chunk(key, size, idx, nbytes, hashes, self._clock())
+        except sqlite3.OperationalError as e:
+            tmp.unlink(missing_ok=True)
+            if not is_full(e):
+                raise
+            self._ledger.add("full_errors")
+            raise CacheFullError(f"the cache disk is full: cannot record cached data in {self._config.dir}") from None
         if rowid is None:  # another thread stored the same chunk meanwhile
             tmp.unlink(missing_ok=True)
             return
@@ -332,7 +347,7 @@ class Cache:
                     ) from None
                 with self._db:
                     self._flush()
-                    freed = self._evictor.evict_bytes(len(data) + 64 * 1024)
+                    freed = self._evictor.evict_bytes(len(data) + INDEX_HEADROOM_BYTES)
                 log.warning("cache disk full: evicted %d bytes and retrying", freed)
         raise AssertionError("unreachable")
 
@@ -428,9 +443,15 @@ class Cache:
             return
         drained = self._ledger.drain()
         if drained:
-            with self._index.transaction():
-                self._index.add_counters(drained.counters, drained.wait_max_s)
-                self._index.touch(drained.touches)
+            try:
+                with self._index.transaction():
+                    self._index.add_counters(drained.counters, drained.wait_max_s)
+                    self._index.touch(drained.touches)
+            except sqlite3.OperationalError as e:
+                if not is_full(e):
+                    raise
+                log.warning("cache disk full: counters kept in memory until there is room")
+                self._ledger.restore(drained)
         if self._trace is not None:
             self._trace.flush()
 

@@ -5,7 +5,7 @@ Built by the command line from `[cache]` in `odarchive.toml` (and `--cache-*` fl
 
     max_bytes       ~ --vfs-cache-max-size        (0: no size bound)
     max_age_s       ~ --vfs-cache-max-age         (0: no age bound)
-    min_free_bytes  ~ --vfs-cache-min-free-space  (0: no free-space bound)
+    min_free_bytes  ~ --vfs-cache-min-free-space  (at least 256 KiB is always kept free)
     policy          rclone only has LRU; here "lru" or "size" (see policies.py)
     keep_heads_bytes  no rclone peer: the first bytes of every content are evicted last
     chunk_bytes     ~ --vfs-read-chunk-size, but fixed: it must match the catalogue's
@@ -30,7 +30,8 @@ class CacheConfig:
     max_age_s: float = 0.0
     """Chunks not read for this long are evicted (unless open, pinned or heads); 0 = never."""
     min_free_bytes: int = 1 * GiB
-    """Keep at least this much free space on the cache's file system; 0 = no bound."""
+    """Keep at least this much free space on the cache's file system (never less than 256 KiB,
+    so the index can always commit)."""
     policy: str = "lru"
     """Eviction order: a name in `fuse_mount.cache.policies.POLICIES` ("lru", "size")."""
     keep_heads_bytes: int = 64 * 1024

@@ -5,7 +5,8 @@ ledger has been flushed (so access times are current):
 
 - `purge_idle`       chunks not read for max_age_s        (rclone: purgeOld)
 - `purge_over_quota` over max_bytes: down to LOW_WATER of it (rclone: purgeOverQuota)
-- `purge_for_free_space` until min_free_bytes + the bytes about to be written are free
+- `purge_for_free_space` until min_free_bytes (at least INDEX_HEADROOM_BYTES) + the bytes
+                     about to be written are free
 - `evict_bytes`      at least N bytes by the policy: chunks first, heads only when no chunk
                      may go. Open and pinned contents are never candidates.
 """
@@ -13,10 +14,11 @@ ledger has been flushed (so access times are current):
 from __future__ import annotations
 
 import os
-import time
+import sqlite3
+from typing import Callable
 
 from fuse_mount.cache.config import CacheConfig
-from fuse_mount.cache.index import ChunkRow, Index
+from fuse_mount.cache.index import ChunkRow, Index, is_full
 from fuse_mount.cache.ledger import Ledger
 from fuse_mount.cache.policies import get_policy
 from fuse_mount.cache.store import Store
@@ -24,11 +26,16 @@ from fuse_mount.cache.store import Store
 LOW_WATER = 0.95
 """Over max_bytes, evict down to this fraction of it, so eviction runs in batches, not per put."""
 BATCH = 64
+INDEX_HEADROOM_BYTES = 256 * 1024
+"""Always kept free on the cache's disk (whatever min_free_bytes says) so that the index can
+still commit; and evicted beyond the data itself when a write meets a full disk. A test on a
+2 MiB tmpfs filled to the last byte showed SQLite then failing every commit."""
 
 
 class Evictor:
-    def __init__(self, config: CacheConfig, index: Index, store: Store, ledger: Ledger) -> None:
+    def __init__(self, config: CacheConfig, index: Index, store: Store, ledger: Ledger, clock: Callable[[], float]) -> None:
         self.config = config
+        self.clock = clock
         self.policy = get_policy(config.policy)
         self.index = index
         self.store = store
@@ -36,8 +43,13 @@ class Evictor:
 
     def remove(self, rows: list[ChunkRow]) -> int:
         """Delete rows and their files; count them as evictions. Returns the bytes freed."""
-        with self.index.transaction():
-            removed = self.index.remove_chunks(rows)
+        try:
+            with self.index.transaction():
+                removed = self.index.remove_chunks(rows)
+        except sqlite3.OperationalError as e:
+            if not is_full(e):
+                raise
+            return 0  # the index cannot even record a deletion: nothing was evicted
         for r in removed:
             self.store.remove(r.key, r.idx)
         freed = sum(r.length for r in removed)
@@ -51,7 +63,7 @@ class Evictor:
         freed = 0
         for heads in (False, True):
             while freed < amount:
-                rows = self.index.candidates(self.policy, time.time(), heads, BATCH)
+                rows = self.index.candidates(self.policy, self.clock(), heads, BATCH)
                 take = []
                 for r in rows:
                     take.append(r)
@@ -65,7 +77,7 @@ class Evictor:
     def purge_idle(self) -> int:
         if not self.config.max_age_s:
             return 0
-        return self.remove(self.index.idle_since(time.time() - self.config.max_age_s))
+        return self.remove(self.index.idle_since(self.clock() - self.config.max_age_s))
 
     def purge_over_quota(self, incoming: int = 0) -> int:
         """If cached + incoming bytes exceed max_bytes, evict down to LOW_WATER of it."""
@@ -82,8 +94,9 @@ class Evictor:
         return st.f_bavail * st.f_frsize
 
     def purge_for_free_space(self, incoming: int = 0) -> bool:
-        """Evict until min_free_bytes + incoming are free; False if that cannot be reached."""
-        want = self.config.min_free_bytes + incoming if self.config.min_free_bytes else 0
+        """Evict until min_free_bytes (at least INDEX_HEADROOM_BYTES) + incoming are free;
+        False if that cannot be reached."""
+        want = max(self.config.min_free_bytes, INDEX_HEADROOM_BYTES) + incoming
         while True:
             short = want - self.free_bytes()
             if short <= 0:

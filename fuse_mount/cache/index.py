@@ -50,6 +50,10 @@ class Index:
         conn = sqlite3.connect(path, timeout=30.0, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")  # a lost commit only loses cache, never corrupts
+        # A small WAL, truncated after each checkpoint: the index must still commit on a nearly
+        # full cache disk (a 2 MiB tmpfs test filled the default 4 MiB WAL's disk).
+        conn.execute("PRAGMA wal_autocheckpoint=128")
+        conn.execute("PRAGMA journal_size_limit=524288")
         index = cls(conn)
         with index.transaction():
             if not conn.execute("SELECT 1 FROM sqlite_master WHERE name='meta'").fetchone():
@@ -219,6 +223,11 @@ class _Tx:
 
     def __exit__(self, exc_type: object, *rest: object) -> None:
         self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+
+
+def is_full(e: sqlite3.Error) -> bool:
+    """Whether SQLite failed because the disk is full (SQLITE_FULL)."""
+    return getattr(e, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
 
 
 def _statements(script: str) -> list[str]:

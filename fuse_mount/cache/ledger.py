@@ -55,6 +55,17 @@ class Ledger:
     def due(self) -> bool:
         return time.monotonic() - self._last_drain >= self._interval_s
 
+    def restore(self, drained: Drained) -> None:
+        """Put back what could not be written (the index's disk was full)."""
+        with self._lock:
+            for name, value in drained.counters.items():
+                self._counters[name] += value
+            self._wait_max_s = max(self._wait_max_s, drained.wait_max_s)
+            for t, n, key, idx in drained.touches:
+                touch = self._touches.setdefault((key, idx), [t, 0])
+                touch[0] = max(touch[0], t)
+                touch[1] += n
+
     def drain(self) -> Drained:
         with self._lock:
             out = Drained(

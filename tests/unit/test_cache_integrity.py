@@ -1,0 +1,181 @@
+"""Never serve corrupt data; a full cache disk evicts, retries, then fails only that put."""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from fuse_mount.cache import CacheFullError
+from fuse_mount.cache import store as store_module
+from tests.lib.cachekit import CHUNK, FakeClock, content, open_cache, put_chunks
+
+MiB = 1024 * 1024
+
+
+def data_file(tmp_path, key, idx):
+    return tmp_path / "cache" / "data" / key[:2] / f"{key}.{'head' if idx < 0 else idx}"
+
+
+def flip_byte(path, offset):
+    with open(path, "r+b") as f:
+        f.seek(offset)
+        b = f.read(1)
+        f.seek(offset)
+        f.write(bytes([b[0] ^ 0xFF]))
+
+
+def test_altered_bytes_are_detected_dropped_and_fetched_again(tmp_path):
+    key, data = content(3 * CHUNK, seed=1)
+    with open_cache(tmp_path) as cache:
+        cache.put_whole(key, data)
+    flip_byte(data_file(tmp_path, key, 1), 1234)
+    with open_cache(tmp_path) as cache:
+        assert cache.get(key, 0, 100) == data[:100]  # chunk 0 is fine
+        assert cache.get(key, CHUNK, 10) is None  # chunk 1 is not: a miss, never the bad bytes
+        assert cache.missing_chunks(key, len(data), 0, len(data)) == [1]
+        assert not data_file(tmp_path, key, 1).exists()
+        put_chunks(cache, key, data, [1])  # fetched again
+        assert cache.get(key, 0, len(data)) == data
+        s = cache.stats()
+    assert s.corrupt_drops == 1 and s.misses == 1 and s.bytes_cached == 3 * CHUNK
+
+
+def test_alteration_after_a_verified_read_is_still_caught(tmp_path):
+    key, data = content(2 * MiB, seed=2)
+    with open_cache(tmp_path, chunk_bytes=4 * MiB) as cache:
+        cache.put_whole(key, data)
+        assert cache.get(key, MiB + 5, 100) == data[MiB + 5:MiB + 105]
+        path = data_file(tmp_path, key, 0)
+        st = path.stat()
+        flip_byte(path, MiB + 50)
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1))  # even if mtime looks old, ctime moved
+        assert cache.get(key, MiB + 5, 100) is None
+        assert cache.get(key, 0, 10) is None  # the whole chunk file was dropped
+        assert cache.stats().corrupt_drops == 1
+
+
+def test_truncated_or_missing_files_are_misses(tmp_path):
+    (a, da), (b, db) = content(CHUNK, seed=3), content(CHUNK, seed=4)
+    with open_cache(tmp_path) as cache:
+        cache.put_whole(a, da)
+        cache.put_whole(b, db)
+    os.truncate(data_file(tmp_path, a, 0), 100)
+    data_file(tmp_path, b, 0).unlink()  # e.g. removed by hand
+    with open_cache(tmp_path) as cache:
+        assert cache.get(a, 0, 10) is None
+        assert cache.get(b, 0, 10) is None
+        s = cache.stats()
+        assert s.corrupt_drops == 1 and s.bytes_cached == 0 and s.contents == 0
+
+
+def test_heads_are_verified_too(tmp_path):
+    key, data = content(CHUNK, seed=5)
+    with open_cache(tmp_path, keep_heads_bytes=500) as cache:
+        cache.put_whole(key, data)
+    flip_byte(data_file(tmp_path, key, -1), 10)
+    with open_cache(tmp_path, keep_heads_bytes=500) as cache:
+        assert cache.get(key, 0, 100) is None
+        assert cache.stats().corrupt_drops == 1
+
+
+def _fail_writes(monkeypatch, times: int):
+    """The next `times` writes of chunk files fail with ENOSPC."""
+    real = store_module._write_all
+    left = [times]
+
+    def write(fd, data):
+        if left[0] > 0:
+            left[0] -= 1
+            os.write(fd, bytes(data[:10]))  # a partial file is left behind by the failure
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real(fd, data)
+
+    monkeypatch.setattr(store_module, "_write_all", write)
+
+
+def test_enospc_evicts_then_retries(tmp_path, monkeypatch):
+    clock = FakeClock()
+    with open_cache(tmp_path, clock) as cache:
+        old = [content(CHUNK, seed=i) for i in range(6)]
+        for key, data in old:
+            clock.advance(1)
+            cache.put_whole(key, data)
+        _fail_writes(monkeypatch, 1)
+        key, data = content(CHUNK, seed=10)
+        assert cache.put_whole(key, data)
+        assert cache.get(key, 0, len(data)) == data
+        assert [cache.is_cached(k) for k, _ in old] == [False] * 5 + [True]  # by the policy (lru)
+        s = cache.stats()
+        assert s.evictions == 5 and s.full_errors == 0  # 64 KiB + 256 KiB headroom
+        assert list((tmp_path / "cache" / "tmp").iterdir()) == []
+
+
+def test_enospc_that_eviction_cannot_cure_fails_that_put_only(tmp_path, monkeypatch):
+    with open_cache(tmp_path) as cache:
+        kept, kdata = content(CHUNK, seed=1)
+        cache.put_whole(kept, kdata)
+        cache.open_handle(kept)
+        _fail_writes(monkeypatch, 2)
+        key, data = content(2 * CHUNK, seed=2)
+        with pytest.raises(CacheFullError, match="cache disk is full"):
+            cache.put_whole(key, data)
+        s = cache.stats()
+        assert s.full_errors == 1 and s.bytes_cached == CHUNK and s.chunks == 1
+        assert cache.get(key, 0, 1) is None and cache.get(kept, 0, CHUNK) == kdata
+        assert list((tmp_path / "cache" / "tmp").iterdir()) == []
+        assert cache.put_whole(key, data)  # the disk has room again
+        assert cache.get(key, 0, len(data)) == data
+
+
+@pytest.fixture
+def tiny_tmpfs(tmp_path):
+    mnt = tmp_path / "tmpfs"
+    mnt.mkdir()
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("needs root to mount a tmpfs")
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mnt)], capture_output=True, text=True)
+    if r.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {r.stderr.strip()}")
+    yield mnt
+    subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+def _on_disk(root) -> int:
+    return sum(p.stat().st_size for p in (root / "data").rglob("*") if p.is_file())
+
+
+def test_a_real_full_disk(tmp_path, tiny_tmpfs):
+    clock = FakeClock()
+    cfg = dict(dir=tiny_tmpfs / "cache", chunk_bytes=256 * 1024, trace=False)
+    with open_cache(tmp_path, clock, **cfg) as cache:
+        opened = []
+        for i in range(12):  # 3 MiB through a 2 MiB disk (the index takes some too)
+            clock.advance(1)
+            key, data = content(256 * 1024, seed=i)
+            assert cache.put_whole(key, data)
+            assert cache.get(key, 0, len(data)) == data
+        assert cache.stats().evictions > 0
+        # another program fills the disk: the next put evicts to make room
+        filler = tiny_tmpfs / "filler"
+        filler.write_bytes(b"x" * (os.statvfs(tiny_tmpfs).f_bavail * os.statvfs(tiny_tmpfs).f_frsize - 4096))
+        key, data = content(256 * 1024, seed=50)
+        assert cache.put_whole(key, data)
+        assert cache.get(key, 0, len(data)) == data
+        filler.unlink()
+        # everything cached is open: eventually nothing may go, and only that put fails
+        with pytest.raises(CacheFullError):
+            for i in range(20, 40):
+                key, data = content(256 * 1024, seed=i)
+                cache.open_handle(key)
+                cache.put_whole(key, data)
+                opened.append((key, data))
+        for key, data in opened:
+            assert cache.get(key, 0, len(data)) == data
+        s = cache.stats()
+        assert s.full_errors == 1 and s.bytes_cached == _on_disk(tiny_tmpfs / "cache")
+    with open_cache(tmp_path, clock, **cfg) as cache:  # the index is consistent after all that
+        assert cache.stats().bytes_cached == s.bytes_cached
