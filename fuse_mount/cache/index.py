@@ -134,12 +134,13 @@ class Index:
     )
 
     def candidates(self, policy: Policy, now_s: float, heads: bool, limit: int) -> list[ChunkRow]:
-        """Evictable chunks (or heads) in the policy's order, highest score first."""
+        """Evictable chunks (or heads) in the policy's order, highest score first; ties go
+        least recently read first, then oldest stored first (as replay.py does)."""
         self.conn.create_function("policy_score", 4, policy, deterministic=True)
         kind = "c.idx < 0" if heads else "c.idx >= 0"
         return [ChunkRow(*r) for r in self.conn.execute(
             f"SELECT c.rowid, c.key, c.idx, c.length, c.hashes {self._EVICTABLE} AND {kind}"
-            " ORDER BY policy_score(c.length, c.last_access_s, c.hits, ?) DESC LIMIT ?",
+            " ORDER BY policy_score(c.length, c.last_access_s, c.hits, ?) DESC, c.last_access_s, c.rowid LIMIT ?",
             (now_s, limit),
         )]
 

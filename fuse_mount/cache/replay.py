@@ -6,9 +6,11 @@
 Each (policy, max_bytes) pair gets a fresh simulated cache fed the trace in order. The model
 is the live cache's: chunks of `chunk_bytes`, a head of `keep_heads` bytes per content that
 goes last, eviction down to LOW_WATER of max_bytes with the same policy functions, idle chunks
-dropped after max_age. A miss fetches exactly the missing chunks the read needs (the live
-fetcher may read ahead, so it can only do better). The content being read is never evicted
-for its own fetch, as an open file is not. Output: hit ratio, bytes fetched from discs and
+dropped after max_age, ties broken as the index breaks them. A miss stores exactly the
+missing chunks the read needs, one put per chunk (the live fetcher may read ahead, so it can
+only do better). The content being read is never evicted for its own fetch, as an open file
+is not. On such a workload the replay reproduces the live cache's hits, misses and evictions
+exactly (tests/unit/test_cache_trace.py). Output: hit ratio, bytes fetched from discs and
 evictions per configuration, best hit ratio first. It plays the role of trying rclone's
 --vfs-cache-max-size/--vfs-cache-max-age on a recorded workload, without waiting a week.
 """
@@ -48,7 +50,8 @@ class SimulatedCache:
     def __init__(self, policy: Policy, max_bytes: int, chunk_bytes: int, head_bytes: int, max_age_s: float) -> None:
         self.policy, self.max_bytes, self.chunk_bytes = policy, max_bytes, chunk_bytes
         self.head_bytes, self.max_age_s = min(head_bytes, chunk_bytes), max_age_s
-        self.entries: dict[tuple[str, int], list[float]] = {}  # (key, idx) -> [length, last_access, hits]
+        self.entries: dict[tuple[str, int], list[float]] = {}  # (key, idx) -> [length, last_access, hits, seq]
+        self._seq = 0  # insertion order, the last tie-breaker (the index's rowid)
         self.total = 0
         self.hits = self.misses = self.fetched = self.evictions = 0
         self._last_maintain = float("-inf")
@@ -78,22 +81,22 @@ class SimulatedCache:
         return False
 
     def _fetch(self, a: Access, missing: list[tuple[str, int]]) -> None:
-        new: dict[tuple[str, int], int] = {}
+        """Store each missing chunk as the fetcher does: one put (chunk + head) at a time."""
         for key, idx in missing:
             length = min(self.chunk_bytes, a.size - idx * self.chunk_bytes)
             self.fetched += length
-            if idx == 0 and self.head_bytes:
-                if (key, HEAD) not in self.entries:
-                    new[(key, HEAD)] = min(self.head_bytes, a.size)
-                if a.size <= self.head_bytes:
-                    continue
-            new[(key, idx)] = length
-        incoming = sum(new.values())
-        if self.max_bytes and self.total + incoming > self.max_bytes:
-            self._evict_bytes(self.total + incoming - int(self.max_bytes * LOW_WATER), a.t, a.key)
-        for k, length in new.items():
-            self.entries[k] = [length, a.t, 0]
-            self.total += length
+            new: dict[tuple[str, int], int] = {}
+            if idx == 0 and self.head_bytes and (key, HEAD) not in self.entries:
+                new[(key, HEAD)] = min(self.head_bytes, a.size)
+            if not (idx == 0 and self.head_bytes and a.size <= self.head_bytes):
+                new[(key, idx)] = length
+            incoming = sum(new.values())
+            if self.max_bytes and self.total + incoming > self.max_bytes:
+                self._evict_bytes(self.total + incoming - int(self.max_bytes * LOW_WATER), a.t, a.key)
+            for k, nbytes in new.items():
+                self._seq += 1
+                self.entries[k] = [nbytes, a.t, 0, self._seq]
+                self.total += nbytes
 
     def _evict_bytes(self, amount: int, now: float, reading: str) -> None:
         freed = 0
@@ -101,12 +104,11 @@ class SimulatedCache:
             if freed >= amount:
                 break
             ranked = sorted(
-                ((self.policy(int(e[0]), e[1], int(e[2]), now), k) for k, e in self.entries.items()
+                ((-self.policy(int(e[0]), e[1], int(e[2]), now), e[1], e[3], k) for k, e in self.entries.items()
                  if (k[1] == HEAD) == heads and k[0] != reading),
-                reverse=True,
             )
             take = []
-            for _, k in ranked:
+            for *_, k in ranked:
                 if freed >= amount:
                     break
                 take.append(k)

@@ -1,0 +1,129 @@
+"""The access trace and its replay: the replay models the live cache, and policies differ."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from fuse_mount.cache.replay import main as replay_main
+from fuse_mount.cache.replay import replay
+from fuse_mount.cache.trace import Access, TraceWriter, read_trace
+from tests.lib.cachekit import CHUNK, FakeClock, content, open_cache, put_chunks
+
+
+def test_every_access_is_traced(tmp_path):
+    key, data = content(CHUNK + 10, seed=1)
+    with open_cache(tmp_path) as cache:
+        cache.get(key, 0, 10, size=len(data))
+        cache.put_whole(key, data)
+        cache.get(key, 5, 2 * CHUNK)
+        cache.peek(key, 0, 10)  # not traced
+        unknown, _ = content(5, seed=2)
+        cache.get(unknown, 0, 10)
+        path = cache.trace_path
+    with path.open("a") as f:
+        f.write('{"t": 1, "key": "torn')  # a crash mid-line
+    got = list(read_trace(path))
+    assert [(a.key, a.size, a.off, a.len, a.hit) for a in got] == [
+        (key, CHUNK + 10, 0, 10, False),
+        (key, CHUNK + 10, 5, CHUNK + 5, True),
+        (unknown, -1, 0, 10, False),
+    ]
+
+
+def test_trace_is_rotated(tmp_path):
+    path = tmp_path / "trace.jsonl"
+    writer = TraceWriter(path, max_bytes=500, flush_interval_s=0)
+    for i in range(20):
+        writer.append(Access(float(i), "k" * 64, 10, 0, 1, True))
+    writer.close()
+    rotated = path.with_name("trace.jsonl.1")
+    assert rotated.exists() and rotated.stat().st_size <= 500 + 200
+    assert [a.t for a in read_trace(path)][-1] == 19.0
+    assert len(list(read_trace(path))) <= 20
+
+
+def _live_workload(tmp_path, policy, accesses, **cfg):
+    """Run accesses through the live cache as the mount would: open, get, fetch misses, close."""
+    clock = FakeClock()
+    with open_cache(tmp_path, clock, policy=policy, **cfg) as cache:
+        for key, data, off, n in accesses:
+            clock.advance(1)
+            cache.open_handle(key)
+            if cache.get(key, off, n, size=len(data)) is None:
+                put_chunks(cache, key, data, cache.missing_chunks(key, len(data), off, n))
+            cache.close_handle(key)
+        return cache.stats(), cache.trace_path
+
+
+@pytest.mark.parametrize("heads", [0, 4096])
+@pytest.mark.parametrize("policy", ["lru", "size", "lfu"])
+def test_replay_reproduces_the_live_cache(tmp_path, policy, heads):
+    import random
+
+    rng = random.Random(7)
+    pool = [content(rng.choice([1000, CHUNK // 8, CHUNK // 2, CHUNK, 3 * CHUNK - 7]), seed=i) for i in range(30)]
+    accesses = []
+    for _ in range(300):
+        key, data = pool[min(int(rng.expovariate(0.15)), 29)]
+        off = rng.randrange(len(data))
+        accesses.append((key, data, off, rng.randrange(1, len(data) + 1)))
+    live, trace = _live_workload(tmp_path, policy, accesses, max_bytes=6 * CHUNK, keep_heads_bytes=heads)
+    sim = replay(list(read_trace(trace)), policy, 6 * CHUNK, chunk_bytes=CHUNK, head_bytes=heads)
+    assert (sim.hits, sim.misses, sim.evictions) == (live.hits, live.misses, live.evictions)
+
+
+def _scan_pollution_trace():
+    """20 small files read over and over, interleaved with one pass over big files."""
+    small = [content(CHUNK // 4, seed=i) for i in range(20)]
+    big = [content(4 * CHUNK, seed=100 + i) for i in range(10)]
+    out, t = [], 0.0
+    for round_ in range(10):
+        for key, data in small:
+            t += 1
+            out.append(Access(t, key, len(data), 0, len(data), False))
+        key, data = big[round_]
+        for i in range(4):
+            t += 1
+            out.append(Access(t, key, len(data), i * CHUNK, CHUNK, False))
+    return out
+
+
+def test_a_size_aware_policy_beats_lru_on_scan_pollution():
+    trace = _scan_pollution_trace()
+    lru = replay(trace, "lru", 8 * CHUNK, chunk_bytes=CHUNK)
+    size = replay(trace, "size", 8 * CHUNK, chunk_bytes=CHUNK)
+    big_enough = replay(trace, "lru", 64 * CHUNK, chunk_bytes=CHUNK)
+    assert size.hit_ratio > lru.hit_ratio
+    assert big_enough.hit_ratio >= size.hit_ratio
+    assert big_enough.evictions == 0
+
+
+def test_keep_heads_turns_header_reads_into_hits():
+    files = [content(2 * CHUNK, seed=i) for i in range(10)]
+    trace, t = [], 0.0
+    for _ in range(5):
+        for key, data in files:  # a file manager reads headers, then someone reads a whole file
+            t += 1
+            trace.append(Access(t, key, len(data), 0, 4096, False))
+        t += 1
+        key, data = files[int(t) % 10]
+        trace.append(Access(t, key, len(data), 0, len(data), False))
+    without = replay(trace, "lru", 4 * CHUNK, chunk_bytes=CHUNK)
+    with_heads = replay(trace, "lru", 4 * CHUNK, chunk_bytes=CHUNK, head_bytes=8192)
+    assert with_heads.hit_ratio > without.hit_ratio + 0.3
+
+
+def test_replay_command_line(tmp_path, capsys):
+    path = tmp_path / "trace.jsonl"
+    path.write_text("".join(json.dumps({"t": a.t, "key": a.key, "size": a.size, "off": a.off, "len": a.len,
+                                        "hit": a.hit}) + "\n" for a in _scan_pollution_trace()))
+    assert replay_main([str(path), "--sizes", "512k,4M", "--chunk-bytes", "64k", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == 6 and {r["policy"] for r in rows} == {"lru", "size", "lfu"}
+    assert rows[0]["hit_ratio"] >= rows[-1]["hit_ratio"]
+    assert replay_main([str(path), "--sizes", "1M", "--chunk-bytes", "64k"]) == 0
+    assert "hit_ratio" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        replay_main([str(path), "--policies", "fifo"])
