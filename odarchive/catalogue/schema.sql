@@ -98,7 +98,22 @@ CREATE TABLE discs (
     image_name     TEXT,                  -- file name of the written image
     image_size     INTEGER,
     image_sha256   BLOB,
-    written_ns     INTEGER
+    written_ns     INTEGER,
+    -- set by `robot burn` (odarchive/burnlog.py): where the burned disc is and how it went
+    slot           INTEGER,               -- changer storage slot holding the disc (NULL: unknown)
+    burn_drive     INTEGER,               -- drive that burned it
+    burned_ns      INTEGER,               -- when the burn finished
+    burn_seconds   REAL,                  -- burn + verify wall time
+    verified_ns    INTEGER                -- when the read-back matched image_sha256
+);
+
+-- Media a `robot burn` must not use again: failed burns or verifies, and media that were not
+-- blank. A slot listed here holds no archive disc of ours (unless a later row in discs says so).
+CREATE TABLE rejected_media (
+    slot    INTEGER NOT NULL,
+    disc_id INTEGER,                      -- the disc whose burn failed on it (NULL: not blank)
+    reason  TEXT NOT NULL,
+    at_ns   INTEGER NOT NULL
 );
 
 -- A content, or a piece of a content larger than a disc, placed on a disc.
