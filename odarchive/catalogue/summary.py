@@ -54,6 +54,7 @@ def catalogue_summary(cat: Catalogue) -> dict[str, Any]:
         "unique_bytes": unique_bytes,
         "skipped": skipped,
         "all_contents": conn.execute("SELECT count(*) FROM contents").fetchone()[0],
+        "burned": conn.execute("SELECT count(*) FROM discs WHERE state='verified'").fetchone()[0],  # robot burn
     }
 
 
