@@ -32,7 +32,6 @@ def connect(path: Path, *, readonly: bool = False, check_same_thread: bool = Tru
             conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA cache_size=-65536")  # 64 MiB page cache: bounded whatever the tree
-        conn.execute("PRAGMA temp_store=MEMORY")
     except sqlite3.Error as e:
         raise CatalogueError(f"cannot open catalogue {path}: {e}", hint="check the path and permissions") from None
     return conn

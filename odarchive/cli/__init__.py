@@ -64,12 +64,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print_error("interrupted", "run the same command again to continue", EXIT_INTERRUPTED, "Interrupted", as_json)
         return EXIT_INTERRUPTED
-    except Exception as e:  # robot and mount errors carry exit_code/hint too (duck-typed)
-        code = getattr(e, "exit_code", None)
-        if isinstance(code, int):
-            print_error(str(e), getattr(e, "hint", ""), code, type(e).__name__, as_json)
-            return code
-        raise
+    except Exception as e:
+        code, hint = _classify(e)
+        if code is None:
+            raise
+        print_error(str(e), hint, code, type(e).__name__, as_json)
+        return code
+
+
+def _classify(e: Exception) -> tuple[int | None, str]:
+    """Exit code and hint for exceptions from outside odarchive.errors (None: a bug, re-raise)."""
+    import errno
+    import sqlite3
+
+    from odarchive.errors import EXIT_CATALOGUE, EXIT_FAILED
+
+    code = getattr(e, "exit_code", None)  # robot_drivers and fuse_mount errors carry their own
+    if isinstance(code, int):
+        return code, getattr(e, "hint", "")
+    if isinstance(e, sqlite3.OperationalError):
+        text = str(e)
+        if "locked" in text or "busy" in text:
+            return EXIT_CATALOGUE, "another odarchive process is writing the catalogue; try again when it is done"
+        if "full" in text:
+            return EXIT_CATALOGUE, "the disk holding the home is full: free space and run again; work done is kept"
+        return EXIT_CATALOGUE, "the catalogue could not be written; check the home's disk"
+    if isinstance(e, sqlite3.DatabaseError):
+        return EXIT_CATALOGUE, "the catalogue file is damaged: restore it or `odarchive rebuild` it from discs"
+    if isinstance(e, OSError):
+        if e.errno == errno.ENOSPC:
+            return EXIT_FAILED, "free some space and run the command again; the work done so far is kept"
+        return EXIT_FAILED, "check the path and its permissions"
+    return None, ""
 
 
 def console_main() -> None:

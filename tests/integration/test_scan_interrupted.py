@@ -1,0 +1,101 @@
+"""A scan killed with SIGKILL mid-way, continued by the next run, gives exactly the catalogue
+of an uninterrupted scan, without hashing again what was finished."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.lib.trees import snapshot_listing, write
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def odarchive(home: Path, *args: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "odarchive", "--home", str(home), *args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(os.environ, PYTHONPATH=str(REPO)),
+    )
+
+
+def poll(home: Path, sql: str) -> int:
+    try:
+        conn = sqlite3.connect(f"file:{home / 'catalogue.sqlite'}?mode=ro", uri=True, timeout=0.1)
+        try:
+            return conn.execute(sql).fetchone()[0] or 0
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return 0
+
+
+def kill_when(proc: subprocess.Popen, home: Path, sql: str, at_least: int, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while poll(home, sql) < at_least:
+        assert proc.poll() is None, f"scan ended before it could be interrupted: {proc.stderr.read().decode()}"
+        assert time.monotonic() < deadline, "scan made no progress"
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+
+
+@pytest.fixture(scope="module")
+def tree(tmp_path_factory) -> Path:
+    src = tmp_path_factory.mktemp("tree") / "src"
+    for i in range(12000):
+        write(src / f"dir{i % 40:02d}" / f"small{i:05d}.txt", f"small file {i}\n".encode())
+    for i in range(24):  # big sparse files: slow enough to hash that the kill lands mid-way
+        with open(src / f"big{i:02d}.img", "wb") as f:
+            f.truncate(192 * 1024 * 1024)
+            f.write(f"header {i}".encode())
+    return src
+
+
+@pytest.fixture(scope="module")
+def reference(tree, tmp_path_factory) -> list[tuple]:
+    home = tmp_path_factory.mktemp("reference")
+    proc = odarchive(home, "create_db", str(tree), "--jobs", "1")
+    assert proc.wait() == 0
+    return snapshot_listing(home)
+
+
+def test_kill_during_hash_then_continue(tree, reference, tmp_path):
+    home = tmp_path / "home"
+    proc = odarchive(home, "create_db", str(tree), "--jobs", "1")
+    kill_when(proc, home, "SELECT count(*) FROM entries WHERE content_id IS NOT NULL AND size > 1000000", 3)
+    hashed_before = poll(home, "SELECT count(*) FROM entries WHERE content_id IS NOT NULL")
+    assert poll(home, "SELECT count(*) FROM snapshots WHERE state='running'") == 1
+
+    status = odarchive(home, "status", "--json")
+    out, _ = status.communicate()
+    jobs = json.loads(out)["jobs"]
+    assert [j["state"] for j in jobs] == ["died"]
+
+    again = odarchive(home, "create_db", str(tree), "--jobs", "1", "--json")
+    out, err = again.communicate()
+    assert again.returncode == 0, err.decode()
+    summary = json.loads(out)
+    assert summary["resumed"] is True
+    assert summary["hashed_files"] == 12024 - hashed_before  # nothing finished is hashed again
+    assert snapshot_listing(home) == reference
+    assert poll(home, "SELECT count(*) FROM snapshots") == 1
+
+
+def test_kill_during_walk_then_continue(tree, reference, tmp_path):
+    home = tmp_path / "home"
+    proc = odarchive(home, "create_db", str(tree), "--jobs", "1")
+    kill_when(proc, home, "SELECT count(*) FROM entries", 1)
+    assert poll(home, "SELECT count(*) FROM snapshots WHERE phase='walk'") == 1
+    again = odarchive(home, "create_db", str(tree), "--jobs", "1")
+    assert again.wait() == 0
+    assert snapshot_listing(home) == reference
+    # no duplicate rows from walking twice
+    assert poll(home, "SELECT count(*) FROM entries") == len(reference)
