@@ -29,6 +29,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("cache", "cache_cmd", "mount cache: stats, evict, pin, replay the access trace to tune eviction"),
     CommandSpec("mount", "mount_cmd", "mount every burned disc as one read-only file system"),
     CommandSpec("umount", "umount_cmd", "unmount the archive", ("unmount",)),
+    CommandSpec("robot", "robot_cmd", "drive the disc robot: status, inventory, load, unload, reset, simulate, burn"),
 )
 
 _BY_NAME = {spec.name: spec for spec in COMMANDS}
