@@ -72,8 +72,8 @@ class ManualChanger:
                 raise errors.EmptySlot(f"no disc was loaded into {self.drive.name}")
             done, self.loaded_slot = self.loaded_slot, None
             self.drive.eject()
-            label = self.drive.name if done == BLANK_SLOT else f"disc {done}"
-            self.prompt(f"take {label} out of {self.drive.name}")
+            what = "the burned disc" if done == BLANK_SLOT else f"disc {done}"
+            self.prompt(f"take {what} out of {self.drive.name}")
             return slot if slot is not None else done
 
     def transfer(self, source_slot: int, dest_slot: int) -> None:

@@ -1,0 +1,77 @@
+"""The burn record in the catalogue: which discs are burned and verified, and in which slot.
+
+`robot burn` writes here as each disc is verified, shelved or its medium rejected, so an
+interrupted or failed burn leaves an exact record and the next run skips what is done. Core
+module: knows the catalogue, not the robot. Thread-safe (one lock around the connection): the
+burn job reports from one worker thread per drive.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+from odarchive.catalogue import Catalogue
+
+
+@dataclass(frozen=True)
+class BurnedDisc:
+    disc: int
+    label: str
+    state: str
+    slot: int | None
+    burn_drive: int | None
+    burned_ns: int | None
+    verified_ns: int | None
+
+
+class BurnLog:
+    def __init__(self, cat: Catalogue) -> None:
+        self.cat = cat
+        self._lock = threading.Lock()
+
+    def _execute(self, sql: str, args: tuple[object, ...] = ()) -> None:
+        with self._lock, self.cat.transaction() as conn:
+            conn.execute(sql, args)
+
+    def _query(self, sql: str, args: tuple[object, ...] = ()) -> list[tuple]:
+        with self._lock:
+            return self.cat.conn.execute(sql, args).fetchall()
+
+    def discs(self) -> list[BurnedDisc]:
+        rows = self._query("SELECT id, label, state, slot, burn_drive, burned_ns, verified_ns FROM discs ORDER BY id")
+        return [BurnedDisc(*r) for r in rows]
+
+    def verified(self) -> set[int]:
+        return {r[0] for r in self._query("SELECT id FROM discs WHERE state='verified'")}
+
+    def slots_in_use(self) -> set[int]:
+        """Slots a burn must not take a blank from: our burned discs and rejected media."""
+        rows = self._query("SELECT slot FROM discs WHERE slot IS NOT NULL UNION SELECT slot FROM rejected_media")
+        return {r[0] for r in rows}
+
+    def disc_by_slot(self) -> dict[int, int]:
+        return {slot: disc for disc, slot in self._query("SELECT id, slot FROM discs WHERE slot IS NOT NULL")}
+
+    def record_verified(self, disc: int, drive: int, burn_s: float) -> None:
+        """Burned and read back identical; the disc is still in `drive` (slot unknown until shelved)."""
+        now = time.time_ns()
+        self._execute(
+            "UPDATE discs SET state='verified', slot=NULL, burn_drive=?, burned_ns=?, burn_seconds=?, verified_ns=?"
+            " WHERE id=?", (drive, now, burn_s, now, disc),
+        )
+
+    def record_shelved(self, disc: int, slot: int) -> None:
+        self._execute("UPDATE discs SET slot=? WHERE id=?", (slot, disc))
+
+    def record_rejected(self, disc: int | None, slot: int, reason: str) -> None:
+        self._execute("INSERT INTO rejected_media (slot, disc_id, reason, at_ns) VALUES (?,?,?,?)",
+                      (slot, disc, reason, time.time_ns()))
+
+    def rejected(self) -> list[tuple[int, int | None, str]]:
+        return [tuple(r) for r in self._query("SELECT slot, disc_id, reason FROM rejected_media ORDER BY rowid")]
+
+    def clear_rejected_slot(self, slot: int) -> None:
+        """The medium in `slot` was replaced by hand: the slot may hold a blank again."""
+        self._execute("DELETE FROM rejected_media WHERE slot=?", (slot,))

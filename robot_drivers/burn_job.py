@@ -1,0 +1,239 @@
+"""A burn job: burn, verify and shelve a list of discs with a changer and its drives.
+
+For each disc: get its image (the caller builds it if needed), take a blank from the changer,
+load it, burn with progress, verify (read the image's length back from the drive and compare
+SHA-256), unload it to the slot it came from. A medium that fails its burn or verify is
+rejected (unloaded, reported, never used again) and the disc is retried on another blank, up
+to `max_attempts`. With several drives, one worker thread per drive burns in parallel; the
+changer serialises the motions. What happened is reported through `BurnRecorder` as it
+happens (verified, shelved, rejected), so an interrupted job leaves an exact record.
+
+Fatal robot errors (jam, mechanism, communication, no blanks) stop every worker at its next
+step and are raised after the workers stop. Before starting, discs left in drives by an
+earlier, interrupted run are put back into their slots (`recover`).
+
+Knows nothing of odarchive: the caller passes the recorder and a reporter-like object.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from robot_drivers import errors
+from robot_drivers.interfaces import BLANK, DRIVE_LOADED, FULL, Changer, Drive
+
+VERIFY_CHUNK = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class DiscImage:
+    disc: int
+    path: Path
+    label: str
+    size: int
+    sha256: bytes
+
+
+@dataclass(frozen=True)
+class BurnOutcome:
+    disc: int
+    label: str
+    drive: int
+    slot: int | None  # where the disc was shelved (None: still in the drive)
+    burn_s: float
+    verified: bool
+
+
+class BurnRecorder(Protocol):
+    """What the job tells its caller; called from worker threads (implementations lock)."""
+
+    def image(self, disc: int) -> DiscImage:
+        """The disc's image, built now if needed."""
+
+    def verified(self, disc: int, label: str, drive: int, slot: int, burn_s: float, sha256: bytes) -> None:
+        """Disc burned from blank `slot` in `drive` and read back identical; not shelved yet."""
+
+    def shelved(self, disc: int, slot: int) -> None:
+        """The verified disc is back in storage `slot`."""
+
+    def rejected(self, disc: int | None, slot: int, reason: str) -> None:
+        """The medium from `slot` is unusable (failed burn or verify, not blank); never pick it."""
+
+    def recovered(self, label: str | None, slot: int) -> None:
+        """A medium (labelled `label`, if any) left in a drive by an earlier run is back in `slot`."""
+
+
+class JobReporter(Protocol):
+    """The subset of odarchive's progress Reporter the job uses (duck-typed)."""
+
+    def start(self, phase: str, total_items: int | None = None, total_bytes: int | None = None) -> None: ...
+    def advance(self, items: int = 0, nbytes: int = 0) -> None: ...
+    def event(self, kind: str, **fields: Any) -> None: ...
+    def finish(self) -> None: ...
+
+
+@dataclass
+class BurnJob:
+    changer: Changer
+    drives: dict[int, Drive]
+    recorder: BurnRecorder
+    reporter: JobReporter
+    excluded_slots: set[int] = field(default_factory=set)  # burned discs, rejected media
+    max_attempts: int = 3
+    media_timeout_s: float = 120.0
+    progress_interval_s: float = 0.5
+    _blanks: list[int] = field(default_factory=list)
+    _pool_lock: threading.Lock = field(default_factory=threading.Lock)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _fatal: list[BaseException] = field(default_factory=list)
+    _failed: dict[int, str] = field(default_factory=dict)
+    _done: list[BurnOutcome] = field(default_factory=list)
+
+    # ---- public ------------------------------------------------------------------------------
+
+    def recover(self) -> list[int]:
+        """Put media left in drives back into their slots; returns the slots refilled."""
+        refilled = []
+        for info in self.changer.inventory().drives:
+            if info.state == DRIVE_LOADED and info.drive in self.drives:
+                dev = self.drives[info.drive]
+                try:
+                    dev.wait_for_media(self.media_timeout_s)
+                    label = dev.volume_label()
+                except errors.RobotError:
+                    label = None
+                dev.eject()
+                slot = self.changer.unload(info.drive, None)
+                refilled.append(slot)
+                self.recorder.recovered(label, slot)
+                self.reporter.event("recovered", drive=info.drive, slot=slot, label=label)
+        return refilled
+
+    def run(self, discs: list[int]) -> list[BurnOutcome]:
+        """Burn `discs`; returns what was verified. Raises the first fatal error, or BurnFailed."""
+        self.recover()
+        inventory = self.changer.inventory()
+        self._blanks = [s.slot for s in inventory.slots if s.state in (BLANK, FULL) and s.slot not in self.excluded_slots]
+        work: queue.Queue[int] = queue.Queue()
+        for d in discs:
+            work.put(d)
+        self.reporter.start("burn", total_items=len(discs))
+        workers = [threading.Thread(target=self._worker, args=(n, work), name=f"burn-drive-{n}", daemon=True)
+                   for n in sorted(self.drives)]
+        for w in workers:
+            w.start()
+        try:
+            while any(w.is_alive() for w in workers):
+                for w in workers:
+                    w.join(timeout=0.2)
+        except KeyboardInterrupt:
+            self._stop.set()
+            for w in workers:
+                w.join()
+            raise
+        finally:
+            self.reporter.finish()
+        if self._fatal:
+            raise self._fatal[0]
+        if self._failed:
+            listing = "; ".join(f"disc {d}: {why}" for d, why in sorted(self._failed.items()))
+            raise errors.BurnFailed(f"{len(self._failed)} disc(s) could not be burned: {listing}")
+        return sorted(self._done, key=lambda o: o.disc)
+
+    # ---- one drive ---------------------------------------------------------------------------
+
+    def _worker(self, drive: int, work: queue.Queue[int]) -> None:
+        while not self._stop.is_set():
+            try:
+                disc = work.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                self._burn_disc(drive, disc)
+            except (errors.MechanismFault, errors.CommunicationError, errors.NoBlankMedia,
+                    errors.DriveNotReady) as e:
+                self._fatal.append(e)
+                self._stop.set()
+            except Exception as e:  # anything else is a bug or an image problem: stop cleanly
+                self._fatal.append(e)
+                self._stop.set()
+
+    def _take_blank(self) -> int:
+        with self._pool_lock:
+            if not self._blanks:
+                raise errors.NoBlankMedia("no blank medium left in the changer")
+            return self._blanks.pop(0)
+
+    def _burn_disc(self, drive: int, disc: int) -> None:
+        image = self.recorder.image(disc)
+        attempts = 0
+        while attempts < self.max_attempts and not self._stop.is_set():
+            slot = self._take_blank()
+            self.changer.load(slot, drive)
+            dev = self.drives[drive]
+            dev.wait_for_media(self.media_timeout_s)
+            if dev.medium_size() != 0:
+                self._put_back(drive, slot)
+                self.recorder.rejected(None, slot, f"not blank ({dev_label(dev)})")
+                continue
+            attempts += 1
+            self.reporter.event("burning", disc=disc, drive=drive, slot=slot, label=image.label, attempt=attempts)
+            t0 = time.monotonic()
+            try:
+                dev.burn(image.path, self._progress(drive, disc, "burn"))
+                self._verify(dev, image, drive)
+            except (errors.BurnFailed, errors.UnreadableDisc) as e:
+                self._put_back(drive, slot)
+                self.recorder.rejected(disc, slot, str(e))
+                self.reporter.event("rejected", disc=disc, drive=drive, slot=slot, reason=str(e))
+                continue
+            burn_s = time.monotonic() - t0
+            self.recorder.verified(disc, image.label, drive, slot, burn_s, image.sha256)
+            self._put_back(drive, slot)
+            self.recorder.shelved(disc, slot)
+            self._done.append(BurnOutcome(disc, image.label, drive, slot, burn_s, True))
+            self.reporter.event("verified", disc=disc, drive=drive, slot=slot, seconds=round(burn_s, 3))
+            self.reporter.advance(items=1, nbytes=image.size)
+            return
+        if not self._stop.is_set():
+            self._failed[disc] = f"failed on {attempts} blank(s)"
+
+    def _put_back(self, drive: int, slot: int) -> None:
+        self.drives[drive].eject()
+        self.changer.unload(drive, slot)
+
+    def _verify(self, dev: Drive, image: DiscImage, drive: int) -> None:
+        digest = hashlib.sha256()
+        progress = self._progress(drive, image.disc, "verify")
+        offset = 0
+        while offset < image.size:
+            n = min(VERIFY_CHUNK, image.size - offset)
+            digest.update(dev.read(offset, n))
+            offset += n
+            progress(offset, image.size)
+        if digest.digest() != image.sha256:
+            raise errors.BurnFailed(f"disc {image.disc} read back from drive {drive} differs from its image")
+
+    def _progress(self, drive: int, disc: int, phase: str) -> Any:
+        last = [0.0]
+
+        def report(done: int, total: int) -> None:
+            now = time.monotonic()
+            if now - last[0] >= self.progress_interval_s or done == total:
+                last[0] = now
+                self.reporter.event("drive", drive=drive, disc=disc, phase=phase, done=done, total=total)
+
+        return report
+
+
+def dev_label(dev: Drive) -> str:
+    try:
+        return dev.volume_label() or "no label"
+    except errors.RobotError:
+        return "unreadable"
