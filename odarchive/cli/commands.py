@@ -26,6 +26,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("status", "status_cmd", "show what is running on this home now"),
     CommandSpec("export_json", "json_cmd", "write the catalogue as the seed's catalogue.json (version 1)", ("export-json",)),
     CommandSpec("import_json", "json_cmd", "read a seed catalogue.json (version 1) into the catalogue", ("import-json",)),
+    CommandSpec("demo", "demo_cmd", "run the main job on built-in sample data, step by step"),
     CommandSpec("cache", "cache_cmd", "mount cache: stats, evict, pin, replay the access trace to tune eviction"),
     CommandSpec("mount", "mount_cmd", "mount every burned disc as one read-only file system"),
     CommandSpec("umount", "umount_cmd", "unmount the archive", ("unmount",)),
