@@ -17,7 +17,7 @@ from robot_drivers.interfaces import (
     DRIVE_EMPTY, DRIVE_LOADED, EMPTY, FULL, SLOT_KIND_MAIL, DriveInfo, Inventory, SlotInfo,
 )
 
-_TAGS = r"(?::VolumeTag\s*=\s*(?P<tag>[^:]*?))?\s*(?::AlternateVolumeTag\s*=\s*[^:]*?)?\s*$"
+_TAGS = r"\s*(?::VolumeTag\s*=\s*(?P<tag>[^:]*?))?\s*(?::AlternateVolumeTag\s*=\s*[^:]*?)?\s*$"
 HEADER = re.compile(r"^\s*Storage Changer (?P<dev>.*):(?P<drives>\d+) Drives, (?P<slots>\d+) Slots \( (?P<ie>\d+) Import/Export \)")
 DRIVE = re.compile(
     r"^\s*Data Transfer Element (?P<n>\d+):(?P<state>Empty|Full)"
