@@ -84,6 +84,7 @@ class Cache:
         self._ledger = Ledger()
         self._evictor = Evictor(config, index, store, self._ledger, clock)
         self._reserved = 0
+        self._over_quota = False  # open or pinned data made a put exceed max_bytes
         self._last_maintain = time.monotonic()
         self._closed = False
 
@@ -188,18 +189,18 @@ class Cache:
             return 0, b"", []
         cb = self._config.chunk_bytes
         with self._db:
-            size = self._index.content_size(key)
-            if size is None:
-                return None, None, []
-            n = max(0, min(length, size - offset))
-            if n == 0:
-                return size, b"", []
-            first, last = offset // cb, (offset + n - 1) // cb
-            rows = self._index.chunks(key, first, last)
-        if rows and rows[0].idx == HEAD and offset + n <= rows[0].length:
-            plan = [(rows[0], offset, n)]
+            found = self._index.content_map(key)
+        if found is None:
+            return None, None, []
+        size, by_idx = found.size, found.rows
+        n = max(0, min(length, size - offset))
+        if n == 0:
+            return size, b"", []
+        first, last = offset // cb, (offset + n - 1) // cb
+        head = by_idx.get(HEAD)
+        if head is not None and offset + n <= head.length:
+            plan = [(head, offset, n)]
         else:
-            by_idx = {r.idx: r for r in rows}
             if any(i not in by_idx for i in range(first, last + 1)):
                 return size, None, []
             plan = []
@@ -237,17 +238,18 @@ class Cache:
         cb = self._config.chunk_bytes
         first, last = offset // cb, (offset + n - 1) // cb
         with self._db:
-            rows = self._index.chunks(key, first, last)
-        if rows and rows[0].idx == HEAD and offset + n <= rows[0].length:
+            found = self._index.content_map(key)
+        present = found.rows if found is not None else {}
+        head = present.get(HEAD)
+        if head is not None and offset + n <= head.length:
             return []
-        present = {r.idx for r in rows}
         return [i for i in range(first, last + 1) if i not in present]
 
     def is_cached(self, key: str) -> bool:
         """Whether every byte of the content is cached (for xattr `user.odarchive.cached`)."""
         with self._db:
-            size = self._index.content_size(key)
-        return key == EMPTY_KEY or (size is not None and not self.missing_chunks(key, size, 0, size))
+            found = self._index.content_map(key)
+        return key == EMPTY_KEY or (found is not None and not self.missing_chunks(key, found.size, 0, found.size))
 
     # ---- writes (from the fetcher) ----
     def put_whole(self, key: str, data: bytes, sha256_expected: str | None = None) -> bool:
@@ -290,7 +292,8 @@ class Cache:
                     continue
             items.append((idx, data))
         with self._db:
-            present = {r.idx for r in self._index.chunks(key, pieces[0][0], pieces[-1][0])}
+            found = self._index.content_map(key)
+        present = found.rows if found is not None else {}
         items = [(idx, data) for idx, data in items if idx not in present]
         left = sum(len(data) for _, data in items)
         if not items:
@@ -357,6 +360,8 @@ class Cache:
         with self._db:
             self._flush()
             self._evictor.purge_over_quota(self._reserved + nbytes)
+            total = self._index.totals().bytes + self._reserved + nbytes
+            self._over_quota = bool(self._config.max_bytes) and total > self._config.max_bytes
             if not self._evictor.purge_for_free_space(self._reserved + nbytes):
                 self._ledger.add("full_errors")
                 raise CacheFullError(
@@ -369,20 +374,20 @@ class Cache:
     def open_handle(self, key: str) -> None:
         """Record an open file on `key`: its chunks are never evicted until closed.
 
-        Recorded in the index with this process's id, so `odarchive cache evict` in another
-        process respects it too; handles of dead processes are ignored and cleaned up.
+        Kept in memory and recorded in the index with this process's id within a second (see
+        ledger.py), so `odarchive cache evict` in another process respects it too; handles
+        of dead processes are ignored and cleaned up.
         """
-        with self._db, self._index.transaction():
-            self._index.add_handle(key, os.getpid(), 1)
+        self._ledger.handle(key, +1)
 
     def close_handle(self, key: str) -> None:
         """Undo one `open_handle(key)`; applies max_bytes if the cache had to exceed it."""
-        with self._db:
-            with self._index.transaction():
-                self._index.add_handle(key, os.getpid(), -1)
-            if self._config.max_bytes and self._index.totals().bytes > self._config.max_bytes:
+        self._ledger.handle(key, -1)
+        if self._over_quota:
+            with self._db:
                 self._flush()
                 self._evictor.purge_over_quota()
+                self._over_quota = self._config.max_bytes < self._index.totals().bytes
 
     def pin(self, key: str, size: int) -> None:
         """Keep `key` whatever the bounds (persisted). A content not yet cached stays pinned
@@ -404,11 +409,11 @@ class Cache:
         Raises CacheError if the content is open (in any live process) or pinned.
         """
         with self._db:
+            self._flush()
             if self._index.is_open(key):
                 raise CacheError(f"{key} is open; close it first", hint="it is evicted once closed if the cache is full")
             if self._index.is_pinned(key):
                 raise CacheError(f"{key} is pinned", hint="unpin it first (odarchive cache pin --remove PATH)")
-            self._flush()
             return self._evictor.remove(self._index.all_chunks(key))
 
     def evict_all(self) -> int:
@@ -447,6 +452,8 @@ class Cache:
                 with self._index.transaction():
                     self._index.add_counters(drained.counters, drained.wait_max_s)
                     self._index.touch(drained.touches)
+                    for key, delta in drained.handles.items():
+                        self._index.add_handle(key, os.getpid(), delta)
             except sqlite3.OperationalError as e:
                 if not is_full(e):
                     raise

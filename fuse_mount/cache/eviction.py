@@ -42,7 +42,11 @@ class Evictor:
         self.ledger = ledger
 
     def remove(self, rows: list[ChunkRow]) -> int:
-        """Delete rows and their files; count them as evictions. Returns the bytes freed."""
+        """Delete rows and their files; count them as evictions. Returns the bytes freed.
+
+        Contents opened in this process since the last flush are skipped (the index does not
+        know them yet)."""
+        rows = [r for r in rows if not self.ledger.is_open(r.key)]
         try:
             with self.index.transaction():
                 removed = self.index.remove_chunks(rows)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections import OrderedDict
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -35,6 +36,18 @@ class ChunkRow:
 
 
 @dataclass(frozen=True)
+class ContentMap:
+    """A content's size and its present chunks by index (HEAD = -1 for the head)."""
+
+    size: int
+    rows: dict[int, ChunkRow]
+
+
+MAP_CAPACITY = 4096
+"""Contents whose chunk map is memoised: a cached read then costs no SQL at all."""
+
+
+@dataclass(frozen=True)
 class Totals:
     bytes: int
     chunks: int
@@ -44,6 +57,9 @@ class Totals:
 class Index:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
+        # Memo of content_map(), kept exact for this process's own changes. Another process's
+        # eviction shows up as a missing file (store.Gone), which drops the row and this entry.
+        self._maps: OrderedDict[str, ContentMap | None] = OrderedDict()
 
     @classmethod
     def open(cls, path: Path) -> "Index":
@@ -80,23 +96,31 @@ class Index:
         self.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
     # ---- contents and chunks ----
-    def content_size(self, key: str) -> int | None:
+    def content_map(self, key: str) -> ContentMap | None:
+        """The content's size and present chunks, or None if the cache does not know it."""
+        if key in self._maps:
+            self._maps.move_to_end(key)
+            return self._maps[key]
         row = self.conn.execute("SELECT size FROM contents WHERE key=?", (key,)).fetchone()
-        return row[0] if row else None
+        found = None
+        if row is not None:
+            rows = self.conn.execute("SELECT rowid, key, idx, length, hashes FROM chunks WHERE key=?", (key,))
+            found = ContentMap(row[0], {r[2]: ChunkRow(*r) for r in rows})
+        self._maps[key] = found
+        if len(self._maps) > MAP_CAPACITY:
+            self._maps.popitem(last=False)
+        return found
 
-    def chunks(self, key: str, first: int, last: int) -> list[ChunkRow]:
-        """The head and the chunks first..last of `key` that are present."""
-        return [ChunkRow(*r) for r in self.conn.execute(
-            "SELECT rowid, key, idx, length, hashes FROM chunks"
-            " WHERE key=? AND (idx=-1 OR idx BETWEEN ? AND ?) ORDER BY idx",
-            (key, first, last),
-        )]
-
-    def chunk_count(self, key: str) -> int:
-        return self.conn.execute("SELECT count(*) FROM chunks WHERE key=? AND idx>=0", (key,)).fetchone()[0]
+    def forget(self, keys: Iterable[str] | None = None) -> None:
+        """Drop memoised maps (all of them if keys is None)."""
+        if keys is None:
+            self._maps.clear()
+        for key in keys or ():
+            self._maps.pop(key, None)
 
     def add_chunk(self, key: str, size: int, idx: int, length: int, hashes: bytes, now_s: float) -> int | None:
         """Insert a chunk row (and its content); None if that chunk is already recorded."""
+        self.forget([key])
         self.conn.execute("INSERT OR IGNORE INTO contents (key, size) VALUES (?, ?)", (key, size))
         cur = self.conn.execute(
             "INSERT OR IGNORE INTO chunks (key, idx, length, hashes, stored_s, last_access_s) VALUES (?,?,?,?,?,?)",
@@ -107,6 +131,8 @@ class Index:
     def remove_chunks(self, rows: Iterable[ChunkRow]) -> list[ChunkRow]:
         """Delete chunk rows (by rowid, so a newer row for the same chunk stays) and contents
         left with no chunk and no pin. Returns the rows that were still there."""
+        rows = list(rows)
+        self.forget({r.key for r in rows})
         removed = [r for r in rows if self.conn.execute("DELETE FROM chunks WHERE rowid=?", (r.rowid,)).rowcount]
         self.conn.executemany(
             "DELETE FROM contents WHERE key=? AND pinned=0 AND NOT EXISTS (SELECT 1 FROM chunks WHERE key=?)",
@@ -161,6 +187,7 @@ class Index:
 
     # ---- pins and handles ----
     def set_pinned(self, key: str, size: int | None, pinned: bool) -> None:
+        self.forget([key])
         if size is not None:
             self.conn.execute("INSERT OR IGNORE INTO contents (key, size) VALUES (?, ?)", (key, size))
         self.conn.execute("UPDATE contents SET pinned=? WHERE key=?", (int(pinned), key))

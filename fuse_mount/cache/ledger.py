@@ -1,9 +1,13 @@
-"""In-memory counters and access times, batched into the index every second.
+"""In-memory counters, access times and open handles, batched into the index every second.
 
 Counting a hit with an SQL write on every FUSE read would cost more than the read itself, so
-reads only touch this ledger (under its own lock, `Cache._mem` in the lock order); `Cache`
-drains it into the index while holding `Cache._db`, at most every `interval_s`, before any
-eviction decision and on `stats()`/`close()`.
+reads, opens and closes only touch this ledger (under its own leaf lock); `Cache` drains it
+into the index while holding `Cache._db`, at most every `interval_s`, before any eviction
+decision and on `stats()`/`close()`. Open handles are also answered from memory
+(`is_open`), so this process never evicts what it has open even between two drains; other
+processes (the command line) see them after the next drain (within a second). An open and
+close within the same second costs no SQL at all (small cached files read 4.5k/s with an
+SQL write per open and close; see BENCHMARKS.md for the figure without).
 """
 
 from __future__ import annotations
@@ -19,9 +23,10 @@ class Drained:
     counters: dict[str, float]
     wait_max_s: float
     touches: list[tuple[float, int, str, int]]  # (last_access_s, hits, key, idx)
+    handles: dict[str, int]  # key -> change in open handles since the last drain
 
     def __bool__(self) -> bool:
-        return bool(self.counters or self.touches or self.wait_max_s)
+        return bool(self.counters or self.touches or self.wait_max_s or self.handles)
 
 
 class Ledger:
@@ -31,6 +36,8 @@ class Ledger:
         self._counters: defaultdict[str, float] = defaultdict(float)
         self._wait_max_s = 0.0
         self._touches: dict[tuple[str, int], list[float]] = {}
+        self._open: dict[str, int] = {}
+        self._handle_deltas: defaultdict[str, int] = defaultdict(int)
         self._last_drain = time.monotonic()
 
     def hit(self, key: str, idxs: list[int], nbytes: int, now_s: float) -> None:
@@ -52,6 +59,27 @@ class Ledger:
             self._counters["wait_total_s"] += seconds
             self._wait_max_s = max(self._wait_max_s, seconds)
 
+    def handle(self, key: str, delta: int) -> None:
+        """An open (+1) or a close (-1) of `key` in this process; a close of what is not
+        open is ignored."""
+        with self._lock:
+            n = self._open.get(key, 0) + delta
+            if n < 0:
+                return
+            if n:
+                self._open[key] = n
+            else:
+                del self._open[key]
+            self._handle_deltas[key] += delta
+
+    def is_open(self, key: str) -> bool:
+        with self._lock:
+            return key in self._open
+
+    def open_count(self) -> int:
+        with self._lock:
+            return sum(self._open.values())
+
     def due(self) -> bool:
         return time.monotonic() - self._last_drain >= self._interval_s
 
@@ -61,6 +89,8 @@ class Ledger:
             for name, value in drained.counters.items():
                 self._counters[name] += value
             self._wait_max_s = max(self._wait_max_s, drained.wait_max_s)
+            for key, delta in drained.handles.items():
+                self._handle_deltas[key] += delta
             for t, n, key, idx in drained.touches:
                 touch = self._touches.setdefault((key, idx), [t, 0])
                 touch[0] = max(touch[0], t)
@@ -71,7 +101,9 @@ class Ledger:
             out = Drained(
                 dict(self._counters), self._wait_max_s,
                 [(t, int(n), key, idx) for (key, idx), (t, n) in self._touches.items()],
+                {k: d for k, d in self._handle_deltas.items() if d},
             )
+            self._handle_deltas.clear()
             self._counters.clear()
             self._touches.clear()
             self._wait_max_s = 0.0
