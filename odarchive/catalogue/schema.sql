@@ -123,7 +123,10 @@ CREATE TABLE placements (
     disc_id      INTEGER NOT NULL,
     offset       INTEGER NOT NULL,        -- where this piece starts within the content
     length       INTEGER NOT NULL,
-    path_on_disc BLOB,                    -- UDF path on the disc, set when the image is written
+    path_on_disc BLOB,                    -- UDF path on the disc (UTF-8, e.g. /DATA/root/a.part001)
+    raw_path     BLOB,                    -- archived path (root/dir/name) of the file placed
+    mtime_ns     INTEGER,                 -- that file's mtime (for the disc's catalogue.json)
+    sha256       BLOB,                    -- pieces: SHA-256 of the piece, set once it was read
     PRIMARY KEY (content_id, piece)
 ) WITHOUT ROWID;
 CREATE INDEX placements_by_disc ON placements(disc_id);
