@@ -24,7 +24,7 @@ Typical use by the mount:
     cache.close()
 
 Lock order (take them in this order, never the reverse):
-    1. Cache._db             the SQLite connection, `_reserved`, renames and unlinks under data/
+    1. Cache._db             the SQLite connection, Writer.reserved, renames and unlinks under data/
     2. Ledger._lock          in-memory counters and pending access times      (leaf)
     3. VerifiedMemo._lock    which blocks of which files are verified         (leaf)
     4. TraceWriter._lock     the trace file                                   (leaf)
@@ -35,7 +35,6 @@ so a file and its index row always change together.
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import logging
 import os
@@ -46,14 +45,15 @@ from pathlib import Path
 from typing import Callable
 
 from fuse_mount.cache.config import CacheConfig
-from fuse_mount.cache.eviction import INDEX_HEADROOM_BYTES, Evictor
-from fuse_mount.cache.errors import CacheError, CacheFullError
+from fuse_mount.cache.eviction import Evictor
+from fuse_mount.cache.errors import CacheError
 from fuse_mount.cache.index import HEAD, ChunkRow, Index, is_full
 from fuse_mount.cache.ledger import Ledger
 from fuse_mount.cache.policies import get_policy
 from fuse_mount.cache.stats import CacheStats
-from fuse_mount.cache.store import Corrupt, Gone, Store, block_hashes
+from fuse_mount.cache.store import Corrupt, Gone, Store
 from fuse_mount.cache.trace import Access, TraceWriter
+from fuse_mount.cache.writer import Writer
 
 log = logging.getLogger("fuse_mount.cache")
 
@@ -62,7 +62,6 @@ Clock = Callable[[], float]
 EMPTY_KEY = hashlib.sha256(b"").hexdigest()
 MAINTAIN_INTERVAL_S = 2.0
 """How often reads also apply max_age_s and flush counters (besides every put)."""
-_FULL = (errno.ENOSPC, errno.EDQUOT)
 
 
 __all__ = ["EMPTY_KEY", "HEAD", "Cache"]
@@ -83,8 +82,7 @@ class Cache:
         self._db = threading.Lock()
         self._ledger = Ledger()
         self._evictor = Evictor(config, index, store, self._ledger, clock)
-        self._reserved = 0
-        self._over_quota = False  # open or pinned data made a put exceed max_bytes
+        self._writer = Writer(config, index, store, self._ledger, self._evictor, self._db, self._flush, clock)
         self._last_maintain = time.monotonic()
         self._closed = False
 
@@ -295,80 +293,9 @@ class Cache:
             found = self._index.content_map(key)
         present = found.rows if found is not None else {}
         items = [(idx, data) for idx, data in items if idx not in present]
-        left = sum(len(data) for _, data in items)
-        if not items:
-            return
-        self._make_room(left)
-        try:
-            for idx, data in items:
-                hashes = block_hashes(data)
-                tmp = self._write(data)
-                with self._db:
-                    self._install(tmp, key, size, idx, len(data), hashes)
-                    self._reserved -= len(data)
-                    left -= len(data)
-        finally:
-            with self._db:
-                self._reserved -= left
+        if items:
+            self._writer.store(key, size, items)
         self._maintain_if_due()
-
-    def _install(self, tmp: Path, key: str, size: int, idx: int, nbytes: int, hashes: bytes) -> None:
-        """Record a written file and move it into place (caller holds _db)."""
-        try:
-            with self._index.transaction():
-                rowid = self._index.add_chunk(key, size, idx, nbytes, hashes, self._clock())
-        except sqlite3.OperationalError as e:
-            tmp.unlink(missing_ok=True)
-            if not is_full(e):
-                raise
-            self._ledger.add("full_errors")
-            raise CacheFullError(f"the cache disk is full: cannot record cached data in {self._config.dir}") from None
-        if rowid is None:  # another thread stored the same chunk meanwhile
-            tmp.unlink(missing_ok=True)
-            return
-        try:
-            self._store.install(tmp, key, idx, rowid, nbytes)
-        except OSError as e:
-            with self._index.transaction():
-                self._index.remove_chunks([ChunkRow(rowid, key, idx, nbytes, hashes)])
-            tmp.unlink(missing_ok=True)
-            raise CacheError(f"cannot store cached data in {self._config.dir}: {e}") from None
-
-    def _write(self, data: memoryview) -> Path:
-        """Write to tmp/; on a full disk, evict and retry once, then CacheFullError."""
-        for attempt in (1, 2):
-            try:
-                return self._store.write_tmp(data)
-            except OSError as e:
-                if e.errno not in _FULL:
-                    raise CacheError(f"cannot write to the cache in {self._config.dir}: {e}") from None
-                if attempt == 2:
-                    self._ledger.add("full_errors")
-                    raise CacheFullError(
-                        f"the cache disk is full: cannot store {len(data)} bytes in {self._config.dir}"
-                        " even after evicting everything that may go (open and pinned files stay)"
-                    ) from None
-                with self._db:
-                    self._flush()
-                    freed = self._evictor.evict_bytes(len(data) + INDEX_HEADROOM_BYTES)
-                log.warning("cache disk full: evicted %d bytes and retrying", freed)
-        raise AssertionError("unreachable")
-
-    def _make_room(self, nbytes: int) -> None:
-        """Evict for `nbytes` about to be written and reserve them; CacheFullError if the
-        minimum free space cannot be kept. max_bytes is exceeded only by open or pinned data."""
-        with self._db:
-            self._flush()
-            self._evictor.purge_over_quota(self._reserved + nbytes)
-            total = self._index.totals().bytes + self._reserved + nbytes
-            self._over_quota = bool(self._config.max_bytes) and total > self._config.max_bytes
-            if not self._evictor.purge_for_free_space(self._reserved + nbytes):
-                self._ledger.add("full_errors")
-                raise CacheFullError(
-                    f"cannot store {nbytes} bytes in {self._config.dir} without going below"
-                    f" min_free_bytes={self._config.min_free_bytes} (open and pinned files stay)"
-                )
-            self._reserved += nbytes
 
     # ---- keeping things ----
     def open_handle(self, key: str) -> None:
@@ -383,11 +310,11 @@ class Cache:
     def close_handle(self, key: str) -> None:
         """Undo one `open_handle(key)`; applies max_bytes if the cache had to exceed it."""
         self._ledger.handle(key, -1)
-        if self._over_quota:
+        if self._writer.over_quota:
             with self._db:
                 self._flush()
                 self._evictor.purge_over_quota()
-                self._over_quota = self._config.max_bytes < self._index.totals().bytes
+                self._writer.over_quota = self._config.max_bytes < self._index.totals().bytes
 
     def pin(self, key: str, size: int) -> None:
         """Keep `key` whatever the bounds (persisted). A content not yet cached stays pinned
@@ -430,9 +357,9 @@ class Cache:
         with self._db:
             self._last_maintain = time.monotonic()
             self._flush()
-            freed = self._evictor.purge_idle() + self._evictor.purge_over_quota(self._reserved)
+            freed = self._evictor.purge_idle() + self._evictor.purge_over_quota(self._writer.reserved)
             before = self._index.totals().bytes
-            self._evictor.purge_for_free_space(self._reserved)
+            self._evictor.purge_for_free_space(self._writer.reserved)
             return freed + before - self._index.totals().bytes
 
     def _maintain_if_due(self) -> None:
