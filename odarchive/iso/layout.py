@@ -72,6 +72,21 @@ class DiscLayout:
         self._final = False
         return f
 
+    def remove(self, raw_path: bytes, node: FileNode) -> None:
+        """Undo `add` of `node` (the planner's trial placements), pruning emptied directories."""
+        *dirs, _ = raw_path.split(b"/")
+        chain = [self.data]
+        for part in dirs:
+            chain.append(chain[-1].subdirs[part])
+        chain[-1].files.remove(node)
+        for parent, child, part in zip(reversed(chain[:-1]), reversed(chain[1:]), reversed(dirs)):
+            if child.files or child.subdirs:
+                break
+            del parent.subdirs[part]
+        self.n_files -= 1
+        self.data_bytes -= node.size
+        self._final = False
+
     def set_manifest_sizes(self, sizes: dict[str, int]) -> None:
         self.manifest.update(sizes)
 

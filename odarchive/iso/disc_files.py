@@ -1,0 +1,48 @@
+"""Loading a planned disc from the catalogue: its placements as a `DiscLayout`, and sources."""
+
+from __future__ import annotations
+
+import os
+
+from odarchive.catalogue import Catalogue
+from odarchive.errors import DiscError
+from odarchive.iso.layout import DiscLayout
+from odarchive.iso.manifest import DiscInfo, Placed, disc_raw_path
+
+
+def disc_row(cat: Catalogue, disc_id: int) -> tuple[str, int, int, str]:
+    """(label, capacity_bytes, used_bytes, state) of a planned disc."""
+    r = cat.conn.execute("SELECT label, capacity_bytes, used_bytes, state FROM discs WHERE id=?", (disc_id,)).fetchone()
+    if r is None:
+        raise DiscError(f"there is no planned disc {disc_id}", hint="see `odarchive num_isos`; plan with `odarchive plan_iso SIZE`")
+    return r
+
+
+def disc_info(cat: Catalogue, disc_id: int, label: str) -> DiscInfo:
+    return DiscInfo(cat.meta("archive_id") or "", disc_id, label, cat.chunk_size)
+
+
+def load_layout(cat: Catalogue, disc_id: int) -> DiscLayout:
+    layout = DiscLayout()
+    rows = cat.conn.execute(
+        "SELECT p.content_id, p.piece, p.offset, p.length, c.sha256, c.size, p.mtime_ns, p.raw_path, p.sha256"
+        " FROM placements p JOIN contents c ON c.id = p.content_id WHERE p.disc_id=? ORDER BY p.raw_path, p.piece",
+        (disc_id,),
+    )
+    for r in rows:
+        placed = Placed(*r)
+        layout.add(disc_raw_path(placed), placed.length, placed)
+    return layout
+
+
+def source_paths(cat: Catalogue) -> dict[bytes, bytes]:
+    """Root name -> the absolute source path last scanned."""
+    return {bytes(name): bytes(path) for name, path in cat.conn.execute("SELECT root_name, path FROM sources")}
+
+
+def source_file(roots: dict[bytes, bytes], raw_path: bytes) -> bytes:
+    root, _, rest = raw_path.partition(b"/")
+    base = roots.get(root)
+    if base is None:
+        raise DiscError(f"no source with root name {os.fsdecode(root)!r} for {os.fsdecode(raw_path)!r}")
+    return os.path.join(base, rest) if rest else base

@@ -1,0 +1,85 @@
+"""One disc being filled by the planner: an incremental upper bound and an exact check.
+
+Adding a file costs O(1) with `upper_bytes`, a bound on what the file adds to the image
+(its data, file entry, directory records in three views, its SHA256SUMS line and
+catalogue.json entry). Only when the bound says "full" does `exact_free` lay the disc out
+exactly (`odarchive.iso.sizing`, the model the tests check against pycdlib) and re-base the
+bound, so a disc is filled to the byte while most files cost no exact layout.
+"""
+
+from __future__ import annotations
+
+from odarchive.iso import manifest, names, sizing
+from odarchive.iso.layout import DiscLayout, FileNode
+from odarchive.iso.manifest import DiscInfo, Placed, disc_raw_path
+
+BLOCK = sizing.BLOCK
+NEW_DIR_BYTES = 5 * BLOCK + 1000  # file entry, FIDs, ISO and Joliet extents, records, path tables
+FIXED_SLACK_BYTES = 10 * BLOCK  # path tables growing by pairs of blocks, /DEEP
+
+
+def upper_bytes(raw_path: bytes, size: int, new_dirs: int) -> int:
+    """An upper bound of the bytes a file adds to an image (data rounded up to blocks)."""
+    name = raw_path.rsplit(b"/", 1)[-1]
+    text = names.udf_text(name)
+    depth = raw_path.count(b"/") + 2
+    units = len(text.encode("utf-16-be")) // 2
+    fid = sizing.udf_fid_len(text) + 16 if names.udf_fits(text) else 300
+    extents = sizing.extent_count(size)
+    iso = 70 * extents
+    joliet = (2 * min(64, units + 6) + 40) * extents * 110 // 100
+    sums = 100 + 4 * len(raw_path) + 16 * depth
+    cat = 500 + 20 * len(raw_path) + 40 * depth
+    return sizing.data_blocks(size) * BLOCK + BLOCK + fid + iso + joliet + sums + cat + new_dirs * NEW_DIR_BYTES
+
+
+class OpenDisc:
+    """The disc being filled: its layout, its placements and how full it is."""
+
+    def __init__(self, disc_id: int, capacity: int, info: DiscInfo, reserve: int) -> None:
+        self.disc_id = disc_id
+        self.capacity_blocks = capacity // BLOCK
+        self.info = info
+        self.reserve = reserve
+        self.layout = DiscLayout()
+        self.placed: list[Placed] = []
+        self._dirs: set[bytes] = set()
+        self.base_bytes = self.exact_blocks() * BLOCK + FIXED_SLACK_BYTES
+        self.pending_bytes = 0
+
+    def exact_blocks(self) -> int:
+        self.layout.set_manifest_sizes(manifest.required_sizes(self.layout, self.info, self.reserve))
+        return sizing.image_blocks(self.layout)
+
+    def _new_dirs(self, raw_path: bytes) -> int:
+        parts = raw_path.split(b"/")[:-1]
+        return sum(1 for i in range(1, len(parts) + 1) if b"/".join(parts[:i]) not in self._dirs)
+
+    def fits_estimate(self, raw_path: bytes, size: int) -> bool:
+        cost = upper_bytes(raw_path, size, self._new_dirs(raw_path))
+        return self.base_bytes + self.pending_bytes + cost <= self.capacity_blocks * BLOCK
+
+    def add(self, p: Placed) -> None:
+        path = disc_raw_path(p)
+        self.pending_bytes += upper_bytes(path, p.length, self._new_dirs(path))
+        parts = path.split(b"/")[:-1]
+        self._dirs.update(b"/".join(parts[:i]) for i in range(1, len(parts) + 1))
+        self.layout.add(path, p.length, p)
+        self.placed.append(p)
+
+    def exact_free(self, trial: Placed) -> int:
+        """The largest length `trial` may have to fit (exact layout); re-bases the estimate."""
+        path = disc_raw_path(trial)
+        node: FileNode = self.layout.add(path, 0, trial)
+        try:
+            blocks = self.exact_blocks()
+        finally:
+            self.layout.remove(path, node)
+        self.base_bytes = self.exact_blocks() * BLOCK + FIXED_SLACK_BYTES
+        self.pending_bytes = 0
+        free = (self.capacity_blocks - blocks) * BLOCK
+        # each extra 4 GiB extent adds an ISO 9660 and a Joliet record: at most two blocks
+        return max(0, free - 2 * BLOCK * (sizing.extent_count(max(free, 0)) - 1))
+
+    def used_bytes(self) -> int:
+        return self.exact_blocks() * BLOCK

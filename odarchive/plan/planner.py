@@ -1,0 +1,150 @@
+"""The planner: assign every content not yet on a disc to new discs of a given capacity.
+
+It walks the latest complete snapshot of every source (depth first, so a directory's files
+are placed together), skips contents already placed (an earlier run's discs, or earlier in
+this run: each content is stored once), and fills discs in order (`fill.OpenDisc`). A content
+larger than the room left is split into pieces when it could not fit an empty disc either, or
+when leaving the room empty would waste more than `split_free_fraction` of the disc; otherwise
+the disc is closed and the content starts the next one. Discs whose image was written are
+never touched; `replan=True` drops the planned-only discs first and plans their content again.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from odarchive.catalogue import Catalogue
+from odarchive.catalogue.tree import walk
+from odarchive.errors import DiscError
+from odarchive.iso.manifest import DiscInfo, Placed
+from odarchive.plan.fill import OpenDisc
+from odarchive.progress import NullReporter, Reporter
+
+
+@dataclass(frozen=True)
+class PlanConfig:
+    """The [plan] table of odarchive.toml."""
+
+    label: str = "ODARCHIVE"
+    reserve_bytes: int = 0  # catalogue.json room for the archive's disc map; 0: 0.2% of the disc, >= 64 KiB
+    split_free_fraction: float = 0.01
+    min_piece_bytes: int = 1 << 20
+
+
+@dataclass(frozen=True)
+class PlannedDisc:
+    disc_id: int
+    files: int
+    data_bytes: int
+    used_bytes: int
+    capacity_bytes: int
+
+
+def reserve_for(capacity: int, config: PlanConfig) -> int:
+    return config.reserve_bytes or max(64 * 1024, capacity // 500)
+
+
+def plan(cat: Catalogue, capacity: int, config: PlanConfig = PlanConfig(), *, replan: bool = False,
+         reporter: Reporter | None = None) -> list[PlannedDisc]:
+    """Plan all unplaced content onto new discs of `capacity` bytes; returns the new discs."""
+    reporter = reporter or NullReporter()
+    _check_label(config.label)
+    with cat.transaction():
+        if replan:
+            cat.conn.execute("DELETE FROM placements WHERE disc_id IN (SELECT id FROM discs WHERE state='planned')")
+            cat.conn.execute("DELETE FROM discs WHERE state='planned'")
+        planner = _Planner(cat, capacity, config, reporter)
+        planner.run()
+        return planner.done
+
+
+def _check_label(label: str) -> None:
+    if not label or len(label) > 27 or any(not (c.isascii() and (c.isalnum() or c == "_")) for c in label):
+        raise DiscError(f"disc label {label!r} must be 1-27 characters of A-Z, 0-9 and _",
+                        hint="set [plan] label in odarchive.toml")
+
+
+class _Planner:
+    def __init__(self, cat: Catalogue, capacity: int, config: PlanConfig, reporter: Reporter) -> None:
+        self.cat, self.capacity, self.config, self.reporter = cat, capacity, config, reporter
+        self.reserve = reserve_for(capacity, config)
+        self.next_id = cat.conn.execute("SELECT coalesce(max(id), -1) + 1 FROM discs").fetchone()[0]
+        self.done: list[PlannedDisc] = []
+        self.seen: set[int] = set()
+        self.disc = self._open()
+        if self.disc.exact_free(Placed(0, 0, 0, 0, b"\0" * 32, 0, 0, b"x/x")) <= 0:
+            raise DiscError(f"a disc of {capacity} bytes cannot even hold its own catalogue and file system",
+                            hint="choose a larger SIZE (e.g. cd, dvd, bluray)")
+
+    def _open(self) -> OpenDisc:
+        info = DiscInfo(self.cat.meta("archive_id") or "", self.next_id, self.config.label, self.cat.chunk_size)
+        return OpenDisc(self.next_id, self.capacity, info, self.reserve)
+
+    def run(self) -> None:
+        self.reporter.start("plan")
+        for source, snap in self.cat.latest_snapshots():
+            for path, entry in walk(self.cat, source, snap.id):
+                if entry.kind != "f" or entry.content_id is None or entry.content_id in self.seen:
+                    continue
+                self.seen.add(entry.content_id)
+                if self.cat.conn.execute("SELECT 1 FROM placements WHERE content_id=? LIMIT 1",
+                                         (entry.content_id,)).fetchone():
+                    continue
+                sha, size = self.cat.content(entry.content_id)
+                self._place(entry.content_id, bytes(sha), size, entry.mtime_ns, path)
+                self.reporter.advance(items=1, nbytes=size)
+        if self.disc.placed:
+            self._close()
+        self.reporter.finish()
+
+    def _place(self, content_id: int, sha: bytes, size: int, mtime_ns: int, path: bytes) -> None:
+        whole = Placed(content_id, 0, 0, size, sha, size, mtime_ns, path)
+        if self.disc.fits_estimate(path, size) or size <= self.disc.exact_free(whole):
+            self.disc.add(whole)
+            return
+        first = Placed(content_id, 1, 0, size, sha, size, mtime_ns, path)
+        if not self._should_split(size, self.disc.exact_free(first)):
+            self._next_disc()
+            if self.disc.fits_estimate(path, size) or size <= self.disc.exact_free(whole):
+                self.disc.add(whole)
+                return
+        offset, piece = 0, 1
+        while True:
+            left = size - offset
+            trial = Placed(content_id, piece, offset, left, sha, size, mtime_ns, path)
+            free = self.disc.exact_free(trial)
+            if left <= free:
+                self.disc.add(trial)
+                return
+            if free >= self.config.min_piece_bytes or (not self.disc.placed and free > 0):
+                self.disc.add(Placed(content_id, piece, offset, free, sha, size, mtime_ns, path))
+                offset += free
+                piece += 1
+            self._next_disc()
+
+    def _next_disc(self) -> None:
+        if self.disc.placed:
+            self._close()
+        self.disc = self._open()
+
+    def _should_split(self, size: int, free: int) -> bool:
+        if free < self.config.min_piece_bytes:
+            return False
+        empty_room = self.capacity - self.reserve
+        return size > empty_room or not self.disc.placed or free > self.capacity * self.config.split_free_fraction
+
+    def _close(self) -> None:
+        d = self.disc
+        used = d.used_bytes()
+        self.cat.conn.execute(
+            "INSERT INTO discs(id, label, capacity_bytes, used_bytes, state, planned_ns) VALUES (?,?,?,?, 'planned', ?)",
+            (d.disc_id, self.config.label, self.capacity, used, time.time_ns()),
+        )
+        self.cat.conn.executemany(
+            "INSERT INTO placements(content_id, piece, disc_id, offset, length, raw_path, mtime_ns) VALUES (?,?,?,?,?,?,?)",
+            [(p.content_id, p.piece, d.disc_id, p.offset, p.length, p.raw_path, p.mtime_ns) for p in d.placed],
+        )
+        self.done.append(PlannedDisc(d.disc_id, len(d.placed), sum(p.length for p in d.placed), used, self.capacity))
+        self.reporter.event("disc", disc=d.disc_id, files=len(d.placed), used_bytes=used)
+        self.next_id += 1
