@@ -31,6 +31,7 @@ UNKNOWN = "unknown"  # the changer cannot tell (bin autoloaders count nothing)
 DRIVE_EMPTY = "empty"
 DRIVE_LOADED = "loaded"
 DRIVE_NOT_READY = "not_ready"
+DRIVE_UNKNOWN = "unknown"  # the changer cannot tell (a bin autoloader after a lost reply)
 
 SLOT_KIND_STORAGE = "storage"
 SLOT_KIND_MAIL = "mail"
@@ -60,7 +61,7 @@ class DriveInfo:
     """One drive: is a medium in it, and which storage slot did it come from."""
 
     drive: int
-    state: str  # DRIVE_EMPTY, DRIVE_LOADED or DRIVE_NOT_READY
+    state: str  # DRIVE_EMPTY, DRIVE_LOADED, DRIVE_NOT_READY or DRIVE_UNKNOWN
     loaded_from_slot: int | None = None
     label: str | None = None
     medium: str | None = None  # BLANK, RECORDED or FULL (unknown) when loaded

@@ -7,7 +7,8 @@ empty, `F` destination occupied, `N` drive not ready, `B` busy, `X` ready).
 
 Such a machine has bins, not numbered slots, and cannot report what it holds, so this driver
 maps the `Changer` interface onto three pseudo-slots (1 input, 2 output, 3 reject) and
-remembers whether its drive is loaded. When a reply is lost or garbled it waits until `S`
+remembers whether its drive is loaded (`unknown` after a motion whose outcome was lost: unload
+then tells, failing harmlessly if the drive was empty). When a reply is lost or garbled it waits until `S`
 says ready: the dialect cannot say whether the motion ran, so the driver then assumes it did
 (`X`) or reports the reason. Documented in docs/robot-protocols.md.
 """
@@ -19,7 +20,7 @@ import time
 
 from robot_drivers import errors
 from robot_drivers.interfaces import (
-    DRIVE_EMPTY, DRIVE_LOADED, FULL, SLOT_KIND_BIN, UNKNOWN, DriveInfo, Inventory, SlotInfo,
+    DRIVE_EMPTY, DRIVE_LOADED, DRIVE_UNKNOWN, FULL, SLOT_KIND_BIN, UNKNOWN, DriveInfo, Inventory, SlotInfo,
 )
 from robot_drivers.serial_link import SerialLink
 
@@ -45,7 +46,7 @@ class GenericChanger:
         self.motion_timeout_s = motion_timeout_s
         self.retries = retries
         self._lock = threading.Lock()
-        self.loaded = False  # the dialect cannot ask the drive; we remember what we did
+        self.loaded: bool | None = False  # the dialect cannot ask the drive; None: not known
 
     def _status(self, deadline: float) -> bytes:
         """`S` until the machine is not busy; resynchronises on garbage; bounded by `deadline`."""
@@ -69,6 +70,13 @@ class GenericChanger:
         raise cls(f"autoloader failed `{command.decode()}` ({WHAT[command]}): {meaning}")
 
     def _motion(self, command: bytes) -> None:
+        try:
+            self._motion_once(command)
+        except errors.CommunicationError:
+            self.loaded = None  # the motion may or may not have happened
+            raise
+
+    def _motion_once(self, command: bytes) -> None:
         deadline = time.monotonic() + self.motion_timeout_s
         with self._lock:
             try:
@@ -98,7 +106,7 @@ class GenericChanger:
         with self._lock:
             status = self._status(time.monotonic() + self.motion_timeout_s)
         bins = tuple(SlotInfo(n, UNKNOWN, kind=SLOT_KIND_BIN, name=name) for n, name in BIN_NAMES.items())
-        state = DRIVE_LOADED if self.loaded else DRIVE_EMPTY
+        state = DRIVE_UNKNOWN if self.loaded is None else DRIVE_LOADED if self.loaded else DRIVE_EMPTY
         drive = DriveInfo(0, state, loaded_from_slot=BIN_INPUT if self.loaded else None, medium=FULL if self.loaded else None)
         if status == b"J":
             raise errors.Jam("the autoloader reports a jam", hint="clear it, then `odarchive robot reset`")

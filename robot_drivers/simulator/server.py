@@ -27,6 +27,12 @@ from robot_drivers.simulator.mechanism import Mechanism
 from robot_drivers.simulator.slot_dialect import SlotDialect
 
 INFO_FILE = "sim.json"
+
+
+class _Stopped(Exception):
+    """Raised by the signal handler to leave the loop."""
+
+
 TTY_LINK = "tty"
 
 
@@ -80,27 +86,30 @@ class PtyServer:
         signal.signal(signal.SIGTERM, self._stop)
         signal.signal(signal.SIGINT, self._stop)
         self.open_port()
-        last_command = time.monotonic()
         try:
-            while not self.stopping:
-                now = time.monotonic()
-                if now - last_command > self.config.idle_exit_s and not self._queue:
-                    break
-                wait = self._queue[0][0] - now if self._queue else 1.0
-                try:
-                    readable, _, _ = select.select([self.master], [], [], max(0.0, min(wait, 1.0)))
-                except InterruptedError:
-                    continue
-                if readable:
-                    data = os.read(self.master, 4096)
-                    last_command = time.monotonic()
-                    self._receive(data)
-                self._send_due()
+            self._loop()
+        except _Stopped:
+            pass
         finally:
             self.close_port(unpublish=True)
 
+    def _loop(self) -> None:
+        last_command = time.monotonic()
+        while not self.stopping:
+            now = time.monotonic()
+            if now - last_command > self.config.idle_exit_s and not self._queue:
+                return
+            wait = self._queue[0][0] - now if self._queue else 1.0
+            readable, _, _ = select.select([self.master], [], [], max(0.0, min(wait, 1.0)))
+            if readable:
+                data = os.read(self.master, 4096)
+                last_command = time.monotonic()
+                self._receive(data)
+            self._send_due()
+
     def _stop(self, *_: object) -> None:
         self.stopping = True
+        raise _Stopped()  # interrupt a select() at once; `serve` unpublishes in its finally
 
     def _receive(self, data: bytes) -> None:
         if self.generic:
