@@ -94,9 +94,10 @@ def test_lfu_keeps_what_is_read_often(tmp_path):
         assert cached(cache, hot)
 
 
-def test_max_age_drops_idle_chunks_only(tmp_path):
+@pytest.mark.parametrize("policy", sorted(POLICIES))
+def test_max_age_drops_idle_chunks_only(tmp_path, policy):
     clock = FakeClock()
-    with open_cache(tmp_path, clock, max_age_s=100, keep_heads_bytes=100) as cache:
+    with open_cache(tmp_path, clock, policy=policy, max_age_s=100, keep_heads_bytes=100) as cache:
         (a, da), (b, db), (p, dp) = content(CHUNK, 1), content(CHUNK, 2), content(CHUNK, 3)
         for key, data in ((a, da), (b, db), (p, dp)):
             cache.put_whole(key, data)
@@ -113,11 +114,12 @@ def test_max_age_drops_idle_chunks_only(tmp_path):
         assert cached(cache, a)
 
 
-def test_min_free_space_evicts_and_then_refuses(tmp_path, monkeypatch):
+@pytest.mark.parametrize("policy", sorted(POLICIES))
+def test_min_free_space_evicts_and_then_refuses(tmp_path, monkeypatch, policy):
     disk = 1_000_000
     monkeypatch.setattr(Evictor, "free_bytes", lambda self: disk - self.index.totals().bytes)
     clock = FakeClock()
-    with open_cache(tmp_path, clock, min_free_bytes=disk - 5 * CHUNK) as cache:
+    with open_cache(tmp_path, clock, policy=policy, min_free_bytes=disk - 5 * CHUNK) as cache:
         for i in range(8):
             clock.advance(1)
             cache.put_whole(*content(CHUNK, seed=i))
