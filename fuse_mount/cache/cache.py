@@ -119,10 +119,12 @@ class Cache:
         return cls(config, index, store, trace, clock)
 
     def close(self) -> None:
-        """Flush counters and access times to the index and close it; idempotent."""
+        """Flush counters and access times to the index, forget this cache's open handles
+        (files still open are closed with it), and close the index; idempotent."""
         with self._db:
             if self._closed:
                 return
+            self._ledger.close_all()
             self._flush()
             self._closed = True
             self._index.close()

@@ -72,6 +72,13 @@ class Ledger:
                 del self._open[key]
             self._handle_deltas[key] += delta
 
+    def close_all(self) -> None:
+        """Close every handle still open (the cache is closing)."""
+        with self._lock:
+            for key, n in self._open.items():
+                self._handle_deltas[key] -= n
+            self._open.clear()
+
     def is_open(self, key: str) -> bool:
         with self._lock:
             return key in self._open

@@ -175,6 +175,25 @@ def test_open_data_may_exceed_max_bytes_until_closed(tmp_path):
         assert cache.stats().bytes_cached <= 2 * CHUNK
 
 
+def test_handles_reach_other_processes_and_end_with_the_cache(tmp_path):
+    key, data = content(CHUNK, seed=1)
+    with open_cache(tmp_path) as cache, open_cache(tmp_path) as cli:
+        cache.put_whole(key, data)
+        cache.open_handle(key)
+        cache.open_handle(key)
+        cache.close_handle(key)
+        cache.close_handle(key)
+        cache.close_handle(key)  # one close too many is ignored
+        cache.open_handle(key)
+        cache.stats()  # flushes, as happens within a second anyway
+        assert cli.stats().open_handles == 1
+        with pytest.raises(CacheError, match="open"):
+            cli.evict(key)
+        cache.close()  # a mount that stops closes its files
+        assert cli.stats().open_handles == 0
+        assert cli.evict(key) == CHUNK
+
+
 def test_handles_of_dead_processes_are_ignored(tmp_path):
     key, data = content(CHUNK, seed=1)
     with open_cache(tmp_path) as cache:
