@@ -12,7 +12,7 @@ import threading
 from typing import Sequence
 
 from robot_drivers import errors
-from robot_drivers.interfaces import Inventory
+from robot_drivers.interfaces import DRIVE_LOADED, Inventory
 from robot_drivers.mtx_parse import classify_failure, parse_status
 
 
@@ -48,6 +48,8 @@ class MtxChanger:
     def unload(self, drive: int = 0, slot: int | None = None) -> int:
         if slot is None:
             info = self.inventory().drive(drive)
+            if info.state != DRIVE_LOADED:
+                raise errors.EmptySlot(f"`mtx unload` not run: drive {drive} is empty")
             if info.loaded_from_slot is None:
                 raise errors.BadAddress(
                     f"drive {drive} does not know which slot its disc came from",
