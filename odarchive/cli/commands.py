@@ -30,6 +30,10 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("cache", "cache_cmd", "mount cache: stats, evict, pin, replay the access trace to tune eviction"),
     CommandSpec("mount", "mount_cmd", "mount every burned disc as one read-only file system"),
     CommandSpec("umount", "umount_cmd", "unmount the archive", ("unmount",)),
+    CommandSpec("plan_iso", "plan_iso_cmd", "plan unplaced content onto new discs of a given size", ("plan-iso", "plan")),
+    CommandSpec("num_isos", "num_isos_cmd", "print the number of planned discs", ("num-isos",)),
+    CommandSpec("create_iso", "create_iso_cmd", "write disc images (UDF 2.60 + ISO 9660 + Joliet)", ("write_iso", "create-iso", "write-iso")),
+    CommandSpec("verify", "verify_cmd", "check disc images against their SHA256SUMS and the catalogue"),
     CommandSpec("robot", "robot_cmd", "drive the disc robot: status, inventory, load, unload, reset, simulate, burn"),
 )
 

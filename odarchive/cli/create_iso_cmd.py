@@ -1,0 +1,52 @@
+"""`odarchive create_iso N|A-B|all [--out DIR] [--json]`: write disc images."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from odarchive.cli.context import Context
+from odarchive.cli.render import make_reporter, print_json
+from odarchive.errors import UsageError
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("discs", metavar="N|A-B|all", nargs="?", default="0", help="disc number(s) to write (default 0)")
+    p.add_argument("--out", help="output directory (default <home>/isos)")
+    p.add_argument("--json", action="store_true", help="print the written images as JSON")
+
+
+def parse_discs(text: str, count: int) -> list[int]:
+    if text == "all":
+        return list(range(count))
+    try:
+        if "-" in text:
+            a, b = (int(x) for x in text.split("-", 1))
+        else:
+            a = b = int(text)
+    except ValueError:
+        raise UsageError(f"bad disc selection {text!r}", hint="use N, A-B or all") from None
+    if a < 0 or b < a:
+        raise UsageError(f"bad disc range {text!r}", hint="use N, A-B (A <= B) or all")
+    return list(range(a, b + 1))
+
+
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    from odarchive.iso.build import build_disc_image
+    from odarchive.plan.summary import disc_count
+
+    out = Path(args.out) if args.out else ctx.home.isos
+    written = []
+    with ctx.open_catalogue() as cat:
+        discs = parse_discs(args.discs, disc_count(cat))
+        if not discs:
+            raise UsageError("no discs are planned", hint="run `odarchive plan_iso SIZE` first")
+        reporter = make_reporter(args.json)
+        for disc in discs:
+            path = build_disc_image(cat, disc, out, reporter)
+            written.append({"disc": disc, "image": str(path), "size": path.stat().st_size})
+            if not args.json:
+                print(f"disc {disc}: {path}")
+    if args.json:
+        print_json({"images": written})
+    return 0

@@ -1,0 +1,39 @@
+"""`odarchive plan_iso SIZE [--replan] [--json]`: plan unplaced content onto new discs."""
+
+from __future__ import annotations
+
+import argparse
+
+from odarchive.cli.context import Context
+from odarchive.cli.render import human_bytes, make_reporter, print_json
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("size", metavar="SIZE",
+                   help="medium: cd, dvd, dvd-dl, bluray|bd, bd-dl, bd-xl, bd-xx, or bytes with k/M/G/T (1000-based)")
+    p.add_argument("--replan", action="store_true", help="drop discs that are planned but not written, and plan again")
+    p.add_argument("--label", help="volume label prefix of new discs (default [plan] label, ODARCHIVE)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+
+
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    from odarchive.plan.media import parse_size
+    from odarchive.plan.planner import PlanConfig, plan
+
+    capacity = parse_size(args.size)
+    config = ctx.settings.build(PlanConfig, "plan", label=args.label)
+    with ctx.open_catalogue() as cat:
+        discs = plan(cat, capacity, config, replan=args.replan, reporter=make_reporter(args.json))
+    result = {
+        "capacity_bytes": capacity,
+        "new_discs": [vars(d) | {"fill": round(d.used_bytes / d.capacity_bytes, 4)} for d in discs],
+    }
+    if args.json:
+        print_json(result)
+        return 0
+    if not discs:
+        print("nothing to plan: every content is already on a planned disc")
+    for d in discs:
+        print(f"disc {d.disc_id:4d}: {d.files} files, {human_bytes(d.data_bytes)} data,"
+              f" {human_bytes(d.used_bytes)} of {human_bytes(d.capacity_bytes)} ({100 * d.used_bytes / d.capacity_bytes:.2f}%)")
+    return 0

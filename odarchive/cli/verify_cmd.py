@@ -1,0 +1,42 @@
+"""`odarchive verify IMAGE... [--json]`: check images against their SHA256SUMS and the catalogue."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from odarchive.cli.context import Context
+from odarchive.cli.render import make_reporter, print_json
+from odarchive.errors import CheckFailed
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("images", metavar="IMAGE", nargs="+", help="disc image(s) to check")
+    p.add_argument("--json", action="store_true", help="print the reports as JSON")
+
+
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    from odarchive.catalogue import Catalogue
+    from odarchive.iso.verify import verify_image
+
+    cat = Catalogue.open(ctx.home.catalogue, readonly=True) if ctx.home.catalogue.exists() else None
+    reporter = make_reporter(args.json)
+    try:
+        reports = [verify_image(Path(p), cat, reporter) for p in args.images]
+    finally:
+        if cat is not None:
+            cat.close()
+    bad = [r for r in reports if not r.ok]
+    if args.json:
+        print_json({"ok": not bad, "images": [
+            {"image": r.image, "disc": r.disc, "ok": r.ok, "files_checked": r.files_checked,
+             "bytes_checked": r.bytes_checked, "problems": [vars(p) for p in r.problems]} for r in reports]})
+    else:
+        for r in reports:
+            print(f"{r.image}: {'OK' if r.ok else 'FAILED'} ({r.files_checked} files checked)")
+            for p in r.problems:
+                print(f"  {p.kind}: {p.path}: {p.detail}")
+    if bad:
+        raise CheckFailed(f"{len(bad)} of {len(reports)} image(s) failed verification",
+                          hint="see the problems listed above; rewrite a bad image with `odarchive create_iso N`")
+    return 0

@@ -1,0 +1,93 @@
+"""Verifying disc images: every file against the disc's SHA256SUMS and the catalogue.
+
+Each file of the image is read once and hashed; the hash must match its SHA256SUMS line
+and, when the home's catalogue knows the disc, the content (or piece) hash placed there.
+Files missing from the image, files the image has but no list mentions, and unreadable
+images are all problems; each is named.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from odarchive.catalogue import Catalogue
+from odarchive.errors import DiscError
+from odarchive.iso.reader import DiscImage
+from odarchive.progress import NullReporter, Reporter
+
+
+@dataclass
+class Problem:
+    path: str
+    kind: str  # mismatch | missing | unlisted | unreadable
+    detail: str
+
+
+@dataclass
+class ImageReport:
+    image: str
+    disc: int | None = None
+    files_checked: int = 0
+    bytes_checked: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _expected_from_catalogue(cat: Catalogue, disc: int) -> dict[str, str]:
+    """UDF path (without leading /) -> expected hex hash, from the home's placements."""
+    out = {}
+    for path, piece, piece_sha, sha in cat.conn.execute(
+        "SELECT p.path_on_disc, p.piece, p.sha256, c.sha256 FROM placements p JOIN contents c ON c.id=p.content_id"
+        " WHERE p.disc_id=? AND p.path_on_disc IS NOT NULL", (disc,)
+    ):
+        expected = piece_sha if piece else sha
+        if expected is not None:
+            out[bytes(path).decode("utf-8").lstrip("/")] = bytes(expected).hex()
+    return out
+
+
+def verify_image(path: Path, cat: Catalogue | None = None, reporter: Reporter | None = None) -> ImageReport:
+    reporter = reporter or NullReporter()
+    report = ImageReport(str(path))
+    try:
+        img = DiscImage(path)
+    except DiscError as e:
+        report.problems.append(Problem(str(path), "unreadable", e.message))
+        return report
+    with img:
+        try:
+            sums = dict((p, h) for h, p in img.sha256sums())
+            disc = img.catalogue().get("odarchive", {}).get("disc")
+            report.disc = disc if isinstance(disc, int) else None
+        except DiscError as e:
+            report.problems.append(Problem(str(path), "unreadable", e.message))
+            return report
+        expected = _expected_from_catalogue(cat, report.disc) if cat is not None and report.disc is not None else {}
+        present = {p.lstrip("/"): size for p, size in img.files()}
+        reporter.start("verify", total_items=len(present), total_bytes=sum(present.values()))
+        for rel, size in sorted(present.items()):
+            if rel == "SHA256SUMS":
+                continue
+            want = [(w, src) for w, src in ((sums.get(rel), "SHA256SUMS"), (expected.get(rel), "catalogue")) if w]
+            if not want:
+                report.problems.append(Problem(rel, "unlisted", "in the image but in neither SHA256SUMS nor the catalogue"))
+                continue
+            try:
+                got = img.sha256("/" + rel)
+            except Exception as e:  # a damaged directory or extent: name the file, go on
+                report.problems.append(Problem(rel, "unreadable", str(e)))
+                continue
+            for w, src in want:
+                if got != w:
+                    report.problems.append(Problem(rel, "mismatch", f"SHA-256 {got} but {src} says {w}"))
+            report.files_checked += 1
+            report.bytes_checked += size
+            reporter.advance(items=1, nbytes=size)
+        for rel in sorted((set(sums) | set(expected)) - set(present)):
+            report.problems.append(Problem(rel, "missing", "listed but not in the image"))
+        reporter.finish()
+    return report
