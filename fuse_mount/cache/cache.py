@@ -346,10 +346,13 @@ class Cache:
             return self._evictor.remove(self._index.all_chunks(key))
 
     def evict_all(self) -> int:
-        """Drop every content that is neither open nor pinned. Returns the bytes freed."""
+        """Drop every content that is neither open nor pinned, and any stray file the index
+        does not know (left by a crash). Returns the bytes freed."""
         with self._db:
             self._flush()
-            return self._evictor.remove(self._index.evictable())
+            freed = self._evictor.remove(self._index.evictable())
+            known = {(r.key, r.idx) for r in self._index.all_chunks()}
+            return freed + self._store.remove_strays(known)
 
     def enforce(self) -> int:
         """Apply max_age_s, max_bytes and min_free_bytes now; returns the bytes freed.

@@ -117,6 +117,22 @@ class Store:
         except FileNotFoundError:
             pass
 
+    def remove_strays(self, known: set[tuple[str, int]]) -> int:
+        """Unlink files under data/ that are not `known` (key, idx) pairs; returns their bytes.
+
+        Strays are left by a crash between an eviction's commit and its unlink."""
+        freed = 0
+        for sub in os.scandir(self._data):
+            if not sub.is_dir():
+                continue
+            for f in os.scandir(sub.path):
+                key, _, suffix = f.name.partition(".")
+                idx = -1 if suffix == "head" else int(suffix) if suffix.isdigit() else None
+                if (key, idx) not in known:
+                    freed += f.stat().st_size
+                    os.unlink(f.path)
+        return freed
+
     def remove_all(self) -> None:
         shutil.rmtree(self.data, ignore_errors=True)
         self.data.mkdir(parents=True, exist_ok=True)

@@ -49,7 +49,7 @@ def cache_config(ctx: Context, **flags: Any):  # -> fuse_mount.cache.CacheConfig
     """The CacheConfig from `[cache]`, ODARCHIVE_CACHE_*, then non-None `flags` (already typed).
 
     Sizes may be written with units ("10G", "64k") and durations as "30d"; a relative `dir`
-    is under the home (default `<home>/cache`); `chunk_bytes` defaults to the catalogue's.
+    is under the home (default `<home>/cache`); `chunk_bytes` is the catalogue's.
     """
     from fuse_mount.cache import CacheConfig
     from fuse_mount.cache.config import parse_bytes, parse_seconds
@@ -66,9 +66,14 @@ def cache_config(ctx: Context, **flags: Any):  # -> fuse_mount.cache.CacheConfig
     except ValueError as e:
         raise InputError(f"[cache] {e}") from None
     values["dir"] = ctx.home.root / values.get("dir", ctx.home.cache)
-    if "chunk_bytes" not in values and ctx.home.catalogue.exists():
+    if ctx.home.catalogue.exists():
         with ctx.open_catalogue() as cat:
-            values["chunk_bytes"] = cat.chunk_size
+            chunk = cat.chunk_size
+        if values.setdefault("chunk_bytes", chunk) != chunk:
+            raise InputError(
+                f"[cache] chunk_bytes = {values['chunk_bytes']} differs from the catalogue's chunk size {chunk}",
+                hint="remove chunk_bytes from [cache]: cached chunks are verified with the catalogue's per-chunk hashes",
+            )
     try:
         return ctx.settings.build(CacheConfig, "cache", **values)
     except ValueError as e:

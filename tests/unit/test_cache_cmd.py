@@ -71,6 +71,15 @@ def test_bad_cache_settings_are_clear_errors(cli, home):
     assert cli("cache", "stats").code == 3
 
 
+def test_chunk_bytes_follow_the_catalogue(cli, home, archive):
+    assert cli("cache", "stats").code == 0
+    with cache_of(home) as cache:  # CacheConfig's default is the catalogue's default
+        assert cache.config.chunk_bytes == 16 * 1024 * 1024
+    (home / "odarchive.toml").write_text('[cache]\nchunk_bytes = "1M"\n')
+    r = cli("cache", "stats")
+    assert r.code == 3 and "chunk size" in r.err
+
+
 def test_pin_and_evict_by_archived_path(cli, home, archive):
     data = archive["2019/a.jpg"]
     r = cli("cache", "pin", "photos/2019/a.jpg", "--json")

@@ -165,6 +165,19 @@ def test_open_and_pinned_contents_are_never_evicted(tmp_path):
         assert cache.stats().bytes_cached == 0
 
 
+def test_evict_all_also_removes_stray_files(tmp_path):
+    with open_cache(tmp_path) as cache:
+        (a, da), (b, db) = content(CHUNK, 1), content(100, 2)
+        cache.put_whole(a, da)
+        cache.put_whole(b, db)
+        cache.pin(b, 100)
+        stray = tmp_path / "cache" / "data" / "ab" / ("ab" + "0" * 62 + ".3")
+        stray.parent.mkdir(exist_ok=True)
+        stray.write_bytes(b"x" * 500)  # as a crash between an eviction's commit and unlink leaves it
+        assert cache.evict_all() == CHUNK + 500
+        assert not stray.exists() and cache.get(b, 0, 100) == db
+
+
 def test_open_data_may_exceed_max_bytes_until_closed(tmp_path):
     with open_cache(tmp_path, max_bytes=2 * CHUNK) as cache:
         key, data = content(4 * CHUNK, seed=1)
