@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import subprocess
 from contextlib import contextmanager
 from pathlib import Path
@@ -58,7 +59,7 @@ def make_image(path: Path, label: str, nbytes: int, seed: int = 0) -> Path:
     """A small ISO 9660 image labelled `label` holding `nbytes` of pseudo-random data."""
     src = path.with_suffix(".src")
     src.mkdir(parents=True, exist_ok=True)
-    (src / "data.bin").write_bytes(bytes((i * 131 + seed) % 251 for i in range(nbytes)))
+    (src / "data.bin").write_bytes(random.Random(seed).randbytes(nbytes))
     subprocess.run(["xorriso", "-as", "mkisofs", "-V", label, "-o", str(path), str(src)],
                    check=True, capture_output=True)
     return path
