@@ -297,6 +297,8 @@ class Cache:
         items = [(idx, data) for idx, data in items if idx not in present]
         if items:
             self._writer.store(key, size, items)
+            if self._trace is not None:
+                self._trace.append_fill(self._clock(), key, size)
         self._maintain_if_due()
 
     # ---- keeping things ----

@@ -9,7 +9,7 @@ import pytest
 from fuse_mount.cache.replay import main as replay_main
 from fuse_mount.cache.replay import replay
 from fuse_mount.cache.trace import Access, TraceWriter, read_trace
-from tests.lib.cachekit import CHUNK, FakeClock, content, open_cache, put_chunks
+from tests.lib.cachekit import CHUNK, FakeClock, content, open_cache, put_chunks, sha
 
 
 def test_every_access_is_traced(tmp_path):
@@ -32,6 +32,18 @@ def test_every_access_is_traced(tmp_path):
     ]
 
 
+def test_sizes_unknown_at_a_miss_are_filled_in_from_the_store(tmp_path):
+    key, data = content(CHUNK + 10, seed=1)
+    with open_cache(tmp_path) as cache:
+        assert cache.get(key, 100, 10) is None  # the reader did not pass the size
+        cache.put_chunk(key, len(data), 0, data[:CHUNK], sha(data[:CHUNK]))
+        cache.get(key, 100, 10)
+        path = cache.trace_path
+    assert '"size":-1' in path.read_text()
+    got = [(a.size, a.hit) for a in read_trace(path)]
+    assert got == [(CHUNK + 10, False), (CHUNK + 10, True)]
+
+
 def test_trace_is_rotated(tmp_path):
     path = tmp_path / "trace.jsonl"
     writer = TraceWriter(path, max_bytes=500, flush_interval_s=0)
@@ -51,7 +63,7 @@ def _live_workload(tmp_path, policy, accesses, **cfg):
         for key, data, off, n in accesses:
             clock.advance(1)
             cache.open_handle(key)
-            if cache.get(key, off, n, size=len(data)) is None:
+            if cache.get(key, off, n) is None:  # as the mount's reader calls it: no size
                 put_chunks(cache, key, data, cache.missing_chunks(key, len(data), off, n))
             cache.close_handle(key)
         return cache.stats(), cache.trace_path
