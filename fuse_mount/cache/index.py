@@ -7,7 +7,6 @@ serialise the writers, and `totals` (kept by triggers) is exact for every reader
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from fuse_mount.cache.pids import pid_alive
 from fuse_mount.cache.policies import Policy
 
 SCHEMA_VERSION = 1
@@ -209,7 +209,7 @@ class Index:
 
     def drop_dead_handles(self) -> None:
         for (pid,) in self.conn.execute("SELECT DISTINCT pid FROM handles").fetchall():
-            if not _alive(pid):
+            if not pid_alive(pid):
                 self.conn.execute("DELETE FROM handles WHERE pid=?", (pid,))
 
     # ---- counters and totals ----
@@ -235,7 +235,7 @@ class Index:
         """(contents with data, pinned contents, open handles of live processes)."""
         contents = self.conn.execute("SELECT count(DISTINCT key) FROM chunks").fetchone()[0]
         pinned = self.conn.execute("SELECT count(*) FROM contents WHERE pinned=1").fetchone()[0]
-        handles = sum(n for pid, n in self.conn.execute("SELECT pid, n FROM handles") if _alive(pid))
+        handles = sum(n for pid, n in self.conn.execute("SELECT pid, n FROM handles") if pid_alive(pid))
         return contents, pinned, handles
 
 
@@ -269,13 +269,3 @@ def _statements(script: str) -> list[str]:
             out.append(buf.strip())
             buf = ""
     return out
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

@@ -1,8 +1,8 @@
 """Chunk files on disk: where they live, how they are written, and verified reads.
 
 Layout under the cache directory: `data/<key[:2]>/<key>.<idx>` for chunk idx and
-`data/<key[:2]>/<key>.head` for the head; `tmp/` holds files being written (emptied when the
-cache opens). A file is written to `tmp/` outside any lock and renamed into place by the
+`data/<key[:2]>/<key>.head` for the head; `tmp/<pid>-<random>` holds files being written
+(those of dead processes are removed when the cache opens). A file is written to `tmp/` outside any lock and renamed into place by the
 cache once its index row exists, so a crash leaves at worst a row whose file is missing,
 which the next read notices and drops (a miss, never wrong data). No fsync: a torn file after
 a power cut fails its hash on read and is fetched again.
@@ -23,6 +23,8 @@ import threading
 import uuid
 from collections import OrderedDict
 from pathlib import Path
+
+from fuse_mount.cache.pids import pid_alive
 
 BLOCK_BYTES = 1024 * 1024
 DIGEST_BYTES = 32
@@ -83,16 +85,20 @@ class Store:
         self.memo = VerifiedMemo()
 
     def prepare(self) -> None:
+        """Create the directories; remove files half-written by processes that died."""
         self.data.mkdir(parents=True, exist_ok=True)
-        shutil.rmtree(self.tmp, ignore_errors=True)
         self.tmp.mkdir(parents=True, exist_ok=True)
+        for f in os.scandir(self.tmp):
+            pid = f.name.partition("-")[0]
+            if not (pid.isdigit() and pid_alive(int(pid))):
+                os.unlink(f.path)
 
     def path(self, key: str, idx: int) -> str:
         return f"{self._data}/{key[:2]}/{key}.{'head' if idx < 0 else idx}"  # a str: cheaper than Path on every read
 
     def write_tmp(self, data: bytes | memoryview) -> Path:
         """Write `data` to a new file in tmp/; on any OSError the partial file is removed."""
-        tmp = self.tmp / uuid.uuid4().hex
+        tmp = self.tmp / f"{os.getpid()}-{uuid.uuid4().hex}"  # another process's open leaves it alone
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
             _write_all(fd, data)

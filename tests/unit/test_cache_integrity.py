@@ -72,6 +72,20 @@ def test_truncated_or_missing_files_are_misses(tmp_path):
         assert s.corrupt_drops == 1 and s.bytes_cached == 0 and s.contents == 0
 
 
+def test_opening_the_cache_removes_only_dead_writers_files(tmp_path):
+    with open_cache(tmp_path) as mount:
+        tmp = tmp_path / "cache" / "tmp"
+        mine = tmp / f"{os.getpid()}-inflight"
+        mine.write_bytes(b"being written by a running mount")
+        dead = 999_999_999  # above any pid_max: not a live process
+        (tmp / f"{dead}-old").write_bytes(b"left by a crash")
+        (tmp / "junk").write_bytes(b"?")
+        with open_cache(tmp_path):  # e.g. `odarchive cache stats` while mounted
+            pass
+        assert [p.name for p in tmp.iterdir()] == [mine.name]
+        assert mount.stats().bytes_cached == 0
+
+
 def test_heads_are_verified_too(tmp_path):
     key, data = content(CHUNK, seed=5)
     with open_cache(tmp_path, keep_heads_bytes=500) as cache:
