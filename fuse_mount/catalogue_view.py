@@ -64,6 +64,7 @@ class Disc:
     label: str
     image_name: str | None
     state: str  # planned, written, burned, verified
+    slot: int | None = None  # the changer slot holding the burned disc, if known
 
 
 class CatalogueView(Protocol):

@@ -8,7 +8,8 @@ How a miss is served (see DESIGN.md "The mount"):
 2. Each job is split into *disc reads*, one per disc holding some of its bytes (pieces of a
    split content span discs), with the image extents to read. They wait in a queue per disc.
 3. One worker per drive picks a disc: the one already in its drive if anything waits for it,
-   otherwise the disc whose oldest request has waited longest (skipping discs that sit in
+   otherwise (once a burst of requests has settled, `gather_s`) the disc whose oldest request
+   has waited longest (skipping discs that sit in
    another drive or are claimed by another worker). It loads the disc once, reads every
    waiting extent in order of position on the disc, and keeps taking requests that arrive for
    that disc while it is loaded.
@@ -52,7 +53,8 @@ class FetchConfig:
     read_ahead_chunks: int = 2
     """Chunks beyond a read of a large content fetched along with it."""
     gather_s: float = 0.05
-    """A new request waits this long for others to the same disc before the disc is loaded."""
+    """Requests are gathered until none came for this long (at most 10x this) before a disc
+    is loaded, so a burst of reads loads each of its discs once."""
 
 
 class ChunkStore(Protocol):
@@ -138,6 +140,7 @@ class Fetcher:
         self._claimed: dict[int, int] = {}  # disc -> drive serving it
         self._busy: dict[int, str] = {}  # drive -> what it is doing
         self._stopping = False
+        self._last_submit = 0.0
         self.loads: list[int] = []  # every disc loaded, in order (for status and tests)
         self.failures = 0
         self._workers = [
@@ -192,6 +195,7 @@ class Fetcher:
         now = time.monotonic()
         jobs = []
         with self._cond:
+            self._last_submit = now
             for (index, off, ln, sha), by_disc in plans:
                 job = self._jobs.get((content.id, index))
                 if job is None:
@@ -214,7 +218,8 @@ class Fetcher:
         if not candidates:
             return None, 1.0
         oldest, disc = min(candidates)
-        wait = oldest + self._config.gather_s - time.monotonic()
+        gather = self._config.gather_s
+        wait = min(self._last_submit + gather, oldest + 10 * gather) - time.monotonic()
         return (disc, 0.0) if wait <= 0 else (None, wait)
 
     def _work(self, drive: int) -> None:

@@ -124,3 +124,16 @@ class FuseOps(mfusepy.Operations):
     mkdir = unlink = rmdir = chmod = chown = utimens = setxattr = removexattr = mknod = _refuse
 
 
+
+
+def serve(
+    vfs: Vfs, mountpoint: str, *, allow_other: bool = False, attr_timeout_s: float = 1.0, on_ready: Callable[[], None] | None = None
+) -> None:
+    """Mount `vfs` read-only at `mountpoint` and serve it (multithreaded) until unmounted."""
+    options: dict[str, Any] = {
+        "ro": True, "fsname": "odarchive", "subtype": "odarchive", "use_ino": True, "default_permissions": True,
+        "kernel_cache": True, "attr_timeout": attr_timeout_s, "entry_timeout": attr_timeout_s, "negative_timeout": attr_timeout_s,
+    }
+    if allow_other:
+        options["allow_other"] = True
+    mfusepy.FUSE(FuseOps(vfs, on_ready), mountpoint, foreground=True, nothreads=False, **options)

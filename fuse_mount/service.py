@@ -40,7 +40,7 @@ class MountConfig:
     read_ahead_chunks: int = 2
     """Chunks beyond a read of a large content fetched with it."""
     gather_s: float = 0.05
-    """How long a first request waits for more to the same disc before the disc is loaded."""
+    """Requests are gathered until none came for this long before a disc is loaded."""
     refresh_s: float = 2.0
     """How often the catalogue is checked for new snapshots and discs."""
     attr_timeout_s: float = 1.0

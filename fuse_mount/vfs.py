@@ -253,7 +253,8 @@ class Vfs:
         if node.kind != "d":
             raise NotADirectory(f"not a directory: {path!r}")
         yield b".", stat.S_IFDIR, node.ino
-        yield b"..", stat.S_IFDIR, 0
+        parent = path.rstrip(b"/").rpartition(b"/")[0] or b"/"
+        yield b"..", stat.S_IFDIR, self.resolve(parent).ino if node.ino != ROOT_INO else ROOT_INO
         if node.ino == ROOT_INO:
             yield SNAPSHOTS, stat.S_IFDIR, SNAPSHOTS_INO
             for name in list(self._latest):

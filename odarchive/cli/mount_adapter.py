@@ -16,8 +16,9 @@ from typing import Iterator
 from fuse_mount.catalogue_view import Content, Disc, Entry, Piece, RootSnapshot
 from odarchive.catalogue import Catalogue, EntryRow
 from odarchive.catalogue import tree
+from odarchive.catalogue.catalogue import valid_in
 
-_VALID = "first_snap <= :snap AND last_snap >= :snap"
+_VALID = valid_in(":snap")
 _SNAPSHOTS = (
     "SELECT s.id, src.root_name, src.root_dir, COALESCE(s.finished_ns, s.started_ns)"
     " FROM snapshots s JOIN sources src ON src.id = s.source_id WHERE s.state = 'complete'"
@@ -78,7 +79,7 @@ class CatalogueAdapter:
         return (_entry(r) for r in tree.list_dir(self._cat(), dir_id, snap))
 
     def count_subdirs(self, dir_id: int, snap: int) -> int:
-        sql = f"SELECT count(*) FROM entries WHERE dir_id=:dir AND kind='d' AND {_VALID}"
+        sql = f"SELECT count(*) FROM entries WHERE dir_id=:dir AND kind='d' AND {valid_in()}"
         return int(self._cat().conn.execute(sql, {"dir": dir_id, "snap": snap}).fetchone()[0])
 
     def content(self, content_id: int) -> Content:
@@ -107,5 +108,5 @@ class CatalogueAdapter:
         return {chunk: bytes(sha) for chunk, sha in rows}
 
     def disc(self, disc_id: int) -> Disc | None:
-        r = self._cat().conn.execute("SELECT id, label, image_name, state FROM discs WHERE id=?", (disc_id,)).fetchone()
+        r = self._cat().conn.execute("SELECT id, label, image_name, state, slot FROM discs WHERE id=?", (disc_id,)).fetchone()
         return Disc(*r) if r else None

@@ -50,6 +50,9 @@ class Archive:
         return {r[0] for r in rows}
 
 
+_PLACE = "INSERT INTO placements (content_id, piece, disc_id, offset, length) VALUES (?,?,?,?,?)"
+
+
 def _pattern(seed: int, size: int) -> bytes:
     block = hashlib.sha256(str(seed).encode()).digest() * 64  # 2 KiB
     return (block * (size // len(block) + 1))[:size]
@@ -105,16 +108,16 @@ def place_on_discs(catalogue: Path, images: Path, discs: int) -> None:
         if cid == largest:
             half = size // 2
             d1, d2 = n % discs, (n + 1) % discs
-            db.execute("INSERT INTO placements VALUES (?,?,?,?,?,NULL)", (cid, 1, d1, 0, half))
+            db.execute(_PLACE, (cid, 1, d1, 0, half))
             db.execute("INSERT INTO extents VALUES (?,?,?,?,?)", (cid, 1, 0, put(d1, data[:half]), half))
-            db.execute("INSERT INTO placements VALUES (?,?,?,?,?,NULL)", (cid, 2, d2, half, size - half))
+            db.execute(_PLACE, (cid, 2, d2, half, size - half))
             quarter = (size - half) // 2
             db.execute("INSERT INTO extents VALUES (?,?,?,?,?)", (cid, 2, 0, put(d2, data[half : half + quarter]), quarter))
             put(d2, b"\0" * SECTOR)  # a gap between the two extents
             db.execute("INSERT INTO extents VALUES (?,?,?,?,?)", (cid, 2, 1, put(d2, data[half + quarter :]), size - half - quarter))
         else:
             disc = n % discs
-            db.execute("INSERT INTO placements VALUES (?,?,?,?,?,NULL)", (cid, 0, disc, 0, size))
+            db.execute(_PLACE, (cid, 0, disc, 0, size))
             db.execute("INSERT INTO extents VALUES (?,?,?,?,?)", (cid, 0, 0, put(disc, data), size))
         if size > CHUNK:
             for i in range(0, size, CHUNK):

@@ -7,12 +7,12 @@ from typing import Iterator
 
 import pytest
 
+from fuse_mount.cache import Cache, CacheConfig
 from fuse_mount.discs import ImageDirSource
 from fuse_mount.service import ArchiveService, MountConfig
 from odarchive.cli.mount_adapter import CatalogueAdapter
 from tests.lib.mount_archive import CHUNK, Archive, build_archive
 from tests.lib.mount_conformance import ConformanceSuite, VfsClient
-from tests.lib.mount_fakes import MemoryCache
 
 
 @pytest.fixture(scope="module")
@@ -21,13 +21,14 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Archive:
 
 
 @pytest.fixture
-def fs(archive: Archive) -> Iterator[VfsClient]:
+def fs(archive: Archive, tmp_path: Path) -> Iterator[VfsClient]:
+    cache = Cache.open(CacheConfig(tmp_path / "cache", chunk_bytes=CHUNK, keep_heads_bytes=0, min_free_bytes=0))
     service = ArchiveService(
-        CatalogueAdapter(archive.catalogue), ImageDirSource(archive.images, drives=2), MemoryCache(CHUNK),  # type: ignore[arg-type]
+        CatalogueAdapter(archive.catalogue), ImageDirSource(archive.images, drives=2), cache,
         MountConfig(disc_timeout_s=10, gather_s=0.05, whole_max_bytes=2 * CHUNK),
     )
     yield VfsClient(service)
-    service.fetcher.close()
+    service.close()
 
 
 class TestVfsConformance(ConformanceSuite):
