@@ -65,8 +65,8 @@ class BurnRecorder(Protocol):
     def rejected(self, disc: int | None, slot: int, reason: str) -> None:
         """The medium from `slot` is unusable (failed burn or verify, not blank); never pick it."""
 
-    def recovered(self, label: str | None, slot: int) -> None:
-        """A medium (labelled `label`, if any) left in a drive by an earlier run is back in `slot`."""
+    def recovered(self, label: str | None, slot: int, blank: bool) -> None:
+        """A medium left in a drive by an earlier run is back in `slot` (its label, if any)."""
 
 
 class JobReporter(Protocol):
@@ -105,13 +105,13 @@ class BurnJob:
                 dev = self.drives[info.drive]
                 try:
                     dev.wait_for_media(self.media_timeout_s)
-                    label = dev.volume_label()
+                    label, blank = dev.volume_label(), dev.medium_size() == 0
                 except errors.RobotError:
-                    label = None
+                    label, blank = None, False
                 dev.eject()
                 slot = self.changer.unload(info.drive, None)
                 refilled.append(slot)
-                self.recorder.recovered(label, slot)
+                self.recorder.recovered(label, slot, blank)
                 self.reporter.event("recovered", drive=info.drive, slot=slot, label=label)
         return refilled
 

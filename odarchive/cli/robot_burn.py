@@ -81,10 +81,12 @@ class CatalogueRecorder:
     def rejected(self, disc: int | None, slot: int, reason: str) -> None:
         self.log.record_rejected(disc, slot, reason)
 
-    def recovered(self, label: str | None, slot: int) -> None:
+    def recovered(self, label: str | None, slot: int, blank: bool) -> None:
         disc = disc_from_label(label, self.archive_id)
         if disc is not None and disc in self.log.verified():
             self.log.record_shelved(disc, slot)
+        elif not blank:  # burned part-way, or not ours: never take it for a blank
+            self.log.record_rejected(disc, slot, "medium left in a drive by an interrupted burn")
 
 
 def _sha256(path: Path) -> bytes:

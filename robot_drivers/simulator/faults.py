@@ -3,7 +3,8 @@
 A fault command is a short text, given in `[robot.simulator] faults`, with
 `odarchive robot simulate --fault TEXT`, or over the serial line as `!F TEXT`:
 
-    jam                 the next motion jams; every motion fails until `reset`
+    jam [N]             after N more good motions (default 0) the next one jams; every
+                        motion then fails until `reset`
     miss SLOT           the next load from SLOT finds it empty (sensor miss; the disc stays)
     notready DRIVE      DRIVE refuses media (tray stuck) until `reset`
     unreadable SLOT     the medium now in SLOT cannot be read in a drive
@@ -31,7 +32,7 @@ def apply_fault(state: dict[str, Any], text: str) -> str:
     f = state["faults"]
     try:
         if name == "jam":
-            f["jam_next"] = 1
+            f["jam_after"] = int(args[0]) if args else 0
         elif name == "miss":
             f["miss"].append(int(args[0]))
         elif name == "notready":

@@ -116,7 +116,7 @@ class Mechanism:
         """Clear mechanical faults; a disc held by the picker goes back to the input bin."""
         with self.store.locked() as st:
             f = st["faults"]
-            f["jammed"], f["jam_next"], f["miss"], f["not_ready"] = False, 0, [], []
+            f["jammed"], f["jam_after"], f["miss"], f["not_ready"] = False, None, [], []
             if st["picker"] is not None:
                 st["bins"]["input"].insert(0, st["picker"])
                 st["picker"] = None
@@ -201,9 +201,11 @@ class Mechanism:
         f = st["faults"]
         if f["jammed"]:
             raise errors.Jam(f"the changer is jammed and refuses to {what}")
-        if f["jam_next"] > 0:
-            f["jam_next"] -= 1
-            f["jammed"] = True
+        if f["jam_after"] is not None:
+            if f["jam_after"] > 0:
+                f["jam_after"] -= 1
+                return
+            f["jam_after"], f["jammed"] = None, True
             raise errors.Jam(f"the picker jammed trying to {what}; every disc stays where it was")
 
     def _check_slot(self, st: dict[str, Any], slot: int) -> None:

@@ -58,7 +58,7 @@ def new_state(config: SimConfig) -> dict[str, Any]:
 
 def empty_faults() -> dict[str, Any]:
     return {
-        "jammed": False, "jam_next": 0, "miss": [], "not_ready": [],
+        "jammed": False, "jam_after": None, "miss": [], "not_ready": [],
         "burnfail": None, "garble": 0, "drop": 0, "unplug_s": 0.0,
     }
 

@@ -1,0 +1,157 @@
+"""`odarchive robot burn` end to end: the simulator, the real xorriso on stdio: drives, the catalogue."""
+
+from __future__ import annotations
+
+import hashlib
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from odarchive.catalogue import Catalogue
+from robot_drivers.simulator import control
+from robot_drivers.simulator.mechanism import Mechanism
+from tests.lib.robot_sim import arm, make_image, media_places
+
+IMAGE_BYTES = 300_000
+
+
+def setup_home(home: Path, discs: int, drives: int = 2, slots: int = 16, blanks: int = 12, extra: str = "") -> dict[int, Path]:
+    """A catalogue with `discs` planned discs whose images are built, and a fast simulator config."""
+    (home / "odarchive.toml").write_text(
+        "[robot.simulator]\n"
+        f"speed = 1000.0\nslots = {slots}\ndrives = {drives}\nblanks = {blanks}\nidle_exit_s = 60.0\n{extra}"
+    )
+    (home / "isos").mkdir(exist_ok=True)
+    images = {}
+    with Catalogue.open(home / "catalogue.sqlite", create=True) as cat:
+        archive = cat.conn.execute("SELECT value FROM meta WHERE key='archive_id'").fetchone()[0]
+        for n in range(discs):
+            label = f"ODA{archive[:8]}_{n:04d}"
+            img = make_image(home / "isos" / f"disc{n:04d}.iso", label, IMAGE_BYTES + n, seed=n)
+            images[n] = img
+            with cat.transaction() as c:
+                c.execute("INSERT INTO discs (id, label, capacity_bytes, used_bytes, planned_ns, image_name, image_size,"
+                          " state) VALUES (?,?,?,?,?,?,?, 'written')",
+                          (n, label, 10**9, img.stat().st_size, time.time_ns(), img.name, img.stat().st_size))
+    return images
+
+
+@pytest.fixture(autouse=True)
+def stop_simulator(home: Path):
+    yield
+    control.stop(home / "robot")
+
+
+def disc_rows(home: Path) -> dict[int, tuple]:
+    with sqlite3.connect(home / "catalogue.sqlite") as conn:
+        return {r[0]: r[1:] for r in conn.execute("SELECT id, state, slot, burn_drive, verified_ns FROM discs")}
+
+
+def medium_bytes(home: Path, slot: int) -> bytes:
+    """What a disc in `slot` holds, read from the simulator's medium file."""
+    st = Mechanism(home / "robot", Mechanism.stored_config(home / "robot")).snapshot()
+    return (home / "robot" / "media" / f"{st['slots'][slot - 1]}.img").read_bytes()
+
+
+def assert_shelved_and_identical(home: Path, images: dict[int, Path], discs: list[int]) -> None:
+    rows = disc_rows(home)
+    slots = [rows[d][1] for d in discs]
+    assert len(set(slots)) == len(discs) and None not in slots
+    for d in discs:
+        state, slot, _drive, verified_ns = rows[d]
+        assert state == "verified" and verified_ns
+        data = images[d].read_bytes()
+        assert hashlib.sha256(medium_bytes(home, slot)[: len(data)]).digest() == hashlib.sha256(data).digest()
+
+
+def test_burn_four_discs_on_two_drives(cli, home: Path) -> None:
+    images = setup_home(home, 4)
+    r = cli("robot", "burn", "--segments", "0-3", "--json")
+    assert r.code == 0, r.err
+    result = r.json()
+    assert sorted(b["disc"] for b in result["burned"]) == [0, 1, 2, 3]
+    assert {b["drive"] for b in result["burned"]} == {0, 1}  # both drives worked
+    assert_shelved_and_identical(home, images, [0, 1, 2, 3])
+    assert cli("get_info", "--json").json()["burned"] == 4
+    inv = cli("robot", "inventory", "--json").json()
+    by_disc = {s["disc"]: s for s in inv["slots"] if s["disc"] is not None}
+    assert sorted(by_disc) == [0, 1, 2, 3] and all(s["state"] == "recorded" for s in by_disc.values())
+    assert all(d["state"] == "empty" and d["disc"] is None for d in inv["drives"])
+    again = cli("robot", "burn", "--segments", "all", "--json").json()
+    assert again["burned"] == [] and again["skipped"] == [0, 1, 2, 3]
+
+
+def test_failed_burn_rejects_the_medium_and_retries_on_another(cli, home: Path) -> None:
+    images = setup_home(home, 2, drives=1)
+    assert cli("robot", "status").code == 0  # starts the simulator
+    arm(home / "robot", "burnfail 40 1")
+    r = cli("robot", "burn", "--segments", "0,1", "--json")
+    assert r.code == 0, r.err
+    rejected = r.json()["rejected_media"]
+    assert len(rejected) == 1 and rejected[0]["disc"] == 0 and "failed" in rejected[0]["reason"]
+    assert_shelved_and_identical(home, images, [0, 1])
+    assert rejected[0]["slot"] not in {disc_rows(home)[d][1] for d in (0, 1)}
+
+
+def test_jam_during_burn_leaves_an_exact_record_and_the_next_run_finishes(cli, home: Path) -> None:
+    images = setup_home(home, 4, drives=1)
+    assert cli("robot", "status").code == 0
+    # motions: inventory-free; disc 0 load+unload, disc 1 load; its unload jams (disc 1 burned, in the drive)
+    arm(home / "robot", "jam 3")
+    r = cli("robot", "burn", "--segments", "0-3")
+    assert r.code == 6 and "jam" in r.err.lower() and "reset" in r.err
+    rows = disc_rows(home)
+    assert rows[0][0] == "verified" and rows[0][1] is not None
+    assert rows[1][0] == "verified" and rows[1][1] is None  # verified, still in drive 0
+    assert rows[2][0] == "written" and rows[3][0] == "written"
+    assert cli("get_info", "--json").json()["burned"] == 2
+    places = media_places(home / "robot")
+    assert "drive 0" in places.values()
+    assert cli("robot", "reset").code == 0
+    r = cli("robot", "burn", "--segments", "0-3", "--json")
+    assert r.code == 0, r.err
+    assert sorted(b["disc"] for b in r.json()["burned"]) == [2, 3]
+    assert_shelved_and_identical(home, images, [0, 1, 2, 3])  # disc 1 was put back and recorded
+    assert set(media_places(home / "robot")) == set(places)  # no disc lost
+
+
+def test_interrupted_burn_continues_on_the_next_run(cli, home: Path) -> None:
+    # images of ~660 kB at 800 kB/s (x1000 speed): close to a second per disc, time to kill mid-way
+    images = setup_home(home, 3, drives=1, extra="write_bytes_per_s = 800.0\n")
+    proc = subprocess.Popen([sys.executable, "-m", "odarchive", "--home", str(home), "robot", "burn", "--segments", "all"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if (home / "catalogue.sqlite").exists() and disc_rows(home)[0][0] == "verified":
+                break
+            time.sleep(0.05)
+        time.sleep(0.3)  # now disc 1 is being burned
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    finally:
+        proc.kill()
+    rows = disc_rows(home)
+    assert rows[0][0] == "verified" and rows[2][0] == "written"
+    r = cli("robot", "burn", "--segments", "all", "--json")
+    assert r.code == 0, r.err
+    assert 0 not in [b["disc"] for b in r.json()["burned"]]
+    assert_shelved_and_identical(home, images, [0, 1, 2])
+    half = [m for m in r.json()["rejected_media"] if "interrupted" in m["reason"]]
+    assert len(half) == 1 and half[0]["slot"] not in {disc_rows(home)[d][1] for d in (0, 1, 2)}
+
+
+def test_bad_segments_and_missing_image(cli, home: Path) -> None:
+    setup_home(home, 2)
+    r = cli("robot", "burn", "--segments", "5-2")
+    assert r.code == 2
+    r = cli("robot", "burn", "--segments", "0-7")
+    assert r.code == 2 and "no planned disc" in r.err
+    (home / "isos" / "disc0001.iso").unlink()
+    r = cli("robot", "burn", "--segments", "1")
+    assert r.code == 5 and "not built" in r.err
