@@ -25,7 +25,7 @@ Typical use by the mount:
 
 Lock order (take them in this order, never the reverse):
     1. Cache._db             the SQLite connection, Writer.reserved, renames and unlinks under data/
-    2. Ledger._lock          in-memory counters and pending access times      (leaf)
+    2. Ledger._lock          counters, pending access times, open handles     (leaf)
     3. VerifiedMemo._lock    which blocks of which files are verified         (leaf)
     4. TraceWriter._lock     the trace file                                   (leaf)
 Leaves never take another lock. No lock is held while chunk bytes are read, hashed or
@@ -63,7 +63,6 @@ EMPTY_KEY = hashlib.sha256(b"").hexdigest()
 MAINTAIN_INTERVAL_S = 2.0
 """How often reads also apply max_age_s and flush counters (besides every put)."""
 
-
 __all__ = ["EMPTY_KEY", "HEAD", "Cache"]
 
 
@@ -75,7 +74,6 @@ class Cache:
     ) -> None:
         self._config = config
         self._clock = clock
-        self._policy = get_policy(config.policy)
         self._index = index
         self._store = store
         self._trace = trace
