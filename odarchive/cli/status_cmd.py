@@ -43,6 +43,10 @@ def _describe(r: dict) -> str:
                 " run the same command again to continue")
     if r["state"] == "failed":
         return f"{head}: failed: {r.get('error', '')}"
+    if r.get("command") == "mount":
+        from odarchive.cli.mount_status import describe_mount
+
+        return describe_mount(r)
     done = f"{r.get('items', 0)} items, {human_bytes(r.get('bytes', 0))}"
     totals = []
     if r.get("total_items"):
