@@ -49,7 +49,8 @@ def cache_config(ctx: Context, **flags: Any):  # -> fuse_mount.cache.CacheConfig
     """The CacheConfig from `[cache]`, ODARCHIVE_CACHE_*, then non-None `flags` (already typed).
 
     Sizes may be written with units ("10G", "64k") and durations as "30d"; a relative `dir`
-    is under the home (default `<home>/cache`); `chunk_bytes` is the catalogue's.
+    is under the home in the file, under the current directory as a flag (default
+    `<home>/cache`); `chunk_bytes` is the catalogue's.
     """
     from fuse_mount.cache import CacheConfig
     from fuse_mount.cache.config import parse_bytes, parse_seconds
@@ -65,7 +66,9 @@ def cache_config(ctx: Context, **flags: Any):  # -> fuse_mount.cache.CacheConfig
                 values[k] = parse_seconds(v)
     except ValueError as e:
         raise InputError(f"[cache] {e}") from None
-    values["dir"] = ctx.home.root / values.get("dir", ctx.home.cache)
+    if flags.get("dir") is not None:  # a flag is relative to the current directory
+        values["dir"] = Path(flags["dir"]).absolute()
+    values["dir"] = ctx.home.root / values.get("dir", ctx.home.cache)  # the file's: to the home
     if ctx.home.catalogue.exists():
         with ctx.open_catalogue() as cat:
             chunk = cat.chunk_size

@@ -61,6 +61,20 @@ def test_stats_after_reads_and_settings_from_the_config_file(cli, home):
     assert (s["max_bytes"], s["policy"]) == (1024 * 1024, "size")
 
 
+def test_cache_dir_from_the_file_is_under_the_home_and_from_a_flag_under_the_cwd(home, tmp_path, monkeypatch):
+    from odarchive.cli.cache_cmd import cache_config
+    from odarchive.cli.context import Context
+    from odarchive.config import load_settings
+    from odarchive.home import Home
+
+    (home / "odarchive.toml").write_text('[cache]\ndir = "fast/cache"\nmax_bytes = "2G"\n')
+    ctx = Context(Home(home), load_settings(home / "odarchive.toml"), False)
+    assert cache_config(ctx).dir == home / "fast" / "cache"
+    monkeypatch.chdir(tmp_path)
+    conf = cache_config(ctx, dir="here", max_bytes="1M", max_age_s="1h", keep_heads_bytes=None)
+    assert (conf.dir, conf.max_bytes, conf.max_age_s, conf.keep_heads_bytes) == (tmp_path / "here", 1 << 20, 3600.0, 65536)
+
+
 def test_bad_cache_settings_are_clear_errors(cli, home):
     (home / "odarchive.toml").write_text('[cache]\npolicy = "fifo"\n')
     r = cli("cache", "stats", "--json")
