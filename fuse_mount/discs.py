@@ -2,8 +2,8 @@
 
 - `ImageDirSource`: a directory of disc images (`--images DIR`), for users without a robot
   or with images on a NAS. "Loading" a disc opens its image file in a pseudo-drive.
-- `RobotSource`: a changer and its drives from `robot_drivers`; the slot of a disc is found
-  by its volume label in the changer's inventory.
+- `RobotSource`: a changer and its drives from `robot_drivers`; the slot of a disc is the one
+  the catalogue recorded at burn time, else found by its volume label in the inventory.
 
 Threads: the fetcher runs one worker per drive, and only that worker calls `load` and `read`
 for its drive; `status` may be called from any thread. Errors: `DiscUnavailable` (or a
@@ -107,6 +107,8 @@ class RobotSource:
         self._faults: list[str | None] = [None] * len(self._drives)
 
     def _slot_of(self, disc: Disc) -> int:
+        if disc.slot is not None:
+            return disc.slot
         with self._lock:
             slot = self._slots.get(disc.label)
         if slot is None:  # re-read the inventory: the disc may have been shelved since

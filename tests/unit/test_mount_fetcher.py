@@ -1,0 +1,222 @@
+"""The fetcher through a fake robot: scheduling by disc and position, faults, timeouts, verification."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+import threading
+import time
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from fuse_mount.cache import Cache, CacheConfig
+from fuse_mount.discs import RobotSource
+from fuse_mount.errors import CorruptData, DiscUnavailable
+from fuse_mount.service import ArchiveService, MountConfig
+from odarchive.cli.mount_adapter import CatalogueAdapter
+from tests.lib.mount_archive import CHUNK, Archive, build_archive
+from tests.lib.mount_fakes import FakeRobot
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory: pytest.TempPathFactory) -> Archive:
+    return build_archive(tmp_path_factory.mktemp("archive"))
+
+
+class Stack:
+    def __init__(self, archive: Archive, tmp: Path, drives: int = 1, timeout_s: float = 10, load_s: float = 0.05, read_s: float = 0.0) -> None:
+        images = {d + 1: archive.images / f"disc{d}.iso" for d in range(archive.discs)}
+        self.robot = FakeRobot(images, {s: f"ODARCHIVE_TEST_{s - 1:04d}" for s in images}, drives=drives, load_s=load_s, read_s=read_s)
+        cache = Cache.open(CacheConfig(tmp / "cache", chunk_bytes=CHUNK, keep_heads_bytes=0, min_free_bytes=0))
+        self.service = ArchiveService(
+            CatalogueAdapter(archive.catalogue), RobotSource(self.robot, self.robot.drives), cache,
+            MountConfig(disc_timeout_s=timeout_s, gather_s=0.05, whole_max_bytes=2 * CHUNK),
+        )
+        self.vfs = self.service.vfs
+        self.archive = archive
+
+    def read(self, rel: str) -> bytes:
+        fh = self.vfs.open(b"/src/" + rel.encode())
+        try:
+            return self.vfs.read(fh, 1 << 30, 0)
+        finally:
+            self.vfs.release(fh)
+
+    def source(self, rel: str) -> bytes:
+        return (self.archive.src / rel).read_bytes()
+
+    def slot_of(self, rel: str) -> int:
+        [disc] = self.archive.disc_of(rel.encode())
+        return disc + 1
+
+    def read_all(self, rels: list[str]) -> dict[str, bytes | BaseException]:
+        out: dict[str, bytes | BaseException] = {}
+        barrier = threading.Barrier(len(rels))
+
+        def one(rel: str) -> None:
+            barrier.wait()
+            try:
+                out[rel] = self.read(rel)
+            except BaseException as e:  # noqa: BLE001 - the test inspects it
+                out[rel] = e
+
+        threads = [threading.Thread(target=one, args=(r,)) for r in rels]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return out
+
+    def close(self) -> None:
+        self.robot.released.set()
+        self.service.close()
+
+
+@pytest.fixture
+def stack(archive: Archive, tmp_path: Path) -> Iterator[Stack]:
+    s = Stack(archive, tmp_path)
+    yield s
+    s.close()
+
+
+PHOTOS = [f"photos/img{i:03d}.jpg" for i in range(24)]
+
+
+def test_each_disc_loaded_once_for_everything_waiting_on_it(stack: Stack) -> None:
+    results = stack.read_all(PHOTOS)
+    assert all(results[r] == stack.source(r) for r in PHOTOS)
+    slots = {stack.slot_of(r) for r in PHOTOS}
+    assert sorted(stack.robot.loads) == sorted(slots)
+    assert stack.service.cache.stats().disc_loads == len(slots)
+
+
+def test_reads_on_a_disc_follow_its_positions(stack: Stack) -> None:
+    stack.read_all(PHOTOS)
+    by_slot: dict[int, list[int]] = {}
+    for slot, offset in stack.robot.reads:
+        by_slot.setdefault(slot, []).append(offset)
+    assert all(offsets == sorted(offsets) for offsets in by_slot.values())
+    assert any(len(offsets) > 2 for offsets in by_slot.values())
+
+
+def test_disc_already_in_the_drive_is_served_first(stack: Stack) -> None:
+    first = PHOTOS[0]
+    stack.read(first)
+    here = stack.slot_of(first)
+    same = [r for r in PHOTOS[1:] if stack.slot_of(r) == here][:2]
+    other = [r for r in PHOTOS if stack.slot_of(r) != here][:3]
+    results = stack.read_all(other + same)
+    assert all(results[r] == stack.source(r) for r in other + same)
+    assert stack.robot.loads[0] == here and stack.robot.loads.count(here) == 1
+    assert stack.robot.loads[1:] == sorted(set(stack.robot.loads[1:]), key=stack.robot.loads.index)
+
+
+def test_all_drives_are_used(archive: Archive, tmp_path: Path) -> None:
+    s = Stack(archive, tmp_path, drives=2, read_s=0.25)
+    try:
+        rels = [r for r in PHOTOS if s.slot_of(r) in (1, 2)][:4]
+        results = s.read_all(rels)
+        assert all(results[r] == s.source(r) for r in rels)
+        assert sorted(s.robot.loads) == [1, 2]
+        assert s.robot.max_active == 2, "the two discs are read at the same time, one per drive"
+    finally:
+        s.close()
+
+
+def test_jammed_robot_gives_eio_within_timeout_while_cached_reads_go_on(
+    archive: Archive, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    s = Stack(archive, tmp_path, timeout_s=0.6)
+    try:
+        cached = PHOTOS[0]
+        s.read(cached)
+        victim = next(r for r in PHOTOS if s.slot_of(r) != s.slot_of(cached))
+        s.robot.jammed = s.robot.jam_hangs = True
+        outcome: dict[str, object] = {}
+
+        def blocked() -> None:
+            start = time.monotonic()
+            try:
+                s.read(victim)
+            except DiscUnavailable as e:
+                outcome["error"] = e
+            outcome["elapsed"] = time.monotonic() - start
+
+        t = threading.Thread(target=blocked)
+        with caplog.at_level(logging.ERROR, logger="odarchive.mount"):
+            t.start()
+            time.sleep(0.1)
+            for _ in range(20):  # while the robot hangs: metadata and cached reads are served at once
+                t0 = time.monotonic()
+                assert s.read(cached) == s.source(cached)
+                assert s.vfs.getattr(b"/src/" + victim.encode()).size == len(s.source(victim))
+                assert list(s.vfs.readdir(b"/src/photos"))
+                assert time.monotonic() - t0 < 0.2
+            t.join(5)
+        assert isinstance(outcome.get("error"), DiscUnavailable)
+        assert 0.5 <= outcome["elapsed"] < 1.5  # type: ignore[operator]
+        label = f"ODARCHIVE_TEST_{s.slot_of(victim) - 1:04d}"
+        assert label in str(outcome["error"]) and label in caplog.text
+    finally:
+        s.close()
+
+
+def test_robot_fault_fails_the_waiting_reads_at_once(stack: Stack, caplog: pytest.LogCaptureFixture) -> None:
+    stack.robot.jammed = True
+    rels = [r for r in PHOTOS if stack.slot_of(r) == 3][:3]
+    start = time.monotonic()
+    with caplog.at_level(logging.ERROR, logger="odarchive.mount"):
+        results = stack.read_all(rels)
+    assert time.monotonic() - start < 2
+    assert all(isinstance(results[r], DiscUnavailable) for r in rels)
+    assert "ODARCHIVE_TEST_0002" in caplog.text and "jammed" in caplog.text
+    stack.robot.jammed = False  # after a reset the same reads work
+    assert stack.read(rels[0]) == stack.source(rels[0])
+
+
+def test_unreadable_disc_is_eio(stack: Stack) -> None:
+    stack.robot.unreadable = True
+    with pytest.raises(DiscUnavailable, match="read error"):
+        stack.read(PHOTOS[1])
+
+
+def test_corrupt_disc_bytes_are_never_served(archive: Archive, tmp_path: Path) -> None:
+    bad = tmp_path / "bad"
+    shutil.copytree(archive.src.parent, bad, symlinks=True)
+    broken = Archive(bad / "home", bad / "src", bad / "images", archive.discs, 1, archive.changed, archive.old_bytes)
+    s = Stack(broken, tmp_path)
+    try:
+        rel = PHOTOS[5]
+        data = s.source(rel)
+        image = bad / "images" / f"disc{s.slot_of(rel) - 1}.iso"
+        blob = bytearray(image.read_bytes())
+        at = blob.find(data[:4096])
+        blob[at + 100] ^= 0xFF
+        image.write_bytes(bytes(blob))
+        with pytest.raises(CorruptData):
+            s.read(rel)
+        assert s.service.cache.peek(hashlib.sha256(data).hexdigest(), 0, 10) is None
+        big = s.read("big.bin")  # chunked reads of other contents still verify and work
+        assert big == s.source("big.bin")
+    finally:
+        s.close()
+
+
+def test_missing_image_names_the_disc(archive: Archive, tmp_path: Path) -> None:
+    from fuse_mount.discs import ImageDirSource
+
+    empty = tmp_path / "no-images"
+    empty.mkdir()
+    cache = Cache.open(CacheConfig(tmp_path / "cache", chunk_bytes=CHUNK, keep_heads_bytes=0, min_free_bytes=0))
+    service = ArchiveService(CatalogueAdapter(archive.catalogue), ImageDirSource(empty), cache, MountConfig(disc_timeout_s=5))
+    try:
+        fh = service.vfs.open(b"/src/hello.txt")
+        with pytest.raises(DiscUnavailable, match=r"disc \d \(ODARCHIVE_TEST_000\d\): no image disc\d.iso"):
+            service.vfs.read(fh, 100, 0)
+    finally:
+        service.close()
+    assert not os.listdir(empty)
