@@ -29,19 +29,22 @@ class BurnedDisc:
 class BurnLog:
     def __init__(self, cat: Catalogue) -> None:
         self.cat = cat
-        self._lock = threading.Lock()
+        self.lock = threading.RLock()  # shared by everyone using `cat` from the job's threads
 
     def _execute(self, sql: str, args: tuple[object, ...] = ()) -> None:
-        with self._lock, self.cat.transaction() as conn:
+        with self.lock, self.cat.transaction() as conn:
             conn.execute(sql, args)
 
     def _query(self, sql: str, args: tuple[object, ...] = ()) -> list[tuple]:
-        with self._lock:
+        with self.lock:
             return self.cat.conn.execute(sql, args).fetchall()
 
     def discs(self) -> list[BurnedDisc]:
         rows = self._query("SELECT id, label, state, slot, burn_drive, burned_ns, verified_ns FROM discs ORDER BY id")
         return [BurnedDisc(*r) for r in rows]
+
+    def plan_labels(self) -> set[str]:
+        return {r[0] for r in self._query("SELECT DISTINCT label FROM discs")}
 
     def verified(self) -> set[int]:
         return {r[0] for r in self._query("SELECT id FROM discs WHERE state='verified'")}

@@ -8,14 +8,13 @@ spec, where a disc's image comes from, and the recorder that writes the burn rec
 from __future__ import annotations
 
 import hashlib
-import threading
 from pathlib import Path
 from typing import Any
 
 from odarchive.burnlog import BurnLog
 from odarchive.cli.context import Context
 from odarchive.cli.robot_config import disc_from_label
-from odarchive.errors import DiscError, UsageError
+from odarchive.errors import UsageError
 
 HASH_CHUNK = 4 * 1024 * 1024
 
@@ -45,27 +44,27 @@ def parse_segments(spec: str, known: list[int]) -> list[int]:
 
 
 def image_of(ctx: Context, cat: Any, disc: int) -> Path:
-    """The image file of `disc`: the one recorded by create_iso under <home>/isos."""
+    """The image file of `disc` under <home>/isos, built now (odarchive.iso) if it is not there."""
     row = cat.conn.execute("SELECT image_name FROM discs WHERE id=?", (disc,)).fetchone()
-    if row and row[0]:
-        path = ctx.home.isos / row[0]
-        if path.is_file():
-            return path
-    raise DiscError(f"the image of disc {disc} is not built", hint=f"run `odarchive create_iso {disc}` first")
+    if row and row[0] and (ctx.home.isos / row[0]).is_file():
+        return ctx.home.isos / row[0]
+    from odarchive.iso.build import build_disc_image
+
+    return build_disc_image(cat, disc, ctx.home.isos)
 
 
 class CatalogueRecorder:
     """The burn job's `BurnRecorder`: images from the home, the record in the catalogue."""
 
-    def __init__(self, ctx: Context, cat: Any, log: BurnLog, archive_id: str | None) -> None:
-        self.ctx, self.cat, self.log, self.archive_id = ctx, cat, log, archive_id
-        self._lock = threading.Lock()
+    def __init__(self, ctx: Context, cat: Any, log: BurnLog) -> None:
+        self.ctx, self.cat, self.log = ctx, cat, log
+        self.plan_labels = log.plan_labels()
 
     def image(self, disc: int) -> Any:
         from robot_drivers.burn_job import DiscImage
         from robot_drivers.volume_label import file_volume_label
 
-        with self._lock:
+        with self.log.lock:  # one user of the connection at a time (builds write the catalogue)
             path = image_of(self.ctx, self.cat, disc)
             row = self.cat.conn.execute("SELECT label, image_size, image_sha256 FROM discs WHERE id=?", (disc,)).fetchone()
         size = path.stat().st_size
@@ -82,7 +81,7 @@ class CatalogueRecorder:
         self.log.record_rejected(disc, slot, reason)
 
     def recovered(self, label: str | None, slot: int, blank: bool) -> None:
-        disc = disc_from_label(label, self.archive_id)
+        disc = disc_from_label(label, self.plan_labels)
         if disc is not None and disc in self.log.verified():
             self.log.record_shelved(disc, slot)
         elif not blank:  # burned part-way, or not ours: never take it for a blank
@@ -109,8 +108,7 @@ def run_burn(ctx: Context, robot: Any, spec: str, reporter: Any) -> dict[str, An
         discs = parse_segments(spec, known)
         done = log.verified()
         todo = [d for d in discs if d not in done]
-        row = cat.conn.execute("SELECT value FROM meta WHERE key='archive_id'").fetchone()
-        recorder = CatalogueRecorder(ctx, cat, log, row[0] if row else None)
+        recorder = CatalogueRecorder(ctx, cat, log)
         job = BurnJob(robot.changer, robot.drives, recorder, reporter, excluded_slots=log.slots_in_use(),
                       max_attempts=robot.config.max_attempts, media_timeout_s=robot.config.media_timeout_s)
         outcomes = job.run(todo) if todo else []

@@ -98,10 +98,10 @@ def _prompt(ctx: Context) -> Any:
 def inventory_json(ctx: Context, inventory: Any) -> dict[str, Any]:
     from odarchive.cli.robot_config import disc_from_label
 
-    by_slot, archive_id = _burn_record(ctx)
+    by_slot, plan_labels = _burn_record(ctx)
 
     def disc(label: str | None, slot: int | None) -> int | None:
-        found = disc_from_label(label, archive_id)
+        found = disc_from_label(label, plan_labels)
         return found if found is not None else by_slot.get(slot) if slot is not None else None
 
     return {
@@ -113,14 +113,15 @@ def inventory_json(ctx: Context, inventory: Any) -> dict[str, Any]:
     }
 
 
-def _burn_record(ctx: Context) -> tuple[dict[int, int], str | None]:
+def _burn_record(ctx: Context) -> tuple[dict[int, int], set[str]]:
+    """(slot -> disc of shelved discs, the plan labels of this catalogue)."""
     if not ctx.home.catalogue.exists():
-        return {}, None
+        return {}, set()
     from odarchive.burnlog import BurnLog
 
     with ctx.open_catalogue() as cat:
-        row = cat.conn.execute("SELECT value FROM meta WHERE key='archive_id'").fetchone()
-        return BurnLog(cat).disc_by_slot(), (row[0] if row else None)
+        log = BurnLog(cat)
+        return log.disc_by_slot(), log.plan_labels()
 
 
 def _inventory(args: argparse.Namespace, ctx: Context, robot: Any) -> int:

@@ -5,7 +5,7 @@ The one place that knows how a robot is opened, for `robot ...` and for the moun
 configuration (no `[robot]` table) the driver is the simulator: its process is started in the
 background when needed (state in `<home>/robot`) and reused by later commands; it exits after
 `[robot.simulator] idle_exit_s` without commands, or with `odarchive robot simulate --stop`.
-Also here: reading a disc number from a volume label (`ODA<archive id 8>_<NNNN>`).
+Also here: reading a disc number from a volume label (`<plan label>_<NNNN>`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from odarchive.cli.context import Context
 from odarchive.errors import UsageError
 
 DRIVERS = ("simulator", "serial", "generic", "mtx", "manual")
-LABEL = re.compile(r"^ODA(?P<archive>[0-9A-Za-z]{8})_(?P<disc>\d{4,})$")
+LABEL = re.compile(r"^(?P<label>[0-9A-Za-z_]+)_(?P<disc>\d{4,})$")
 
 
 @dataclass(frozen=True)
@@ -130,11 +130,13 @@ def open_robot(ctx: Context, prompt: Any = None) -> Robot:
     return Robot(changer=changer, drives=dict(enumerate(drives)), config=conf, sim_info=sim_info)
 
 
-def disc_from_label(label: str | None, archive_id: str | None = None) -> int | None:
-    """The disc number in a volume label `ODA<archive id 8>_<NNNN>`; None if not one of ours."""
+def disc_from_label(label: str | None, plan_labels: set[str] | None = None) -> int | None:
+    """The disc number in a volume label `<plan label>_<NNNN>` (odarchive.iso.build.volume_ident).
+
+    With `plan_labels` (the labels in this catalogue's discs table), a label with another
+    prefix is not one of ours and gives None.
+    """
     m = LABEL.match(label or "")
-    if not m:
-        return None
-    if archive_id and not archive_id.lower().startswith(m["archive"].lower()):
+    if not m or (plan_labels is not None and m["label"] not in plan_labels):
         return None
     return int(m["disc"])

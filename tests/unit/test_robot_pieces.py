@@ -39,10 +39,10 @@ def test_segments() -> None:
 
 
 def test_disc_from_label() -> None:
-    assert disc_from_label("ODA1a2b3c4d_0007") == 7
-    assert disc_from_label("ODA1a2b3c4d_12345") == 12345
-    assert disc_from_label("ODA1a2b3c4d_0007", "1a2b3c4d9999") == 7
-    assert disc_from_label("ODA1a2b3c4d_0007", "ffffffff0000") is None  # another archive's disc
+    assert disc_from_label("ODARCHIVE_0007") == 7
+    assert disc_from_label("MY_PHOTOS_12345") == 12345
+    assert disc_from_label("ODARCHIVE_0007", {"ODARCHIVE"}) == 7
+    assert disc_from_label("OTHER_0007", {"ODARCHIVE"}) is None  # another archive's disc
     assert disc_from_label("CDROM") is None and disc_from_label(None) is None
 
 
