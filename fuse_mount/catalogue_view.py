@@ -83,8 +83,9 @@ class CatalogueView(Protocol):
     def child_dir(self, dir_id: int, name: bytes) -> int | None:
         """The directory node of directory `name` inside node `dir_id`."""
 
-    def list_dir(self, dir_id: int, snap: int) -> Iterator[Entry]:
-        """The entries of node `dir_id` valid in snapshot `snap`, streamed by name."""
+    def list_names(self, dir_id: int, snap: int) -> Iterator[tuple[bytes, int, int]]:
+        """(name, st_mode, entry id) of the entries of node `dir_id` valid in snapshot `snap`,
+        streamed by name (tuples, not `Entry`: a directory may hold millions)."""
 
     def count_subdirs(self, dir_id: int, snap: int) -> int:
         """How many directories node `dir_id` holds in snapshot `snap` (for st_nlink)."""

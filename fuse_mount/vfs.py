@@ -39,6 +39,7 @@ ROOT_INO = 1
 SNAPSHOTS_INO = 2
 SNAPDIR_INO_BASE = 16
 VIEW_BITS = 24
+VIEW_MASK = (1 << VIEW_BITS) - 1
 XATTR_SHA256 = "user.odarchive.sha256"
 XATTR_DISCS = "user.odarchive.discs"
 XATTR_CACHED = "user.odarchive.cached"
@@ -221,7 +222,7 @@ class Vfs:
 
     @staticmethod
     def _ino(entry: Entry, view: int) -> int:
-        return (entry.id << VIEW_BITS) | (view & ((1 << VIEW_BITS) - 1))
+        return (entry.id << VIEW_BITS) | (view & VIEW_MASK)
 
     # ---- metadata ----
     def getattr(self, path: bytes) -> Attr:
@@ -266,8 +267,9 @@ class Vfs:
             name = self._snapshots[node.view].root_name
             yield name, stat.S_IFDIR, self._child_ino(path, name)
         elif node.children is not None:
-            for e in self._cat.list_dir(node.children, node.snap):
-                yield e.name, stat.S_IFMT(e.mode), self._ino(e, node.view)
+            view = node.view & VIEW_MASK
+            for name, mode, entry_id in self._cat.list_names(node.children, node.snap):
+                yield name, stat.S_IFMT(mode), (entry_id << VIEW_BITS) | view
 
     def _child_ino(self, path: bytes, name: bytes) -> int:
         try:

@@ -75,8 +75,9 @@ class CatalogueAdapter:
     def child_dir(self, dir_id: int, name: bytes) -> int | None:
         return tree.child_dir(self._cat(), dir_id, name)
 
-    def list_dir(self, dir_id: int, snap: int) -> Iterator[Entry]:
-        return (_entry(r) for r in tree.list_dir(self._cat(), dir_id, snap))
+    def list_names(self, dir_id: int, snap: int) -> Iterator[tuple[bytes, int, int]]:
+        sql = f"SELECT name, mode, id FROM entries WHERE dir_id=:dir AND {valid_in()} ORDER BY name"
+        return iter(self._cat().conn.execute(sql, {"dir": dir_id, "snap": snap}))
 
     def count_subdirs(self, dir_id: int, snap: int) -> int:
         sql = f"SELECT count(*) FROM entries WHERE dir_id=:dir AND kind='d' AND {valid_in()}"

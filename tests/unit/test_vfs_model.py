@@ -1,0 +1,97 @@
+"""The Vfs model beyond the conformance suite: big directories, catalogue changes while
+mounted, and the errors of misused paths."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from fuse_mount.cache import Cache, CacheConfig
+from fuse_mount.discs import ImageDirSource
+from fuse_mount.errors import DiscUnavailable, IsADirectory, NotADirectory, NotASymlink, NotFound, ReadOnly
+from fuse_mount.service import ArchiveService, MountConfig
+from fuse_mount.vfs import Vfs
+from odarchive.cli import main
+from odarchive.cli.mount_adapter import CatalogueAdapter
+from tests.lib.mount_archive import CHUNK, place_on_discs
+from tests.lib.synthetic_catalogue import synthetic_catalogue
+
+
+class NoReads:
+    def read(self, content, offset, size):  # pragma: no cover - metadata tests never read
+        raise AssertionError("no reads expected")
+
+    def opened(self, content) -> None: ...
+    def closed(self, content) -> None: ...
+    def cached(self, content) -> str:
+        return "no"
+
+
+def test_directory_of_100000_entries_lists_fast(tmp_path: Path) -> None:
+    cat = tmp_path / "catalogue.sqlite"
+    synthetic_catalogue(cat, 100_000, per_dir=100_000)
+    vfs = Vfs(CatalogueAdapter(cat), NoReads())
+    start = time.monotonic()
+    names = [n for n, _, _ in vfs.readdir(b"/big/d00000")]
+    elapsed = time.monotonic() - start
+    assert len(names) == 100_002 and names[2] == b"f0000000" and names[-1] == b"f0099999"
+    assert elapsed < 2.0, f"listing 100,000 entries took {elapsed:.2f} s"
+    start = time.monotonic()
+    for i in range(0, 100_000, 100):
+        assert vfs.getattr(b"/big/d00000/f%07d" % i).size == 10
+    assert time.monotonic() - start < 2.0
+    assert vfs.getattr(b"/big").nlink == 3
+
+
+def _service(home: Path, images: Path, tmp: Path) -> ArchiveService:
+    cache = Cache.open(CacheConfig(tmp / "cache", chunk_bytes=CHUNK, keep_heads_bytes=0, min_free_bytes=0))
+    return ArchiveService(CatalogueAdapter(home / "catalogue.sqlite"), ImageDirSource(images), cache,
+                          MountConfig(disc_timeout_s=5, refresh_s=0.0))
+
+
+def test_new_snapshots_and_discs_appear_without_remount(tmp_path: Path) -> None:
+    src, home, images = tmp_path / "docs", tmp_path / "home", tmp_path / "images"
+    src.mkdir()
+    images.mkdir()
+    (src / "a.txt").write_bytes(b"first\n")
+    assert main(["--home", str(home), "create_db", str(src)]) == 0
+    service = _service(home, images, tmp_path)
+    try:
+        vfs = service.vfs
+        assert [n for n, _, _ in vfs.readdir(b"/docs")][2:] == [b"a.txt"]
+        fh = vfs.open(b"/docs/a.txt")
+        with pytest.raises(DiscUnavailable, match="on no written disc"):
+            vfs.read(fh, 100, 0)
+        place_on_discs(home / "catalogue.sqlite", images, 1)  # a disc is written while mounted
+        assert vfs.read(fh, 100, 0) == b"first\n"
+        assert vfs.getxattr(b"/docs/a.txt", "user.odarchive.discs") == b"0"
+        vfs.release(fh)
+        (src / "b.txt").write_bytes(b"second\n")
+        assert main(["--home", str(home), "create_db", str(src)]) == 0  # a new snapshot while mounted
+        assert [n for n, _, _ in vfs.readdir(b"/docs")][2:] == [b"a.txt", b"b.txt"]
+        assert [n for n, _, _ in vfs.readdir(b"/.snapshots")][2:] == [b"1", b"2"]
+        assert [n for n, _, _ in vfs.readdir(b"/.snapshots/1/docs")][2:] == [b"a.txt"]
+    finally:
+        service.close()
+
+
+def test_misused_paths(tmp_path: Path) -> None:
+    cat = tmp_path / "catalogue.sqlite"
+    synthetic_catalogue(cat, 10, per_dir=5)
+    vfs = Vfs(CatalogueAdapter(cat), NoReads())
+    with pytest.raises(IsADirectory):
+        vfs.open(b"/big/d00000")
+    with pytest.raises(NotADirectory):
+        list(vfs.readdir(b"/big/d00000/f0000001"))
+    with pytest.raises(NotADirectory):
+        vfs.getattr(b"/big/d00000/f0000001/x")
+    with pytest.raises(NotASymlink):
+        vfs.readlink(b"/big/d00000/f0000001")
+    with pytest.raises(NotFound):
+        vfs.read(12345, 10, 0)
+    with pytest.raises(ReadOnly):
+        vfs.open(b"/big/d00000/f0000001", 1)
+    assert vfs.getattr(b"/big/d00000").nlink == 2
+    assert vfs.getattr(b"/").ino == 1 and vfs.getattr(b"/.snapshots").ino == 2
