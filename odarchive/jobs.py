@@ -24,7 +24,7 @@ from typing import Any, Iterator
 from odarchive.errors import OdarchiveError
 from odarchive.progress import Reporter
 
-WRITE_INTERVAL_S = 1.0
+WRITE_INTERVAL_S = 2.0
 
 
 class JobBusy(OdarchiveError):

@@ -46,6 +46,15 @@ class EntryRow:
     target: bytes | None
 
 
+def valid_in(snap: str = ":snap") -> str:
+    """SQL condition on `entries`: the row exists in snapshot `snap` (an SQL parameter or value).
+
+    Open rows (`last_snap` NULL) are still present in their source's latest scan. Whole-snapshot
+    queries must also filter on `source_id`; queries by directory node are scoped already.
+    """
+    return f"first_snap <= {snap} AND (last_snap IS NULL OR last_snap >= {snap})"
+
+
 ENTRY_COLUMNS = "id, source_id, dir_id, name, kind, first_snap, last_snap, size, mtime_ns, mode, ino, content_id, target"
 
 

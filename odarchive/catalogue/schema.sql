@@ -3,10 +3,12 @@
 -- One SQLite file per home (catalogue.sqlite), WAL mode. Names and paths are raw bytes (BLOB)
 -- exactly as the file system gave them, never decoded, so names that are not UTF-8 round-trip.
 --
--- Versioning: an entry row is valid for a range of snapshots of its source
--- (first_snap..last_snap, snapshot ids). A re-scan that finds an entry unchanged only moves
--- its last_snap forward, so an unchanged tree costs no new rows; a changed or new entry gets a
--- new row. "Entries of snapshot S" = rows with first_snap <= S <= last_snap under S's source.
+-- Versioning: an entry row is valid for a range of snapshots of its source, from first_snap
+-- to last_snap; last_snap is NULL ("open") while the entry is still present in the source's
+-- latest scan. A re-scan writes nothing for an unchanged entry; a changed or vanished entry's
+-- row is closed (last_snap = the previous snapshot) and a changed one gets a new open row.
+-- "Entries of snapshot S" = rows with first_snap <= S AND (last_snap IS NULL OR last_snap >= S)
+-- under S's source (odarchive.catalogue.catalogue.valid_in writes that condition).
 -- Snapshot ids are global and increase, so a range of one source may span ids of another
 -- source's snapshots: queries over a whole snapshot always filter on entries.source_id too
 -- (queries by directory are scoped already: a directory node belongs to one source).
@@ -62,7 +64,7 @@ CREATE TABLE entries (
     name       BLOB NOT NULL,
     kind       TEXT NOT NULL CHECK (kind IN ('f', 'd', 'l')),
     first_snap INTEGER NOT NULL,
-    last_snap  INTEGER NOT NULL,
+    last_snap  INTEGER,               -- NULL: open (present in the latest scan)
     size       INTEGER NOT NULL,      -- file bytes; symlink target length; 0 for directories
     mtime_ns   INTEGER NOT NULL,
     mode       INTEGER NOT NULL,      -- st_mode: type and permission bits

@@ -185,6 +185,7 @@ class _TreeBuilder:
                     "INSERT INTO sources (root_name, path, root_dir) VALUES (?, ?, ?)", (root, b"", node)).lastrowid
             else:
                 sid, node = row
+                self._close_open_rows(sid)
             snap = self.conn.execute(
                 "INSERT INTO snapshots (source_id, started_ns, state, phase) VALUES (?, ?, 'running', 'import')",
                 (sid, self.now)).lastrowid
@@ -192,6 +193,15 @@ class _TreeBuilder:
             self._entry(sid, snap, 0, root, "d", 0, DIR_MODE, None)
         sid, snap = self.snapshots[root]
         return sid, snap, self._node(0, root, None)
+
+    def _close_open_rows(self, source_id: int) -> None:
+        """The import becomes the source's latest snapshot: what the last scan saw ends there."""
+        if self.conn.execute("SELECT 1 FROM snapshots WHERE source_id=? AND state='running'", (source_id,)).fetchone():
+            raise InputError("a scan of this source is unfinished; nothing imported",
+                             hint="run create_db on the source again to finish it first")
+        prev = self.conn.execute("SELECT max(id) FROM snapshots WHERE source_id=? AND state='complete'",
+                                 (source_id,)).fetchone()[0]
+        self.conn.execute("UPDATE entries SET last_snap=? WHERE source_id=? AND last_snap IS NULL", (prev, source_id))
 
     def _node(self, parent: int, name: bytes, entry: tuple[int, int] | None) -> int:
         key = (parent, name)
@@ -210,8 +220,8 @@ class _TreeBuilder:
             raise InputError(f"{os.fsdecode(name)!r} is both a file and a directory; nothing imported")
         self.conn.execute(
             "INSERT INTO entries (source_id, dir_id, name, kind, first_snap, last_snap, size, mtime_ns, mode,"
-            " ino, content_id, target) VALUES (?,?,?,?,?,?,?,?,?,NULL,?,NULL)",
-            (sid, dir_id, name, kind, snap, snap, size, mtime_ns or self.now, mode, content))
+            " ino, content_id, target) VALUES (?,?,?,?,?,NULL,?,?,?,NULL,?,NULL)",
+            (sid, dir_id, name, kind, snap, size, mtime_ns or self.now, mode, content))
 
     def add_file(self, path: bytes, size: int, mtime_ns: int, content: int) -> None:
         root, *middle, name = path.split(b"/")

@@ -5,15 +5,15 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from odarchive.catalogue.catalogue import Catalogue
+from odarchive.catalogue.catalogue import Catalogue, valid_in
 
 
 def latest_condition(cat: Catalogue) -> tuple[str, list[int]]:
     """A WHERE condition on `entries` selecting the latest complete snapshot of every source."""
-    parts, args = [], []
+    parts: list[str] = []
+    args: list[int] = []
     for src, snap in cat.latest_snapshots():
-        parts.append("(source_id=? AND first_snap<=? AND last_snap>=?)")
-        args += [src.id, snap.id, snap.id]
+        parts.append(f"(source_id={src.id} AND {valid_in(str(snap.id))})")
     return ("(" + " OR ".join(parts) + ")") if parts else "0", args
 
 
@@ -62,7 +62,7 @@ def _snapshot_counts(cat: Catalogue, source_id: int, snap: int) -> dict[str, int
     files, nbytes, dirs, links = cat.conn.execute(
         "SELECT coalesce(sum(kind='f'),0), coalesce(sum(CASE WHEN kind='f' THEN size END),0),"
         " coalesce(sum(kind='d'),0), coalesce(sum(kind='l'),0)"
-        " FROM entries WHERE source_id=? AND first_snap<=? AND last_snap>=?", (source_id, snap, snap)
+        f" FROM entries WHERE source_id=? AND {valid_in('?')}", (source_id, snap, snap)
     ).fetchone()
     skipped = cat.conn.execute("SELECT count(*) FROM skipped WHERE snapshot_id=?", (snap,)).fetchone()[0]
     return {"files": files, "bytes": nbytes, "directories": dirs, "symlinks": links, "skipped": skipped}

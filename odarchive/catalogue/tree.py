@@ -9,9 +9,9 @@ from __future__ import annotations
 import sqlite3
 from typing import Iterator
 
-from odarchive.catalogue.catalogue import ENTRY_COLUMNS, Catalogue, EntryRow, Source
+from odarchive.catalogue.catalogue import ENTRY_COLUMNS, Catalogue, EntryRow, Source, valid_in
 
-_VALID = "first_snap <= :snap AND last_snap >= :snap"
+_VALID = valid_in(":snap")
 
 
 def root_entry(cat: Catalogue, source: Source, snap: int) -> EntryRow | None:

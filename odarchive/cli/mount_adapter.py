@@ -17,6 +17,7 @@ from fuse_mount.catalogue_view import Content, Disc, Entry, Piece, RootSnapshot
 from odarchive.catalogue import Catalogue, EntryRow
 from odarchive.catalogue import tree
 from odarchive.catalogue.catalogue import valid_in
+from odarchive.iso.build import volume_ident
 
 _VALID = valid_in(":snap")
 _SNAPSHOTS = (
@@ -110,4 +111,7 @@ class CatalogueAdapter:
 
     def disc(self, disc_id: int) -> Disc | None:
         r = self._cat().conn.execute("SELECT id, label, image_name, state, slot FROM discs WHERE id=?", (disc_id,)).fetchone()
-        return Disc(*r) if r else None
+        if r is None:
+            return None
+        disc, plan_label, image_name, state, slot = r
+        return Disc(disc, volume_ident(plan_label, disc), image_name, state, slot)

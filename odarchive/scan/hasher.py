@@ -31,7 +31,8 @@ from odarchive.progress import Reporter
 BLOCK = 1 << 20
 RETRIES = 3
 BATCH_SECONDS = 2.0
-BATCH_ROWS = 2000
+TASK_FILES = 64
+TASK_BYTES = 32 << 20
 
 
 @dataclass(frozen=True)
@@ -85,12 +86,7 @@ def hash_file(path: bytes) -> tuple[bytes, int, int, int] | str:
         finally:
             os.close(fd)
         if (before.st_size, before.st_mtime_ns, before.st_ctime_ns) == (after.st_size, after.st_mtime_ns, after.st_ctime_ns):
-            try:
-                now = os.stat(path, follow_symlinks=False)
-            except OSError:
-                now = after
-            if now.st_ino == after.st_ino and now.st_size == after.st_size and now.st_mtime_ns == after.st_mtime_ns:
-                return h.digest(), after.st_size, after.st_mtime_ns, after.st_ino
+            return h.digest(), after.st_size, after.st_mtime_ns, after.st_ino
     return "changed while being read (unstable); scan again when it is quiet"
 
 
@@ -157,24 +153,22 @@ class Hasher:
         return n, b
 
     def run(self) -> HashCounts:
+        """Hash everything pending. Work goes to the threads in batches of files (`TASK_FILES`
+        files or `TASK_BYTES` bytes), so that small files do not pay a thread hand-off each."""
         conn = self.cat.conn
         inflight: deque[Future] = deque()
-        limit = self.jobs * 4
         last_commit = time.monotonic()
-        pending_rows = 0
         conn.execute("BEGIN IMMEDIATE")
         try:
             with ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="hash") as pool:
-                for entry_id, dir_id, name in self._todo():
-                    path = self._path_of_dir(dir_id) + b"/" + name
-                    inflight.append(pool.submit(self._one, entry_id, dir_id, name, path))
-                    while len(inflight) >= limit or (inflight and inflight[0].done()):
+                for task in self._tasks():
+                    inflight.append(pool.submit(_hash_task, task))
+                    while len(inflight) >= self.jobs * 2 or (inflight and inflight[0].done()):
                         self._store(inflight.popleft().result())
-                        pending_rows += 1
-                    if pending_rows >= BATCH_ROWS or time.monotonic() - last_commit >= BATCH_SECONDS:
+                    if time.monotonic() - last_commit >= BATCH_SECONDS:
                         conn.execute("COMMIT")
                         conn.execute("BEGIN IMMEDIATE")
-                        pending_rows, last_commit = 0, time.monotonic()
+                        last_commit = time.monotonic()
                 while inflight:
                     self._store(inflight.popleft().result())
             conn.execute("COMMIT")
@@ -186,13 +180,25 @@ class Hasher:
             raise
         return self.counts
 
-    def _todo(self) -> Iterator[tuple[int, int, bytes]]:
+    def _tasks(self) -> Iterator[list[tuple[int, int, bytes, bytes]]]:
+        task: list[tuple[int, int, bytes, bytes]] = []
+        task_bytes = 0
+        for entry_id, dir_id, name, size in self._todo():
+            task.append((entry_id, dir_id, name, self._path_of_dir(dir_id) + b"/" + name))
+            task_bytes += size
+            if len(task) >= TASK_FILES or task_bytes >= TASK_BYTES:
+                yield task
+                task, task_bytes = [], 0
+        if task:
+            yield task
+
+    def _todo(self) -> Iterator[tuple[int, int, bytes, int]]:
         # Read in id order in pages, so the cursor never spans our own writes.
         last = 0
         while True:
             rows = self.cat.conn.execute(
-                "SELECT id, dir_id, name FROM entries WHERE first_snap=? AND kind='f' AND content_id IS NULL"
-                " AND id > ? ORDER BY id LIMIT 1000",
+                "SELECT id, dir_id, name, size FROM entries WHERE first_snap=? AND kind='f' AND content_id IS NULL"
+                " AND id > ? ORDER BY id LIMIT 2000",
                 (self.snap, last),
             ).fetchall()
             if not rows:
@@ -205,35 +211,41 @@ class Hasher:
         _, _, rest = rel.partition(b"/")
         return self.source_path + (b"/" + rest if rest else b"")
 
-    @staticmethod
-    def _one(entry_id: int, dir_id: int, name: bytes, path: bytes) -> Hashed | Failed:
+    def _store(self, results: list[Hashed | Failed]) -> None:
+        conn = self.cat.conn
+        hashed = [r for r in results if isinstance(r, Hashed)]
+        for r in results:
+            if isinstance(r, Failed):
+                self.counts.skipped += 1
+                conn.execute("DELETE FROM entries WHERE id=?", (r.entry_id,))
+                conn.execute(
+                    "INSERT OR REPLACE INTO skipped (snapshot_id, dir_id, name, reason) VALUES (?,?,?,?)",
+                    (self.snap, r.dir_id, r.name, r.reason),
+                )
+                self.reporter.event("skipped", path=os.fsdecode(r.path), reason=r.reason)
+        if not hashed:
+            return
+        before = conn.total_changes
+        conn.executemany("INSERT OR IGNORE INTO contents (sha256, size) VALUES (?, ?)",
+                         [(r.sha256, r.size) for r in hashed])
+        self.counts.new_contents += conn.total_changes - before
+        conn.executemany(
+            "UPDATE entries SET content_id=(SELECT id FROM contents WHERE sha256=?), size=?, mtime_ns=?, ino=?"
+            " WHERE id=?",
+            [(r.sha256, r.size, r.mtime_ns, r.ino, r.entry_id) for r in hashed],
+        )
+        nbytes = sum(r.size for r in hashed)
+        self.counts.files += len(hashed)
+        self.counts.bytes += nbytes
+        self.reporter.advance(items=len(hashed), nbytes=nbytes)
+
+
+def _hash_task(task: list[tuple[int, int, bytes, bytes]]) -> list[Hashed | Failed]:
+    out: list[Hashed | Failed] = []
+    for entry_id, dir_id, name, path in task:
         result = hash_file(path)
         if isinstance(result, str):
-            return Failed(entry_id, dir_id, name, path, result)
-        sha, size, mtime_ns, ino = result
-        return Hashed(entry_id, sha, size, mtime_ns, ino)
-
-    def _store(self, result: Hashed | Failed) -> None:
-        conn = self.cat.conn
-        if isinstance(result, Failed):
-            self.counts.skipped += 1
-            conn.execute("DELETE FROM entries WHERE id=?", (result.entry_id,))
-            conn.execute(
-                "INSERT OR REPLACE INTO skipped (snapshot_id, dir_id, name, reason) VALUES (?,?,?,?)",
-                (self.snap, result.dir_id, result.name, result.reason),
-            )
-            self.reporter.event("skipped", path=os.fsdecode(result.path), reason=result.reason)
-            return
-        cur = conn.execute("INSERT OR IGNORE INTO contents (sha256, size) VALUES (?, ?)", (result.sha256, result.size))
-        if cur.rowcount:
-            content_id = cur.lastrowid
-            self.counts.new_contents += 1
+            out.append(Failed(entry_id, dir_id, name, path, result))
         else:
-            content_id = conn.execute("SELECT id FROM contents WHERE sha256=?", (result.sha256,)).fetchone()[0]
-        conn.execute(
-            "UPDATE entries SET content_id=?, size=?, mtime_ns=?, ino=? WHERE id=?",
-            (content_id, result.size, result.mtime_ns, result.ino, result.entry_id),
-        )
-        self.counts.files += 1
-        self.counts.bytes += result.size
-        self.reporter.advance(items=1, nbytes=result.size)
+            out.append(Hashed(entry_id, *result))
+    return out

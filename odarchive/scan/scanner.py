@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 
 from odarchive.catalogue import Catalogue, Source
+from odarchive.catalogue.catalogue import valid_in
 from odarchive.errors import InputError
 from odarchive.progress import NullReporter, Reporter
 from odarchive.scan.hasher import Hasher
@@ -90,7 +91,7 @@ def scan_source(cat: Catalogue, source: str | os.PathLike[str] | bytes, options:
     )
     skipped = cat.conn.execute("SELECT count(*) FROM skipped WHERE snapshot_id=?", (snap,)).fetchone()[0]
     entries, nfiles = cat.conn.execute(
-        "SELECT count(*), coalesce(sum(kind='f'), 0) FROM entries WHERE source_id=? AND first_snap<=? AND last_snap>=?",
+        f"SELECT count(*), coalesce(sum(kind='f'), 0) FROM entries WHERE source_id=? AND {valid_in('?')}",
         (src.id, snap, snap),
     ).fetchone()
     return ScanSummary(

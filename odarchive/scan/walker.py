@@ -1,14 +1,20 @@
-"""Walk phase of a scan: record every entry of a source tree in the running snapshot.
+"""Walk phase of a scan: bring the source's open entries up to date with the tree on disk.
 
 Walks depth first with `os.scandir` on bytes paths (names are never decoded), never follows
-symlinks, never opens anything but directories. For each entry it compares with the row of
-the previous snapshot (same directory node and name): unchanged entries only move their
-`last_snap` forward; new or changed ones get a new row, files without a content (hashed later
-by `odarchive.scan.hasher`). Rows are committed in batches, so a walk interrupted at any point
-(Ctrl-C, kill -9) is continued by walking again: rows already carrying this snapshot are
-recognised and left alone.
+symlinks, never opens anything but directories. An entry still present in the latest scan is
+*open* (`last_snap` NULL). For each directory the walk compares what is on disk with the open
+rows of that directory node:
+  - unchanged entries cost nothing (no write at all: a re-scan of an unchanged tree of ten
+    million files writes nothing but its snapshot row);
+  - new or changed entries close the old row (`last_snap` = the previous snapshot) and get a
+    new open row; files without a known content are hashed later by `odarchive.scan.hasher`;
+  - entries gone from disk (or now excluded, or unreadable) are closed, with everything below
+    them when they were directories.
+Rows are written per directory and committed in batches, so a walk interrupted at any point
+(Ctrl-C, kill -9) is continued by walking again: rows already opened by this snapshot are
+recognised as unchanged.
 
-Memory: the stack of directories still to visit, plus one directory's previous rows at a time.
+Memory: the stack of directories still to visit, plus one directory's rows at a time.
 """
 
 from __future__ import annotations
@@ -18,10 +24,12 @@ import os
 import stat
 import time
 from dataclasses import dataclass
+from typing import NamedTuple
+
 from odarchive.catalogue import Catalogue
 from odarchive.progress import Reporter
 
-BATCH_ROWS = 5000
+BATCH_ROWS = 20000
 BATCH_SECONDS = 2.0
 
 _SPECIAL_KINDS = (
@@ -29,6 +37,11 @@ _SPECIAL_KINDS = (
     (stat.S_ISSOCK, "socket"),
     (stat.S_ISCHR, "character device"),
     (stat.S_ISBLK, "block device"),
+)
+
+_INSERT = (
+    "INSERT INTO entries (source_id, dir_id, name, kind, first_snap, last_snap, size, mtime_ns, mode, ino,"
+    " content_id, target) VALUES (?,?,?,?,?,NULL,?,?,?,?,?,?)"
 )
 
 
@@ -41,24 +54,27 @@ class WalkOptions:
 @dataclass
 class WalkCounts:
     entries: int = 0
-    files: int = 0
     unchanged: int = 0
     to_hash: int = 0
     skipped: int = 0
+    closed: int = 0
 
 
-@dataclass(frozen=True)
-class _Stat:
+class _Open(NamedTuple):
+    """An open row of the catalogue, as read for comparison."""
+    id: int
     kind: str
     size: int
     mtime_ns: int
     mode: int
-    ino: int
+    ino: int | None
     target: bytes | None
+    content_id: int | None
+    first_snap: int
 
 
 class Walker:
-    """Walks one source into snapshot `snap` (continuing `prev`, the last complete snapshot)."""
+    """Walks one source into snapshot `snap`; `prev` is its last complete snapshot (or None)."""
 
     def __init__(self, cat: Catalogue, source_id: int, snap: int, prev: int | None, options: WalkOptions,
                  reporter: Reporter) -> None:
@@ -72,19 +88,18 @@ class Walker:
         self._pending = 0
         self._last_commit = time.monotonic()
 
-    # ---- public ----
     def walk(self, source_path: bytes, root_name: bytes, root_dir: int) -> WalkCounts:
         """Walk `source_path` (archived as `root_name`, directory node `root_dir`)."""
         conn = self.cat.conn
         conn.execute("BEGIN IMMEDIATE")
         try:
-            root_stat = os.stat(source_path)
-            self._record(0, self._previous_rows(0), root_name, _stat_of(root_stat, None))
+            root = self._open_rows(0, root_name).get(root_name)
+            self._write(0, [(root_name, _stat_of(os.stat(source_path), None))], {root_name: root} if root else {})
             stack: list[tuple[int, bytes, bytes]] = [(root_dir, source_path, b"")]
             while stack:
                 node, abspath, relpath = stack.pop()
-                subdirs = self._walk_dir(node, abspath, relpath)
-                stack.extend(reversed(subdirs))
+                stack.extend(reversed(self._walk_dir(node, abspath, relpath)))
+                self._maybe_commit()
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
@@ -94,19 +109,19 @@ class Walker:
 
     # ---- one directory ----
     def _walk_dir(self, node: int, abspath: bytes, relpath: bytes) -> list[tuple[int, bytes, bytes]]:
+        old = self._open_rows(node)
         try:
             it = os.scandir(abspath)
         except OSError as e:
-            # The directory's own entry is already recorded; its contents cannot be listed.
+            # The directory's own entry is recorded; what is inside cannot be listed now.
             self._skip(node, b".", f"cannot list directory: {e.strerror}", abspath)
+            self._close_missing(node, old, set())
             return []
-        previous = self._previous_rows(node)
-        subdirs: list[tuple[int, bytes, bytes]] = []
+        found: list[tuple[bytes, _Stat]] = []
         with it:
             for de in it:
                 name = de.name
-                rel = relpath + b"/" + name if relpath else name
-                if self._excluded(name, rel):
+                if self.options.excludes and self._excluded(name, relpath + b"/" + name if relpath else name):
                     continue
                 try:
                     st = de.stat(follow_symlinks=False)
@@ -121,73 +136,83 @@ class Walker:
                 if special:
                     self._skip(node, name, f"{special}: not archived", de.path)
                     continue
-                info = _stat_of(st, target)
-                self._record(node, previous, name, info)
-                if info.kind == "d":
-                    subdirs.append((self._dir_node(node, name), de.path, rel))
-        return subdirs
+                found.append((name, _stat_of(st, target)))
+        self._write(node, found, old)
+        self._close_missing(node, old, {name for name, _ in found})
+        subdirs = [(name, info) for name, info in found if info.kind == "d"]
+        return [(self._dir_node(node, name), abspath + b"/" + name, relpath + b"/" + name if relpath else name)
+                for name, _ in subdirs]
 
     def _excluded(self, name: bytes, rel: bytes) -> bool:
-        if not self.options.excludes:
-            return False
         n, r = os.fsdecode(name), os.fsdecode(rel)
         return any(fnmatch.fnmatchcase(n, g) or fnmatch.fnmatchcase(r, g) for g in self.options.excludes)
 
-    def _previous_rows(self, node: int) -> dict[bytes, tuple]:
-        """This directory's rows of the previous and of this snapshot, by name."""
-        rows: dict[bytes, tuple] = {}
-        snaps = (self.snap,) if self.prev is None else (self.prev, self.snap)
-        marks = ",".join("?" * len(snaps))
-        for row in self.cat.conn.execute(
-            "SELECT name, id, kind, size, mtime_ns, mode, ino, target, content_id, first_snap, last_snap"
-            f" FROM entries WHERE dir_id=? AND last_snap IN ({marks})",
-            (node, *snaps),
-        ):
-            # a row already in this snapshot (resumed walk) wins over the previous one
-            if row[0] not in rows or row[10] == self.snap:
-                rows[row[0]] = row
-        return rows
+    def _open_rows(self, node: int, name: bytes | None = None) -> dict[bytes, _Open]:
+        sql = ("SELECT name, id, kind, size, mtime_ns, mode, ino, target, content_id, first_snap FROM entries"
+               " WHERE dir_id=? AND last_snap IS NULL")
+        args: tuple = (node,)
+        if name is not None:
+            sql += " AND name=?"
+            args += (name,)
+        return {r[0]: _Open(*r[1:]) for r in self.cat.conn.execute(sql, args)}
 
     # ---- rows ----
-    def _record(self, node: int, previous: dict[bytes, tuple], name: bytes, info: _Stat) -> None:
-        conn = self.cat.conn
-        old = previous.get(name)
-        self.counts.entries += 1
-        if info.kind == "f":
-            self.counts.files += 1
-        same_meta = old is not None and old[2] == info.kind and old[3:8] == (
-            info.size, info.mtime_ns, info.mode, info.ino, info.target)
-        keeps_content = (
-            old is not None and old[2] == info.kind and old[3] == info.size and old[4] == info.mtime_ns
-            and old[6] == info.ino and (info.kind != "f" or (old[8] is not None and not self.options.rehash))
-        )
-        if old is not None and old[10] == self.snap:
-            if same_meta:
-                return  # already recorded by an interrupted walk of this snapshot
-            self._retire(old)
-            old = None if old[9] == self.snap else old
-        if old is not None and same_meta and keeps_content:
-            conn.execute("UPDATE entries SET last_snap=? WHERE id=?", (self.snap, old[1]))
-            self.counts.unchanged += 1
-        else:
-            content = old[8] if keeps_content and old is not None else None
-            conn.execute(
-                "INSERT INTO entries (source_id, dir_id, name, kind, first_snap, last_snap, size, mtime_ns, mode,"
-                " ino, content_id, target) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                (self.source_id, node, name, info.kind, self.snap, self.snap, info.size, info.mtime_ns, info.mode, info.ino,
-                 content, info.target),
-            )
+    def _write(self, node: int, found: list[tuple[bytes, "_Stat"]], old: dict[bytes, _Open]) -> None:
+        inserts = []
+        rehash = self.options.rehash
+        for name, info in found:
+            prior = old.get(name)
+            if prior is not None and prior.kind == info.kind and (
+                prior.size, prior.mtime_ns, prior.mode, prior.ino, prior.target
+            ) == (info.size, info.mtime_ns, info.mode, info.ino, info.target) and (
+                info.kind != "f" or (prior.content_id is not None and not (rehash and prior.first_snap < self.snap))
+                or prior.first_snap == self.snap
+            ):
+                self.counts.unchanged += 1
+                continue
+            content = None
+            if prior is not None:
+                if (info.kind == "f" and prior.kind == "f" and not rehash and prior.content_id is not None
+                        and (prior.size, prior.mtime_ns, prior.ino) == (info.size, info.mtime_ns, info.ino)):
+                    content = prior.content_id  # only the mode changed
+                self._close(node, name, prior, subtree=prior.kind == "d" and info.kind != "d")
             if info.kind == "f" and content is None:
                 self.counts.to_hash += 1
-        self.reporter.advance(items=1)
-        self._tick()
+            inserts.append((self.source_id, node, name, info.kind, self.snap, info.size, info.mtime_ns, info.mode,
+                            info.ino, content, info.target))
+        if inserts:
+            self.cat.conn.executemany(_INSERT, inserts)
+        self.counts.entries += len(found)
+        self._pending += len(inserts) + 1
+        self.reporter.advance(items=len(found))
 
-    def _retire(self, old: tuple) -> None:
-        """An entry recorded earlier in this (resumed) snapshot has changed since."""
-        if old[9] == self.snap:
-            self.cat.conn.execute("DELETE FROM entries WHERE id=?", (old[1],))
+    def _close_missing(self, node: int, old: dict[bytes, _Open], present: set[bytes]) -> None:
+        for name, prior in old.items():
+            if name not in present:
+                self._close(node, name, prior, subtree=prior.kind == "d")
+
+    def _close(self, node: int, name: bytes, prior: _Open, subtree: bool) -> None:
+        """The open row `prior` is no longer current: end it at the previous snapshot."""
+        conn = self.cat.conn
+        self.counts.closed += 1
+        if prior.first_snap == self.snap or self.prev is None:
+            conn.execute("DELETE FROM entries WHERE id=?", (prior.id,))
         else:
-            self.cat.conn.execute("UPDATE entries SET last_snap=? WHERE id=?", (self.prev, old[1]))
+            conn.execute("UPDATE entries SET last_snap=? WHERE id=?", (self.prev, prior.id))
+        if subtree:
+            child = conn.execute("SELECT id FROM dirs WHERE parent_id=? AND name=?", (node, name)).fetchone()
+            if child:
+                self._close_subtree(child[0])
+
+    def _close_subtree(self, top: int) -> None:
+        subtree = ("WITH RECURSIVE sub(id) AS (SELECT ? UNION ALL SELECT d.id FROM dirs d JOIN sub ON d.parent_id = sub.id)"
+                   " {} WHERE dir_id IN sub AND last_snap IS NULL")
+        conn = self.cat.conn
+        cur = conn.execute(subtree.format("DELETE FROM entries") + " AND first_snap=?", (top, self.snap))
+        self.counts.closed += cur.rowcount
+        if self.prev is not None:
+            cur = conn.execute(subtree.format("UPDATE entries SET last_snap=?"), (self.prev, top))
+            self.counts.closed += cur.rowcount
 
     def _dir_node(self, parent: int, name: bytes) -> int:
         conn = self.cat.conn
@@ -203,15 +228,22 @@ class Walker:
             (self.snap, node, name, reason),
         )
         self.reporter.event("skipped", path=os.fsdecode(path), reason=reason)
-        self._tick()
 
-    def _tick(self) -> None:
-        self._pending += 1
+    def _maybe_commit(self) -> None:
         if self._pending >= BATCH_ROWS or time.monotonic() - self._last_commit >= BATCH_SECONDS:
             self.cat.conn.execute("COMMIT")
             self.cat.conn.execute("BEGIN IMMEDIATE")
             self._pending = 0
             self._last_commit = time.monotonic()
+
+
+class _Stat(NamedTuple):
+    kind: str
+    size: int
+    mtime_ns: int
+    mode: int
+    ino: int
+    target: bytes | None
 
 
 def _stat_of(st: os.stat_result, target: bytes | None) -> _Stat:

@@ -1,0 +1,147 @@
+#!/usr/bin/env python3
+"""Scan benchmark: odarchive create_db against find + sha256sum, on one generated tree.
+
+Same run, same tree, warm page cache for every contender (each runs once untimed first):
+  1. scan+hash: `odarchive create_db` (fresh home) vs `find SRC -type f -print0 | xargs -0 -P2 sha256sum`
+  2. unchanged re-scan: `odarchive create_db` again vs `find SRC -printf '%s %T@ %p\\n'`
+Also reports catalogue bytes per file and the scan's peak RSS (VmHWM). With --million, a
+second tree of one million small files measures peak RSS and bytes per file at that scale.
+
+Usage: .venv/bin/python benchmarks/bench_scan.py [--small N] [--large N] [--million] [--work DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+PY = sys.executable
+
+RSS_WRAPPER = (
+    "import re, sys; from odarchive.cli import main; rc = main(sys.argv[1:]);"
+    "hwm = re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1);"
+    "print('VMHWM', int(hwm) * 1024, file=sys.stderr); sys.exit(rc)"
+)
+
+
+def make_tree(root: Path, small: int, large: int, large_mb: int) -> tuple[int, int]:
+    """`small` files of 1-16 KiB in 100-file directories plus `large` random files of large_mb."""
+    if root.exists():
+        shutil.rmtree(root)
+    total = 0
+    rnd = os.urandom(1 << 20)
+    for i in range(small):
+        d = root / f"d{i // 2000:03d}" / f"s{(i // 100) % 20:02d}"
+        if i % 100 == 0:
+            d.mkdir(parents=True, exist_ok=True)
+        size = 1024 + (i * 7919) % (15 * 1024)
+        off = (i * 104729) % (len(rnd) - size)
+        (d / f"f{i:06d}.dat").write_bytes(i.to_bytes(8, "little") + rnd[off:off + size - 8])
+        total += size
+    (root / "large").mkdir(parents=True, exist_ok=True)
+    for i in range(large):
+        with open(root / "large" / f"big{i}.bin", "wb") as f:
+            for _ in range(large_mb):
+                f.write(os.urandom(1 << 20))
+        total += large_mb << 20
+    return small + large, total
+
+
+def timed(cmd: list[str] | str, shell: bool = False, env: dict | None = None) -> tuple[float, str]:
+    t = time.perf_counter()
+    proc = subprocess.run(cmd, shell=shell, capture_output=True, text=True, env=env)
+    elapsed = time.perf_counter() - t
+    if proc.returncode != 0:
+        raise SystemExit(f"failed: {cmd}\n{proc.stderr[-2000:]}")
+    return elapsed, proc.stderr
+
+
+def odarchive(home: Path, *args: str) -> tuple[float, int]:
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    elapsed, err = timed([PY, "-c", RSS_WRAPPER, "--home", str(home), *args], env=env)
+    rss = int(re.search(r"VMHWM (\d+)", err).group(1))
+    return elapsed, rss
+
+
+def catalogue_bytes(home: Path) -> int:
+    import sqlite3
+
+    conn = sqlite3.connect(home / "catalogue.sqlite")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    return sum(p.stat().st_size for p in home.glob("catalogue.sqlite*"))
+
+
+def bench_tree(src: Path, work: Path, files: int, nbytes: int, label: str) -> dict:
+    home = work / f"home-{label}"
+    shutil.rmtree(home, ignore_errors=True)
+    # warm the page cache for everyone
+    timed(f"find {src} -type f -print0 | xargs -0 cat > /dev/null", shell=True)
+    find_sha, _ = timed(f"find {src} -type f -print0 | xargs -0 -P2 sha256sum > /dev/null", shell=True)
+    scan, scan_rss = odarchive(home, "create_db", str(src))
+    find_printf, _ = timed(f"find {src} -printf '%s %T@ %p\\n' > /dev/null", shell=True)
+    rescan, rescan_rss = odarchive(home, "create_db", str(src))
+    cat_bytes = catalogue_bytes(home)
+    return {
+        "tree": label, "files": files, "bytes": nbytes,
+        "find_sha256sum_s": round(find_sha, 3), "create_db_s": round(scan, 3),
+        "scan_speedup_vs_find_sha256sum": round(find_sha / scan, 2),
+        "find_printf_s": round(find_printf, 3), "rescan_s": round(rescan, 3),
+        "rescan_speed_vs_find_printf": round(find_printf / rescan, 2),
+        "catalogue_bytes_per_file": round(cat_bytes / files, 1),
+        "scan_peak_rss_mb": round(scan_rss / 2**20, 1), "rescan_peak_rss_mb": round(rescan_rss / 2**20, 1),
+        "scan_MB_per_s": round(nbytes / scan / 1e6, 1),
+    }
+
+
+def million(work: Path) -> dict:
+    src = work / "million"
+    if not (src / "done").exists():
+        shutil.rmtree(src, ignore_errors=True)
+        for i in range(1000):
+            d = src / f"d{i:03d}"
+            d.mkdir(parents=True)
+            for j in range(1000):
+                (d / f"file{j:04d}.txt").write_bytes(b"%d/%d\n" % (i, j))
+        (src / "done").write_bytes(b"")
+    home = work / "home-million"
+    shutil.rmtree(home, ignore_errors=True)
+    scan, rss = odarchive(home, "create_db", str(src))
+    rescan, rescan_rss = odarchive(home, "create_db", str(src))
+    find_printf, _ = timed(f"find {src} -printf '%s %T@ %p\\n' > /dev/null", shell=True)
+    return {
+        "tree": "million", "files": 1_000_001, "create_db_s": round(scan, 1),
+        "files_per_s": round(1_000_001 / scan), "scan_peak_rss_mb": round(rss / 2**20, 1),
+        "rescan_s": round(rescan, 1), "rescan_peak_rss_mb": round(rescan_rss / 2**20, 1),
+        "find_printf_s": round(find_printf, 2), "rescan_speed_vs_find_printf": round(find_printf / rescan, 2),
+        "catalogue_bytes_per_file": round(catalogue_bytes(home) / 1_000_001, 1),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--small", type=int, default=30000)
+    ap.add_argument("--large", type=int, default=4)
+    ap.add_argument("--large-mb", type=int, default=128)
+    ap.add_argument("--million", action="store_true")
+    ap.add_argument("--work", type=Path, default=REPO / "benchmarks" / "work")
+    args = ap.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    src = args.work / "tree"
+    files, nbytes = make_tree(src, args.small, args.large, args.large_mb)
+    results = [bench_tree(src, args.work, files, nbytes, "mixed")]
+    if args.million:
+        results.append(million(args.work))
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
