@@ -19,7 +19,7 @@ from typing import Any, Protocol, Sequence
 
 from fuse_mount.catalogue_view import Disc
 from fuse_mount.errors import DiscUnavailable
-from robot_drivers.interfaces import Changer, Drive
+from robot_drivers.interfaces import DRIVE_EMPTY, Changer, Drive
 
 
 class DiscSource(Protocol):
@@ -130,8 +130,9 @@ class RobotSource:
     def load(self, drive: int, disc: Disc) -> None:
         slot = self._slot_of(disc)
         try:
-            if self._in_drive[drive] is not None or self._changer.inventory().drive(drive).state != "empty":
+            if self._in_drive[drive] is not None or self._changer.inventory().drive(drive).state != DRIVE_EMPTY:
                 self._in_drive[drive] = None
+                self._drives[drive].eject()
                 self._changer.unload(drive)
             self._changer.load(slot, drive)
             self._drives[drive].wait_for_media(self._ready_timeout_s)

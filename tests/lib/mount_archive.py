@@ -128,7 +128,7 @@ def place_on_discs(catalogue: Path, images: Path, discs: int) -> None:
         db.execute(
             "INSERT INTO discs (id, label, capacity_bytes, used_bytes, state, planned_ns, image_name, image_size)"
             " VALUES (?,?,?,?,?,?,?,?)",
-            (d, f"ODARCHIVE_TEST_{d:04d}", 25 * 10**9, pos[d], "written", time.time_ns(), f"disc{d}.iso", pos[d]),
+            (d, "ODARCHIVE", 25 * 10**9, pos[d], "written", time.time_ns(), f"disc{d}.iso", pos[d]),
         )
     db.commit()
     db.close()

@@ -30,7 +30,7 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Archive:
 class Stack:
     def __init__(self, archive: Archive, tmp: Path, drives: int = 1, timeout_s: float = 10, load_s: float = 0.05, read_s: float = 0.0) -> None:
         images = {d + 1: archive.images / f"disc{d}.iso" for d in range(archive.discs)}
-        self.robot = FakeRobot(images, {s: f"ODARCHIVE_TEST_{s - 1:04d}" for s in images}, drives=drives, load_s=load_s, read_s=read_s)
+        self.robot = FakeRobot(images, {s: f"ODARCHIVE_{s - 1:04d}" for s in images}, drives=drives, load_s=load_s, read_s=read_s)
         cache = Cache.open(CacheConfig(tmp / "cache", chunk_bytes=CHUNK, keep_heads_bytes=0, min_free_bytes=0))
         self.service = ArchiveService(
             CatalogueAdapter(archive.catalogue), RobotSource(self.robot, self.robot.drives), cache,
@@ -159,7 +159,7 @@ def test_jammed_robot_gives_eio_within_timeout_while_cached_reads_go_on(
             t.join(5)
         assert isinstance(outcome.get("error"), DiscUnavailable)
         assert 0.5 <= outcome["elapsed"] < 1.5  # type: ignore[operator]
-        label = f"ODARCHIVE_TEST_{s.slot_of(victim) - 1:04d}"
+        label = f"ODARCHIVE_{s.slot_of(victim) - 1:04d}"
         assert label in str(outcome["error"]) and label in caplog.text
     finally:
         s.close()
@@ -173,7 +173,7 @@ def test_robot_fault_fails_the_waiting_reads_at_once(stack: Stack, caplog: pytes
         results = stack.read_all(rels)
     assert time.monotonic() - start < 2
     assert all(isinstance(results[r], DiscUnavailable) for r in rels)
-    assert "ODARCHIVE_TEST_0002" in caplog.text and "jammed" in caplog.text
+    assert "ODARCHIVE_0002" in caplog.text and "jammed" in caplog.text
     stack.robot.jammed = False  # after a reset the same reads work
     assert stack.read(rels[0]) == stack.source(rels[0])
 
@@ -215,7 +215,7 @@ def test_missing_image_names_the_disc(archive: Archive, tmp_path: Path) -> None:
     service = ArchiveService(CatalogueAdapter(archive.catalogue), ImageDirSource(empty), cache, MountConfig(disc_timeout_s=5))
     try:
         fh = service.vfs.open(b"/src/hello.txt")
-        with pytest.raises(DiscUnavailable, match=r"disc \d \(ODARCHIVE_TEST_000\d\): no image disc\d.iso"):
+        with pytest.raises(DiscUnavailable, match=r"disc \d \(ODARCHIVE_000\d\): no image disc\d.iso"):
             service.vfs.read(fh, 100, 0)
     finally:
         service.close()
