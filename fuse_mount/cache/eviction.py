@@ -25,7 +25,6 @@ from fuse_mount.cache.store import Store
 
 LOW_WATER = 0.95
 """Over max_bytes, evict down to this fraction of it, so eviction runs in batches, not per put."""
-BATCH = 64
 INDEX_HEADROOM_BYTES = 256 * 1024
 """Always kept free on the cache's disk (whatever min_free_bytes says) so that the index can
 still commit; and evicted beyond the data itself when a write meets a full disk. A test on a
@@ -63,19 +62,28 @@ class Evictor:
         return freed
 
     def evict_bytes(self, amount: int) -> int:
-        """Evict at least `amount` bytes if that many may go, by the policy; returns bytes freed."""
+        """Evict at least `amount` bytes if that many may go, by the policy; returns bytes freed.
+
+        Asks the index for about twice as many candidates as the mean chunk size says are
+        needed (usually one query), doubling if that was not enough; heads only after chunks."""
         freed = 0
+        totals = self.index.totals()
+        mean = max(1, totals.bytes // max(1, totals.chunks + totals.heads))
         for heads in (False, True):
+            limit = max(64, 2 * (amount - freed) // mean)
             while freed < amount:
-                rows = self.index.candidates(self.policy, self.clock(), heads, BATCH)
-                take = []
+                rows = self.index.candidates(self.policy, self.clock(), heads, limit)
+                take, want = [], amount - freed
                 for r in rows:
-                    take.append(r)
-                    freed += r.length
-                    if freed >= amount:
-                        break
-                if not take or not self.remove(take):
+                    if not self.ledger.is_open(r.key):
+                        take.append(r)
+                        want -= r.length
+                        if want <= 0:
+                            break
+                freed += self.remove(take)
+                if len(rows) < limit:
                     break
+                limit *= 2
         return freed
 
     def purge_idle(self) -> int:

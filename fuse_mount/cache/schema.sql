@@ -13,20 +13,28 @@ CREATE TABLE contents (
     size   INTEGER NOT NULL,
     pinned INTEGER NOT NULL DEFAULT 0   -- 1: never evicted (cache pin)
 ) WITHOUT ROWID;
+CREATE INDEX contents_pinned ON contents(key) WHERE pinned = 1;
 
 -- A cached chunk (idx >= 0) or head (idx = -1) of a content, stored in data/<key[:2]>/<key>.<idx>.
 -- rowid is the chunk's generation: a reader drops a bad chunk only if the row it read is still there.
+-- Kept narrow (block hashes live in `blocks`): eviction scans it, and with 512 bytes of hashes
+-- per 16 MiB chunk inline a scan of 100,000 chunks took 0.15 s before any policy ran.
 CREATE TABLE chunks (
     key           TEXT NOT NULL,
     idx           INTEGER NOT NULL,
     length        INTEGER NOT NULL,
-    hashes        BLOB NOT NULL,        -- SHA-256 of each 1 MiB block of the file, concatenated
     stored_s      REAL NOT NULL,        -- when it was written (seconds since the epoch)
     last_access_s REAL NOT NULL,        -- last read (flushed every few seconds)
     hits          INTEGER NOT NULL DEFAULT 0,
     UNIQUE (key, idx)
 );
 CREATE INDEX chunks_by_access ON chunks(last_access_s);
+
+-- The SHA-256 of each 1 MiB block of a chunk's file, concatenated (verified on read).
+CREATE TABLE blocks (
+    chunk  INTEGER PRIMARY KEY,         -- chunks.rowid
+    hashes BLOB NOT NULL
+);
 
 -- Open files by process: their contents are never evicted. Rows of dead processes are ignored
 -- and removed when the cache is opened.
@@ -57,6 +65,7 @@ CREATE TRIGGER chunks_added AFTER INSERT ON chunks BEGIN
                       chunks = chunks + (NEW.idx >= 0), heads = heads + (NEW.idx < 0);
 END;
 CREATE TRIGGER chunks_removed AFTER DELETE ON chunks BEGIN
+    DELETE FROM blocks WHERE chunk = OLD.rowid;
     UPDATE totals SET bytes = bytes - OLD.length,
                       chunks = chunks - (OLD.idx >= 0), heads = heads - (OLD.idx < 0);
 END;
