@@ -1,0 +1,90 @@
+"""`odarchive mount` / `umount` as a user runs them: find, restart, clean unmount, status, refusals."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from odarchive.cli import main
+from tests.lib.mount_archive import Archive, build_archive
+from tests.lib.mount_conformance import expected_tree
+from tests.lib.mount_process import Mounted
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory: pytest.TempPathFactory) -> Archive:
+    return build_archive(tmp_path_factory.mktemp("archive"))
+
+
+def _flags(archive: Archive, cache: Path) -> tuple[str, ...]:
+    return ("--images", str(archive.images), "--cache-dir", str(cache), "--disc-timeout", "20")
+
+
+def test_find_lists_exactly_the_catalogue(archive: Archive, tmp_path: Path) -> None:
+    with Mounted(archive.home, tmp_path / "mnt", *_flags(archive, tmp_path / "cache")) as m:
+        out = subprocess.run(["find", str(m.mountpoint / "src"), "-print0"], capture_output=True, check=True).stdout
+    root = os.fsencode(m.mountpoint) + b"/"
+    found = {p[len(root):] for p in out.split(b"\0") if p}
+    assert found == set(expected_tree(archive.src))
+
+
+def test_restart_keeps_the_cache(archive: Archive, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    data = (archive.src / "big.bin").read_bytes()
+    with Mounted(archive.home, tmp_path / "mnt", *_flags(archive, cache)) as m:
+        assert (m.mountpoint / "src" / "big.bin").read_bytes() == data
+        assert m.status()["disc_loads"] == 2  # big.bin is split over two discs
+    with Mounted(archive.home, tmp_path / "mnt", *_flags(archive, cache)) as m:
+        assert os.getxattr(m.mountpoint / "src" / "big.bin", "user.odarchive.cached") == b"yes"
+        assert (m.mountpoint / "src" / "big.bin").read_bytes() == data
+        assert m.status()["disc_loads"] == 0
+
+
+def test_unmount_is_clean(archive: Archive, tmp_path: Path) -> None:
+    mp = tmp_path / "mnt"
+    with Mounted(archive.home, mp, *_flags(archive, tmp_path / "cache")) as m:
+        pid = m.status(0)["pid"]
+        (mp / "src" / "hello.txt").read_bytes()
+        status = json.loads(subprocess.run(
+            [sys.executable, "-m", "odarchive", "--home", str(archive.home), "status", "--json"],
+            capture_output=True, check=True, text=True).stdout)
+        [job] = [j for j in status["jobs"] if j.get("mountpoint") == str(mp)]
+        assert job["state"] == "running" and job["command"] == "mount"
+        assert {"waiting_by_disc", "source", "cache", "disc_loads"} <= set(job)
+        assert main(["--home", str(archive.home), "umount", str(mp)]) == 0
+    assert not os.path.ismount(mp) and os.listdir(mp) == []
+    assert not list((archive.home / "jobs").glob("mount-*.json"))
+    deadline = time.monotonic() + 5
+    while Path(f"/proc/{pid}").exists() and not _zombie(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not Path(f"/proc/{pid}").exists() or _zombie(pid), "the mount process has ended"
+    assert "unmounted" in (archive.home / "logs" / "mount.log").read_text()
+
+
+def _zombie(pid: int) -> bool:
+    """An ended process not yet reaped (the test process started it through main())."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_refusals(archive: Archive, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    mp = tmp_path / "mnt"
+    mp.mkdir()
+    home = ["--home", str(archive.home)]
+    assert main([*home, "mount", str(mp), "--images", str(archive.images), "--cache-dir", str(mp / "cache")]) == 7
+    assert "inside the mountpoint" in capsys.readouterr().err
+    assert main([*home, "mount", str(tmp_path / "missing"), "--images", str(archive.images)]) == 7
+    assert main([*home, "umount", str(mp)]) == 7
+    assert "not mounted" in capsys.readouterr().err
+    assert main(["--home", str(tmp_path / "nohome"), "mount", str(mp)]) == 4
+    assert main([*home, "mount", str(mp), "--images", str(tmp_path / "no-images"), "--cache-dir", str(tmp_path / "c")]) == 7
+    assert "image directory" in capsys.readouterr().err
+    assert not os.path.ismount(mp)
