@@ -155,7 +155,7 @@ def import_seed(cat: Catalogue, data: dict[str, tuple[int, float | None, list[by
             row = conn.execute("SELECT size FROM contents WHERE sha256=?", (bytes.fromhex(hexkey),)).fetchone()
             if row and row[0] != size:
                 raise InputError(f"content {hexkey} has size {size} in the file but {row[0]} in the catalogue; nothing imported")
-        builder = _TreeBuilder(conn, now)
+        builder = TreeBuilder(conn, now)
         for hexkey, (size, mtime, paths) in data.items():
             sha = bytes.fromhex(hexkey)
             cur = conn.execute("INSERT OR IGNORE INTO contents (sha256, size) VALUES (?, ?)", (sha, size))
@@ -169,7 +169,9 @@ def import_seed(cat: Catalogue, data: dict[str, tuple[int, float | None, list[by
     return {"files": files, "new_contents": contents, "sources": len(builder.snapshots)}
 
 
-class _TreeBuilder:
+class TreeBuilder:
+    """Writes files given by path as one new complete snapshot per root name (import, rebuild)."""
+
     def __init__(self, conn: Any, now: int) -> None:
         self.conn = conn
         self.now = now

@@ -33,6 +33,8 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("plan_iso", "plan_iso_cmd", "plan unplaced content onto new discs of a given size", ("plan-iso", "plan")),
     CommandSpec("num_isos", "num_isos_cmd", "print the number of planned discs", ("num-isos",)),
     CommandSpec("create_iso", "create_iso_cmd", "write disc images (UDF 2.60 + ISO 9660 + Joliet)", ("write_iso", "create-iso", "write-iso")),
+    CommandSpec("restore", "restore_cmd", "restore files from disc images into a directory, every hash checked"),
+    CommandSpec("rebuild", "rebuild_cmd", "recover the catalogue from disc images alone (into an empty home)"),
     CommandSpec("verify", "verify_cmd", "check disc images against their SHA256SUMS and the catalogue"),
     CommandSpec("robot", "robot_cmd", "drive the disc robot: status, inventory, load, unload, reset, simulate, burn"),
 )

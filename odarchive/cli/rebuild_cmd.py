@@ -1,0 +1,28 @@
+"""`odarchive rebuild IMAGE...`: recover the catalogue from disc images alone, into an empty home."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from odarchive.cli.context import Context
+from odarchive.cli.render import make_reporter, print_json
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("images", nargs="+", type=Path, metavar="IMAGE", help="disc images (.iso) of the archive")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+
+
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    from odarchive.rebuild import rebuild
+
+    with ctx.open_catalogue(create=True) as cat:
+        report = rebuild(cat, args.images, make_reporter(args.json))
+    if args.json:
+        print_json(vars(report))
+    else:
+        print(f"rebuilt the catalogue in {ctx.home.root} from {len(report.discs)} disc(s):"
+              f" {report.files} files, {report.contents} contents, {report.placements} placements")
+        print(f"restore with: odarchive --home {ctx.home.root} restore --to DIR --images {args.images[0].parent}")
+    return 0

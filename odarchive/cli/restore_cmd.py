@@ -1,0 +1,45 @@
+"""`odarchive restore [PATH...] --to DIR`: files back from disc images, every hash checked."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from odarchive.cli.context import Context
+from odarchive.cli.render import human_bytes, make_reporter, print_json
+from odarchive.errors import EXIT_FAILED
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("paths", nargs="*", metavar="PATH",
+                   help="archived paths to restore (root name first, e.g. family/photos); default: everything")
+    p.add_argument("--to", required=True, type=Path, metavar="DIR", help="restore target directory")
+    p.add_argument("--images", type=Path, metavar="DIR", help="directory of disc images (default: <home>/isos)")
+    p.add_argument("--snapshot", type=int, help="snapshot id to restore (default: the latest of every source)")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+
+
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    from odarchive.restore import Restorer, choose_snapshots, safe_relpath
+
+    prefixes = tuple(safe_relpath(os.fsencode(p).strip(b"/")) for p in args.paths)
+    with ctx.open_catalogue() as cat:
+        snapshots = choose_snapshots(cat, args.snapshot)
+        restorer = Restorer(cat, args.to, args.images or ctx.home.isos, make_reporter(args.json))
+        report = restorer.run(snapshots, prefixes)
+    out = {**vars(report), "ok": report.ok}
+    if args.json:
+        print_json(out)
+    else:
+        print(f"restored {report.files_restored} files ({human_bytes(report.bytes_restored)}),"
+              f" {report.files_already_correct} already correct, {report.directories} directories,"
+              f" {report.symlinks} symlinks into {report.target}")
+        print(f"discs read: {', '.join(map(str, report.discs_read)) or 'none'}")
+        for disc in report.missing_discs:
+            print(f"disc {disc} is needed: its image is not in {args.images or ctx.home.isos}")
+        for f in report.failed[:50]:
+            print(f"not restored: {f['path']}: {f['reason']}")
+        if len(report.failed) > 50:
+            print(f"... and {len(report.failed) - 50} more (see --json)")
+    return 0 if report.ok else EXIT_FAILED

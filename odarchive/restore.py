@@ -1,0 +1,318 @@
+"""Restoring a snapshot (or some of its paths) from disc images into a target directory.
+
+Algorithm:
+1. Walk the chosen snapshots (streaming): create directories and symlinks, and list wanted
+   files in a temporary table. A file already in the target with the right size, mtime and
+   hash is left alone, so an interrupted restore continues where it stopped.
+2. Read the placements of every wanted content, grouped by disc and ordered by their first
+   extent: each image is opened once and read front to back. Bytes are copied from the
+   image's extents (recorded when the image was written) into a temporary file next to the
+   file's final place; a piece of a split content lands at its offset.
+3. When every piece of a content is in, its SHA-256 is checked; only then is it renamed into
+   place (and copied to the other paths with the same content), with mode and mtime set.
+4. Directory modes and mtimes are set last, deepest first.
+
+A missing image is named ("disc 17 is needed") and everything else is still restored. No
+path may escape the target: names are checked, and a parent that resolves outside the
+target (a symlink planted there) is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from odarchive.catalogue import Catalogue, Snapshot, Source
+from odarchive.catalogue.tree import walk
+from odarchive.errors import InputError
+from odarchive.progress import NullReporter, Reporter
+
+COPY_BLOCK = 4 << 20
+TMP_SUFFIX = b".odarchive-restore"
+
+
+@dataclass
+class RestoreReport:
+    target: str
+    files_restored: int = 0
+    files_already_correct: int = 0
+    bytes_restored: int = 0
+    directories: int = 0
+    symlinks: int = 0
+    discs_read: list[int] = field(default_factory=list)
+    missing_discs: list[int] = field(default_factory=list)
+    failed: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.missing_discs
+
+
+def safe_relpath(path: bytes) -> bytes:
+    parts = path.split(b"/")
+    if not path or any(p in (b"", b".", b"..") or b"\0" in p for p in parts):
+        raise InputError(f"refusing unsafe archived path {os.fsdecode(path)!r}")
+    return path
+
+
+class Restorer:
+    def __init__(self, cat: Catalogue, target: Path, images: Path, reporter: Reporter | None = None) -> None:
+        self.cat = cat
+        self.target = os.fsencode(target.absolute())
+        self.images = images
+        self.reporter = reporter or NullReporter()
+        self.report = RestoreReport(target=str(target))
+        self._checked_dirs: set[bytes] = set()
+        self._partial: set[bytes] = set()  # temporary files of contents not complete yet
+
+    # ---- public ----
+    def run(self, snapshots: list[tuple[Source, Snapshot]], prefixes: tuple[bytes, ...]) -> RestoreReport:
+        os.makedirs(self.target, exist_ok=True)
+        self.real_target = os.path.realpath(self.target)
+        conn = self.cat.conn
+        conn.execute("CREATE TEMP TABLE IF NOT EXISTS want (path BLOB, content_id INT, size INT, mtime_ns INT, mode INT)")
+        conn.execute("CREATE TEMP TABLE IF NOT EXISTS want_dirs (path BLOB, mtime_ns INT, mode INT)")
+        conn.execute("DELETE FROM want")
+        conn.execute("DELETE FROM want_dirs")
+        self.reporter.start("prepare")
+        for source, snap in snapshots:
+            self._prepare(source, snap, prefixes)
+        self.reporter.finish()
+        conn.execute("CREATE INDEX IF NOT EXISTS temp.want_by_content ON want(content_id)")
+        try:
+            self._copy_from_discs()
+        finally:  # interrupted: leave no half-written temporary file behind
+            for tmp in self._partial:
+                _unlink(tmp)
+        self._finish_dirs()
+        return self.report
+
+    # ---- step 1 ----
+    def _prepare(self, source: Source, snap: Snapshot, prefixes: tuple[bytes, ...]) -> None:
+        conn = self.cat.conn
+        for path, e in walk(self.cat, source, snap.id):
+            if prefixes and not any(path == p or path.startswith(p + b"/") for p in prefixes):
+                continue
+            rel = safe_relpath(path)
+            dest = self._dest(rel)
+            if e.kind == "d":
+                os.makedirs(dest, exist_ok=True)
+                conn.execute("INSERT INTO want_dirs VALUES (?, ?, ?)", (rel, e.mtime_ns, e.mode))
+                self.report.directories += 1
+            elif e.kind == "l":
+                self._symlink(dest, e.target or b"", e.mtime_ns)
+            elif self._already_correct(dest, e.size, e.mtime_ns, e.content_id):
+                self.report.files_already_correct += 1
+            else:
+                conn.execute("INSERT INTO want VALUES (?, ?, ?, ?, ?)", (rel, e.content_id, e.size, e.mtime_ns, e.mode))
+            self.reporter.advance(items=1)
+
+    def _dest(self, rel: bytes) -> bytes:
+        """The target path for `rel`, after checking that its parent stays inside the target."""
+        dest = self.target + b"/" + rel
+        parent = os.path.dirname(dest)
+        if parent not in self._checked_dirs:
+            os.makedirs(parent, exist_ok=True)
+            real = os.path.realpath(parent)
+            if real != self.real_target and not real.startswith(self.real_target + b"/"):
+                raise InputError(f"{os.fsdecode(parent)} resolves outside the restore target; refusing to write there",
+                                 hint="remove the symlink from the target directory")
+            self._checked_dirs.add(parent)
+        return dest
+
+    def _symlink(self, dest: bytes, target: bytes, mtime_ns: int) -> None:
+        if os.path.islink(dest) and os.readlink(dest) == target:
+            self.report.symlinks += 1
+            return
+        if os.path.lexists(dest) and not os.path.isdir(dest):
+            os.unlink(dest)
+        os.symlink(target, dest)
+        os.utime(dest, ns=(mtime_ns, mtime_ns), follow_symlinks=False)
+        self.report.symlinks += 1
+
+    def _already_correct(self, dest: bytes, size: int, mtime_ns: int, content_id: int | None) -> bool:
+        try:
+            st = os.lstat(dest)
+        except FileNotFoundError:
+            return False
+        if not stat.S_ISREG(st.st_mode) or st.st_size != size or st.st_mtime_ns != mtime_ns or content_id is None:
+            return False
+        return _file_sha256(dest) == self.cat.content(content_id)[0]
+
+    # ---- steps 2 and 3 ----
+    def _copy_from_discs(self) -> None:
+        conn = self.cat.conn
+        for (cid,) in conn.execute("SELECT DISTINCT content_id FROM want WHERE content_id NOT IN"
+                                   " (SELECT content_id FROM placements)").fetchall():
+            self._fail_content(cid, "not on any disc: plan and write discs first (`plan_iso`, `create_iso`)")
+        rows = conn.execute(
+            "SELECT p.disc_id, p.content_id, p.piece, p.offset, p.length, p.sha256,"
+            " (SELECT count(*) FROM placements q WHERE q.content_id = p.content_id),"
+            " (SELECT min(image_offset) FROM extents x WHERE x.content_id = p.content_id AND x.piece = p.piece) AS pos"
+            " FROM placements p WHERE p.content_id IN (SELECT content_id FROM want) ORDER BY p.disc_id, pos"
+        ).fetchall()
+        total = sum(r[4] for r in rows)
+        self.reporter.start("restore", total_bytes=total)
+        pieces_done: dict[int, int] = {}
+        failed: set[int] = set()
+        disc_of: dict[int, list[int]] = {}
+        i = 0
+        while i < len(rows):
+            disc = rows[i][0]
+            group = []
+            while i < len(rows) and rows[i][0] == disc:
+                group.append(rows[i])
+                i += 1
+            image = self._image(disc)
+            if image is None:
+                self.report.missing_discs.append(disc)
+                for r in group:
+                    disc_of.setdefault(r[1], []).append(disc)
+                continue
+            self.report.discs_read.append(disc)
+            fd = os.open(image, os.O_RDONLY)
+            try:
+                for _d, cid, piece, offset, length, piece_sha, n_pieces, _pos in group:
+                    if cid in failed:
+                        continue
+                    problem = self._copy_piece(fd, disc, cid, piece, offset, length, piece_sha,
+                                               first=cid not in pieces_done)
+                    if problem:
+                        failed.add(cid)
+                        self._fail_content(cid, problem)
+                        continue
+                    pieces_done[cid] = pieces_done.get(cid, 0) + 1
+                    if pieces_done[cid] == n_pieces:
+                        self._complete(cid)
+            finally:
+                os.close(fd)
+        for cid, discs in disc_of.items():
+            if cid not in failed:
+                needed = ", ".join(str(d) for d in sorted(set(discs)))
+                self._fail_content(cid, f"disc {needed} is needed" if len(set(discs)) == 1 else f"discs {needed} are needed")
+        self.reporter.finish()
+
+    def _image(self, disc: int) -> str | None:
+        row = self.cat.conn.execute("SELECT image_name FROM discs WHERE id=?", (disc,)).fetchone()
+        candidates = [self.images / row[0]] if row and row[0] else []
+        candidates += sorted(self.images.glob(f"*_{disc:04d}.iso"))
+        for c in candidates:
+            if c.is_file():
+                return str(c)
+        return None
+
+    def _first_path(self, cid: int) -> bytes:
+        return self.cat.conn.execute("SELECT path FROM want WHERE content_id=? ORDER BY path LIMIT 1", (cid,)).fetchone()[0]
+
+    def _tmp(self, rel: bytes) -> bytes:
+        dest = self._dest(rel)
+        head, tail = os.path.split(dest)
+        return head + b"/." + tail[:200] + TMP_SUFFIX
+
+    def _copy_piece(self, fd: int, disc: int, cid: int, piece: int, offset: int, length: int,
+                    piece_sha: bytes | None, first: bool) -> str | None:
+        extents = self.cat.conn.execute(
+            "SELECT image_offset, length FROM extents WHERE content_id=? AND piece=? ORDER BY seq", (cid, piece)
+        ).fetchall()
+        if sum(n for _, n in extents) != length:
+            return f"disc {disc} has no recorded extents for this file; rebuild the catalogue from the images"
+        tmp = self._tmp(self._first_path(cid))
+        flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | (os.O_TRUNC if first else 0)
+        out = os.open(tmp, flags, 0o600)
+        self._partial.add(tmp)
+        h = hashlib.sha256()
+        try:
+            pos = offset
+            for image_offset, n in extents:
+                done = 0
+                while done < n:
+                    block = os.pread(fd, min(COPY_BLOCK, n - done), image_offset + done)
+                    if not block:
+                        return f"disc {disc}'s image is shorter than its catalogue says"
+                    h.update(block)
+                    os.pwrite(out, block, pos)
+                    pos += len(block)
+                    done += len(block)
+                    self.reporter.advance(nbytes=len(block))
+        finally:
+            os.close(out)
+        if piece and piece_sha is not None and h.digest() != piece_sha:
+            return f"part {piece} on disc {disc} does not match its SHA-256 (damaged disc or image)"
+        return None
+
+    def _complete(self, cid: int) -> None:
+        sha, size = self.cat.content(cid)
+        paths = self.cat.conn.execute("SELECT path, mtime_ns, mode FROM want WHERE content_id=? ORDER BY path",
+                                      (cid,)).fetchall()
+        first = paths[0][0]
+        tmp = self._tmp(first)
+        self._partial.discard(tmp)
+        if os.path.getsize(tmp) != size or _file_sha256(tmp) != sha:
+            os.unlink(tmp)
+            self._fail_content(cid, "restored bytes do not match the catalogue's SHA-256 (damaged disc or image)")
+            return
+        for i, (rel, mtime_ns, mode) in enumerate(paths):
+            dest = self._dest(rel)
+            if i:  # the same content at another path: copy what was just verified
+                src = self._dest(first)
+                tmp = self._tmp(rel)
+                with open(src, "rb") as fsrc, open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW,
+                                                           0o600), "wb") as fdst:
+                    while block := fsrc.read(COPY_BLOCK):
+                        fdst.write(block)
+            os.chmod(tmp, stat.S_IMODE(mode))
+            os.utime(tmp, ns=(mtime_ns, mtime_ns))
+            if os.path.isdir(dest) and not os.path.islink(dest):
+                os.unlink(tmp)
+                self.report.failed.append({"path": os.fsdecode(rel), "reason": "a directory is in the way"})
+                continue
+            os.replace(tmp, dest)
+            self.report.files_restored += 1
+            self.report.bytes_restored += size
+
+    def _fail_content(self, cid: int, reason: str) -> None:
+        for (rel,) in self.cat.conn.execute("SELECT path FROM want WHERE content_id=? ORDER BY path", (cid,)).fetchall():
+            self.report.failed.append({"path": os.fsdecode(rel), "reason": reason})
+            tmp = self._tmp(rel)
+            self._partial.discard(tmp)
+            _unlink(tmp)
+        self.reporter.event("failed", content=cid, reason=reason)
+
+    # ---- step 4 ----
+    def _finish_dirs(self) -> None:
+        for rel, mtime_ns, mode in self.cat.conn.execute(
+            "SELECT path, mtime_ns, mode FROM want_dirs ORDER BY length(path) DESC"
+        ).fetchall():
+            dest = self.target + b"/" + rel
+            os.chmod(dest, stat.S_IMODE(mode))
+            os.utime(dest, ns=(mtime_ns, mtime_ns))
+
+
+def _unlink(path: bytes) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def _file_sha256(path: bytes) -> bytes:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(COPY_BLOCK):
+            h.update(block)
+    return h.digest()
+
+
+def choose_snapshots(cat: Catalogue, snapshot: int | None) -> list[tuple[Source, Snapshot]]:
+    if snapshot is None:
+        chosen = cat.latest_snapshots()
+        if not chosen:
+            raise InputError("the catalogue has no complete snapshot to restore", hint="run `odarchive create_db` first")
+        return chosen
+    snap = cat.snapshot(snapshot)
+    if snap is None or snap.state != "complete":
+        raise InputError(f"there is no complete snapshot {snapshot}", hint="see `odarchive get_info --json`")
+    return [(cat.source(snap.source_id), snap)]
