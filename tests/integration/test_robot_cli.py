@@ -1,0 +1,90 @@
+"""`odarchive robot ...` commands: the default simulator, other drivers through [robot], errors."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from robot_drivers.simulator import control
+
+FAST = "[robot.simulator]\nspeed = 1000.0\nslots = 12\nblanks = 5\nidle_exit_s = 60.0\n"
+
+
+@pytest.fixture(autouse=True)
+def stop_simulator(home: Path):
+    yield
+    control.stop(home / "robot")
+
+
+def test_default_config_starts_the_simulator_and_moves_discs(cli, home: Path) -> None:
+    (home / "odarchive.toml").write_text(FAST)
+    r = cli("robot", "status", "--json")
+    assert r.code == 0, r.err
+    status = r.json()
+    assert status["driver"] == "simulator" and status["slots"] == {"blank": 5, "empty": 7}
+    pid = status["simulator_pid"]
+    assert cli("robot", "load", "3", "--drive", "1").code == 0
+    inv = cli("robot", "inventory", "--json").json()
+    assert set(inv) == {"slots", "drives", "mail"}
+    assert inv["slots"][2] == {"slot": 3, "state": "empty", "disc": None, "label": None, "kind": "storage"}
+    assert inv["drives"][1]["state"] == "loaded" and inv["drives"][1]["loaded_from_slot"] == 3
+    assert inv["drives"][1]["disc"] is None  # a blank is no disc of ours
+    r = cli("robot", "unload", "--drive", "1", "--slot", "9", "--json")
+    assert r.json() == {"unloaded": 1, "slot": 9}
+    assert cli("robot", "status", "--json").json()["simulator_pid"] == pid  # reused, not restarted
+    text = cli("robot", "inventory").out
+    assert "slot 9: blank" in text and "12 slots" in text
+
+
+def test_faults_through_the_cli_and_reset(cli, home: Path) -> None:
+    (home / "odarchive.toml").write_text(FAST)
+    assert cli("robot", "status").code == 0
+    assert cli("robot", "simulate", "--fault", "jam").code == 0
+    r = cli("robot", "load", "1")
+    assert r.code == 6 and "E30" in r.err and "hint" in r.err
+    r = cli("robot", "load", "1", "--json")
+    assert r.code == 6 and '"exit_code": 6' in r.err
+    assert cli("robot", "reset").code == 0
+    assert cli("robot", "load", "1").code == 0
+    r = cli("robot", "load", "2")
+    assert r.code == 6 and "occupied" in r.err
+    assert cli("robot", "simulate", "--fault", "bogus").code == 6
+    assert cli("robot", "simulate", "--add-blanks", "3").out.strip() == "added 3 blank(s)"
+    assert cli("robot", "simulate", "--stop").out.strip() == "simulator stopped"
+    assert control.running(home / "robot") is None
+
+
+def test_generic_dialect_simulator(cli, home: Path) -> None:
+    (home / "odarchive.toml").write_text(FAST + 'dialect = "generic"\ndrives = 1\n')
+    inv = cli("robot", "inventory", "--json").json()
+    assert [(s["slot"], s.get("name"), s["kind"]) for s in inv["slots"]] == [(1, "input", "bin"), (2, "output", "bin"), (3, "reject", "bin")]
+    assert cli("robot", "load", "1").code == 0
+    assert cli("robot", "load", "5").code == 6
+
+
+def test_mtx_driver_on_the_simulator_state(cli, home: Path) -> None:
+    (home / "odarchive.toml").write_text(FAST)
+    assert cli("robot", "status").code == 0  # creates <home>/robot
+    control.stop(home / "robot")
+    (home / "odarchive.toml").write_text(
+        FAST + f'[robot]\ndriver = "mtx"\ndevice = "{home / "robot"}"\n'
+        f'mtx_command = "{sys.executable} -m robot_drivers.simulator.mtx_front"\n'
+    )
+    assert cli("robot", "load", "2", "--drive", "0").code == 0
+    inv = cli("robot", "inventory", "--json").json()
+    assert inv["drives"][0]["loaded_from_slot"] == 2 and len(inv["slots"]) == 12 and len(inv["mail"]) == 1
+    assert cli("robot", "unload").json is not None
+    assert cli("robot", "unload").code == 6  # now empty
+
+
+def test_bad_robot_configuration(cli, home: Path) -> None:
+    (home / "odarchive.toml").write_text('[robot]\ndriver = "telepathy"\n')
+    r = cli("robot", "status")
+    assert r.code == 2 and "telepathy" in r.err
+    (home / "odarchive.toml").write_text('[robot]\ndriver = "serial"\n')
+    assert cli("robot", "status").code == 2
+    (home / "odarchive.toml").write_text('[robot]\ndriver = "serial"\ndevice = "/dev/odarchive-nothing"\nreconnect_s = 0.2\n')
+    r = cli("robot", "status")
+    assert r.code == 6 and "/dev/odarchive-nothing" in r.err and "udev" in r.err
