@@ -13,7 +13,7 @@ import os
 import tomllib
 from dataclasses import dataclass, fields, is_dataclass
 from pathlib import Path
-from typing import Any, Mapping, TypeVar, get_type_hints
+from typing import Any, Mapping, TypeVar, get_args, get_type_hints
 
 from odarchive.errors import InputError
 
@@ -34,11 +34,11 @@ class Settings:
     def section(self, name: str) -> dict[str, Any]:
         return dict(self.tables.get(name, {}))
 
-    def build(self, cls: type[T], name: str, **flags: Any) -> T:
-        """A typed config `cls` (a dataclass) from table `name`, with non-None flags on top."""
-        values = self.section(name)
+    def build(self, cls: type[T], table: str, /, **flags: Any) -> T:
+        """A typed config `cls` (a dataclass) from `table`, with non-None flags on top."""
+        values = self.section(table)
         values.update({k: v for k, v in flags.items() if v is not None})
-        return coerce_dataclass(cls, values, name)
+        return coerce_dataclass(cls, values, table)
 
 
 def load_settings(config_file: Path, environ: Mapping[str, str] | None = None) -> Settings:
@@ -93,10 +93,14 @@ def coerce_dataclass(cls: type[T], values: Mapping[str, Any], where: str) -> T:
 
 
 def _coerce(value: Any, typ: Any, where: str) -> Any:
-    base = typ if isinstance(typ, type) else None
-    text = str(typ)
+    """Convert `value` (from TOML or an environment string) to the field type `typ`."""
+    args = get_args(typ)
+    base = next((a for a in args if a is not type(None)), typ) if args else typ
+    if value is None and type(None) in args:
+        return None
+    name = getattr(base, "__name__", str(base))
     try:
-        if base is bool or text == "bool":
+        if base is bool:
             if isinstance(value, str):
                 if value.lower() in ("1", "true", "yes", "on"):
                     return True
@@ -104,10 +108,17 @@ def _coerce(value: Any, typ: Any, where: str) -> Any:
                     return False
                 raise ValueError(value)
             return bool(value)
-        if base is int or text in ("int", "int | None") and value is not None:
+        if base is int:
+            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+                raise ValueError(value)
             return int(value)
-        if base is float or text in ("float", "float | None") and value is not None:
+        if base is float:
+            if isinstance(value, bool):
+                raise ValueError(value)
             return float(value)
+        if base is str and not isinstance(value, str):
+            raise ValueError(value)
     except (TypeError, ValueError):
-        raise InputError(f"setting {where} = {value!r} is not a valid {text}") from None
+        raise InputError(f"setting {where} = {value!r} is not a valid {name}",
+                         hint="fix odarchive.toml or the ODARCHIVE_* variable") from None
     return value
