@@ -55,7 +55,7 @@ class Recorder:
         with self.lock:
             self.busy_s[drive] = self.busy_s.get(drive, 0.0) + burn_s
 
-    def shelved(self, disc: int, slot: int) -> None:
+    def shelved(self, disc: int, slot: int | None) -> None:
         pass
 
     def rejected(self, disc: int | None, slot: int, reason: str) -> None:

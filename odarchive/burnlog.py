@@ -65,7 +65,7 @@ class BurnLog:
             " WHERE id=?", (drive, now, burn_s, now, disc),
         )
 
-    def record_shelved(self, disc: int, slot: int) -> None:
+    def record_shelved(self, disc: int, slot: int | None) -> None:
         self._execute("UPDATE discs SET slot=? WHERE id=?", (slot, disc))
 
     def record_rejected(self, disc: int | None, slot: int, reason: str) -> None:

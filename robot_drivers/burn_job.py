@@ -9,7 +9,10 @@ changer serialises the motions. What happened is reported through `BurnRecorder`
 happens (verified, shelved, rejected), so an interrupted job leaves an exact record.
 
 Fatal robot errors (jam, mechanism, communication, no blanks) stop every worker at its next
-step and are raised after the workers stop. Before starting, discs left in drives by an
+step and are raised after the workers stop; a drive that is not ready drops out and its disc
+goes to the other drives. Slot changers take blanks from storage slots and shelve discs back
+there; bin autoloaders and the manual driver take them from the "input" bin (see
+`_plan_media`). Before starting, discs left in drives by an
 earlier, interrupted run are put back into their slots (`recover`).
 
 Knows nothing of odarchive: the caller passes the recorder and a reporter-like object.
@@ -26,7 +29,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from robot_drivers import errors
-from robot_drivers.interfaces import BLANK, DRIVE_LOADED, FULL, Changer, Drive
+from robot_drivers.interfaces import (
+    BLANK, DRIVE_LOADED, FULL, SLOT_KIND_BIN, SLOT_KIND_STORAGE, Changer, Drive, Inventory,
+)
 
 VERIFY_CHUNK = 4 * 1024 * 1024
 
@@ -59,8 +64,8 @@ class BurnRecorder(Protocol):
     def verified(self, disc: int, label: str, drive: int, slot: int, burn_s: float, sha256: bytes) -> None:
         """Disc burned from blank `slot` in `drive` and read back identical; not shelved yet."""
 
-    def shelved(self, disc: int, slot: int) -> None:
-        """The verified disc is back in storage `slot`."""
+    def shelved(self, disc: int, slot: int | None) -> None:
+        """The verified disc is in storage `slot` (None: in an output bin, or taken by hand)."""
 
     def rejected(self, disc: int | None, slot: int, reason: str) -> None:
         """The medium from `slot` is unusable (failed burn or verify, not blank); never pick it."""
@@ -93,6 +98,10 @@ class BurnJob:
     _stop: threading.Event = field(default_factory=threading.Event)
     _fatal: list[BaseException] = field(default_factory=list)
     _failed: dict[int, str] = field(default_factory=dict)
+    _dropped: list[errors.RobotError] = field(default_factory=list)
+    _input_bin: int | None = None
+    _output_bin: int | None = None
+    _reject_bin: int | None = None
     _done: list[BurnOutcome] = field(default_factory=list)
 
     # ---- public ------------------------------------------------------------------------------
@@ -118,8 +127,7 @@ class BurnJob:
     def run(self, discs: list[int]) -> list[BurnOutcome]:
         """Burn `discs`; returns what was verified. Raises the first fatal error, or BurnFailed."""
         self.recover()
-        inventory = self.changer.inventory()
-        self._blanks = [s.slot for s in inventory.slots if s.state in (BLANK, FULL) and s.slot not in self.excluded_slots]
+        self._plan_media(self.changer.inventory())
         work: queue.Queue[int] = queue.Queue()
         for d in discs:
             work.put(d)
@@ -141,10 +149,27 @@ class BurnJob:
             self.reporter.finish()
         if self._fatal:
             raise self._fatal[0]
+        if not work.empty():  # every drive dropped out (not ready)
+            raise self._dropped[0]
         if self._failed:
             listing = "; ".join(f"disc {d}: {why}" for d, why in sorted(self._failed.items()))
             raise errors.BurnFailed(f"{len(self._failed)} disc(s) could not be burned: {listing}")
         return sorted(self._done, key=lambda o: o.disc)
+
+    def _plan_media(self, inventory: Inventory) -> None:
+        """Where blanks come from and where burned and rejected media go.
+
+        Slot changers: blanks are the storage slots that hold (or may hold) a blank and are not
+        excluded; a medium goes back to the slot it came from. Bin machines (and the manual
+        driver): blanks come from the "input" bin, which the job never counts; burned media go
+        to the "output" bin and rejects to the "reject" bin when the machine has them.
+        """
+        bins = {s.name: s.slot for s in inventory.slots if s.kind == SLOT_KIND_BIN}
+        self._input_bin = bins.get("input")
+        self._output_bin = bins.get("output")
+        self._reject_bin = bins.get("reject")
+        self._blanks = [s.slot for s in inventory.slots if s.kind == SLOT_KIND_STORAGE
+                        and s.state in (BLANK, FULL) and s.slot not in self.excluded_slots]
 
     # ---- one drive ---------------------------------------------------------------------------
 
@@ -156,31 +181,47 @@ class BurnJob:
                 return
             try:
                 self._burn_disc(drive, disc)
-            except (errors.MechanismFault, errors.CommunicationError, errors.NoBlankMedia,
-                    errors.DriveNotReady) as e:
-                self._fatal.append(e)
-                self._stop.set()
-            except Exception as e:  # anything else is a bug or an image problem: stop cleanly
+            except errors.DriveNotReady as e:  # this drive drops out; the others carry on
+                work.put(disc)
+                self._dropped.append(e)
+                self.reporter.event("drive_failed", drive=drive, reason=str(e))
+                return
+            except Exception as e:  # jam, mechanism, communication, no blanks, bugs: stop everyone
                 self._fatal.append(e)
                 self._stop.set()
 
     def _take_blank(self) -> int:
         with self._pool_lock:
+            if self._input_bin is not None:
+                return self._input_bin
             if not self._blanks:
                 raise errors.NoBlankMedia("no blank medium left in the changer")
             return self._blanks.pop(0)
 
+    def _load_blank(self, drive: int) -> int:
+        slot = self._take_blank()
+        try:
+            self.changer.load(slot, drive)
+        except errors.EmptySlot as e:
+            if slot == self._input_bin:
+                raise errors.NoBlankMedia(f"the input bin is empty: {e}") from None
+            raise
+        except errors.DriveNotReady:
+            if slot != self._input_bin:
+                with self._pool_lock:
+                    self._blanks.insert(0, slot)  # untouched: another drive may use it
+            raise
+        return slot
+
     def _burn_disc(self, drive: int, disc: int) -> None:
         image = self.recorder.image(disc)
         attempts = 0
+        dev = self.drives[drive]
         while attempts < self.max_attempts and not self._stop.is_set():
-            slot = self._take_blank()
-            self.changer.load(slot, drive)
-            dev = self.drives[drive]
+            slot = self._load_blank(drive)
             dev.wait_for_media(self.media_timeout_s)
             if dev.medium_size() != 0:
-                self._put_back(drive, slot)
-                self.recorder.rejected(None, slot, f"not blank ({dev_label(dev)})")
+                self.recorder.rejected(None, self._put_back(drive, slot, self._reject_bin), f"not blank ({dev_label(dev)})")
                 continue
             attempts += 1
             self.reporter.event("burning", disc=disc, drive=drive, slot=slot, label=image.label, attempt=attempts)
@@ -189,24 +230,31 @@ class BurnJob:
                 dev.burn(image.path, self._progress(drive, disc, "burn"))
                 self._verify(dev, image, drive)
             except (errors.BurnFailed, errors.UnreadableDisc) as e:
-                self._put_back(drive, slot)
-                self.recorder.rejected(disc, slot, str(e))
-                self.reporter.event("rejected", disc=disc, drive=drive, slot=slot, reason=str(e))
+                where = self._put_back(drive, slot, self._reject_bin)
+                self.recorder.rejected(disc, where, str(e))
+                self.reporter.event("rejected", disc=disc, drive=drive, slot=where, reason=str(e))
                 continue
             burn_s = time.monotonic() - t0
             self.recorder.verified(disc, image.label, drive, slot, burn_s, image.sha256)
-            self._put_back(drive, slot)
-            self.recorder.shelved(disc, slot)
-            self._done.append(BurnOutcome(disc, image.label, drive, slot, burn_s, True))
-            self.reporter.event("verified", disc=disc, drive=drive, slot=slot, seconds=round(burn_s, 3))
+            shelf: int | None = self._put_back(drive, slot, self._output_bin)
+            if self._input_bin is not None:
+                shelf = None  # a bin or a person has it, not a storage slot
+            self.recorder.shelved(disc, shelf)
+            self._done.append(BurnOutcome(disc, image.label, drive, shelf, burn_s, True))
+            self.reporter.event("verified", disc=disc, drive=drive, slot=shelf, seconds=round(burn_s, 3))
             self.reporter.advance(items=1, nbytes=image.size)
             return
         if not self._stop.is_set():
             self._failed[disc] = f"failed on {attempts} blank(s)"
 
-    def _put_back(self, drive: int, slot: int) -> None:
+    def _put_back(self, drive: int, slot: int, bin_slot: int | None) -> int:
+        """Unload to `bin_slot` when the machine has that bin, else back to `slot`; the slot used."""
         self.drives[drive].eject()
-        self.changer.unload(drive, slot)
+        if bin_slot is not None:
+            return self.changer.unload(drive, bin_slot)
+        if slot == self._input_bin:  # manual: the person takes it
+            return self.changer.unload(drive, None)
+        return self.changer.unload(drive, slot)
 
     def _verify(self, dev: Drive, image: DiscImage, drive: int) -> None:
         digest = hashlib.sha256()

@@ -14,7 +14,7 @@ from typing import Callable
 
 from robot_drivers import errors
 from robot_drivers.interfaces import (
-    BLANK, DRIVE_EMPTY, DRIVE_LOADED, Drive, DriveInfo, Inventory, SlotInfo,
+    BLANK, DRIVE_EMPTY, DRIVE_LOADED, SLOT_KIND_BIN, Drive, DriveInfo, Inventory, SlotInfo,
 )
 
 BLANK_SLOT = 0
@@ -35,7 +35,8 @@ class ManualChanger:
     def inventory(self) -> Inventory:
         state = DRIVE_LOADED if self.loaded_slot is not None else DRIVE_EMPTY
         drive = DriveInfo(0, state, loaded_from_slot=self.loaded_slot)
-        return Inventory(slots=(SlotInfo(BLANK_SLOT, BLANK, name="blank media, by hand"),), drives=(drive,))
+        blanks = SlotInfo(BLANK_SLOT, BLANK, kind=SLOT_KIND_BIN, name="input")  # "a blank, please"
+        return Inventory(slots=(blanks,), drives=(drive,))
 
     def load(self, slot: int, drive: int = 0) -> None:
         if drive != 0:

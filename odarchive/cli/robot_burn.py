@@ -74,7 +74,7 @@ class CatalogueRecorder:
     def verified(self, disc: int, label: str, drive: int, slot: int, burn_s: float, sha256: bytes) -> None:
         self.log.record_verified(disc, drive, burn_s)
 
-    def shelved(self, disc: int, slot: int) -> None:
+    def shelved(self, disc: int, slot: int | None) -> None:
         self.log.record_shelved(disc, slot)
 
     def rejected(self, disc: int | None, slot: int, reason: str) -> None:

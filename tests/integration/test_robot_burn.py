@@ -174,3 +174,43 @@ def test_plan_build_burn_and_verify_the_read_back(cli, home: Path, tmp_path: Pat
         (out / name).write_bytes(medium_bytes(home, slot)[:size])  # what the disc holds
     v = cli("verify", *sorted(str(p) for p in out.iterdir()))
     assert v.code == 0, v.out + v.err
+
+
+def test_burn_with_a_bin_autoloader(cli, home: Path) -> None:
+    """Generic dialect: blanks from the input bin, burned discs to the output bin, rejects to the reject bin."""
+    images = setup_home(home, 3, drives=1, blanks=5, extra='dialect = "generic"\n')
+    assert cli("robot", "status").code == 0
+    arm(home / "robot", "burnfail 30 1")
+    r = cli("robot", "burn", "--segments", "all", "--json")
+    assert r.code == 0, r.err
+    assert sorted(b["disc"] for b in r.json()["burned"]) == [0, 1, 2]
+    assert all(b["slot"] is None for b in r.json()["burned"])
+    places = sorted(media_places(home / "robot").values())
+    assert places == ["bin input", "bin output", "bin output", "bin output", "bin reject"]
+    assert all(row[0] == "verified" for row in disc_rows(home).values())
+    st = Mechanism(home / "robot", Mechanism.stored_config(home / "robot")).snapshot()
+    out = [(home / "robot" / "media" / f"{m}.img").read_bytes() for m in st["bins"]["output"]]
+    for disc, img in images.items():
+        data = img.read_bytes()
+        assert any(o[: len(data)] == data for o in out), f"disc {disc} not in the output bin"
+
+
+def test_a_drive_that_is_not_ready_drops_out_and_the_other_finishes(cli, home: Path) -> None:
+    images = setup_home(home, 3, drives=2)
+    assert cli("robot", "status").code == 0
+    arm(home / "robot", "notready 1")
+    r = cli("robot", "burn", "--segments", "all", "--json")
+    assert r.code == 0, r.err
+    assert {b["drive"] for b in r.json()["burned"]} == {0}
+    assert_shelved_and_identical(home, images, [0, 1, 2])
+
+
+def test_unreadable_medium_is_rejected_at_verify(cli, home: Path) -> None:
+    images = setup_home(home, 1, drives=1)
+    assert cli("robot", "status").code == 0
+    arm(home / "robot", "unreadable 1")
+    r = cli("robot", "burn", "--segments", "0", "--json")
+    assert r.code == 0, r.err
+    assert [m["slot"] for m in r.json()["rejected_media"]] == [1]
+    assert disc_rows(home)[0][1] == 2
+    assert_shelved_and_identical(home, images, [0])
