@@ -26,6 +26,7 @@ Typical use by the mount:
 Lock order (take them in this order, never the reverse):
     1. Cache._db             the SQLite connection, Writer.reserved, renames and unlinks under data/
     2. Ledger._lock          counters, pending access times, open handles     (leaf)
+       Index._maps_lock      the memo of content maps (cached reads take only this) (leaf)
     3. VerifiedMemo._lock    which blocks of which files are verified         (leaf)
     4. TraceWriter._lock     the trace file                                   (leaf)
 Leaves never take another lock. No lock is held while chunk bytes are read, hashed or
@@ -47,7 +48,7 @@ from typing import Callable
 from fuse_mount.cache.config import CacheConfig
 from fuse_mount.cache.eviction import Evictor
 from fuse_mount.cache.errors import CacheError
-from fuse_mount.cache.index import HEAD, ChunkRow, Index, is_full
+from fuse_mount.cache.index import HEAD, ChunkRow, ContentMap, Index, is_full
 from fuse_mount.cache.ledger import Ledger
 from fuse_mount.cache.policies import get_policy
 from fuse_mount.cache.stats import CacheStats
@@ -181,13 +182,20 @@ class Cache:
         """Like `get` but counts nothing and traces nothing (the re-read after a fetch)."""
         return self._read(key, offset, length)[1]
 
+    def _content_map(self, key: str) -> ContentMap | None:
+        """The content's map, from the memo without waiting for _db when it is there."""
+        known, found = self._index.memoised(key)
+        if not known:
+            with self._db:
+                found = self._index.content_map(key)
+        return found
+
     def _read(self, key: str, offset: int, length: int) -> tuple[int | None, bytes | None, list[int]]:
         """(content size or None if unknown, the bytes or None on a miss, chunk indexes read)."""
         if key == EMPTY_KEY:
             return 0, b"", []
         cb = self._config.chunk_bytes
-        with self._db:
-            found = self._index.content_map(key)
+        found = self._content_map(key)
         if found is None:
             return None, None, []
         size, by_idx = found.size, found.rows
@@ -235,8 +243,7 @@ class Cache:
             return []
         cb = self._config.chunk_bytes
         first, last = offset // cb, (offset + n - 1) // cb
-        with self._db:
-            found = self._index.content_map(key)
+        found = self._content_map(key)
         present = found.rows if found is not None else {}
         head = present.get(HEAD)
         if head is not None and offset + n <= head.length:
@@ -245,8 +252,7 @@ class Cache:
 
     def is_cached(self, key: str) -> bool:
         """Whether every byte of the content is cached (for xattr `user.odarchive.cached`)."""
-        with self._db:
-            found = self._index.content_map(key)
+        found = self._content_map(key)
         return key == EMPTY_KEY or (found is not None and not self.missing_chunks(key, found.size, 0, found.size))
 
     # ---- writes (from the fetcher) ----

@@ -1,6 +1,8 @@
 """The cache's SQLite index: every query the cache makes, and nothing else.
 
-Not thread-safe by itself: `Cache` calls it only while holding `Cache._db`. Another process
+Not thread-safe by itself: `Cache` calls it only while holding `Cache._db`, except
+`memoised()`, which reads the memo of content maps under its own leaf lock so that cached
+reads need not wait for an eviction that holds `Cache._db`. Another process
 (the command line) may use the same file at the same time; SQLite's WAL and a busy timeout
 serialise the writers, and `totals` (kept by triggers) is exact for every reader.
 """
@@ -8,6 +10,7 @@ serialise the writers, and `totals` (kept by triggers) is exact for every reader
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from importlib import resources
@@ -60,6 +63,7 @@ class Index:
         # Memo of content_map(), kept exact for this process's own changes. Another process's
         # eviction shows up as a missing file (store.Gone), which drops the row and this entry.
         self._maps: OrderedDict[str, ContentMap | None] = OrderedDict()
+        self._maps_lock = threading.Lock()
 
     @classmethod
     def open(cls, path: Path) -> "Index":
@@ -96,29 +100,38 @@ class Index:
         self.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
     # ---- contents and chunks ----
+    def memoised(self, key: str) -> tuple[bool, ContentMap | None]:
+        """(True, map or None) if the content's map is memoised, else (False, None)."""
+        with self._maps_lock:
+            if key not in self._maps:
+                return False, None
+            self._maps.move_to_end(key)
+            return True, self._maps[key]
+
     def content_map(self, key: str) -> ContentMap | None:
         """The content's size and present chunks, or None if the cache does not know it."""
-        if key in self._maps:
-            self._maps.move_to_end(key)
-            return self._maps[key]
+        known, found = self.memoised(key)
+        if known:
+            return found
         row = self.conn.execute("SELECT size FROM contents WHERE key=?", (key,)).fetchone()
-        found = None
         if row is not None:
             rows = self.conn.execute(
                 "SELECT c.rowid, c.key, c.idx, c.length, b.hashes FROM chunks c JOIN blocks b ON b.chunk=c.rowid"
                 " WHERE c.key=?", (key,))
             found = ContentMap(row[0], {r[2]: ChunkRow(*r) for r in rows})
-        self._maps[key] = found
-        if len(self._maps) > MAP_CAPACITY:
-            self._maps.popitem(last=False)
+        with self._maps_lock:
+            self._maps[key] = found
+            if len(self._maps) > MAP_CAPACITY:
+                self._maps.popitem(last=False)
         return found
 
     def forget(self, keys: Iterable[str] | None = None) -> None:
         """Drop memoised maps (all of them if keys is None)."""
-        if keys is None:
-            self._maps.clear()
-        for key in keys or ():
-            self._maps.pop(key, None)
+        with self._maps_lock:
+            if keys is None:
+                self._maps.clear()
+            for key in keys or ():
+                self._maps.pop(key, None)
 
     def add_chunk(self, key: str, size: int, idx: int, length: int, hashes: bytes, now_s: float) -> int | None:
         """Insert a chunk row (and its content); None if that chunk is already recorded."""

@@ -57,3 +57,16 @@ def test_many_threads_put_get_evict_and_never_see_wrong_bytes(tmp_path):
     assert s.hits + s.misses == 16 * 40
     assert s.bytes_cached == on_disk <= 12 * CHUNK
     assert s.open_handles == 0 and s.evictions > 0 and s.hits > 0
+
+
+def test_cached_reads_do_not_wait_for_an_eviction_holding_the_index(tmp_path):
+    key, data = content(CHUNK, seed=1)
+    with open_cache(tmp_path) as cache:
+        cache.put_whole(key, data)
+        assert cache.get(key, 0, 10) == data[:10]  # memoised and verified
+        got: list[bytes | None] = []
+        with cache._db:  # as a long eviction would
+            reader = threading.Thread(target=lambda: got.append(cache.peek(key, 100, 10)))
+            reader.start()
+            reader.join(timeout=5)
+            assert not reader.is_alive() and got == [data[100:110]]
