@@ -366,19 +366,29 @@ class Cache:
         Also runs by itself after puts and, at most every MAINTAIN_INTERVAL_S, during reads.
         """
         with self._db:
-            self._last_maintain = time.monotonic()
-            self._flush()
-            freed = self._evictor.purge_idle() + self._evictor.purge_over_quota(self._writer.reserved)
-            before = self._index.totals().bytes
-            self._evictor.purge_for_free_space(self._writer.reserved)
-            return freed + before - self._index.totals().bytes
+            return self._enforce()
+
+    def _enforce(self) -> int:
+        self._last_maintain = time.monotonic()
+        self._flush()
+        freed = self._evictor.purge_idle() + self._evictor.purge_over_quota(self._writer.reserved)
+        before = self._index.totals().bytes
+        self._evictor.purge_for_free_space(self._writer.reserved)
+        return freed + before - self._index.totals().bytes
 
     def _maintain_if_due(self) -> None:
-        if time.monotonic() - self._last_maintain >= MAINTAIN_INTERVAL_S:
-            self.enforce()
-        elif self._ledger.due():
-            with self._db:
+        """Flush the ledger or enforce the bounds when due, unless another thread is busy with
+        the index (then it is left for later: a read never waits for it)."""
+        enforce = time.monotonic() - self._last_maintain >= MAINTAIN_INTERVAL_S
+        if not (enforce or self._ledger.due()) or not self._db.acquire(blocking=False):
+            return
+        try:
+            if enforce:
+                self._enforce()
+            else:
                 self._flush()
+        finally:
+            self._db.release()
 
     def _flush(self) -> None:
         """Drain the ledger into the index (caller holds _db)."""
