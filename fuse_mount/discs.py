@@ -105,6 +105,8 @@ class RobotSource:
         self._slots: dict[str, int] = {}
         self._in_drive: list[int | None] = [None] * len(self._drives)
         self._faults: list[str | None] = [None] * len(self._drives)
+        self._cleared = False  # drives emptied of discs left from before the mount
+        self._clear_lock = threading.Lock()
 
     def _slot_of(self, disc: Disc) -> int:
         if disc.slot is not None:
@@ -127,10 +129,23 @@ class RobotSource:
     def loaded(self, drive: int) -> int | None:
         return self._in_drive[drive]
 
+    def _clear_drives_once(self) -> None:
+        """Return discs left in our drives (by an earlier mount or a burn) to their slots,
+        once, before the first load: then `_in_drive` knows every drive's disc."""
+        with self._clear_lock:
+            if self._cleared:
+                return
+            for info in self._changer.inventory().drives:
+                if info.state != DRIVE_EMPTY and info.drive < len(self._drives):
+                    self._drives[info.drive].eject()
+                    self._changer.unload(info.drive)
+            self._cleared = True
+
     def load(self, drive: int, disc: Disc) -> None:
         slot = self._slot_of(disc)
         try:
-            if self._in_drive[drive] is not None or self._changer.inventory().drive(drive).state != DRIVE_EMPTY:
+            self._clear_drives_once()
+            if self._in_drive[drive] is not None:
                 self._in_drive[drive] = None
                 self._drives[drive].eject()
                 self._changer.unload(drive)

@@ -17,9 +17,12 @@ How a miss is served (see DESIGN.md "The mount"):
    content SHA-256 or the chunk's SHA-256) before storing them; a mismatch is never served.
    Then the readers wake and read from the cache.
 
-A reader waits at most `disc_timeout_s`; then it gets `DiscUnavailable` (EIO) naming the
-disc, and the job stays queued (it fills the cache if the disc comes later). A robot fault
-fails every read waiting for that disc at once. Nothing here holds a lock while loading or
+A job's readers wait at most `disc_timeout_s` from when the job was queued (a reader that
+joins later, such as the kernel retrying a failed read, does not start the clock again); then
+they get `DiscUnavailable` (EIO) naming the disc, and the job stays queued (it fills the cache
+if the disc comes later). A robot fault
+fails every read waiting for that disc at once, and new reads of that disc fail at once for
+`fault_hold_s` (rather than each waiting for the robot again). Nothing here holds a lock while loading or
 reading a disc, so metadata operations and cached reads never wait for the robot.
 
 Threads: FUSE threads call `fetch`; `drive_count` worker threads run `_work`. `_cond`
@@ -52,6 +55,9 @@ class FetchConfig:
     """Contents up to this size are fetched and verified whole."""
     read_ahead_chunks: int = 2
     """Chunks beyond a read of a large content fetched along with it."""
+    fault_hold_s: float = 10.0
+    """After a disc failed (robot fault, unreadable), new reads of it fail at once for this
+    long instead of waiting for the robot again (the kernel retries failed reads)."""
     gather_s: float = 0.05
     """Requests are gathered until none came for this long (at most 10x this) before a disc
     is loaded, so a burst of reads loads each of its discs once."""
@@ -78,6 +84,7 @@ class _Job:
     offset: int
     length: int
     chunk_sha256: str | None
+    deadline: float  # readers give up at this time (monotonic), however late they joined
     discs: set[int] = field(default_factory=set)
     buf: bytearray = field(default_factory=bytearray)
     outstanding: int = 0
@@ -141,6 +148,7 @@ class Fetcher:
         self._busy: dict[int, str] = {}  # drive -> what it is doing
         self._stopping = False
         self._last_submit = 0.0
+        self._failed: dict[int, tuple[float, DiscUnavailable]] = {}  # disc -> (until, error)
         self.loads: list[int] = []  # every disc loaded, in order (for status and tests)
         self.failures = 0
         self._workers = [
@@ -153,10 +161,8 @@ class Fetcher:
     # ---- the reader side ----
     def fetch(self, content: Content, offset: int, length: int) -> None:
         """Return once bytes [offset, offset+length) of `content` are in the cache; else raise."""
-        jobs = self._submit(content, offset, length)
-        deadline = time.monotonic() + self._config.disc_timeout_s
-        for job in jobs:
-            if not job.done.wait(max(0.0, deadline - time.monotonic())):
+        for job in self._submit(content, offset, length):
+            if not job.done.wait(max(0.0, job.deadline - time.monotonic())):
                 discs = ", ".join(self._describe(d) for d in sorted(job.discs))
                 log.error("read of %s timed out after %ss waiting for %s", content.sha256.hex()[:16], self._config.disc_timeout_s, discs)
                 raise DiscUnavailable(f"{discs} not available within {self._config.disc_timeout_s:g} s")
@@ -195,11 +201,17 @@ class Fetcher:
         now = time.monotonic()
         jobs = []
         with self._cond:
+            for _, by_disc in plans:
+                for disc in by_disc:
+                    until, error = self._failed.get(disc, (0.0, None))
+                    if error is not None and now < until:
+                        raise error
             self._last_submit = now
             for (index, off, ln, sha), by_disc in plans:
                 job = self._jobs.get((content.id, index))
                 if job is None:
-                    job = _Job(content, index, off, ln, sha, set(by_disc), bytearray(ln), len(by_disc))
+                    deadline = now + self._config.disc_timeout_s
+                    job = _Job(content, index, off, ln, sha, deadline, set(by_disc), bytearray(ln), len(by_disc))
                     self._jobs[job.key] = job
                     for disc, parts in by_disc.items():
                         self._queues.setdefault(disc, []).append(_DiscRead(job, disc, parts, now))
@@ -313,6 +325,7 @@ class Fetcher:
         with self._cond:
             reads = self._queues.pop(disc_id, [])
             self.failures += 1
+            self._failed[disc_id] = (time.monotonic() + self._config.fault_hold_s, error)
         for r in reads:
             if not r.job.done.is_set():
                 r.job.error = error

@@ -39,6 +39,8 @@ class MountConfig:
     """Contents up to this size are fetched and verified whole; larger ones by chunk."""
     read_ahead_chunks: int = 2
     """Chunks beyond a read of a large content fetched with it."""
+    fault_hold_s: float = 10.0
+    """After a disc failed, new reads of it fail at once for this long."""
     gather_s: float = 0.05
     """Requests are gathered until none came for this long before a disc is loaded."""
     refresh_s: float = 2.0
@@ -47,7 +49,7 @@ class MountConfig:
     """How long the kernel may cache attributes and names (the catalogue can change)."""
 
     def fetch_config(self) -> FetchConfig:
-        return FetchConfig(self.disc_timeout_s, self.whole_max_bytes, self.read_ahead_chunks, self.gather_s)
+        return FetchConfig(self.disc_timeout_s, self.whole_max_bytes, self.read_ahead_chunks, self.fault_hold_s, self.gather_s)
 
 
 class ArchiveService:

@@ -28,13 +28,14 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Archive:
 
 
 class Stack:
-    def __init__(self, archive: Archive, tmp: Path, drives: int = 1, timeout_s: float = 10, load_s: float = 0.05, read_s: float = 0.0) -> None:
+    def __init__(self, archive: Archive, tmp: Path, drives: int = 1, timeout_s: float = 10, load_s: float = 0.05,
+                 read_s: float = 0.0, hold_s: float = 10.0) -> None:
         images = {d + 1: archive.images / f"disc{d}.iso" for d in range(archive.discs)}
         self.robot = FakeRobot(images, {s: f"ODARCHIVE_{s - 1:04d}" for s in images}, drives=drives, load_s=load_s, read_s=read_s)
         cache = Cache.open(CacheConfig(tmp / "cache", chunk_bytes=CHUNK, keep_heads_bytes=0, min_free_bytes=0))
         self.service = ArchiveService(
             CatalogueAdapter(archive.catalogue), RobotSource(self.robot, self.robot.drives), cache,
-            MountConfig(disc_timeout_s=timeout_s, gather_s=0.05, whole_max_bytes=2 * CHUNK),
+            MountConfig(disc_timeout_s=timeout_s, gather_s=0.05, whole_max_bytes=2 * CHUNK, fault_hold_s=hold_s),
         )
         self.vfs = self.service.vfs
         self.archive = archive
@@ -165,17 +166,26 @@ def test_jammed_robot_gives_eio_within_timeout_while_cached_reads_go_on(
         s.close()
 
 
-def test_robot_fault_fails_the_waiting_reads_at_once(stack: Stack, caplog: pytest.LogCaptureFixture) -> None:
-    stack.robot.jammed = True
-    rels = [r for r in PHOTOS if stack.slot_of(r) == 3][:3]
-    start = time.monotonic()
-    with caplog.at_level(logging.ERROR, logger="odarchive.mount"):
-        results = stack.read_all(rels)
-    assert time.monotonic() - start < 2
-    assert all(isinstance(results[r], DiscUnavailable) for r in rels)
-    assert "ODARCHIVE_0002" in caplog.text and "jammed" in caplog.text
-    stack.robot.jammed = False  # after a reset the same reads work
-    assert stack.read(rels[0]) == stack.source(rels[0])
+def test_robot_fault_fails_the_waiting_reads_at_once(archive: Archive, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    stack = Stack(archive, tmp_path, hold_s=0.5)
+    try:
+        stack.robot.jammed = True
+        rels = [r for r in PHOTOS if stack.slot_of(r) == 3][:3]
+        start = time.monotonic()
+        with caplog.at_level(logging.ERROR, logger="odarchive.mount"):
+            results = stack.read_all(rels)
+        assert time.monotonic() - start < 2
+        assert all(isinstance(results[r], DiscUnavailable) for r in rels)
+        assert "ODARCHIVE_0002" in caplog.text and "jammed" in caplog.text
+        loads = len(stack.robot.loads)
+        stack.robot.jammed = False  # after a reset the same reads work, once the fault hold is over
+        with pytest.raises(DiscUnavailable, match="jammed"):
+            stack.read(rels[0])
+        assert len(stack.robot.loads) == loads, "within the hold, no new attempt on the robot"
+        time.sleep(0.5)
+        assert stack.read(rels[0]) == stack.source(rels[0])
+    finally:
+        stack.close()
 
 
 def test_unreadable_disc_is_eio(stack: Stack) -> None:

@@ -1,0 +1,106 @@
+"""The mount on the simulated robot: the main job end to end, then faults.
+
+create_db -> plan_iso -> robot burn (the simulator over its pseudo-terminal) -> mount with the
+default disc source (the robot) -> read. A jammed picker and a changer that stops answering
+give EIO for the reads that need a disc, within the disc timeout, naming the disc in the log,
+while cached reads, stat and listing go on.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from odarchive.cli import main
+from tests.lib.mount_archive import make_tree
+from tests.lib.mount_process import Mounted
+
+
+@pytest.fixture(scope="module")
+def burned(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path]]:
+    tmp = tmp_path_factory.mktemp("robot")
+    src, home = tmp / "src", tmp / "home"
+    src.mkdir()
+    home.mkdir()
+    make_tree(src)
+    (home / "odarchive.toml").write_text("[robot.simulator]\nspeed = 200\n[robot]\nreply_timeout_s = 0.5\nretries = 1\n")
+    h = ["--home", str(home)]
+    assert main([*h, "create_db", str(src)]) == 0
+    assert main([*h, "plan_iso", "1200k"]) == 0
+    assert main([*h, "robot", "burn", "--segments", "all"]) == 0
+    yield home, src
+    main([*h, "robot", "simulate", "--stop"])
+
+
+def disc_of(home: Path, src: Path, rel: str) -> int:
+    sha = hashlib.sha256((src / rel).read_bytes()).digest()
+    with sqlite3.connect(home / "catalogue.sqlite") as db:
+        return db.execute("SELECT disc_id FROM placements p JOIN contents c ON c.id = p.content_id WHERE c.sha256=?", (sha,)).fetchone()[0]
+
+
+def photos_by_disc(home: Path, src: Path) -> dict[int, list[str]]:
+    out: dict[int, list[str]] = {}
+    for p in sorted((src / "photos").iterdir()):
+        out.setdefault(disc_of(home, src, f"photos/{p.name}"), []).append(f"photos/{p.name}")
+    return out
+
+
+def test_main_job_ends_with_a_file_read_through_the_mount(burned: tuple[Path, Path], tmp_path: Path) -> None:
+    home, src = burned
+    with Mounted(home, tmp_path / "mnt", "--cache-dir", str(tmp_path / "cache")) as m:
+        for rel in ("hello.txt", "big.bin", "photos/img010.jpg"):
+            assert (m.mountpoint / "src" / rel).read_bytes() == (src / rel).read_bytes()
+        status = m.status()
+        assert status["source"]["kind"] == "robot" and status["disc_loads"] >= 1
+
+
+def _read_errno(path: Path) -> tuple[int, float]:
+    start = time.monotonic()
+    try:
+        path.read_bytes()
+    except OSError as e:
+        return e.errno or 0, time.monotonic() - start
+    return 0, time.monotonic() - start
+
+
+@pytest.mark.parametrize("fault", ["jam", "drop 50"])
+def test_robot_fault_gives_eio_within_the_timeout_while_cached_reads_go_on(
+    burned: tuple[Path, Path], tmp_path: Path, fault: str
+) -> None:
+    home, src = burned
+    h = ["--home", str(home)]
+    by_disc = photos_by_disc(home, src)
+    discs = sorted(by_disc)
+    cached, victim = by_disc[discs[0]][0], by_disc[discs[-1]][0]
+    try:
+        with Mounted(home, tmp_path / "mnt", "--cache-dir", str(tmp_path / "cache"), "--disc-timeout", "1.5") as m:
+            root = m.mountpoint / "src"
+            assert (root / cached).read_bytes() == (src / cached).read_bytes()
+            assert main([*h, "robot", "simulate", "--fault", fault]) == 0
+            outcome: dict[str, tuple[int, float]] = {}
+            t = threading.Thread(target=lambda: outcome.update(victim=_read_errno(root / victim)))
+            t.start()
+            time.sleep(0.2)
+            while t.is_alive():  # during the fault, cached reads and metadata are served at once
+                t0 = time.monotonic()
+                assert (root / cached).read_bytes() == (src / cached).read_bytes()
+                assert os.stat(root / victim).st_size == (src / victim).stat().st_size
+                assert len(os.listdir(root / "photos")) == len(os.listdir(src / "photos"))
+                assert time.monotonic() - t0 < 0.5
+                time.sleep(0.05)
+            code, elapsed = outcome["victim"]
+            assert code == errno.EIO
+            assert elapsed < 1.5 + 1.0
+            log = (home / "logs" / "mount.log").read_text()
+            assert f"ODARCHIVE_{discs[-1]:04d}" in log
+    finally:
+        assert main([*h, "robot", "simulate", "--fault", "clear"]) == 0
+        assert main([*h, "robot", "reset"]) == 0
