@@ -221,7 +221,8 @@ class BurnJob:
             slot = self._load_blank(drive)
             dev.wait_for_media(self.media_timeout_s)
             if dev.medium_size() != 0:
-                self.recorder.rejected(None, self._put_back(drive, slot, self._reject_bin), f"not blank ({dev_label(dev)})")
+                why = f"not blank ({dev_label(dev)})"
+                self.recorder.rejected(None, self._put_back(drive, slot, self._reject_bin), why)
                 continue
             attempts += 1
             self.reporter.event("burning", disc=disc, drive=drive, slot=slot, label=image.label, attempt=attempts)

@@ -51,10 +51,27 @@ def code_for(error: errors.RobotError) -> str:
     return "E31"
 
 
+def describe(command: str) -> str:
+    """`PL 005 0` -> "load slot 5 into drive 0" (for messages)."""
+    words = command.split()
+    n = [int(w) for w in words[1:] if w.isdigit()]
+    try:
+        return {
+            "PL": lambda: f"load slot {n[0]} into drive {n[1]}",
+            "PU": lambda: f"unload drive {n[0]} into slot {n[1] or 'of origin'}",
+            "PT": lambda: f"move slot {n[0]} to slot {n[1]}",
+            "PI": lambda: f"import mail slot {n[0]} to slot {n[1]}",
+            "PE": lambda: f"export slot {n[0]} to mail slot {n[1]}",
+            "RS": lambda: "reset",
+        }[words[0]]()
+    except (KeyError, IndexError):
+        return f"`{command}`"
+
+
 def error_for(code: str, command: str) -> errors.RobotError:
     """The exception a driver raises for `code` returned by `command`."""
     cls, meaning = ERROR_CODES.get(code, (errors.MechanismFault, "unknown error code"))
-    return cls(f"changer reported {code} ({meaning}) for `{command}`")
+    return cls(f"changer could not {describe(command)}: {code} {meaning} (`{command}`)")
 
 
 # Slot and drive state letters in `?I`, `?M` and `?D` replies.

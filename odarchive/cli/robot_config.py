@@ -126,7 +126,7 @@ def open_robot(ctx: Context, prompt: Any = None) -> Robot:
 
         drive = OpticalDrive.for_target(conf.device or "/dev/sr0", conf.xorriso)
         drives = [drive]
-        changer = ManualChanger(drive, prompt or (lambda text: None), lambda n: None, conf.media_timeout_s)
+        changer = ManualChanger(drive, prompt or (lambda text: None), lambda n: expected_label(ctx, n), conf.media_timeout_s)
     return Robot(changer=changer, drives=dict(enumerate(drives)), config=conf, sim_info=sim_info)
 
 
@@ -140,3 +140,14 @@ def disc_from_label(label: str | None, plan_labels: set[str] | None = None) -> i
     if not m or (plan_labels is not None and m["label"] not in plan_labels):
         return None
     return int(m["disc"])
+
+
+def expected_label(ctx: Context, disc: int) -> str | None:
+    """The volume label disc `disc` carries (odarchive.iso.build.volume_ident), if planned."""
+    if not ctx.home.catalogue.exists():
+        return None
+    from odarchive.iso.build import volume_ident
+
+    with ctx.open_catalogue() as cat:
+        row = cat.conn.execute("SELECT label FROM discs WHERE id=?", (disc,)).fetchone()
+    return volume_ident(row[0], disc) if row else None

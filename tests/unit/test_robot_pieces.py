@@ -58,6 +58,9 @@ def test_protocol_codes_round_trip() -> None:
     for code, (cls, _) in P.ERROR_CODES.items():
         err = P.error_for(code, "PL 001 0")
         assert isinstance(err, cls) and code in err.message and "PL 001 0" in err.message
+    assert P.describe("PL 005 0") == "load slot 5 into drive 0"
+    assert P.describe("PU 1 000") == "unload drive 1 into slot of origin"
+    assert "load slot 21 into drive 0" in P.error_for("E10", "PL 021 0").message
     assert P.code_for(errors.Jam("x")) == "E30"
     assert P.code_for(errors.EmptySlot("x")) == "E10"
 
