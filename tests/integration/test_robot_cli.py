@@ -88,3 +88,25 @@ def test_bad_robot_configuration(cli, home: Path) -> None:
     (home / "odarchive.toml").write_text('[robot]\ndriver = "serial"\ndevice = "/dev/odarchive-nothing"\nreconnect_s = 0.2\n')
     r = cli("robot", "status")
     assert r.code == 6 and "/dev/odarchive-nothing" in r.err and "udev" in r.err
+
+
+def test_simulate_in_the_foreground_until_interrupted(home: Path) -> None:
+    import signal
+    import subprocess
+    import time
+
+    (home / "odarchive.toml").write_text(FAST)
+    proc = subprocess.Popen([sys.executable, "-m", "odarchive", "--home", str(home), "robot", "simulate"],
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 20
+        while control.running(home / "robot") is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        info = control.running(home / "robot")
+        assert info is not None and info["pid"] == proc.pid and Path(info["tty"]).is_symlink()
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(10) == 0
+        assert "Ctrl-C stops" in proc.stderr.read()
+        assert not (home / "robot" / "tty").exists() and control.running(home / "robot") is None
+    finally:
+        proc.kill()
