@@ -92,7 +92,7 @@ class BurnJob:
     excluded_slots: set[int] = field(default_factory=set)  # burned discs, rejected media
     max_attempts: int = 3
     media_timeout_s: float = 120.0
-    progress_interval_s: float = 0.5
+    progress_interval_s: float = 5.0  # per-drive progress events at most this often
     _blanks: list[int] = field(default_factory=list)
     _pool_lock: threading.Lock = field(default_factory=threading.Lock)
     _stop: threading.Event = field(default_factory=threading.Event)

@@ -43,6 +43,11 @@ class SerialLink:
             except Exception as e:  # serial.SerialException or OSError: not there (yet)
                 last = e
             if time.monotonic() >= deadline:
+                if "lock" in str(last).lower():
+                    raise errors.CommunicationError(
+                        f"the changer on {self.device} is in use by another process",
+                        hint="one process drives the robot at a time: wait for the burn, or stop the mount",
+                    )
                 raise errors.CommunicationError(
                     f"cannot open the changer's serial port {self.device}: {last}",
                     hint="check the cable and [robot] device (see udev/ for a stable /dev/odarchive-robot)",

@@ -5,7 +5,7 @@ symlink `<state>/tty` plus `<state>/sim.json` (pid, tty, dialect, drive paths), 
 driver opens `<state>/tty` exactly as it would open `/dev/ttyUSB0`. Replies are scheduled at
 the time the simulated mechanism finishes; line faults (garbled or lost replies, the adapter
 disappearing) are applied as replies go out. One thread; it exits on SIGTERM/SIGINT or after
-`idle_exit_s` without a command, removing what it published.
+`idle_exit_s` without a command while its drives are empty, removing what it published.
 """
 
 from __future__ import annotations
@@ -97,8 +97,8 @@ class PtyServer:
         last_command = time.monotonic()
         while not self.stopping:
             now = time.monotonic()
-            if now - last_command > self.config.idle_exit_s and not self._queue:
-                return
+            if now - last_command > self.config.idle_exit_s and not self._queue and self._drives_empty():
+                return  # idle and nothing in a drive (a long burn sends no commands)
             wait = self._queue[0][0] - now if self._queue else 1.0
             readable, _, _ = select.select([self.master], [], [], max(0.0, min(wait, 1.0)))
             if readable:
@@ -106,6 +106,9 @@ class PtyServer:
                 last_command = time.monotonic()
                 self._receive(data)
             self._send_due()
+
+    def _drives_empty(self) -> bool:
+        return all(d["medium"] is None for d in self.mech.store.read()["drives"])
 
     def _stop(self, *_: object) -> None:
         self.stopping = True

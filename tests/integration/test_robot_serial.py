@@ -198,3 +198,12 @@ def test_generic_empty_input_bin(tmp_path: Path) -> None:
             c.load()
         assert "empty" in e.value.message
         c.close()
+
+
+def test_one_process_at_a_time(slot_sim) -> None:
+    state, c = slot_sim
+    c.version()  # holds the port
+    other = SlotChanger(SerialLink(str(state / "tty"), reconnect_s=0.2), reply_timeout_s=0.3)
+    with pytest.raises(errors.CommunicationError) as e:
+        other.version()
+    assert "in use by another process" in e.value.message and "one process" in e.value.hint
