@@ -1,12 +1,17 @@
-"""The access trace: one JSON line per read, for `replay.py` to tune eviction with.
+"""The access trace: one JSON line per read (or run of reads), for `replay.py` to tune with.
 
 A line is `{"t": 1764220000.123, "key": "<sha256>", "size": 123, "off": 0, "len": 4096,
-"hit": true}` (time in seconds since the epoch; the read's offset and length after clamping to
-the content's size). A miss on a content the cache has never seen has size -1 unless the
-reader passed it; the cache then writes `{"t": ..., "key": ..., "size": 123, "op": "fill"}`
-when the fetched data is stored, and `read_trace` fills the size in from that. Lines are buffered and flushed at least every second and on close; the
-file is rotated to `<name>.1` when it grows past `max_bytes`, so at most twice that is kept.
-The writer has its own leaf lock (taken last; see the lock order in cache.py).
+"hit": true}`: time in seconds since the epoch, the content, its size, the read's offset and
+length after clamping to the size. Sequential reads of one content with the same outcome
+within MERGE_WINDOW_S are written as one line with `"n"` reads (`t` is the last one's time):
+streaming a 1 GB video in 128 KiB reads is a handful of lines, not 8,192, so the trace keeps
+days of history. A miss on a content the cache has never seen has size -1 unless the reader
+passed it; the cache then writes `{"t": ..., "key": ..., "size": 123, "op": "fill"}` when the
+fetched data is stored, and `read_trace` fills the size in from that.
+
+Lines are buffered and flushed at least every second and on close; the file is rotated to
+`<name>.1` when it grows past `max_bytes`, so at most twice that is kept. The writer has its
+own leaf lock (see the lock order in cache.py).
 """
 
 from __future__ import annotations
@@ -15,9 +20,12 @@ import json
 import os
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Iterator
+
+MERGE_WINDOW_S = 1.0
+MAX_PENDING = 256
 
 
 @dataclass(frozen=True)
@@ -28,6 +36,8 @@ class Access:
     off: int
     len: int
     hit: bool
+    n: int = 1
+    """How many consecutive reads this access stands for."""
 
 
 class TraceWriter:
@@ -38,44 +48,75 @@ class TraceWriter:
         self._lock = threading.Lock()
         self._file: IO[str] | None = None
         self._last_flush = time.monotonic()
+        self._pending: dict[str, Access] = {}  # the open run of reads per content
+        self._latest_t = 0.0
 
     def append(self, access: Access) -> None:
-        self._write({"t": round(access.t, 3), "key": access.key, "size": access.size,
-                     "off": access.off, "len": access.len, "hit": access.hit})
+        """Record a read; a read that continues the pending run of its content joins it."""
+        with self._lock:
+            self._latest_t = max(self._latest_t, access.t)
+            run = self._pending.pop(access.key, None)
+            if (run is not None and run.hit == access.hit and run.off + run.len == access.off
+                    and access.t - run.t <= MERGE_WINDOW_S):
+                self._pending[access.key] = replace(run, t=access.t, len=run.len + access.len, n=run.n + 1)
+                return
+            if run is not None:
+                self._emit(run)
+            self._pending[access.key] = access
+            if len(self._pending) > MAX_PENDING:
+                self._emit(self._pending.pop(next(iter(self._pending))))
+            self._maybe_flush(force=False)
 
     def append_fill(self, t: float, key: str, size: int) -> None:
         """Data of `key` (a `size`-byte content) was stored: tells the replay its size."""
-        self._write({"t": round(t, 3), "key": key, "size": size, "op": "fill"})
-
-    def _write(self, record: dict[str, object]) -> None:
-        line = json.dumps(record, separators=(",", ":")) + "\n"
         with self._lock:
-            if self._file is None:
-                self._file = self.path.open("a", encoding="ascii")
-            self._file.write(line)
-            now = time.monotonic()
-            if now - self._last_flush >= self._flush_interval_s:
-                self._last_flush = now
-                self._file.flush()
-                if self._file.tell() > self._max_bytes:
-                    self._file.close()
-                    os.replace(self.path, self.path.with_name(self.path.name + ".1"))
-                    self._file = None
+            self._write({"t": round(t, 3), "key": key, "size": size, "op": "fill"})
 
     def flush(self) -> None:
+        """Write runs that have ended (no read for MERGE_WINDOW_S) and flush the file."""
         with self._lock:
-            if self._file is not None:
-                self._file.flush()
+            self._maybe_flush(force=True)
 
     def close(self) -> None:
         with self._lock:
+            for run in self._pending.values():
+                self._emit(run)
+            self._pending.clear()
             if self._file is not None:
                 self._file.close()
                 self._file = None
 
+    def _emit(self, a: Access) -> None:
+        record: dict[str, object] = {"t": round(a.t, 3), "key": a.key, "size": a.size, "off": a.off,
+                                     "len": a.len, "hit": a.hit}
+        if a.n > 1:
+            record["n"] = a.n
+        self._write(record)
+
+    def _write(self, record: dict[str, object]) -> None:
+        if self._file is None:
+            self._file = self.path.open("a", encoding="ascii")
+        self._file.write(json.dumps(record, separators=(",", ":")) + "\n")
+
+    def _maybe_flush(self, force: bool) -> None:
+        now = time.monotonic()
+        if not force and now - self._last_flush < self._flush_interval_s:
+            return
+        self._last_flush = now
+        for key in [k for k, run in self._pending.items() if self._latest_t - run.t > MERGE_WINDOW_S]:
+            self._emit(self._pending.pop(key))
+        if self._file is None:
+            return
+        self._file.flush()
+        if self._file.tell() > self._max_bytes:
+            self._file.close()
+            os.replace(self.path, self.path.with_name(self.path.name + ".1"))
+            self._file = None
+
 
 def read_trace(path: Path) -> Iterator[Access]:
-    """The accesses of a trace file (and of its rotated `.1` predecessor first, if any).
+    """The accesses of a trace file (and of its rotated `.1` predecessor first, if any), in
+    the order they were written (a run of reads is written when it ends).
 
     Sizes unknown at the time of a read (-1) are filled in from any other line about the
     same content; accesses whose size stays unknown keep -1 (the replay skips them).
@@ -91,7 +132,7 @@ def read_trace(path: Path) -> Iterator[Access]:
         try:
             key = str(r["key"])
             size = int(r["size"]) if int(r["size"]) >= 0 else sizes.get(key, -1)
-            yield Access(float(r["t"]), key, size, int(r["off"]), int(r["len"]), bool(r["hit"]))
+            yield Access(float(r["t"]), key, size, int(r["off"]), int(r["len"]), bool(r["hit"]), int(r.get("n", 1)))
         except (ValueError, KeyError, TypeError):
             continue
 

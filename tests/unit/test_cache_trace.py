@@ -139,3 +139,36 @@ def test_replay_command_line(tmp_path, capsys):
     assert "hit_ratio" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         replay_main([str(path), "--policies", "fifo"])
+
+
+def test_sequential_reads_are_one_line_and_replay_as_many(tmp_path):
+    clock = FakeClock()
+    key, data = content(4 * CHUNK, seed=3)
+    step = CHUNK // 8
+    with open_cache(tmp_path, clock) as cache:
+        cache.open_handle(key)
+        for _ in range(2):  # read it all twice: first pass misses once per chunk
+            for off in range(0, len(data), step):
+                clock.advance(0.01)
+                if cache.get(key, off, step) is None:
+                    put_chunks(cache, key, data, cache.missing_chunks(key, len(data), off, step))
+        clock.advance(5)
+        cache.get(key, 0, 10)  # a later read is a new line
+        live = cache.stats()
+        path = cache.trace_path
+    lines = path.read_text().splitlines()
+    reads = [json.loads(x) for x in lines if '"op"' not in x]
+    assert len(reads) < 20 and sum(r.get("n", 1) for r in reads) == 2 * 32 + 1
+    assert (live.hits, live.misses) == (2 * 32 + 1 - 4, 4)
+    sim = replay(list(read_trace(path)), "lru", 0, chunk_bytes=CHUNK)
+    assert (sim.hits, sim.misses) == (live.hits, live.misses)
+
+
+def test_runs_break_on_gaps_outcome_and_time(tmp_path):
+    writer = TraceWriter(tmp_path / "t.jsonl", max_bytes=1 << 20)
+    for i, (t, off, hit) in enumerate([(0.0, 0, True), (0.1, 10, True), (0.2, 30, True), (0.3, 40, False),
+                                       (5.0, 50, False)]):
+        writer.append(Access(t, "k", 100, off, 10, hit))
+    writer.close()
+    got = [(a.off, a.len, a.n, a.hit) for a in read_trace(tmp_path / "t.jsonl")]
+    assert got == [(0, 20, 2, True), (30, 10, 1, True), (40, 10, 1, False), (50, 10, 1, False)]
