@@ -10,7 +10,9 @@ dropped after max_age, ties broken as the index breaks them. A miss stores exact
 missing chunks the read needs, one put per chunk (the live fetcher may read ahead, so it can
 only do better). The content being read is never evicted for its own fetch, as an open file
 is not. On such a workload the replay reproduces the live cache's hits, misses and evictions
-exactly (tests/unit/test_cache_trace.py). Output: hit ratio, bytes fetched from discs and
+exactly (tests/unit/test_cache_trace.py). A run of n sequential reads (one trace line) counts
+one miss per missing chunk and n hits otherwise, as the live cache does when it fetches chunk
+by chunk; within a run, access times are approximated by the run's last. Output: hit ratio, bytes fetched from discs and
 evictions per configuration, best hit ratio first. It plays the role of trying rclone's
 --vfs-cache-max-size/--vfs-cache-max-age on a recorded workload, without waiting a week.
 """
