@@ -1,7 +1,8 @@
 """The serial driver for slot changers speaking the CR-terminated dialect (`slot_protocol`).
 
 Queries (`?N`, `?I`, `?M`, `?D`) are answered with one line. A motion is acknowledged (`A`)
-and completed later (`C` or `Exx`). When a reply is lost or garbled the driver resynchronises
+and completed later (`C` or `Exx`); while waiting, the driver polls `?B` whenever the line has
+been quiet for `reply_timeout_s`. When a reply is lost or garbled the driver resynchronises
 (discards input until the line is quiet), polls `?B` until the changer is idle and asks `?E`
 which motion ran last and how it ended, so a motion is never sent twice and never assumed
 done. Everything is bounded: `retries` attempts per exchange, `reply_timeout_s` per line,
@@ -102,12 +103,8 @@ class SlotChanger:
                         continue
                     if ack is not None and ERROR_LINE.match(ack):
                         raise P.error_for(ack, command)
-                    if ack == P.ACK:
-                        done = self._line(max(0.0, deadline - time.monotonic()))
-                        if done == P.DONE:
-                            return
-                        if done is not None and ERROR_LINE.match(done):
-                            raise P.error_for(done, command)
+                    if ack == P.ACK and self._completion(command, deadline):
+                        return
                     if self._outcome(command, deadline):
                         return
                 except errors.CommunicationError as e:
@@ -117,6 +114,35 @@ class SlotChanger:
                     if self._outcome(command, deadline):
                         return
             raise errors.CommunicationError(f"changer on {self.link.device} did not take `{command}` after {self.retries + 1} attempts")
+
+    def _completion(self, command: str, deadline: float) -> bool:
+        """Wait for `C`/`Exx` after `A`, polling `?B` whenever the line is quiet for a while.
+
+        True: completed. Raises the motion's error. False: the changer is idle but its
+        completion line was lost or garbled (the caller asks `?E`).
+        """
+        while time.monotonic() < deadline:
+            line = self._line(min(self.reply_timeout_s, max(0.0, deadline - time.monotonic())))
+            if line is None or not (line == P.DONE or ERROR_LINE.match(line)):
+                if line is not None:
+                    self.link.flush_input()
+                self._send("?B")
+                line = self._line(self.reply_timeout_s)
+                if line == P.BUSY:
+                    continue
+                if line == P.READY:
+                    return False
+                if line == P.DONE or (line is not None and ERROR_LINE.match(line)):
+                    self._line(self.reply_timeout_s)  # the answer to ?B that follows
+                else:
+                    self.link.flush_input()
+                    continue
+            if line == P.DONE:
+                return True
+            raise P.error_for(line, command)
+        raise errors.CommunicationTimeout(
+            f"changer on {self.link.device}: `{command}` not done after {self.motion_timeout_s:.0f} s"
+        )
 
     def _query(self, command: str, pattern: str) -> str:
         with self._lock:

@@ -207,3 +207,23 @@ def test_one_process_at_a_time(slot_sim) -> None:
     with pytest.raises(errors.CommunicationError) as e:
         other.version()
     assert "in use by another process" in e.value.message and "one process" in e.value.hint
+
+
+def test_lost_completion_is_found_by_busy_polling(tmp_path: Path) -> None:
+    """Slow motions (speed 20: an unload takes 0.3 s): a lost completion line is found with `?B`/`?E`."""
+    state = tmp_path / "robot"
+    with simulator(state, slots=10, drives=1, blanks=3, speed=20.0) as info:
+        c = SlotChanger(SerialLink(info["tty"]), reply_timeout_s=0.5, motion_timeout_s=5.0)
+        c.load(1, 0)
+        c._send("PU 0 001")
+        assert c._line(1.0) == "A"
+        arm(state, "drop 1")  # the completion `C`, due in 0.3 s, is lost
+        assert c._completion("PU 0 001", time.monotonic() + 5.0) is False  # idle, completion lost
+        assert c._outcome("PU 0 001", time.monotonic() + 5.0) is True  # ?E: it was done
+        assert media_places(state)["1"] == "slot 1"
+        c.reply_timeout_s = 0.1  # polls `?B` (answered `B`) several times during a 0.4 s load
+        t0 = time.monotonic()
+        c.load(2, 0)
+        assert 0.35 < time.monotonic() - t0 < 2.0
+        assert c.drive_info(0).loaded_from_slot == 2
+        c.close()
