@@ -48,7 +48,7 @@ from typing import Callable
 from fuse_mount.cache.config import CacheConfig
 from fuse_mount.cache.eviction import Evictor
 from fuse_mount.cache.errors import CacheError
-from fuse_mount.cache.index import HEAD, ChunkRow, ContentMap, Index, is_full
+from fuse_mount.cache.index import HEAD, ChunkRow, ContentMap, Index, StaleIndex, is_full
 from fuse_mount.cache.ledger import Ledger
 from fuse_mount.cache.policies import get_policy
 from fuse_mount.cache.stats import CacheStats
@@ -103,7 +103,14 @@ class Cache:
         try:
             config.dir.mkdir(parents=True, exist_ok=True)
             store.prepare()
-            index = Index.open(config.dir / "index.sqlite")
+            try:
+                index = Index.open(config.dir / "index.sqlite")
+            except StaleIndex as e:
+                log.warning("%s: starting an empty cache", e)
+                for suffix in ("", "-wal", "-shm"):
+                    (config.dir / f"index.sqlite{suffix}").unlink(missing_ok=True)
+                store.remove_all()
+                index = Index.open(config.dir / "index.sqlite")
             with index.transaction():
                 index.drop_dead_handles()
                 stored = index.meta("chunk_bytes")

@@ -20,7 +20,9 @@ from typing import Iterable, Sequence
 from fuse_mount.cache.pids import pid_alive
 from fuse_mount.cache.policies import Policy, policy_sql
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""1 -> 2: block hashes in their own table, a contents count in totals. An index of another
+version is not migrated: the cache is rebuilt empty (it is only a copy of the discs)."""
 HEAD = -1
 
 COUNTERS = (
@@ -55,6 +57,11 @@ class Totals:
     bytes: int
     chunks: int
     heads: int
+    contents: int
+
+
+class StaleIndex(Exception):
+    """The index was written by another version of the cache; it is rebuilt empty."""
 
 
 class Index:
@@ -81,8 +88,9 @@ class Index:
                     conn.execute(statement)
                 conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
             version = int(index.meta("schema_version") or 0)
-            if version > SCHEMA_VERSION:
-                raise sqlite3.DatabaseError(f"cache index schema {version} is newer than this odarchive ({SCHEMA_VERSION})")
+        if version != SCHEMA_VERSION:
+            conn.close()
+            raise StaleIndex(f"cache index schema {version}, this odarchive uses {SCHEMA_VERSION}")
         return index
 
     def close(self) -> None:
@@ -253,11 +261,11 @@ class Index:
         return values
 
     def totals(self) -> Totals:
-        return Totals(*self.conn.execute("SELECT bytes, chunks, heads FROM totals").fetchone())
+        return Totals(*self.conn.execute("SELECT bytes, chunks, heads, contents FROM totals").fetchone())
 
     def summary(self) -> tuple[int, int, int]:
-        """(contents with data, pinned contents, open handles of live processes)."""
-        contents = self.conn.execute("SELECT count(DISTINCT key) FROM chunks").fetchone()[0]
+        """(contents with data or a pin, pinned contents, open handles of live processes)."""
+        contents = self.conn.execute("SELECT contents FROM totals").fetchone()[0]
         pinned = self.conn.execute("SELECT count(*) FROM contents WHERE pinned=1").fetchone()[0]
         handles = sum(n for pid, n in self.conn.execute("SELECT pid, n FROM handles") if pid_alive(pid))
         return contents, pinned, handles

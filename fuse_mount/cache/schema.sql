@@ -1,4 +1,4 @@
--- The cache index (<cache dir>/index.sqlite), schema version 1. WAL mode; one connection per
+-- The cache index (<cache dir>/index.sqlite), schema version 2 (see index.SCHEMA_VERSION). WAL mode; one connection per
 -- process, shared by its threads under Cache._db. Every byte on disk under data/ has a row in
 -- `chunks`; `totals` is kept exact by triggers, so any process reads the fill without a scan.
 
@@ -53,12 +53,20 @@ CREATE TABLE counters (
 ) WITHOUT ROWID;
 
 CREATE TABLE totals (
-    id     INTEGER PRIMARY KEY CHECK (id = 0),
-    bytes  INTEGER NOT NULL,
-    chunks INTEGER NOT NULL,
-    heads  INTEGER NOT NULL
+    id       INTEGER PRIMARY KEY CHECK (id = 0),
+    bytes    INTEGER NOT NULL,
+    chunks   INTEGER NOT NULL,
+    heads    INTEGER NOT NULL,
+    contents INTEGER NOT NULL          -- rows of `contents`: cached or pinned
 );
-INSERT INTO totals VALUES (0, 0, 0, 0);
+INSERT INTO totals VALUES (0, 0, 0, 0, 0);
+
+CREATE TRIGGER contents_added AFTER INSERT ON contents BEGIN
+    UPDATE totals SET contents = contents + 1;
+END;
+CREATE TRIGGER contents_removed AFTER DELETE ON contents BEGIN
+    UPDATE totals SET contents = contents - 1;
+END;
 
 CREATE TRIGGER chunks_added AFTER INSERT ON chunks BEGIN
     UPDATE totals SET bytes = bytes + NEW.length,

@@ -32,7 +32,7 @@ class CacheStats:
     full_errors: int
     """Puts refused because the cache disk stayed full after evicting (CacheFullError)."""
     contents: int
-    """Contents with at least one chunk or head cached."""
+    """Contents with data cached or a pin."""
     chunks: int
     heads: int
     pinned: int

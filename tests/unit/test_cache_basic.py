@@ -119,3 +119,20 @@ def test_a_bad_policy_or_directory_is_a_clear_error(tmp_path):
         Cache.open(config(tmp_path, dir=tmp_path / "file" / "cache"))
     with pytest.raises(ValueError):
         config(tmp_path, max_bytes=-1)
+
+
+def test_an_index_of_another_version_is_rebuilt_empty(tmp_path):
+    import sqlite3
+
+    key, data = content(1000, seed=8)
+    with open_cache(tmp_path) as cache:
+        cache.put_whole(key, data)
+    conn = sqlite3.connect(tmp_path / "cache" / "index.sqlite")
+    conn.execute("UPDATE meta SET value='1' WHERE key='schema_version'")
+    conn.commit()
+    conn.close()
+    with open_cache(tmp_path) as cache:
+        assert cache.get(key, 0, 10) is None
+        assert cache.stats().bytes_cached == 0
+        assert not any((tmp_path / "cache" / "data").rglob(f"{key}*"))
+        assert cache.put_whole(key, data) and cache.get(key, 0, 10) == data[:10]
