@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -123,20 +124,28 @@ def _extras(cat: Catalogue, layout: DiscLayout, disc_id: int, room: int) -> tupl
     others: dict[str, list[str]] = {}
     dmap: list[tuple[int, str, int]] = []
     complete = True
-    if manifest.extras_cost(None, dmap) > room:
+    used = manifest.extras_cost(None, dmap)
+    if used > room:
         return others, None, False
     for d, sha, piece in cat.conn.execute(
         "SELECT p.disc_id, hex(c.sha256), p.piece FROM placements p JOIN contents c ON c.id=p.content_id"
         " ORDER BY p.disc_id, c.sha256, p.piece"
     ):
-        dmap.append((d, sha.lower(), piece))
-        if manifest.extras_cost(None, dmap) > room:
-            dmap.pop()
+        entry = (d, sha.lower(), piece)
+        step = len(json.dumps(list(entry))) + (2 if dmap else 0)
+        if used + step > room:
             complete = False
             break
-    room -= manifest.extras_cost(None, dmap)
+        dmap.append(entry)
+        used += step
+    room -= used
     cost = 0
+    shared = {cid for (cid,) in cat.conn.execute(
+        "SELECT e.content_id FROM placements p JOIN entries e ON e.content_id = p.content_id"
+        " WHERE p.disc_id=? AND e.kind='f' GROUP BY e.content_id HAVING count(*) > 1", (disc_id,))}
     for f, *_ in layout.files():
+        if f.ref.content_id not in shared:
+            continue
         paths = _other_paths(cat, f.ref.content_id, f.ref.raw_path)
         if not paths:
             continue

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-from typing import Callable
+from typing import Any, Callable
 
 from odarchive.errors import DiscError
 
@@ -88,7 +88,7 @@ class SourceFeed:
         self.expect_sha, self.expect_chunks, self.on_done = expect_sha, expect_chunks, on_done
         self.fd = -1
         self.passed = 0
-        self.sha = hashlib.sha256()
+        self.sha: Any = None  # created when the file is opened, dropped when it is done
         self.chunks: ChunkHasher | None = None
         self.piece_sha: bytes | None = None
 
@@ -102,6 +102,7 @@ class SourceFeed:
 
     def _open(self) -> None:
         self.fd = open_source(self.path, self.name, self.content_size)
+        self.sha = hashlib.sha256()
         first = self.offset // self.chunk_size
         if self.expect_chunks is None and self.content_size <= self.chunk_size:
             return  # one chunk at most: the content hash says it all
@@ -141,6 +142,7 @@ class SourceFeed:
         os.close(self.fd)
         self.fd = -1
         digest = self.sha.digest()
+        self.sha = None
         if self.expect_sha is not None and digest != self.expect_sha:
             self._fail("its SHA-256 differs from the catalogue's")
         if self.expect_chunks is not None and self.chunks is not None:

@@ -24,13 +24,14 @@ ISO_MAX_DIR_DEPTH = 6  # a directory holding files may be at most 6 levels deep 
 
 
 class FileNode:
-    __slots__ = ("raw_name", "size", "ref", "udf", "iso", "joliet")
+    __slots__ = ("raw_name", "size", "ref", "udf", "iso", "joliet", "memo")
 
     def __init__(self, raw_name: bytes, size: int, ref: Any) -> None:
         self.raw_name = raw_name
         self.size = size
         self.ref = ref
         self.udf = self.iso = self.joliet = ""
+        self.memo: Any = None  # the manifest's cache of this file's lines (see manifest.file_line)
 
 
 class DirNode:

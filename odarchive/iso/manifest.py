@@ -67,8 +67,15 @@ def _udf_rel(udf_abs: str) -> str:
 
 
 def file_line(f: FileNode, udf: str, jol: str, iso: str) -> tuple[str, str]:
-    """(files-entry line, paths-entry line) of catalogue.json for one disc file."""
+    """(files-entry line, paths-entry line) of catalogue.json for one disc file (memoised)."""
     p: Placed = f.ref
+    key = (udf, jol, iso, p.piece_sha)
+    if f.memo is None or f.memo[0] != key:
+        f.memo = (key, _file_line(p, udf, jol, iso))
+    return f.memo[1]
+
+
+def _file_line(p: Placed, udf: str, jol: str, iso: str) -> tuple[str, str]:
     sha = p.content_sha.hex()
     archived = names.udf_text(p.raw_path)
     files_line = f"{json.dumps(sha)}: {{\"filenames\": {{{json.dumps(archived)}: null}}, \"size\": {p.content_size}, \"mtime\": {p.mtime_ns / 1e9!r}}}"

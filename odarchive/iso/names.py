@@ -28,14 +28,17 @@ _JOLIET_BAD = frozenset("*/:;?\\")
 
 def udf_text(raw: bytes) -> str:
     """The lossless text form of a raw name: UTF-8, bad bytes as U+F700+byte."""
-    text = raw.decode("utf-8", "surrogateescape")
-    if not any(0xDC80 <= ord(c) <= 0xDCFF for c in text):
-        return text
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = raw.decode("utf-8", "surrogateescape")
     return "".join(chr(PUA_BASE + ord(c) - 0xDC00) if 0xDC80 <= ord(c) <= 0xDCFF else c for c in text)
 
 
 def raw_from_udf_text(text: str) -> bytes:
     """The inverse of `udf_text` (for names that were not shortened)."""
+    if not any("\uf780" <= c <= "\uf7ff" for c in text):
+        return text.encode("utf-8")
     return "".join(chr(ord(c) - PUA_BASE + 0xDC00) if 0xF780 <= ord(c) <= 0xF7FF else c for c in text).encode(
         "utf-8", "surrogateescape"
     )

@@ -7,15 +7,10 @@ and Joliet path tables (allocated in pairs of blocks, little- and big-endian cop
 ISO 9660 and Joliet directory extents (records never span a block), the file data (each file
 rounded up to a block; empty files take none) and the closing UDF anchor. Tests build random
 trees with pycdlib and check this model against the real image size byte for byte.
-
-`SizeEstimator` is the planner's incremental upper bound: O(1) per added file, never below
-the exact size of the same files once named (it assumes the longest names the mapping can
-produce and worst-case packing of directory records).
+The planner's cheap incremental upper bound lives in `odarchive.plan.fill`.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass, field
 
 from odarchive.iso import names
 from odarchive.iso.layout import DATA_DIR, DEEP_DIR, MANIFEST_FILES, DirNode, DiscLayout

@@ -19,7 +19,6 @@ import pytest
 from odarchive.catalogue import Catalogue
 from odarchive.iso.names import raw_from_udf_text, udf_text
 from odarchive.iso.reader import DiscImage
-from tests.lib.disc_catalogue import add_tree
 
 pytestmark = pytest.mark.skipif(not (shutil.which("7zz") and shutil.which("isoinfo")), reason="7zz/isoinfo missing")
 
@@ -59,8 +58,7 @@ def archive(tmp_path_factory: pytest.TempPathFactory):
     home, src = base / "home", base / "src"
     home.mkdir()
     files = _tree(src)
-    with Catalogue.open(home / "catalogue.sqlite", create=True) as cat:
-        add_tree(cat, src)
+    assert main(["--home", str(home), "create_db", str(src)]) == 0
     assert main(["--home", str(home), "plan_iso", SIZE]) == 0
     assert main(["--home", str(home), "create_iso", "all"]) == 0
     images = sorted((home / "isos").glob("*.iso"))
@@ -157,8 +155,7 @@ def test_a_source_changed_after_the_scan_stops_the_image(tmp_path: Path, cli, ho
     src.mkdir()
     (src / "a.txt").write_bytes(b"before" * 1000)
     (src / "b.txt").write_bytes(b"other")
-    with Catalogue.open(home / "catalogue.sqlite", create=True) as cat:
-        add_tree(cat, src)
+    assert cli("create_db", str(src)).code == 0
     assert cli("plan_iso", "cd").code == 0
     (src / "a.txt").write_bytes(b"after!" * 1000)  # same size, other bytes
     r = cli("create_iso", "0")

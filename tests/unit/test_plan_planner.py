@@ -15,7 +15,7 @@ from odarchive.iso.disc_files import disc_info, load_layout
 from odarchive.iso.manifest import required_sizes
 from odarchive.plan.media import parse_size
 from odarchive.plan.planner import PlanConfig, plan, reserve_for
-from tests.lib.disc_catalogue import add_tree
+from odarchive.scan import scan_source
 
 MB = 1_000_000
 
@@ -48,7 +48,7 @@ def test_parse_size_media_and_suffixes() -> None:
 def test_discs_are_filled_to_99_percent_and_never_over(cat: Catalogue, tmp_path: Path) -> None:
     rng = random.Random(1)
     _sparse_tree(tmp_path / "src", [rng.randint(10_000, 3 * MB) for _ in range(120)])
-    add_tree(cat, tmp_path / "src")
+    scan_source(cat, tmp_path / "src")
     capacity = 40 * MB
     discs = plan(cat, capacity)
     assert len(discs) >= 3
@@ -66,19 +66,19 @@ def test_discs_are_filled_to_99_percent_and_never_over(cat: Catalogue, tmp_path:
 def test_planning_is_incremental(cat: Catalogue, tmp_path: Path) -> None:
     src = tmp_path / "src"
     _sparse_tree(src, [100_000] * 10)
-    add_tree(cat, src)
+    scan_source(cat, src)
     first = plan(cat, 40 * MB)
     assert [d.disc_id for d in first] == [0]
     assert plan(cat, 40 * MB) == []
     (src / "new.txt").write_text("new content")
-    add_tree(cat, src)
+    scan_source(cat, src)
     second = plan(cat, 40 * MB)
     assert [d.disc_id for d in second] == [1] and second[0].files == 1
 
 
 def test_large_content_is_split_into_pieces_over_discs(cat: Catalogue, tmp_path: Path) -> None:
     _sparse_tree(tmp_path / "src", [5 * MB])
-    add_tree(cat, tmp_path / "src")
+    scan_source(cat, tmp_path / "src")
     discs = plan(cat, 2 * MB + 200_000)
     rows = cat.conn.execute("SELECT piece, disc_id, offset, length FROM placements ORDER BY piece").fetchall()
     assert len(rows) >= 3 and [r[0] for r in rows] == list(range(1, len(rows) + 1))
@@ -89,7 +89,7 @@ def test_large_content_is_split_into_pieces_over_discs(cat: Catalogue, tmp_path:
 
 def test_replan_keeps_written_discs(cat: Catalogue, tmp_path: Path) -> None:
     _sparse_tree(tmp_path / "src", [3 * MB] * 30)
-    add_tree(cat, tmp_path / "src")
+    scan_source(cat, tmp_path / "src")
     discs = plan(cat, 40 * MB)
     cat.conn.execute("UPDATE discs SET state='written' WHERE id=0")
     kept = cat.conn.execute("SELECT count(*) FROM placements WHERE disc_id=0").fetchone()[0]
@@ -100,7 +100,7 @@ def test_replan_keeps_written_discs(cat: Catalogue, tmp_path: Path) -> None:
 
 def test_a_size_below_the_overhead_is_a_clear_error(cat: Catalogue, tmp_path: Path) -> None:
     _sparse_tree(tmp_path / "src", [10])
-    add_tree(cat, tmp_path / "src")
+    scan_source(cat, tmp_path / "src")
     with pytest.raises(DiscError, match="cannot even hold"):
         plan(cat, 300_000)
     assert cat.conn.execute("SELECT count(*) FROM discs").fetchone()[0] == 0
@@ -109,7 +109,7 @@ def test_a_size_below_the_overhead_is_a_clear_error(cat: Catalogue, tmp_path: Pa
 def test_cli_plan_iso_and_num_isos(cli, home: Path, tmp_path: Path) -> None:
     _sparse_tree(tmp_path / "src", [2 * MB] * 30)
     with Catalogue.open(home / "catalogue.sqlite", create=True) as c:
-        add_tree(c, tmp_path / "src")
+        scan_source(c, tmp_path / "src")
     r = cli("plan_iso", "40M", "--json")
     assert r.code == 0, r.err
     assert len(r.json()["new_discs"]) == 2 and all(d["fill"] <= 1 for d in r.json()["new_discs"])

@@ -1,0 +1,57 @@
+"""Large discs: a sparse file over 4 GiB (multi-extent), 100,000 files in one directory."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from odarchive.catalogue import Catalogue
+from odarchive.iso.build import build_disc_image
+from odarchive.plan.planner import plan
+from odarchive.scan import scan_source
+
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not shutil.which("7zz"), reason="7zz missing")]
+
+
+def test_a_file_over_4_gib_becomes_a_multi_extent_file(tmp_path: Path) -> None:
+    size = 4 * 2**30 + 3 * 2**20 + 5
+    src = tmp_path / "src"
+    src.mkdir()
+    head = b"odarchive-head"
+    with open(src / "huge.bin", "wb") as f:
+        f.write(head)
+        f.truncate(size)
+    with Catalogue.open(tmp_path / "catalogue.sqlite", create=True) as cat:
+        scan_source(cat, src)
+        sha = bytes(cat.conn.execute("SELECT sha256 FROM contents").fetchone()[0])
+        [disc] = plan(cat, 5 * 2**30)
+        image = build_disc_image(cat, disc.disc_id, tmp_path / "isos")
+        extents = cat.conn.execute("SELECT image_offset, length FROM extents ORDER BY seq").fetchall()
+        assert sum(n for _, n in extents) == size
+        chunks = cat.conn.execute("SELECT count(*) FROM chunk_hashes").fetchone()[0]
+        assert chunks == -(-size // cat.chunk_size)
+    (src / "huge.bin").unlink()
+    listing = subprocess.run(["isoinfo", "-l", "-i", str(image)], capture_output=True, text=True, check=True).stdout
+    assert listing.count("HUGE.BIN;1") == 2  # two ISO 9660 extents of one file
+    out = subprocess.run(f"7zz x -so -tudf {image} DATA/src/huge.bin | sha256sum", shell=True, capture_output=True,
+                         text=True, check=True).stdout
+    assert out.split()[0] == sha.hex()
+    image.unlink()
+
+
+def test_100000_files_in_one_directory(tmp_path: Path) -> None:
+    src = tmp_path / "src" / "flat"
+    src.mkdir(parents=True)
+    for i in range(100_000):
+        (src / f"file_{i:06d}.txt").write_bytes(b"%d\n" % i)
+    with Catalogue.open(tmp_path / "catalogue.sqlite", create=True) as cat:
+        scan_source(cat, tmp_path / "src")
+        [disc] = plan(cat, 737_280_000)
+        image = build_disc_image(cat, disc.disc_id, tmp_path / "isos")
+    assert image.stat().st_size <= disc.used_bytes
+    listing = subprocess.run(["7zz", "l", "-tudf", str(image)], capture_output=True, text=True, check=True).stdout
+    assert "100003 files" in listing  # + README.md, catalogue.json, SHA256SUMS
