@@ -12,13 +12,18 @@ from odarchive.cli.render import human_bytes, print_json
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--skipped", action="store_true", help="list skipped entries of the latest snapshots")
+    p.add_argument("--discs", action="store_true", help="a summary of every planned disc")
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
     from odarchive.catalogue.summary import catalogue_summary, skipped_entries
+    from odarchive.plan.summary import disc_count, disc_summaries
 
     with ctx.open_catalogue() as cat:
         info = catalogue_summary(cat)
+        info["discs"] = disc_count(cat)
+        if args.discs:
+            info["disc_summaries"] = disc_summaries(cat)
         if args.skipped:
             info["skipped_entries"] = [
                 e for _, snap in cat.latest_snapshots() for e in skipped_entries(cat, snap.id)
@@ -40,6 +45,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
           f" symlinks {info['symlinks']}")
     print(f"contents {info['contents']} ({human_bytes(info['unique_bytes'])} after dedup)")
     print(f"skipped {info['skipped']}")
+    print(f"discs {info['discs']} planned")
+    for d in info.get("disc_summaries", []):
+        print(f"  disc {d['disc']:4d} {d['state']:9s} {d['files']} files, {human_bytes(d['data_bytes'])} data,"
+              f" {100 * d['fill']:.2f}% of {human_bytes(d['capacity_bytes'])}" + (f", image {d['image']}" if d["image"] else ""))
     for e in info.get("skipped_entries", []):
         print(f"  {e['path']}: {e['reason']}")
     return 0
