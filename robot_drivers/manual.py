@@ -4,7 +4,8 @@
 waits for the drive to see a medium (udev: `ID_CDROM_MEDIA`, `DISK_MEDIA_CHANGE`, through the
 drive's probe) and checks the medium's volume label before anyone uses it; a wrong disc is
 ejected and reported (WrongDisc). `BLANK_SLOT` (0) asks for any blank medium. How the person
-is asked is injected (`prompt`): the command line prints it and shows it in `robot status`.
+is asked is injected (`prompt(text)`, and `prompt(None)` once a request is satisfied): the
+command line prints it and shows it in `robot status`.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ BLANK_SLOT = 0
 
 class ManualChanger:
     def __init__(
-        self, drive: Drive, prompt: Callable[[str], None], expected_label: Callable[[int], str | None],
+        self, drive: Drive, prompt: Callable[[str | None], None], expected_label: Callable[[int], str | None],
         media_timeout_s: float = 600.0,
     ) -> None:
         self.drive = drive
@@ -52,6 +53,7 @@ class ManualChanger:
             self.drive.wait_for_media(self.media_timeout_s)
             self._check_identity(slot, expected)
             self.loaded_slot = slot
+            self.prompt(None)  # the request is satisfied
 
     def _check_identity(self, slot: int, expected: str | None) -> None:
         actual = self.drive.volume_label()

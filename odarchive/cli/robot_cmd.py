@@ -86,7 +86,10 @@ def _prompt(ctx: Context) -> Any:
     """The manual driver's requests: on the terminal and in <home>/robot/request for `status`."""
     request = ctx.home.robot_state / "request"
 
-    def prompt(text: str) -> None:
+    def prompt(text: str | None) -> None:
+        if text is None:
+            request.unlink(missing_ok=True)
+            return
         request.parent.mkdir(parents=True, exist_ok=True)
         request.write_text(text + "\n")
         sys.stderr.write(f"odarchive: {text}\n")

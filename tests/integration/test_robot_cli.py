@@ -110,3 +110,23 @@ def test_simulate_in_the_foreground_until_interrupted(home: Path) -> None:
         assert not (home / "robot" / "tty").exists() and control.running(home / "robot") is None
     finally:
         proc.kill()
+
+
+def test_manual_driver_asks_and_checks_the_label(cli, home: Path, tmp_path: Path) -> None:
+    """The manual driver on a stdio: pseudo-drive: the request, a missing disc, a wrong disc, the right one."""
+    import shutil
+
+    from tests.lib.robot_sim import setup_home
+
+    images = setup_home(home, 4)
+    drive = tmp_path / "drive.img"
+    (home / "odarchive.toml").write_text(f'[robot]\ndriver = "manual"\ndevice = "stdio:{drive}"\nmedia_timeout_s = 0.3\n')
+    r = cli("robot", "load", "3")
+    assert r.code == 6 and "insert disc 3 (label TESTARCHIVE_0003)" in r.err and "no medium" in r.err
+    assert cli("robot", "status", "--json").json()["request"].startswith("insert disc 3")
+    shutil.copy(images[2], drive)
+    r = cli("robot", "load", "3")
+    assert r.code == 6 and "TESTARCHIVE_0002" in r.err and "not disc 3" in r.err
+    shutil.copy(images[3], drive)
+    assert cli("robot", "load", "3").code == 0
+    assert cli("robot", "status", "--json").json()["request"] is None

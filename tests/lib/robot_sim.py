@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import random
 import subprocess
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
+from odarchive.catalogue import Catalogue
 from robot_drivers.simulator import control
 from robot_drivers.simulator.config import SimConfig
 from robot_drivers.simulator.faults import apply_fault
@@ -63,3 +65,26 @@ def make_image(path: Path, label: str, nbytes: int, seed: int = 0) -> Path:
     subprocess.run(["xorriso", "-as", "mkisofs", "-V", label, "-o", str(path), str(src)],
                    check=True, capture_output=True)
     return path
+
+
+IMAGE_BYTES = 300_000
+
+
+def setup_home(home: Path, discs: int, drives: int = 2, slots: int = 16, blanks: int = 12, extra: str = "") -> dict[int, Path]:
+    """A catalogue with `discs` planned discs whose images are built, and a fast simulator config."""
+    (home / "odarchive.toml").write_text(
+        "[robot.simulator]\n"
+        f"speed = 1000.0\nslots = {slots}\ndrives = {drives}\nblanks = {blanks}\nidle_exit_s = 60.0\n{extra}"
+    )
+    (home / "isos").mkdir(exist_ok=True)
+    images = {}
+    with Catalogue.open(home / "catalogue.sqlite", create=True) as cat:
+        for n in range(discs):
+            label = f"TESTARCHIVE_{n:04d}"  # as odarchive.iso.build.volume_ident names them
+            img = make_image(home / "isos" / f"disc{n:04d}.iso", label, IMAGE_BYTES + n, seed=n)
+            images[n] = img
+            with cat.transaction() as c:
+                c.execute("INSERT INTO discs (id, label, capacity_bytes, used_bytes, planned_ns, image_name, image_size,"
+                          " state) VALUES (?,?,?,?,?,?,?, 'written')",
+                          (n, "TESTARCHIVE", 10**9, img.stat().st_size, time.time_ns(), img.name, img.stat().st_size))
+    return images

@@ -53,7 +53,10 @@ def make(person):
     drive = FakeDrive()
     prompts: list[str] = []
 
-    def prompt(text: str) -> None:
+    def prompt(text: str | None) -> None:
+        if text is None:
+            prompts.append("(done)")
+            return
         prompts.append(text)
         person(drive, text)
 
@@ -63,7 +66,7 @@ def make(person):
 def test_right_disc_is_accepted_and_unload_asks_to_take_it() -> None:
     changer, drive, prompts = make(lambda d, t: d.insert("ODA1a2b3c4d_0007", 10_000) if "insert" in t else None)
     changer.load(7)
-    assert prompts == ["insert disc 7 (label ODA1a2b3c4d_0007) into /dev/sr0"]
+    assert prompts == ["insert disc 7 (label ODA1a2b3c4d_0007) into /dev/sr0", "(done)"]
     assert changer.inventory().drive(0).state == DRIVE_LOADED
     assert changer.unload() == 7
     assert drive.ejected == 1 and prompts[-1] == "take disc 7 out of /dev/sr0"
