@@ -120,7 +120,7 @@ class JobReporter:
 
     def finish(self) -> None:
         with self._lock:
-            self._write(force=True)
+            self._write()
         self._inner.finish()
 
     def close(self) -> None:

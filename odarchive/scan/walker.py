@@ -24,7 +24,6 @@ import os
 import stat
 import time
 from dataclasses import dataclass
-from typing import NamedTuple
 
 from odarchive.catalogue import Catalogue
 from odarchive.progress import Reporter
@@ -32,6 +31,7 @@ from odarchive.progress import Reporter
 BATCH_ROWS = 20000
 BATCH_SECONDS = 2.0
 
+_REG, _DIR, _LNK = stat.S_IFREG, stat.S_IFDIR, stat.S_IFLNK
 _SPECIAL_KINDS = (
     (stat.S_ISFIFO, "FIFO (named pipe)"),
     (stat.S_ISSOCK, "socket"),
@@ -60,19 +60,6 @@ class WalkCounts:
     closed: int = 0
 
 
-class _Open(NamedTuple):
-    """An open row of the catalogue, as read for comparison."""
-    id: int
-    kind: str
-    size: int
-    mtime_ns: int
-    mode: int
-    ino: int | None
-    target: bytes | None
-    content_id: int | None
-    first_snap: int
-
-
 class Walker:
     """Walks one source into snapshot `snap`; `prev` is its last complete snapshot (or None)."""
 
@@ -93,8 +80,12 @@ class Walker:
         conn = self.cat.conn
         conn.execute("BEGIN IMMEDIATE")
         try:
-            root = self._open_rows(0, root_name).get(root_name)
-            self._write(0, [(root_name, _stat_of(os.stat(source_path), None))], {root_name: root} if root else {})
+            old = self._open_rows(0, root_name)
+            st = os.stat(source_path)
+            meta = ("d", 0, st.st_mtime_ns, st.st_mode, st.st_ino, None)
+            if root_name not in old or old[root_name][1:7] != meta:
+                self._write(0, [(root_name, meta)], old)
+            self.counts.entries += 1
             stack: list[tuple[int, bytes, bytes]] = [(root_dir, source_path, b"")]
             while stack:
                 node, abspath, relpath = stack.pop()
@@ -109,6 +100,11 @@ class Walker:
 
     # ---- one directory ----
     def _walk_dir(self, node: int, abspath: bytes, relpath: bytes) -> list[tuple[int, bytes, bytes]]:
+        """Compare one directory with its open rows; returns the subdirectories to visit.
+
+        This loop runs once per entry of the tree, so it is written for speed: one stat, one
+        tuple, one dict lookup and one comparison for an unchanged entry (see BENCHMARKS.md).
+        """
         old = self._open_rows(node)
         try:
             it = os.scandir(abspath)
@@ -117,88 +113,103 @@ class Walker:
             self._skip(node, b".", f"cannot list directory: {e.strerror}", abspath)
             self._close_missing(node, old, set())
             return []
-        found: list[tuple[bytes, _Stat]] = []
+        seen: set[bytes] = set()
+        changed: list[tuple[bytes, tuple]] = []
+        subdirs: list[bytes] = []
+        snap, rehash, excludes = self.snap, self.options.rehash, self.options.excludes
+        unchanged = 0
         with it:
             for de in it:
                 name = de.name
-                if self.options.excludes and self._excluded(name, relpath + b"/" + name if relpath else name):
+                if excludes and self._excluded(name, relpath + b"/" + name if relpath else name):
                     continue
                 try:
                     st = de.stat(follow_symlinks=False)
-                    target = os.readlink(de.path) if stat.S_ISLNK(st.st_mode) else None
+                    mode = st.st_mode
+                    fmt = mode & 0o170000
+                    if fmt == _REG:
+                        meta = ("f", st.st_size, st.st_mtime_ns, mode, st.st_ino, None)
+                    elif fmt == _DIR:
+                        meta = ("d", 0, st.st_mtime_ns, mode, st.st_ino, None)
+                        subdirs.append(name)
+                    elif fmt == _LNK:
+                        target = os.readlink(de.path)
+                        meta = ("l", len(target), st.st_mtime_ns, mode, st.st_ino, target)
+                    else:
+                        self._skip(node, name, f"{_special_kind(mode)}: not archived", de.path)
+                        continue
                 except FileNotFoundError:
                     self._skip(node, name, "vanished during the scan", de.path)
                     continue
                 except OSError as e:
                     self._skip(node, name, f"cannot stat: {e.strerror}", de.path)
                     continue
-                special = _special_kind(st.st_mode)
-                if special:
-                    self._skip(node, name, f"{special}: not archived", de.path)
+                seen.add(name)
+                prior = old.get(name)
+                # prior: (name, kind, size, mtime_ns, mode, ino, target, id, content_id, first_snap)
+                if prior is not None and prior[1:7] == meta and (
+                    meta[0] != "f" or prior[9] == snap or (prior[8] is not None and not rehash)
+                ):
+                    unchanged += 1
                     continue
-                found.append((name, _stat_of(st, target)))
-        self._write(node, found, old)
-        self._close_missing(node, old, {name for name, _ in found})
-        subdirs = [(name, info) for name, info in found if info.kind == "d"]
+                changed.append((name, meta))
+        self.counts.unchanged += unchanged
+        self.counts.entries += len(seen)
+        self._write(node, changed, old)
+        self._close_missing(node, old, seen)
+        self.reporter.advance(items=len(seen))
         return [(self._dir_node(node, name), abspath + b"/" + name, relpath + b"/" + name if relpath else name)
-                for name, _ in subdirs]
+                for name in subdirs]
 
     def _excluded(self, name: bytes, rel: bytes) -> bool:
         n, r = os.fsdecode(name), os.fsdecode(rel)
         return any(fnmatch.fnmatchcase(n, g) or fnmatch.fnmatchcase(r, g) for g in self.options.excludes)
 
-    def _open_rows(self, node: int, name: bytes | None = None) -> dict[bytes, _Open]:
-        sql = ("SELECT name, id, kind, size, mtime_ns, mode, ino, target, content_id, first_snap FROM entries"
+    def _open_rows(self, node: int, name: bytes | None = None) -> dict[bytes, tuple]:
+        """Open rows of a directory node by name: (name, kind, size, mtime_ns, mode, ino, target,
+        id, content_id, first_snap)."""
+        sql = ("SELECT name, kind, size, mtime_ns, mode, ino, target, id, content_id, first_snap FROM entries"
                " WHERE dir_id=? AND last_snap IS NULL")
         args: tuple = (node,)
         if name is not None:
             sql += " AND name=?"
             args += (name,)
-        return {r[0]: _Open(*r[1:]) for r in self.cat.conn.execute(sql, args)}
+        return {r[0]: r for r in self.cat.conn.execute(sql, args)}
 
     # ---- rows ----
-    def _write(self, node: int, found: list[tuple[bytes, "_Stat"]], old: dict[bytes, _Open]) -> None:
+    def _write(self, node: int, changed: list[tuple[bytes, tuple]], old: dict[bytes, tuple]) -> None:
+        """New rows for new or changed entries; the rows they replace are closed."""
         inserts = []
-        rehash = self.options.rehash
-        for name, info in found:
+        for name, meta in changed:
+            kind = meta[0]
             prior = old.get(name)
-            if prior is not None and prior.kind == info.kind and (
-                prior.size, prior.mtime_ns, prior.mode, prior.ino, prior.target
-            ) == (info.size, info.mtime_ns, info.mode, info.ino, info.target) and (
-                info.kind != "f" or (prior.content_id is not None and not (rehash and prior.first_snap < self.snap))
-                or prior.first_snap == self.snap
-            ):
-                self.counts.unchanged += 1
-                continue
             content = None
             if prior is not None:
-                if (info.kind == "f" and prior.kind == "f" and not rehash and prior.content_id is not None
-                        and (prior.size, prior.mtime_ns, prior.ino) == (info.size, info.mtime_ns, info.ino)):
-                    content = prior.content_id  # only the mode changed
-                self._close(node, name, prior, subtree=prior.kind == "d" and info.kind != "d")
-            if info.kind == "f" and content is None:
+                if (kind == "f" and prior[1] == "f" and not self.options.rehash and prior[8] is not None
+                        and (prior[2], prior[3], prior[5]) == (meta[1], meta[2], meta[4])):
+                    content = prior[8]  # only the mode changed
+                self._close(node, name, prior, subtree=prior[1] == "d" and kind != "d")
+            if kind == "f" and content is None:
                 self.counts.to_hash += 1
-            inserts.append((self.source_id, node, name, info.kind, self.snap, info.size, info.mtime_ns, info.mode,
-                            info.ino, content, info.target))
+            inserts.append((self.source_id, node, name, kind, self.snap, meta[1], meta[2], meta[3], meta[4],
+                            content, meta[5]))
         if inserts:
             self.cat.conn.executemany(_INSERT, inserts)
-        self.counts.entries += len(found)
         self._pending += len(inserts) + 1
-        self.reporter.advance(items=len(found))
 
-    def _close_missing(self, node: int, old: dict[bytes, _Open], present: set[bytes]) -> None:
+    def _close_missing(self, node: int, old: dict[bytes, tuple], present: set[bytes]) -> None:
         for name, prior in old.items():
             if name not in present:
-                self._close(node, name, prior, subtree=prior.kind == "d")
+                self._close(node, name, prior, subtree=prior[1] == "d")
 
-    def _close(self, node: int, name: bytes, prior: _Open, subtree: bool) -> None:
+    def _close(self, node: int, name: bytes, prior: tuple, subtree: bool) -> None:
         """The open row `prior` is no longer current: end it at the previous snapshot."""
         conn = self.cat.conn
         self.counts.closed += 1
-        if prior.first_snap == self.snap or self.prev is None:
-            conn.execute("DELETE FROM entries WHERE id=?", (prior.id,))
+        if prior[9] == self.snap or self.prev is None:
+            conn.execute("DELETE FROM entries WHERE id=?", (prior[7],))
         else:
-            conn.execute("UPDATE entries SET last_snap=? WHERE id=?", (self.prev, prior.id))
+            conn.execute("UPDATE entries SET last_snap=? WHERE id=?", (self.prev, prior[7]))
         if subtree:
             child = conn.execute("SELECT id FROM dirs WHERE parent_id=? AND name=?", (node, name)).fetchone()
             if child:
@@ -235,23 +246,6 @@ class Walker:
             self.cat.conn.execute("BEGIN IMMEDIATE")
             self._pending = 0
             self._last_commit = time.monotonic()
-
-
-class _Stat(NamedTuple):
-    kind: str
-    size: int
-    mtime_ns: int
-    mode: int
-    ino: int
-    target: bytes | None
-
-
-def _stat_of(st: os.stat_result, target: bytes | None) -> _Stat:
-    if stat.S_ISDIR(st.st_mode):
-        return _Stat("d", 0, st.st_mtime_ns, st.st_mode, st.st_ino, None)
-    if stat.S_ISLNK(st.st_mode):
-        return _Stat("l", len(target or b""), st.st_mtime_ns, st.st_mode, st.st_ino, target)
-    return _Stat("f", st.st_size, st.st_mtime_ns, st.st_mode, st.st_ino, None)
 
 
 def _special_kind(mode: int) -> str | None:
