@@ -270,11 +270,13 @@ class BurnJob:
             raise errors.BurnFailed(f"disc {image.disc} read back from drive {drive} differs from its image")
 
     def _progress(self, drive: int, disc: int, phase: str) -> Any:
-        last = [0.0]
+        """A progress callback that reports a drive's progress every `progress_interval_s`
+        (the `burning` and `verified` events already mark each disc's start and end)."""
+        last = [time.monotonic()]
 
         def report(done: int, total: int) -> None:
             now = time.monotonic()
-            if now - last[0] >= self.progress_interval_s or done == total:
+            if now - last[0] >= self.progress_interval_s:
                 last[0] = now
                 self.reporter.event("drive", drive=drive, disc=disc, phase=phase, done=done, total=total)
 

@@ -190,3 +190,27 @@ def test_manual_driver_burns_one_disc_after_another(images) -> None:
     done = j.run([0, 1])
     assert [o.disc for o in done] == [0, 1] and all(o.slot is None for o in done)
     assert asked == ["insert a blank disc into mem0", "take the burned disc out of mem0"] * 2
+
+
+def test_progress_events_per_drive(images) -> None:
+    events: list[tuple[str, dict]] = []
+
+    class Events(Quiet):
+        def event(self, kind, **fields):
+            events.append((kind, fields))
+
+    class SlowDrive(MemDrive):
+        def burn(self, image_path: Path, progress_cb=None) -> None:
+            import time
+
+            for i in range(3):
+                time.sleep(0.03)
+                progress_cb(i, 2)
+            super().burn(image_path)
+
+    drives = [SlowDrive(0)]
+    j = BurnJob(MemChanger([Medium()], drives), {0: drives[0]}, Recorder(images), Events(), progress_interval_s=0.02)
+    j.run([0])
+    kinds = [k for k, _ in events]
+    assert kinds[0] == "burning" and kinds[-1] == "verified" and "drive" in kinds
+    assert all(f["drive"] == 0 and f["phase"] in ("burn", "verify") for k, f in events if k == "drive")
