@@ -120,7 +120,7 @@ class JobReporter:
 
     def finish(self) -> None:
         with self._lock:
-            self._write()
+            self._write(force=True)  # the record shows a phase's final counts
         self._inner.finish()
 
     def close(self) -> None:
