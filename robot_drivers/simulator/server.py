@@ -76,9 +76,10 @@ class PtyServer:
             if fd >= 0:
                 os.close(fd)
         self.master = self.slave = -1
-        (self.state_dir / TTY_LINK).unlink(missing_ok=True)
-        if unpublish:
-            (self.state_dir / INFO_FILE).unlink(missing_ok=True)
+        if self.state_dir.is_dir():
+            (self.state_dir / TTY_LINK).unlink(missing_ok=True)
+            if unpublish:
+                (self.state_dir / INFO_FILE).unlink(missing_ok=True)
 
     # ---- main loop -------------------------------------------------------------------------
 
@@ -95,7 +96,7 @@ class PtyServer:
 
     def _loop(self) -> None:
         last_command = time.monotonic()
-        while not self.stopping:
+        while not self.stopping and self.state_dir.is_dir():  # a removed home ends the simulator
             now = time.monotonic()
             if now - last_command > self.config.idle_exit_s and not self._queue and self._drives_empty():
                 return  # idle and nothing in a drive (a long burn sends no commands)

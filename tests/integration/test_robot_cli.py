@@ -130,3 +130,27 @@ def test_manual_driver_asks_and_checks_the_label(cli, home: Path, tmp_path: Path
     shutil.copy(images[3], drive)
     assert cli("robot", "load", "3").code == 0
     assert cli("robot", "status", "--json").json()["request"] is None
+
+
+def test_simulator_ends_when_its_home_is_removed(tmp_path: Path) -> None:
+    import shutil
+    import time
+
+    from robot_drivers.simulator.config import SimConfig
+
+    state = tmp_path / "home" / "robot"
+    info = control.start(state, SimConfig(speed=1000.0))
+    shutil.rmtree(tmp_path / "home")
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            import os
+
+            os.kill(info["pid"], 0)
+            if os.waitpid(info["pid"], os.WNOHANG)[0] == info["pid"]:
+                break
+        except (OSError, ChildProcessError):
+            break
+        time.sleep(0.05)
+    else:
+        raise AssertionError("the simulator outlived its home")
