@@ -19,7 +19,7 @@ from typing import Any
 from robot_drivers import errors
 from robot_drivers.simulator.config import SimConfig
 from robot_drivers.simulator.faults import apply_fault
-from robot_drivers.simulator.state import StateStore, empty_faults
+from robot_drivers.simulator.state import StateStore
 from robot_drivers.volume_label import file_volume_label
 
 
