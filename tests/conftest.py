@@ -1,3 +1,22 @@
-"""Shared pytest fixtures: see tests/lib/ for the helpers they are built from."""
+"""Shared pytest setup: fixtures from tests/lib/, and no silent skips in CI.
+
+CI (the environment variable CI=true, as `.ci/run` runs) has every tool the suite needs, so a
+test that skips there hides a broken install step: it is reported as a failure instead.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
 
 pytest_plugins = ["tests.lib.fixtures"]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # type: ignore[no-untyped-def]
+    outcome = yield
+    report = outcome.get_result()
+    if os.environ.get("CI") == "true" and report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI, which must have everything: {report.longrepr}"
