@@ -401,6 +401,7 @@ class Cache:
         """Drain the ledger into the index (caller holds _db)."""
         if self._closed:
             return
+        self._index.notice_other_processes()
         drained = self._ledger.drain()
         if drained:
             try:

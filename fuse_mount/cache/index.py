@@ -2,7 +2,9 @@
 
 Not thread-safe by itself: `Cache` calls it only while holding `Cache._db`, except
 `memoised()`, which reads the memo of content maps under its own leaf lock so that cached
-reads need not wait for an eviction that holds `Cache._db`. Another process
+reads need not wait for an eviction that holds `Cache._db`. The memo is exact for this
+process's own changes; another process's evictions are noticed at the next flush (about a
+second): until then a read of an evicted chunk finds its file gone and fetches it again. Another process
 (the command line) may use the same file at the same time; SQLite's WAL and a busy timeout
 serialise the writers, and `totals` (kept by triggers) is exact for every reader.
 """
@@ -20,8 +22,8 @@ from typing import Iterable, Sequence
 from fuse_mount.cache.pids import pid_alive
 from fuse_mount.cache.policies import Policy, policy_sql
 
-SCHEMA_VERSION = 2
-"""1 -> 2: block hashes in their own table, a contents count in totals. An index of another
+SCHEMA_VERSION = 3
+"""1 -> 2: block hashes in their own table, a contents count in totals. 3: a removals count. An index of another
 version is not migrated: the cache is rebuilt empty (it is only a copy of the discs)."""
 HEAD = -1
 
@@ -58,6 +60,7 @@ class Totals:
     chunks: int
     heads: int
     contents: int
+    removals: int
 
 
 class StaleIndex(Exception):
@@ -71,6 +74,7 @@ class Index:
         # eviction shows up as a missing file (store.Gone), which drops the row and this entry.
         self._maps: OrderedDict[str, ContentMap | None] = OrderedDict()
         self._maps_lock = threading.Lock()
+        self._removals_seen = -1
 
     @classmethod
     def open(cls, path: Path) -> "Index":
@@ -132,6 +136,14 @@ class Index:
             if len(self._maps) > MAP_CAPACITY:
                 self._maps.popitem(last=False)
         return found
+
+    def notice_other_processes(self) -> None:
+        """Drop the whole memo if chunks were removed since the last look (by another process,
+        e.g. `odarchive cache evict`, or by this one), so that maps do not stay stale."""
+        removals = self.totals().removals
+        if removals != self._removals_seen:
+            self.forget()
+            self._removals_seen = removals
 
     def forget(self, keys: Iterable[str] | None = None) -> None:
         """Drop memoised maps (all of them if keys is None)."""
@@ -261,7 +273,7 @@ class Index:
         return values
 
     def totals(self) -> Totals:
-        return Totals(*self.conn.execute("SELECT bytes, chunks, heads, contents FROM totals").fetchone())
+        return Totals(*self.conn.execute("SELECT bytes, chunks, heads, contents, removals FROM totals").fetchone())
 
     def summary(self) -> tuple[int, int, int]:
         """(contents with data or a pin, pinned contents, open handles of live processes)."""

@@ -57,9 +57,10 @@ CREATE TABLE totals (
     bytes    INTEGER NOT NULL,
     chunks   INTEGER NOT NULL,
     heads    INTEGER NOT NULL,
-    contents INTEGER NOT NULL          -- rows of `contents`: cached or pinned
+    contents INTEGER NOT NULL,         -- rows of `contents`: cached or pinned
+    removals INTEGER NOT NULL          -- chunks ever removed: other processes' memos notice it
 );
-INSERT INTO totals VALUES (0, 0, 0, 0, 0);
+INSERT INTO totals VALUES (0, 0, 0, 0, 0, 0);
 
 CREATE TRIGGER contents_added AFTER INSERT ON contents BEGIN
     UPDATE totals SET contents = contents + 1;
@@ -74,6 +75,6 @@ CREATE TRIGGER chunks_added AFTER INSERT ON chunks BEGIN
 END;
 CREATE TRIGGER chunks_removed AFTER DELETE ON chunks BEGIN
     DELETE FROM blocks WHERE chunk = OLD.rowid;
-    UPDATE totals SET bytes = bytes - OLD.length,
+    UPDATE totals SET bytes = bytes - OLD.length, removals = removals + 1,
                       chunks = chunks - (OLD.idx >= 0), heads = heads - (OLD.idx < 0);
 END;

@@ -250,3 +250,16 @@ def test_heads_go_last_when_nothing_else_may(tmp_path):
         s = cache.stats()
         assert s.chunks == 0 and s.bytes_cached <= 3 * CHUNK
         assert not cached(cache, heads[0]) and cached(cache, heads[-1])
+
+
+def test_another_process_evicting_is_noticed_at_the_next_flush(tmp_path):
+    key, data = content(CHUNK, seed=1)
+    with open_cache(tmp_path) as mount, open_cache(tmp_path) as cli:
+        mount.put_whole(key, data)
+        assert mount.is_cached(key)  # memoised
+        assert cli.evict(key) == CHUNK
+        assert mount.get(key, 0, 10) is None  # the file is gone: a miss, never stale bytes
+        mount.put_whole(key, data)
+        cli.evict_all()
+        mount.stats()  # a flush, as happens every second
+        assert not mount.is_cached(key)

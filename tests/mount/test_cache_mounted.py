@@ -1,0 +1,59 @@
+"""The cache commands against a running mount: stats, pin by a mounted path, evict spares open files."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from odarchive.cli import main
+from tests.lib.mount_archive import Archive, build_archive
+from tests.lib.mount_process import Mounted
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory: pytest.TempPathFactory) -> Archive:
+    return build_archive(tmp_path_factory.mktemp("archive"))
+
+
+def cache_cmd(archive: Archive, capsys: pytest.CaptureFixture[str], *argv: str) -> dict:
+    capsys.readouterr()
+    code = main(["--home", str(archive.home), "cache", *argv, "--json"])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    return json.loads(out.out)
+
+
+def test_cache_commands_on_a_running_mount(archive: Archive, tmp_path: Path, capsys) -> None:
+    with Mounted(archive.home, tmp_path / "mnt", "--images", str(archive.images), "--disc-timeout", "20") as m:
+        src = m.mountpoint / "src"
+        hello, photo = src / "hello.txt", src / "photos" / "img003.jpg"
+        assert hello.read_bytes() == (archive.src / "hello.txt").read_bytes()
+        copy = (src / "docs" / "copy-of-hello.txt").read_bytes()
+        old = (m.mountpoint / ".snapshots" / str(archive.old_snapshot) / "src" / "hello.txt").read_bytes()
+        assert copy == old == archive.old_bytes  # one content: the second file is a cache hit
+        assert photo.read_bytes() == (archive.src / "photos" / "img003.jpg").read_bytes()
+        m.status()  # the mount flushes its counters at least every second
+        s = cache_cmd(archive, capsys, "stats")
+        assert s["hits"] >= 1 and s["misses"] >= 2 and s["disc_loads"] >= 1
+        assert s["bytes_cached"] > 0 and s["max_wait_s"] > 0
+
+        pinned = cache_cmd(archive, capsys, "pin", str(hello))
+        assert pinned["sha256"] == hashlib.sha256(hello.read_bytes()).hexdigest() and pinned["cached"]
+
+        with open(photo, "rb") as f:  # an open file in the mount is never evicted
+            f.read()
+            m.status()
+            cache_cmd(archive, capsys, "evict", "--all")
+            assert os.getxattr(photo, "user.odarchive.cached") == b"yes"
+            assert os.getxattr(hello, "user.odarchive.cached") == b"yes"  # pinned
+        m.status()
+        assert cache_cmd(archive, capsys, "evict", "src/photos/img003.jpg")["bytes_freed"] > 0
+        assert os.getxattr(photo, "user.odarchive.cached") == b"no"
+        assert photo.read_bytes() == (archive.src / "photos" / "img003.jpg").read_bytes()  # fetched again
+
+    replay = cache_cmd(archive, capsys, "replay", "--sizes", "1M")
+    assert replay["accesses"] >= 3 and replay["results"][0]["misses"] >= 2
