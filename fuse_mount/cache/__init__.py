@@ -3,13 +3,20 @@
 Public interface (everything else in this package is internal):
 
 - `CacheConfig`  the options (units in names), built from `[cache]` in odarchive.toml
-- `Cache`        open/get/peek/put_whole/put_chunk/open_handle/pin/evict/stats (cache.py)
+- `Cache`        open/get/peek/missing_chunks/put_whole/put_chunk/open_handle/pin/evict/stats
 - `CacheStats`   what `odarchive cache stats` shows
 - `CacheError`, `CacheFullError`
-- `POLICIES`     eviction policies by name ("lru", "size")
-- `replay`       `python -m fuse_mount.cache.replay TRACE` replays a trace for tuning
+- `POLICIES`     eviction policies by name ("lru", "size", "lfu")
+- `python -m fuse_mount.cache.replay TRACE` replays an access trace for tuning
 
-May import: the standard library and `fuse_mount.errors`. Never `odarchive`.
+Inside: `cache.py` (the facade, lock order), `index.py` + `schema.sql` (SQLite index),
+`store.py` (chunk files, verified reads), `writer.py` (room, ENOSPC, install),
+`eviction.py` (the purge functions), `policies.py`, `ledger.py` (batched counters, access
+times, open handles), `trace.py`, `replay.py`, `stats.py`, `config.py`, `errors.py`, `pids.py`.
+
+Threads: FUSE workers and fetcher threads call `Cache` concurrently; the command line uses
+the same index from another process. May import: the standard library and
+`fuse_mount.errors`. Never `odarchive`.
 """
 
 from fuse_mount.cache.cache import HEAD, Cache
