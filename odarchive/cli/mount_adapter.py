@@ -1,8 +1,10 @@
 """The catalogue as the mount sees it: `fuse_mount.catalogue_view.CatalogueView` over SQLite.
 
 Lives in the command line because only `odarchive.cli` may import both the core and
-`fuse_mount`. Thread-safe: every thread gets its own read-only connection (FUSE calls and
-fetcher workers run on many threads); `generation()` uses one watcher connection under a lock,
+`fuse_mount`. Thread-safe: each call borrows a read-only connection from a small pool (FUSE
+calls arrive on threads that libfuse creates and ends at will, and every callback from such a
+thread has a fresh Python thread state, so thread-local connections would leak one per call);
+`generation()` uses one watcher connection under a lock,
 whose `PRAGMA data_version` moves whenever another connection (create_db, plan_iso, a burn)
 commits, so new snapshots and discs show up in a running mount.
 """
@@ -10,6 +12,7 @@ commits, so new snapshots and discs show up in a running mount.
 from __future__ import annotations
 
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
@@ -33,27 +36,38 @@ def _entry(r: EntryRow) -> Entry:
 class CatalogueAdapter:
     """A thread-safe, read-only `CatalogueView` of the catalogue file at `path`."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, pool_size: int = 16) -> None:
         self._path = path
-        self._local = threading.local()
-        self._all: list[Catalogue] = []
-        self._all_lock = threading.Lock()
+        self._pool: list[Catalogue] = []
+        self._pool_size = pool_size
+        self._pool_lock = threading.Lock()
         self._watch = Catalogue.open(path, readonly=True, check_same_thread=False)
         self._watch_lock = threading.Lock()
 
-    def _cat(self) -> Catalogue:
-        cat = getattr(self._local, "cat", None)
+    @contextmanager
+    def _cat(self) -> Iterator[Catalogue]:
+        """A read-only connection for the duration of one call (from the pool, else new)."""
+        with self._pool_lock:
+            cat = self._pool.pop() if self._pool else None
         if cat is None:
-            cat = Catalogue.open(self._path, readonly=True)
-            self._local.cat = cat
-            with self._all_lock:
-                self._all.append(cat)
-        return cat
+            cat = Catalogue.open(self._path, readonly=True, check_same_thread=False)
+        try:
+            yield cat
+        finally:
+            with self._pool_lock:
+                keep = len(self._pool) < self._pool_size
+                if keep:
+                    self._pool.append(cat)
+            if not keep:
+                cat.close()
 
     def close(self) -> None:
-        """Close the watcher (other threads' connections close when their threads end)."""
         with self._watch_lock:
             self._watch.close()
+        with self._pool_lock:
+            pool, self._pool = self._pool, []
+        for cat in pool:
+            cat.close()
 
     def generation(self) -> int:
         with self._watch_lock:
@@ -64,53 +78,63 @@ class CatalogueAdapter:
             _SNAPSHOTS + " AND s.id = (SELECT max(id) FROM snapshots x WHERE x.source_id = s.source_id"
             " AND x.state = 'complete') ORDER BY src.root_name"
         )
-        return [RootSnapshot(*r) for r in self._cat().conn.execute(sql)]
+        with self._cat() as cat:
+            return [RootSnapshot(*r) for r in cat.conn.execute(sql)]
 
     def snapshots(self) -> list[RootSnapshot]:
-        return [RootSnapshot(*r) for r in self._cat().conn.execute(_SNAPSHOTS + " ORDER BY s.id")]
+        with self._cat() as cat:
+            return [RootSnapshot(*r) for r in cat.conn.execute(_SNAPSHOTS + " ORDER BY s.id")]
 
     def lookup(self, dir_id: int, name: bytes, snap: int) -> Entry | None:
-        row = tree.lookup(self._cat(), dir_id, name, snap)
+        with self._cat() as cat:
+            row = tree.lookup(cat, dir_id, name, snap)
         return _entry(row) if row is not None else None
 
     def child_dir(self, dir_id: int, name: bytes) -> int | None:
-        return tree.child_dir(self._cat(), dir_id, name)
+        with self._cat() as cat:
+            return tree.child_dir(cat, dir_id, name)
 
     def list_names(self, dir_id: int, snap: int) -> Iterator[tuple[bytes, int, int]]:
         sql = f"SELECT name, mode, id FROM entries WHERE dir_id=:dir AND {valid_in()} ORDER BY name"
-        return iter(self._cat().conn.execute(sql, {"dir": dir_id, "snap": snap}))
+        with self._cat() as cat:  # held until the listing is consumed or dropped
+            yield from cat.conn.execute(sql, {"dir": dir_id, "snap": snap})
 
     def count_subdirs(self, dir_id: int, snap: int) -> int:
         sql = f"SELECT count(*) FROM entries WHERE dir_id=:dir AND kind='d' AND {valid_in()}"
-        return int(self._cat().conn.execute(sql, {"dir": dir_id, "snap": snap}).fetchone()[0])
+        with self._cat() as cat:
+            return int(cat.conn.execute(sql, {"dir": dir_id, "snap": snap}).fetchone()[0])
 
     def content(self, content_id: int) -> Content:
-        sha, size = self._cat().content(content_id)
+        with self._cat() as cat:
+            sha, size = cat.content(content_id)
         return Content(content_id, bytes(sha), size)
 
     def pieces(self, content_id: int) -> list[Piece]:
-        conn = self._cat().conn
-        extents: dict[int, list[tuple[int, int]]] = {}
-        for piece, offset, length in conn.execute(
-            "SELECT piece, image_offset, length FROM extents WHERE content_id=? ORDER BY piece, seq", (content_id,)
-        ):
-            extents.setdefault(piece, []).append((offset, length))
-        return [
-            Piece(piece, disc, offset, length, tuple(extents.get(piece, ())))
-            for piece, disc, offset, length in conn.execute(
-                "SELECT piece, disc_id, offset, length FROM placements WHERE content_id=? ORDER BY piece", (content_id,)
-            )
-        ]
+        with self._cat() as cat:
+            extents: dict[int, list[tuple[int, int]]] = {}
+            for piece, offset, length in cat.conn.execute(
+                "SELECT piece, image_offset, length FROM extents WHERE content_id=? ORDER BY piece, seq", (content_id,)
+            ):
+                extents.setdefault(piece, []).append((offset, length))
+            return [
+                Piece(piece, disc, offset, length, tuple(extents.get(piece, ())))
+                for piece, disc, offset, length in cat.conn.execute(
+                    "SELECT piece, disc_id, offset, length FROM placements WHERE content_id=? ORDER BY piece", (content_id,)
+                )
+            ]
 
     def chunk_size(self) -> int:
-        return self._cat().chunk_size
+        with self._cat() as cat:
+            return cat.chunk_size
 
     def chunk_hashes(self, content_id: int) -> dict[int, bytes]:
-        rows = self._cat().conn.execute("SELECT chunk, sha256 FROM chunk_hashes WHERE content_id=?", (content_id,))
-        return {chunk: bytes(sha) for chunk, sha in rows}
+        with self._cat() as cat:
+            rows = cat.conn.execute("SELECT chunk, sha256 FROM chunk_hashes WHERE content_id=?", (content_id,))
+            return {chunk: bytes(sha) for chunk, sha in rows}
 
     def disc(self, disc_id: int) -> Disc | None:
-        r = self._cat().conn.execute("SELECT id, label, image_name, state, slot FROM discs WHERE id=?", (disc_id,)).fetchone()
+        with self._cat() as cat:
+            r = cat.conn.execute("SELECT id, label, image_name, state, slot FROM discs WHERE id=?", (disc_id,)).fetchone()
         if r is None:
             return None
         disc, plan_label, image_name, state, slot = r

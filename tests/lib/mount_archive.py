@@ -81,15 +81,16 @@ def make_tree(src: Path, files: int = 24) -> None:
     os.utime(src / "run.sh", ns=(1_500_000_000_000_000_000, 1_500_000_000_123_456_789))
 
 
-def place_on_discs(catalogue: Path, images: Path, discs: int) -> None:
+def place_on_discs(catalogue: Path, images: Path, discs: int, chunk: int = CHUNK) -> None:
     """Put every content on synthetic disc images, recording discs/placements/extents/chunks.
 
-    Contents go round-robin over the discs. The largest content is split into two pieces on
-    two discs, and its second piece is stored in two extents with a gap between them.
+    Contents go round-robin over the discs; `chunk` becomes the catalogue's chunk size. The
+    largest content is split into two pieces on two discs, and its second piece is stored in
+    two extents with a gap between them.
     """
     images.mkdir(parents=True, exist_ok=True)
     db = sqlite3.connect(catalogue)
-    db.execute("UPDATE meta SET value=? WHERE key='chunk_size'", (str(CHUNK),))
+    db.execute("UPDATE meta SET value=? WHERE key='chunk_size'", (str(chunk),))
     contents = db.execute("SELECT id, sha256, size FROM contents ORDER BY id").fetchall()
     largest = max(contents, key=lambda c: c[2])[0]
     files = [open(images / f"disc{d}.iso", "wb") for d in range(discs)]
@@ -119,9 +120,9 @@ def place_on_discs(catalogue: Path, images: Path, discs: int) -> None:
             disc = n % discs
             db.execute(_PLACE, (cid, 0, disc, 0, size))
             db.execute("INSERT INTO extents VALUES (?,?,?,?,?)", (cid, 0, 0, put(disc, data), size))
-        if size > CHUNK:
-            for i in range(0, size, CHUNK):
-                db.execute("INSERT INTO chunk_hashes VALUES (?,?,?)", (cid, i // CHUNK, hashlib.sha256(data[i : i + CHUNK]).digest()))
+        if size > chunk:
+            for i in range(0, size, chunk):
+                db.execute("INSERT INTO chunk_hashes VALUES (?,?,?)", (cid, i // chunk, hashlib.sha256(data[i : i + chunk]).digest()))
     for d, f in enumerate(files):
         f.truncate(pos[d])
         f.close()

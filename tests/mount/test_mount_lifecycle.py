@@ -88,3 +88,15 @@ def test_refusals(archive: Archive, tmp_path: Path, capsys: pytest.CaptureFixtur
     assert main([*home, "mount", str(mp), "--images", str(tmp_path / "no-images"), "--cache-dir", str(tmp_path / "c")]) == 7
     assert "image directory" in capsys.readouterr().err
     assert not os.path.ismount(mp)
+
+
+def test_many_calls_keep_file_descriptors_bounded(archive: Archive, tmp_path: Path) -> None:
+    """libfuse runs callbacks on threads it starts and ends at will: nothing may pile up per call."""
+    with Mounted(archive.home, tmp_path / "mnt", *_flags(archive, tmp_path / "cache")) as m:
+        pid = m.status(0)["pid"]
+        files = [p for p in (m.mountpoint / "src" / "photos").iterdir()]
+        for _ in range(15):
+            for p in files:
+                p.read_bytes()
+                os.listdir(p.parent)
+        assert len(os.listdir(f"/proc/{pid}/fd")) < 64
