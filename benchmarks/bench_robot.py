@@ -61,6 +61,9 @@ class Recorder:
     def rejected(self, disc: int | None, slot: int, reason: str) -> None:
         raise AssertionError(reason)
 
+    def is_done(self, label: str | None) -> bool:
+        return False
+
     def recovered(self, label: str | None, slot: int, blank: bool) -> None:
         pass
 

@@ -70,6 +70,9 @@ class BurnRecorder(Protocol):
     def rejected(self, disc: int | None, slot: int, reason: str) -> None:
         """The medium from `slot` is unusable (failed burn or verify, not blank); never pick it."""
 
+    def is_done(self, label: str | None) -> bool:
+        """The medium labelled `label` is a disc of ours already burned and verified."""
+
     def recovered(self, label: str | None, slot: int, blank: bool) -> None:
         """A medium left in a drive by an earlier run is back in `slot` (its label, if any)."""
 
@@ -107,27 +110,37 @@ class BurnJob:
     # ---- public ------------------------------------------------------------------------------
 
     def recover(self) -> list[int]:
-        """Put media left in drives back into their slots; returns the slots refilled."""
+        """Put media left in drives by an earlier run away; returns where they went.
+
+        Slot changers say which drives are loaded and take each medium back to its slot. A bin
+        autoloader cannot tell, so its drive is asked for a medium: a verified disc goes to
+        the output bin, anything else to the reject bin.
+        """
+        inventory = self.changer.inventory()
+        self._plan_media(inventory)
+        bins = self._output_bin is not None
         refilled = []
-        for info in self.changer.inventory().drives:
-            if info.state == DRIVE_LOADED and info.drive in self.drives:
-                dev = self.drives[info.drive]
-                try:
-                    dev.wait_for_media(self.media_timeout_s)
-                    label, blank = dev.volume_label(), dev.medium_size() == 0
-                except errors.RobotError:
-                    label, blank = None, False
-                dev.eject()
-                slot = self.changer.unload(info.drive, None)
-                refilled.append(slot)
-                self.recorder.recovered(label, slot, blank)
-                self.reporter.event("recovered", drive=info.drive, slot=slot, label=label)
+        for info in inventory.drives:
+            dev = self.drives.get(info.drive)
+            if dev is None or not (info.state == DRIVE_LOADED or (bins and _has_medium(dev))):
+                continue
+            try:
+                dev.wait_for_media(self.media_timeout_s)
+                label, blank = dev.volume_label(), dev.medium_size() == 0
+            except errors.RobotError:
+                label, blank = None, False
+            dev.eject()
+            target = (self._output_bin if self.recorder.is_done(label) else self._reject_bin) if bins else None
+            slot = self.changer.unload(info.drive, target)
+            refilled.append(slot)
+            self.recorder.recovered(label, slot, blank)
+            self.reporter.event("recovered", drive=info.drive, slot=slot, label=label)
         return refilled
 
     def run(self, discs: list[int]) -> list[BurnOutcome]:
         """Burn `discs`; returns what was verified. Raises the first fatal error, or BurnFailed."""
         self.recover()
-        self._plan_media(self.changer.inventory())
+        self._plan_media(self.changer.inventory())  # again: recovery may have refilled slots
         work: queue.Queue[int] = queue.Queue()
         for d in discs:
             work.put(d)
@@ -281,6 +294,14 @@ class BurnJob:
                 self.reporter.event("drive", drive=drive, disc=disc, phase=phase, done=done, total=total)
 
         return report
+
+
+def _has_medium(dev: Drive) -> bool:
+    try:
+        dev.wait_for_media(0.0)
+    except errors.RobotError:
+        return False
+    return True
 
 
 def dev_label(dev: Drive) -> str:

@@ -80,6 +80,9 @@ class CatalogueRecorder:
     def rejected(self, disc: int | None, slot: int, reason: str) -> None:
         self.log.record_rejected(disc, slot, reason)
 
+    def is_done(self, label: str | None) -> bool:
+        return disc_from_label(label, self.plan_labels) in self.log.verified()
+
     def recovered(self, label: str | None, slot: int, blank: bool) -> None:
         disc = disc_from_label(label, self.plan_labels)
         if disc is not None and disc in self.log.verified():

@@ -190,3 +190,15 @@ def test_unreadable_medium_is_rejected_at_verify(cli, home: Path) -> None:
     assert [m["slot"] for m in r.json()["rejected_media"]] == [1]
     assert disc_rows(home)[0][1] == 2
     assert_shelved_and_identical(home, images, [0])
+
+
+def test_bin_autoloader_recovers_a_disc_left_in_its_drive(cli, home: Path) -> None:
+    """A killed run leaves a half-burned medium in the drive: the next run rejects it and goes on."""
+    setup_home(home, 2, drives=1, blanks=4, extra='dialect = "generic"\n')
+    assert cli("robot", "load", "1").code == 0  # stands for a burn cut short
+    drive = home / "robot" / "drives" / "drive0.img"
+    drive.write_bytes(b"x" * 40_000)
+    r = cli("robot", "burn", "--segments", "all", "--json")
+    assert r.code == 0, r.err
+    assert sorted(b["disc"] for b in r.json()["burned"]) == [0, 1]
+    assert sorted(media_places(home / "robot").values()) == ["bin input", "bin output", "bin output", "bin reject"]

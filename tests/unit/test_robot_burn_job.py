@@ -90,6 +90,9 @@ class Recorder:
     def rejected(self, disc, slot, reason) -> None:
         self.log.append(("rejected", disc, slot))
 
+    def is_done(self, label) -> bool:
+        return False
+
     def recovered(self, label, slot, blank) -> None:
         self.log.append(("recovered", label, slot, blank))
 
