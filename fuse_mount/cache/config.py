@@ -35,8 +35,9 @@ class CacheConfig:
     policy: str = "lru"
     """Eviction order: a name in `fuse_mount.cache.policies.POLICIES` ("lru", "size")."""
     keep_heads_bytes: int = 64 * 1024
-    """The first N bytes of every cached content are kept and evicted last (0: off).
-    Capped at chunk_bytes. Contents no larger than N live entirely in the head store."""
+    """The first N bytes of every cached content are kept and evicted last (0: off), while
+    heads take at most a quarter of max_bytes. Capped at chunk_bytes. Contents no larger than
+    N live entirely in their head."""
     chunk_bytes: int = 16 * MiB
     """Contents are cached in chunks of this size; must equal the catalogue's chunk_size."""
     trace: bool = True

@@ -7,8 +7,9 @@ ledger has been flushed (so access times are current):
 - `purge_over_quota` over max_bytes: down to LOW_WATER of it (rclone: purgeOverQuota)
 - `purge_for_free_space` until min_free_bytes (at least INDEX_HEADROOM_BYTES) + the bytes
                      about to be written are free
-- `evict_bytes`      at least N bytes by the policy: chunks first, heads only when no chunk
-                     may go. Open and pinned contents are never candidates.
+- `evict_bytes`      at least N bytes by the policy: heads beyond HEADS_SHARE of max_bytes
+                     first, then chunks, then the other heads. Open and pinned contents are
+                     never candidates.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ from fuse_mount.cache.ledger import Ledger
 from fuse_mount.cache.policies import get_policy
 from fuse_mount.cache.store import Store
 
+HEADS_SHARE = 0.25
+"""Heads are evicted last only while they take at most this share of max_bytes: beyond it the
+excess goes first, by the policy, so that many small heads cannot crowd out the data."""
 LOW_WATER = 0.95
 """Over max_bytes, evict down to this fraction of it, so eviction runs in batches, not per put."""
 INDEX_HEADROOM_BYTES = 256 * 1024
@@ -64,26 +68,32 @@ class Evictor:
     def evict_bytes(self, amount: int) -> int:
         """Evict at least `amount` bytes if that many may go, by the policy; returns bytes freed.
 
-        Asks the index for about twice as many candidates as the mean chunk size says are
-        needed (usually one query), doubling if that was not enough; heads only after chunks."""
-        freed = 0
+        Order: heads over their share of max_bytes, chunks, the remaining heads. Asks the
+        index for about twice as many candidates as the mean size says are needed (usually
+        one query per stage), doubling if that was not enough."""
         totals = self.index.totals()
         mean = max(1, totals.bytes // max(1, totals.chunks + totals.heads))
-        for heads in (False, True):
-            limit = max(64, 2 * (amount - freed) // mean)
-            while freed < amount:
-                rows = self.index.candidates(self.policy, self.clock(), heads, limit)
-                take, want = [], amount - freed
-                for r in rows:
-                    if not self.ledger.is_open(r.key):
-                        take.append(r)
-                        want -= r.length
-                        if want <= 0:
-                            break
-                freed += self.remove(take)
-                if len(rows) < limit:
-                    break
-                limit *= 2
+        over = totals.head_bytes - int(self.config.max_bytes * HEADS_SHARE) if self.config.max_bytes else 0
+        freed = self._evict_stage(min(amount, over), True, mean) if over > 0 else 0
+        freed += self._evict_stage(amount - freed, False, mean)
+        return freed + self._evict_stage(amount - freed, True, mean)
+
+    def _evict_stage(self, amount: int, heads: bool, mean: int) -> int:
+        freed = 0
+        limit = max(64, 2 * amount // mean)
+        while freed < amount:
+            rows = self.index.candidates(self.policy, self.clock(), heads, limit)
+            take, want = [], amount - freed
+            for r in rows:
+                if not self.ledger.is_open(r.key):
+                    take.append(r)
+                    want -= r.length
+                    if want <= 0:
+                        break
+            freed += self.remove(take)
+            if len(rows) < limit:
+                break
+            limit *= 2
         return freed
 
     def purge_idle(self) -> int:

@@ -22,8 +22,9 @@ from typing import Iterable, Sequence
 from fuse_mount.cache.pids import pid_alive
 from fuse_mount.cache.policies import Policy, policy_sql
 
-SCHEMA_VERSION = 3
-"""1 -> 2: block hashes in their own table, a contents count in totals. 3: a removals count. An index of another
+SCHEMA_VERSION = 4
+"""1 -> 2: block hashes in their own table, a contents count in totals. 3: a removals count.
+4: head bytes in totals. An index of another
 version is not migrated: the cache is rebuilt empty (it is only a copy of the discs)."""
 HEAD = -1
 
@@ -59,6 +60,7 @@ class Totals:
     bytes: int
     chunks: int
     heads: int
+    head_bytes: int
     contents: int
     removals: int
 
@@ -273,7 +275,7 @@ class Index:
         return values
 
     def totals(self) -> Totals:
-        return Totals(*self.conn.execute("SELECT bytes, chunks, heads, contents, removals FROM totals").fetchone())
+        return Totals(*self.conn.execute("SELECT bytes, chunks, heads, head_bytes, contents, removals FROM totals").fetchone())
 
     def summary(self) -> tuple[int, int, int]:
         """(contents with data or a pin, pinned contents, open handles of live processes)."""

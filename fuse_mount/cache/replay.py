@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from fuse_mount.cache.config import MiB, parse_bytes, parse_seconds
-from fuse_mount.cache.eviction import LOW_WATER
+from fuse_mount.cache.eviction import HEADS_SHARE, LOW_WATER
 from fuse_mount.cache.index import HEAD
 from fuse_mount.cache.policies import POLICIES, Policy, get_policy
 from fuse_mount.cache.trace import Access, read_trace
@@ -105,21 +105,28 @@ class SimulatedCache:
                 self.total += nbytes
 
     def _evict_bytes(self, amount: int, now: float, reading: str) -> None:
-        freed = 0
-        for heads in (False, True):
+        """As Evictor.evict_bytes: heads over their share, chunks, then the other heads."""
+        head_bytes = sum(int(e[0]) for k, e in self.entries.items() if k[1] == HEAD)
+        over = head_bytes - int(self.max_bytes * HEADS_SHARE)
+        freed = self._evict_stage(min(amount, over), True, now, reading) if over > 0 else 0
+        freed += self._evict_stage(amount - freed, False, now, reading)
+        self._evict_stage(amount - freed, True, now, reading)
+
+    def _evict_stage(self, amount: int, heads: bool, now: float, reading: str) -> int:
+        if amount <= 0:
+            return 0
+        ranked = sorted(
+            ((-self.policy(int(e[0]), e[1], int(e[2]), now), e[1], e[3], k) for k, e in self.entries.items()
+             if (k[1] == HEAD) == heads and k[0] != reading),
+        )
+        take, freed = [], 0
+        for *_, k in ranked:
             if freed >= amount:
                 break
-            ranked = sorted(
-                ((-self.policy(int(e[0]), e[1], int(e[2]), now), e[1], e[3], k) for k, e in self.entries.items()
-                 if (k[1] == HEAD) == heads and k[0] != reading),
-            )
-            take = []
-            for *_, k in ranked:
-                if freed >= amount:
-                    break
-                take.append(k)
-                freed += int(self.entries[k][0])
-            self._evict(take)
+            take.append(k)
+            freed += int(self.entries[k][0])
+        self._evict(take)
+        return freed
 
     def _evict(self, keys: Iterable[tuple[str, int]]) -> None:
         for k in keys:

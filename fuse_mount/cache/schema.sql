@@ -57,10 +57,11 @@ CREATE TABLE totals (
     bytes    INTEGER NOT NULL,
     chunks   INTEGER NOT NULL,
     heads    INTEGER NOT NULL,
+    head_bytes INTEGER NOT NULL,       -- bytes of heads (their share is bounded: eviction.py)
     contents INTEGER NOT NULL,         -- rows of `contents`: cached or pinned
     removals INTEGER NOT NULL          -- chunks ever removed: other processes' memos notice it
 );
-INSERT INTO totals VALUES (0, 0, 0, 0, 0, 0);
+INSERT INTO totals VALUES (0, 0, 0, 0, 0, 0, 0);
 
 CREATE TRIGGER contents_added AFTER INSERT ON contents BEGIN
     UPDATE totals SET contents = contents + 1;
@@ -71,10 +72,12 @@ END;
 
 CREATE TRIGGER chunks_added AFTER INSERT ON chunks BEGIN
     UPDATE totals SET bytes = bytes + NEW.length,
-                      chunks = chunks + (NEW.idx >= 0), heads = heads + (NEW.idx < 0);
+                      chunks = chunks + (NEW.idx >= 0), heads = heads + (NEW.idx < 0),
+                      head_bytes = head_bytes + (NEW.idx < 0) * NEW.length;
 END;
 CREATE TRIGGER chunks_removed AFTER DELETE ON chunks BEGIN
     DELETE FROM blocks WHERE chunk = OLD.rowid;
     UPDATE totals SET bytes = bytes - OLD.length, removals = removals + 1,
-                      chunks = chunks - (OLD.idx >= 0), heads = heads - (OLD.idx < 0);
+                      chunks = chunks - (OLD.idx >= 0), heads = heads - (OLD.idx < 0),
+                      head_bytes = head_bytes - (OLD.idx < 0) * OLD.length;
 END;

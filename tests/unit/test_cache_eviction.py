@@ -238,6 +238,24 @@ def test_heads_are_kept_when_chunks_go_and_serve_header_reads(tmp_path):
         assert cache.is_cached(tiny)
 
 
+def test_heads_beyond_their_share_go_first(tmp_path):
+    clock = FakeClock()
+    with open_cache(tmp_path, clock, keep_heads_bytes=CHUNK, max_bytes=8 * CHUNK) as cache:  # heads' share: 2 chunks
+        big, bdata = content(4 * CHUNK + 1, seed=1)
+        cache.put_whole(big, bdata)  # 4 chunks + a 64 KiB head
+        tiny = []
+        for i in range(10):
+            clock.advance(1)
+            key, data = content(20_000, seed=10 + i)  # all head
+            cache.put_whole(key, data)
+            tiny.append(key)
+        clock.advance(1)
+        cache.put_whole(*content(2 * CHUNK, seed=99))
+        kept = [cached(cache, k) for k in tiny]
+        assert kept[0] is False and kept[-1] is True  # the oldest heads went, by the policy
+        assert cache.stats().bytes_cached <= 8 * CHUNK
+
+
 def test_heads_go_last_when_nothing_else_may(tmp_path):
     clock = FakeClock()
     with open_cache(tmp_path, clock, keep_heads_bytes=CHUNK // 2, max_bytes=3 * CHUNK) as cache:

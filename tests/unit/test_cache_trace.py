@@ -123,7 +123,7 @@ def test_keep_heads_turns_header_reads_into_hits():
         key, data = files[int(t) % 10]
         trace.append(Access(t, key, len(data), 0, len(data), False))
     without = replay(trace, "lru", 4 * CHUNK, chunk_bytes=CHUNK)
-    with_heads = replay(trace, "lru", 4 * CHUNK, chunk_bytes=CHUNK, head_bytes=8192)
+    with_heads = replay(trace, "lru", 4 * CHUNK, chunk_bytes=CHUNK, head_bytes=4096)
     assert with_heads.hit_ratio > without.hit_ratio + 0.3
 
 
