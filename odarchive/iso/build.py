@@ -15,6 +15,7 @@ import hashlib
 import io
 import json
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from odarchive.iso import manifest, sizing
 from odarchive.iso.disc_files import disc_info, disc_row, load_layout, source_file, source_paths
 from odarchive.iso.feeder import SourceChanged, SourceFeed, hash_whole
 from odarchive.iso.layout import DiscLayout, FileNode
+from odarchive.iso.outfile import SparseImageFile
 from odarchive.iso.populate import new_image, populate
 from odarchive.progress import NullReporter, Reporter
 
@@ -59,10 +61,11 @@ def build_disc_image(cat: Catalogue, disc_id: int, out_dir: Path, reporter: Repo
     feeds: dict[int, SourceFeed] = {}
     try:
         iso = _write(cat, layout, texts, volume_ident(label, disc_id), roots, partial, feeds, reporter)
-        image_sha = _hash_file(partial)
         size = partial.stat().st_size
-        with cat.transaction():
+        with ThreadPoolExecutor(1) as pool, cat.transaction():
+            image_sha_future = pool.submit(_hash_file, partial)  # hashlib runs outside the GIL
             _record(cat, iso, layout, feeds)
+            image_sha = image_sha_future.result()
             cat.conn.execute(
                 "UPDATE discs SET state=CASE WHEN state='planned' THEN 'written' ELSE state END, image_name=?,"
                 " image_size=?, image_sha256=?, written_ns=CAST(strftime('%s','now') AS INTEGER)*1000000000 WHERE id=?",
@@ -180,13 +183,17 @@ def _write(cat: Catalogue, layout: DiscLayout, texts: dict[str, bytes], vol: str
     def open_file(f: FileNode) -> SourceFeed:
         p = f.ref
         path = source_file(roots, p.raw_path)
-        expect_chunks = None
-        if p.piece:
+        expect_sha, expect_chunks = (None if p.piece else p.content_sha), None
+        if p.piece or p.content_size > chunk_size:
             expect_chunks = dict(cat.conn.execute(
                 "SELECT chunk, sha256 FROM chunk_hashes WHERE content_id=? AND chunk BETWEEN ? AND ?",
-                (p.content_id, p.offset // chunk_size, (p.offset + p.length) // chunk_size)).fetchall())
+                (p.content_id, p.offset // chunk_size, (p.offset + p.length - 1) // chunk_size)).fetchall())
+            if not p.piece and len(expect_chunks) == -(-p.content_size // chunk_size):
+                expect_sha = None  # chunk hashes recorded earlier check every byte: one hash pass, not two
+            elif not p.piece:
+                expect_chunks = None
         feed = SourceFeed(path, os.fsdecode(path), p.content_size, p.offset, p.length, chunk_size,
-                          None if p.piece else p.content_sha, expect_chunks,
+                          expect_sha, expect_chunks,
                           lambda feed: reporter.advance(items=1))
         feeds[id(f)] = feed
         return feed
@@ -201,10 +208,12 @@ def _write(cat: Catalogue, layout: DiscLayout, texts: dict[str, bytes], vol: str
 
     reporter.start("write", total_items=layout.n_files, total_bytes=sizing.image_bytes(layout))
     try:
-        with open(partial, "wb") as out:
+        out = SparseImageFile(partial)
+        try:
             iso.write_fp(out, blocksize=WRITE_BLOCK, progress_cb=progress)
-            out.flush()
-            os.fsync(out.fileno())
+            out.close()
+        finally:
+            out.abandon()
     finally:
         reporter.finish()
     return iso

@@ -13,11 +13,21 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
 from odarchive.errors import DiscError
 
 READ_SIZE = 1 << 20
+PARALLEL_MIN = 256 * 1024
+_POOL: list[ThreadPoolExecutor] = []
+
+
+def _hash_pool() -> ThreadPoolExecutor:
+    """One worker thread that hashes chunks while the caller hashes the whole (GIL released)."""
+    if not _POOL:
+        _POOL.append(ThreadPoolExecutor(1, thread_name_prefix="odarchive-hash"))
+    return _POOL[0]
 
 
 class SourceChanged(DiscError):
@@ -90,7 +100,6 @@ class SourceFeed:
         self.passed = 0
         self.sha: Any = None  # created when the file is opened, dropped when it is done
         self.chunks: ChunkHasher | None = None
-        self.piece_sha: bytes | None = None
 
     def seek(self, pos: int, whence: int = 0) -> int:
         if pos != 0 or whence != 0 or self.passed:
@@ -102,7 +111,8 @@ class SourceFeed:
 
     def _open(self) -> None:
         self.fd = open_source(self.path, self.name, self.content_size)
-        self.sha = hashlib.sha256()
+        if self.expect_sha is not None:
+            self.sha = hashlib.sha256()
         first = self.offset // self.chunk_size
         if self.expect_chunks is None and self.content_size <= self.chunk_size:
             return  # one chunk at most: the content hash says it all
@@ -124,9 +134,15 @@ class SourceFeed:
             self._open()
         n = self.length - self.passed if n < 0 else min(n, self.length - self.passed)
         data = self._pread(self.offset + self.passed, n) if n else b""
-        self.sha.update(data)
-        if self.chunks is not None:
-            self.chunks.update(data)
+        if self.sha is not None and self.chunks is not None and len(data) >= PARALLEL_MIN:
+            done = _hash_pool().submit(self.chunks.update, data)  # both hashes at once, on two cores
+            self.sha.update(data)
+            done.result()
+        else:
+            if self.sha is not None:
+                self.sha.update(data)
+            if self.chunks is not None:
+                self.chunks.update(data)
         self.passed += len(data)
         if self.passed == self.length:
             self._finish()
@@ -141,15 +157,13 @@ class SourceFeed:
             self.chunks.close()
         os.close(self.fd)
         self.fd = -1
-        digest = self.sha.digest()
-        self.sha = None
-        if self.expect_sha is not None and digest != self.expect_sha:
+        if self.sha is not None and self.sha.digest() != self.expect_sha:
             self._fail("its SHA-256 differs from the catalogue's")
+        self.sha = None
         if self.expect_chunks is not None and self.chunks is not None:
             for index, h in self.chunks.done:
                 if self.expect_chunks.get(index, h) != h:
                     self._fail(f"chunk {index} differs from the catalogue's")
-        self.piece_sha = digest
         if self.on_done is not None:
             self.on_done(self)
 
@@ -177,12 +191,14 @@ def hash_whole(path: bytes, name: str, size: int, chunk_size: int,
             data = os.pread(fd, min(READ_SIZE, size - pos), pos)
             if not data:
                 raise SourceChanged(name, "it is shorter than when scanned")
+            done = _hash_pool().submit(chunks.update, data)
             whole.update(data)
-            chunks.update(data)
+            view = memoryview(data)
             for (off, length), h in zip(pieces, piece_h):
                 lo, hi = max(off, pos), min(off + length, pos + len(data))
                 if lo < hi:
-                    h.update(data[lo - pos: hi - pos])
+                    h.update(view[lo - pos: hi - pos])
+            done.result()
             pos += len(data)
         chunks.close()
     finally:

@@ -15,6 +15,7 @@ mapping of every file is recorded in catalogue.json, so no view ever fails to bu
 from __future__ import annotations
 
 import hashlib
+import re
 
 PUA_BASE = 0xF700
 UDF_MAX_LATIN1 = 253
@@ -22,8 +23,8 @@ UDF_MAX_UTF16 = 126
 ISO_FILE_MAX = 30
 ISO_DIR_MAX = 31
 JOLIET_MAX_BYTES = 64
-_D_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
-_JOLIET_BAD = frozenset("*/:;?\\")
+_NOT_D_CHARS = re.compile(r"[^A-Z0-9_]")
+_JOLIET_CLEAN = {ord(c): "_" for c in "*/:;?\\"} | {c: "_" for c in range(32)}
 
 
 def udf_text(raw: bytes) -> str:
@@ -87,10 +88,7 @@ def udf_name(raw: bytes, taken: set[str]) -> str:
 
 
 def _iso_chars(text: str) -> str:
-    out = []
-    for ch in text.upper():
-        out.append(ch if ord(ch) < 128 and ord(ch) in _D_CHARS else "_")
-    return "".join(out)
+    return _NOT_D_CHARS.sub("_", text.upper())
 
 
 def iso_file_name(text: str, taken: set[str]) -> str:
@@ -132,7 +130,7 @@ def joliet_name(text: str, taken: set[str]) -> str:
 
     `taken` holds case-folded names, since Windows (Joliet's main reader) ignores case.
     """
-    clean = "".join("_" if ch in _JOLIET_BAD or ord(ch) < 32 or 0xD800 <= ord(ch) <= 0xDFFF else ch for ch in text)
+    clean = text.translate(_JOLIET_CLEAN)  # (udf_text never yields surrogates)
     stem, ext = _split_ext(clean, 16)
     n = 0
     while True:

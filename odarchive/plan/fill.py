@@ -55,13 +55,17 @@ class OpenDisc:
         parts = raw_path.split(b"/")[:-1]
         return sum(1 for i in range(1, len(parts) + 1) if b"/".join(parts[:i]) not in self._dirs)
 
-    def fits_estimate(self, raw_path: bytes, size: int) -> bool:
-        cost = upper_bytes(raw_path, size, self._new_dirs(raw_path))
+    def cost(self, p: Placed) -> int:
+        """The upper bound of what placement `p` adds to this disc."""
+        path = disc_raw_path(p)
+        return upper_bytes(path, p.length, self._new_dirs(path))
+
+    def fits_estimate(self, cost: int) -> bool:
         return self.base_bytes + self.pending_bytes + cost <= self.capacity_blocks * BLOCK
 
-    def add(self, p: Placed) -> None:
+    def add(self, p: Placed, cost: int | None = None) -> None:
         path = disc_raw_path(p)
-        self.pending_bytes += upper_bytes(path, p.length, self._new_dirs(path))
+        self.pending_bytes += self.cost(p) if cost is None else cost
         parts = path.split(b"/")[:-1]
         self._dirs.update(b"/".join(parts[:i]) for i in range(1, len(parts) + 1))
         self.layout.add(path, p.length, p)

@@ -100,14 +100,12 @@ class _Planner:
 
     def _place(self, content_id: int, sha: bytes, size: int, mtime_ns: int, path: bytes) -> None:
         whole = Placed(content_id, 0, 0, size, sha, size, mtime_ns, path)
-        if self.disc.fits_estimate(path, size) or size <= self.disc.exact_free(whole):
-            self.disc.add(whole)
+        if self._try_whole(whole):
             return
         first = Placed(content_id, 1, 0, size, sha, size, mtime_ns, path)
         if not self._should_split(size, self.disc.exact_free(first)):
             self._next_disc()
-            if self.disc.fits_estimate(path, size) or size <= self.disc.exact_free(whole):
-                self.disc.add(whole)
+            if self._try_whole(whole):
                 return
         offset, piece = 0, 1
         while True:
@@ -122,6 +120,16 @@ class _Planner:
                 offset += free
                 piece += 1
             self._next_disc()
+
+    def _try_whole(self, whole: Placed) -> bool:
+        cost = self.disc.cost(whole)
+        if self.disc.fits_estimate(cost):
+            self.disc.add(whole, cost)
+            return True
+        if whole.length <= self.disc.exact_free(whole):
+            self.disc.add(whole)
+            return True
+        return False
 
     def _next_disc(self) -> None:
         if self.disc.placed:

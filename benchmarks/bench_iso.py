@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+"""create_iso against genisoimage on the same file sets, plus the planner's fill ratio.
+
+    .venv/bin/python benchmarks/bench_iso.py [--data-mb 1024] [--small 100000] [--workdir DIR]
+
+Data-heavy set: files of 1-64 MB of random bytes; small set: N files of a few bytes in one
+directory. Each tool runs in a subprocess (wall time, peak RSS from getrusage). The catalogue is
+filled in-process with `scan_source` (scanning is benchmarked in bench_scan.py).
+Both tools read the same files from the page cache (warm) and write to the same disk. Prints MB/s, seconds per 100,000 files, peak memory and the odarchive/genisoimage ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from odarchive.catalogue import Catalogue  # noqa: E402
+from odarchive.plan.planner import plan  # noqa: E402
+from odarchive.scan import scan_source  # noqa: E402
+
+ODARCHIVE = [str(ROOT / ".venv/bin/odarchive")]
+
+
+def timed(cmd: list[str]) -> tuple[float, float]:
+    """(seconds, peak RSS in MB) of one command run in a child process."""
+    t0 = time.monotonic()
+    pid = os.fork()
+    if pid == 0:
+        os.execvp(cmd[0], cmd)
+    _, status, usage = os.wait4(pid, 0)
+    seconds = time.monotonic() - t0
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"failed: {' '.join(cmd)}")
+    return seconds, usage.ru_maxrss / 1024
+
+
+def make_data(src: Path, total_mb: int) -> int:
+    rng = random.Random(1)
+    total = 0
+    i = 0
+    while total < total_mb * 1_000_000:
+        size = rng.randint(1, 64) * 1_000_000
+        d = src / f"d{i // 8}"
+        d.mkdir(parents=True, exist_ok=True)
+        with open(d / f"f{i}.bin", "wb") as f:
+            f.write(os.urandom(size))
+        total += size
+        i += 1
+    return total
+
+
+def make_small(src: Path, n: int) -> None:
+    d = src / "flat"
+    d.mkdir(parents=True)
+    for i in range(n):
+        (d / f"file_{i:06d}.txt").write_bytes(b"%d\n" % i)
+
+
+def run_set(work: Path, name: str, src: Path, size: str) -> dict[str, float]:
+    home = work / f"home-{name}"
+    home.mkdir()
+    with Catalogue.open(home / "catalogue.sqlite", create=True) as cat:
+        scan_source(cat, src)
+    subprocess.run([*ODARCHIVE, "--home", str(home), "plan_iso", size], check=True, capture_output=True)
+    odar_s, odar_mb = timed([*ODARCHIVE, "--home", str(home), "create_iso", "all", "--out", str(work / f"o-{name}")])
+    gen_s, gen_mb = timed(["genisoimage", "-quiet", "-iso-level", "3", "-J", "-R", "-udf", "-joliet-long",
+                           "-o", str(work / f"g-{name}.iso"), str(src)])
+    return {"odarchive_s": odar_s, "odarchive_mb": odar_mb, "genisoimage_s": gen_s, "genisoimage_mb": gen_mb}
+
+
+def fill_ratio(work: Path, src: Path) -> float:
+    with Catalogue.open(work / "fill.sqlite", create=True) as cat:
+        scan_source(cat, src)
+        discs = plan(cat, 300_000_000)
+    full = discs[:-1] or discs
+    return sum(d.used_bytes / d.capacity_bytes for d in full) / len(full)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data-mb", type=int, default=1024)
+    ap.add_argument("--small", type=int, default=100_000)
+    ap.add_argument("--workdir")
+    args = ap.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="bench_iso.", dir=args.workdir))
+    try:
+        data_src, small_src = work / "data", work / "small"
+        total = make_data(data_src, args.data_mb)
+        make_small(small_src, args.small)
+        data = run_set(work, "data", data_src, "bd")
+        small = run_set(work, "small", small_src, "bd")
+        fill = fill_ratio(work, data_src)
+        mb = total / 1e6
+        print(f"data set: {mb:.0f} MB in {len(list(data_src.rglob('*.bin')))} files")
+        print(f"  odarchive create_iso  {mb / data['odarchive_s']:7.1f} MB/s  peak {data['odarchive_mb']:6.0f} MB")
+        print(f"  genisoimage           {mb / data['genisoimage_s']:7.1f} MB/s  peak {data['genisoimage_mb']:6.0f} MB")
+        print(f"  ratio (odarchive/genisoimage throughput): {data['genisoimage_s'] / data['odarchive_s']:.2f}")
+        per = 100_000 / args.small
+        print(f"small set: {args.small} files in one directory")
+        print(f"  odarchive create_iso  {small['odarchive_s'] * per:7.1f} s per 100,000 files  peak {small['odarchive_mb']:6.0f} MB")
+        print(f"  genisoimage           {small['genisoimage_s'] * per:7.1f} s per 100,000 files  peak {small['genisoimage_mb']:6.0f} MB")
+        print(f"  ratio (odarchive/genisoimage time): {small['odarchive_s'] / small['genisoimage_s']:.2f}")
+        print(f"planner fill ratio (300 MB discs, all but the last): {fill:.4f}")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
