@@ -53,7 +53,7 @@ from fuse_mount.cache.ledger import Ledger
 from fuse_mount.cache.policies import get_policy
 from fuse_mount.cache.stats import CacheStats
 from fuse_mount.cache.store import Corrupt, Gone, Store
-from fuse_mount.cache.trace import Access, TraceWriter
+from fuse_mount.cache.trace import TraceWriter
 from fuse_mount.cache.writer import Writer
 
 log = logging.getLogger("fuse_mount.cache")
@@ -181,7 +181,7 @@ class Cache:
         if self._trace is not None:
             start = offset if size is None else min(offset, size)
             n = length if size is None else min(length, size - start)
-            self._trace.append(Access(now, key, -1 if size is None else size, start, n, data is not None))
+            self._trace.record(now, key, -1 if size is None else size, start, n, data is not None)
         self._maintain_if_due()
         return data
 
