@@ -11,8 +11,8 @@ keep_heads. The baseline is "lru, no heads", the only policy rclone's VFS cache 
 (--vfs-cache-max-size with LRU eviction); other rows are shown as ratios of hit ratio and of
 bytes fetched from discs (fewer is better: each fetch may cost a disc load).
 
-Part 2 (speed): a 256 MiB content cached in 16 MiB chunks, read sequentially in 128 KiB
-reads (the FUSE read size) through Cache.get: the first pass verifies every block, later
+Part 2 (speed, default settings: trace on): a 256 MiB content in 16 MiB chunks, read in 128 KiB
+sequential reads (the FUSE read size) through Cache.get: the first pass verifies every block, later
 passes use the verified-block memo. Compared with os.pread of the same bytes from one
 native file (page cache warm). Also 4 kB small-file reads per second against
 open+read+close of native files.
@@ -110,7 +110,7 @@ def bench_reads(tmp: Path, quick: bool) -> dict:
     with Cache.open(CacheConfig(dir=tmp / "cache", max_bytes=4 * GiB, min_free_bytes=0, trace=False)) as cache:
         cache.put_whole(key, data)
     passes = {}
-    with Cache.open(CacheConfig(dir=tmp / "cache", max_bytes=4 * GiB, min_free_bytes=0, trace=False)) as cache:
+    with Cache.open(CacheConfig(dir=tmp / "cache", max_bytes=4 * GiB, min_free_bytes=0)) as cache:  # trace on, as by default
         for name in ("first_pass_verifying", "later_pass"):
             t0 = time.perf_counter()
             for off in range(0, size, read):
