@@ -46,9 +46,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def cache_config(ctx: Context, **flags: Any):  # -> fuse_mount.cache.CacheConfig
-    """The CacheConfig from `[cache]`, ODARCHIVE_CACHE_*, then non-None `flags` (already typed).
+    """The CacheConfig from `[cache]`, ODARCHIVE_CACHE_*, then the non-None `flags`.
 
-    Sizes may be written with units ("10G", "64k") and durations as "30d"; a relative `dir`
+    Sizes (in the file, the environment or flags) may be written with units ("10G", "64k") and durations as "30d"; a relative `dir`
     is under the home in the file, under the current directory as a flag (default
     `<home>/cache`); `chunk_bytes` is the catalogue's.
     """
