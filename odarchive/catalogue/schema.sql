@@ -128,6 +128,7 @@ CREATE TABLE placements (
     path_on_disc BLOB,                    -- UDF path on the disc (UTF-8, e.g. /DATA/root/a.part001)
     raw_path     BLOB,                    -- archived path (root/dir/name) of the file placed
     mtime_ns     INTEGER,                 -- that file's mtime (for the disc's catalogue.json)
+    mode         INTEGER,                 -- that file's st_mode (for the disc's catalogue.json)
     sha256       BLOB,                    -- pieces: SHA-256 of the piece, set once it was read
     PRIMARY KEY (content_id, piece)
 ) WITHOUT ROWID;
