@@ -25,7 +25,8 @@ def disc_info(cat: Catalogue, disc_id: int, label: str) -> DiscInfo:
 def load_layout(cat: Catalogue, disc_id: int) -> DiscLayout:
     layout = DiscLayout()
     rows = cat.conn.execute(
-        "SELECT p.content_id, p.piece, p.offset, p.length, c.sha256, c.size, p.mtime_ns, p.raw_path, p.sha256"
+        "SELECT p.content_id, p.piece, p.offset, p.length, c.sha256, c.size, p.mtime_ns, p.raw_path, p.sha256,"
+        " coalesce(p.mode, 33188)"
         " FROM placements p JOIN contents c ON c.id = p.content_id WHERE p.disc_id=? ORDER BY p.raw_path, p.piece",
         (disc_id,),
     )

@@ -3,9 +3,9 @@
 catalogue.json is the seed's format (version 1: `files` keyed by SHA-256 with `filenames`,
 `size`, `mtime`) for the contents on this disc, plus an `odarchive` section:
 
-- `paths`: every file under DATA/ with its content hash, its ISO 9660 and Joliet paths, and
-  for a piece its part number, offset, length and own hash; `raw` gives the original path
-  bytes (hex) whenever the UDF path is not simply the original path as UTF-8.
+- `paths`: every file under DATA/ with its content hash, st_mode, mtime in ns, its ISO 9660
+  and Joliet paths, and for a piece its part number, offset, length and own hash; `raw` gives
+  the original path bytes (hex) whenever the UDF path is not simply the original path as UTF-8.
 - `other_filenames` and `disc_map` (which content or piece is on which disc): optional, filled
   at build time as far as the disc's reserve allows (`complete` says whether all fitted).
 
@@ -47,6 +47,7 @@ class Placed:
     mtime_ns: int
     raw_path: bytes  # archived path of the file whose bytes these are (root/dir/name)
     piece_sha: bytes | None = None  # hash of a piece, known once it was read
+    mode: int = 0o100644  # the file's st_mode
 
 
 def disc_raw_path(p: Placed) -> bytes:
@@ -83,7 +84,7 @@ def _file_line(p: Placed, udf: str, jol: str, iso: str) -> tuple[str, str]:
     if p.piece:
         entry.update(part=p.piece, offset=p.offset, length=p.length,
                      part_sha256=p.piece_sha.hex() if p.piece_sha else ZERO_HASH)
-    entry.update(iso=iso, joliet=jol)
+    entry.update(mode=p.mode, mtime_ns=p.mtime_ns, iso=iso, joliet=jol)
     if names.raw_from_udf_text(_udf_rel(udf)) != (DATA_DIR.encode() + b"/" + disc_raw_path(p)):
         entry["raw"] = (DATA_DIR.encode() + b"/" + disc_raw_path(p)).hex()
     return files_line, f"{json.dumps(_udf_rel(udf))}: {json.dumps(entry)}"

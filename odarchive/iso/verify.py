@@ -61,8 +61,11 @@ def verify_image(path: Path, cat: Catalogue | None = None, reporter: Reporter | 
     with img:
         try:
             sums = dict((p, h) for h, p in img.sha256sums())
-            disc = img.catalogue().get("odarchive", {}).get("disc")
+            head = img.catalogue().get("odarchive", {})
+            disc = head.get("disc") if isinstance(head, dict) else None
             report.disc = disc if isinstance(disc, int) else None
+            if cat is not None and head.get("archive_id") != cat.meta("archive_id"):
+                cat = None  # a disc of another archive: only its own SHA256SUMS can be checked
         except DiscError as e:
             report.problems.append(Problem(str(path), "unreadable", e.message))
             return report

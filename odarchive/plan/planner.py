@@ -92,17 +92,17 @@ class _Planner:
                                          (entry.content_id,)).fetchone():
                     continue
                 sha, size = self.cat.content(entry.content_id)
-                self._place(entry.content_id, bytes(sha), size, entry.mtime_ns, path)
+                self._place(entry.content_id, bytes(sha), size, entry.mtime_ns, entry.mode, path)
                 self.reporter.advance(items=1, nbytes=size)
         if self.disc.placed:
             self._close()
         self.reporter.finish()
 
-    def _place(self, content_id: int, sha: bytes, size: int, mtime_ns: int, path: bytes) -> None:
-        whole = Placed(content_id, 0, 0, size, sha, size, mtime_ns, path)
+    def _place(self, content_id: int, sha: bytes, size: int, mtime_ns: int, mode: int, path: bytes) -> None:
+        whole = Placed(content_id, 0, 0, size, sha, size, mtime_ns, path, mode=mode)
         if self._try_whole(whole):
             return
-        first = Placed(content_id, 1, 0, size, sha, size, mtime_ns, path)
+        first = Placed(content_id, 1, 0, size, sha, size, mtime_ns, path, mode=mode)
         if not self._should_split(size, self.disc.exact_free(first)):
             self._next_disc()
             if self._try_whole(whole):
@@ -110,13 +110,13 @@ class _Planner:
         offset, piece = 0, 1
         while True:
             left = size - offset
-            trial = Placed(content_id, piece, offset, left, sha, size, mtime_ns, path)
+            trial = Placed(content_id, piece, offset, left, sha, size, mtime_ns, path, mode=mode)
             free = self.disc.exact_free(trial)
             if left <= free:
                 self.disc.add(trial)
                 return
             if free >= self.config.min_piece_bytes or (not self.disc.placed and free > 0):
-                self.disc.add(Placed(content_id, piece, offset, free, sha, size, mtime_ns, path))
+                self.disc.add(Placed(content_id, piece, offset, free, sha, size, mtime_ns, path, mode=mode))
                 offset += free
                 piece += 1
             self._next_disc()
@@ -150,8 +150,9 @@ class _Planner:
             (d.disc_id, self.config.label, self.capacity, used, time.time_ns()),
         )
         self.cat.conn.executemany(
-            "INSERT INTO placements(content_id, piece, disc_id, offset, length, raw_path, mtime_ns) VALUES (?,?,?,?,?,?,?)",
-            [(p.content_id, p.piece, d.disc_id, p.offset, p.length, p.raw_path, p.mtime_ns) for p in d.placed],
+            "INSERT INTO placements(content_id, piece, disc_id, offset, length, raw_path, mtime_ns, mode)"
+            " VALUES (?,?,?,?,?,?,?,?)",
+            [(p.content_id, p.piece, d.disc_id, p.offset, p.length, p.raw_path, p.mtime_ns, p.mode) for p in d.placed],
         )
         self.done.append(PlannedDisc(d.disc_id, len(d.placed), sum(p.length for p in d.placed), used, self.capacity))
         self.reporter.event("disc", disc=d.disc_id, files=len(d.placed), used_bytes=used)
