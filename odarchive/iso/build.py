@@ -15,7 +15,6 @@ import hashlib
 import io
 import json
 import os
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -60,12 +59,10 @@ def build_disc_image(cat: Catalogue, disc_id: int, out_dir: Path, reporter: Repo
     partial = out_dir / f".{final.name}.partial"
     feeds: dict[int, SourceFeed] = {}
     try:
-        iso = _write(cat, layout, texts, volume_ident(label, disc_id), roots, partial, feeds, reporter)
+        iso, image_sha = _write(cat, layout, texts, volume_ident(label, disc_id), roots, partial, feeds, reporter)
         size = partial.stat().st_size
-        with ThreadPoolExecutor(1) as pool, cat.transaction():
-            image_sha_future = pool.submit(_hash_file, partial)  # hashlib runs outside the GIL
+        with cat.transaction():
             _record(cat, iso, layout, feeds)
-            image_sha = image_sha_future.result()
             cat.conn.execute(
                 "UPDATE discs SET state=CASE WHEN state='planned' THEN 'written' ELSE state END, image_name=?,"
                 " image_size=?, image_sha256=?, written_ns=CAST(strftime('%s','now') AS INTEGER)*1000000000 WHERE id=?",
@@ -177,7 +174,7 @@ def _other_paths(cat: Catalogue, content_id: int, placed_path: bytes) -> list[by
 
 
 def _write(cat: Catalogue, layout: DiscLayout, texts: dict[str, bytes], vol: str, roots: dict[bytes, bytes],
-           partial: Path, feeds: dict[int, SourceFeed], reporter: Reporter) -> Any:
+           partial: Path, feeds: dict[int, SourceFeed], reporter: Reporter) -> tuple[Any, bytes]:
     chunk_size = cat.chunk_size
 
     def open_file(f: FileNode) -> SourceFeed:
@@ -208,7 +205,8 @@ def _write(cat: Catalogue, layout: DiscLayout, texts: dict[str, bytes], vol: str
 
     reporter.start("write", total_items=layout.n_files, total_bytes=sizing.image_bytes(layout))
     try:
-        out = SparseImageFile(partial)
+        data_start = iso.get_file_byte_extents(udf_path="/catalogue.json")[0][0]  # the first file's data
+        out = SparseImageFile(partial, stream_from=data_start)
         try:
             iso.write_fp(out, blocksize=WRITE_BLOCK, progress_cb=progress)
             out.close()
@@ -216,7 +214,8 @@ def _write(cat: Catalogue, layout: DiscLayout, texts: dict[str, bytes], vol: str
             out.abandon()
     finally:
         reporter.finish()
-    return iso
+    assert out.sha256 is not None
+    return iso, out.sha256
 
 
 def _record(cat: Catalogue, iso: Any, layout: DiscLayout, feeds: dict[int, SourceFeed]) -> None:
@@ -235,11 +234,3 @@ def _record(cat: Catalogue, iso: Any, layout: DiscLayout, feeds: dict[int, Sourc
         if not p.piece and p.content_size > cat.chunk_size and feed is not None and feed.chunks is not None:
             cat.conn.executemany("INSERT OR IGNORE INTO chunk_hashes(content_id, chunk, sha256) VALUES (?,?,?)",
                                  [(p.content_id, i, h) for i, h in feed.chunks.done])
-
-
-def _hash_file(path: Path) -> bytes:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            h.update(chunk)
-    return h.digest()

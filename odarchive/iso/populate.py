@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, BinaryIO, Callable
 
-from odarchive.iso.layout import DATA_DIR, DEEP_DIR, MANIFEST_FILES, DiscLayout, FileNode
+from odarchive.iso.layout import DATA_DIR, DEEP_DIR, MANIFEST_FILES, DirNode, DiscLayout, FileNode
 from odarchive.iso.sizing import MANIFEST_ISO, extent_count
 
 OpenFile = Callable[[FileNode], BinaryIO]
@@ -31,7 +31,7 @@ def new_image(volume_label: str) -> Any:
 
 def populate(iso: Any, layout: DiscLayout, open_file: OpenFile, manifest: dict[str, BinaryIO]) -> None:
     """Add the manifest files, every directory and every file of `layout` to `iso`."""
-    for name in MANIFEST_FILES:
+    for name in sorted(MANIFEST_FILES, key=lambda n: MANIFEST_ISO[n]):
         iso.add_fp(manifest[name], layout.manifest[name], iso_path="/" + MANIFEST_ISO[name],
                    joliet_path="/" + name, udf_path="/" + name)
     dirs = list(layout.dirs())
@@ -40,7 +40,7 @@ def populate(iso: Any, layout: DiscLayout, open_file: OpenFile, manifest: dict[s
         iso.add_directory(iso_path="/" + DEEP_DIR)
     for node, udf, jol, iso_path in dirs[1:]:
         iso.add_directory(iso_path=iso_path, joliet_path=jol, udf_path=udf)
-    for node, udf, jol, iso_path in dirs:
+    for node, udf, jol, iso_path in extent_order(dirs):
         iso_order = sorted(node.files, key=lambda f: f.iso)
         jol_order = sorted(node.files, key=lambda f: f.joliet.encode("utf-16-be"))
         together = all(a is b for a, b in zip(iso_order, jol_order))  # the usual case: one call each
@@ -52,3 +52,23 @@ def populate(iso: Any, layout: DiscLayout, open_file: OpenFile, manifest: dict[s
             for f in jol_order:
                 if extent_count(f.size) == 1:
                     iso.add_hard_link(iso_old_path=f"{iso_path}/{f.iso}", joliet_new_path=f"{jol}/{f.joliet}")
+
+
+Dir = tuple[DirNode, str, str, str]
+
+
+def extent_order(dirs: list[Dir]) -> list[Dir]:
+    """Directories in the order pycdlib lays out their files' data: breadth first over the
+    ISO 9660 tree, siblings by identifier. Adding files in this order makes pycdlib write the
+    data sequentially (and lets the image be hashed as it is written)."""
+    children: dict[str, list[Dir]] = {}
+    for d in dirs:
+        children.setdefault(d[3].rsplit("/", 1)[0], []).append(d)
+    queue = ["/" + DATA_DIR, "/" + DEEP_DIR]
+    by_path = {d[3]: d for d in dirs}
+    out: list[Dir] = []
+    for path in queue:  # grows while iterated: breadth first
+        if path in by_path:
+            out.append(by_path[path])
+        queue.extend(c[3] for c in sorted(children.get(path, []), key=lambda c: c[3].rsplit("/", 1)[1]))
+    return out

@@ -77,6 +77,8 @@ def test_images_are_within_size_and_complete(archive) -> None:
     with Catalogue.open(home / "catalogue.sqlite") as cat:
         states = {s for (s,) in cat.conn.execute("SELECT state FROM discs")}
         assert states == {"written"}
+        for name, sha in cat.conn.execute("SELECT image_name, image_sha256 FROM discs"):
+            assert hashlib.sha256((home / "isos" / name).read_bytes()).digest() == sha
         assert cat.conn.execute("SELECT count(*) FROM extents").fetchone()[0] >= cat.conn.execute(
             "SELECT count(*) FROM placements").fetchone()[0]
 

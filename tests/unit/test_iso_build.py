@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -41,6 +42,8 @@ def test_build_records_chunks_and_extents_and_rebuilds_identically(disc) -> None
         f.seek(offset)
         assert f.read(length) == (src / "big.bin").read_bytes()
     first = image.read_bytes()
+    recorded = cat.conn.execute("SELECT image_sha256, image_size FROM discs WHERE id=?", (disc_id,)).fetchone()
+    assert recorded == (hashlib.sha256(first).digest(), len(first))  # hashed while written
     again = build_disc_image(cat, disc_id, out)  # checked by the chunk hashes this time
     assert again == image and len(again.read_bytes()) == len(first)
     with DiscImage(image) as d:

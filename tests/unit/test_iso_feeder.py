@@ -70,3 +70,23 @@ def test_sparse_image_file_keeps_bytes_and_makes_holes(tmp_path: Path) -> None:
     assert raw[:4] == b"head" and raw[4096 + (1 << 20):][:4] == b"tail"
     assert len(raw) == 4096 + (1 << 20) + 4 + 8192 and raw.count(0) == len(raw) - 8
     assert path.stat().st_blocks * 512 < 512 * 1024
+
+
+@pytest.mark.parametrize("backwards", [False, True])
+def test_image_hash_while_writing_matches_the_file(tmp_path: Path, backwards: bool) -> None:
+    path = tmp_path / "img"
+    out = SparseImageFile(path, stream_from=8192)
+    out.seek(100_000)
+    out.write(b"anchor")  # metadata written ahead of the data, as pycdlib does
+    out.seek(0)
+    out.write(b"metadata")
+    out.seek(8192)
+    out.write(os.urandom(70_000))
+    out.seek(80_000)
+    out.write(bytes(MIN_HOLE := 65536))
+    if backwards:
+        out.seek(9000)
+        out.write(b"rewritten")
+    out.close()
+    assert out.sha256 == hashlib.sha256(path.read_bytes()).digest()
+    assert out.streaming is not backwards
