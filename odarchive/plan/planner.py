@@ -11,6 +11,7 @@ never touched; `replan=True` drops the planned-only discs first and plans their 
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 
@@ -60,9 +61,9 @@ def plan(cat: Catalogue, capacity: int, config: PlanConfig = PlanConfig(), *, re
 
 
 def _check_label(label: str) -> None:
-    if not label or len(label) > 27 or any(not (c.isascii() and (c.isalnum() or c == "_")) for c in label):
+    if not re.fullmatch(r"[A-Z0-9_]{1,27}", label):
         raise DiscError(f"disc label {label!r} must be 1-27 characters of A-Z, 0-9 and _",
-                        hint="set [plan] label in odarchive.toml")
+                        hint="set [plan] label in odarchive.toml, or plan_iso --label")
 
 
 class _Planner:

@@ -116,3 +116,12 @@ def test_cli_plan_iso_and_num_isos(cli, home: Path, tmp_path: Path) -> None:
     assert cli("num_isos").out.strip() == "2"
     assert cli("plan_iso", "floppy").code == 2
     assert cli("plan_iso", "100k").code == 5
+
+
+def test_label_must_suit_iso9660_and_is_used_for_images(cat: Catalogue, tmp_path: Path) -> None:
+    _sparse_tree(tmp_path / "src", [1000])
+    scan_source(cat, tmp_path / "src")
+    with pytest.raises(DiscError, match="label"):
+        plan(cat, 40 * MB, PlanConfig(label="bad label"))
+    [d] = plan(cat, 40 * MB, PlanConfig(label="PHOTOS_2024"))
+    assert cat.conn.execute("SELECT label FROM discs WHERE id=?", (d.disc_id,)).fetchone()[0] == "PHOTOS_2024"
