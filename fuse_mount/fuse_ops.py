@@ -132,7 +132,7 @@ def serve(
     """Mount `vfs` read-only at `mountpoint` and serve it (multithreaded) until unmounted."""
     options: dict[str, Any] = {
         "ro": True, "fsname": "odarchive", "subtype": "odarchive", "use_ino": True, "default_permissions": True,
-        "kernel_cache": True, "attr_timeout": attr_timeout_s, "entry_timeout": attr_timeout_s, "negative_timeout": attr_timeout_s,
+        "kernel_cache": True, "max_read": 1 << 20, "attr_timeout": attr_timeout_s, "entry_timeout": attr_timeout_s, "negative_timeout": attr_timeout_s,
     }
     if allow_other:
         options["allow_other"] = True

@@ -13,7 +13,7 @@ from typing import Any
 
 from fuse_mount.cache import Cache
 from fuse_mount.catalogue_view import CatalogueView
-from fuse_mount.discs import DiscSource
+from fuse_mount.discs import DiscSource, ImageDirSource
 from fuse_mount.fetcher import FetchConfig, Fetcher
 from fuse_mount.reader import CachedReader
 from fuse_mount.vfs import Vfs
@@ -41,15 +41,17 @@ class MountConfig:
     """Chunks beyond a read of a large content fetched with it."""
     fault_hold_s: float = 10.0
     """After a disc failed, new reads of it fail at once for this long."""
-    gather_s: float = 0.05
-    """Requests are gathered until none came for this long before a disc is loaded."""
+    gather_s: float | None = None
+    """Requests are gathered until none came for this long before a disc is loaded; None:
+    0.05 s with a robot (a load takes seconds), 0 with images (opening one is free)."""
     refresh_s: float = 2.0
     """How often the catalogue is checked for new snapshots and discs."""
     attr_timeout_s: float = 1.0
     """How long the kernel may cache attributes and names (the catalogue can change)."""
 
-    def fetch_config(self) -> FetchConfig:
-        return FetchConfig(self.disc_timeout_s, self.whole_max_bytes, self.read_ahead_chunks, self.fault_hold_s, self.gather_s)
+    def fetch_config(self, source: DiscSource) -> FetchConfig:
+        gather_s = self.gather_s if self.gather_s is not None else 0.0 if isinstance(source, ImageDirSource) else 0.05
+        return FetchConfig(self.disc_timeout_s, self.whole_max_bytes, self.read_ahead_chunks, self.fault_hold_s, gather_s)
 
 
 class ArchiveService:
@@ -58,7 +60,7 @@ class ArchiveService:
     def __init__(self, catalogue: CatalogueView, source: DiscSource, cache: Cache, config: MountConfig) -> None:
         self.config = config
         self.cache = cache
-        self.fetcher = Fetcher(catalogue, source, cache, config.fetch_config())
+        self.fetcher = Fetcher(catalogue, source, cache, config.fetch_config(source))
         self.vfs = Vfs(catalogue, CachedReader(cache, self.fetcher), refresh_s=config.refresh_s)
         self.started = time.time()
 

@@ -23,6 +23,7 @@ from odarchive.catalogue.catalogue import valid_in
 from odarchive.iso.build import volume_ident
 
 _VALID = valid_in(":snap")
+PAGE_CACHE_KIB = 2048  # per pooled connection; the kernel's page cache holds the rest
 _SNAPSHOTS = (
     "SELECT s.id, src.root_name, src.root_dir, COALESCE(s.finished_ns, s.started_ns)"
     " FROM snapshots s JOIN sources src ON src.id = s.source_id WHERE s.state = 'complete'"
@@ -41,8 +42,13 @@ class CatalogueAdapter:
         self._pool: list[Catalogue] = []
         self._pool_size = pool_size
         self._pool_lock = threading.Lock()
-        self._watch = Catalogue.open(path, readonly=True, check_same_thread=False)
+        self._watch = self._open()
         self._watch_lock = threading.Lock()
+
+    def _open(self) -> Catalogue:
+        cat = Catalogue.open(self._path, readonly=True, check_same_thread=False)
+        cat.conn.execute(f"PRAGMA cache_size=-{PAGE_CACHE_KIB}")  # bounded RSS whatever the catalogue size
+        return cat
 
     @contextmanager
     def _cat(self) -> Iterator[Catalogue]:
@@ -50,7 +56,7 @@ class CatalogueAdapter:
         with self._pool_lock:
             cat = self._pool.pop() if self._pool else None
         if cat is None:
-            cat = Catalogue.open(self._path, readonly=True, check_same_thread=False)
+            cat = self._open()
         try:
             yield cat
         finally:

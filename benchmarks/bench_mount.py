@@ -1,0 +1,363 @@
+#!/usr/bin/env python3
+"""Mount benchmark: `odarchive mount` against ratarmount (a tar of the same tree) and the native tree.
+
+Same run, same tree (FILES small files in directories of 1000, plus one BIG_MB file):
+  1. metadata: `find` over every entry, then `lstat` of every file (warm: one untimed run first)
+  2. small-file reads per second (a random sample; odarchive: after the cache holds them,
+     and once cold, fetched from the disc images)
+  3. sequential read MB/s of the big file with the page cache dropped before each read
+     (odarchive: from its cache; also the first read, fetched from the disc images)
+  4. a synthetic catalogue of CATALOGUE_FILES entries (default 10 million): mount start-up
+     time (command to ready) and the mount process's RSS, against a 1-million catalogue
+  5. disc loads for random batches of reads (all issued within 20 ms, one thread each) through
+     the fetcher on a fake one-drive robot: against the distinct discs of the batch (the
+     optimum) and first-come order (one drive serving the requests in arrival order)
+
+ratarmount is installed with pip into its own venv under the work directory (not a
+dependency of odarchive). The disc images are synthetic (tests.lib.mount_archive): the bytes
+lie at recorded extents, as in a real image, without building ISO file systems.
+
+Usage: .venv/bin/python benchmarks/bench_mount.py [--files N] [--big-mb N]
+           [--catalogue-files N] [--work DIR] [--skip-ratarmount]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import random
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+PY = sys.executable
+ODARCHIVE = [PY, "-m", "odarchive"]
+MiB = 1 << 20
+
+
+def run(cmd: list[str], **kw) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw)
+
+
+def timed(fn) -> float:
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
+
+
+def best_of(fn, runs: int = 3) -> float:
+    fn()  # warm-up, untimed
+    return min(timed(fn) for _ in range(runs))
+
+
+def drop_caches() -> bool:
+    try:
+        os.sync()
+        Path("/proc/sys/vm/drop_caches").write_text("3\n")
+        return True
+    except OSError:
+        return False
+
+
+# ---- setup ----
+def make_tree(root: Path, files: int, big_mb: int) -> None:
+    if root.exists():
+        shutil.rmtree(root)
+    rnd = os.urandom(MiB)
+    for i in range(files):
+        d = root / f"d{i // 1000:04d}"
+        if i % 1000 == 0:
+            d.mkdir(parents=True)
+        size = 200 + (i * 7919) % 3800
+        off = (i * 104729) % (len(rnd) - size)
+        (d / f"f{i:06d}.txt").write_bytes(i.to_bytes(8, "little") + rnd[off : off + size - 8])
+    with open(root / "big.bin", "wb") as f:
+        for _ in range(big_mb):
+            f.write(os.urandom(MiB))
+
+
+def setup(work: Path, files: int, big_mb: int) -> dict:
+    from tests.lib.mount_archive import place_on_discs
+
+    stamp = work / "setup.json"
+    want = {"files": files, "big_mb": big_mb}
+    if stamp.exists() and json.loads(stamp.read_text()) == want:
+        return want
+    for p in ("tree", "home", "images", "tree.tar"):
+        shutil.rmtree(work / p, ignore_errors=True) if (work / p).is_dir() else (work / p).unlink(missing_ok=True)
+    print(f"# making a tree of {files} files + {big_mb} MB, its catalogue, 10 disc images and a tar", flush=True)
+    make_tree(work / "tree" / "data", files, big_mb)
+    run([*ODARCHIVE, "--home", str(work / "home"), "create_db", str(work / "tree" / "data")])
+    place_on_discs(work / "home" / "catalogue.sqlite", work / "images", 10, chunk=16 * MiB)
+    run(["tar", "cf", str(work / "tree.tar"), "-C", str(work / "tree"), "data"])
+    stamp.write_text(json.dumps(want))
+    return want
+
+
+def ratarmount_bin(work: Path) -> Path:
+    venv = work / "ratarmount-venv"
+    exe = venv / "bin" / "ratarmount"
+    if not exe.exists():
+        print("# installing ratarmount into its own venv", flush=True)
+        run([sys.executable, "-m", "venv", str(venv)])
+        run([str(venv / "bin" / "pip"), "install", "-q", "ratarmount"])
+    return exe
+
+
+def wait_mounted(mp: Path, timeout_s: float = 300) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not os.path.ismount(mp):
+        if time.monotonic() > deadline:
+            raise SystemExit(f"{mp} did not get mounted")
+        time.sleep(0.05)
+
+
+def unmount(mp: Path) -> None:
+    if os.path.ismount(mp):
+        subprocess.run(["fusermount3", "-u", str(mp)], check=False)
+        deadline = time.monotonic() + 30
+        while os.path.ismount(mp) and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+
+def mount_odarchive(home: Path, mp: Path, *flags: str) -> float:
+    unmount(mp)
+    mp.mkdir(parents=True, exist_ok=True)
+    return timed(lambda: run([*ODARCHIVE, "--home", str(home), "mount", str(mp), *flags]))
+
+
+def mount_pid(home: Path, mp: Path) -> int:
+    for p in (home / "jobs").glob("mount-*.json"):
+        r = json.loads(p.read_text())
+        if r.get("mountpoint") == str(mp):
+            return int(r["pid"])
+    raise SystemExit("no status record for the mount")
+
+
+def rss_bytes(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+# ---- measurements ----
+def metadata(top: Path, rel_files: list[str]) -> dict:
+    found = []
+
+    def find() -> None:
+        out = subprocess.run(["find", str(top / "data")], check=True, capture_output=True).stdout
+        found.append(out.count(b"\n"))
+
+    def stat_all() -> None:
+        for r in rel_files:
+            os.lstat(top / r)
+
+    return {"find_s": best_of(find), "stat_s": best_of(stat_all, runs=2), "find_entries": found[-1]}
+
+
+def read_files(top: Path, rels: list[str]) -> float:
+    def go() -> None:
+        for r in rels:
+            with open(top / r, "rb") as f:
+                f.read()
+
+    return len(rels) / timed(go)
+
+
+def seq_read(path: Path, runs: int = 3) -> float:
+    """MB/s of reading `path` in 1 MiB blocks, page cache dropped first; best of `runs`."""
+    size = path.stat().st_size
+
+    def go() -> None:
+        with open(path, "rb", buffering=0) as f:
+            while f.read(MiB):
+                pass
+
+    best = 0.0
+    for _ in range(runs):
+        drop_caches()
+        best = max(best, size / MiB / timed(go))
+    return best
+
+
+def contenders(work: Path, skip_ratarmount: bool) -> dict:
+    rel_files = sorted(str(p.relative_to(work / "tree")) for p in (work / "tree" / "data").rglob("*") if p.is_file())
+    small = [r for r in rel_files if not r.endswith("big.bin")]
+    sample = random.Random(1).sample(small, min(2000, len(small)))
+    cold = random.Random(2).sample([r for r in small if r not in set(sample)], min(500, len(small) - len(sample)))
+    big = "data/big.bin"
+    results: dict = {}
+
+    read_files(work / "tree", sample)  # warm
+    results["native"] = {**metadata(work / "tree", rel_files), "small_reads_per_s": read_files(work / "tree", sample),
+                         "seq_MBps": seq_read(work / "tree" / big)}
+
+    mp = work / "mnt-odarchive"
+    shutil.rmtree(work / "cache", ignore_errors=True)
+    start = mount_odarchive(work / "home", mp, "--images", str(work / "images"), "--cache-dir", str(work / "cache"),
+                            "--cache-size", "0", "--cache-min-free", "0")
+    try:
+        o = {"mount_s": start, **metadata(mp, rel_files)}
+        o["cold_small_reads_per_s"] = read_files(mp, cold)
+        read_files(mp, sample)  # fill the cache
+        o["small_reads_per_s"] = read_files(mp, sample)
+        drop_caches()
+        o["first_seq_MBps"] = seq_read(mp / big, runs=1)  # from the disc images into the cache
+        o["seq_MBps"] = seq_read(mp / big)
+        o["rss_bytes"] = rss_bytes(mount_pid(work / "home", mp))
+        results["odarchive"] = o
+    finally:
+        run([*ODARCHIVE, "--home", str(work / "home"), "umount", str(mp)])
+
+    if not skip_ratarmount:
+        exe = ratarmount_bin(work)
+        mp = work / "mnt-ratarmount"
+        unmount(mp)
+        mp.mkdir(exist_ok=True)
+        for index in work.glob("tree.tar.index.sqlite"):
+            index.unlink()
+        t = time.perf_counter()
+        run([str(exe), str(work / "tree.tar"), str(mp)])
+        wait_mounted(mp)
+        r = {"mount_s": time.perf_counter() - t, **metadata(mp, rel_files)}
+        read_files(mp, sample)
+        r["small_reads_per_s"] = read_files(mp, sample)
+        r["seq_MBps"] = seq_read(mp / big)
+        results["ratarmount"] = r
+        unmount(mp)
+    for name, res in results.items():
+        assert res["find_entries"] == results["native"]["find_entries"], f"{name} lists {res['find_entries']} entries"
+    return results
+
+
+def startup(work: Path, sizes: list[int]) -> dict:
+    from tests.lib.synthetic_catalogue import synthetic_catalogue
+
+    out = {}
+    empty = work / "no-images"
+    empty.mkdir(exist_ok=True)
+    for n in sizes:
+        home = work / f"synthetic-{n}"
+        cat = home / "catalogue.sqlite"
+        if not (home / "done").exists():
+            shutil.rmtree(home, ignore_errors=True)
+            home.mkdir(parents=True)
+            print(f"# generating a synthetic catalogue of {n:,} files", flush=True)
+            t = time.perf_counter()
+            synthetic_catalogue(cat, n, per_dir=1000)
+            (home / "done").write_text(f"{time.perf_counter() - t:.0f} s\n")
+        mp = work / f"mnt-synthetic-{n}"
+        times = []
+        for _ in range(3):
+            times.append(mount_odarchive(home, mp, "--images", str(empty), "--cache-dir", str(work / f"cache-{n}")))
+            pid = mount_pid(home, mp)
+            rss_ready = rss_bytes(pid)
+            t = time.perf_counter()
+            last_dir = f"d{(n - 1) // 1000:05d}"
+            names = os.listdir(mp / "big" / last_dir)
+            for i in random.Random(3).sample(range(n), 2000):
+                os.lstat(mp / "big" / f"d{i // 1000:05d}" / f"f{i:07d}")
+            browse_s = time.perf_counter() - t
+            rss_browsed = rss_bytes(pid)
+            run([*ODARCHIVE, "--home", str(home), "umount", str(mp)])
+        out[n] = {"entries": n, "catalogue_bytes": cat.stat().st_size, "mount_s": statistics.median(times),
+                  "rss_ready_bytes": rss_ready, "rss_after_browse_bytes": rss_browsed, "stat_2000_s": browse_s,
+                  "listed": len(names)}
+    return out
+
+
+def disc_loads(work: Path, batches: int = 5, batch: int = 64) -> dict:
+    from fuse_mount.cache import Cache, CacheConfig
+    from fuse_mount.discs import RobotSource
+    from fuse_mount.service import ArchiveService, MountConfig
+    from odarchive.cli.mount_adapter import CatalogueAdapter
+    from tests.lib.mount_fakes import FakeRobot
+
+    images = {d + 1: work / "images" / f"disc{d}.iso" for d in range(10)}
+    labels = {s: f"ODARCHIVE_{s - 1:04d}" for s in images}
+    small = sorted(str(p.relative_to(work / "tree")) for p in (work / "tree" / "data").rglob("*.txt"))
+    rnd = random.Random(4)
+    rows = []
+    db = sqlite3.connect(work / "home" / "catalogue.sqlite")
+    disc_by_sha = {bytes(s): d for s, d in db.execute("SELECT c.sha256, p.disc_id FROM contents c JOIN placements p ON p.content_id = c.id")}
+    for b in range(batches):
+        shutil.rmtree(work / "cache-loads", ignore_errors=True)
+        robot = FakeRobot(images, labels, drives=1, load_s=0.02)
+        cache = Cache.open(CacheConfig(work / "cache-loads", chunk_bytes=16 * MiB, min_free_bytes=0, max_bytes=0))
+        service = ArchiveService(CatalogueAdapter(work / "home" / "catalogue.sqlite"), RobotSource(robot, robot.drives), cache,
+                                 MountConfig(disc_timeout_s=60))
+        picks = rnd.sample(small, batch)
+        def reader(rel: str, delay_s: float) -> None:  # arrivals spread over 20 ms, in `picks` order
+            time.sleep(delay_s)
+            fh = service.vfs.open(b"/" + rel.encode())
+            service.vfs.read(fh, 1 << 20, 0)
+            service.vfs.release(fh)
+
+        threads = [threading.Thread(target=reader, args=(r, i * 0.02 / batch)) for i, r in enumerate(picks)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        service.close()
+        discs = [disc_by_sha[hashlib.sha256((work / "tree" / r).read_bytes()).digest()] for r in picks]
+        fifo = 1 + sum(1 for a, b2 in zip(discs, discs[1:]) if a != b2)
+        rows.append({"reads": batch, "distinct_discs": len(set(discs)), "odarchive_loads": len(robot.loads), "first_come_loads": fifo})
+    return {"batches": rows}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--files", type=int, default=100_000)
+    ap.add_argument("--big-mb", type=int, default=256)
+    ap.add_argument("--catalogue-files", type=int, default=10_000_000)
+    ap.add_argument("--work", type=Path, default=REPO / "benchmarks" / "work" / "mount")
+    ap.add_argument("--skip-ratarmount", action="store_true")
+    args = ap.parse_args()
+    work = args.work.absolute()
+    work.mkdir(parents=True, exist_ok=True)
+    setup(work, args.files, args.big_mb)
+    report = {"tree": {"files": args.files, "big_mb": args.big_mb}, "page_cache_dropped": drop_caches()}
+    report["contenders"] = contenders(work, args.skip_ratarmount)
+    report["disc_loads"] = disc_loads(work)
+    report["startup"] = startup(work, sorted({1_000_000, args.catalogue_files}))
+    print(json.dumps(report, indent=2))
+    summarize(report)
+    return 0
+
+
+def summarize(report: dict) -> None:
+    c = report["contenders"]
+    o, n, r = c["odarchive"], c["native"], c.get("ratarmount")
+    print("\n# ratios (odarchive / peer; for times < 1 is faster, for rates > 1 is faster)")
+    for key in ("find_s", "stat_s"):
+        line = f"{key:24} odarchive {o[key]:8.3f} s  native {n[key]:8.3f} s"
+        if r:
+            line += f"  ratarmount {r[key]:8.3f} s  odarchive/ratarmount {o[key] / r[key]:5.2f}"
+        print(line)
+    for key in ("small_reads_per_s", "seq_MBps"):
+        line = f"{key:24} odarchive {o[key]:8.0f}    native {n[key]:8.0f}    odarchive/native {o[key] / n[key]:5.2f}"
+        if r:
+            line += f"  ratarmount {r[key]:8.0f}  odarchive/ratarmount {o[key] / r[key]:5.2f}"
+        print(line)
+    print(f"{'cold small reads/s':24} {o['cold_small_reads_per_s']:.0f} (fetched from disc images); "
+          f"first big read {o['first_seq_MBps']:.0f} MB/s")
+    for n_, s in report["startup"].items():
+        print(f"catalogue {int(n_):>11,} entries ({s['catalogue_bytes'] / 1e6:.0f} MB): mount {s['mount_s']:.2f} s, "
+              f"RSS {s['rss_ready_bytes'] / 1e6:.0f} MB ready, {s['rss_after_browse_bytes'] / 1e6:.0f} MB after 2000 stats")
+    for b in report["disc_loads"]["batches"]:
+        print(f"batch of {b['reads']} reads: {b['distinct_discs']} distinct discs, odarchive loaded {b['odarchive_loads']},"
+              f" first-come order would load {b['first_come_loads']}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
