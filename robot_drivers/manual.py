@@ -71,13 +71,16 @@ class ManualChanger:
 
     def unload(self, drive: int = 0, slot: int | None = None) -> int:
         with self._lock:
-            if self.loaded_slot is None:
-                raise errors.EmptySlot(f"no disc was loaded into {self.drive.name}")
+            if self.loaded_slot is None:  # not loaded by us (another process): is there a disc?
+                try:
+                    self.drive.wait_for_media(0.0)
+                except errors.RobotError:
+                    raise errors.EmptySlot(f"{self.drive.name} holds no disc") from None
             done, self.loaded_slot = self.loaded_slot, None
             self.drive.eject()
-            what = "the burned disc" if done == BLANK_SLOT else f"disc {done}"
+            what = "the disc" if done is None else "the burned disc" if done == BLANK_SLOT else f"disc {done}"
             self.prompt(f"take {what} out of {self.drive.name}")
-            return slot if slot is not None else done
+            return slot if slot is not None else done if done is not None else BLANK_SLOT
 
     def transfer(self, source_slot: int, dest_slot: int) -> None:
         raise errors.BadAddress("the manual driver has no slots to move discs between")

@@ -55,7 +55,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             from odarchive.cli.robot_burn import run_burn
 
             result = run_burn(ctx, robot, args.segments, make_reporter(args.json))
-            return _show(args, result, f"burned {len(result['burned'])} disc(s), skipped {len(result['skipped'])} already verified")
+            text = (f"burned {len(result['burned'])} disc(s), skipped {len(result['skipped'])} already verified"
+                    f"; rejected media so far: {len(result['rejected_media'])}")
+            return _show(args, result, text)
         if args.robot_action == "inventory":
             return _inventory(args, ctx, robot)
         if args.robot_action == "status":

@@ -130,6 +130,10 @@ def test_manual_driver_asks_and_checks_the_label(cli, home: Path, tmp_path: Path
     shutil.copy(images[3], drive)
     assert cli("robot", "load", "3").code == 0
     assert cli("robot", "status", "--json").json()["request"] is None
+    r = cli("robot", "unload")  # another process: the disc is there, so it is ejected and asked for
+    assert r.code == 0 and "take the disc out" in r.err
+    drive.unlink()
+    assert cli("robot", "unload").code == 6
 
 
 def test_simulator_ends_when_its_home_is_removed(tmp_path: Path) -> None:
