@@ -44,6 +44,9 @@ CREATE TABLE dirs (
     id        INTEGER PRIMARY KEY,
     parent_id INTEGER NOT NULL,
     name      BLOB NOT NULL,
+    sig       BLOB,                   -- digest of the directory's listing when its open rows last
+                                      -- matched it (names + stat); NULL when unknown. A re-scan
+                                      -- that lists the same digest skips comparing row by row.
     UNIQUE (parent_id, name)
 );
 

@@ -24,6 +24,7 @@ from typing import Any, TextIO
 from odarchive.catalogue.catalogue import Catalogue
 from odarchive.catalogue.summary import latest_condition
 from odarchive.catalogue.tree import dir_path
+from odarchive.catalogue.versions import close_subtree
 from odarchive.errors import InputError
 
 MAX_NAME = 255
@@ -203,7 +204,10 @@ class TreeBuilder:
                              hint="run create_db on the source again to finish it first")
         prev = self.conn.execute("SELECT max(id) FROM snapshots WHERE source_id=? AND state='complete'",
                                  (source_id,)).fetchone()[0]
-        self.conn.execute("UPDATE entries SET last_snap=? WHERE source_id=? AND last_snap IS NULL", (prev, source_id))
+        root_dir = self.conn.execute("SELECT root_dir FROM sources WHERE id=?", (source_id,)).fetchone()[0]
+        close_subtree(self.conn, root_dir, 0, prev)
+        self.conn.execute("UPDATE entries SET last_snap=? WHERE source_id=? AND dir_id=0 AND last_snap IS NULL",
+                          (prev, source_id))
 
     def _node(self, parent: int, name: bytes, entry: tuple[int, int] | None) -> int:
         key = (parent, name)

@@ -42,6 +42,8 @@ class Hashed:
     size: int
     mtime_ns: int
     ino: int
+    dir_id: int
+    moved: bool  # size, mtime or inode differ from what the walk recorded
 
 
 @dataclass(frozen=True)
@@ -180,11 +182,11 @@ class Hasher:
             raise
         return self.counts
 
-    def _tasks(self) -> Iterator[list[tuple[int, int, bytes, bytes]]]:
-        task: list[tuple[int, int, bytes, bytes]] = []
+    def _tasks(self) -> Iterator[list[tuple]]:
+        task: list[tuple] = []
         task_bytes = 0
-        for entry_id, dir_id, name, size in self._todo():
-            task.append((entry_id, dir_id, name, self._path_of_dir(dir_id) + b"/" + name))
+        for entry_id, dir_id, name, size, mtime_ns, ino in self._todo():
+            task.append((entry_id, dir_id, name, self._path_of_dir(dir_id) + b"/" + name, (size, mtime_ns, ino)))
             task_bytes += size
             if len(task) >= TASK_FILES or task_bytes >= TASK_BYTES:
                 yield task
@@ -192,12 +194,12 @@ class Hasher:
         if task:
             yield task
 
-    def _todo(self) -> Iterator[tuple[int, int, bytes, int]]:
+    def _todo(self) -> Iterator[tuple[int, int, bytes, int, int, int]]:
         # Read in id order in pages, so the cursor never spans our own writes.
         last = 0
         while True:
             rows = self.cat.conn.execute(
-                "SELECT id, dir_id, name, size FROM entries WHERE first_snap=? AND kind='f' AND content_id IS NULL"
+                "SELECT id, dir_id, name, size, mtime_ns, ino FROM entries WHERE first_snap=? AND kind='f' AND content_id IS NULL"
                 " AND id > ? ORDER BY id LIMIT 2000",
                 (self.snap, last),
             ).fetchall()
@@ -218,6 +220,7 @@ class Hasher:
             if isinstance(r, Failed):
                 self.counts.skipped += 1
                 conn.execute("DELETE FROM entries WHERE id=?", (r.entry_id,))
+                conn.execute("UPDATE dirs SET sig=NULL WHERE id=?", (r.dir_id,))  # rows no longer match
                 conn.execute(
                     "INSERT OR REPLACE INTO skipped (snapshot_id, dir_id, name, reason) VALUES (?,?,?,?)",
                     (self.snap, r.dir_id, r.name, r.reason),
@@ -234,18 +237,22 @@ class Hasher:
             " WHERE id=?",
             [(r.sha256, r.size, r.mtime_ns, r.ino, r.entry_id) for r in hashed],
         )
+        moved = [(r.dir_id,) for r in hashed if r.moved]
+        if moved:  # the stored stat is not what the walk listed: the listing digest no longer holds
+            conn.executemany("UPDATE dirs SET sig=NULL WHERE id=?", moved)
         nbytes = sum(r.size for r in hashed)
         self.counts.files += len(hashed)
         self.counts.bytes += nbytes
         self.reporter.advance(items=len(hashed), nbytes=nbytes)
 
 
-def _hash_task(task: list[tuple[int, int, bytes, bytes]]) -> list[Hashed | Failed]:
+def _hash_task(task: list[tuple]) -> list[Hashed | Failed]:
     out: list[Hashed | Failed] = []
-    for entry_id, dir_id, name, path in task:
+    for entry_id, dir_id, name, path, walked in task:
         result = hash_file(path)
         if isinstance(result, str):
             out.append(Failed(entry_id, dir_id, name, path, result))
         else:
-            out.append(Hashed(entry_id, *result))
+            sha, size, mtime_ns, ino = result
+            out.append(Hashed(entry_id, sha, size, mtime_ns, ino, dir_id, (size, mtime_ns, ino) != walked))
     return out

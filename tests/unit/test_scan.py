@@ -321,3 +321,61 @@ def test_two_sources_share_one_archive_with_root_names(cli, home, tmp_path):
     assert paths == {b"usb-2019/a.txt", b"nas/b.txt"}
     bad = cli("create_db", str(tmp_path / "nas"), "--name", "a/b")
     assert bad.code == EXIT_INPUT and "root name" in bad.err
+
+
+def test_directory_renamed_away_and_back_is_complete_in_every_snapshot(cli, home, tmp_path):
+    """A directory that vanishes has its rows closed; when it comes back with the very same
+    listing, the walk must not trust the listing digest it had before."""
+    src = tmp_path / "src"
+    write(src / "a" / "x.txt", b"x")
+    write(src / "a" / "sub" / "y.txt", b"y")
+    assert cli("create_db", str(src)).code == 0
+    os.rename(src / "a", src / "b")
+    assert cli("create_db", str(src)).code == 0
+    assert {p for p, k, *_ in snapshot_listing(home) if k == "f"} == {b"src/b/x.txt", b"src/b/sub/y.txt"}
+    os.rename(src / "b", src / "a")
+    r = cli("create_db", str(src), "--json").json()
+    assert {p for p, k, *_ in snapshot_listing(home) if k == "f"} == {b"src/a/x.txt", b"src/a/sub/y.txt"}
+    assert r["files"] == 2
+
+
+def test_file_skipped_once_is_archived_when_readable_again(cli, home, tmp_path, monkeypatch):
+    src = tmp_path / "src"
+    write(src / "good.txt", b"good")
+    write(src / "flaky.txt", b"flaky")
+    real_open = os.open
+
+    def failing_open(path, flags, *a):
+        if os.fsencode(path).endswith(b"flaky.txt"):
+            raise OSError(5, "Input/output error")
+        return real_open(path, flags, *a)
+
+    monkeypatch.setattr(hasher_mod.os, "open", failing_open)
+    assert cli("create_db", str(src)).code == 0
+    assert {p for p, k, *_ in snapshot_listing(home) if k == "f"} == {b"src/good.txt"}
+    monkeypatch.setattr(hasher_mod.os, "open", real_open)
+    r = cli("create_db", str(src), "--json").json()
+    assert r["hashed_files"] == 1
+    assert {p for p, k, *_ in snapshot_listing(home) if k == "f"} == {b"src/good.txt", b"src/flaky.txt"}
+
+
+def test_unchanged_directories_are_not_compared_row_by_row(cli, home, tmp_path, monkeypatch):
+    from odarchive.scan import walker
+
+    src = tmp_path / "src"
+    for d in range(5):
+        write(src / f"d{d}" / "f.txt", b"%d" % d)
+    assert cli("create_db", str(src)).code == 0
+    write(src / "d3" / "new.txt", b"new")
+    compared = []
+    real = walker.Walker._compare
+
+    def spy(self, node, listing):
+        compared.append(sorted(name for name, _ in listing))
+        return real(self, node, listing)
+
+    monkeypatch.setattr(walker.Walker, "_compare", spy)
+    r = cli("create_db", str(src), "--json").json()
+    assert r["hashed_files"] == 1
+    # only d3 changed (and the root lists d3 with a new mtime)
+    assert sorted(compared) == [[b"d0", b"d1", b"d2", b"d3", b"d4"], [b"f.txt", b"new.txt"]]
