@@ -75,6 +75,15 @@ class BurnLog:
     def rejected(self) -> list[tuple[int, int | None, str]]:
         return [tuple(r) for r in self._query("SELECT slot, disc_id, reason FROM rejected_media ORDER BY rowid")]
 
-    def clear_rejected_slot(self, slot: int) -> None:
-        """The medium in `slot` was replaced by hand: the slot may hold a blank again."""
-        self._execute("DELETE FROM rejected_media WHERE slot=?", (slot,))
+    def moved(self, old: int | None, new: int | None) -> None:
+        """A medium went from slot `old` to slot `new` (None: out of the changer, or in from
+        outside): a burned disc's slot follows it, and so does a rejection."""
+        with self.lock, self.cat.transaction() as conn:
+            if new is not None:  # whatever was recorded in the destination is not there any more
+                conn.execute("DELETE FROM rejected_media WHERE slot=?", (new,))
+            if old is not None:
+                conn.execute("UPDATE discs SET slot=? WHERE slot=?", (new, old))
+                if new is None:
+                    conn.execute("DELETE FROM rejected_media WHERE slot=?", (old,))
+                else:
+                    conn.execute("UPDATE rejected_media SET slot=? WHERE slot=?", (new, old))

@@ -1,4 +1,4 @@
-"""`odarchive robot status | inventory | load | unload | reset | simulate | burn`.
+"""`odarchive robot status | inventory | load | unload | import | export | reset | simulate | burn`.
 
 Drives the configured changer (`[robot]`, default: the simulator, started when needed). Disc
 numbers shown in `inventory` come from the volume labels the changer reports or else from the
@@ -28,6 +28,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     s = sub.add_parser("unload", help="put the disc in a drive back into a slot")
     s.add_argument("--drive", type=int, default=0)
     s.add_argument("--slot", type=int, help="destination slot (default: the slot it came from)")
+    s.add_argument("--json", action="store_true", help="print JSON")
+    s = sub.add_parser("import", help="take the disc in a mail slot into storage SLOT (e.g. new blanks)")
+    s.add_argument("slot", type=int)
+    s.add_argument("--mail", type=int, default=1, help="mail slot (default 1)")
+    s.add_argument("--json", action="store_true", help="print JSON")
+    s = sub.add_parser("export", help="hand out the disc in storage SLOT through a mail slot")
+    s.add_argument("slot", type=int)
+    s.add_argument("--mail", type=int, default=1, help="mail slot (default 1)")
     s.add_argument("--json", action="store_true", help="print JSON")
     s = sub.add_parser("reset", help="clear a fault (jam) and re-home the changer")
     s.add_argument("--json", action="store_true", help="print JSON")
@@ -66,14 +74,35 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             robot.changer.load(args.slot, args.drive)
             return _show(args, {"loaded": args.slot, "drive": args.drive}, f"slot {args.slot} -> drive {args.drive}")
         if args.robot_action == "unload":
+            came_from = robot.changer.inventory().drive(args.drive).loaded_from_slot if args.slot else None
             if args.drive in robot.drives:
                 robot.drives[args.drive].eject()
             slot = robot.changer.unload(args.drive, args.slot)
+            _moved(ctx, came_from, slot)
             return _show(args, {"unloaded": args.drive, "slot": slot}, f"drive {args.drive} -> slot {slot}")
+        if args.robot_action == "import":
+            robot.changer.import_disc(args.slot, args.mail)
+            _moved(ctx, None, args.slot)
+            return _show(args, {"imported": args.slot, "mail": args.mail}, f"mail slot {args.mail} -> slot {args.slot}")
+        if args.robot_action == "export":
+            robot.changer.export_disc(args.slot, args.mail)
+            _moved(ctx, args.slot, None)
+            return _show(args, {"exported": args.slot, "mail": args.mail}, f"slot {args.slot} -> mail slot {args.mail}")
         robot.changer.reset()
         return _show(args, {"reset": True}, "changer reset")
     finally:
         robot.close()
+
+
+def _moved(ctx: Context, old: int | None, new: int | None) -> None:
+    """Keep the burn record true when discs are moved with these commands: a burned disc
+    follows its medium; a slot that receives a new medium no longer holds a rejected one."""
+    if old == new or not ctx.home.catalogue.exists():
+        return
+    from odarchive.burnlog import BurnLog
+
+    with ctx.open_catalogue() as cat:
+        BurnLog(cat).moved(old, new)
 
 
 def _show(args: argparse.Namespace, obj: dict[str, Any], text: str) -> int:

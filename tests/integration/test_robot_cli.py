@@ -150,3 +150,24 @@ def test_simulator_ends_when_its_home_is_removed(tmp_path: Path) -> None:
     while os.waitpid(pid, os.WNOHANG)[0] != pid:  # our child: reaped once it exits
         assert time.monotonic() < deadline, "the simulator outlived its home"
         time.sleep(0.05)
+
+
+def test_moves_by_hand_keep_the_burn_record_true(cli, home: Path) -> None:
+    import sqlite3
+
+    from tests.lib.robot_sim import setup_home
+
+    setup_home(home, 2, drives=1, slots=8, blanks=4)
+    assert cli("robot", "burn", "--segments", "all").code == 0
+    db = home / "catalogue.sqlite"
+    slot_of = lambda d: sqlite3.connect(db).execute("SELECT slot FROM discs WHERE id=?", (d,)).fetchone()[0]  # noqa: E731
+    s0 = slot_of(0)
+    assert cli("robot", "load", str(s0)).code == 0
+    assert cli("robot", "unload", "--slot", "7").code == 0  # disc 0 now lives in slot 7
+    assert slot_of(0) == 7
+    assert cli("robot", "inventory", "--json").json()["slots"][6]["disc"] == 0
+    assert cli("robot", "export", "7").code == 0  # handed out: no longer in the changer
+    assert slot_of(0) is None
+    r = cli("robot", "import", "8", "--json")
+    assert r.code == 0 and r.json() == {"imported": 8, "mail": 1}
+    assert cli("robot", "export", "1", "--mail", "2").code == 6  # there is one mail slot
