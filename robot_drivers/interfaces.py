@@ -5,8 +5,12 @@ bins; it knows nothing about what is on a disc. A **drive** reads and burns the 
 in it. Both are `typing.Protocol`s so that callers (the burn job, the FUSE fetcher, the CLI)
 depend on these few methods only, and tests can pass fakes.
 
-Numbering: storage slots count from 1 (as changers label them), drives from 0, mail slots
-from 1 (separate numbering, `SlotInfo.kind == "mail"`). Every method may raise a
+Numbering: storage slots count from 1 (as changers label them), drives from 0. Mail slots
+are listed in `Inventory.mail` (`kind == "mail"`) with the changer's own number for them
+(1.. on serial changers, the element number such as 601 with mtx); `import_disc` and
+`export_disc` take a mail slot's position, from 1. Machines without numbered slots list bins
+instead (`kind == "bin"`, `name` "input", "output", "reject"): bin autoloaders, and the manual
+driver whose "input" is a person asked for a blank. Every method may raise a
 `robot_drivers.errors.RobotError` subclass; none prints.
 
 Thread safety: a `Changer` implementation serialises its own commands (one picker), so it may
