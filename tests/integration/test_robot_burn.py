@@ -202,3 +202,19 @@ def test_bin_autoloader_recovers_a_disc_left_in_its_drive(cli, home: Path) -> No
     assert r.code == 0, r.err
     assert sorted(b["disc"] for b in r.json()["burned"]) == [0, 1]
     assert sorted(media_places(home / "robot").values()) == ["bin input", "bin output", "bin output", "bin reject"]
+
+
+def test_burn_through_the_mtx_driver(cli, home: Path) -> None:
+    """The same burn with the mtx driver on the simulator's mtx front end; tags name the discs."""
+    images = setup_home(home, 2, drives=2, slots=10, blanks=6)
+    assert cli("robot", "status").code == 0  # create the simulator's state, then drive it by mtx
+    control.stop(home / "robot")
+    with open(home / "odarchive.toml", "a") as f:
+        f.write(f'[robot]\ndriver = "mtx"\ndevice = "{home / "robot"}"\n'
+                f'mtx_command = "{sys.executable} -m robot_drivers.simulator.mtx_front"\n')
+    r = cli("robot", "burn", "--segments", "all", "--json")
+    assert r.code == 0, r.err
+    assert_shelved_and_identical(home, images, [0, 1])
+    inv = cli("robot", "inventory", "--json").json()
+    tagged = {s["disc"]: s["label"] for s in inv["slots"] if s["label"]}
+    assert tagged == {0: "TESTARCHIVE_0000", 1: "TESTARCHIVE_0001"}
