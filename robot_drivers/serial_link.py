@@ -107,14 +107,15 @@ class SerialLink:
             return buf
         return buf[: buf.index(terminator)]
 
-    def flush_input(self, quiet_s: float = 0.05) -> bytes:
-        """Discard everything that arrives until the line is quiet for `quiet_s` (resync)."""
+    def flush_input(self, quiet_s: float = 0.05, max_s: float = 2.0) -> bytes:
+        """Discard what arrives until the line is quiet for `quiet_s` (resync), for at most `max_s`."""
         port = self._port_or_open()
         junk = b""
+        deadline = time.monotonic() + max_s
         try:
             port.reset_input_buffer()
             port.timeout = quiet_s
-            while chunk := port.read(4096):
+            while (chunk := port.read(4096)) and time.monotonic() < deadline:
                 junk += chunk
         except Exception as e:
             self.close()
