@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+import threading
 import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -93,13 +94,22 @@ def hash_file(path: bytes) -> tuple[bytes, int, int, int] | str:
 
 
 _ZEROS = bytes(BLOCK)
+_local = threading.local()
+
+
+def _buffer() -> memoryview:
+    """This thread's read buffer: allocating 1 MiB per file would cost more than reading a
+    small file."""
+    view = getattr(_local, "view", None)
+    if view is None:
+        view = _local.view = memoryview(bytearray(BLOCK))
+    return view
 
 
 def _hash_fd(fd: int, size: int, sparse: bool, h: "hashlib._Hash") -> None:
     """Feed the file's bytes to `h`. Holes of a sparse file are hashed as zeros without being
     read (SEEK_DATA/SEEK_HOLE): reading holes costs the kernel as much as reading data."""
-    buf = bytearray(BLOCK)
-    view = memoryview(buf)
+    view = _buffer()
     pos = 0
     while True:
         if sparse:
