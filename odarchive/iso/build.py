@@ -104,13 +104,14 @@ def _manifests(cat: Catalogue, layout: DiscLayout, info: manifest.DiscInfo, used
     n_discs = cat.conn.execute("SELECT count(*) FROM discs").fetchone()[0]
     readme = manifest.readme(info, layout.n_files, layout.data_bytes, n_discs).encode()
     base = manifest.catalogue_json(layout, info)
-    sums_len = len(manifest.sha256sums(layout, manifest.manifest_extra()).encode())
+    data_sums = manifest.sha256sums(layout).encode()
+    sums_len = len(data_sums) + sum(len(manifest.sha256sums_line(h, p).encode()) for h, p in manifest.manifest_extra())
     layout.set_manifest_sizes({"README.md": len(readme), "catalogue.json": 0, "SHA256SUMS": sums_len})
     room = (used // sizing.BLOCK - sizing.image_blocks(layout)) * sizing.BLOCK - len(base.encode())
     others, dmap, complete = _extras(cat, layout, info.disc, room)
     text = manifest.catalogue_json(layout, info, others, dmap, complete).encode()
-    sums = manifest.sha256sums(layout, [(hashlib.sha256(readme).hexdigest(), "README.md"),
-                                        (hashlib.sha256(text).hexdigest(), "catalogue.json")]).encode()
+    sums = (manifest.sha256sums_line(hashlib.sha256(readme).hexdigest(), "README.md")
+            + manifest.sha256sums_line(hashlib.sha256(text).hexdigest(), "catalogue.json")).encode() + data_sums
     layout.set_manifest_sizes({"README.md": len(readme), "catalogue.json": len(text), "SHA256SUMS": len(sums)})
     return {"README.md": readme, "catalogue.json": text, "SHA256SUMS": sums}
 
@@ -220,17 +221,16 @@ def _write(cat: Catalogue, layout: DiscLayout, texts: dict[str, bytes], vol: str
 
 def _record(cat: Catalogue, iso: Any, layout: DiscLayout, feeds: dict[int, SourceFeed]) -> None:
     """Extents and disc paths of every placement; chunk hashes of large whole contents."""
+    extents, paths, chunks, keys = [], [], [], []
     for f, udf, _jol, _iso in layout.files():
         p = f.ref
-        extents = iso.get_file_byte_extents(udf_path=udf)
-        cat.conn.execute("DELETE FROM extents WHERE content_id=? AND piece=?", (p.content_id, p.piece))
-        cat.conn.executemany(
-            "INSERT INTO extents(content_id, piece, seq, image_offset, length) VALUES (?,?,?,?,?)",
-            [(p.content_id, p.piece, i, off, n) for i, (off, n) in enumerate(extents)],
-        )
-        cat.conn.execute("UPDATE placements SET path_on_disc=? WHERE content_id=? AND piece=?",
-                         (udf.encode("utf-8"), p.content_id, p.piece))
+        keys.append((p.content_id, p.piece))
+        extents += [(p.content_id, p.piece, i, off, n) for i, (off, n) in enumerate(iso.get_file_byte_extents(udf_path=udf))]
+        paths.append((udf.encode("utf-8"), p.content_id, p.piece))
         feed = feeds.get(id(f))
         if not p.piece and p.content_size > cat.chunk_size and feed is not None and feed.chunks is not None:
-            cat.conn.executemany("INSERT OR IGNORE INTO chunk_hashes(content_id, chunk, sha256) VALUES (?,?,?)",
-                                 [(p.content_id, i, h) for i, h in feed.chunks.done])
+            chunks += [(p.content_id, i, h) for i, h in feed.chunks.done]
+    cat.conn.executemany("DELETE FROM extents WHERE content_id=? AND piece=?", keys)  # an earlier build's
+    cat.conn.executemany("INSERT INTO extents(content_id, piece, seq, image_offset, length) VALUES (?,?,?,?,?)", extents)
+    cat.conn.executemany("UPDATE placements SET path_on_disc=? WHERE content_id=? AND piece=?", paths)
+    cat.conn.executemany("INSERT OR IGNORE INTO chunk_hashes(content_id, chunk, sha256) VALUES (?,?,?)", chunks)

@@ -24,6 +24,7 @@ from pathlib import Path
 MIN_HOLE = 64 * 1024
 ZEROS = bytes(1 << 20)  # pycdlib writes file data in pieces of at most its blocksize (1 MiB here)
 READ = 1 << 20
+THREAD_MIN = 256 * 1024
 
 
 class SparseImageFile:
@@ -97,7 +98,11 @@ class SparseImageFile:
     def _submit(self, data: bytes) -> None:
         if self._pending is not None:
             self._pending.result()  # at most one buffer in flight
-        self._pending = self._pool.submit(self.sha.update, data)
+            self._pending = None
+        if len(data) < THREAD_MIN:
+            self.sha.update(data)  # a thread hand-off costs more than hashing a small write
+        else:
+            self._pending = self._pool.submit(self.sha.update, data)
 
     def _hash_from_file(self, start: int, stop: int) -> None:
         while start < stop:
