@@ -95,7 +95,7 @@ class BurnJob:
     excluded_slots: set[int] = field(default_factory=set)  # burned discs, rejected media
     max_attempts: int = 3
     media_timeout_s: float = 120.0
-    progress_interval_s: float = 5.0  # per-drive progress events at most this often
+    progress_interval_s: float = 30.0  # per-drive progress events at most this often
     _blanks: list[int] = field(default_factory=list)
     _pool_lock: threading.Lock = field(default_factory=threading.Lock)
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -137,14 +137,18 @@ class BurnJob:
             self.reporter.event("recovered", drive=info.drive, slot=slot, label=label)
         return refilled
 
-    def run(self, discs: list[int]) -> list[BurnOutcome]:
-        """Burn `discs`; returns what was verified. Raises the first fatal error, or BurnFailed."""
+    def run(self, discs: list[int], total_bytes: int | None = None) -> list[BurnOutcome]:
+        """Burn `discs`; returns what was verified. Raises the first fatal error, or BurnFailed.
+
+        Overall progress: items = discs verified, bytes = bytes burned by all drives (of
+        `total_bytes`, the caller's estimate of the images' sizes, when given).
+        """
         self.recover()
         self._plan_media(self.changer.inventory())  # again: recovery may have refilled slots
         work: queue.Queue[int] = queue.Queue()
         for d in discs:
             work.put(d)
-        self.reporter.start("burn", total_items=len(discs))
+        self.reporter.start("burn", total_items=len(discs), total_bytes=total_bytes)
         workers = [threading.Thread(target=self._worker, args=(n, work), name=f"burn-drive-{n}", daemon=True)
                    for n in sorted(self.drives)]
         for w in workers:
@@ -256,7 +260,7 @@ class BurnJob:
             self.recorder.shelved(disc, shelf)
             self._done.append(BurnOutcome(disc, image.label, drive, shelf, burn_s, True))
             self.reporter.event("verified", disc=disc, drive=drive, slot=shelf, seconds=round(burn_s, 3))
-            self.reporter.advance(items=1, nbytes=image.size)
+            self.reporter.advance(items=1)
             return
         if not self._stop.is_set():
             self._failed[disc] = f"failed on {attempts} blank(s)"
@@ -283,11 +287,16 @@ class BurnJob:
             raise errors.BurnFailed(f"disc {image.disc} read back from drive {drive} differs from its image")
 
     def _progress(self, drive: int, disc: int, phase: str) -> Any:
-        """A progress callback that reports a drive's progress every `progress_interval_s`
-        (the `burning` and `verified` events already mark each disc's start and end)."""
+        """A progress callback: burned bytes go to the overall progress as they come; the
+        drive's own progress is an event every `progress_interval_s` (the `burning` and
+        `verified` events already mark each disc's start and end)."""
         last = [time.monotonic()]
+        counted = [0]
 
         def report(done: int, total: int) -> None:
+            if phase == "burn" and done > counted[0]:
+                self.reporter.advance(nbytes=done - counted[0])
+                counted[0] = done
             now = time.monotonic()
             if now - last[0] >= self.progress_interval_s:
                 last[0] = now

@@ -114,7 +114,9 @@ def run_burn(ctx: Context, robot: Any, spec: str, reporter: Any) -> dict[str, An
         recorder = CatalogueRecorder(ctx, cat, log)
         job = BurnJob(robot.changer, robot.drives, recorder, reporter, excluded_slots=log.slots_in_use(),
                       max_attempts=robot.config.max_attempts, media_timeout_s=robot.config.media_timeout_s)
-        outcomes = job.run(todo) if todo else []
+        planned = sum(r[0] or 0 for d in todo for r in cat.conn.execute(
+            "SELECT coalesce(image_size, used_bytes) FROM discs WHERE id=?", (d,)))
+        outcomes = job.run(todo, total_bytes=planned or None) if todo else []
         return {
             "requested": discs,
             "skipped": sorted(set(discs) & done),

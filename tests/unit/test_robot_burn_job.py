@@ -198,7 +198,15 @@ def test_manual_driver_burns_one_disc_after_another(images) -> None:
 def test_progress_events_per_drive(images) -> None:
     events: list[tuple[str, dict]] = []
 
+    progress: list[tuple[str, int]] = []
+
     class Events(Quiet):
+        def start(self, phase, total_items=None, total_bytes=None):
+            progress.append(("start", total_items))
+
+        def advance(self, items=0, nbytes=0):
+            progress.append(("bytes", nbytes) if nbytes else ("items", items))
+
         def event(self, kind, **fields):
             events.append((kind, fields))
 
@@ -213,7 +221,8 @@ def test_progress_events_per_drive(images) -> None:
 
     drives = [SlowDrive(0)]
     j = BurnJob(MemChanger([Medium()], drives), {0: drives[0]}, Recorder(images), Events(), progress_interval_s=0.02)
-    j.run([0])
+    j.run([0], total_bytes=2)
     kinds = [k for k, _ in events]
     assert kinds[0] == "burning" and kinds[-1] == "verified" and "drive" in kinds
+    assert progress == [("start", 1), ("bytes", 1), ("bytes", 1), ("items", 1)]
     assert all(f["drive"] == 0 and f["phase"] in ("burn", "verify") for k, f in events if k == "drive")
