@@ -28,6 +28,7 @@ from pathlib import Path
 from odarchive.catalogue import Catalogue, Snapshot, Source
 from odarchive.catalogue.tree import walk
 from odarchive.errors import InputError
+from odarchive.hashing import file_sha256
 from odarchive.progress import NullReporter, Reporter
 
 COPY_BLOCK = 4 << 20
@@ -140,7 +141,7 @@ class Restorer:
             return False
         if not stat.S_ISREG(st.st_mode) or st.st_size != size or st.st_mtime_ns != mtime_ns or content_id is None:
             return False
-        return _file_sha256(dest) == self.cat.content(content_id)[0]
+        return file_sha256(dest) == self.cat.content(content_id)[0]
 
     # ---- steps 2 and 3 ----
     def _copy_from_discs(self) -> None:
@@ -250,7 +251,7 @@ class Restorer:
         first = paths[0][0]
         tmp = self._tmp(first)
         self._partial.discard(tmp)
-        if os.path.getsize(tmp) != size or _file_sha256(tmp) != sha:
+        if os.path.getsize(tmp) != size or file_sha256(tmp) != sha:
             os.unlink(tmp)
             self._fail_content(cid, "restored bytes do not match the catalogue's SHA-256 (damaged disc or image)")
             return
@@ -296,14 +297,6 @@ def _unlink(path: bytes) -> None:
         os.unlink(path)
     except FileNotFoundError:
         pass
-
-
-def _file_sha256(path: bytes) -> bytes:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(COPY_BLOCK):
-            h.update(block)
-    return h.digest()
 
 
 def choose_snapshots(cat: Catalogue, snapshot: int | None) -> list[tuple[Source, Snapshot]]:

@@ -7,7 +7,6 @@ spec, where a disc's image comes from, and the recorder that writes the burn rec
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +14,7 @@ from odarchive.burnlog import BurnLog
 from odarchive.cli.context import Context
 from odarchive.cli.robot_config import disc_from_label
 from odarchive.errors import UsageError
-
-HASH_CHUNK = 4 * 1024 * 1024
+from odarchive.hashing import file_sha256
 
 
 def parse_segments(spec: str, known: list[int]) -> list[int]:
@@ -68,7 +66,7 @@ class CatalogueRecorder:
             path = image_of(self.ctx, self.cat, disc)
             row = self.cat.conn.execute("SELECT label, image_size, image_sha256 FROM discs WHERE id=?", (disc,)).fetchone()
         size = path.stat().st_size
-        sha = row[2] if row[2] and row[1] == size else _sha256(path)
+        sha = row[2] if row[2] and row[1] == size else file_sha256(path)
         return DiscImage(disc=disc, path=path, label=file_volume_label(str(path)) or row[0], size=size, sha256=sha)
 
     def verified(self, disc: int, label: str, drive: int, slot: int, burn_s: float, sha256: bytes) -> None:
@@ -91,12 +89,6 @@ class CatalogueRecorder:
             self.log.record_rejected(disc, slot, "medium left in a drive by an interrupted burn")
 
 
-def _sha256(path: Path) -> bytes:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(HASH_CHUNK):
-            h.update(chunk)
-    return h.digest()
 
 
 def run_burn(ctx: Context, robot: Any, spec: str, reporter: Any) -> dict[str, Any]:
