@@ -113,6 +113,8 @@ def _manifests(cat: Catalogue, layout: DiscLayout, info: manifest.DiscInfo, used
     sums = (manifest.sha256sums_line(hashlib.sha256(readme).hexdigest(), "README.md")
             + manifest.sha256sums_line(hashlib.sha256(text).hexdigest(), "catalogue.json")).encode() + data_sums
     layout.set_manifest_sizes({"README.md": len(readme), "catalogue.json": len(text), "SHA256SUMS": len(sums)})
+    for f, *_ in layout.files():
+        f.memo = None  # the manifest's cached lines are not needed any more: memory for pycdlib
     return {"README.md": readme, "catalogue.json": text, "SHA256SUMS": sums}
 
 

@@ -89,6 +89,8 @@ class SourceFeed:
     """
 
     mode = "rb"  # pycdlib accepts only binary file objects
+    __slots__ = ("path", "name", "content_size", "offset", "length", "chunk_size", "expect_sha", "expect_chunks",
+                 "on_done", "fd", "passed", "sha", "chunks")
 
     def __init__(self, path: bytes, name: str, content_size: int, offset: int, length: int, chunk_size: int,
                  expect_sha: bytes | None, expect_chunks: dict[int, bytes] | None,

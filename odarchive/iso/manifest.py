@@ -34,7 +34,7 @@ NAME_ENCODING = (
 ZERO_HASH = "0" * 64
 
 
-@dataclass
+@dataclass(slots=True)
 class Placed:
     """One content or piece on the disc: what the manifest and the builder need to know."""
 
