@@ -418,6 +418,35 @@ class Cache:
         if self._trace is not None:
             self._trace.flush()
 
+    def check(self, progress: Callable[[int], None] | None = None) -> tuple[int, int, int]:
+        """Verify every cached chunk and head against its block hashes (a scrub), dropping
+        corrupt ones (counted in corrupt_drops) and rows whose file is missing.
+
+        Returns (chunks checked, corrupt dropped, missing dropped); calls progress(nbytes)
+        after each chunk. Reads go on meanwhile; the index lock is held only between files.
+        """
+        checked = corrupt = missing = 0
+        last = 0
+        while True:
+            with self._db:
+                rows = self._index.chunks_after(last, 256)
+            if not rows:
+                return checked, corrupt, missing
+            for row in rows:
+                last = row.rowid
+                try:
+                    self._store.check(row.key, row.idx, row.rowid, row.length, row.hashes)
+                except Gone:
+                    self._drop(row, corrupt=False)
+                    missing += 1
+                except Corrupt as e:
+                    log.warning("cache: dropping corrupt cached data %s", e)
+                    self._drop(row, corrupt=True)
+                    corrupt += 1
+                checked += 1
+                if progress is not None:
+                    progress(row.length)
+
     # ---- accounting ----
     def record_wait(self, seconds: float) -> None:
         """A miss waited `seconds` for its data (mean/max wait per miss in stats)."""

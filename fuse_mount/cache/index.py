@@ -187,6 +187,13 @@ class Index:
             sql, args = sql + " WHERE key=?", (key,)
         return [ChunkRow(*r) for r in self.conn.execute(sql, args)]
 
+    def chunks_after(self, rowid: int, limit: int) -> list[ChunkRow]:
+        """Up to `limit` chunks (with their block hashes) with a rowid above `rowid`, in order."""
+        return [ChunkRow(*r) for r in self.conn.execute(
+            "SELECT c.rowid, c.key, c.idx, c.length, b.hashes FROM chunks c JOIN blocks b ON b.chunk=c.rowid"
+            " WHERE c.rowid > ? ORDER BY c.rowid LIMIT ?", (rowid, limit),
+        )]
+
     def touch(self, updates: Sequence[tuple[float, int, str, int]]) -> None:
         """(last_access_s, hits to add, key, idx) for chunks read since the last flush."""
         self.conn.executemany(

@@ -143,8 +143,17 @@ class Store:
         shutil.rmtree(self.data, ignore_errors=True)
         self.data.mkdir(parents=True, exist_ok=True)
 
-    def read(self, key: str, idx: int, rowid: int, length: int, hashes: bytes, start: int, n: int) -> bytes:
-        """Bytes [start, start+n) of a chunk file of `length` bytes, every block verified.
+    def check(self, key: str, idx: int, rowid: int, length: int, hashes: bytes) -> None:
+        """Hash every block of a chunk file again, whatever the memo says (a scrub).
+
+        Raises Gone or Corrupt like `read`; afterwards the memo knows the file as verified."""
+        self.read(key, idx, rowid, length, hashes, 0, length, force=True)
+
+    def read(
+        self, key: str, idx: int, rowid: int, length: int, hashes: bytes, start: int, n: int, force: bool = False
+    ) -> bytes:
+        """Bytes [start, start+n) of a chunk file of `length` bytes, every block verified
+        (hashed unless the memo knows this version of the file; always if `force`).
 
         Raises Gone if the file is missing, Corrupt if its size or a block's hash is wrong.
         """
@@ -160,7 +169,7 @@ class Store:
                 return b""
             sig = _signature(st)
             first, last = start // BLOCK_BYTES, (start + n - 1) // BLOCK_BYTES
-            todo = [b for b in range(first, last + 1) if not self.memo.verified(rowid, b, sig)]
+            todo = [b for b in range(first, last + 1) if force or not self.memo.verified(rowid, b, sig)]
             if not todo:
                 return _exact(os.pread(fd, n, start), n, key, idx)
             lo = todo[0] * BLOCK_BYTES

@@ -1,4 +1,4 @@
-"""`odarchive cache stats|evict|pin|replay`: look at and steer the mount's cache.
+"""`odarchive cache stats|evict|pin|check|replay`: look at and steer the mount's cache.
 
 The cache lives in `<home>/cache` unless `[cache] dir` says otherwise; these commands work on
 it whether or not a mount is running (the index is shared through SQLite; files open in a
@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from odarchive.cli.context import Context
-from odarchive.cli.render import human_bytes, print_json
-from odarchive.errors import CatalogueError, InputError, UsageError
+from odarchive.cli.render import human_bytes, make_reporter, print_json
+from odarchive.errors import EXIT_FAILED, CatalogueError, InputError, UsageError
 
 XATTR_SHA256 = "user.odarchive.sha256"
 _SNAPSHOTS = b".snapshots"
@@ -38,6 +38,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     pin.add_argument("path", help="archived path or a path under the mount")
     pin.add_argument("--remove", action="store_true", help="unpin instead")
     pin.add_argument("--json", action="store_true", help="print JSON")
+    c = sub.add_parser("check", help="verify every cached file against its hashes; drop what is corrupt")
+    c.add_argument("--json", action="store_true", help="print JSON (progress as JSON lines on stderr)")
     r = sub.add_parser("replay", help="replay the access trace against policies and sizes (tuning)")
     r.add_argument("--policies", default=None, help="comma-separated (default: all)")
     r.add_argument("--sizes", default=None, help="comma-separated max sizes (default: 1/4, 1, 4 x max_bytes)")
@@ -94,6 +96,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             return _stats(args, cache)
         if args.cache_action == "evict":
             return _evict(args, ctx, cache)
+        if args.cache_action == "check":
+            return _check(args, cache)
         return _pin(args, ctx, cache)
 
 
@@ -146,6 +150,21 @@ def _pin(args: argparse.Namespace, ctx: Context, cache) -> int:
         note = "" if cached else "; not cached yet: read it through the mount to fetch it"
         print(f"pinned {args.path} ({human_bytes(size)}){note}")
     return 0
+
+
+def _check(args: argparse.Namespace, cache) -> int:
+    """Exit 1 if corrupt data was found (it is dropped and will be fetched again when read)."""
+    s = cache.stats()
+    reporter = make_reporter(args.json)
+    reporter.start("check", total_items=s.chunks + s.heads, total_bytes=s.bytes_cached)
+    checked, corrupt, missing = cache.check(lambda nbytes: reporter.advance(1, nbytes))
+    reporter.finish()
+    if args.json:
+        print_json({"checked": checked, "corrupt": corrupt, "missing": missing})
+    else:
+        print(f"checked {checked} cached chunks and heads: {corrupt} corrupt, {missing} missing (dropped;"
+              " they are fetched from the discs again when read)")
+    return EXIT_FAILED if corrupt else 0
 
 
 def _replay(args: argparse.Namespace, config) -> int:

@@ -141,6 +141,19 @@ def test_a_path_under_a_mount_is_identified_by_its_xattr(cli, home, tmp_path):
     assert cli("cache", "pin", str(plain)).code == 3
 
 
+def test_check_reports_and_drops_corrupt_data(cli, home):
+    data = os.urandom(5000)
+    with cache_of(home) as cache:
+        cache.put_whole(sha(data), data)
+    r = cli("cache", "check", "--json")
+    assert r.code == 0 and r.json() == {"checked": 1, "corrupt": 0, "missing": 0}  # small: all in its head
+    head = home / "cache" / "data" / sha(data)[:2] / f"{sha(data)}.head"
+    head.write_bytes(b"x" * 5000)
+    r = cli("cache", "check", "--json")
+    assert r.code == 1 and r.json() == {"checked": 1, "corrupt": 1, "missing": 0}
+    assert cli("cache", "check").code == 0
+
+
 def test_replay_the_recorded_trace(cli, home):
     with cache_of(home) as cache:
         for _ in range(3):

@@ -58,6 +58,25 @@ def test_alteration_after_a_verified_read_is_still_caught(tmp_path):
         assert cache.stats().corrupt_drops == 1
 
 
+def test_check_finds_corruption_the_memo_would_not(tmp_path):
+    (a, da), (b, db), (c, dc) = content(3 * CHUNK, seed=11), content(CHUNK, seed=12), content(500, seed=13)
+    with open_cache(tmp_path, keep_heads_bytes=1000) as cache:
+        for key, data in ((a, da), (b, db), (c, dc)):
+            cache.put_whole(key, data)
+        path = data_file(tmp_path, a, 2)
+        st = path.stat()
+        flip_byte(path, 100)
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))  # bit rot leaves no mtime change
+        data_file(tmp_path, b, 0).unlink()
+        seen = []
+        assert cache.check(seen.append) == (7, 1, 1)  # a: 3 chunks + head, b: chunk + head, c: head
+        assert sum(seen) == 3 * CHUNK + 1000 + CHUNK + 1000 + 500
+        assert cache.missing_chunks(a, len(da), 0, len(da)) == [2]
+        assert not cache.is_cached(b) and cache.get(c, 0, 500) == dc
+        assert cache.stats().corrupt_drops == 1
+        assert cache.check() == (5, 0, 0)
+
+
 def test_truncated_or_missing_files_are_misses(tmp_path):
     (a, da), (b, db) = content(CHUNK, seed=3), content(CHUNK, seed=4)
     with open_cache(tmp_path) as cache:
