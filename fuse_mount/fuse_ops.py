@@ -129,7 +129,10 @@ class FuseOps(mfusepy.Operations):
 def serve(
     vfs: Vfs, mountpoint: str, *, allow_other: bool = False, attr_timeout_s: float = 1.0, on_ready: Callable[[], None] | None = None
 ) -> None:
-    """Mount `vfs` read-only at `mountpoint` and serve it (multithreaded) until unmounted."""
+    """Mount `vfs` read-only at `mountpoint` and serve it until unmounted.
+
+    libfuse starts a thread per request waiting (no cap on this path, see the test with 40
+    reads stuck on a disc), so reads waiting for discs never hold up stat or cached reads."""
     options: dict[str, Any] = {
         "ro": True, "fsname": "odarchive", "subtype": "odarchive", "use_ino": True, "default_permissions": True,
         "kernel_cache": True, "max_read": 1 << 20, "attr_timeout": attr_timeout_s, "entry_timeout": attr_timeout_s, "negative_timeout": attr_timeout_s,

@@ -317,13 +317,14 @@ class Vfs:
         entry = node.entry
         if entry is None or entry.kind != "f":
             raise NotFound(f"not a regular file: {path!r}")
-        if entry.content_id is None:
-            content = Content(0, b"", 0) if entry.size == 0 else None
-            if content is None:
-                raise NotFound(f"{path!r} was never hashed, so it is not archived")
-        else:
+        if entry.content_id is not None:
             content = self._cat.content(entry.content_id)
-        self._reader.opened(content)
+        elif entry.size == 0:
+            content = Content(0, b"", 0)
+        else:
+            raise NotFound(f"{path!r} was never hashed, so it is not archived")
+        if content.size:
+            self._reader.opened(content)
         with self._lock:
             fh = next(self._fh)
             self._handles[fh] = Handle(content, entry)
@@ -342,7 +343,7 @@ class Vfs:
     def release(self, fh: int) -> None:
         with self._lock:
             handle = self._handles.pop(fh, None)
-        if handle is not None:
+        if handle is not None and handle.content.size:
             self._reader.closed(handle.content)
 
     def open_files(self) -> int:

@@ -17,21 +17,21 @@ from pathlib import Path
 from typing import Iterator
 
 from fuse_mount.catalogue_view import Content, Disc, Entry, Piece, RootSnapshot
-from odarchive.catalogue import Catalogue, EntryRow
+from odarchive.catalogue import Catalogue
 from odarchive.catalogue import tree
 from odarchive.catalogue.catalogue import valid_in
 from odarchive.iso.build import volume_ident
 
 _VALID = valid_in(":snap")
+_LOOKUP = (
+    "SELECT id, kind, size, mtime_ns, mode, content_id, target FROM entries"
+    " WHERE dir_id=? AND name=? AND " + valid_in("?")
+)
 PAGE_CACHE_KIB = 2048  # per pooled connection; the kernel's page cache holds the rest
 _SNAPSHOTS = (
     "SELECT s.id, src.root_name, src.root_dir, COALESCE(s.finished_ns, s.started_ns)"
     " FROM snapshots s JOIN sources src ON src.id = s.source_id WHERE s.state = 'complete'"
 )
-
-
-def _entry(r: EntryRow) -> Entry:
-    return Entry(r.id, r.dir_id, r.name, r.kind, r.size, r.mtime_ns, r.mode, r.content_id, r.target)
 
 
 class CatalogueAdapter:
@@ -92,9 +92,11 @@ class CatalogueAdapter:
             return [RootSnapshot(*r) for r in cat.conn.execute(_SNAPSHOTS + " ORDER BY s.id")]
 
     def lookup(self, dir_id: int, name: bytes, snap: int) -> Entry | None:
+        # the one query behind every stat: only the columns the mount shows, positional
+        # parameters (tree.lookup builds a full EntryRow; this is ~2x cheaper per call)
         with self._cat() as cat:
-            row = tree.lookup(cat, dir_id, name, snap)
-        return _entry(row) if row is not None else None
+            r = cat.conn.execute(_LOOKUP, (dir_id, name, snap, snap)).fetchone()
+        return Entry(r[0], dir_id, name, *r[1:]) if r is not None else None
 
     def child_dir(self, dir_id: int, name: bytes) -> int | None:
         with self._cat() as cat:

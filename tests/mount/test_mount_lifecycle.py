@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -100,3 +103,43 @@ def test_many_calls_keep_file_descriptors_bounded(archive: Archive, tmp_path: Pa
                 p.read_bytes()
                 os.listdir(p.parent)
         assert len(os.listdir(f"/proc/{pid}/fd")) < 64
+
+
+def test_reads_stuck_on_a_disc_leave_room_for_everything_else(archive: Archive, tmp_path: Path) -> None:
+    """Many more reads wait for a hanging disc than libfuse has idle threads; stat, listing
+    and cached reads must still be served at once, and the stuck reads end in EIO."""
+    images = tmp_path / "images"
+    shutil.copytree(archive.images, images)
+    stuck_disc = min(archive.disc_of(b"photos/" + p.name.encode()).pop() for p in (archive.src / "photos").iterdir())
+    (images / f"disc{stuck_disc}.iso").unlink()
+    os.mkfifo(images / f"disc{stuck_disc}.iso")  # opening it hangs: a drive that never gets ready
+    stuck = [p.name for p in (archive.src / "photos").iterdir() if archive.disc_of(b"photos/" + p.name.encode()) == {stuck_disc}]
+    other = next(p.name for p in (archive.src / "photos").iterdir() if p.name not in stuck)
+    flags = ("--images", str(images), "--cache-dir", str(tmp_path / "cache"), "--disc-timeout", "4")
+    with Mounted(archive.home, tmp_path / "mnt", *flags) as m:
+        photos = m.mountpoint / "src" / "photos"
+        (photos / other).read_bytes()
+        errors: list[int] = []
+
+        def blocked(name: str) -> None:
+            try:
+                (photos / name).read_bytes()
+            except OSError as e:
+                errors.append(e.errno or 0)
+
+        threads = [threading.Thread(target=blocked, args=(stuck[i % len(stuck)],)) for i in range(40)]
+        for t in threads:
+            t.start()
+        time.sleep(0.5)
+        t0 = time.monotonic()
+        assert (photos / other).read_bytes() == (archive.src / "photos" / other).read_bytes()
+        assert len(os.listdir(photos)) == len(os.listdir(archive.src / "photos"))
+        assert os.stat(photos / stuck[0]).st_size == (archive.src / "photos" / stuck[0]).stat().st_size
+        assert time.monotonic() - t0 < 1.0
+        for t in threads:
+            t.join(10)
+        assert errors == [errno.EIO] * 40
+        try:  # let the hanging open finish (if it still hangs), so the mount can stop
+            os.close(os.open(images / f"disc{stuck_disc}.iso", os.O_WRONLY | os.O_NONBLOCK))
+        except OSError:
+            pass
