@@ -327,9 +327,10 @@ def main() -> int:
     work.mkdir(parents=True, exist_ok=True)
     setup(work, args.files, args.big_mb)
     report = {"tree": {"files": args.files, "big_mb": args.big_mb}, "page_cache_dropped": drop_caches()}
-    report["contenders"] = contenders(work, args.skip_ratarmount)
-    report["disc_loads"] = disc_loads(work)
-    report["startup"] = startup(work, sorted({1_000_000, args.catalogue_files}))
+    for key, step in (("contenders", lambda: contenders(work, args.skip_ratarmount)), ("disc_loads", lambda: disc_loads(work)),
+                      ("startup", lambda: startup(work, sorted({1_000_000, args.catalogue_files})))):
+        report[key] = step()
+        (work / "report.json").write_text(json.dumps(report, indent=2))  # kept if a later step fails
     print(json.dumps(report, indent=2))
     summarize(report)
     return 0
