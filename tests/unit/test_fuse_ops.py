@@ -1,0 +1,95 @@
+"""The FUSE layer only translates: names to bytes and back, errors through one errno table."""
+
+from __future__ import annotations
+
+import errno
+import logging
+
+import mfusepy
+import pytest
+
+from fuse_mount.errors import CorruptData, DiscUnavailable, NoAttribute, NotFound, ReadOnly
+from fuse_mount.fuse_ops import FuseOps
+from fuse_mount.vfs import Attr
+
+
+class StubVfs:
+    """Records the paths it is given; raises what the test asks for."""
+
+    def __init__(self, error: BaseException | None = None) -> None:
+        self.error = error
+        self.paths: list[bytes] = []
+
+    def _maybe_raise(self, path: bytes) -> None:
+        self.paths.append(path)
+        if self.error is not None:
+            raise self.error
+
+    def getattr(self, path: bytes) -> Attr:
+        self._maybe_raise(path)
+        return Attr(7, 0o100644, 1, 3, 1_500_000_000_123_456_789, 0, 0)
+
+    def readdir(self, path: bytes):
+        self._maybe_raise(path)
+        yield b".", 0o040000, 1
+        yield b"caf\xe9", 0o100000, 9
+
+    def read(self, fh: int, size: int, offset: int) -> bytes:
+        self._maybe_raise(b"")
+        return b"abc"[offset : offset + size]
+
+    def getxattr(self, path: bytes, name: str) -> bytes:
+        self._maybe_raise(path)
+        return b"x"
+
+    def refuse_write(self, path: bytes) -> None:
+        self.paths.append(path)
+        raise ReadOnly("read-only")
+
+
+def _errno(call) -> int:
+    with pytest.raises(mfusepy.FuseOSError) as e:
+        call()
+    return e.value.errno
+
+
+def test_paths_round_trip_as_bytes_and_attributes_carry_nanoseconds() -> None:
+    vfs = StubVfs()
+    ops = FuseOps(vfs)  # type: ignore[arg-type]
+    bad = b"/caf\xe9".decode("utf-8", "surrogateescape")  # how mfusepy hands a non-UTF-8 name
+    st = ops.getattr(bad)
+    assert vfs.paths == [b"/caf\xe9"]
+    assert st["st_mtime"] == 1_500_000_000_123_456_789 and st["st_ino"] == 7 and st["st_size"] == 3
+    names = [n for n, _, _ in ops.readdir("/", 0)]
+    assert names[1].encode("utf-8", "surrogateescape") == b"caf\xe9"
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [(NotFound("x"), errno.ENOENT), (ReadOnly("x"), errno.EROFS), (DiscUnavailable("disc 3"), errno.EIO),
+     (CorruptData("x"), errno.EIO), (NoAttribute("x"), errno.ENODATA)],
+)
+def test_one_errno_table(error: BaseException, code: int) -> None:
+    ops = FuseOps(StubVfs(error))  # type: ignore[arg-type]
+    assert _errno(lambda: ops.getattr("/a")) == code
+    assert _errno(lambda: ops.read("/a", 10, 0, 1)) == code
+
+
+def test_every_change_is_erofs() -> None:
+    vfs = StubVfs()
+    ops = FuseOps(vfs)  # type: ignore[arg-type]
+    calls = [lambda: ops.mkdir("/d", 0o755), lambda: ops.unlink("/a"), lambda: ops.rmdir("/d"),
+             lambda: ops.rename("/a", "/b"), lambda: ops.chmod("/a", 0o777), lambda: ops.chown("/a", 1, 1),
+             lambda: ops.truncate("/a", 0), lambda: ops.write("/a", b"x", 0, 1), lambda: ops.create("/n", 0o644),
+             lambda: ops.setxattr("/a", "user.x", b"1", 0), lambda: ops.removexattr("/a", "user.x"),
+             lambda: ops.symlink("/l", "t"), lambda: ops.link("/h", "/a"), lambda: ops.utimens("/a", None),
+             lambda: ops.mknod("/f", 0o644, 0)]
+    assert [_errno(c) for c in calls] == [errno.EROFS] * len(calls)
+
+
+def test_unexpected_exception_is_eio_and_logged(caplog: pytest.LogCaptureFixture) -> None:
+    ops = FuseOps(StubVfs(ZeroDivisionError("bug")))  # type: ignore[arg-type]
+    with caplog.at_level(logging.ERROR, logger="odarchive.mount"):
+        assert _errno(lambda: ops.getxattr("/a", "user.odarchive.sha256")) == errno.EIO
+    assert "getxattr" in caplog.text and "ZeroDivisionError" in caplog.text
+
