@@ -10,7 +10,8 @@ Public interface (everything else in this package is internal):
 - `python -m fuse_mount.cache.replay TRACE` replays an access trace for tuning
 
 Inside: `cache.py` (the facade, lock order), `index.py` + `schema.sql` (SQLite index),
-`store.py` (chunk files, verified reads), `writer.py` (room, ENOSPC, install),
+`store.py` (chunk files, verified reads), `reads.py` (planning reads, dropping bad chunks,
+scrubbing), `writer.py` (room, ENOSPC, install),
 `eviction.py` (the purge functions), `policies.py`, `ledger.py` (batched counters, access
 times, open handles), `trace.py`, `replay.py`, `stats.py`, `config.py`, `errors.py`, `pids.py`.
 

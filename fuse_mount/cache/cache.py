@@ -48,11 +48,12 @@ from typing import Callable
 from fuse_mount.cache.config import CacheConfig
 from fuse_mount.cache.eviction import Evictor
 from fuse_mount.cache.errors import CacheError
-from fuse_mount.cache.index import HEAD, ChunkRow, ContentMap, Index, StaleIndex, is_full
+from fuse_mount.cache.index import HEAD, Index, StaleIndex, is_full
 from fuse_mount.cache.ledger import Ledger
 from fuse_mount.cache.policies import get_policy
 from fuse_mount.cache.stats import CacheStats
-from fuse_mount.cache.store import Corrupt, Gone, Store
+from fuse_mount.cache.reads import EMPTY_KEY, Reads
+from fuse_mount.cache.store import Store
 from fuse_mount.cache.trace import TraceWriter
 from fuse_mount.cache.writer import Writer
 
@@ -60,7 +61,6 @@ log = logging.getLogger("fuse_mount.cache")
 
 Clock = Callable[[], float]
 
-EMPTY_KEY = hashlib.sha256(b"").hexdigest()
 MAINTAIN_INTERVAL_S = 2.0
 """How often reads also apply max_age_s and flush counters (besides every put)."""
 
@@ -81,6 +81,7 @@ class Cache:
         self._db = threading.Lock()
         self._ledger = Ledger()
         self._evictor = Evictor(config, index, store, self._ledger, clock)
+        self._reads = Reads(config, index, store, self._ledger, self._db)
         self._writer = Writer(config, index, store, self._ledger, self._evictor, self._db, self._flush, clock)
         self._last_maintain = time.monotonic()
         self._closed = False
@@ -172,7 +173,7 @@ class Cache:
         counted in corrupt_drops, and the read is a miss: corrupt data is never returned.
         """
         now = self._clock()
-        known, data, idxs = self._read(key, offset, length)
+        known, data, idxs = self._reads.read(key, offset, length)
         size = known if known is not None else size
         if data is None:
             self._ledger.add("misses")
@@ -187,79 +188,16 @@ class Cache:
 
     def peek(self, key: str, offset: int, length: int) -> bytes | None:
         """Like `get` but counts nothing and traces nothing (the re-read after a fetch)."""
-        return self._read(key, offset, length)[1]
-
-    def _content_map(self, key: str) -> ContentMap | None:
-        """The content's map, from the memo without waiting for _db when it is there."""
-        known, found = self._index.memoised(key)
-        if not known:
-            with self._db:
-                found = self._index.content_map(key)
-        return found
-
-    def _read(self, key: str, offset: int, length: int) -> tuple[int | None, bytes | None, list[int]]:
-        """(content size or None if unknown, the bytes or None on a miss, chunk indexes read)."""
-        if key == EMPTY_KEY:
-            return 0, b"", []
-        cb = self._config.chunk_bytes
-        found = self._content_map(key)
-        if found is None:
-            return None, None, []
-        size, by_idx = found.size, found.rows
-        n = max(0, min(length, size - offset))
-        if n == 0:
-            return size, b"", []
-        first, last = offset // cb, (offset + n - 1) // cb
-        head = by_idx.get(HEAD)
-        if head is not None and offset + n <= head.length:
-            plan = [(head, offset, n)]
-        else:
-            if any(i not in by_idx for i in range(first, last + 1)):
-                return size, None, []
-            plan = []
-            for i in range(first, last + 1):
-                lo, hi = max(offset, i * cb), min(offset + n, (i + 1) * cb)
-                plan.append((by_idx[i], lo - i * cb, hi - lo))
-        pieces = []
-        for row, start, count in plan:
-            try:
-                pieces.append(self._store.read(key, row.idx, row.rowid, row.length, row.hashes, start, count))
-            except Gone:
-                self._drop(row, corrupt=False)
-                return size, None, []
-            except Corrupt as e:
-                log.warning("cache: dropping corrupt cached data %s", e)
-                self._drop(row, corrupt=True)
-                return size, None, []
-        return size, b"".join(pieces), [row.idx for row, _, _ in plan]
-
-    def _drop(self, row: ChunkRow, corrupt: bool) -> None:
-        with self._db:
-            with self._index.transaction():
-                removed = self._index.remove_chunks([row])
-            if removed and corrupt:
-                self._store.remove(row.key, row.idx)
-        if corrupt:
-            self._ledger.add("corrupt_drops")
+        return self._reads.read(key, offset, length)[1]
 
     def missing_chunks(self, key: str, size: int, offset: int, length: int) -> list[int]:
         """Indexes of the chunks of a `size`-byte content that [offset, offset+length) needs
         and that are not cached, in order. Empty when `get` would hit (barring corruption)."""
-        n = max(0, min(length, size - offset))
-        if n == 0 or key == EMPTY_KEY:
-            return []
-        cb = self._config.chunk_bytes
-        first, last = offset // cb, (offset + n - 1) // cb
-        found = self._content_map(key)
-        present = found.rows if found is not None else {}
-        head = present.get(HEAD)
-        if head is not None and offset + n <= head.length:
-            return []
-        return [i for i in range(first, last + 1) if i not in present]
+        return self._reads.missing(key, size, offset, length)
 
     def is_cached(self, key: str) -> bool:
         """Whether every byte of the content is cached (for xattr `user.odarchive.cached`)."""
-        found = self._content_map(key)
+        found = self._reads.content_map(key)
         return key == EMPTY_KEY or (found is not None and not self.missing_chunks(key, found.size, 0, found.size))
 
     # ---- writes (from the fetcher) ----
@@ -303,7 +241,7 @@ class Cache:
                     continue
             items.append((idx, data))
         with self._db:
-            found = self._index.content_map(key)
+            found = self._index.content_map(key)  # fresh, not the memo
         present = found.rows if found is not None else {}
         items = [(idx, data) for idx, data in items if idx not in present]
         if items:
@@ -419,33 +357,10 @@ class Cache:
             self._trace.flush()
 
     def check(self, progress: Callable[[int], None] | None = None) -> tuple[int, int, int]:
-        """Verify every cached chunk and head against its block hashes (a scrub), dropping
-        corrupt ones (counted in corrupt_drops) and rows whose file is missing.
-
-        Returns (chunks checked, corrupt dropped, missing dropped); calls progress(nbytes)
-        after each chunk. Reads go on meanwhile; the index lock is held only between files.
-        """
-        checked = corrupt = missing = 0
-        last = 0
-        while True:
-            with self._db:
-                rows = self._index.chunks_after(last, 256)
-            if not rows:
-                return checked, corrupt, missing
-            for row in rows:
-                last = row.rowid
-                try:
-                    self._store.check(row.key, row.idx, row.rowid, row.length, row.hashes)
-                except Gone:
-                    self._drop(row, corrupt=False)
-                    missing += 1
-                except Corrupt as e:
-                    log.warning("cache: dropping corrupt cached data %s", e)
-                    self._drop(row, corrupt=True)
-                    corrupt += 1
-                checked += 1
-                if progress is not None:
-                    progress(row.length)
+        """Verify every cached chunk and head against its block hashes again (a scrub),
+        dropping corrupt ones (counted in corrupt_drops) and rows whose file is missing.
+        Returns (checked, corrupt, missing); calls progress(nbytes) after each file."""
+        return self._reads.check(progress)
 
     # ---- accounting ----
     def record_wait(self, seconds: float) -> None:

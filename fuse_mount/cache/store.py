@@ -143,12 +143,6 @@ class Store:
         shutil.rmtree(self.data, ignore_errors=True)
         self.data.mkdir(parents=True, exist_ok=True)
 
-    def check(self, key: str, idx: int, rowid: int, length: int, hashes: bytes) -> None:
-        """Hash every block of a chunk file again, whatever the memo says (a scrub).
-
-        Raises Gone or Corrupt like `read`; afterwards the memo knows the file as verified."""
-        self.read(key, idx, rowid, length, hashes, 0, length, force=True)
-
     def read(
         self, key: str, idx: int, rowid: int, length: int, hashes: bytes, start: int, n: int, force: bool = False
     ) -> bytes:
