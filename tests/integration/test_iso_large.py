@@ -51,8 +51,14 @@ def test_a_file_over_4_gib_becomes_a_multi_extent_file(tmp_path: Path) -> None:
 def test_100000_files_in_one_directory(tmp_path: Path) -> None:
     src = tmp_path / "src" / "flat"
     src.mkdir(parents=True)
-    for i in range(100_000):
-        (src / f"file_{i:06d}.txt").write_bytes(b"%d\n" % i)
+    dir_fd = os.open(src, os.O_RDONLY)
+    try:
+        for i in range(100_000):
+            fd = os.open(f"file_{i:06d}.txt", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=dir_fd)
+            os.write(fd, b"%d\n" % i)
+            os.close(fd)
+    finally:
+        os.close(dir_fd)
     with Catalogue.open(tmp_path / "catalogue.sqlite", create=True) as cat:
         scan_source(cat, tmp_path / "src")
         [disc] = plan(cat, 737_280_000)
