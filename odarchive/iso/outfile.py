@@ -70,9 +70,10 @@ class SparseImageFile:
 
     def write(self, data: bytes) -> int:
         n = len(data)
+        skip = self._can_skip(data)  # (before the hash pointer moves over this write)
         if self.streaming:
             self._stream(self.pos, data)
-        if not self._can_skip(data):
+        if not skip:
             view = memoryview(data)
             done = 0
             while done < n:

@@ -90,3 +90,18 @@ def test_image_hash_while_writing_matches_the_file(tmp_path: Path, backwards: bo
     out.close()
     assert out.sha256 == hashlib.sha256(path.read_bytes()).digest()
     assert out.streaming is not backwards
+
+
+def test_zero_data_written_in_sequence_becomes_holes(tmp_path: Path) -> None:
+    path = tmp_path / "img"
+    out = SparseImageFile(path, stream_from=4096)
+    out.write(b"meta")
+    out.seek(4096)
+    out.write(b"first")
+    out.seek(8192)
+    for _ in range(8):
+        out.write(bytes(1 << 20))
+    out.write(b"last")
+    out.close()
+    assert path.stat().st_blocks * 512 < 1 << 20
+    assert out.sha256 == hashlib.sha256(path.read_bytes()).digest()
