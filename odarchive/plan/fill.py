@@ -45,6 +45,7 @@ class OpenDisc:
         self.placed: list[Placed] = []
         self._dirs: set[bytes] = set()
         self.base_bytes = self.exact_blocks() * BLOCK + FIXED_SLACK_BYTES
+        self.empty_bytes = self.base_bytes  # an empty disc's own overhead (upper bound)
         self.pending_bytes = 0
 
     def exact_blocks(self) -> int:

@@ -5,7 +5,9 @@ are placed together), skips contents already placed (an earlier run's discs, or 
 this run: each content is stored once), and fills discs in order (`fill.OpenDisc`). A content
 larger than the room left is split into pieces when it could not fit an empty disc either, or
 when leaving the room empty would waste more than `split_free_fraction` of the disc; otherwise
-the disc is closed and the content starts the next one. Discs whose image was written are
+the disc is closed and the content starts the next one. A directory that would straddle two
+discs starts a new disc when the current one is full to `split_free_fraction` already and
+the directory fits an empty disc (so fill stays >= 99%). Discs whose image was written are
 never touched; `replan=True` drops the planned-only discs first and plans their content again.
 """
 
@@ -16,6 +18,7 @@ import time
 from dataclasses import dataclass
 
 from odarchive.catalogue import Catalogue
+from odarchive.catalogue.catalogue import valid_in
 from odarchive.catalogue.tree import walk
 from odarchive.errors import DiscError
 from odarchive.iso.manifest import DiscInfo, Placed
@@ -85,9 +88,13 @@ class _Planner:
     def run(self) -> None:
         self.reporter.start("plan")
         for source, snap in self.cat.latest_snapshots():
+            current_dir = -1
             for path, entry in walk(self.cat, source, snap.id):
                 if entry.kind != "f" or entry.content_id is None or entry.content_id in self.seen:
                     continue
+                if entry.dir_id != current_dir:
+                    current_dir = entry.dir_id
+                    self._keep_together(self._unplaced_bytes(entry.dir_id, snap.id))
                 self.seen.add(entry.content_id)
                 if self.cat.conn.execute("SELECT 1 FROM placements WHERE content_id=? LIMIT 1",
                                          (entry.content_id,)).fetchone():
@@ -98,6 +105,26 @@ class _Planner:
         if self.disc.placed:
             self._close()
         self.reporter.finish()
+
+    def _unplaced_bytes(self, dir_id: int, snap: int) -> int:
+        """Bytes of the files directly in a directory whose content is on no disc yet."""
+        return self.cat.conn.execute(
+            "SELECT coalesce(sum(c.size), 0) FROM entries e JOIN contents c ON c.id = e.content_id"
+            f" WHERE e.dir_id=:dir AND e.kind='f' AND {valid_in(':snap')}"
+            " AND NOT EXISTS (SELECT 1 FROM placements p WHERE p.content_id = e.content_id)",
+            {"dir": dir_id, "snap": snap},
+        ).fetchone()[0]
+
+    def _keep_together(self, dir_bytes: int) -> None:
+        """Start a new disc for a directory that would straddle two, when this disc is full
+        enough already (>= 1 - split_free_fraction) and the directory fits an empty disc."""
+        d = self.disc
+        if not d.placed:
+            return
+        free = self.capacity - (d.base_bytes + d.pending_bytes)
+        full_enough = free <= self.capacity * self.config.split_free_fraction
+        if full_enough and free < dir_bytes <= self.capacity - d.empty_bytes:
+            self._next_disc()
 
     def _place(self, content_id: int, sha: bytes, size: int, mtime_ns: int, mode: int, path: bytes) -> None:
         whole = Placed(content_id, 0, 0, size, sha, size, mtime_ns, path, mode=mode)

@@ -125,3 +125,17 @@ def test_label_must_suit_iso9660_and_is_used_for_images(cat: Catalogue, tmp_path
         plan(cat, 40 * MB, PlanConfig(label="bad label"))
     [d] = plan(cat, 40 * MB, PlanConfig(label="PHOTOS_2024"))
     assert cat.conn.execute("SELECT label FROM discs WHERE id=?", (d.disc_id,)).fetchone()[0] == "PHOTOS_2024"
+
+
+def test_a_directory_starts_a_new_disc_rather_than_straddle_a_full_one(cat: Catalogue, tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    (src / "a").mkdir(parents=True)
+    (src / "b").mkdir()
+    (src / "a" / "big.bin").write_bytes(os.urandom(16) + bytes(39_050_000))
+    for i in range(10):
+        (src / "b" / f"f{i}").write_bytes(os.urandom(50_000))
+    scan_source(cat, src)
+    discs = plan(cat, 40 * MB)
+    assert discs[0].used_bytes >= 0.99 * 40 * MB
+    b_discs = {d for d, raw in cat.conn.execute("SELECT disc_id, raw_path FROM placements") if b"/b/" in bytes(raw)}
+    assert b_discs == {1}
