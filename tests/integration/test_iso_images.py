@@ -43,6 +43,7 @@ def _tree(src: Path) -> dict[bytes, bytes]:
     put(b"names/" + "中".encode() * 85, b"255 bytes of CJK")
     put(b"names/caf\xe9 latin1.txt", b"not utf-8")
     put(b"names/Mixed Case; semi*star?.TXT", b"joliet-hostile")
+    put(b"names/back\\slash new\nline ctl\x01", b"escaped in SHA256SUMS")
     deep = b"/".join(b"level%02d" % i for i in range(20))
     put(b"deep/" + deep + b"/bottom.txt", b"twenty levels down")
     for i in range(30):
