@@ -2,7 +2,8 @@
 
 Steps: load the disc's placements as a layout; read split contents whose piece hashes are
 not known yet once in full (content hash checked, chunk and piece hashes recorded); write
-README.md, catalogue.json (optional parts as far as the planned size allows) and SHA256SUMS;
+README.md, catalogue.json (optional parts, `extras`, as far as the planned size allows) and
+SHA256SUMS;
 check the exact size against the medium; let pycdlib write the image to `.NAME.partial`
 while `SourceFeed`s check every source byte; then record extents, chunk hashes and the image
 hash in the catalogue and rename the image into place. Any failure removes the partial image,
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from typing import Any
 from odarchive.catalogue import Catalogue
 from odarchive.errors import DiscError
 from odarchive.iso import manifest, sizing
+from odarchive.iso.extras import optional_sections
 from odarchive.iso.disc_files import disc_info, disc_row, load_layout, source_file, source_paths
 from odarchive.iso.feeder import SourceChanged, SourceFeed, hash_whole
 from odarchive.iso.layout import DiscLayout, FileNode
@@ -108,72 +109,13 @@ def _manifests(cat: Catalogue, layout: DiscLayout, info: manifest.DiscInfo, used
     sums_len = len(data_sums) + sum(len(manifest.sha256sums_line(h, p).encode()) for h, p in manifest.manifest_extra())
     layout.set_manifest_sizes({"README.md": len(readme), "catalogue.json": 0, "SHA256SUMS": sums_len})
     room = (used // sizing.BLOCK - sizing.image_blocks(layout)) * sizing.BLOCK - len(base.encode())
-    others, dmap, complete = _extras(cat, layout, info.disc, room)
-    text = manifest.catalogue_json(layout, info, others, dmap, complete).encode()
+    text = manifest.catalogue_json(layout, info, optional_sections(cat, layout, info.disc, room)).encode()
     sums = (manifest.sha256sums_line(hashlib.sha256(readme).hexdigest(), "README.md")
             + manifest.sha256sums_line(hashlib.sha256(text).hexdigest(), "catalogue.json")).encode() + data_sums
     layout.set_manifest_sizes({"README.md": len(readme), "catalogue.json": len(text), "SHA256SUMS": len(sums)})
     for f, *_ in layout.files():
         f.memo = None  # the manifest's cached lines are not needed any more: memory for pycdlib
     return {"README.md": readme, "catalogue.json": text, "SHA256SUMS": sums}
-
-
-def _extras(cat: Catalogue, layout: DiscLayout, disc_id: int, room: int) -> tuple[dict[str, list[str]], list[tuple[int, str, int]] | None, bool]:
-    """Other archived paths of this disc's contents, then the disc map, as far as `room` allows."""
-    from odarchive.iso.names import udf_text
-
-    if room <= 0:
-        return {}, None, False
-    others: dict[str, list[str]] = {}
-    dmap: list[tuple[int, str, int]] = []
-    complete = True
-    used = manifest.extras_cost(None, dmap)
-    if used > room:
-        return others, None, False
-    for d, sha, piece in cat.conn.execute(
-        "SELECT p.disc_id, hex(c.sha256), p.piece FROM placements p JOIN contents c ON c.id=p.content_id"
-        " ORDER BY p.disc_id, c.sha256, p.piece"
-    ):
-        entry = (d, sha.lower(), piece)
-        step = len(json.dumps(list(entry))) + (2 if dmap else 0)
-        if used + step > room:
-            complete = False
-            break
-        dmap.append(entry)
-        used += step
-    room -= used
-    cost = 0
-    shared = {cid for (cid,) in cat.conn.execute(
-        "SELECT e.content_id FROM placements p JOIN entries e ON e.content_id = p.content_id"
-        " WHERE p.disc_id=? AND e.kind='f' GROUP BY e.content_id HAVING count(*) > 1", (disc_id,))}
-    for f, *_ in layout.files():
-        if f.ref.content_id not in shared:
-            continue
-        paths = _other_paths(cat, f.ref.content_id, f.ref.raw_path)
-        if not paths:
-            continue
-        trial = {f.ref.content_sha.hex(): [udf_text(x) for x in paths]}
-        extra = manifest.extras_cost(trial, None)
-        if others:  # the section's frame is already paid for; a separator is not
-            extra -= len(',\n"other_filenames": {\n') + len("\n}") - 2
-        if cost + extra > room:
-            break
-        others.update(trial)
-        cost += extra
-    return others, dmap, complete
-
-
-def _other_paths(cat: Catalogue, content_id: int, placed_path: bytes) -> list[bytes]:
-    from odarchive.catalogue.tree import dir_path
-
-    out = []
-    for dir_id, name in cat.conn.execute(
-        "SELECT DISTINCT dir_id, name FROM entries WHERE content_id=? AND kind='f' LIMIT 100", (content_id,)
-    ):
-        path = dir_path(cat, dir_id) + b"/" + bytes(name)
-        if path != placed_path:
-            out.append(path)
-    return out
 
 
 def _write(cat: Catalogue, layout: DiscLayout, texts: dict[str, bytes], vol: str, roots: dict[bytes, bytes],

@@ -6,8 +6,11 @@ catalogue.json is the seed's format (version 1: `files` keyed by SHA-256 with `f
 - `paths`: every file under DATA/ with its content hash, st_mode, mtime in ns, its ISO 9660
   and Joliet paths, and for a piece its part number, offset, length and own hash; `raw` gives
   the original path bytes (hex) whenever the UDF path is not simply the original path as UTF-8.
-- `other_filenames` and `disc_map` (which content or piece is on which disc): optional, filled
-  at build time as far as the disc's reserve allows (`complete` says whether all fitted).
+- optional sections, filled at build time as far as the disc's reserve allows, in this order
+  (`<name>_complete` says whether all fitted): `tree` (the directories of this disc's files
+  and their symlinks and subdirectories: kind, path, mode, mtime_ns, symlink target, raw path
+  bytes in hex when needed), `other_filenames` (other paths with the same content) and
+  `disc_map` (which content or piece is on which disc: [disc, sha256, part]).
 
 The required part is a pure function of the disc's layout, so the planner can size it exactly
 before the image is built; only hashes of pieces are filled in later, and they have a fixed
@@ -17,7 +20,7 @@ width. SHA256SUMS lists every file of the disc but itself, in `sha256sum` format
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterable, Iterator
 
 from odarchive.iso import names
@@ -94,8 +97,39 @@ def _join(lines: Iterable[str]) -> str:
     return ",\n".join(lines)
 
 
-def catalogue_json(layout: DiscLayout, info: DiscInfo, other_filenames: dict[str, list[str]] | None = None,
-                   disc_map: list[tuple[int, str, int]] | None = None, map_complete: bool = False) -> str:
+@dataclass
+class Section:
+    """An optional part of catalogue.json: `"<name>_complete": bool, "<name>": [...] or {...}`,
+    filled item by item (rendered JSON) while its cost stays within a budget."""
+
+    name: str
+    opener: str  # "[" (items are values) or "{" (items are '"key": value')
+    lines: list[str] = field(default_factory=list)
+    complete: bool = True
+
+    def _frame(self, complete: bool) -> str:
+        return f',\n"{self.name}_complete": {json.dumps(complete)},\n"{self.name}": {self.opener}\n'
+
+    def cost(self) -> int:
+        """Bytes this section adds (counted with `false`, the longer of the two flags)."""
+        body = sum(len(line) for line in self.lines) + 2 * max(len(self.lines) - 1, 0)
+        return len(self._frame(False)) + 2 + body
+
+    def add(self, line: str, room: int) -> bool:
+        """Add `line` if the section then costs at most `room`; else mark it incomplete."""
+        step = len(line) + (2 if self.lines else 0)
+        if self.cost() + step > room:
+            self.complete = False
+            return False
+        self.lines.append(line)
+        return True
+
+    def render(self) -> str:
+        closer = "]" if self.opener == "[" else "}"
+        return self._frame(self.complete) + _join(self.lines) + "\n" + closer
+
+
+def catalogue_json(layout: DiscLayout, info: DiscInfo, sections: Iterable[Section] = ()) -> str:
     files: dict[str, str] = {}
     paths: list[str] = []
     for f, udf, jol, iso in layout.files():
@@ -107,23 +141,8 @@ def catalogue_json(layout: DiscLayout, info: DiscInfo, other_filenames: dict[str
             "name_encoding": NAME_ENCODING}
     text = '{"version": 1,\n"files": {\n' + _join(files.values()) + "\n},\n"
     text += '"odarchive": ' + json.dumps(head)[:-1] + ',\n"paths": {\n' + _join(paths) + "\n}"
-    if other_filenames:
-        text += ',\n"other_filenames": {\n' + _join(f"{json.dumps(k)}: {json.dumps(v)}" for k, v in other_filenames.items()) + "\n}"
-    if disc_map is not None:
-        text += f',\n"disc_map_complete": {json.dumps(map_complete)},\n"disc_map": [\n' + _join(json.dumps(list(e)) for e in disc_map) + "\n]"
+    text += "".join(section.render() for section in sections)
     return text + "}}\n"
-
-
-def extras_cost(other_filenames: dict[str, list[str]] | None, disc_map: list[tuple[int, str, int]] | None) -> int:
-    """Bytes the optional sections add to catalogue_json's output."""
-    n = 0
-    if other_filenames:
-        n += len(',\n"other_filenames": {\n') + len("\n}") + 2 * (len(other_filenames) - 1)
-        n += sum(len(f"{json.dumps(k)}: {json.dumps(v)}") for k, v in other_filenames.items())
-    if disc_map is not None:
-        n += len(',\n"disc_map_complete": false,\n"disc_map": [\n') + len("\n]") + 2 * max(len(disc_map) - 1, 0)
-        n += sum(len(json.dumps(list(e))) for e in disc_map)
-    return n
 
 
 def _escape(path: str) -> tuple[str, str]:

@@ -62,3 +62,39 @@ def test_a_rebuild_after_the_source_changed_fails_and_keeps_the_old_image(disc) 
         build_disc_image(cat, disc_id, out)
     assert image.read_bytes() == before
     assert sorted(p.name for p in out.iterdir()) == [image.name]
+
+
+def _disc_catalogue(tmp_path: Path, reserve: int) -> tuple[dict, Path]:
+    from odarchive.plan.planner import PlanConfig
+
+    src = tmp_path / "src"
+    (src / "d" / "empty").mkdir(parents=True)
+    (src / "d" / "a.txt").write_bytes(b"same")
+    (src / "d" / "b.txt").write_bytes(b"same")
+    os.symlink("a.txt", src / "d" / "link")
+    with Catalogue.open(tmp_path / "catalogue.sqlite", create=True) as cat:
+        scan_source(cat, src)
+        [d] = plan(cat, 2_000_000, PlanConfig(reserve_bytes=reserve))
+        image = build_disc_image(cat, d.disc_id, tmp_path / "isos")
+        assert image.stat().st_size <= d.used_bytes
+    with DiscImage(image) as img:
+        return img.catalogue(), image
+
+
+def test_catalogue_json_carries_tree_other_filenames_and_disc_map(tmp_path: Path) -> None:
+    data, _ = _disc_catalogue(tmp_path, 0)
+    head = data["odarchive"]
+    tree = {(k, p): (t, mode) for k, p, mode, _mtime, t, _raw in head["tree"]}
+    assert ("l", "src/d/link") in tree and tree[("l", "src/d/link")][0] == "a.txt"
+    assert ("d", "src/d/empty") in tree and ("d", "src/d") in tree and ("d", "src") in tree
+    assert head["tree_complete"] and head["disc_map_complete"] and head["other_filenames_complete"]
+    [(sha, others)] = head["other_filenames"].items()
+    assert others in (["src/d/a.txt"], ["src/d/b.txt"]) and data["files"][sha]["size"] == 4
+    assert sorted(e[0] for e in head["disc_map"]) == [0]
+
+
+def test_a_tiny_reserve_keeps_catalogue_json_valid_and_the_image_within_its_plan(tmp_path: Path) -> None:
+    data, _ = _disc_catalogue(tmp_path, 1)  # (the helper checks image size <= planned size)
+    assert len(data["odarchive"]["paths"]) == 1
+    for name in ("tree", "other_filenames", "disc_map"):
+        assert name not in data["odarchive"] or isinstance(data["odarchive"][f"{name}_complete"], bool)

@@ -1,0 +1,107 @@
+"""The optional parts of a disc's catalogue.json, filled from the catalogue at build time.
+
+In order of use for recovering an archive from its discs alone, each as far as the room left
+in the disc's reserve allows (`manifest.Section`):
+
+1. `tree`: the directories holding this disc's files (and their ancestors), with their
+   symlinks and subdirectories, from the source's latest complete snapshot:
+   [kind, path, mode, mtime_ns, symlink target, raw path hex or null].
+2. `other_filenames`: other archived paths of this disc's contents (dedup).
+3. `disc_map`: which content or piece is on which disc, [disc, sha256, part], whole archive.
+"""
+
+from __future__ import annotations
+
+import json
+
+from odarchive.catalogue import Catalogue
+from odarchive.catalogue.tree import child_dir, dir_path, list_dir, resolve
+from odarchive.iso.layout import DiscLayout
+from odarchive.iso.manifest import Section
+from odarchive.iso.names import raw_from_udf_text, udf_text
+
+
+def optional_sections(cat: Catalogue, layout: DiscLayout, disc_id: int, room: int) -> list[Section]:
+    sections = [Section("tree", "["), Section("other_filenames", "{"), Section("disc_map", "[")]
+    if room <= sum(s.cost() for s in sections):
+        return []
+    room -= sum(s.cost() for s in sections)
+    fillers = (_tree_lines(cat, layout), _other_filename_lines(cat, layout, disc_id), _disc_map_lines(cat))
+    for section, lines in zip(sections, fillers):
+        base = section.cost()
+        for line in lines:
+            if not section.add(line, base + room):
+                break
+        room -= section.cost() - base
+    return sections
+
+
+def _text(raw: bytes) -> tuple[str, str | None]:
+    text = udf_text(raw)
+    return text, (raw.hex() if raw_from_udf_text(text) != raw else None)
+
+
+def _tree_lines(cat: Catalogue, layout: DiscLayout):  # -> Iterator[str]
+    snaps = {bytes(src.root_name): (src, snap.id) for src, snap in cat.latest_snapshots()}
+    seen: set[bytes] = set()
+    for node, udf, _jol, _iso in layout.dirs():
+        rel = udf[len("/DATA/"):] if udf.startswith("/DATA/") else ""
+        if not rel:
+            continue
+        raw_dir = raw_from_udf_text(rel)
+        parts = raw_dir.split(b"/")
+        if parts[0] not in snaps:
+            continue
+        source, snap = snaps[parts[0]]
+        for i in range(1, len(parts) + 1):
+            path = b"/".join(parts[:i])
+            if path in seen:
+                continue
+            seen.add(path)
+            yield from _dir_lines(cat, path, snap)
+
+
+def _dir_lines(cat: Catalogue, path: bytes, snap: int):  # -> Iterator[str]
+    entry = resolve(cat, path, snap)
+    if entry is None or entry.kind != "d":
+        return
+    text, raw = _text(path)
+    yield json.dumps(["d", text, entry.mode, entry.mtime_ns, None, raw])
+    node = child_dir(cat, entry.dir_id, entry.name)
+    if node is None:
+        return
+    for child in list_dir(cat, node, snap):
+        if child.kind == "f":
+            continue
+        ctext, craw = _text(path + b"/" + child.name)
+        target = udf_text(bytes(child.target)) if child.kind == "l" and child.target is not None else None
+        yield json.dumps([child.kind, ctext, child.mode, child.mtime_ns, target, craw])
+
+
+def _other_filename_lines(cat: Catalogue, layout: DiscLayout, disc_id: int):  # -> Iterator[str]
+    shared = {cid for (cid,) in cat.conn.execute(
+        "SELECT e.content_id FROM placements p JOIN entries e ON e.content_id = p.content_id"
+        " WHERE p.disc_id=? AND e.kind='f' GROUP BY e.content_id HAVING count(*) > 1", (disc_id,))}
+    done: set[int] = set()
+    for f, *_ in layout.files():
+        p = f.ref
+        if p.content_id not in shared or p.content_id in done:
+            continue
+        done.add(p.content_id)
+        others = []
+        for dir_id, name in cat.conn.execute(
+            "SELECT DISTINCT dir_id, name FROM entries WHERE content_id=? AND kind='f' LIMIT 100", (p.content_id,)
+        ):
+            path = dir_path(cat, dir_id) + b"/" + bytes(name)
+            if path != p.raw_path:
+                others.append(udf_text(path))
+        if others:
+            yield f"{json.dumps(p.content_sha.hex())}: {json.dumps(others)}"
+
+
+def _disc_map_lines(cat: Catalogue):  # -> Iterator[str]
+    for d, sha, piece in cat.conn.execute(
+        "SELECT p.disc_id, hex(c.sha256), p.piece FROM placements p JOIN contents c ON c.id=p.content_id"
+        " ORDER BY p.disc_id, c.sha256, p.piece"
+    ):
+        yield json.dumps([d, sha.lower(), piece])
