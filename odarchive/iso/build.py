@@ -81,11 +81,13 @@ def build_disc_image(cat: Catalogue, disc_id: int, out_dir: Path, reporter: Repo
 def _hash_split_contents(cat: Catalogue, layout: DiscLayout, roots: dict[bytes, bytes], reporter: Reporter) -> None:
     """Pieces whose hash is unknown: read their content once, check it, record all hashes."""
     todo = {f.ref.content_id: f.ref for f, *_ in layout.files() if f.ref.piece and f.ref.piece_sha is None}
+    if not todo:
+        return
+    reporter.start("hash pieces", total_items=len(todo), total_bytes=sum(p.content_size for p in todo.values()))
     for content_id, p in todo.items():
         pieces = cat.conn.execute("SELECT piece, offset, length FROM placements WHERE content_id=? ORDER BY piece",
                                   (content_id,)).fetchall()
         path = source_file(roots, p.raw_path)
-        reporter.event("hashing", file=os.fsdecode(p.raw_path), bytes=p.content_size)
         whole, chunks, piece_hashes = hash_whole(path, os.fsdecode(path), p.content_size, cat.chunk_size,
                                                  [(o, n) for _, o, n in pieces])
         if whole != p.content_sha:
@@ -98,6 +100,8 @@ def _hash_split_contents(cat: Catalogue, layout: DiscLayout, roots: dict[bytes, 
         for f, *_ in layout.files():
             if f.ref.content_id == content_id:
                 f.ref.piece_sha = piece_hashes[f.ref.piece - 1]
+        reporter.advance(items=1, nbytes=p.content_size)
+    reporter.finish()
 
 
 def _manifests(cat: Catalogue, layout: DiscLayout, info: manifest.DiscInfo, used: int) -> dict[str, bytes]:
