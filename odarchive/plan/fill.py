@@ -43,6 +43,7 @@ class OpenDisc:
         self.reserve = reserve
         self.layout = DiscLayout()
         self.placed: list[Placed] = []
+        self.content_ids: set[int] = set()
         self._dirs: set[bytes] = set()
         self.base_bytes = self.exact_blocks() * BLOCK + FIXED_SLACK_BYTES
         self.empty_bytes = self.base_bytes  # an empty disc's own overhead (upper bound)
@@ -71,6 +72,7 @@ class OpenDisc:
         self._dirs.update(b"/".join(parts[:i]) for i in range(1, len(parts) + 1))
         self.layout.add(path, p.length, p)
         self.placed.append(p)
+        self.content_ids.add(p.content_id)
 
     def exact_free(self, trial: Placed) -> int:
         """The largest length `trial` may have to fit (exact layout); re-bases the estimate."""

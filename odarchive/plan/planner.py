@@ -2,7 +2,8 @@
 
 It walks the latest complete snapshot of every source (depth first, so a directory's files
 are placed together), skips contents already placed (an earlier run's discs, or earlier in
-this run: each content is stored once), and fills discs in order (`fill.OpenDisc`). A content
+this run: each content is stored once; memory is bounded by one disc's files, closed discs
+are in the catalogue already), and fills discs in order (`fill.OpenDisc`). A content
 larger than the room left is split into pieces when it could not fit an empty disc either, or
 when leaving the room empty would waste more than `split_free_fraction` of the disc; otherwise
 the disc is closed and the content starts the next one. A directory that would straddle two
@@ -75,7 +76,6 @@ class _Planner:
         self.reserve = reserve_for(capacity, config)
         self.next_id = cat.conn.execute("SELECT coalesce(max(id), -1) + 1 FROM discs").fetchone()[0]
         self.done: list[PlannedDisc] = []
-        self.seen: set[int] = set()
         self.disc = self._open()
         if self.disc.exact_free(Placed(0, 0, 0, 0, b"\0" * 32, 0, 0, b"x/x")) <= 0:
             raise DiscError(f"a disc of {capacity} bytes cannot even hold its own catalogue and file system",
@@ -90,12 +90,11 @@ class _Planner:
         for source, snap in self.cat.latest_snapshots():
             current_dir = -1
             for path, entry in walk(self.cat, source, snap.id):
-                if entry.kind != "f" or entry.content_id is None or entry.content_id in self.seen:
+                if entry.kind != "f" or entry.content_id is None or entry.content_id in self.disc.content_ids:
                     continue
                 if entry.dir_id != current_dir:
                     current_dir = entry.dir_id
                     self._keep_together(self._unplaced_bytes(entry.dir_id, snap.id))
-                self.seen.add(entry.content_id)
                 if self.cat.conn.execute("SELECT 1 FROM placements WHERE content_id=? LIMIT 1",
                                          (entry.content_id,)).fetchone():
                     continue
