@@ -87,6 +87,10 @@ class CatalogueView(Protocol):
         """(name, st_mode, entry id) of the entries of node `dir_id` valid in snapshot `snap`,
         streamed by name (tuples, not `Entry`: a directory may hold millions)."""
 
+    def list_entries(self, dir_id: int, snap: int) -> Iterator[Entry]:
+        """The entries of node `dir_id` valid in snapshot `snap`, in any order (the VFS reads
+        a directory whole when many of its names are looked up)."""
+
     def count_subdirs(self, dir_id: int, snap: int) -> int:
         """How many directories node `dir_id` holds in snapshot `snap` (for st_nlink)."""
 

@@ -16,8 +16,13 @@ Inode numbers are stable across mounts: 1 is `/`, 2 is `/.snapshots`, 16 + id is
 `/.snapshots/<id>`, and an entry shown in view v (0 = top, else the snapshot id) has
 `(entry_id << 24) | v`.
 
-Threads: every method may be called from many FUSE threads at once. `_lock` guards the node
-cache, the handle table and the roots; it is never held while calling the reader.
+Memory: resolved paths, directory link counts and whole listings of directories being walked
+are kept in bounded caches (`fuse_mount.memo`), so `stat` of every file of a tree costs about
+one catalogue query per directory, and memory stays flat whatever the catalogue's size.
+
+Threads: every method may be called from many FUSE threads at once. `_lock` guards the
+caches, the handle table and the roots; it is never held while calling the catalogue or the
+reader.
 """
 
 from __future__ import annotations
@@ -27,12 +32,12 @@ import os
 import stat
 import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Generic, Hashable, Iterator, Protocol, TypeVar
+from typing import Iterator, Protocol
 
 from fuse_mount.catalogue_view import CatalogueView, Content, Entry, RootSnapshot
 from fuse_mount.errors import IsADirectory, NoAttribute, NotADirectory, NotASymlink, NotFound, ReadOnly
+from fuse_mount.memo import Listings, Lru
 
 SNAPSHOTS = b".snapshots"
 ROOT_INO = 1
@@ -95,33 +100,6 @@ class Handle:
     entry: Entry
 
 
-K = TypeVar("K", bound=Hashable)
-V = TypeVar("V")
-
-
-class _Lru(Generic[K, V]):
-    """A bounded mapping that forgets the least recently used key (caller holds the lock)."""
-
-    def __init__(self, capacity: int) -> None:
-        self._data: OrderedDict[K, V] = OrderedDict()
-        self._capacity = capacity
-
-    def get(self, key: K) -> V | None:
-        value = self._data.get(key)
-        if value is not None:
-            self._data.move_to_end(key)
-        return value
-
-    def put(self, key: K, value: V) -> None:
-        self._data[key] = value
-        self._data.move_to_end(key)
-        if len(self._data) > self._capacity:
-            self._data.popitem(last=False)
-
-    def clear(self) -> None:
-        self._data.clear()
-
-
 class Vfs:
     """The read-only archive as a file system: attributes, listings, links, xattrs, reads."""
 
@@ -132,6 +110,7 @@ class Vfs:
         *,
         refresh_s: float = 2.0,
         node_cache_entries: int = 20_000,
+        listing_entries: int = 100_000,
         uid: int | None = None,
         gid: int | None = None,
     ) -> None:
@@ -141,8 +120,10 @@ class Vfs:
         self._uid = os.getuid() if uid is None else uid
         self._gid = os.getgid() if gid is None else gid
         self._lock = threading.Lock()
-        self._nodes: _Lru[bytes, Node] = _Lru(node_cache_entries)
-        self._nlinks: _Lru[tuple[int, int], int] = _Lru(node_cache_entries)
+        self._nodes: Lru[bytes, Node] = Lru(node_cache_entries)
+        self._nlinks: Lru[tuple[int, int], int] = Lru(node_cache_entries)
+        self._listings = Listings(listing_entries)
+        self._lookups: Lru[tuple[int, int], int] = Lru(1024)  # names looked up one by one, by directory
         self._handles: dict[int, Handle] = {}
         self._fh = itertools.count(1)
         self._generation: int | None = None
@@ -169,6 +150,8 @@ class Vfs:
             self._latest, self._snapshots = latest, snapshots
             self._nodes.clear()
             self._nlinks.clear()
+            self._listings.clear()
+            self._lookups.clear()
         return True
 
     # ---- resolving paths ----
@@ -205,10 +188,31 @@ class Vfs:
             root = self._snapshots[parent.view]
             return self._root_node(root if root.root_name == name else None, parent.view, name)
         assert parent.children is not None
-        entry = self._cat.lookup(parent.children, name, parent.snap)
+        entry = self._lookup(parent.children, name, parent.snap)
         if entry is None:
             raise NotFound(f"no such file: {path!r}")
         return self._entry_node(entry, parent.view, parent.snap, parent.children)
+
+    def _lookup(self, dir_node: int, name: bytes, snap: int) -> Entry | None:
+        """One name in a directory: from its cached listing, else one query; the third name
+        looked up in a directory makes it read whole (if not larger than a tenth of the budget)."""
+        key = (dir_node, snap)
+        with self._lock:
+            listing = self._listings.get(key)
+            seen = (self._lookups.get(key) or 0) + 1 if listing is None else 0
+            if seen:
+                self._lookups.put(key, seen)
+        if listing is not None:
+            return listing.get(name)
+        if seen == 3:
+            limit = self._listings.max_entries // 10
+            entries = list(itertools.islice(self._cat.list_entries(dir_node, snap), limit + 1))
+            if len(entries) <= limit:
+                listing = {e.name: e for e in entries}
+                with self._lock:
+                    self._listings.put(key, listing)
+                return listing.get(name)
+        return self._cat.lookup(dir_node, name, snap)
 
     def _root_node(self, root: RootSnapshot | None, view: int, name: bytes) -> Node:
         entry = self._cat.lookup(0, root.root_name, root.snapshot_id) if root is not None else None

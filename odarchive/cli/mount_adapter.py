@@ -27,6 +27,10 @@ _LOOKUP = (
     "SELECT id, kind, size, mtime_ns, mode, content_id, target FROM entries"
     " WHERE dir_id=? AND name=? AND " + valid_in("?")
 )
+_LIST = (
+    "SELECT id, name, kind, size, mtime_ns, mode, content_id, target FROM entries"
+    " WHERE dir_id=? AND " + valid_in("?")
+)
 PAGE_CACHE_KIB = 2048  # per pooled connection; the kernel's page cache holds the rest
 _SNAPSHOTS = (
     "SELECT s.id, src.root_name, src.root_dir, COALESCE(s.finished_ns, s.started_ns)"
@@ -106,6 +110,11 @@ class CatalogueAdapter:
         sql = f"SELECT name, mode, id FROM entries WHERE dir_id=:dir AND {valid_in()} ORDER BY name"
         with self._cat() as cat:  # held until the listing is consumed or dropped
             yield from cat.conn.execute(sql, {"dir": dir_id, "snap": snap})
+
+    def list_entries(self, dir_id: int, snap: int) -> Iterator[Entry]:
+        with self._cat() as cat:
+            for r in cat.conn.execute(_LIST, (dir_id, snap, snap)):
+                yield Entry(r[0], dir_id, *r[1:])
 
     def count_subdirs(self, dir_id: int, snap: int) -> int:
         sql = f"SELECT count(*) FROM entries WHERE dir_id=:dir AND kind='d' AND {valid_in()}"

@@ -95,3 +95,35 @@ def test_misused_paths(tmp_path: Path) -> None:
         vfs.open(b"/big/d00000/f0000001", 1)
     assert vfs.getattr(b"/big/d00000").nlink == 2
     assert vfs.getattr(b"/").ino == 1 and vfs.getattr(b"/.snapshots").ino == 2
+
+
+class CountingAdapter(CatalogueAdapter):
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.lookups = self.listings = 0
+
+    def lookup(self, dir_id, name, snap):
+        self.lookups += 1
+        return super().lookup(dir_id, name, snap)
+
+    def list_entries(self, dir_id, snap):
+        self.listings += 1
+        return super().list_entries(dir_id, snap)
+
+
+def test_stat_of_a_whole_directory_reads_it_once(tmp_path: Path) -> None:
+    cat = tmp_path / "catalogue.sqlite"
+    synthetic_catalogue(cat, 3000, per_dir=1000)
+    adapter = CountingAdapter(cat)
+    vfs = Vfs(adapter, NoReads(), listing_entries=20_000)
+    for i in range(3000):
+        assert vfs.getattr(b"/big/d%05d/f%07d" % (i // 1000, i)).size == 10
+    assert adapter.listings == 4  # big/ (holding the three directories) and each directory, once
+    assert adapter.lookups <= 4 * 2 + 1  # the first two names of each directory, and the root
+    with pytest.raises(NotFound):
+        vfs.getattr(b"/big/d00001/nope")
+    big = CountingAdapter(cat)
+    small_budget = Vfs(big, NoReads(), listing_entries=5000)  # directories over a tenth of it: name by name
+    for i in range(1000):
+        small_budget.getattr(b"/big/d00000/f%07d" % i)
+    assert big.lookups >= 1000 and big.listings == 1
