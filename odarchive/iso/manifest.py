@@ -106,14 +106,14 @@ class Section:
     opener: str  # "[" (items are values) or "{" (items are '"key": value')
     lines: list[str] = field(default_factory=list)
     complete: bool = True
+    body: int = 0  # bytes of the lines and their separators
 
     def _frame(self, complete: bool) -> str:
         return f',\n"{self.name}_complete": {json.dumps(complete)},\n"{self.name}": {self.opener}\n'
 
     def cost(self) -> int:
         """Bytes this section adds (counted with `false`, the longer of the two flags)."""
-        body = sum(len(line) for line in self.lines) + 2 * max(len(self.lines) - 1, 0)
-        return len(self._frame(False)) + 2 + body
+        return len(self._frame(False)) + 2 + self.body
 
     def add(self, line: str, room: int) -> bool:
         """Add `line` if the section then costs at most `room`; else mark it incomplete."""
@@ -122,6 +122,7 @@ class Section:
             self.complete = False
             return False
         self.lines.append(line)
+        self.body += step
         return True
 
     def render(self) -> str:
