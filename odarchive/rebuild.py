@@ -6,21 +6,24 @@ every field (a disc found in a drawer is untrusted input: paths that escape, wro
 mixed archives are refused with the disc and entry named, and nothing is written), asks the
 image itself for each file's extents, and writes into an empty home: contents, discs,
 placements with extents, and one snapshot per root name holding every file the discs name.
-When two discs name the same path with different contents, the higher disc number (planned
-later, so newer) wins. After it, `get_info` and `restore --images DIR` work as before.
+Files keep their modes and mtimes; the discs' `tree` sections bring back directories (modes,
+mtimes, empty ones) and symlinks, as far as each disc's reserve held them. When two discs name
+the same path differently, the higher disc number (planned later, so newer) wins. After it,
+`get_info` and `restore --images DIR` work as before.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import stat
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from odarchive.catalogue import Catalogue
-from odarchive.catalogue.seedjson import TreeBuilder, path_problem
+from odarchive.catalogue.seedjson import FILE_MODE, TreeBuilder, path_problem
 from odarchive.errors import InputError
 from odarchive.iso import names
 from odarchive.iso.reader import DiscImage
@@ -36,6 +39,7 @@ class RebuildReport:
     files: int = 0
     contents: int = 0
     placements: int = 0
+    conflicts: list[str] = field(default_factory=list)  # paths left out: discs disagree on their kind
 
 
 class _Bad(Exception):
@@ -101,15 +105,49 @@ def read_disc(image: DiscImage) -> dict[str, Any]:
             offset, length, part_sha = 0, size, None
         problem = path_problem(os.fsdecode(rel))
         _check(problem is None, f"paths[{udf_rel!r}]: {problem}")
-        placed.append((udf_rel, sha, part, offset, length, part_sha, rel))
+        mode, mtime_ns = p.get("mode", FILE_MODE), p.get("mtime_ns", contents[sha][1])
+        _check(_int(mode) and stat.S_ISREG(mode) and _int(mtime_ns), f"paths[{udf_rel!r}]: mode/mtime_ns")
+        placed.append((udf_rel, sha, part, offset, length, part_sha, rel, mode, mtime_ns))
     others = head.get("other_filenames") or doc.get("other_filenames") or {}
     _check(isinstance(others, dict), "other_filenames is not an object")
     other_paths = []
     for sha, lst in others.items():
-        _check(sha in contents and isinstance(lst, list) and all(isinstance(x, str) for x in lst),
-               f"other_filenames[{sha!r}]")
-        other_paths += [(sha, _archived(x)) for x in lst]
-    return {"head": head, "contents": contents, "placed": placed, "others": other_paths}
+        _check(sha in contents and isinstance(lst, list), f"other_filenames[{sha!r}]")
+        for item in lst:  # [path, mode, mtime_ns] (or a bare path)
+            if isinstance(item, str):
+                item = [item, FILE_MODE, contents[sha][1]]
+            _check(isinstance(item, list) and len(item) == 3 and isinstance(item[0], str) and _int(item[1])
+                   and stat.S_ISREG(item[1]) and _int(item[2]), f"other_filenames[{sha!r}]: {item!r:.80}")
+            other_paths.append((sha, _archived(item[0]), item[1], item[2]))
+    return {"head": head, "contents": contents, "placed": placed, "others": other_paths,
+            "tree": _tree(head.get("tree") or [])}
+
+
+def _tree(lines: Any) -> list[tuple[bytes, str, int, int, bytes | None]]:
+    """The disc's `tree` section: directories and symlinks as (path, kind, mode, mtime_ns, target)."""
+    _check(isinstance(lines, list), "tree is not a list")
+    out = []
+    for line in lines:
+        _check(isinstance(line, list) and len(line) == 6, f"tree line {line!r:.80}")
+        kind, text, mode, mtime_ns, target, raw_hex = line
+        _check(kind in ("d", "l") and isinstance(text, str) and _int(mode) and _int(mtime_ns), f"tree line {line!r:.80}")
+        _check(stat.S_ISDIR(mode) if kind == "d" else stat.S_ISLNK(mode), f"tree line {line!r:.80}: mode")
+        if raw_hex is not None:
+            _check(isinstance(raw_hex, str) and bool(re.fullmatch(r"(?:[0-9a-f]{2})+", raw_hex)), "tree raw")
+            raw = bytes.fromhex(raw_hex)
+        else:
+            raw = names.raw_from_udf_text(text)
+        parts = raw.split(b"/")
+        _check(all(p not in (b"", b".", b"..") and b"\0" not in p and len(p) <= 255 for p in parts),
+               f"tree path {text!r}: empty, '.', '..' or NUL component")
+        if kind == "l":
+            _check(isinstance(target, str) and len(parts) > 1, f"tree symlink {text!r}")
+            target_raw = names.raw_from_udf_text(target)
+            _check(b"\0" not in target_raw, f"tree symlink {text!r}: NUL in target")
+        else:
+            target_raw = None
+        out.append((raw, kind, mode, mtime_ns, target_raw))
+    return out
 
 
 def rebuild(cat: Catalogue, images: list[Path], reporter: Reporter | None = None) -> RebuildReport:
@@ -139,18 +177,36 @@ def rebuild(cat: Catalogue, images: list[Path], reporter: Reporter | None = None
     report = RebuildReport()
     with cat.transaction() as conn:
         conn.execute("UPDATE meta SET value=? WHERE key='archive_id'", (ids.pop() if ids else "",))
-        conn.execute("CREATE TEMP TABLE rpaths (path BLOB PRIMARY KEY, content_id INT, mtime_ns INT, disc INT)")
+        conn.execute("CREATE TEMP TABLE rnodes (path BLOB PRIMARY KEY, kind TEXT, content_id INT, mode INT,"
+                     " mtime_ns INT, target BLOB, disc INT)")
         for path, d in sorted(discs, key=lambda x: x[1]["head"]["disc"]):
             _write_disc(conn, path, d, report)
-        builder = TreeBuilder(conn, time.time_ns())
-        for raw, cid, mtime_ns in conn.execute("SELECT path, content_id, mtime_ns FROM rpaths ORDER BY path").fetchall():
-            size = conn.execute("SELECT size FROM contents WHERE id=?", (cid,)).fetchone()[0]
-            builder.add_file(bytes(raw), size, mtime_ns, cid)
-            report.files += 1
-        builder.complete()
-        conn.execute("DROP TABLE temp.rpaths")
+        _build_tree(conn, report)
+        conn.execute("DROP TABLE temp.rnodes")
     report.contents = cat.conn.execute("SELECT count(*) FROM contents").fetchone()[0]
     return report
+
+
+def _build_tree(conn: Any, report: RebuildReport) -> None:
+    """One snapshot per root from every path the discs name; where discs disagree about a
+    path (a file on an old disc, a directory on a newer one) the newest disc wins."""
+    builder = TreeBuilder(conn, time.time_ns())
+    rows = conn.execute("SELECT path, kind, content_id, mode, mtime_ns, target FROM rnodes"
+                        " ORDER BY disc DESC, path").fetchall()
+    for raw, kind, cid, mode, mtime_ns, target in rows:
+        raw = bytes(raw)
+        try:
+            if kind == "f":
+                size = conn.execute("SELECT size FROM contents WHERE id=?", (cid,)).fetchone()[0]
+                builder.add_file(raw, size, mtime_ns, cid, mode)
+                report.files += 1
+            elif kind == "d":
+                builder.add_dir(raw, mode, mtime_ns)
+            else:
+                builder.add_symlink(raw, bytes(target), mode, mtime_ns)
+        except InputError:
+            report.conflicts.append(os.fsdecode(raw))
+    builder.complete()
 
 
 def _write_disc(conn: Any, path: Path, d: dict[str, Any], report: RebuildReport) -> None:
@@ -166,9 +222,8 @@ def _write_disc(conn: Any, path: Path, d: dict[str, Any], report: RebuildReport)
     for sha, (csize, _mtime) in d["contents"].items():
         conn.execute("INSERT OR IGNORE INTO contents (sha256, size) VALUES (?, ?)", (bytes.fromhex(sha), csize))
         ids[sha] = conn.execute("SELECT id FROM contents WHERE sha256=?", (bytes.fromhex(sha),)).fetchone()[0]
-    for udf_rel, sha, part, offset, length, part_sha, rel in d["placed"]:
+    for udf_rel, sha, part, offset, length, part_sha, rel, mode, mtime_ns in d["placed"]:
         cid = ids[sha]
-        mtime_ns = d["contents"][sha][1]
         conn.execute(
             "INSERT OR REPLACE INTO placements (content_id, piece, disc_id, offset, length, path_on_disc, raw_path,"
             " mtime_ns, sha256) VALUES (?,?,?,?,?,?,?,?,?)",
@@ -177,16 +232,20 @@ def _write_disc(conn: Any, path: Path, d: dict[str, Any], report: RebuildReport)
         )
         conn.executemany("INSERT OR REPLACE INTO extents (content_id, piece, seq, image_offset, length) VALUES (?,?,?,?,?)",
                          [(cid, part, i, off, n) for i, (off, n) in enumerate(d["extents"][udf_rel])])
-        _remember(conn, rel, cid, mtime_ns, disc)
+        _remember(conn, rel, "f", cid, mode, mtime_ns, None, disc)
         report.placements += 1
-    for sha, rel in d["others"]:
-        _remember(conn, rel, ids[sha], d["contents"][sha][1], disc)
+    for sha, rel, mode, mtime_ns in d["others"]:
+        _remember(conn, rel, "f", ids[sha], mode, mtime_ns, None, disc)
+    for raw, kind, mode, mtime_ns, target in d["tree"]:
+        _remember(conn, raw, kind, None, mode, mtime_ns, target, disc)
     report.discs.append(disc)
 
 
-def _remember(conn: Any, rel: bytes, cid: int, mtime_ns: int, disc: int) -> None:
+def _remember(conn: Any, rel: bytes, kind: str, cid: int | None, mode: int, mtime_ns: int, target: bytes | None,
+              disc: int) -> None:
     conn.execute(
-        "INSERT INTO rpaths VALUES (?, ?, ?, ?) ON CONFLICT(path) DO UPDATE SET content_id=excluded.content_id,"
-        " mtime_ns=excluded.mtime_ns, disc=excluded.disc WHERE excluded.disc > rpaths.disc",
-        (rel, cid, mtime_ns, disc),
+        "INSERT INTO rnodes VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(path) DO UPDATE SET kind=excluded.kind,"
+        " content_id=excluded.content_id, mode=excluded.mode, mtime_ns=excluded.mtime_ns, target=excluded.target,"
+        " disc=excluded.disc WHERE excluded.disc > rnodes.disc",
+        (rel, kind, cid, mode, mtime_ns, target, disc),
     )

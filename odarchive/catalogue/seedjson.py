@@ -171,7 +171,11 @@ def import_seed(cat: Catalogue, data: dict[str, tuple[int, float | None, list[by
 
 
 class TreeBuilder:
-    """Writes files given by path as one new complete snapshot per root name (import, rebuild)."""
+    """Writes entries given by path as one new complete snapshot per root name (import, rebuild).
+
+    Directories that paths imply are created with default mode; `add_dir` sets a directory's
+    own mode and mtime whether it was implied before or not.
+    """
 
     def __init__(self, conn: Any, now: int) -> None:
         self.conn = conn
@@ -220,21 +224,42 @@ class TreeBuilder:
         return self.dirs[key]
 
     def _entry(self, sid: int, snap: int, dir_id: int, name: bytes, kind: str, size: int, mode: int,
-               content: int | None, mtime_ns: int | None = None) -> None:
+               content: int | None, mtime_ns: int | None = None, target: bytes | None = None) -> None:
         if self.conn.execute("SELECT 1 FROM entries WHERE dir_id=? AND name=? AND first_snap=?",
                              (dir_id, name, snap)).fetchone():
             raise InputError(f"{os.fsdecode(name)!r} is both a file and a directory; nothing imported")
         self.conn.execute(
             "INSERT INTO entries (source_id, dir_id, name, kind, first_snap, last_snap, size, mtime_ns, mode,"
-            " ino, content_id, target) VALUES (?,?,?,?,?,NULL,?,?,?,NULL,?,NULL)",
-            (sid, dir_id, name, kind, snap, size, mtime_ns or self.now, mode, content))
+            " ino, content_id, target) VALUES (?,?,?,?,?,NULL,?,?,?,NULL,?,?)",
+            (sid, dir_id, name, kind, snap, size, mtime_ns or self.now, mode, content, target))
 
-    def add_file(self, path: bytes, size: int, mtime_ns: int, content: int) -> None:
+    def _parent(self, path: bytes) -> tuple[int, int, int, bytes]:
+        """(source id, snapshot, directory node, name) for `path`, creating implied directories."""
         root, *middle, name = path.split(b"/")
         sid, snap, node = self._root(root)
         for part in middle:
             node = self._node(node, part, (sid, snap))
-        self._entry(sid, snap, node, name, "f", size, FILE_MODE, content, mtime_ns)
+        return sid, snap, node, name
+
+    def add_file(self, path: bytes, size: int, mtime_ns: int, content: int, mode: int = FILE_MODE) -> None:
+        sid, snap, node, name = self._parent(path)
+        self._entry(sid, snap, node, name, "f", size, mode, content, mtime_ns)
+
+    def add_symlink(self, path: bytes, target: bytes, mode: int, mtime_ns: int) -> None:
+        sid, snap, node, name = self._parent(path)
+        self._entry(sid, snap, node, name, "l", len(target), mode, None, mtime_ns, target)
+
+    def add_dir(self, path: bytes, mode: int, mtime_ns: int) -> None:
+        if b"/" in path:
+            sid, snap, node, name = self._parent(path)
+            self._node(node, name, (sid, snap))
+        else:
+            sid, snap, _ = self._root(path)
+            node, name = 0, path
+        n = self.conn.execute("UPDATE entries SET mode=?, mtime_ns=? WHERE dir_id=? AND name=? AND first_snap=?"
+                              " AND kind='d'", (mode, mtime_ns, node, name, snap)).rowcount
+        if not n:
+            raise InputError(f"{os.fsdecode(path)!r} is both a file and a directory; nothing imported")
 
     def complete(self) -> None:
         for _, snap in self.snapshots.values():

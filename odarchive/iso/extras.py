@@ -6,7 +6,8 @@ in the disc's reserve allows (`manifest.Section`):
 1. `tree`: the directories holding this disc's files (and their ancestors), with their
    symlinks and subdirectories, from the source's latest complete snapshot:
    [kind, path, mode, mtime_ns, symlink target, raw path hex or null].
-2. `other_filenames`: other archived paths of this disc's contents (dedup).
+2. `other_filenames`: other archived paths of this disc's contents (dedup) in the source's
+   latest scan, each as [path, mode, mtime_ns].
 3. `disc_map`: which content or piece is on which disc, [disc, sha256, part], whole archive.
 """
 
@@ -89,12 +90,13 @@ def _other_filename_lines(cat: Catalogue, layout: DiscLayout, disc_id: int):  # 
             continue
         done.add(p.content_id)
         others = []
-        for dir_id, name in cat.conn.execute(
-            "SELECT DISTINCT dir_id, name FROM entries WHERE content_id=? AND kind='f' LIMIT 100", (p.content_id,)
+        for dir_id, name, mode, mtime_ns in cat.conn.execute(
+            "SELECT dir_id, name, mode, mtime_ns FROM entries WHERE content_id=? AND kind='f' AND last_snap IS NULL"
+            " LIMIT 100", (p.content_id,)
         ):
             path = dir_path(cat, dir_id) + b"/" + bytes(name)
             if path != p.raw_path:
-                others.append(udf_text(path))
+                others.append([udf_text(path), mode, mtime_ns])
         if others:
             yield f"{json.dumps(p.content_sha.hex())}: {json.dumps(others)}"
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import stat
+
 import hashlib
 import os
 from pathlib import Path
@@ -89,7 +91,9 @@ def test_catalogue_json_carries_tree_other_filenames_and_disc_map(tmp_path: Path
     assert ("d", "src/d/empty") in tree and ("d", "src/d") in tree and ("d", "src") in tree
     assert head["tree_complete"] and head["disc_map_complete"] and head["other_filenames_complete"]
     [(sha, others)] = head["other_filenames"].items()
-    assert others in (["src/d/a.txt"], ["src/d/b.txt"]) and data["files"][sha]["size"] == 4
+    [(other, mode, mtime_ns)] = others
+    assert other in ("src/d/a.txt", "src/d/b.txt") and data["files"][sha]["size"] == 4
+    assert stat.S_ISREG(mode) and mtime_ns > 0
     assert sorted(e[0] for e in head["disc_map"]) == [0]
 
 
