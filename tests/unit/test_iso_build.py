@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import stat
-
 import hashlib
 import os
+import stat
 from pathlib import Path
 
 import pytest
