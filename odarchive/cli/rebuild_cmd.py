@@ -24,5 +24,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     else:
         print(f"rebuilt the catalogue in {ctx.home.root} from {len(report.discs)} disc(s):"
               f" {report.files} files, {report.contents} contents, {report.placements} placements")
+        for path in report.conflicts[:20]:
+            print(f"left out {path}: discs disagree whether it is a file, a directory or a symlink")
         print(f"restore with: odarchive --home {ctx.home.root} restore --to DIR --images {args.images[0].parent}")
     return 0
