@@ -172,6 +172,9 @@ class _Planner:
     def _close(self) -> None:
         d = self.disc
         used = d.used_bytes()
+        if used > self.capacity:  # the incremental bound failed: never plan an oversized disc
+            raise DiscError(f"internal error: disc {d.disc_id} was planned at {used} bytes, over {self.capacity}",
+                            hint="please report this; try a slightly larger [plan] reserve_bytes meanwhile")
         self.cat.conn.execute(
             "INSERT INTO discs(id, label, capacity_bytes, used_bytes, state, planned_ns) VALUES (?,?,?,?, 'planned', ?)",
             (d.disc_id, self.config.label, self.capacity, used, time.time_ns()),
