@@ -12,6 +12,7 @@ images in `<home>/isos`.
 from __future__ import annotations
 
 import argparse
+import ctypes
 import hashlib
 import logging
 import os
@@ -138,6 +139,18 @@ def _report(fd: int | None, message: str) -> None:
             pass
 
 
+def _bound_malloc() -> None:
+    """Keep the long-running mount's memory flat: glibc raises its mmap threshold after a
+    16 MiB chunk buffer is freed, and then keeps such buffers in per-thread arenas for good
+    (measured: 215 MB RSS after reading a 256 MB file twice, 30 MB with this)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc: nothing to tune
+        return
+    libc.mallopt(-3, 1 << 20)  # M_MMAP_THRESHOLD: buffers from 1 MiB up are mmapped and given back
+    libc.mallopt(-8, 2)  # M_ARENA_MAX
+
+
 def _serve(ctx: Context, mp: Path, mconf: Any, cconf: Any, ready_fd: int | None) -> None:
     from fuse_mount.cache import Cache
     from fuse_mount.fuse_ops import serve
@@ -148,6 +161,7 @@ def _serve(ctx: Context, mp: Path, mconf: Any, cconf: Any, ready_fd: int | None)
     from odarchive.progress import NullReporter
 
     log.setLevel(logging.INFO)
+    _bound_malloc()
     try:
         adapter = CatalogueAdapter(ctx.home.catalogue)
         source = open_disc_source(ctx, mconf)
