@@ -3,7 +3,7 @@
 
     .venv/bin/python benchmarks/bench_iso.py [--data-mb 1024] [--small 100000] [--workdir DIR]
 
-Data-heavy set: files of 1-64 MB of random bytes; small set: N files of a few bytes in one
+Data-heavy set: files of 1-256 MB of random bytes; small set: N files of a few bytes in one
 directory. Each tool runs in a subprocess (wall time, peak RSS from getrusage). The catalogue is
 filled in-process with `scan_source` (scanning is benchmarked in bench_scan.py).
 Both tools read the same files from the page cache (warm), write to the same disk and end
@@ -53,7 +53,7 @@ def make_data(src: Path, total_mb: int) -> int:
     total = 0
     i = 0
     while total < total_mb * 1_000_000:
-        size = rng.randint(1, 64) * 1_000_000
+        size = rng.randint(1, 256) * 1_000_000
         d = src / f"d{i // 8}"
         d.mkdir(parents=True, exist_ok=True)
         with open(d / f"f{i}.bin", "wb") as f:

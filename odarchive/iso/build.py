@@ -23,7 +23,7 @@ from odarchive.errors import DiscError
 from odarchive.iso import manifest, sizing
 from odarchive.iso.extras import optional_sections
 from odarchive.iso.disc_files import disc_info, disc_row, load_layout, source_file, source_paths
-from odarchive.iso.feeder import SourceChanged, SourceFeed, hash_whole
+from odarchive.iso.feeder import SourceChanged, SourceFeed, hash_whole, wants_chunk_hashes
 from odarchive.iso.layout import DiscLayout, FileNode
 from odarchive.iso.outfile import SparseImageFile
 from odarchive.iso.populate import new_image, populate
@@ -130,7 +130,7 @@ def _write(cat: Catalogue, layout: DiscLayout, texts: dict[str, bytes], vol: str
         p = f.ref
         path = source_file(roots, p.raw_path)
         expect_sha, expect_chunks = (None if p.piece else p.content_sha), None
-        if p.piece or p.content_size > chunk_size:
+        if p.piece or wants_chunk_hashes(p.content_size, chunk_size):
             expect_chunks = dict(cat.conn.execute(
                 "SELECT chunk, sha256 FROM chunk_hashes WHERE content_id=? AND chunk BETWEEN ? AND ?",
                 (p.content_id, p.offset // chunk_size, (p.offset + p.length - 1) // chunk_size)).fetchall())
@@ -176,7 +176,7 @@ def _record(cat: Catalogue, iso: Any, layout: DiscLayout, feeds: dict[int, Sourc
         extents += [(p.content_id, p.piece, i, off, n) for i, (off, n) in enumerate(iso.get_file_byte_extents(udf_path=udf))]
         paths.append((udf.encode("utf-8"), p.content_id, p.piece))
         feed = feeds.get(id(f))
-        if not p.piece and p.content_size > cat.chunk_size and feed is not None and feed.chunks is not None:
+        if not p.piece and feed is not None and feed.chunks is not None:
             chunks += [(p.content_id, i, h) for i, h in feed.chunks.done]
     cat.conn.executemany("DELETE FROM extents WHERE content_id=? AND piece=?", keys)  # an earlier build's
     cat.conn.executemany("INSERT INTO extents(content_id, piece, seq, image_offset, length) VALUES (?,?,?,?,?)", extents)

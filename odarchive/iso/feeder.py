@@ -5,7 +5,9 @@ source only then, hashes every byte it passes on and, at the end, compares with 
 the content's SHA-256 for a whole file, the recorded chunk hashes for a piece of a split file
 (it reads the few bytes around the piece that complete its first and last chunk). A source
 that changed since the scan raises `SourceChanged` naming the file, which aborts the image.
-It also computes the SHA-256 of every chunk (`chunk_size`) of a large content and of a piece.
+It also computes the SHA-256 of every chunk (`chunk_size`) of a large content (more than
+`CHUNKED_MIN_CHUNKS` chunks: the mount reads smaller contents whole, checked by their content
+hash, see fuse_mount's `whole_max_bytes`, 64 MiB) and of every split content.
 """
 
 from __future__ import annotations
@@ -19,6 +21,12 @@ from typing import Any, Callable
 from odarchive.errors import DiscError
 
 READ_SIZE = 1 << 20
+CHUNKED_MIN_CHUNKS = 4
+
+
+def wants_chunk_hashes(size: int, chunk_size: int) -> bool:
+    """Whether a whole content gets per-chunk hashes (large ones only)."""
+    return size > CHUNKED_MIN_CHUNKS * chunk_size
 PARALLEL_MIN = 256 * 1024
 _POOL: list[ThreadPoolExecutor] = []
 
@@ -116,8 +124,8 @@ class SourceFeed:
         if self.expect_sha is not None:
             self.sha = hashlib.sha256()
         first = self.offset // self.chunk_size
-        if self.expect_chunks is None and self.content_size <= self.chunk_size:
-            return  # one chunk at most: the content hash says it all
+        if self.expect_chunks is None and not wants_chunk_hashes(self.content_size, self.chunk_size):
+            return  # read whole by the mount: the content hash says it all
         self.chunks = ChunkHasher(self.chunk_size, first)
         lead = self.offset - first * self.chunk_size
         if lead:
