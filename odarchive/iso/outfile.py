@@ -53,8 +53,12 @@ class SparseImageFile:
             zero = MIN_HOLE <= n < len(ZEROS) and data == ZEROS[:n]
         if not zero or self.pos < self.hashed:  # below the data written in sequence: write it
             return False
-        i = bisect.bisect_right(self._written, (self.pos + n, 0))
-        return i == 0 or self._written[i - 1][1] <= self.pos
+        return not self._overlaps_written(self.pos, self.pos + n)
+
+    def _overlaps_written(self, start: int, stop: int) -> bool:
+        """Whether [start, stop) meets a range written before the data (metadata, the anchor)."""
+        i = bisect.bisect_left(self._written, (stop, 0))
+        return i > 0 and self._written[i - 1][1] > start
 
     def _mark(self, start: int, stop: int) -> None:
         """Remember a written range (merged with its predecessor when they touch). Sequential
@@ -92,7 +96,7 @@ class SparseImageFile:
             self.streaming = False  # out of order: hash the whole file on close
             return
         elif pos > self.hashed:
-            self._hash_from_file(self.hashed, pos)
+            self._hash_gap(self.hashed, pos)
         self._submit(data)
         self.hashed = pos + len(data)
 
@@ -104,6 +108,17 @@ class SparseImageFile:
             self.sha.update(data)  # a thread hand-off costs more than hashing a small write
         else:
             self._pending = self._pool.submit(self.sha.update, data)
+
+    def _hash_gap(self, start: int, stop: int) -> None:
+        """Bytes skipped by the sequential data writes (block padding): zeros, unless metadata
+        was written there before."""
+        if self._overlaps_written(start, stop):
+            self._hash_from_file(start, stop)
+            return
+        while start < stop:
+            n = min(len(ZEROS), stop - start)
+            self._submit(ZEROS if n == len(ZEROS) else ZEROS[:n])
+            start += n
 
     def _hash_from_file(self, start: int, stop: int) -> None:
         while start < stop:
