@@ -1,18 +1,26 @@
-"""`odarchive create_iso N|A-B|all [--out DIR] [--json]`: write disc images."""
+"""`odarchive create_iso N|A-B|all [--out DIR] [--force] [--json]`: write disc images.
+
+An image that exists already (with its recorded size) is kept unless `--force`.
+"""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from odarchive.cli.context import Context
 from odarchive.cli.render import make_reporter, print_json
 from odarchive.errors import UsageError
 
+if TYPE_CHECKING:
+    from odarchive.catalogue import Catalogue
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("discs", metavar="N|A-B|all", nargs="?", default="0", help="disc number(s) to write (default 0)")
     p.add_argument("--out", help="output directory (default <home>/isos)")
+    p.add_argument("--force", action="store_true", help="rewrite images that exist already")
     p.add_argument("--json", action="store_true", help="print the written images as JSON")
 
 
@@ -43,10 +51,25 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             raise UsageError("no discs are planned", hint="run `odarchive plan_iso SIZE` first")
         reporter = make_reporter(args.json)
         for disc in discs:
+            existing = _existing_image(cat, disc, out)
+            if existing is not None and not args.force:
+                written.append({"disc": disc, "image": str(existing), "size": existing.stat().st_size, "skipped": True})
+                if not args.json:
+                    print(f"disc {disc}: {existing} (exists; --force rewrites it)")
+                continue
             path = build_disc_image(cat, disc, out, reporter)
-            written.append({"disc": disc, "image": str(path), "size": path.stat().st_size})
+            written.append({"disc": disc, "image": str(path), "size": path.stat().st_size, "skipped": False})
             if not args.json:
                 print(f"disc {disc}: {path}")
     if args.json:
         print_json({"images": written})
     return 0
+
+
+def _existing_image(cat: Catalogue, disc: int, out: Path) -> Path | None:
+    """The image of `disc` in `out` if it was written and still has its recorded size."""
+    row = cat.conn.execute("SELECT image_name, image_size FROM discs WHERE id=?", (disc,)).fetchone()
+    if row is None or row[0] is None:
+        return None
+    path = out / row[0]
+    return path if path.exists() and path.stat().st_size == row[1] else None

@@ -35,6 +35,10 @@ def test_create_iso_writes_named_images_and_get_info_summarises(cli, home: Path,
     assert r.code == 0, r.err
     assert [Path(i["image"]).name for i in r.json()["images"]] == ["ODARCHIVE_0000.iso", "ODARCHIVE_0001.iso"]
     assert cli("create-iso", str(n + 5)).code == 5  # no such disc
+    again = cli("create_iso", "0-1", "--out", str(out), "--json").json()["images"]
+    assert [i["skipped"] for i in again] == [True, True]
+    forced = cli("create_iso", "1", "--out", str(out), "--force", "--json").json()["images"]
+    assert forced[0]["skipped"] is False
     info = cli("get_info", "--json", "--discs").json()
     assert info["discs"] == n
     states = [d["state"] for d in info["disc_summaries"]]
