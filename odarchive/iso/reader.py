@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import struct
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -46,7 +47,7 @@ class DiscImage:
         self._iso = pycdlib.PyCdlib()
         try:
             self._iso.open(str(self.path))
-        except (PyCdlibException, OSError) as e:
+        except (PyCdlibException, OSError, ValueError, struct.error) as e:  # a damaged image fails in many ways
             raise DiscError(f"cannot read image {self.path}: {e}", hint="is it a complete odarchive disc image?") from None
         if not self._iso.has_udf():
             self._iso.close()
@@ -60,6 +61,10 @@ class DiscImage:
 
     def close(self) -> None:
         self._iso.close()
+
+    def declared_bytes(self) -> int:
+        """The image size its volume descriptor declares (a shorter file was truncated)."""
+        return int(self._iso.pvd.space_size) * int(self._iso.logical_block_size)
 
     def exists(self, udf_path: str) -> bool:
         try:

@@ -8,6 +8,7 @@ images are all problems; each is named.
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from odarchive.progress import NullReporter, Reporter
 @dataclass
 class Problem:
     path: str
-    kind: str  # mismatch | missing | unlisted | unreadable
+    kind: str  # mismatch | missing | unlisted | unreadable | truncated
     detail: str
 
 
@@ -59,6 +60,9 @@ def verify_image(path: Path, cat: Catalogue | None = None, reporter: Reporter | 
         report.problems.append(Problem(str(path), "unreadable", e.message))
         return report
     with img:
+        actual = path.stat().st_size
+        if actual < img.declared_bytes():
+            report.problems.append(Problem(str(path), "truncated", f"{actual} bytes, the volume declares {img.declared_bytes()}"))
         try:
             sums = dict((p, h) for h, p in img.sha256sums())
             head = img.catalogue().get("odarchive", {})
@@ -66,8 +70,8 @@ def verify_image(path: Path, cat: Catalogue | None = None, reporter: Reporter | 
             report.disc = disc if isinstance(disc, int) else None
             if cat is not None and head.get("archive_id") != cat.meta("archive_id"):
                 cat = None  # a disc of another archive: only its own SHA256SUMS can be checked
-        except DiscError as e:
-            report.problems.append(Problem(str(path), "unreadable", e.message))
+        except (DiscError, ValueError, struct.error) as e:
+            report.problems.append(Problem(str(path), "unreadable", str(e)))
             return report
         expected = _expected_from_catalogue(cat, report.disc) if cat is not None and report.disc is not None else {}
         present = {p.lstrip("/"): size for p, size in img.files()}
