@@ -62,3 +62,16 @@ def test_removing_a_trial_file_restores_the_size() -> None:
     assert sizing.image_blocks(layout) > before
     layout.remove(b"root/new/dir/file", node)
     assert sizing.image_blocks(layout) == before
+
+
+def test_the_normpath_shortcut_agrees_with_pycdlib_and_is_removed_after() -> None:
+    import pycdlib.utils
+
+    from odarchive.iso.populate import _fast_normpath
+
+    original = pycdlib.utils.normpath
+    paths = ["/DATA/a/b.txt", "/DATA/./x", "/DATA//y", "/DATA/a/../b", "/DATA/.hidden", "/DATA/é中/z", "/DATA/a/"]
+    with _fast_normpath():
+        assert pycdlib.utils.normpath is not original
+        assert [pycdlib.utils.normpath(p) for p in paths] == [original(p) for p in paths]
+    assert pycdlib.utils.normpath is original
