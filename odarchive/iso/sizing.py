@@ -37,10 +37,6 @@ def iso_record_len(ident_len: int) -> int:
     return 33 + ident_len + (1 - ident_len % 2)
 
 
-def joliet_ident_len(name: str) -> int:
-    return len(name.encode("utf-16-be"))
-
-
 def udf_fid_len(name: str) -> int:
     n = 38 + names.udf_fi_length(name)
     return n + (-n % 4)
