@@ -135,7 +135,9 @@ def _hash_fd(fd: int, size: int, sparse: bool, h: "hashlib._Hash") -> None:
                 h.update(view[:n])
                 pos += n
             continue
-        n = os.readv(fd, [view])
+        if pos >= size:  # no read to find EOF: a file that grew is caught by the after-stat
+            return
+        n = os.readv(fd, [view[: min(BLOCK, size - pos)]])
         if not n:
             return
         h.update(view[:n])
