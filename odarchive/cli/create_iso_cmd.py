@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from odarchive.cli.context import Context
 from odarchive.cli.render import make_reporter, print_json
 from odarchive.errors import UsageError
+from odarchive.jobs import JobReporter, exclusive
 
 if TYPE_CHECKING:
     from odarchive.catalogue import Catalogue
@@ -45,22 +46,28 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 
     out = Path(args.out) if args.out else ctx.home.isos
     written = []
-    with ctx.open_catalogue() as cat:
+    with ctx.open_catalogue() as cat, exclusive(ctx.home.jobs, "create_iso", "an image build"):
         discs = parse_discs(args.discs, disc_count(cat))
         if not discs:
             raise UsageError("no discs are planned", hint="run `odarchive plan_iso SIZE` first")
-        reporter = make_reporter(args.json)
+        reporter = JobReporter(ctx.home.jobs, "create_iso", "create_iso", make_reporter(args.json), discs=args.discs)
         for disc in discs:
+            reporter.update(disc=disc)
             existing = _existing_image(cat, disc, out)
             if existing is not None and not args.force:
                 written.append({"disc": disc, "image": str(existing), "size": existing.stat().st_size, "skipped": True})
                 if not args.json:
                     print(f"disc {disc}: {existing} (exists; --force rewrites it)")
                 continue
-            path = build_disc_image(cat, disc, out, reporter)
+            try:
+                path = build_disc_image(cat, disc, out, reporter)
+            except BaseException as e:
+                reporter.update(phase="failed", error=str(e) or type(e).__name__)
+                raise
             written.append({"disc": disc, "image": str(path), "size": path.stat().st_size, "skipped": False})
             if not args.json:
                 print(f"disc {disc}: {path}")
+        reporter.close()
     if args.json:
         print_json({"images": written})
     return 0

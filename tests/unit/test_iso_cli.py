@@ -44,3 +44,18 @@ def test_create_iso_writes_named_images_and_get_info_summarises(cli, home: Path,
     states = [d["state"] for d in info["disc_summaries"]]
     assert states[:2] == ["written", "written"] and all(d["used_bytes"] <= d["capacity_bytes"] for d in info["disc_summaries"])
     assert cli("verify", *[i["image"] for i in r.json()["images"]]).code == 0
+
+
+def test_one_image_build_at_a_time(cli, home: Path, tmp_path: Path) -> None:
+    from odarchive.jobs import exclusive
+
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "f").write_bytes(b"x")
+    assert cli("create_db", str(src)).code == 0
+    assert cli("plan_iso", "cd").code == 0
+    with exclusive(home / "jobs", "create_iso", "an image build"):
+        r = cli("create_iso", "0")
+    assert r.code != 0 and "image build" in r.err
+    assert cli("create_iso", "0").code == 0
+    assert not (home / "jobs" / "create_iso.json").exists()
