@@ -170,7 +170,11 @@ class Fetcher:
                 raise job.error
 
     def _describe(self, disc_id: int) -> str:
-        disc = self._cat.disc(disc_id)
+        """'disc 3 (ODARCHIVE_0003)' for messages; never raises (it names failures)."""
+        try:
+            disc = self._cat.disc(disc_id)
+        except Exception:  # noqa: BLE001 - a broken catalogue must not hide the disc's number
+            disc = None
         return f"disc {disc_id} ({disc.label})" if disc else f"disc {disc_id}"
 
     def _units(self, content: Content, offset: int, length: int) -> tuple[list[tuple[int, int, int, str | None]], int]:
@@ -247,6 +251,8 @@ class Fetcher:
                 self._claimed[disc] = drive
             try:
                 self._serve(drive, disc)
+            except Exception:  # never lose a worker: its drive would serve nothing more
+                log.exception("drive %d worker: unexpected error serving disc %d", drive, disc)
             finally:
                 with self._cond:
                     del self._claimed[disc]

@@ -230,3 +230,16 @@ def test_missing_image_names_the_disc(archive: Archive, tmp_path: Path) -> None:
     finally:
         service.close()
     assert not os.listdir(empty)
+
+
+def test_a_broken_catalogue_fails_the_read_and_keeps_the_worker(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    adapter = stack.service.fetcher._cat
+    real_disc = adapter.disc
+    monkeypatch.setattr(adapter, "disc", lambda disc_id: (_ for _ in ()).throw(RuntimeError("no such column: slot")))
+    start = time.monotonic()
+    with pytest.raises(DiscUnavailable, match="no such column"):
+        stack.read(PHOTOS[2])
+    assert time.monotonic() - start < 2, "failed at once, not after the disc timeout"
+    monkeypatch.setattr(adapter, "disc", real_disc)
+    other = next(r for r in PHOTOS if stack.slot_of(r) != stack.slot_of(PHOTOS[2]))
+    assert stack.read(other) == stack.source(other)  # the drive's worker is still there
