@@ -24,6 +24,7 @@ ISO_FILE_MAX = 30
 ISO_DIR_MAX = 31
 JOLIET_MAX_BYTES = 64
 _NOT_D_CHARS = re.compile(r"[^A-Z0-9_]")
+_PUA_BYTES = re.compile("[\uf780-\uf7ff]")
 _JOLIET_CLEAN = {ord(c): "_" for c in "*/:;?\\"} | {c: "_" for c in range(32)}
 
 
@@ -38,7 +39,7 @@ def udf_text(raw: bytes) -> str:
 
 def raw_from_udf_text(text: str) -> bytes:
     """The inverse of `udf_text` (for names that were not shortened)."""
-    if not any("\uf780" <= c <= "\uf7ff" for c in text):
+    if not _PUA_BYTES.search(text):
         return text.encode("utf-8")
     return "".join(chr(ord(c) - PUA_BASE + 0xDC00) if 0xF780 <= ord(c) <= 0xF7FF else c for c in text).encode(
         "utf-8", "surrogateescape"
