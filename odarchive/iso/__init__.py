@@ -4,5 +4,7 @@ and reading images back (`reader`: a disc's files and lists; `disc_catalogue`: i
 catalogue.json parsed and validated for restore and rebuild; `verify`).
 
 Imports pycdlib lazily (inside functions), so the command line starts without it.
-Single-threaded: one build or read uses one `Catalogue` from one thread.
+One build or read uses one `Catalogue` from one thread; a build hashes on two helper threads
+(`feeder`: chunk hashes, `outfile`: the image hash) that touch no shared state but their
+hash objects.
 """
