@@ -34,6 +34,9 @@ class Lru(Generic[K, V]):
         if len(self._data) > self._capacity:
             self._data.popitem(last=False)
 
+    def pop(self, key: K) -> V | None:
+        return self._data.pop(key, None)
+
     def clear(self) -> None:
         self._data.clear()
 

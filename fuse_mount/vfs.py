@@ -50,6 +50,8 @@ XATTR_DISCS = "user.odarchive.discs"
 XATTR_CACHED = "user.odarchive.cached"
 XATTRS = (XATTR_SHA256, XATTR_DISCS, XATTR_CACHED)
 DIR_MODE = stat.S_IFDIR | 0o555
+READ_BLOCK = 1 << 20  # a read asks the cache for this much and keeps the rest for the next reads
+READ_BUFFERS = 64  # open files that keep such a block (64 MiB at most)
 BLOCK_SIZE = 4096
 
 
@@ -125,6 +127,7 @@ class Vfs:
         self._listings = Listings(listing_entries)
         self._lookups: Lru[tuple[int, int], int] = Lru(1024)  # names looked up one by one, by directory
         self._handles: dict[int, Handle] = {}
+        self._blocks: Lru[int, tuple[int, bytes]] = Lru(READ_BUFFERS)  # fh -> (offset, bytes)
         self._fh = itertools.count(1)
         self._generation: int | None = None
         self._checked = 0.0
@@ -335,18 +338,33 @@ class Vfs:
         return fh
 
     def read(self, fh: int, size: int, offset: int) -> bytes:
+        """Bytes of an open file. The kernel asks 128 KiB at a time; each cache read costs more
+        than the copy, so a read takes up to `READ_BLOCK` from the cache and the following
+        reads of the same file are served from that block."""
         with self._lock:
             handle = self._handles.get(fh)
+            block = self._blocks.get(fh)
         if handle is None:
             raise NotFound(f"no open file {fh}")
         content = handle.content
         if offset >= content.size or size <= 0:
             return b""
-        return self._reader.read(content, offset, min(size, content.size - offset))
+        size = min(size, content.size - offset)
+        if block is not None and block[0] <= offset and offset + size <= block[0] + len(block[1]):
+            start = offset - block[0]
+            return block[1][start : start + size]
+        want = min(max(size, READ_BLOCK), content.size - offset)
+        data = self._reader.read(content, offset, want)
+        if want > size:
+            with self._lock:
+                self._blocks.put(fh, (offset, data))
+            return data[:size]
+        return data
 
     def release(self, fh: int) -> None:
         with self._lock:
             handle = self._handles.pop(fh, None)
+            self._blocks.pop(fh)
         if handle is not None and handle.content.size:
             self._reader.closed(handle.content)
 
