@@ -38,5 +38,5 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
                 print(f"  {p.kind}: {p.path}: {p.detail}")
     if bad:
         raise CheckFailed(f"{len(bad)} of {len(reports)} image(s) failed verification",
-                          hint="see the problems listed above; rewrite a bad image with `odarchive create_iso N`")
+                          hint="see the problems listed above; rewrite a bad image with `odarchive create_iso N --force`")
     return 0
