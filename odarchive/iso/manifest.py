@@ -9,7 +9,8 @@ catalogue.json is the seed's format (version 1: `files` keyed by SHA-256 with `f
 - optional sections, filled at build time as far as the disc's reserve allows, in this order
   (`<name>_complete` says whether all fitted): `tree` (the directories of this disc's files
   and their symlinks and subdirectories: kind, path, mode, mtime_ns, symlink target, raw path
-  bytes in hex when needed), `other_filenames` (other paths with the same content) and
+  bytes in hex when needed), `other_filenames` (other paths with the same content, as
+  [path, mode, mtime_ns]) and
   `disc_map` (which content or piece is on which disc: [disc, sha256, part]).
 
 The required part is a pure function of the disc's layout, so the planner can size it exactly
