@@ -66,6 +66,15 @@ class DiscImage:
         """The image size its volume descriptor declares (a shorter file was truncated)."""
         return int(self._iso.pvd.space_size) * int(self._iso.logical_block_size)
 
+    def extents(self, udf_path: str) -> list[tuple[int, int]]:
+        """(byte offset, length) of each extent of a file's data inside the image."""
+        from pycdlib.pycdlibexception import PyCdlibException
+
+        try:
+            return [(int(o), int(n)) for o, n in self._iso.get_file_byte_extents(udf_path=udf_path)]
+        except PyCdlibException as e:
+            raise DiscError(f"{self.path}: no file {udf_path}: {e}") from None
+
     def read_bytes(self, udf_path: str) -> bytes:
         with self.open(udf_path) as f:
             return f.read()
