@@ -46,7 +46,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 
     out = Path(args.out) if args.out else ctx.home.isos
     written = []
-    with ctx.open_catalogue() as cat, exclusive(ctx.home.jobs, "create_iso", "an image build"):
+    with ctx.open_catalogue() as cat, exclusive(ctx.home.jobs, "create_iso", "an image build (create_iso or robot burn)"):
         discs = parse_discs(args.discs, disc_count(cat))
         if not discs:
             raise UsageError("no discs are planned", hint="run `odarchive plan_iso SIZE` first")

@@ -55,6 +55,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, ctx: Context) -> int:
     if args.robot_action == "simulate":
         return _simulate(args, ctx)
+    if args.robot_action == "burn":
+        from odarchive.jobs import exclusive
+
+        # a burn builds images as needed: never alongside a create_iso on the same home
+        with exclusive(ctx.home.jobs, "create_iso", "an image build (create_iso or robot burn)"):
+            return _run(args, ctx)
+    return _run(args, ctx)
+
+
+def _run(args: argparse.Namespace, ctx: Context) -> int:
     from odarchive.cli.robot_config import open_robot
 
     robot = open_robot(ctx, prompt=_prompt(ctx))

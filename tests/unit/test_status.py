@@ -67,3 +67,10 @@ def test_second_scan_on_the_same_home_is_refused(cli, home, tmp_path):
         r = cli("create_db", str(src))
     assert r.code != 0 and "already running" in r.err
     assert cli("create_db", str(src)).code == 0
+
+
+def test_robot_burn_and_create_iso_never_build_images_at_once(cli, home):
+    with exclusive(home / "jobs", "create_iso", "an image build"):
+        r = cli("robot", "burn", "--segments", "all")
+    assert r.code != 0 and "already running" in r.err
+    assert not (home / "robot").exists()  # refused before the robot was even started
