@@ -165,9 +165,11 @@ class Vfs:
             node = self._nodes.get(path)
         if node is not None:
             return node
+        generation = self._generation
         node = self._resolve_uncached(path)
         with self._lock:
-            self._nodes.put(path, node)
+            if generation == self._generation:  # not resolved against a catalogue since replaced
+                self._nodes.put(path, node)
         return node
 
     def _resolve_uncached(self, path: bytes) -> Node:
@@ -188,8 +190,8 @@ class Vfs:
                 raise NotFound(f"no snapshot {name!r}")
             return Node(SNAPDIR_INO_BASE + snap.snapshot_id, "d", snap.snapshot_id, 0, None, None)
         if parent.entry is None:  # /.snapshots/<id>: holds that snapshot's root
-            root = self._snapshots[parent.view]
-            return self._root_node(root if root.root_name == name else None, parent.view, name)
+            root = self._snapshots.get(parent.view)
+            return self._root_node(root if root is not None and root.root_name == name else None, parent.view, name)
         assert parent.children is not None
         entry = self._lookup(parent.children, name, parent.snap)
         if entry is None:
@@ -208,12 +210,14 @@ class Vfs:
         if listing is not None:
             return listing.get(name)
         if seen == 3:
+            generation = self._generation
             limit = self._listings.max_entries // 10
             entries = list(itertools.islice(self._cat.list_entries(dir_node, snap), limit + 1))
             if len(entries) <= limit:
                 listing = {e.name: e for e in entries}
                 with self._lock:
-                    self._listings.put(key, listing)
+                    if generation == self._generation:
+                        self._listings.put(key, listing)
                 return listing.get(name)
         return self._cat.lookup(dir_node, name, snap)
 
@@ -271,8 +275,9 @@ class Vfs:
             for snap_id in list(self._snapshots):
                 yield str(snap_id).encode(), stat.S_IFDIR, SNAPDIR_INO_BASE + snap_id
         elif node.entry is None:
-            name = self._snapshots[node.view].root_name
-            yield name, stat.S_IFDIR, self._child_ino(path, name)
+            snapshot = self._snapshots.get(node.view)
+            if snapshot is not None:  # else it went away with a catalogue change
+                yield snapshot.root_name, stat.S_IFDIR, self._child_ino(path, snapshot.root_name)
         elif node.children is not None:
             view = node.view & VIEW_MASK
             for name, mode, entry_id in self._cat.list_names(node.children, node.snap):
