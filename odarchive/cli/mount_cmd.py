@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from odarchive.cli.context import Context
+from odarchive.cli.umount_cmd import mounted
 from odarchive.errors import InputError, MountError
 
 log = logging.getLogger("odarchive.mount")
@@ -87,10 +88,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         ctx, dir=args.cache_dir, max_bytes=args.cache_size, max_age_s=args.cache_max_age,
         min_free_bytes=args.cache_min_free, policy=args.cache_policy, keep_heads_bytes=args.keep_heads,
     )
+    if mounted(mp):
+        raise MountError(f"{mp} is already a mount point (or a mount whose process died)", hint=f"odarchive umount {mp}")
     if not mp.is_dir():
         raise MountError(f"mountpoint {mp} is not a directory", hint=f"mkdir -p {mp}")
-    if os.path.ismount(mp):
-        raise MountError(f"{mp} is already a mount point", hint=f"odarchive umount {mp}")
     for what, path in (("the cache directory", cconf.dir), ("the home", ctx.home.root)):
         if _inside(Path(path), mp):
             raise MountError(f"{what} {path} is inside the mountpoint {mp}", hint="choose a mountpoint outside the home and the cache")

@@ -143,3 +143,20 @@ def test_reads_stuck_on_a_disc_leave_room_for_everything_else(archive: Archive, 
             os.close(os.open(images / f"disc{stuck_disc}.iso", os.O_WRONLY | os.O_NONBLOCK))
         except OSError:
             pass
+
+
+def test_a_mount_whose_process_died_is_refused_then_unmounted(archive: Archive, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    mp = tmp_path / "mnt"
+    home = ["--home", str(archive.home)]
+    with Mounted(archive.home, mp, *_flags(archive, tmp_path / "cache")) as m:
+        os.kill(m.status(0)["pid"], 9)
+        time.sleep(1.5)  # past the kernel's attribute cache: now "Transport endpoint is not connected"
+        with pytest.raises(OSError):
+            os.listdir(mp / "src")
+        assert main([*home, "mount", str(mp), *_flags(archive, tmp_path / "cache")]) == 7
+        assert "process died" in capsys.readouterr().err
+        assert main([*home, "umount", str(mp)]) == 0
+    assert os.listdir(mp) == []
+    assert not list((archive.home / "jobs").glob("mount-*.json"))
+    with Mounted(archive.home, mp, *_flags(archive, tmp_path / "cache")) as m:  # and it mounts again
+        assert (mp / "src" / "hello.txt").read_bytes() == (archive.src / "hello.txt").read_bytes()
