@@ -39,13 +39,18 @@ def _translate(what: str, path: str | None, call: Callable[[], T]) -> T:
     except mfusepy.FuseOSError:
         raise
     except Exception as e:
-        code = errno_of(e)
-        if code is None:
-            code = errno.EIO
-            log.exception("unexpected error in %s(%r); returning EIO", what, path)
-        elif code == errno.EIO:
-            log.warning("%s(%r): %s", what, path, e)
-        raise mfusepy.FuseOSError(code) from None
+        raise _fuse_error(what, path, e) from None
+
+
+def _fuse_error(what: str, path: str | None, e: Exception) -> mfusepy.FuseOSError:
+    """The errno for `e` (errors.errno_of), logging disc failures and unexpected errors."""
+    code = errno_of(e)
+    if code is None:
+        code = errno.EIO
+        log.error("unexpected error in %s(%r); returning EIO", what, path, exc_info=e)
+    elif code == errno.EIO:
+        log.warning("%s(%r): %s", what, path, e)
+    return mfusepy.FuseOSError(code)
 
 
 class FuseOps(mfusepy.Operations):
@@ -68,14 +73,11 @@ class FuseOps(mfusepy.Operations):
         }
 
     def readdir(self, path: str, fh: int) -> Iterator[tuple[str, dict[str, int], int]]:
-        entries = _translate("readdir", path, lambda: self._vfs.readdir(_b(path)))
-        it = iter(entries)
-        while True:
-            item = _translate("readdir", path, lambda: next(it, None))
-            if item is None:
-                return
-            name, mode, ino = item
-            yield _s(name), {"st_mode": mode, "st_ino": ino}, 0
+        try:  # one translation around the whole listing: a directory may hold 100,000 names
+            for name, mode, ino in self._vfs.readdir(_b(path)):
+                yield name.decode("utf-8", "surrogateescape"), {"st_mode": mode, "st_ino": ino}, 0
+        except Exception as e:
+            raise _fuse_error("readdir", path, e) from None
 
     def readlink(self, path: str) -> str:
         return _s(_translate("readlink", path, lambda: self._vfs.readlink(_b(path))))

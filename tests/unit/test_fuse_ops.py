@@ -93,3 +93,8 @@ def test_unexpected_exception_is_eio_and_logged(caplog: pytest.LogCaptureFixture
         assert _errno(lambda: ops.getxattr("/a", "user.odarchive.sha256")) == errno.EIO
     assert "getxattr" in caplog.text and "ZeroDivisionError" in caplog.text
 
+
+
+def test_readdir_errors_are_translated_too() -> None:
+    ops = FuseOps(StubVfs(NotFound("x")))  # type: ignore[arg-type]
+    assert _errno(lambda: list(ops.readdir("/gone", 0))) == errno.ENOENT
