@@ -65,9 +65,12 @@ class HashCounts:
     new_contents: int = 0
 
 
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOATIME", 0)
+
+
 def hash_file(path: bytes) -> tuple[bytes, int, int, int] | str:
     """(sha256, size, mtime_ns, ino) of a stable regular file, or the reason it cannot be had."""
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOATIME", 0)
+    flags = _OPEN_FLAGS
     for _ in range(RETRIES):
         try:
             try:
@@ -82,8 +85,13 @@ def hash_file(path: bytes) -> tuple[bytes, int, int, int] | str:
             before = os.fstat(fd)
             if not stat.S_ISREG(before.st_mode):
                 return "no longer a regular file"
-            h = hashlib.sha256()
-            _hash_fd(fd, before.st_size, before.st_blocks * 512 < before.st_size, h)
+            size = before.st_size
+            sparse = before.st_blocks * 512 < size
+            if size <= SMALL_FILE and not sparse:  # one read, one hash call: most files
+                h = hashlib.sha256(os.read(fd, size))
+            else:
+                h = hashlib.sha256()
+                _hash_fd(fd, size, sparse, h)
             after = os.fstat(fd)
         except OSError as e:
             return f"cannot read: {e.strerror}"
