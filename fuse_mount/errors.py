@@ -74,8 +74,13 @@ ERRNO: tuple[tuple[type[BaseException], int], ...] = (
 
 
 def errno_of(exc: BaseException) -> int | None:
-    """The errno for a known error, or None for an unexpected one (the caller logs it; EIO)."""
+    """The errno for a known error, or None for an unexpected one (the caller logs it; EIO).
+
+    Other `MountFault`s (the cache's, for instance) give their class's `errno_code`, EIO unless
+    they say otherwise: they are expected failures, not bugs."""
     for cls, code in ERRNO:
         if isinstance(exc, cls):
             return code
+    if isinstance(exc, MountFault):
+        return getattr(type(exc), "errno_code", errno.EIO)
     return None

@@ -8,6 +8,7 @@ import logging
 import mfusepy
 import pytest
 
+from fuse_mount.cache.errors import CacheError, CacheFullError
 from fuse_mount.errors import CorruptData, DiscUnavailable, NoAttribute, NotFound, ReadOnly
 from fuse_mount.fuse_ops import FuseOps
 from fuse_mount.vfs import Attr
@@ -67,7 +68,8 @@ def test_paths_round_trip_as_bytes_and_attributes_carry_nanoseconds() -> None:
 @pytest.mark.parametrize(
     ("error", "code"),
     [(NotFound("x"), errno.ENOENT), (ReadOnly("x"), errno.EROFS), (DiscUnavailable("disc 3"), errno.EIO),
-     (CorruptData("x"), errno.EIO), (NoAttribute("x"), errno.ENODATA)],
+     (CorruptData("x"), errno.EIO), (NoAttribute("x"), errno.ENODATA),
+     (CacheFullError("cache disk full"), errno.ENOSPC), (CacheError("index broken"), errno.EIO)],
 )
 def test_one_errno_table(error: BaseException, code: int) -> None:
     ops = FuseOps(StubVfs(error))  # type: ignore[arg-type]
@@ -85,6 +87,13 @@ def test_every_change_is_erofs() -> None:
              lambda: ops.symlink("/l", "t"), lambda: ops.link("/h", "/a"), lambda: ops.utimens("/a", None),
              lambda: ops.mknod("/f", 0o644, 0)]
     assert [_errno(c) for c in calls] == [errno.EROFS] * len(calls)
+
+
+def test_cache_errors_are_expected_not_logged_as_bugs(caplog: pytest.LogCaptureFixture) -> None:
+    ops = FuseOps(StubVfs(CacheFullError("cache disk full")))  # type: ignore[arg-type]
+    with caplog.at_level(logging.ERROR, logger="odarchive.mount"):
+        assert _errno(lambda: ops.read("/a", 10, 0, 1)) == errno.ENOSPC
+    assert "unexpected" not in caplog.text.lower()
 
 
 def test_unexpected_exception_is_eio_and_logged(caplog: pytest.LogCaptureFixture) -> None:
