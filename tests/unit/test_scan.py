@@ -21,6 +21,18 @@ def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def fail_opening(monkeypatch: pytest.MonkeyPatch, suffix: bytes, error: OSError) -> None:
+    """The hasher's os.open raises `error` for paths ending in `suffix`."""
+    real_open = os.open
+
+    def failing_open(path, flags, *a):
+        if os.fsencode(path).endswith(suffix):
+            raise error
+        return real_open(path, flags, *a)
+
+    monkeypatch.setattr(hasher_mod.os, "open", failing_open)
+
+
 def test_scan_records_files_dirs_links_and_dedups(cli, home, tmp_path):
     src = tmp_path / "src"
     write(src / "a" / "one.txt", b"same")
@@ -168,14 +180,7 @@ def test_unreadable_file_is_skipped_with_reason_and_scan_continues(cli, home, tm
     src = tmp_path / "src"
     write(src / "good.txt", b"good")
     write(src / "secret.txt", b"secret")
-    real_open = os.open
-
-    def failing_open(path, flags, *a):
-        if os.fsencode(path).endswith(b"secret.txt"):
-            raise PermissionError(13, "Permission denied")
-        return real_open(path, flags, *a)
-
-    monkeypatch.setattr(hasher_mod.os, "open", failing_open)
+    fail_opening(monkeypatch, b"secret.txt", PermissionError(13, "Permission denied"))
     r = cli("create_db", str(src), "--json")
     assert r.code == 0
     assert "secret.txt" in r.err  # reported
@@ -343,17 +348,10 @@ def test_file_skipped_once_is_archived_when_readable_again(cli, home, tmp_path, 
     src = tmp_path / "src"
     write(src / "good.txt", b"good")
     write(src / "flaky.txt", b"flaky")
-    real_open = os.open
-
-    def failing_open(path, flags, *a):
-        if os.fsencode(path).endswith(b"flaky.txt"):
-            raise OSError(5, "Input/output error")
-        return real_open(path, flags, *a)
-
-    monkeypatch.setattr(hasher_mod.os, "open", failing_open)
+    fail_opening(monkeypatch, b"flaky.txt", OSError(5, "Input/output error"))
     assert cli("create_db", str(src)).code == 0
     assert {p for p, k, *_ in snapshot_listing(home) if k == "f"} == {b"src/good.txt"}
-    monkeypatch.setattr(hasher_mod.os, "open", real_open)
+    monkeypatch.undo()
     r = cli("create_db", str(src), "--json").json()
     assert r["hashed_files"] == 1
     assert {p for p, k, *_ in snapshot_listing(home) if k == "f"} == {b"src/good.txt", b"src/flaky.txt"}
