@@ -43,6 +43,7 @@ def steps(sample: Path, home: Path, work: Path) -> Iterator[list[str]]:
     yield ["@read", str(work / "mnt" / "family" / SAMPLE_FILE), str(sample / SAMPLE_FILE)]
     yield ["cache", "stats"]
     yield ["umount", str(work / "mnt")]
+    yield ["robot", "simulate", "--stop"]
 
 
 def _read_through_mount(mounted: str, original: str) -> int:
