@@ -3,8 +3,9 @@
 Creates DIR/sample (the sample tree) and DIR/home (the archive's home, with the simulated
 robot sped up 200 times in its odarchive.toml), then runs the commands a user would, printing
 each one first, so the output doubles as a tutorial: catalogue, plan, images, verify, burn on
-the simulated robot, restore, and finally mount the archive and read a file through it. Running
-it again on the same DIR starts over (only a directory this command made is ever removed).
+the simulated robot, restore, and finally mount the archive and read a file through it. It ends
+with the archive still mounted, to browse. Running it again on the same DIR unmounts and
+starts over (only a directory this command made is ever removed).
 """
 
 from __future__ import annotations
@@ -42,8 +43,6 @@ def steps(sample: Path, home: Path, work: Path) -> Iterator[list[str]]:
     yield ["mount", str(work / "mnt")]
     yield ["@read", str(work / "mnt" / "family" / SAMPLE_FILE), str(sample / SAMPLE_FILE)]
     yield ["cache", "stats"]
-    yield ["umount", str(work / "mnt")]
-    yield ["robot", "simulate", "--stop"]
 
 
 def _read_through_mount(mounted: str, original: str) -> int:
@@ -67,6 +66,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         mnt = work / "mnt"
         if mnt.is_mount():
             main(["--home", str(work / "home"), "umount", str(mnt)])
+        if (work / "home" / "robot").exists():
+            main(["--home", str(work / "home"), "robot", "simulate", "--stop"])
         shutil.rmtree(work)
     work.mkdir(parents=True)
     (work / MARKER).write_text("made by odarchive demo; removed when the demo runs again\n")
@@ -87,5 +88,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         if code != 0:
             print(f"# step failed with exit code {code}")
             return code
-    print(f"\n# done: the archive's home is {home}")
+    print(f"\n# done: the archive is mounted on {work / 'mnt'} (home {home}); browse it, then")
+    print(f"#   odarchive --home {home} umount {work / 'mnt'}")
+    print(f"#   odarchive --home {home} robot simulate --stop")
     return 0
