@@ -146,7 +146,3 @@ class Catalogue:
         """(sha256, size) of a content."""
         sha, size = self.conn.execute("SELECT sha256, size FROM contents WHERE id=?", (content_id,)).fetchone()
         return sha, size
-
-    def content_by_hash(self, sha256: bytes) -> int | None:
-        r = self.conn.execute("SELECT id FROM contents WHERE sha256=?", (sha256,)).fetchone()
-        return r[0] if r else None

@@ -7,7 +7,6 @@ transaction. A catalogue newer than this odarchive is refused, never touched.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import time
 import uuid
@@ -108,6 +107,3 @@ def _migrate(conn: sqlite3.Connection, version: int) -> None:
         conn.execute("ROLLBACK")
         raise
 
-
-def fsencode(path: str | os.PathLike[str] | bytes) -> bytes:
-    return os.fsencode(path)

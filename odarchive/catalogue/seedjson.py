@@ -35,7 +35,7 @@ DIR_MODE = stat.S_IFDIR | 0o755
 
 def export_json(cat: Catalogue, out: TextIO) -> int:
     """Write the latest snapshot of every source as catalogue.json; returns the contents written."""
-    cond, args = latest_condition(cat)
+    cond = latest_condition(cat)
     path_of = lru_cache(maxsize=4096)(lambda d: dir_path(cat, d))
     out.write('{"version": 1, "files": {')
     current: int | None = None
@@ -54,8 +54,8 @@ def export_json(cat: Catalogue, out: TextIO) -> int:
     head_key = ""
     for content_id, sha, size, dir_id, name, mtime_ns in cat.conn.execute(
         "SELECT e.content_id, c.sha256, c.size, e.dir_id, e.name, e.mtime_ns FROM entries e"
-        f" JOIN contents c ON c.id = e.content_id WHERE e.kind='f' AND {cond.replace('source_id', 'e.source_id')}"
-        " ORDER BY e.content_id", args
+        f" JOIN contents c ON c.id = e.content_id WHERE e.kind='f' AND {cond}"
+        " ORDER BY e.content_id"
     ):
         if content_id != current:
             flush()

@@ -8,13 +8,12 @@ from typing import Any
 from odarchive.catalogue.catalogue import Catalogue, valid_in
 
 
-def latest_condition(cat: Catalogue) -> tuple[str, list[int]]:
+def latest_condition(cat: Catalogue) -> str:
     """A WHERE condition on `entries` selecting the latest complete snapshot of every source."""
     parts: list[str] = []
-    args: list[int] = []
     for src, snap in cat.latest_snapshots():
         parts.append(f"(source_id={src.id} AND {valid_in(str(snap.id))})")
-    return ("(" + " OR ".join(parts) + ")") if parts else "0", args
+    return ("(" + " OR ".join(parts) + ")") if parts else "0"
 
 
 def catalogue_summary(cat: Catalogue) -> dict[str, Any]:
@@ -32,14 +31,14 @@ def catalogue_summary(cat: Catalogue) -> dict[str, Any]:
         if snap:
             item.update(_snapshot_counts(cat, src.id, snap.id))
         sources.append(item)
-    cond, args = latest_condition(cat)
+    cond = latest_condition(cat)
     files, nbytes, dirs, links = conn.execute(
         f"SELECT coalesce(sum(kind='f'),0), coalesce(sum(CASE WHEN kind='f' THEN size END),0),"
-        f" coalesce(sum(kind='d'),0), coalesce(sum(kind='l'),0) FROM entries WHERE {cond}", args
+        f" coalesce(sum(kind='d'),0), coalesce(sum(kind='l'),0) FROM entries WHERE {cond}"
     ).fetchone()
     contents, unique_bytes = conn.execute(
         f"SELECT count(*), coalesce(sum(size),0) FROM contents WHERE id IN"
-        f" (SELECT content_id FROM entries WHERE kind='f' AND {cond})", args
+        f" (SELECT content_id FROM entries WHERE kind='f' AND {cond})"
     ).fetchone()
     skipped = sum(s.get("skipped", 0) for s in sources)
     return {

@@ -58,9 +58,7 @@ class WalkOptions:
 class WalkCounts:
     entries: int = 0
     unchanged: int = 0
-    to_hash: int = 0
     skipped: int = 0
-    closed: int = 0
 
 
 class Walker:
@@ -207,8 +205,6 @@ class Walker:
                         and (prior[2], prior[3], prior[5]) == (meta[1], meta[2], meta[4])):
                     content = prior[8]  # only the mode changed
                 self._close(node, name, prior, subtree=prior[1] == "d" and kind != "d")
-            if kind == "f" and content is None:
-                self.counts.to_hash += 1
             inserts.append((self.source_id, node, name, kind, self.snap, meta[1], meta[2], meta[3], meta[4],
                             content, meta[5]))
         if inserts:
@@ -223,7 +219,6 @@ class Walker:
     def _close(self, node: int, name: bytes, prior: tuple, subtree: bool) -> None:
         """The open row `prior` is no longer current: end it at the previous snapshot."""
         conn = self.cat.conn
-        self.counts.closed += 1
         if prior[9] == self.snap or self.prev is None:
             conn.execute("DELETE FROM entries WHERE id=?", (prior[7],))
         else:
@@ -231,7 +226,7 @@ class Walker:
         if subtree:
             child = conn.execute("SELECT id FROM dirs WHERE parent_id=? AND name=?", (node, name)).fetchone()
             if child:
-                self.counts.closed += close_subtree(conn, child[0], self.snap, self.prev)
+                close_subtree(conn, child[0], self.snap, self.prev)
 
     def _child_dirs(self, parent: int) -> dict[bytes, tuple[int, bytes | None]]:
         return {r[0]: (r[1], r[2]) for r in self.cat.conn.execute(
