@@ -21,6 +21,9 @@ import mfusepy
 from fuse_mount.errors import errno_of
 from fuse_mount.vfs import Vfs
 
+MAX_READ_BYTES = 1 << 20
+"""The largest read the kernel sends (the mount option and init() must agree)."""
+
 log = logging.getLogger("odarchive.mount.fuse")
 T = TypeVar("T")
 
@@ -60,7 +63,11 @@ class FuseOps(mfusepy.Operations):
         self._vfs = vfs
         self._on_ready = on_ready
 
-    def init(self, path: str) -> None:
+    def init_with_config(self, conn: Any, config: Any) -> None:
+        # libfuse 3 refuses the session unless init() asks for the same max_read as the
+        # mount option ("init() and fuse_session_new() requested different maximum read size")
+        if conn is not None and hasattr(conn, "max_read"):
+            conn.max_read = MAX_READ_BYTES
         if self._on_ready is not None:
             self._on_ready()
 
@@ -137,7 +144,7 @@ def serve(
     reads stuck on a disc), so reads waiting for discs never hold up stat or cached reads."""
     options: dict[str, Any] = {
         "ro": True, "fsname": "odarchive", "subtype": "odarchive", "use_ino": True, "default_permissions": True,
-        "kernel_cache": True, "max_read": 1 << 20, "attr_timeout": attr_timeout_s, "entry_timeout": attr_timeout_s, "negative_timeout": attr_timeout_s,
+        "kernel_cache": True, "max_read": MAX_READ_BYTES, "attr_timeout": attr_timeout_s, "entry_timeout": attr_timeout_s, "negative_timeout": attr_timeout_s,
     }
     if allow_other:
         options["allow_other"] = True
