@@ -280,7 +280,7 @@ def disc_loads(work: Path, batches: int = 5, batch: int = 64) -> dict:
     from fuse_mount.cache import Cache, CacheConfig
     from fuse_mount.discs import RobotSource
     from fuse_mount.service import ArchiveService, MountConfig
-    from odarchive.cli.mount_adapter import CatalogueAdapter
+    from odarchive.app.mount_adapter import CatalogueAdapter
     from tests.lib.mount_fakes import FakeRobot
 
     images = {d + 1: work / "images" / f"disc{d}.iso" for d in range(10)}

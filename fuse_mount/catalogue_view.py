@@ -1,7 +1,7 @@
 """What the mount needs from a catalogue: the read-only `CatalogueView` Protocol and its records.
 
 `fuse_mount` never imports `odarchive`; the command line hands the mount an object that
-satisfies this Protocol (`odarchive/cli/mount_adapter.py` implements it over the SQLite
+satisfies this Protocol (`odarchive/app/mount_adapter.py` implements it over the SQLite
 catalogue). Names and link targets are bytes exactly as archived. Implementations are called
 from many threads at once (FUSE threads, one fetcher worker per drive) and must be safe for it.
 

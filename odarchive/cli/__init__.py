@@ -3,7 +3,8 @@
 Commands are registered by name in `odarchive.cli.commands` and their modules imported only
 when used, so `--help` needs neither libfuse nor pyserial. `main(argv) -> int` runs in-process
 (tests call it directly); it is the one error boundary that maps exceptions to exit codes.
-This package is the only place that wires the core, `robot_drivers` and `fuse_mount` together.
+It parses arguments and renders results; the wiring of the core, `robot_drivers` and
+`fuse_mount` lives in `odarchive.app`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import sys
 from typing import Sequence
 
 from odarchive.cli.commands import COMMANDS, load_command
-from odarchive.cli.context import Context
+from odarchive.app.context import Context
 from odarchive.cli.render import print_error
 from odarchive.errors import EXIT_CODES, EXIT_INTERRUPTED, EXIT_USAGE, OdarchiveError
 

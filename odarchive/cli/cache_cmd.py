@@ -7,18 +7,17 @@ running mount are never evicted). PATH is a path in the archive as the mount sho
 file under a running mount (`/archive/photos/2019/a.jpg`, identified by its
 `user.odarchive.sha256` attribute).
 
-`cache_config(ctx, **flags)` is also what `odarchive mount` uses to build its CacheConfig.
+The CacheConfig comes from `odarchive.app.mount_config.cache_config`, as for `odarchive mount`.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from odarchive.cli.context import Context
+from odarchive.app.context import Context
 from odarchive.cli.render import human_bytes, make_reporter, print_json
 from odarchive.errors import EXIT_FAILED, CatalogueError, InputError, UsageError
 
@@ -47,46 +46,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     r.add_argument("--json", action="store_true", help="print JSON")
 
 
-def cache_config(ctx: Context, **flags: Any):  # -> fuse_mount.cache.CacheConfig
-    """The CacheConfig from `[cache]`, ODARCHIVE_CACHE_*, then the non-None `flags`.
-
-    Sizes (in the file, the environment or flags) may be written with units ("10G", "64k") and durations as "30d"; a relative `dir`
-    is under the home in the file, under the current directory as a flag (default
-    `<home>/cache`); `chunk_bytes` is the catalogue's.
-    """
-    from fuse_mount.cache import CacheConfig
-    from fuse_mount.cache.config import parse_bytes, parse_seconds
-
-    values: dict[str, Any] = ctx.settings.section("cache")
-    values.update({k: v for k, v in flags.items() if v is not None})
-    known = {f.name for f in fields(CacheConfig)}
-    try:
-        for k, v in list(values.items()):
-            if k in known and k.endswith("_bytes") and isinstance(v, str):
-                values[k] = parse_bytes(v)
-            elif k in known and k.endswith("_s") and isinstance(v, str):
-                values[k] = parse_seconds(v)
-    except ValueError as e:
-        raise InputError(f"[cache] {e}") from None
-    if flags.get("dir") is not None:  # a flag is relative to the current directory
-        values["dir"] = Path(flags["dir"]).absolute()
-    values["dir"] = ctx.home.root / values.get("dir", ctx.home.cache)  # the file's: to the home
-    if ctx.home.catalogue.exists():
-        with ctx.open_catalogue() as cat:
-            chunk = cat.chunk_size
-        if values.setdefault("chunk_bytes", chunk) != chunk:
-            raise InputError(
-                f"[cache] chunk_bytes = {values['chunk_bytes']} differs from the catalogue's chunk size {chunk}",
-                hint="remove chunk_bytes from [cache]: cached chunks are verified with the catalogue's per-chunk hashes",
-            )
-    try:
-        return ctx.settings.build(CacheConfig, "cache", **values)
-    except ValueError as e:
-        raise InputError(str(e), hint="fix [cache] in odarchive.toml or the --cache-* flags") from None
-
-
 def run(args: argparse.Namespace, ctx: Context) -> int:
     from fuse_mount.cache import Cache
+
+    from odarchive.app.mount_config import cache_config
 
     config = cache_config(ctx)
     if args.cache_action == "replay":

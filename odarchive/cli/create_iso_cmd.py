@@ -9,7 +9,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from odarchive.cli.context import Context
+from odarchive.app.context import Context
 from odarchive.cli.render import make_reporter, print_json
 from odarchive.errors import UsageError
 from odarchive.jobs import JobReporter, exclusive

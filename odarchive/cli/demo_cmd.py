@@ -16,7 +16,7 @@ import shutil
 from pathlib import Path
 from typing import Iterator
 
-from odarchive.cli.context import Context
+from odarchive.app.context import Context
 from odarchive.errors import CheckFailed, InputError
 
 MARKER = ".odarchive-demo"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from odarchive.cli.context import Context
+from odarchive.app.context import Context
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

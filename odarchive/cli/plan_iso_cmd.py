@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from odarchive.cli.context import Context
+from odarchive.app.context import Context
 from odarchive.cli.render import human_bytes, make_reporter, print_json
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from odarchive.cli.context import Context
+from odarchive.app.context import Context
 from odarchive.cli.render import make_reporter, print_json
 
 

@@ -6,7 +6,7 @@ import argparse
 import os
 from pathlib import Path
 
-from odarchive.cli.context import Context
+from odarchive.app.context import Context
 from odarchive.cli.render import human_bytes, make_reporter, print_json
 from odarchive.errors import EXIT_FAILED
 

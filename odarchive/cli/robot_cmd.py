@@ -1,8 +1,8 @@
 """`odarchive robot status | inventory | load | unload | import | export | reset | simulate | burn`.
 
-Drives the configured changer (`[robot]`, default: the simulator, started when needed). Disc
-numbers shown in `inventory` come from the volume labels the changer reports or else from the
-burn record (which disc was shelved in which slot).
+Drives the configured changer (`[robot]`, default: the simulator, started when needed)
+through `odarchive.app` (`robot_config`, `robot_ops`, `robot_burn`); this module parses the
+arguments and renders the results.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import argparse
 import sys
 from typing import Any
 
-from odarchive.cli.context import Context
+from odarchive.app.context import Context
 from odarchive.cli.render import make_reporter, print_json
 
 
@@ -65,54 +65,38 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def _run(args: argparse.Namespace, ctx: Context) -> int:
-    from odarchive.cli.robot_config import open_robot
+    from odarchive.app import robot_ops
+    from odarchive.app.robot_config import open_robot
 
-    robot = open_robot(ctx, prompt=_prompt(ctx))
+    robot = open_robot(ctx, prompt=robot_ops.manual_prompt(ctx))
     try:
         if args.robot_action == "burn":
-            from odarchive.cli.robot_burn import run_burn
+            from odarchive.app.robot_burn import run_burn
 
             result = run_burn(ctx, robot, args.segments, make_reporter(args.json))
             text = (f"burned {len(result['burned'])} disc(s), skipped {len(result['skipped'])} already verified"
                     f"; rejected media so far: {len(result['rejected_media'])}")
             return _show(args, result, text)
         if args.robot_action == "inventory":
-            return _inventory(args, ctx, robot)
+            return _inventory(args, robot_ops.inventory_json(ctx, robot.changer.inventory()))
         if args.robot_action == "status":
-            return _status(args, ctx, robot)
+            return _status(args, robot_ops.robot_status(ctx, robot))
         if args.robot_action == "load":
             robot.changer.load(args.slot, args.drive)
             return _show(args, {"loaded": args.slot, "drive": args.drive}, f"slot {args.slot} -> drive {args.drive}")
         if args.robot_action == "unload":
-            came_from = robot.changer.inventory().drive(args.drive).loaded_from_slot if args.slot else None
-            if args.drive in robot.drives:
-                robot.drives[args.drive].eject()
-            slot = robot.changer.unload(args.drive, args.slot)
-            _moved(ctx, came_from, slot)
+            slot = robot_ops.unload(ctx, robot, args.drive, args.slot)
             return _show(args, {"unloaded": args.drive, "slot": slot}, f"drive {args.drive} -> slot {slot}")
         if args.robot_action == "import":
-            robot.changer.import_disc(args.slot, args.mail)
-            _moved(ctx, None, args.slot)
+            robot_ops.import_disc(ctx, robot, args.slot, args.mail)
             return _show(args, {"imported": args.slot, "mail": args.mail}, f"mail slot {args.mail} -> slot {args.slot}")
         if args.robot_action == "export":
-            robot.changer.export_disc(args.slot, args.mail)
-            _moved(ctx, args.slot, None)
+            robot_ops.export_disc(ctx, robot, args.slot, args.mail)
             return _show(args, {"exported": args.slot, "mail": args.mail}, f"slot {args.slot} -> mail slot {args.mail}")
         robot.changer.reset()
         return _show(args, {"reset": True}, "changer reset")
     finally:
         robot.close()
-
-
-def _moved(ctx: Context, old: int | None, new: int | None) -> None:
-    """Keep the burn record true when discs are moved with these commands: a burned disc
-    follows its medium; a slot that receives a new medium no longer holds a rejected one."""
-    if old == new or not ctx.home.catalogue.exists():
-        return
-    from odarchive.burnlog import BurnLog
-
-    with ctx.open_catalogue() as cat:
-        BurnLog(cat).moved(old, new)
 
 
 def _show(args: argparse.Namespace, obj: dict[str, Any], text: str) -> int:
@@ -123,53 +107,7 @@ def _show(args: argparse.Namespace, obj: dict[str, Any], text: str) -> int:
     return 0
 
 
-def _prompt(ctx: Context) -> Any:
-    """The manual driver's requests: on the terminal and in <home>/robot/request for `status`."""
-    request = ctx.home.robot_state / "request"
-
-    def prompt(text: str | None) -> None:
-        if text is None:
-            request.unlink(missing_ok=True)
-            return
-        request.parent.mkdir(parents=True, exist_ok=True)
-        request.write_text(text + "\n")
-        sys.stderr.write(f"odarchive: {text}\n")
-        sys.stderr.flush()
-
-    return prompt
-
-
-def inventory_json(ctx: Context, inventory: Any) -> dict[str, Any]:
-    from odarchive.cli.robot_config import disc_from_label
-
-    by_slot, plan_labels = _burn_record(ctx)
-
-    def disc(label: str | None, slot: int | None) -> int | None:
-        found = disc_from_label(label, plan_labels)
-        return found if found is not None else by_slot.get(slot) if slot is not None else None
-
-    return {
-        "slots": [{"slot": s.slot, "state": s.state, "disc": disc(s.label, s.slot) if s.occupied else None,
-                   "label": s.label, "kind": s.kind, **({"name": s.name} if s.name else {})} for s in inventory.slots],
-        "drives": [{"drive": d.drive, "state": d.state, "disc": disc(d.label, d.loaded_from_slot) if d.state == "loaded" else None,
-                    "label": d.label, "loaded_from_slot": d.loaded_from_slot, "medium": d.medium} for d in inventory.drives],
-        "mail": [{"slot": s.slot, "state": s.state, "label": s.label} for s in inventory.mail],
-    }
-
-
-def _burn_record(ctx: Context) -> tuple[dict[int, int], set[str]]:
-    """(slot -> disc of shelved discs, the plan labels of this catalogue)."""
-    if not ctx.home.catalogue.exists():
-        return {}, set()
-    from odarchive.burnlog import BurnLog
-
-    with ctx.open_catalogue() as cat:
-        log = BurnLog(cat)
-        return log.disc_by_slot(), log.plan_labels()
-
-
-def _inventory(args: argparse.Namespace, ctx: Context, robot: Any) -> int:
-    inv = inventory_json(ctx, robot.changer.inventory())
+def _inventory(args: argparse.Namespace, inv: dict[str, Any]) -> int:
     if args.json:
         print_json(inv)
         return 0
@@ -188,21 +126,7 @@ def _inventory(args: argparse.Namespace, ctx: Context, robot: Any) -> int:
     return 0
 
 
-def _status(args: argparse.Namespace, ctx: Context, robot: Any) -> int:
-    from collections import Counter
-
-    conf = robot.config
-    inv = robot.changer.inventory()
-    request = ctx.home.robot_state / "request"
-    status = {
-        "driver": conf.driver,
-        "device": robot.sim_info["tty"] if robot.sim_info else conf.device,
-        "simulator_pid": robot.sim_info["pid"] if robot.sim_info else None,
-        "slots": dict(Counter(s.state for s in inv.slots)),
-        "drives": [{"drive": d.drive, "state": d.state, "loaded_from_slot": d.loaded_from_slot,
-                    "device": robot.drives[d.drive].name if d.drive in robot.drives else None} for d in inv.drives],
-        "request": request.read_text().strip() if conf.driver == "manual" and request.exists() else None,
-    }
+def _status(args: argparse.Namespace, status: dict[str, Any]) -> int:
     if args.json:
         print_json(status)
         return 0
@@ -217,35 +141,20 @@ def _status(args: argparse.Namespace, ctx: Context, robot: Any) -> int:
 
 
 def _simulate(args: argparse.Namespace, ctx: Context) -> int:
-    from pathlib import Path
+    from odarchive.app import robot_ops
 
-    from robot_drivers.simulator import control
-    from robot_drivers.simulator.faults import apply_fault
-    from robot_drivers.simulator.mechanism import Mechanism
-
-    from odarchive.cli.robot_config import ensure_simulator, robot_config, sim_config
-
-    state: Path = ctx.home.robot_state
-    config = sim_config(ctx)
     if args.stop:
-        stopped = control.stop(state)
+        stopped = robot_ops.stop_simulator(ctx)
         return _show(args, {"stopped": stopped}, "simulator stopped" if stopped else "no simulator was running")
     if args.fault or args.add_blanks:
-        mech = Mechanism(state, Mechanism.stored_config(state) or config)
-        done: list[str] = []
-        for text in args.fault or []:
-            with mech.store.locked() as st:
-                done.append(apply_fault(st, text))
-        if args.add_blanks:
-            done.append(f"added {mech.add_media(args.add_blanks, 'input' if config.dialect == 'generic' else 'slots')} blank(s)")
+        done = robot_ops.poke_simulator(ctx, args.fault or [], args.add_blanks or 0)
         return _show(args, {"done": done}, "\n".join(done))
     if args.background:
-        info = ensure_simulator(ctx, robot_config(ctx))
+        info = robot_ops.background_simulator(ctx)
         return _show(args, info, f"simulator pid {info['pid']} on {info['tty']} ({info['dialect']} dialect)")
-    from robot_drivers.simulator.server import PtyServer
 
-    control.stop(state)
-    server = PtyServer(state, config)
-    sys.stderr.write(f"odarchive: simulated changer on {state / 'tty'} ({config.dialect} dialect, speed {config.speed}); Ctrl-C stops\n")
-    server.serve()
+    def announce(text: str) -> None:
+        sys.stderr.write(f"odarchive: {text}\n")
+
+    robot_ops.serve_simulator(ctx, announce)
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from odarchive.cli.context import Context
+from odarchive.app.context import Context
 from odarchive.cli.render import human_bytes, make_reporter, print_json
 from odarchive.jobs import JobReporter, exclusive
 

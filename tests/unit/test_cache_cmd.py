@@ -62,8 +62,8 @@ def test_stats_after_reads_and_settings_from_the_config_file(cli, home):
 
 
 def test_cache_dir_from_the_file_is_under_the_home_and_from_a_flag_under_the_cwd(home, tmp_path, monkeypatch):
-    from odarchive.cli.cache_cmd import cache_config
-    from odarchive.cli.context import Context
+    from odarchive.app.mount_config import cache_config
+    from odarchive.app.context import Context
     from odarchive.config import load_settings
     from odarchive.home import Home
 

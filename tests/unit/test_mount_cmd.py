@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from odarchive.cli.context import Context
-from odarchive.cli.mount_cmd import mount_config
+from odarchive.app.context import Context
+from odarchive.app.mount_config import mount_config
 from odarchive.cli.mount_status import describe_mount
 from odarchive.errors import InputError
 

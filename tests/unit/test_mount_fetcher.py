@@ -17,7 +17,7 @@ from fuse_mount.cache import Cache, CacheConfig
 from fuse_mount.discs import RobotSource
 from fuse_mount.errors import CorruptData, DiscUnavailable
 from fuse_mount.service import ArchiveService, MountConfig
-from odarchive.cli.mount_adapter import CatalogueAdapter
+from odarchive.app.mount_adapter import CatalogueAdapter
 from tests.lib.mount_archive import CHUNK, Archive, build_archive
 from tests.lib.mount_fakes import FakeRobot
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from odarchive.cli.robot_burn import parse_segments
-from odarchive.cli.robot_config import disc_from_label
+from odarchive.app.robot_burn import parse_segments
+from odarchive.app.robot_config import disc_from_label
 from odarchive.errors import UsageError
 from robot_drivers import errors
 from robot_drivers import slot_protocol as P

@@ -14,7 +14,7 @@ from fuse_mount.errors import DiscUnavailable, IsADirectory, NotADirectory, NotA
 from fuse_mount.service import ArchiveService, MountConfig
 from fuse_mount.vfs import Vfs
 from odarchive.cli import main
-from odarchive.cli.mount_adapter import CatalogueAdapter
+from odarchive.app.mount_adapter import CatalogueAdapter
 from tests.lib.mount_archive import CHUNK, place_on_discs
 from tests.lib.synthetic_catalogue import synthetic_catalogue
 

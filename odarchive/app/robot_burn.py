@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from odarchive.burnlog import BurnLog
-from odarchive.cli.context import Context
-from odarchive.cli.robot_config import disc_from_label
+from odarchive.app.context import Context
+from odarchive.app.robot_config import disc_from_label
 from odarchive.errors import UsageError
 from odarchive.hashing import file_sha256
 

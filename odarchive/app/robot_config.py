@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from odarchive.cli.context import Context
+from odarchive.app.context import Context
 from odarchive.errors import UsageError
 
 DRIVERS = ("simulator", "serial", "generic", "mtx", "manual")

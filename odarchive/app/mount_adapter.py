@@ -1,6 +1,6 @@
 """The catalogue as the mount sees it: `fuse_mount.catalogue_view.CatalogueView` over SQLite.
 
-Lives in the command line because only `odarchive.cli` may import both the core and
+Lives in the wiring layer because only `odarchive.app` may import both the core and
 `fuse_mount`. Thread-safe: each call borrows a read-only connection from a small pool (FUSE
 calls arrive on threads that libfuse creates and ends at will, and every callback from such a
 thread has a fresh Python thread state, so thread-local connections would leak one per call);

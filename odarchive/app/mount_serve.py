@@ -1,0 +1,123 @@
+"""The mount's process: serving the archive with FUSE, and starting it in the background.
+
+`spawn_mount` starts `odarchive mount --foreground` as a detached process (its log goes to
+`<home>/logs/mount.log`) and returns once that process reports the mount ready through a
+pipe, or raises the error it reports. `serve_mount` is that process: the catalogue view, the
+disc source and the cache under `fuse_mount.service.ArchiveService`, served by FUSE until
+unmounted, with a status record under `<home>/jobs/` (`odarchive status`) kept current.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import logging
+import os
+import select
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from odarchive.app.context import Context
+from odarchive.errors import MountError
+
+log = logging.getLogger("odarchive.mount")
+READY_TIMEOUT_S = 60.0
+STATUS_INTERVAL_S = 0.25
+
+
+def spawn_mount(ctx: Context, mp: Path, flags: list[str]) -> int:
+    """Start `mount MP --foreground FLAGS` as a detached process; its pid once it is ready."""
+    ctx.home.logs.mkdir(parents=True, exist_ok=True)
+    r, w = os.pipe()
+    cmd = [sys.executable, "-m", "odarchive", "--home", str(ctx.home.root), "mount", str(mp), "--foreground", "--ready-fd", str(w)]
+    cmd += flags
+    with open(ctx.home.logs / "mount.log", "ab") as logf:
+        proc = subprocess.Popen(cmd, pass_fds=(w,), stdin=subprocess.DEVNULL, stdout=logf, stderr=logf, start_new_session=True)
+    os.close(w)
+    try:
+        ready, _, _ = select.select([r], [], [], READY_TIMEOUT_S)
+        message = os.read(r, 65536).decode(errors="replace") if ready else ""
+    finally:
+        os.close(r)
+    if message.startswith("ready"):
+        return proc.pid
+    if not ready:
+        proc.terminate()
+        raise MountError(f"the mount did not become ready within {READY_TIMEOUT_S:.0f} s", hint=f"see {ctx.home.logs / 'mount.log'}")
+    _, _, text = message.partition("\t")
+    error, _, hint = text.partition("\t")
+    raise MountError(error.strip() or "the mount process ended before it was ready", hint=hint.strip() or f"see {ctx.home.logs / 'mount.log'}")
+
+
+def _report(fd: int | None, message: str) -> None:
+    if fd is not None:
+        try:
+            os.write(fd, message.encode())
+            os.close(fd)
+        except OSError:
+            pass
+
+
+def _bound_malloc() -> None:
+    """Keep the long-running mount's memory flat: glibc raises its mmap threshold after a
+    16 MiB chunk buffer is freed, and then keeps such buffers in per-thread arenas for good
+    (measured: 215 MB RSS after reading a 256 MB file twice, 30 MB with this)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc: nothing to tune
+        return
+    libc.mallopt(-3, 1 << 20)  # M_MMAP_THRESHOLD: buffers from 1 MiB up are mmapped and given back
+    libc.mallopt(-8, 2)  # M_ARENA_MAX
+
+
+def serve_mount(ctx: Context, mp: Path, mconf: Any, cconf: Any, ready_fd: int | None) -> None:
+    """Serve the mount in this process until it is unmounted; report readiness on `ready_fd`."""
+    from fuse_mount.cache import Cache
+    from fuse_mount.fuse_ops import serve
+    from fuse_mount.service import ArchiveService
+    from odarchive.app.mount_adapter import CatalogueAdapter
+    from odarchive.app.mount_source import open_disc_source
+    from odarchive.jobs import JobReporter
+    from odarchive.progress import NullReporter
+
+    log.setLevel(logging.INFO)
+    _bound_malloc()
+    try:
+        adapter = CatalogueAdapter(ctx.home.catalogue)
+        source = open_disc_source(ctx, mconf)
+        service = ArchiveService(adapter, source, Cache.open(cconf), mconf)
+    except Exception as e:
+        _report(ready_fd, f"error\t{e}\t{getattr(e, 'hint', '')}")
+        raise
+    name = "mount-" + hashlib.sha256(str(mp).encode()).hexdigest()[:8]
+    record = JobReporter(ctx.home.jobs, name, "mount", NullReporter(), mountpoint=str(mp), cache_dir=str(cconf.dir))
+    stop = threading.Event()
+
+    def keep_status() -> None:
+        last: dict[str, Any] = {}
+        while not stop.wait(STATUS_INTERVAL_S):
+            status = service.status()
+            if status != last:
+                record.update(phase="mounted", **status)
+                last = status
+
+    def ready() -> None:
+        log.info("mounted on %s", mp)
+        record.update(phase="mounted", **service.status())
+        threading.Thread(target=keep_status, name="odarchive-status", daemon=True).start()
+        _report(ready_fd, "ready\n")
+
+    try:
+        serve(service.vfs, str(mp), allow_other=mconf.allow_other, attr_timeout_s=mconf.attr_timeout_s, on_ready=ready)
+    except RuntimeError as e:
+        _report(ready_fd, f"error\tcannot mount on {mp}: {e}\tsee the messages above")
+        raise MountError(f"cannot mount on {mp}: {e}") from None
+    finally:
+        stop.set()
+        service.close()
+        adapter.close()
+        record.close()
+        log.info("unmounted %s", mp)
