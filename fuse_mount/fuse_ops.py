@@ -23,6 +23,9 @@ from fuse_mount.vfs import Vfs
 
 MAX_READ_BYTES = 1 << 20
 """The largest read the kernel sends (the mount option and init() must agree)."""
+MAX_THREADS = 1024
+"""libfuse's worker threads at most: its default of 10 let ten reads waiting for discs hold
+up every other call (stat, listings, cached reads) until a disc came."""
 
 log = logging.getLogger("odarchive.mount.fuse")
 T = TypeVar("T")
@@ -140,11 +143,12 @@ def serve(
 ) -> None:
     """Mount `vfs` read-only at `mountpoint` and serve it until unmounted.
 
-    libfuse starts a thread per request waiting (no cap on this path, see the test with 40
+    libfuse starts a thread per request waiting, up to MAX_THREADS (see the test with 40
     reads stuck on a disc), so reads waiting for discs never hold up stat or cached reads."""
     options: dict[str, Any] = {
         "ro": True, "fsname": "odarchive", "subtype": "odarchive", "use_ino": True, "default_permissions": True,
-        "kernel_cache": True, "max_read": MAX_READ_BYTES, "attr_timeout": attr_timeout_s, "entry_timeout": attr_timeout_s, "negative_timeout": attr_timeout_s,
+        "kernel_cache": True, "max_read": MAX_READ_BYTES, "max_threads": MAX_THREADS, "attr_timeout": attr_timeout_s,
+        "entry_timeout": attr_timeout_s, "negative_timeout": attr_timeout_s,
     }
     if allow_other:
         options["allow_other"] = True

@@ -262,4 +262,4 @@ class ConformanceSuite:
             t.join()
         for n in names:
             assert results[n] == (archive.src / "photos" / n).read_bytes()
-        assert fs.disc_loads() == len(discs)
+        assert fs.disc_loads() == len(discs), (fs.disc_loads(), len(discs))
