@@ -3,71 +3,58 @@
 The job itself (`robot_drivers.burn_job`) knows nothing of odarchive; here are the segment
 spec, where a disc's image comes from, and the recorder that writes the burn record
 (`odarchive.burnlog`) as the job reports. Discs already verified are skipped.
+
+Only the planned image is burned: before the job starts, every disc's image is checked
+against the size and SHA-256 recorded when it was written (`odarchive.planned_image`); a
+wrong one is rebuilt from the sources, or, when they changed, the disc is refused (named in
+the result, never burned, never recorded verified) and the other discs are burned. The
+job reads each disc back and compares it with the recorded SHA-256, not the file's.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from odarchive.burnlog import BurnLog
 from odarchive.app.context import Context
 from odarchive.app.robot_config import disc_from_label
-from odarchive.errors import UsageError
-from odarchive.hashing import file_sha256
+from odarchive.iso.build import volume_ident
+from odarchive.planned_image import ImageRefused, ensure_planned
+from odarchive.selection import parse_disc_selection
 
 
-def parse_segments(spec: str, known: list[int]) -> list[int]:
-    """`0-40`, `3,5,9-12` or `all` -> sorted disc numbers; UsageError for bad or unknown ones."""
-    if spec.strip().lower() == "all":
-        return sorted(known)
-    wanted: set[int] = set()
-    for part in spec.split(","):
-        part = part.strip()
+def prepare_images(ctx: Context, cat: Any, discs: list[int]) -> tuple[dict[int, Any], list[dict[str, Any]],
+                                                                     list[dict[str, Any]]]:
+    """Each disc's planned image (built or rebuilt as needed) as the job's `DiscImage`;
+    also the discs refused and the images rebuilt, each with the reason."""
+    from robot_drivers.burn_job import DiscImage
+
+    images, refused, rebuilt = {}, [], []
+    for disc in discs:
         try:
-            if "-" in part:
-                lo, hi = (int(x) for x in part.split("-", 1))
-                if lo > hi:
-                    raise ValueError(part)
-                wanted.update(range(lo, hi + 1))
-            else:
-                wanted.add(int(part))
-        except ValueError:
-            raise UsageError(f"bad --segments {spec!r}: use e.g. 0-40, 3,5,9-12 or all") from None
-    missing = sorted(wanted - set(known))
-    if missing:
-        shown = ", ".join(str(d) for d in missing[:10])
-        raise UsageError(f"no planned disc(s) {shown} in the catalogue", hint="see `odarchive plan_iso` / `num_isos`")
-    return sorted(wanted)
-
-
-def image_of(ctx: Context, cat: Any, disc: int) -> Path:
-    """The image file of `disc` under <home>/isos, built now (odarchive.iso) if it is not there."""
-    row = cat.conn.execute("SELECT image_name FROM discs WHERE id=?", (disc,)).fetchone()
-    if row and row[0] and (ctx.home.isos / row[0]).is_file():
-        return ctx.home.isos / row[0]
-    from odarchive.iso.build import build_disc_image
-
-    return build_disc_image(cat, disc, ctx.home.isos)
+            path, planned, why = ensure_planned(cat, disc, ctx.home.isos)
+        except ImageRefused as e:
+            refused.append({"disc": disc, "reason": e.why})
+            continue
+        if why is not None:
+            rebuilt.append({"disc": disc, "reason": why})
+        assert planned.size is not None and planned.sha256 is not None
+        label = volume_ident(planned.label, disc)
+        images[disc] = DiscImage(disc=disc, path=path, label=label, size=planned.size, sha256=planned.sha256)
+    return images, refused, rebuilt
 
 
 class CatalogueRecorder:
     """The burn job's `BurnRecorder`: images from the home, the record in the catalogue."""
 
-    def __init__(self, ctx: Context, cat: Any, log: BurnLog) -> None:
-        self.ctx, self.cat, self.log = ctx, cat, log
+    def __init__(self, log: BurnLog, images: dict[int, Any]) -> None:
+        self.log, self.images = log, images
         self.plan_labels = log.plan_labels()
 
     def image(self, disc: int) -> Any:
-        from robot_drivers.burn_job import DiscImage
-        from robot_drivers.volume_label import file_volume_label
-
-        with self.log.lock:  # one user of the connection at a time (builds write the catalogue)
-            path = image_of(self.ctx, self.cat, disc)
-            row = self.cat.conn.execute("SELECT label, image_size, image_sha256 FROM discs WHERE id=?", (disc,)).fetchone()
-        size = path.stat().st_size
-        sha = row[2] if row[2] and row[1] == size else file_sha256(path)
-        return DiscImage(disc=disc, path=path, label=file_volume_label(str(path)) or row[0], size=size, sha256=sha)
+        """The planned image, checked before the job started; the read-back is compared with
+        its recorded size and SHA-256."""
+        return self.images[disc]
 
     def verified(self, disc: int, label: str, drive: int, slot: int, burn_s: float, sha256: bytes) -> None:
         self.log.record_verified(disc, drive, burn_s)
@@ -100,14 +87,14 @@ def run_burn(ctx: Context, robot: Any, spec: str, reporter: Any) -> dict[str, An
     try:
         log = BurnLog(cat)
         known = [d.disc for d in log.discs()]
-        discs = parse_segments(spec, known)
+        discs = parse_disc_selection(spec, known, what="--segments")
         done = log.verified()
-        todo = [d for d in discs if d not in done]
-        recorder = CatalogueRecorder(ctx, cat, log)
+        images, refused, rebuilt = prepare_images(ctx, cat, [d for d in discs if d not in done])
+        todo = sorted(images)
+        recorder = CatalogueRecorder(log, images)
         job = BurnJob(robot.changer, robot.drives, recorder, reporter, excluded_slots=log.slots_in_use(),
                       max_attempts=robot.config.max_attempts, media_timeout_s=robot.config.media_timeout_s)
-        planned = sum(r[0] or 0 for d in todo for r in cat.conn.execute(
-            "SELECT coalesce(image_size, used_bytes) FROM discs WHERE id=?", (d,)))
+        planned = sum(images[d].size for d in todo)
         outcomes = job.run(todo, total_bytes=planned or None) if todo else []
         return {
             "requested": discs,
@@ -115,6 +102,8 @@ def run_burn(ctx: Context, robot: Any, spec: str, reporter: Any) -> dict[str, An
             "burned": [{"disc": o.disc, "label": o.label, "drive": o.drive, "slot": o.slot,
                         "seconds": round(o.burn_s, 3)} for o in outcomes],
             "rejected_media": [{"slot": s, "disc": d, "reason": r} for s, d, r in log.rejected()],
+            "refused": refused,
+            "rebuilt": rebuilt,
         }
     finally:
         cat.close()

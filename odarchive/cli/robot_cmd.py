@@ -76,7 +76,16 @@ def _run(args: argparse.Namespace, ctx: Context) -> int:
             result = run_burn(ctx, robot, args.segments, make_reporter(args.json))
             text = (f"burned {len(result['burned'])} disc(s), skipped {len(result['skipped'])} already verified"
                     f"; rejected media so far: {len(result['rejected_media'])}")
-            return _show(args, result, text)
+            text += "".join(f"\nrebuilt disc {r['disc']}: {r['reason']}" for r in result["rebuilt"])
+            text += "".join(f"\nREFUSED disc {r['disc']}: {r['reason']}" for r in result["refused"])
+            _show(args, result, text)
+            if result["refused"]:
+                from odarchive.planned_image import ImageRefused
+
+                first = result["refused"][0]
+                raise ImageRefused(first["disc"], first["reason"] + (f" (and {len(result['refused']) - 1} more disc(s))"
+                                                                     if len(result["refused"]) > 1 else ""))
+            return 0
         if args.robot_action == "inventory":
             return _inventory(args, robot_ops.inventory_json(ctx, robot.changer.inventory()))
         if args.robot_action == "status":

@@ -3,12 +3,19 @@
 `DiscImage(path)` opens an image written by odarchive (or any UDF image) and reads files by
 UDF path ("/DATA/root/a.txt"). Restore, rebuild and verify use it; nothing here trusts the
 image: catalogue.json that is not valid JSON raises `DiscError`, callers validate contents.
+
+A tail-truncated image (a full disk, a copy cut short) is opened as if it had the size its
+volume descriptor declares, the missing tail reading as zeros (`_PaddedImage`), so that the
+file system, which lies at the start, is still read; `missing_tail(udf_path)` says whether a
+file's data lay in the part that is gone.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import os
 import struct
 from pathlib import Path
 from typing import Any, Iterator
@@ -16,6 +23,76 @@ from typing import Any, Iterator
 from odarchive.errors import DiscError
 
 READ_SIZE = 1 << 20
+SECTOR = 2048
+PVD_SPACE_SIZE = 16 * SECTOR + 80  # ISO 9660 primary volume descriptor: volume space size (LE uint32)
+
+
+class _PaddedImage(io.RawIOBase):
+    """A read-only image file that reads as `size` bytes: zeros past the real end of file.
+
+    When the tail is missing, so is UDF's last anchor (ECMA-167 3/8.4.2.1 wants two of sectors
+    256, N-256 and N): the last sector then reads as the anchor of sector 256, moved there
+    (its tag location and checksum rewritten; the descriptor itself is the same)."""
+
+    def __init__(self, path: Path, size: int) -> None:
+        self._fd = os.open(path, os.O_RDONLY)
+        self._real = os.fstat(self._fd).st_size
+        self._size = max(size, self._real)
+        self._pos = 0
+        self._overlay: dict[int, bytes] = {}
+        if self._size > self._real and self._real >= 257 * SECTOR:
+            last = self._size // SECTOR - 1
+            anchor = _moved_anchor(os.pread(self._fd, SECTOR, 256 * SECTOR), last)
+            if anchor is not None:
+                self._overlay[last * SECTOR] = anchor
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def tell(self) -> int:
+        return self._pos
+
+    def readinto(self, buf: Any) -> int:
+        n = max(0, min(len(buf), self._size - self._pos))
+        got = os.preadv(self._fd, [memoryview(buf)[:n]], self._pos) if self._pos < self._real else 0
+        memoryview(buf)[got:n] = bytes(n - got)
+        for at, data in self._overlay.items():
+            lo, hi = max(at, self._pos), min(at + len(data), self._pos + n)
+            if lo < hi:
+                memoryview(buf)[lo - self._pos:hi - self._pos] = data[lo - at:hi - at]
+        self._pos += n
+        return n
+
+    def close(self) -> None:
+        if not self.closed:
+            os.close(self._fd)
+        super().close()
+
+
+def _moved_anchor(sector: bytes, location: int) -> bytes | None:
+    """A UDF anchor volume descriptor pointer (tag 2) recorded at `location` instead."""
+    if len(sector) < 16 or struct.unpack_from("<H", sector)[0] != 2:
+        return None
+    tag = bytearray(sector[:16])
+    struct.pack_into("<I", tag, 12, location)
+    tag[4] = sum(tag[:4] + tag[5:16]) & 0xFF
+    return bytes(tag) + sector[16:]
+
+
+def declared_size(path: Path) -> int:
+    """The size in bytes an ISO 9660 image's primary volume descriptor declares (0: none)."""
+    with open(path, "rb") as f:
+        f.seek(PVD_SPACE_SIZE)
+        raw = f.read(4)
+    return struct.unpack("<I", raw)[0] * SECTOR if len(raw) == 4 else 0
 
 
 def parse_sha256sums(text: str) -> list[tuple[str, str]]:
@@ -45,12 +122,17 @@ class DiscImage:
 
         self.path = Path(path)
         self._iso = pycdlib.PyCdlib()
+        self._fp: _PaddedImage | None = None
         try:
-            self._iso.open(str(self.path))
-        except (PyCdlibException, OSError, ValueError, struct.error) as e:  # a damaged image fails in many ways
+            self.actual_bytes = self.path.stat().st_size
+            self._fp = _PaddedImage(self.path, declared_size(self.path))
+            self._iso.open_fp(self._fp)
+        except (PyCdlibException, OSError, ValueError, struct.error, KeyError) as e:  # a damaged image fails in many ways
+            if self._fp is not None:
+                self._fp.close()
             raise DiscError(f"cannot read image {self.path}: {e}", hint="is it a complete odarchive disc image?") from None
         if not self._iso.has_udf():
-            self._iso.close()
+            self.close()
             raise DiscError(f"{self.path} has no UDF file system", hint="odarchive discs are UDF/ISO 9660 bridge images")
 
     def __enter__(self) -> "DiscImage":
@@ -61,6 +143,12 @@ class DiscImage:
 
     def close(self) -> None:
         self._iso.close()
+        if self._fp is not None:
+            self._fp.close()
+
+    def missing_tail(self, udf_path: str) -> bool:
+        """Some of the file's data lies beyond the end of a truncated image file."""
+        return any(o + n > self.actual_bytes for o, n in self.extents(udf_path))
 
     def declared_bytes(self) -> int:
         """The image size its volume descriptor declares (a shorter file was truncated)."""

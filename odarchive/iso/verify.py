@@ -3,7 +3,9 @@
 Each file of the image is read once and hashed; the hash must match its SHA256SUMS line
 and, when the home's catalogue knows the disc, the content (or piece) hash placed there.
 Files missing from the image, files the image has but no list mentions, and unreadable
-images are all problems; each is named.
+images are all problems; each is named. A truncated image is checked as far as it goes:
+every file whose data is all there is hashed, and each file whose data lay in the missing
+tail is named as unreadable.
 """
 
 from __future__ import annotations
@@ -84,6 +86,9 @@ def verify_image(path: Path, cat: Catalogue | None = None, reporter: Reporter | 
                 report.problems.append(Problem(rel, "unlisted", "in the image but in neither SHA256SUMS nor the catalogue"))
                 continue
             try:
+                if img.missing_tail("/" + rel):
+                    report.problems.append(Problem(rel, "unreadable", "its data lies beyond the end of the truncated image"))
+                    continue
                 got = img.sha256("/" + rel)
             except Exception as e:  # a damaged directory or extent: name the file, go on
                 report.problems.append(Problem(rel, "unreadable", str(e)))

@@ -125,7 +125,7 @@ def test_bad_segments(cli, home: Path) -> None:
     setup_home(home, 2)
     assert cli("robot", "burn", "--segments", "5-2").code == 2
     r = cli("robot", "burn", "--segments", "0-7")
-    assert r.code == 2 and "no planned disc" in r.err
+    assert r.code == 5 and "no planned disc" in r.err
 
 
 def test_plan_build_burn_and_verify_the_read_back(cli, home: Path, tmp_path: Path) -> None:
@@ -151,6 +151,53 @@ def test_plan_build_burn_and_verify_the_read_back(cli, home: Path, tmp_path: Pat
     v = cli("verify", *sorted(str(p) for p in out.iterdir()))
     assert v.code == 0, v.out + v.err
 
+
+
+def test_only_the_planned_image_is_burned(cli, home: Path, tmp_path: Path) -> None:
+    """Issue 10: an image truncated to a third is rebuilt (its sources match); an image changed
+    after its source changed too is refused, never burned nor recorded verified; the rest burn."""
+    src = tmp_path / "photos"
+    for d in ("a", "b", "c"):
+        (src / d).mkdir(parents=True)
+        for n in range(3):
+            (src / d / f"p{n}.jpg").write_bytes(bytes([n, ord(d)]) * 50_000)
+    (home / "odarchive.toml").write_text("[robot.simulator]\nspeed = 1000.0\nslots = 10\nblanks = 8\nidle_exit_s = 60.0\n")
+    assert cli("create_db", str(src)).code == 0
+    assert cli("plan_iso", "900k").code == 0
+    assert cli("create_iso", "all").code == 0
+    with sqlite3.connect(home / "catalogue.sqlite") as conn:
+        planned = {d: (name, size, bytes(sha)) for d, name, size, sha in
+                   conn.execute("SELECT id, image_name, image_size, image_sha256 FROM discs ORDER BY id")}
+    assert len(planned) >= 3
+    first = home / "isos" / planned[0][0]
+    first.write_bytes(first.read_bytes()[: planned[0][1] // 3])  # a copy cut short
+    second = home / "isos" / planned[1][0]
+    data = bytearray(second.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # one byte changed
+    second.write_bytes(bytes(data))
+    changed = next(p for p in sorted(src.rglob("*.jpg")) if _disc_of(home, p, src) == 1)
+    changed.write_bytes(b"new content" * 1000)
+    r = cli("robot", "burn", "--segments", "0-2", "--json")
+    assert r.code == 5, r.err
+    result = r.json()
+    assert [x["disc"] for x in result["refused"]] == [1] and "changed" in result["refused"][0]["reason"]
+    assert "disc 1 refused" in r.err
+    assert [x["disc"] for x in result["rebuilt"]] == [0] and "truncated" in result["rebuilt"][0]["reason"]
+    assert sorted(b["disc"] for b in result["burned"]) == [0, 2]
+    rows = disc_rows(home)
+    assert rows[1][0] != "verified" and rows[1][1] is None
+    with sqlite3.connect(home / "catalogue.sqlite") as conn:
+        now = {d: (size, bytes(sha)) for d, size, sha in conn.execute("SELECT id, image_size, image_sha256 FROM discs")}
+    for d in (0, 2):
+        medium = medium_bytes(home, rows[d][1])[: now[d][0]]
+        assert hashlib.sha256(medium).digest() == now[d][1]  # the disc holds the recorded image
+    assert now[2] == planned[2][1:]  # an intact image is burned as it was planned
+
+
+def _disc_of(home: Path, path: Path, src: Path) -> int:
+    raw = (src.name + "/" + str(path.relative_to(src))).encode()
+    with sqlite3.connect(home / "catalogue.sqlite") as conn:
+        return conn.execute("SELECT disc_id FROM placements WHERE raw_path=?", (raw,)).fetchone()[0]
 
 def test_burn_with_a_bin_autoloader(cli, home: Path) -> None:
     """Generic dialect: blanks from the input bin, burned discs to the output bin, rejects to the reject bin."""

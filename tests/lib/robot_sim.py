@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from odarchive.catalogue import Catalogue
+from odarchive.hashing import file_sha256
 from robot_drivers.simulator import control
 from robot_drivers.simulator.config import SimConfig
 from robot_drivers.simulator.faults import apply_fault
@@ -85,6 +86,7 @@ def setup_home(home: Path, discs: int, drives: int = 2, slots: int = 16, blanks:
             images[n] = img
             with cat.transaction() as c:
                 c.execute("INSERT INTO discs (id, label, capacity_bytes, used_bytes, planned_ns, image_name, image_size,"
-                          " state) VALUES (?,?,?,?,?,?,?, 'written')",
-                          (n, "TESTARCHIVE", 10**9, img.stat().st_size, time.time_ns(), img.name, img.stat().st_size))
+                          " image_sha256, state) VALUES (?,?,?,?,?,?,?,?, 'written')",
+                          (n, "TESTARCHIVE", 10**9, img.stat().st_size, time.time_ns(), img.name, img.stat().st_size,
+                           file_sha256(img)))
     return images

@@ -6,17 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from odarchive.cli.create_iso_cmd import parse_discs
-from odarchive.errors import UsageError
-
-
-def test_parse_disc_selection() -> None:
-    assert parse_discs("3", 10) == [3]
-    assert parse_discs("2-4", 10) == [2, 3, 4]
-    assert parse_discs("all", 3) == [0, 1, 2]
-    for bad in ("x", "4-2", "-1", "1-"):
-        with pytest.raises(UsageError):
-            parse_discs(bad, 10)
 
 
 def test_create_iso_writes_named_images_and_get_info_summarises(cli, home: Path, tmp_path: Path) -> None:

@@ -66,3 +66,27 @@ def test_missing_and_unlisted_files_are_named(tmp_path: Path) -> None:
     report = verify_image(image)
     kinds = {(p.kind, p.path) for p in report.problems}
     assert kinds == {("missing", "gone.txt"), ("unlisted", "stray.txt"), ("unlisted", "catalogue.json")}
+
+
+def test_a_tail_truncated_image_checks_every_file_it_still_holds(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    for i in range(12):
+        (src / f"f{i:02d}.bin").write_bytes(bytes([i]) * 200_000 + bytes(range(256)) * i)
+    with Catalogue.open(tmp_path / "catalogue.sqlite", create=True) as cat:
+        scan_source(cat, src)
+        [d] = plan(cat, 10_000_000)
+        image = build_disc_image(cat, d.disc_id, tmp_path / "isos")
+        cut = tmp_path / "cut.iso"
+        data = image.read_bytes()
+        cut.write_bytes(data[:len(data) // 2])
+        report = verify_image(cut, cat)
+    kinds = {}
+    for p in report.problems:
+        kinds.setdefault(p.kind, []).append(p.path)
+    assert kinds.pop("truncated") == [str(cut)]
+    lost = kinds.pop("unreadable")
+    assert not kinds, kinds  # no mismatch: files in the lost tail are named, not hashed as zeros
+    assert lost and all("beyond the end" in p.detail for p in report.problems if p.kind == "unreadable")
+    # every file is either checked or named: the manifest files plus the 12 data files
+    assert report.files_checked + len(lost) == 12 + 2 and report.files_checked >= 6

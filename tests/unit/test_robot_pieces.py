@@ -6,9 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from odarchive.app.robot_burn import parse_segments
 from odarchive.app.robot_config import disc_from_label
-from odarchive.errors import UsageError
 from robot_drivers import errors
 from robot_drivers import slot_protocol as P
 from robot_drivers.drives.burn import MB, parse_progress
@@ -22,20 +20,6 @@ def test_parse_progress_lines() -> None:
     assert parse_progress("xorriso : UPDATE :    3 of   39 MB written (fifo 99%) [buf  50%]") == (3 * MB, 39 * MB)
     assert parse_progress("Track 01:  120 of 23841 MB written (fifo 100%) [buf  98%]   4.0x.") == (120 * MB, 23841 * MB)
     assert parse_progress("Beginning to write data track.") is None
-
-
-def test_segments() -> None:
-    known = list(range(50))
-    assert parse_segments("0-3", known) == [0, 1, 2, 3]
-    assert parse_segments("3,5,9-12", known) == [3, 5, 9, 10, 11, 12]
-    assert parse_segments("all", [4, 2]) == [2, 4]
-    assert parse_segments(" 7 , 7 ", known) == [7]
-    for bad in ("5-2", "x", "1-", ""):
-        with pytest.raises(UsageError):
-            parse_segments(bad, known)
-    with pytest.raises(UsageError) as e:
-        parse_segments("48-52", known)
-    assert "50, 51, 52" in e.value.message
 
 
 def test_disc_from_label() -> None:
