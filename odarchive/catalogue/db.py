@@ -1,7 +1,7 @@
 """Opening the catalogue: connection settings, schema creation and migrations.
 
-`schema.sql` is the version-1 schema. Each later version adds a function to `MIGRATIONS`
-that upgrades from the version before; `open_catalogue` applies the missing ones in one
+`schema.sql` is the current schema (new catalogues). Each later version adds a function to
+`MIGRATIONS` that upgrades a catalogue from the version before; `open_catalogue` applies the missing ones in one
 transaction. A catalogue newer than this odarchive is refused, never touched.
 """
 
@@ -16,11 +16,20 @@ from typing import Callable
 
 from odarchive.errors import CatalogueError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DEFAULT_CHUNK_SIZE = 16 * 1024 * 1024
 
-# version N -> function upgrading a catalogue from N-1 to N (none yet beyond the first schema)
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {}
+
+def _v2_error_correction(conn: sqlite3.Connection) -> None:
+    """Discs planned with error correction: the medium's size and the RS02 roots."""
+    conn.execute("ALTER TABLE discs ADD COLUMN medium_bytes INTEGER")
+    conn.execute("ALTER TABLE discs ADD COLUMN ecc_roots INTEGER")
+
+
+# version N -> function upgrading a catalogue from N-1 to N
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
+    2: _v2_error_correction,
+}
 
 
 def connect(path: Path, *, readonly: bool = False, check_same_thread: bool = True) -> sqlite3.Connection:

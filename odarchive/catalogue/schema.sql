@@ -1,4 +1,4 @@
--- odarchive catalogue, schema version 1.
+-- odarchive catalogue, schema version 2 (1 + error correction columns of discs).
 --
 -- One SQLite file per home (catalogue.sqlite), WAL mode. Names and paths are raw bytes (BLOB)
 -- exactly as the file system gave them, never decoded, so names that are not UTF-8 round-trip.
@@ -109,7 +109,10 @@ CREATE TABLE discs (
     burn_drive     INTEGER,               -- drive that burned it
     burned_ns      INTEGER,               -- when the burn finished
     burn_seconds   REAL,                  -- burn + verify wall time
-    verified_ns    INTEGER                -- when the read-back matched image_sha256
+    verified_ns    INTEGER,               -- when the read-back matched image_sha256
+    -- error correction (schema 2): capacity_bytes is then the room for the image before its ECC
+    medium_bytes   INTEGER,               -- the medium's size (NULL: capacity_bytes, no ECC planned)
+    ecc_roots      INTEGER                -- dvdisaster RS02 roots added after writing (NULL: none)
 );
 
 -- Media a `robot burn` must not use again: failed burns or verifies, and media that were not

@@ -1,4 +1,8 @@
-"""`odarchive plan_iso SIZE [--replan] [--json]`: plan unplaced content onto new discs."""
+"""`odarchive plan_iso SIZE [--replan] [--json]`: plan unplaced content onto new discs.
+
+Each new disc gets the error correction of `[archive] ecc` (`--ecc`), planned so that the
+image with its ECC fits SIZE.
+"""
 
 from __future__ import annotations
 
@@ -13,19 +17,23 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="medium: cd, dvd, dvd-dl, bluray|bd, bd-dl, bd-xl, bd-xx, or bytes with k/M/G/T (1000-based)")
     p.add_argument("--replan", action="store_true", help="drop discs that are planned but not written, and plan again")
     p.add_argument("--label", help="volume label prefix of new discs (default [plan] label, ODARCHIVE)")
+    p.add_argument("--ecc", help='error correction of new discs: e.g. "15%%" (default [archive] ecc, 15%%) or off')
     p.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
+    from odarchive.ecc.setting import ArchiveConfig, redundancy_percent, roots_for
     from odarchive.plan.media import parse_size
     from odarchive.plan.planner import PlanConfig, plan
 
     capacity = parse_size(args.size)
     config = ctx.settings.build(PlanConfig, "plan", label=args.label)
+    roots = roots_for(ctx.settings.build(ArchiveConfig, "archive", ecc=args.ecc).ecc)
     with ctx.open_catalogue() as cat:
-        discs = plan(cat, capacity, config, replan=args.replan, reporter=make_reporter(args.json))
+        discs = plan(cat, capacity, config, replan=args.replan, reporter=make_reporter(args.json), ecc_roots=roots)
     result = {
         "capacity_bytes": capacity,
+        "ecc": {"roots": roots, "redundancy_percent": redundancy_percent(roots)} if roots else None,
         "new_discs": [vars(d) | {"fill": round(d.used_bytes / d.capacity_bytes, 4)} for d in discs],
     }
     if args.json:

@@ -5,7 +5,8 @@ not known yet once in full (content hash checked, chunk and piece hashes recorde
 README.md, catalogue.json (optional parts, `extras`, as far as the planned size allows) and
 SHA256SUMS;
 check the exact size against the medium; let pycdlib write the image to `.NAME.partial`
-while `SourceFeed`s check every source byte; then record extents, chunk hashes and the image
+while `SourceFeed`s check every source byte; add the disc's error correction (a post-step,
+`odarchive.ecc.post`); then record extents, chunk hashes and the image
 hash in the catalogue and rename the image into place. Any failure removes the partial image,
 so an image under its final name is always whole.
 """
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from odarchive.catalogue import Catalogue
+from odarchive.ecc.post import add_planned_ecc, planned_roots
 from odarchive.errors import DiscError
 from odarchive.iso import manifest, sizing
 from odarchive.iso.extras import optional_sections
@@ -61,6 +63,7 @@ def build_disc_image(cat: Catalogue, disc_id: int, out_dir: Path, reporter: Repo
     feeds: dict[int, SourceFeed] = {}
     try:
         iso, image_sha = _write(cat, layout, texts, volume_ident(label, disc_id), roots, partial, feeds, reporter)
+        image_sha = add_planned_ecc(cat, disc_id, partial, image_sha)  # the image as it will be burned
         size = partial.stat().st_size
         with cat.transaction():
             _record(cat, iso, layout, feeds)
@@ -107,7 +110,7 @@ def _hash_split_contents(cat: Catalogue, layout: DiscLayout, roots: dict[bytes, 
 def _manifests(cat: Catalogue, layout: DiscLayout, info: manifest.DiscInfo, used: int) -> dict[str, bytes]:
     """README.md, catalogue.json and SHA256SUMS; catalogue.json's optional parts fill the room left."""
     n_discs = cat.conn.execute("SELECT count(*) FROM discs").fetchone()[0]
-    readme = manifest.readme(info, layout.n_files, layout.data_bytes, n_discs).encode()
+    readme = manifest.readme(info, layout.n_files, layout.data_bytes, n_discs, planned_roots(cat, info.disc)).encode()
     base = manifest.catalogue_json(layout, info)
     data_sums = manifest.sha256sums(layout).encode()
     sums_len = len(data_sums) + sum(len(manifest.sha256sums_line(h, p).encode()) for h, p in manifest.manifest_extra())

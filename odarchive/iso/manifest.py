@@ -181,7 +181,24 @@ def required_sizes(layout: DiscLayout, info: DiscInfo, reserve: int) -> dict[str
     return {"README.md": README_BUDGET, "catalogue.json": cat + reserve, "SHA256SUMS": sums}
 
 
-def readme(info: DiscInfo, n_files: int, data_bytes: int, discs_planned: int) -> str:
+_REPAIR = """
+## Repairing it
+
+Behind its file system this disc carries Reed-Solomon error correction over every sector
+of the image (dvdisaster's RS02 format: {roots} roots, {percent}% redundancy). A scratched or
+ageing disc can be repaired with dvdisaster (free software, e.g. the Debian package
+`dvdisaster`), as long as no more than about {roots} of every 255 sectors are damaged:
+
+    dvdisaster -d /dev/sr0 -i disc.iso -r    # read the disc, ECC included, into disc.iso
+    dvdisaster -i disc.iso -f                # repair disc.iso with its error correction
+    dvdisaster -i disc.iso -t                # check: it must report a good image
+
+Then read the files from disc.iso (`7zz x -tudf disc.iso`, or `mount -o loop disc.iso`)
+and check them with SHA256SUMS as above. With odarchive: `odarchive repair disc.iso`.
+"""
+
+
+def readme(info: DiscInfo, n_files: int, data_bytes: int, discs_planned: int, ecc_roots: int | None = None) -> str:
     text = f"""# odarchive disc {info.disc:04d} ({info.label})
 
 This disc is disc number {info.disc} (counting from 0) of the odarchive archive
@@ -211,5 +228,7 @@ carry shortened names (see `catalogue.json`, `odarchive.paths`).
 
 Every line must say OK. With odarchive: `odarchive verify IMAGE`.
 """
+    if ecc_roots:
+        text += _REPAIR.format(roots=ecc_roots, percent=round(ecc_roots * 100 / (255 - ecc_roots), 1))
     assert len(text.encode()) <= README_BUDGET
     return text

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from odarchive.catalogue import Catalogue
 from odarchive.catalogue.catalogue import valid_in
 from odarchive.catalogue.tree import walk
+from odarchive.ecc.rs02 import max_data_bytes
 from odarchive.errors import DiscError
 from odarchive.iso.manifest import DiscInfo, Placed
 from odarchive.plan.fill import OpenDisc
@@ -51,15 +52,18 @@ def reserve_for(capacity: int, config: PlanConfig) -> int:
 
 
 def plan(cat: Catalogue, capacity: int, config: PlanConfig = PlanConfig(), *, replan: bool = False,
-         reporter: Reporter | None = None) -> list[PlannedDisc]:
-    """Plan all unplaced content onto new discs of `capacity` bytes; returns the new discs."""
+         reporter: Reporter | None = None, ecc_roots: int | None = None) -> list[PlannedDisc]:
+    """Plan all unplaced content onto new discs of `capacity` bytes; returns the new discs.
+
+    With `ecc_roots`, each image is planned small enough that with its RS02 error correction
+    (added after it is written, `odarchive.ecc`) it still fits `capacity`."""
     reporter = reporter or NullReporter()
     _check_label(config.label)
     with cat.transaction():
         if replan:
             cat.conn.execute("DELETE FROM placements WHERE disc_id IN (SELECT id FROM discs WHERE state='planned')")
             cat.conn.execute("DELETE FROM discs WHERE state='planned'")
-        planner = _Planner(cat, capacity, config, reporter)
+        planner = _Planner(cat, capacity, config, reporter, ecc_roots)
         planner.run()
         return planner.done
 
@@ -71,14 +75,16 @@ def _check_label(label: str) -> None:
 
 
 class _Planner:
-    def __init__(self, cat: Catalogue, capacity: int, config: PlanConfig, reporter: Reporter) -> None:
-        self.cat, self.capacity, self.config, self.reporter = cat, capacity, config, reporter
-        self.reserve = reserve_for(capacity, config)
+    def __init__(self, cat: Catalogue, medium: int, config: PlanConfig, reporter: Reporter, ecc_roots: int | None) -> None:
+        self.cat, self.config, self.reporter = cat, config, reporter
+        self.medium, self.ecc_roots = medium, ecc_roots
+        self.capacity = max_data_bytes(medium, ecc_roots)  # the image before its error correction
+        self.reserve = reserve_for(self.capacity, config)
         self.next_id = cat.conn.execute("SELECT coalesce(max(id), -1) + 1 FROM discs").fetchone()[0]
         self.done: list[PlannedDisc] = []
         self.disc = self._open()
         if self.disc.exact_free(Placed(0, 0, 0, 0, b"\0" * 32, 0, 0, b"x/x")) <= 0:
-            raise DiscError(f"a disc of {capacity} bytes cannot even hold its own catalogue and file system",
+            raise DiscError(f"a disc of {medium} bytes cannot even hold its own catalogue and file system",
                             hint="choose a larger SIZE (e.g. cd, dvd, bluray)")
 
     def _open(self) -> OpenDisc:
@@ -176,8 +182,9 @@ class _Planner:
             raise DiscError(f"internal error: disc {d.disc_id} was planned at {used} bytes, over {self.capacity}",
                             hint="please report this; try a slightly larger [plan] reserve_bytes meanwhile")
         self.cat.conn.execute(
-            "INSERT INTO discs(id, label, capacity_bytes, used_bytes, state, planned_ns) VALUES (?,?,?,?, 'planned', ?)",
-            (d.disc_id, self.config.label, self.capacity, used, time.time_ns()),
+            "INSERT INTO discs(id, label, capacity_bytes, used_bytes, state, planned_ns, medium_bytes, ecc_roots)"
+            " VALUES (?,?,?,?, 'planned', ?,?,?)",
+            (d.disc_id, self.config.label, self.capacity, used, time.time_ns(), self.medium, self.ecc_roots),
         )
         self.cat.conn.executemany(
             "INSERT INTO placements(content_id, piece, disc_id, offset, length, raw_path, mtime_ns, mode)"

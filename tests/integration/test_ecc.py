@@ -1,0 +1,144 @@
+"""Error correction: RS02 sizes as dvdisaster makes them, images that fit their medium and
+that every reader still reads, damage repaired to the exact planned image, and the disc's
+README repair instructions followed literally."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import re
+import shutil
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from odarchive.ecc import rs02, tool
+from odarchive.plan.media import MEDIA_SECTORS
+
+SECTOR = 2048
+
+
+@pytest.fixture(autouse=True)
+def default_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ODARCHIVE_ARCHIVE_ECC", raising=False)  # tests/conftest.py turns ECC off for the others
+
+
+def test_rs02_sizes_are_those_dvdisaster_makes(tmp_path: Path) -> None:
+    img = tmp_path / "x.iso"
+    for sectors, roots in ((700, 8), (3001, 34), (400, 170)):
+        img.write_bytes(os.urandom(sectors * SECTOR))
+        assert tool.augment(img, roots) == rs02.augmented_sectors(sectors, roots) * SECTOR
+
+
+@pytest.mark.parametrize("medium", ["cd", "dvd", "bd", "bd-dl", "bd-xl", "bd-xx"])
+@pytest.mark.parametrize("roots", [8, 34, 170])
+def test_the_largest_image_with_its_ecc_fits_the_medium_exactly(medium: str, roots: int) -> None:
+    capacity = MEDIA_SECTORS[medium] * SECTOR
+    data = rs02.max_data_bytes(capacity, roots) // SECTOR
+    assert rs02.augmented_sectors(data, roots) * SECTOR <= capacity
+    assert rs02.augmented_sectors(data + 1, roots) * SECTOR > capacity
+
+
+def _damage(path: Path, how: str, seed: int = 7) -> None:
+    n = path.stat().st_size // SECTOR
+    rnd = random.Random(seed)
+    if how == "random":
+        sectors = rnd.sample(range(n), n * 5 // 100)  # 5% of the sectors, anywhere
+    else:
+        k = n * 2 // 100  # a contiguous 2% scratch
+        start = rnd.randrange(0, n - k)
+        sectors = list(range(start, start + k))
+    with open(path, "r+b") as f:
+        for s in sectors:
+            f.seek(s * SECTOR)
+            f.write(bytes(SECTOR))
+
+
+@pytest.fixture
+def ecc_home(cli, home: Path, tmp_path: Path):
+    src = tmp_path / "photos"
+    (src / "2019").mkdir(parents=True)
+    rnd = random.Random(3)
+    for i in range(8):
+        (src / "2019" / f"img{i}.jpg").write_bytes(rnd.randbytes(150_000 + i * 1000))
+    (src / "notes.txt").write_bytes(b"ecc " * 1000)
+    (home / "odarchive.toml").write_text('[archive]\necc = "15%"\n')
+    assert cli("create_db", str(src)).code == 0
+    r = cli("plan_iso", "3M", "--json")
+    assert r.code == 0, r.err
+    assert cli("create_iso", "all").code == 0
+    with sqlite3.connect(home / "catalogue.sqlite") as conn:
+        rows = conn.execute("SELECT id, image_name, image_size, image_sha256, capacity_bytes, medium_bytes, ecc_roots"
+                            " FROM discs ORDER BY id").fetchall()
+    return home, src, rows
+
+
+def test_an_image_with_ecc_fits_its_medium_and_every_reader_reads_it(cli, ecc_home, tmp_path: Path) -> None:
+    home, src, rows = ecc_home
+    disc, name, size, sha, _capacity, medium, roots = rows[0]
+    image = home / "isos" / name
+    assert medium == 3_000_000 and roots == 34
+    assert image.stat().st_size == size <= medium
+    assert hashlib.sha256(image.read_bytes()).digest() == bytes(sha)
+    assert rs02.has_ecc(image)
+    out = subprocess.run(["dvdisaster", "-i", str(image), "-t"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         text=True).stdout
+    assert "RS02, 34 roots" in out and "good image" in out
+    x = tmp_path / "x"
+    subprocess.run(["7zz", "x", "-tudf", f"-o{x}", str(image)], check=True, capture_output=True)  # pure UDF reader
+    check = subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=x, capture_output=True, text=True)
+    assert check.returncode == 0 and "FAILED" not in check.stdout, check.stdout + check.stderr
+    listing = subprocess.run(["isoinfo", "-J", "-f", "-i", str(image)], check=True, capture_output=True, text=True).stdout
+    assert "/README.md" in listing and "/SHA256SUMS" in listing
+    assert cli("verify", str(image)).code == 0
+
+
+@pytest.mark.parametrize("how", ["random", "scratch"])
+def test_damage_is_repaired_to_the_exact_planned_image(cli, ecc_home, how: str) -> None:
+    home, _src, rows = ecc_home
+    image = home / "isos" / rows[0][1]
+    _damage(image, how)
+    assert cli("verify", str(image)).code == 1
+    r = cli("repair", str(image), "--json")
+    assert r.code == 0, r.out + r.err
+    [report] = r.json()["images"]
+    assert report["disc"] == rows[0][0] and report["matches_record"] is True and report["repaired_sectors"] > 0
+    assert hashlib.sha256(image.read_bytes()).digest() == bytes(rows[0][3])
+
+
+def test_the_readme_repair_instructions_work_as_written(cli, ecc_home, tmp_path: Path) -> None:
+    home, _src, rows = ecc_home
+    image = home / "isos" / rows[0][1]
+    x = tmp_path / "readme"
+    subprocess.run(["7zz", "e", "-tudf", f"-o{x}", str(image), "README.md"], check=True, capture_output=True)
+    readme = (x / "README.md").read_text()
+    assert "dvdisaster" in readme and "RS02" in readme
+    commands = re.findall(r"^    (dvdisaster -i disc\.iso .*?)(?:\s+#.*)?$", readme, re.M)
+    assert len(commands) >= 2, readme  # repair, then test
+    work = tmp_path / "work"
+    work.mkdir()
+    shutil.copyfile(image, work / "disc.iso")  # what `dvdisaster -d /dev/sr0 -i disc.iso -r` reads from the disc
+    _damage(work / "disc.iso", "scratch")
+    for command in commands:
+        done = subprocess.run(command, shell=True, cwd=work, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        assert done.returncode == 0, command + done.stdout[-2000:]
+    assert "good image" in done.stdout
+    assert hashlib.sha256((work / "disc.iso").read_bytes()).digest() == bytes(rows[0][3])
+
+
+def test_ecc_off_writes_plain_images(cli, home: Path, tmp_path: Path) -> None:
+    src = tmp_path / "s"
+    src.mkdir()
+    (src / "a").write_bytes(os.urandom(100_000))
+    (home / "odarchive.toml").write_text('[archive]\necc = "off"\n')
+    assert cli("create_db", str(src)).code == 0
+    assert cli("plan_iso", "3M").code == 0
+    assert cli("create_iso", "0").code == 0
+    [image] = (home / "isos").iterdir()
+    assert not rs02.has_ecc(image)
+    (home / "odarchive.toml").write_text('[archive]\necc = "lots"\n')
+    r = cli("plan_iso", "3M")
+    assert r.code == 3 and "ecc" in r.err
