@@ -1,4 +1,8 @@
-"""`odarchive verify IMAGE... [--json]`: check images against their SHA256SUMS and the catalogue."""
+"""`odarchive verify IMAGE... [--json]`: check images against their SHA256SUMS and the catalogue.
+
+A failed image that carries error correction is also repaired in a temporary copy under the
+home (when the home exists), and the report says whether `odarchive repair` would restore it.
+"""
 
 from __future__ import annotations
 
@@ -22,7 +26,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     cat = Catalogue.open(ctx.home.catalogue, readonly=True) if ctx.home.catalogue.exists() else None
     reporter = make_reporter(args.json)
     try:
-        reports = [verify_image(Path(p), cat, reporter) for p in args.images]
+        scratch = ctx.home.root if ctx.home.root.is_dir() else None
+        reports = [verify_image(Path(p), cat, reporter, scratch) for p in args.images]
     finally:
         if cat is not None:
             cat.close()
@@ -30,13 +35,20 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if args.json:
         print_json({"ok": not bad, "images": [
             {"image": r.image, "disc": r.disc, "ok": r.ok, "files_checked": r.files_checked,
-             "bytes_checked": r.bytes_checked, "problems": [vars(p) for p in r.problems]} for r in reports]})
+             "bytes_checked": r.bytes_checked, "problems": [vars(p) for p in r.problems], "ecc": r.ecc}
+            for r in reports]})
     else:
         for r in reports:
             print(f"{r.image}: {'OK' if r.ok else 'FAILED'} ({r.files_checked} files checked)")
             for p in r.problems:
                 print(f"  {p.kind}: {p.path}: {p.detail}")
+            if r.ecc is not None:
+                print(f"  error correction: {r.ecc['repaired_sectors']} sector(s) repaired in a copy;"
+                      + (" every file is then correct: run `odarchive repair IMAGE`" if r.ecc["repairable"]
+                         else f" {len(r.ecc['problems_after_repair'])} problem(s) remain"))  # type: ignore[arg-type]
     if bad:
+        repairable = all(r.ecc and r.ecc["repairable"] for r in bad)
         raise CheckFailed(f"{len(bad)} of {len(reports)} image(s) failed verification",
-                          hint="see the problems listed above; rewrite a bad image with `odarchive create_iso N --force`")
+                          hint="their error correction repairs them: `odarchive repair IMAGE...`" if repairable else
+                          "see the problems listed above; rewrite a bad image with `odarchive create_iso N --force`")
     return 0

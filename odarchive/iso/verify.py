@@ -5,7 +5,8 @@ and, when the home's catalogue knows the disc, the content (or piece) hash place
 Files missing from the image, files the image has but no list mentions, and unreadable
 images are all problems; each is named. A truncated image is checked as far as it goes:
 every file whose data is all there is hashed, and each file whose data lay in the missing
-tail is named as unreadable.
+tail is named as unreadable. When an image with error correction fails, a repaired copy
+(`odarchive.ecc.fallback`) is verified too and the report says whether the ECC restores it.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class ImageReport:
     files_checked: int = 0
     bytes_checked: int = 0
     problems: list[Problem] = field(default_factory=list)
+    ecc: dict[str, object] | None = None  # a failed image with ECC: what a repaired copy gave
 
     @property
     def ok(self) -> bool:
@@ -53,8 +55,26 @@ def _expected_from_catalogue(cat: Catalogue, disc: int) -> dict[str, str]:
     return out
 
 
-def verify_image(path: Path, cat: Catalogue | None = None, reporter: Reporter | None = None) -> ImageReport:
-    reporter = reporter or NullReporter()
+def verify_image(path: Path, cat: Catalogue | None = None, reporter: Reporter | None = None,
+                 scratch: Path | None = None) -> ImageReport:
+    """Check one image; with `scratch` (a directory for a temporary copy), a failed image
+    that carries error correction is repaired in a copy and checked again."""
+    report = _verify(path, cat, reporter or NullReporter())
+    if not report.ok and scratch is not None:
+        from odarchive.ecc.fallback import repaired_copy
+
+        with repaired_copy(path, scratch) as repaired:
+            if repaired is not None:
+                copy, result = repaired
+                again = _verify(copy, cat, NullReporter())
+                report.ecc = {"repairable": again.ok, "repaired_sectors": result.repaired_sectors,
+                              "unrepaired_sectors": result.unrepaired_sectors,
+                              "problems_after_repair": [vars(p) | {"path": p.path.replace(str(copy), str(path))}
+                                                        for p in again.problems]}
+    return report
+
+
+def _verify(path: Path, cat: Catalogue | None, reporter: Reporter) -> ImageReport:
     report = ImageReport(str(path))
     try:
         img = DiscImage(path)

@@ -101,7 +101,9 @@ def test_damage_is_repaired_to_the_exact_planned_image(cli, ecc_home, how: str) 
     home, _src, rows = ecc_home
     image = home / "isos" / rows[0][1]
     _damage(image, how)
-    assert cli("verify", str(image)).code == 1
+    v = cli("verify", str(image), "--json")
+    assert v.code == 1 and v.json()["images"][0]["ecc"]["repairable"] is True  # checked in a repaired copy
+    assert "odarchive repair" in v.err and not [p for p in (home).iterdir() if p.name.startswith(".ecc-")]
     r = cli("repair", str(image), "--json")
     assert r.code == 0, r.out + r.err
     [report] = r.json()["images"]
