@@ -17,6 +17,7 @@ EXIT_DISC = 5  # disc planning, image or disc read problem
 EXIT_ROBOT = 6  # the robot or a drive failed
 EXIT_MOUNT = 7  # mount or cache problem
 EXIT_INTERRUPTED = 130  # Ctrl-C; the work done so far is kept
+EXIT_PIPE = 141  # stdout was closed by its reader (`| head`): a quiet end, as coreutils (128 + SIGPIPE)
 
 EXIT_CODES = {
     EXIT_OK: "success",
@@ -28,6 +29,7 @@ EXIT_CODES = {
     EXIT_ROBOT: "robot or drive fault",
     EXIT_MOUNT: "mount or cache problem",
     EXIT_INTERRUPTED: "interrupted; work done so far is kept and the next run continues",
+    EXIT_PIPE: "the output was closed by its reader (e.g. `| head`); nothing is printed",
 }
 
 

@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 from odarchive.app.context import Context
 from odarchive.app.robot_config import Robot, disc_from_label, ensure_simulator, robot_config, sim_config
+from odarchive.shown import printable
 
 
 def unload(ctx: Context, robot: Robot, drive: int, slot: int | None) -> int:
@@ -58,7 +59,7 @@ def manual_prompt(ctx: Context) -> Callable[[str | None], None]:
             return
         request.parent.mkdir(parents=True, exist_ok=True)
         request.write_text(text + "\n")
-        sys.stderr.write(f"odarchive: {text}\n")
+        sys.stderr.write(f"odarchive: {printable(text)}\n")
         sys.stderr.flush()
 
     return prompt

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from typing import Sequence
 
 from odarchive.cli.commands import COMMANDS, load_command
 from odarchive.app.context import Context
 from odarchive.cli.render import print_error
-from odarchive.errors import EXIT_CODES, EXIT_INTERRUPTED, EXIT_USAGE, OdarchiveError
+from odarchive.errors import EXIT_CODES, EXIT_INPUT, EXIT_INTERRUPTED, EXIT_PIPE, EXIT_USAGE, OdarchiveError
+from odarchive.shown import EscapingFormatter
 
 log = logging.getLogger("odarchive")
 
@@ -51,17 +53,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "_command", None):
         parser.print_help(sys.stderr)
         return EXIT_USAGE
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="odarchive: %(levelname)s: %(message)s",
-    )
+    _log_to_stderr(logging.DEBUG if args.verbose else logging.WARNING)
     as_json = bool(getattr(args, "json", False))
     try:
         ctx = Context.create(args)
-        return int(load_command(args._command).run(args, ctx) or 0)
+        code = int(load_command(args._command).run(args, ctx) or 0)
+        sys.stdout.flush()  # a closed stdout shows here, inside the boundary, not at exit
+        return code
     except OdarchiveError as e:
         print_error(str(e), e.hint, e.exit_code, type(e).__name__, as_json)
         return e.exit_code
+    except BrokenPipeError:
+        if not _stdout_closed():
+            raise  # some other pipe (a child process): an error like any other
+        return EXIT_PIPE
+    except RecursionError:  # the only way input nesting can escape a parser: refuse, never a traceback
+        print_error("the input is nested too deeply to be an odarchive file", "give a file written by odarchive",
+                    EXIT_INPUT, "InputError", as_json)
+        return EXIT_INPUT
     except KeyboardInterrupt:
         print_error("interrupted", "run the same command again to continue", EXIT_INTERRUPTED, "Interrupted", as_json)
         return EXIT_INTERRUPTED
@@ -71,6 +80,38 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print_error(str(e), hint, code, type(e).__name__, as_json)
         return code
+
+
+def _log_to_stderr(level: int) -> None:
+    """Log lines on stderr with every message escaped (names in them come from sources and
+    discs; this covers fuse_mount and robot_drivers too, which cannot import odarchive).
+    Like `logging.basicConfig`, it leaves a logging setup that is already there alone."""
+    root = logging.getLogger()
+    if root.handlers:
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(EscapingFormatter("odarchive: %(levelname)s: %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(level)
+
+
+def _stdout_closed() -> bool:
+    """Whether stdout is a pipe whose reader went away (`odarchive ... | head`). If so, stdout
+    is pointed at /dev/null so that the interpreter's last flush stays quiet too."""
+    import select
+
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return False
+    poller = select.poll()
+    poller.register(fd, 0)
+    if not any(ev & select.POLLERR for _, ev in poller.poll(0)):
+        return False
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
+    return True
 
 
 def _classify(e: Exception) -> tuple[int | None, str]:

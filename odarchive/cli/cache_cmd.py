@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from odarchive.app.context import Context
-from odarchive.cli.render import human_bytes, make_reporter, print_json
+from odarchive.cli.render import human_bytes, make_reporter, print_json, say
 from odarchive.errors import EXIT_FAILED, CatalogueError, InputError, UsageError
 
 XATTR_SHA256 = "user.odarchive.sha256"
@@ -69,16 +69,16 @@ def _stats(args: argparse.Namespace, cache) -> int:
     if args.json:
         print_json(s)
         return 0
-    print(f"cache:        {cache.config.dir} (policy {s['policy']})")
-    print(f"filled:       {human_bytes(s['bytes_cached'])} of {human_bytes(s['max_bytes']) if s['max_bytes'] else 'unbounded'}"
+    say(f"cache:        {cache.config.dir} (policy {s['policy']})")
+    say(f"filled:       {human_bytes(s['bytes_cached'])} of {human_bytes(s['max_bytes']) if s['max_bytes'] else 'unbounded'}"
           f" in {s['contents']} contents ({s['chunks']} chunks, {s['heads']} heads);"
           f" {human_bytes(s['free_bytes'])} free on disk")
-    print(f"reads:        {s['hits']} hits, {s['misses']} misses, hit ratio {s['hit_ratio']:.1%};"
+    say(f"reads:        {s['hits']} hits, {s['misses']} misses, hit ratio {s['hit_ratio']:.1%};"
           f" {human_bytes(s['bytes_served'])} served from cache")
-    print(f"misses:       {s['disc_loads']} disc loads; wait per miss mean {s['mean_wait_s']:.2f} s, max {s['max_wait_s']:.2f} s")
-    print(f"evictions:    {s['evictions']} ({human_bytes(s['bytes_evicted'])});"
+    say(f"misses:       {s['disc_loads']} disc loads; wait per miss mean {s['mean_wait_s']:.2f} s, max {s['max_wait_s']:.2f} s")
+    say(f"evictions:    {s['evictions']} ({human_bytes(s['bytes_evicted'])});"
           f" {s['corrupt_drops']} corrupt dropped; {s['full_errors']} refused for a full disk")
-    print(f"kept:         {s['pinned']} pinned, {s['open_handles']} open")
+    say(f"kept:         {s['pinned']} pinned, {s['open_handles']} open")
     return 0
 
 
@@ -94,7 +94,7 @@ def _evict(args: argparse.Namespace, ctx: Context, cache) -> int:
     if args.json:
         print_json(result)
     else:
-        print(f"evicted {human_bytes(freed)}")
+        say(f"evicted {human_bytes(freed)}")
     return 0
 
 
@@ -108,10 +108,10 @@ def _pin(args: argparse.Namespace, ctx: Context, cache) -> int:
     if args.json:
         print_json({"path": args.path, "sha256": key, "size": size, "pinned": not args.remove, "cached": cached})
     elif args.remove:
-        print(f"unpinned {args.path}")
+        say(f"unpinned {args.path}")
     else:
         note = "" if cached else "; not cached yet: read it through the mount to fetch it"
-        print(f"pinned {args.path} ({human_bytes(size)}){note}")
+        say(f"pinned {args.path} ({human_bytes(size)}){note}")
     return 0
 
 
@@ -125,7 +125,7 @@ def _check(args: argparse.Namespace, cache) -> int:
     if args.json:
         print_json({"checked": checked, "corrupt": corrupt, "missing": missing})
     else:
-        print(f"checked {checked} cached chunks and heads: {corrupt} corrupt, {missing} missing (dropped;"
+        say(f"checked {checked} cached chunks and heads: {corrupt} corrupt, {missing} missing (dropped;"
               " they are fetched from the discs again when read)")
     return EXIT_FAILED if corrupt else 0
 
@@ -155,10 +155,10 @@ def _replay(args: argparse.Namespace, config) -> int:
     if args.json:
         print_json({"trace": str(trace), "accesses": len(accesses), "results": rows})
         return 0
-    print(f"{len(accesses)} accesses from {trace}")
+    say(f"{len(accesses)} accesses from {trace}")
     for r in rows:
         mark = "  <- current" if r["current"] else ""
-        print(f"{r['policy']:<6} max {human_bytes(r['max_bytes']):>9}: hit ratio {r['hit_ratio']:.1%},"
+        say(f"{r['policy']:<6} max {human_bytes(r['max_bytes']):>9}: hit ratio {r['hit_ratio']:.1%},"
               f" {human_bytes(r['bytes_fetched'])} from discs, {r['evictions']} evictions{mark}")
     return 0
 

@@ -11,7 +11,7 @@ import argparse
 from pathlib import Path
 
 from odarchive.app.context import Context
-from odarchive.cli.render import make_reporter, print_json
+from odarchive.cli.render import make_reporter, print_json, say
 from odarchive.errors import UsageError
 from odarchive.selection import parse_disc_selection
 from odarchive.jobs import JobReporter, exclusive
@@ -43,7 +43,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             if existing is not None and not args.force:
                 written.append({"disc": disc, "image": str(existing), "size": existing.stat().st_size, "skipped": True})
                 if not args.json:
-                    print(f"disc {disc}: {existing} (exists, the planned image; --force rewrites it)")
+                    say(f"disc {disc}: {existing} (exists, the planned image; --force rewrites it)")
                 continue
             try:
                 path = build_disc_image(cat, disc, out, reporter)
@@ -52,7 +52,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
                 raise
             written.append({"disc": disc, "image": str(path), "size": path.stat().st_size, "skipped": False})
             if not args.json:
-                print(f"disc {disc}: {path}")
+                say(f"disc {disc}: {path}")
         reporter.close()
     if args.json:
         print_json({"images": written})

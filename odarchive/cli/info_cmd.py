@@ -6,7 +6,7 @@ import argparse
 import time
 
 from odarchive.app.context import Context
-from odarchive.cli.render import human_bytes, print_json
+from odarchive.cli.render import human_bytes, print_json, say
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -31,7 +31,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if args.json:
         print_json(info)
         return 0
-    print(f"home {info['home']}")
+    say(f"home {info['home']}")
     for s in info["sources"]:
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(s["scanned_ns"] / 1e9)) if s["scanned_ns"] else "never"
         line = f"  source {s['name']} ({s['path']}): snapshot {s['snapshot']} scanned {when}"
@@ -39,16 +39,16 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             line += f", {s['files']} files, {human_bytes(s['bytes'])}, {s['skipped']} skipped"
         if s["unfinished_scan"]:
             line += f"; scan {s['unfinished_scan']} unfinished (run create_db again to continue)"
-        print(line)
-    print(f"snapshots {info['snapshots']}")
-    print(f"files {info['files']} ({human_bytes(info['bytes'])}), directories {info['directories']},"
+        say(line)
+    say(f"snapshots {info['snapshots']}")
+    say(f"files {info['files']} ({human_bytes(info['bytes'])}), directories {info['directories']},"
           f" symlinks {info['symlinks']}")
-    print(f"contents {info['contents']} ({human_bytes(info['unique_bytes'])} after dedup)")
-    print(f"skipped {info['skipped']}")
-    print(f"discs {info['discs']} planned")
+    say(f"contents {info['contents']} ({human_bytes(info['unique_bytes'])} after dedup)")
+    say(f"skipped {info['skipped']}")
+    say(f"discs {info['discs']} planned")
     for d in info.get("disc_summaries", []):
-        print(f"  disc {d['disc']:4d} {d['state']:9s} {d['files']} files, {human_bytes(d['data_bytes'])} data,"
+        say(f"  disc {d['disc']:4d} {d['state']:9s} {d['files']} files, {human_bytes(d['data_bytes'])} data,"
               f" {100 * d['fill']:.2f}% of {human_bytes(d['capacity_bytes'])}" + (f", image {d['image']}" if d["image"] else ""))
     for e in info.get("skipped_entries", []):
-        print(f"  {e['path']}: {e['reason']}")
+        say(f"  {e['path']}: {e['reason']}")
     return 0

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from odarchive.app.context import Context
-from odarchive.cli.render import print_json
+from odarchive.cli.render import print_json, say
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -30,5 +30,5 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if args.json:
         print_json(result)
     else:
-        print(text)
+        say(text)
     return 0

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from odarchive.app.context import Context
+from odarchive.cli.render import say
 from odarchive.app.mountpoints import mounted
 from odarchive.errors import MountError
 
@@ -68,7 +69,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         from odarchive.app.mount_serve import spawn_mount
 
         pid = spawn_mount(ctx, mp, _passed_flags(args))
-        print(f"mounted the archive on {mp} (pid {pid}); `odarchive umount {mp}` to unmount", file=sys.stderr)
+        say(f"mounted the archive on {mp} (pid {pid}); `odarchive umount {mp}` to unmount", file=sys.stderr)
         return 0
     from odarchive.app.mount_serve import serve_mount
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 
 from odarchive.app.context import Context
-from odarchive.cli.render import human_bytes, make_reporter, print_json
+from odarchive.cli.render import human_bytes, make_reporter, print_json, say
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -40,8 +40,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         print_json(result)
         return 0
     if not discs:
-        print("nothing to plan: every content is already on a planned disc")
+        say("nothing to plan: every content is already on a planned disc")
     for d in discs:
-        print(f"disc {d.disc_id:4d}: {d.files} files, {human_bytes(d.data_bytes)} data,"
+        say(f"disc {d.disc_id:4d}: {d.files} files, {human_bytes(d.data_bytes)} data,"
               f" {human_bytes(d.used_bytes)} of {human_bytes(d.capacity_bytes)} ({100 * d.used_bytes / d.capacity_bytes:.2f}%)")
     return 0

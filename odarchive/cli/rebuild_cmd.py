@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from odarchive.app.context import Context
-from odarchive.cli.render import make_reporter, print_json
+from odarchive.cli.render import make_reporter, print_json, say
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -22,9 +22,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if args.json:
         print_json(vars(report))
     else:
-        print(f"rebuilt the catalogue in {ctx.home.root} from {len(report.discs)} disc(s):"
+        say(f"rebuilt the catalogue in {ctx.home.root} from {len(report.discs)} disc(s):"
               f" {report.files} files, {report.contents} contents, {report.placements} placements")
         for path in report.conflicts[:20]:
-            print(f"left out {path}: discs disagree whether it is a file, a directory or a symlink")
-        print(f"restore with: odarchive --home {ctx.home.root} restore --to DIR --images {args.images[0].parent}")
+            say(f"left out {path}: discs disagree whether it is a file, a directory or a symlink")
+        say(f"restore with: odarchive --home {ctx.home.root} restore --to DIR --images {args.images[0].parent}")
     return 0

@@ -14,6 +14,16 @@ import time
 from typing import Any, TextIO
 
 from odarchive.progress import NullReporter, Reporter
+from odarchive.shown import clip, printable
+
+ERROR_LINES = 40  # lines of an error message shown at most
+ERROR_LINE_CHARS = 1000  # characters per line at most (inputs are quoted shorter, see odarchive.shown)
+
+
+def say(line: str, file: TextIO | None = None) -> None:
+    """Print one human-readable line with every control character and invalid byte in it
+    shown escaped (`odarchive.shown.printable`): lines carry names from sources and discs."""
+    print(printable(line), file=file or sys.stdout)
 
 
 def print_json(obj: Any, out: TextIO | None = None) -> None:
@@ -24,14 +34,29 @@ def print_json(obj: Any, out: TextIO | None = None) -> None:
 
 
 def print_error(message: str, hint: str, code: int, kind: str, as_json: bool) -> None:
+    """The error on stderr: escaped and bounded whatever it quotes (text), or exact (JSON)."""
     if as_json:
+        message = clip(message, ERROR_LINES * ERROR_LINE_CHARS)
         json.dump({"error": kind, "message": message, "hint": hint, "exit_code": code}, sys.stderr)
         sys.stderr.write("\n")
     else:
-        sys.stderr.write(f"odarchive: error: {message}\n")
+        sys.stderr.write(f"odarchive: error: {_bounded(message)}\n")
         if hint:
-            sys.stderr.write(f"odarchive: hint: {hint}\n")
+            sys.stderr.write(f"odarchive: hint: {_bounded(hint)}\n")
     sys.stderr.flush()
+
+
+def _bounded(text: str) -> str:
+    lines = text.split("\n")
+    shown = [printable(clip(line, ERROR_LINE_CHARS)) for line in lines[:ERROR_LINES]]
+    if len(lines) > ERROR_LINES:
+        shown.append(f"... ({len(lines) - ERROR_LINES} more lines)")
+    return "\n".join(shown)
+
+
+def event_text(kind: str, fields: dict[str, Any]) -> str:
+    """An event as one human-readable line, every value escaped (values carry names)."""
+    return f"odarchive: {kind}: " + " ".join(f"{k}={printable(str(v))}" for k, v in fields.items())
 
 
 def human_bytes(n: float) -> str:
@@ -122,8 +147,7 @@ class TqdmReporter:
 
     def event(self, kind: str, **fields: Any) -> None:
         with self._lock:
-            text = " ".join(f"{k}={v}" for k, v in fields.items())
-            line = f"odarchive: {kind}: {text}"
+            line = event_text(kind, fields)
             if self._bar is not None:
                 self._bar.write(line, file=self._out)
             else:
@@ -150,5 +174,4 @@ class _LineReporter(NullReporter):
     """Not a terminal and not JSON: only events (skipped files, warnings) as plain lines."""
 
     def event(self, kind: str, **fields: Any) -> None:
-        text = " ".join(f"{k}={v}" for k, v in fields.items())
-        sys.stderr.write(f"odarchive: {kind}: {text}\n")
+        sys.stderr.write(event_text(kind, fields) + "\n")

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from odarchive.app.context import Context
-from odarchive.cli.render import print_json
+from odarchive.cli.render import print_json, say
 from odarchive.errors import CheckFailed
 
 
@@ -31,9 +31,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         for r in reports:
             state = "OK" if r.ok else "FAILED"
             same = {True: ", identical to the planned image", False: "", None: ""}[r.matches_record]
-            print(f"{r.image}: {state} ({r.repaired_sectors} sector(s) repaired{same})")
+            say(f"{r.image}: {state} ({r.repaired_sectors} sector(s) repaired{same})")
             for problem in r.problems:
-                print(f"  {problem}")
+                say(f"  {problem}")
     bad = [r for r in reports if not r.ok]
     if bad:
         raise CheckFailed(f"{len(bad)} of {len(reports)} image(s) could not be repaired",

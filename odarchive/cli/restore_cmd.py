@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from odarchive.app.context import Context
-from odarchive.cli.render import human_bytes, make_reporter, print_json
+from odarchive.cli.render import human_bytes, make_reporter, print_json, say
 from odarchive.errors import EXIT_FAILED
 
 
@@ -32,14 +32,14 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if args.json:
         print_json(out)
     else:
-        print(f"restored {report.files_restored} files ({human_bytes(report.bytes_restored)}),"
+        say(f"restored {report.files_restored} files ({human_bytes(report.bytes_restored)}),"
               f" {report.files_already_correct} already correct, {report.directories} directories,"
               f" {report.symlinks} symlinks into {report.target}")
-        print(f"discs read: {', '.join(map(str, report.discs_read)) or 'none'}")
+        say(f"discs read: {', '.join(map(str, report.discs_read)) or 'none'}")
         for disc in report.missing_discs:
-            print(f"disc {disc} is needed: its image is not in {args.images or ctx.home.isos}")
+            say(f"disc {disc} is needed: its image is not in {args.images or ctx.home.isos}")
         for f in report.failed[:50]:
-            print(f"not restored: {f['path']}: {f['reason']}")
+            say(f"not restored: {f['path']}: {f['reason']}")
         if len(report.failed) > 50:
-            print(f"... and {len(report.failed) - 50} more (see --json)")
+            say(f"... and {len(report.failed) - 50} more (see --json)")
     return 0 if report.ok else EXIT_FAILED

@@ -12,7 +12,7 @@ import sys
 from typing import Any
 
 from odarchive.app.context import Context
-from odarchive.cli.render import make_reporter, print_json
+from odarchive.cli.render import make_reporter, print_json, say
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -112,7 +112,8 @@ def _show(args: argparse.Namespace, obj: dict[str, Any], text: str) -> int:
     if args.json:
         print_json(obj)
     else:
-        print(text)
+        for line in text.split("\n"):
+            say(line)
     return 0
 
 
@@ -123,15 +124,15 @@ def _inventory(args: argparse.Namespace, inv: dict[str, Any]) -> int:
     for d in inv["drives"]:
         what = f"disc {d['disc']}" if d["disc"] is not None else (d["medium"] or "")
         src = f" (from slot {d['loaded_from_slot']})" if d["loaded_from_slot"] else ""
-        print(f"drive {d['drive']}: {d['state']} {what}{src}".rstrip())
+        say(f"drive {d['drive']}: {d['state']} {what}{src}".rstrip())
     for s in inv["slots"]:
         if s["state"] != "empty":
             what = f" disc {s['disc']}" if s["disc"] is not None else ""
-            print(f"slot {s['slot']}: {s['state']}{what}{' ' + s['label'] if s['label'] else ''}")
+            say(f"slot {s['slot']}: {s['state']}{what}{' ' + s['label'] if s['label'] else ''}")
     for m in inv["mail"]:
-        print(f"mail slot {m['slot']}: {m['state']}")
+        say(f"mail slot {m['slot']}: {m['state']}")
     empty = sum(1 for s in inv["slots"] if s["state"] == "empty")
-    print(f"{len(inv['slots'])} slots, {empty} empty")
+    say(f"{len(inv['slots'])} slots, {empty} empty")
     return 0
 
 
@@ -139,13 +140,13 @@ def _status(args: argparse.Namespace, status: dict[str, Any]) -> int:
     if args.json:
         print_json(status)
         return 0
-    print(f"driver {status['driver']} on {status['device']}" + (f" (simulator pid {status['simulator_pid']})" if status["simulator_pid"] else ""))
-    print("slots: " + ", ".join(f"{n} {state}" for state, n in sorted(status["slots"].items())))
+    say(f"driver {status['driver']} on {status['device']}" + (f" (simulator pid {status['simulator_pid']})" if status["simulator_pid"] else ""))
+    say("slots: " + ", ".join(f"{n} {state}" for state, n in sorted(status["slots"].items())))
     for d in status["drives"]:
         src = f" from slot {d['loaded_from_slot']}" if d["loaded_from_slot"] else ""
-        print(f"drive {d['drive']} ({d['device']}): {d['state']}{src}")
+        say(f"drive {d['drive']} ({d['device']}): {d['state']}{src}")
     if status["request"]:
-        print(f"waiting for you: {status['request']}")
+        say(f"waiting for you: {status['request']}")
     return 0
 
 
@@ -163,7 +164,7 @@ def _simulate(args: argparse.Namespace, ctx: Context) -> int:
         return _show(args, info, f"simulator pid {info['pid']} on {info['tty']} ({info['dialect']} dialect)")
 
     def announce(text: str) -> None:
-        sys.stderr.write(f"odarchive: {text}\n")
+        say(f"odarchive: {text}", file=sys.stderr)
 
     robot_ops.serve_simulator(ctx, announce)
     return 0

@@ -6,7 +6,7 @@ import argparse
 import os
 
 from odarchive.app.context import Context
-from odarchive.cli.render import human_bytes, make_reporter, print_json
+from odarchive.cli.render import human_bytes, make_reporter, print_json, say
 from odarchive.jobs import JobReporter, exclusive
 
 
@@ -43,10 +43,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         print_json(vars(summary))
     else:
         s = summary
-        print(f"snapshot {s.snapshot} of {s.root_name} ({s.source}){' (continued)' if s.resumed else ''}")
-        print(f"  entries {s.entries}, files {s.files}, unchanged {s.unchanged}")
-        print(f"  hashed {s.hashed_files} files, {human_bytes(s.hashed_bytes)}; new contents {s.new_contents}")
-        print(f"  skipped {s.skipped}{' (see `odarchive get_info --skipped`)' if s.skipped else ''}")
+        say(f"snapshot {s.snapshot} of {s.root_name} ({s.source}){' (continued)' if s.resumed else ''}")
+        say(f"  entries {s.entries}, files {s.files}, unchanged {s.unchanged}")
+        say(f"  hashed {s.hashed_files} files, {human_bytes(s.hashed_bytes)}; new contents {s.new_contents}")
+        say(f"  skipped {s.skipped}{' (see `odarchive get_info --skipped`)' if s.skipped else ''}")
         rate = s.hashed_bytes / s.seconds if s.seconds else 0
-        print(f"  {s.seconds:.1f} s, {human_bytes(rate)}/s")
+        say(f"  {s.seconds:.1f} s, {human_bytes(rate)}/s")
     return 0

@@ -6,7 +6,7 @@ import argparse
 import time
 
 from odarchive.app.context import Context
-from odarchive.cli.render import human_bytes, print_json
+from odarchive.cli.render import human_bytes, print_json, say
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -29,10 +29,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         print_json({"home": str(ctx.home.root), "jobs": jobs})
         return 0
     if not jobs:
-        print(f"nothing is running on {ctx.home.root}")
+        say(f"nothing is running on {ctx.home.root}")
         return 0
     for r in jobs:
-        print(_describe(r))
+        say(_describe(r))
     return 0
 
 

@@ -10,7 +10,7 @@ import argparse
 from pathlib import Path
 
 from odarchive.app.context import Context
-from odarchive.cli.render import make_reporter, print_json
+from odarchive.cli.render import make_reporter, print_json, say
 from odarchive.errors import CheckFailed
 
 
@@ -39,11 +39,11 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             for r in reports]})
     else:
         for r in reports:
-            print(f"{r.image}: {'OK' if r.ok else 'FAILED'} ({r.files_checked} files checked)")
+            say(f"{r.image}: {'OK' if r.ok else 'FAILED'} ({r.files_checked} files checked)")
             for p in r.problems:
-                print(f"  {p.kind}: {p.path}: {p.detail}")
+                say(f"  {p.kind}: {p.path}: {p.detail}")
             if r.ecc is not None:
-                print(f"  error correction: {r.ecc['repaired_sectors']} sector(s) repaired in a copy;"
+                say(f"  error correction: {r.ecc['repaired_sectors']} sector(s) repaired in a copy;"
                       + (" every file is then correct: run `odarchive repair IMAGE`" if r.ecc["repairable"]
                          else f" {len(r.ecc['problems_after_repair'])} problem(s) remain"))  # type: ignore[arg-type]
     if bad:

@@ -96,9 +96,10 @@ def declared_size(path: Path) -> int:
 
 
 def parse_sha256sums(text: str) -> list[tuple[str, str]]:
-    """(hex, path) pairs of a `sha256sum` file, unescaping \\\\ and \\n as sha256sum does."""
+    """(hex, path) pairs of a `sha256sum` file, unescaping \\\\, \\n and \\r as sha256sum does.
+    Lines end at newlines only: a name may hold a carriage return or any other control character."""
     out = []
-    for line in text.splitlines():
+    for line in text.split("\n"):
         if not line:
             continue
         escaped = line.startswith("\\")
@@ -108,7 +109,7 @@ def parse_sha256sums(text: str) -> list[tuple[str, str]]:
         if not sep or len(digest) != 64:
             raise DiscError(f"malformed SHA256SUMS line: {line[:80]!r}")
         if escaped:
-            path = path.replace("\\\\", "\0").replace("\\n", "\n").replace("\0", "\\")
+            path = path.replace("\\\\", "\0").replace("\\n", "\n").replace("\\r", "\r").replace("\0", "\\")
         out.append((digest.lower(), path))
     return out
 
