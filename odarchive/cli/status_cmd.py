@@ -32,7 +32,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         say(f"nothing is running on {ctx.home.root}")
         return 0
     for r in jobs:
-        say(_describe(r))
+        for line in _describe(r).split("\n"):  # a mount's record is several lines
+            say(line)
     return 0
 
 

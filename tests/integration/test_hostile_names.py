@@ -119,13 +119,13 @@ def test_closed_stdout_ends_quietly(cli, hostile: Path, capsys: pytest.CaptureFi
     assert capsys.readouterr().err == ""
 
 
-def test_robot_inventory_into_head_ends_quietly(home: Path) -> None:
+def test_robot_inventory_into_a_closed_pipe_ends_quietly(home: Path) -> None:
     (home / "odarchive.toml").write_text("[robot.simulator]\nspeed = 1000.0\nslots = 600\nblanks = 600\nidle_exit_s = 60.0\n")
     try:
         proc = subprocess.run(
-            f"{Path(sys.executable).parent / 'odarchive'} --home {home} robot inventory | head -1; exit ${{PIPESTATUS[0]}}",
+            f"{Path(sys.executable).parent / 'odarchive'} --home {home} robot inventory | true; exit ${{PIPESTATUS[0]}}",
             shell=True, executable="/bin/bash", capture_output=True, text=True, timeout=60)
     finally:
         control.stop(home / "robot")
-    assert proc.stdout.startswith("drive 0:") and proc.stdout.count("\n") == 1
+    # `true` has gone before the inventory is printed (as `head` has once it read its lines)
     assert proc.stderr == "" and proc.returncode == EXIT_PIPE
