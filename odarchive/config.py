@@ -1,7 +1,7 @@
 """Configuration, loaded once by the command line: defaults < odarchive.toml < ODARCHIVE_* < flags.
 
 The file is `<home>/odarchive.toml` with one table per layer (`[archive]`, `[scan]`, `[plan]`, `[robot]`,
-`[robot.simulator]`, `[mount]`, `[cache]`). An environment variable `ODARCHIVE_<TABLE>_<KEY>`
+`[robot.simulator]`, `[mount]`, `[cache]`, `[service]`). An environment variable `ODARCHIVE_<TABLE>_<KEY>`
 (e.g. `ODARCHIVE_SCAN_JOBS=4`, `ODARCHIVE_ROBOT_SIMULATOR_SPEED=1000`) overrides a key of the
 file; flags override both. Each layer turns its table into its own typed frozen dataclass
 with `settings.section("scan")`; this module only merges and converts types.
@@ -58,7 +58,7 @@ def load_settings(config_file: Path, environ: Mapping[str, str] | None = None) -
             tables.setdefault(table, {})[key] = value
         elif var.startswith("ODARCHIVE_") and var != "ODARCHIVE_HOME":
             dotted = var[len("ODARCHIVE_"):].lower()
-            for table in known + ["robot.simulator", "archive", "scan", "plan", "robot", "mount", "cache"]:
+            for table in known + ["robot.simulator", "archive", "scan", "plan", "robot", "mount", "cache", "service"]:
                 prefix = table.replace(".", "_") + "_"
                 if dotted.startswith(prefix):
                     tables.setdefault(table, {})[dotted[len(prefix):]] = value

@@ -51,5 +51,15 @@ class Home:
         """The simulated robot's state, when the simulator is used."""
         return self.root / "robot"
 
+    @property
+    def service_socket(self) -> Path:
+        """The archive service's Unix socket (`odarchive serve`), mode 0600."""
+        return self.root / "service.sock"
+
+    @property
+    def service_token(self) -> Path:
+        """The token that state-changing requests to the service carry, mode 0600."""
+        return self.root / "service.token"
+
     def ensure(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)

@@ -37,6 +37,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("rebuild", "rebuild_cmd", "recover the catalogue from disc images alone (into an empty home)"),
     CommandSpec("verify", "verify_cmd", "check disc images against their SHA256SUMS and the catalogue"),
     CommandSpec("repair", "repair_cmd", "repair damaged disc images with their error correction (dvdisaster RS02)"),
+    CommandSpec("serve", "serve_cmd", "run the archive service that owns the robot (--stop stops it)"),
     CommandSpec("robot", "robot_cmd", "drive the disc robot: status, inventory, load, unload, reset, simulate, burn"),
 )
 

@@ -1,0 +1,175 @@
+"""`RobotService`: the service's model of the robot, and the `status()` snapshot.
+
+Holds the opened robot (`odarchive.app.robot_config.Robot`), the last inventory read from
+the changer (refreshed after every motion, so `status()` never waits for the robot), what
+each drive is doing, the faults seen, and the scheduler with its leases and queue
+(`odarchive.app.service.scheduler`). Threads: HTTP handlers call `status()`; robot motions
+run on worker threads; `_lock` guards everything here.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections import Counter
+from typing import Any, Callable
+
+from odarchive.app.context import Context
+from odarchive.app.robot_config import Robot, disc_from_label
+from odarchive.app.service.config import ServiceConfig
+
+MAX_FAULTS = 50  # faults kept for the status snapshot
+
+
+class RobotService:
+    """One home's robot, owned by the service process."""
+
+    def __init__(self, ctx: Context, robot: Robot, config: ServiceConfig, clock: Callable[[], float] = time.time) -> None:
+        self.ctx, self.robot, self.config, self.clock = ctx, robot, config, clock
+        self.started = clock()
+        self.listen = ""  # the TCP address actually bound, set by the server
+        self._lock = threading.RLock()
+        self._inventory: Any = None
+        self._faults: list[dict[str, Any]] = []
+        self._drive_since: dict[int, float] = {}
+        self.jobs: Callable[[], list[dict[str, Any]]] = lambda: []  # the web side's job list (hook)
+
+    def start(self) -> None:
+        """Read the inventory once before serving."""
+        self.refresh_inventory()
+
+    def close(self) -> None:
+        self.robot.close()
+
+    # ---- the robot ----
+    def refresh_inventory(self) -> Any:
+        inventory = self.robot.changer.inventory()
+        with self._lock:
+            old = self._inventory
+            self._inventory = inventory
+            for d in inventory.drives:
+                if old is None or _drive_key(old, d.drive) != (d.state, d.loaded_from_slot):
+                    self._drive_since[d.drive] = self.clock()
+        return inventory
+
+    def record_fault(self, message: str, drive: int | None = None, disc: int | None = None) -> None:
+        with self._lock:
+            self._faults.append({"at": self.clock(), "message": message, "drive": drive, "disc": disc})
+            del self._faults[:-MAX_FAULTS]
+
+    def busy(self) -> int:
+        """Leases held and requests waiting (the service stops only when this is 0)."""
+        return 0
+
+    # ---- the snapshot ----
+    def status(self) -> dict[str, Any]:
+        """The JSON-ready snapshot behind `GET /api/status` (shape in docs/service.md)."""
+        with self._lock:
+            inventory = self._inventory
+            faults = list(self._faults)
+            since = dict(self._drive_since)
+        by_slot, plan_labels, rejected = _burn_record(self.ctx)
+        return {
+            "now": self.clock(),
+            "service": {"pid": os.getpid(), "started": self.started, "home": str(self.ctx.home.root), "listen": self.listen},
+            "changer": _changer(self.robot, inventory, by_slot, plan_labels, rejected, faults),
+            "drives": _drives(self.robot, inventory, by_slot, plan_labels, since),
+            "queue": [],
+            "jobs": self.jobs(),
+            "mounts": _mounts(self.ctx),
+        }
+
+
+def _drive_key(inventory: Any, drive: int) -> tuple[str, int | None] | None:
+    for d in inventory.drives:
+        if d.drive == drive:
+            return d.state, d.loaded_from_slot
+    return None
+
+
+def _disc(label: str | None, slot: int | None, by_slot: dict[int, int], plan_labels: set[str]) -> int | None:
+    found = disc_from_label(label, plan_labels)
+    return found if found is not None else by_slot.get(slot) if slot is not None else None
+
+
+def _slot_state(s: Any, in_drive: set[int], rejected: set[int], disc: int | None) -> str:
+    if s.slot in rejected and s.occupied:
+        return "faulty"
+    if not s.occupied:
+        return "drive" if s.slot in in_drive else "empty"
+    if s.state == "full":
+        return "recorded" if disc is not None else "full"
+    return s.state  # blank, recorded
+
+
+def _changer(robot: Robot, inventory: Any, by_slot: dict[int, int], plan_labels: set[str], rejected: set[int],
+             faults: list[dict[str, Any]]) -> dict[str, Any]:
+    if inventory is None:
+        return {"driver": robot.config.driver, "slots": [], "slot_counts": {}, "mail_slots": [], "faults": faults}
+    in_drive = {d.loaded_from_slot for d in inventory.drives if d.loaded_from_slot is not None}
+    slots = []
+    for s in inventory.slots:
+        disc = _disc(s.label, s.slot, by_slot, plan_labels) if s.occupied else None
+        slots.append({"slot": s.slot, "state": _slot_state(s, in_drive, rejected, disc), "disc": disc, "label": s.label,
+                      **({"name": s.name} if s.name else {})})
+    return {
+        "driver": robot.config.driver,
+        "slots": slots,
+        "slot_counts": dict(Counter(s["state"] for s in slots)),
+        "mail_slots": [{"slot": m.slot, "state": m.state, "label": m.label} for m in inventory.mail],
+        "faults": faults,
+    }
+
+
+def _drives(robot: Robot, inventory: Any, by_slot: dict[int, int], plan_labels: set[str], since: dict[int, float]) -> list[dict[str, Any]]:
+    if inventory is None:
+        return []
+    out = []
+    for d in inventory.drives:
+        loaded = d.state == "loaded"
+        out.append({
+            "drive": d.drive,
+            "state": "idle" if d.state == "empty" else "loaded" if loaded else d.state,
+            "disc": _disc(d.label, d.loaded_from_slot, by_slot, plan_labels) if loaded else None,
+            "label": d.label,
+            "medium": d.medium,
+            "loaded_from_slot": d.loaded_from_slot,
+            "device": robot.drives[d.drive].name if d.drive in robot.drives else None,
+            "lease": None,
+            "since": since.get(d.drive),
+            "fault": None,
+        })
+    return out
+
+
+def _burn_record(ctx: Context) -> tuple[dict[int, int], set[str], set[int]]:
+    """(slot -> shelved disc, the plan labels, slots of rejected media) from the catalogue."""
+    if not ctx.home.catalogue.exists():
+        return {}, set(), set()
+    from odarchive.burnlog import BurnLog
+    from odarchive.catalogue import Catalogue
+
+    cat = Catalogue.open(ctx.home.catalogue, readonly=True)
+    try:
+        log = BurnLog(cat)
+        return log.disc_by_slot(), log.plan_labels(), {slot for slot, _, _ in log.rejected()}
+    finally:
+        cat.close()
+
+
+def _mounts(ctx: Context) -> list[dict[str, Any]]:
+    """Running mounts (their status records; a record whose process died is not a mount)."""
+    from odarchive.jobs import read_jobs
+
+    out = []
+    for job in read_jobs(ctx.home.jobs):
+        r = job.record
+        if r.get("command") != "mount" or not job.alive:
+            continue
+        cache = r.get("cache") or {}
+        out.append({"mountpoint": r.get("mountpoint"), "pid": r.get("pid"), "disc_loads": r.get("disc_loads", 0),
+                    "disc_failures": r.get("disc_failures", 0), "waiting_by_disc": r.get("waiting_by_disc", {}),
+                    "open_files": r.get("open_files", 0),
+                    "cache": {k: cache.get(k) for k in ("hits", "misses", "hit_ratio", "bytes_cached", "max_bytes", "free_bytes")}})
+    return out

@@ -1,0 +1,76 @@
+"""`odarchive serve [--foreground] [--listen HOST:PORT] [--stop]`: the archive service.
+
+Starts the service that owns this home's robot (`odarchive.app.service`) in the background
+and returns once it answers; `--foreground` serves in this process (systemd:
+udev/odarchive.service); `--stop` stops a running one once nothing is in flight.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from odarchive.app.context import Context
+from odarchive.cli.render import print_json
+
+STOP_WAIT_S = 30.0
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--foreground", action="store_true", help="serve in this process (for systemd)")
+    p.add_argument("--listen", metavar="HOST:PORT", help='TCP address of the page and API (default 127.0.0.1:8780; "" for none)')
+    p.add_argument("--stop", action="store_true", help="stop the running service once nothing is in flight")
+    p.add_argument("--force", action="store_true", help="with --stop: stop even with leases held or requests waiting")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--ready-fd", type=int, help=argparse.SUPPRESS)
+
+
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    from odarchive.app.service.client import service_client, start_background
+    from odarchive.app.service.config import service_config
+
+    config = service_config(ctx, listen=args.listen)
+    if args.stop:
+        return _stop(args, ctx, args.force)
+    if args.foreground:
+        from odarchive.app.service.server import serve
+
+        serve(ctx, config, args.ready_fd)
+        return 0
+    client = service_client(ctx.home)
+    if client is not None:
+        status = client.status()["service"]
+        client.close()
+        return _show(args, {"running": True, "pid": status["pid"], "listen": status["listen"], "started": False},
+                     f"the archive service already runs (pid {status['pid']})")
+    pid = start_background(ctx, ["--listen", config.listen])
+    client = service_client(ctx.home)
+    listen = client.status()["service"]["listen"] if client else ""
+    if client:
+        client.close()
+    where = f"; page on http://{listen}/" if listen else ""
+    return _show(args, {"running": True, "pid": pid, "listen": listen, "started": True},
+                 f"started the archive service (pid {pid}){where}; `odarchive serve --stop` stops it")
+
+
+def _stop(args: argparse.Namespace, ctx: Context, force: bool) -> int:
+    from odarchive.app.service.client import service_client
+
+    client = service_client(ctx.home)
+    if client is None:
+        return _show(args, {"stopped": False}, "no archive service runs for this home")
+    with client:
+        client.stop(force=force)
+    deadline = time.monotonic() + STOP_WAIT_S
+    while ctx.home.service_socket.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return _show(args, {"stopped": True}, "archive service stopped")
+
+
+def _show(args: argparse.Namespace, obj: dict, text: str) -> int:
+    if args.json:
+        print_json(obj)
+    else:
+        print(text, file=sys.stderr if not args.json else sys.stdout)
+    return 0
