@@ -22,12 +22,14 @@ class Context:
         home = Home.resolve(args.home)
         return cls(home=home, settings=load_settings(home.config_file), as_json=bool(getattr(args, "json", False)))
 
-    def open_catalogue(self, create: bool = False):  # -> Catalogue (imported lazily)
+    def open_catalogue(self, create: bool = False, readonly: bool = False):  # -> Catalogue (imported lazily)
+        """The home's catalogue. Commands that only read pass `readonly`: they then work for any
+        user who may read the files (a root-owned home read by another user, say)."""
         from odarchive.catalogue import Catalogue
 
         if create:
             self.home.ensure()
-        return Catalogue.open(self.home.catalogue, create=create)
+        return Catalogue.open(self.home.catalogue, create=create, readonly=readonly)
 
     @property
     def cwd(self) -> Path:

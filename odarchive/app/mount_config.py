@@ -59,7 +59,7 @@ def cache_config(ctx: Context, **flags: Any):  # -> fuse_mount.cache.CacheConfig
         values["dir"] = Path(flags["dir"]).absolute()
     values["dir"] = ctx.home.root / values.get("dir", ctx.home.cache)  # the file's: to the home
     if ctx.home.catalogue.exists():
-        with ctx.open_catalogue() as cat:
+        with ctx.open_catalogue(readonly=True) as cat:
             chunk = cat.chunk_size
         if values.setdefault("chunk_bytes", chunk) != chunk:
             raise InputError(

@@ -87,7 +87,7 @@ def _burn_record(ctx: Context) -> tuple[dict[int, int], set[str]]:
         return {}, set()
     from odarchive.burnlog import BurnLog
 
-    with ctx.open_catalogue() as cat:
+    with ctx.open_catalogue(readonly=True) as cat:
         log = BurnLog(cat)
         return log.disc_by_slot(), log.plan_labels()
 

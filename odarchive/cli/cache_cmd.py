@@ -189,7 +189,7 @@ def _resolve_archived(ctx: Context, path: bytes) -> tuple[str, int]:
         raise InputError(f"{shown}: not a file in the archive")
     if not ctx.home.catalogue.exists():
         raise CatalogueError(f"no catalogue in {ctx.home.root}", hint="run `odarchive create_db SOURCE` first, or pass --home")
-    with ctx.open_catalogue() as cat:
+    with ctx.open_catalogue(readonly=True) as cat:
         source = cat.source_by_name(parts[0])
         if snap_id is None:
             latest = cat.latest_snapshot(source.id) if source else None

@@ -19,7 +19,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     from odarchive.catalogue.summary import catalogue_summary, skipped_entries
     from odarchive.plan.summary import disc_count, disc_summaries
 
-    with ctx.open_catalogue() as cat:
+    with ctx.open_catalogue(readonly=True) as cat:
         info = catalogue_summary(cat)
         info["discs"] = disc_count(cat)
         if args.discs:

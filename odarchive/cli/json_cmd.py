@@ -18,7 +18,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     from odarchive.catalogue.seedjson import export_json_file, import_seed, load_seed_json
 
     if args._command == "export_json":
-        with ctx.open_catalogue() as cat:
+        with ctx.open_catalogue(readonly=True) as cat:
             n = export_json_file(cat, args.file)
         result = {"file": str(args.file), "contents": n}
         text = f"wrote {n} contents to {args.file}"

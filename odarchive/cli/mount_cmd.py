@@ -64,7 +64,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     for what, path in (("the cache directory", cconf.dir), ("the home", ctx.home.root)):
         if _inside(Path(path), mp):
             raise MountError(f"{what} {path} is inside the mountpoint {mp}", hint="choose a mountpoint outside the home and the cache")
-    ctx.open_catalogue().close()  # a clear error now if there is no catalogue
+    ctx.open_catalogue(readonly=True).close()  # a clear error now if there is no catalogue
     if not mconf.foreground:
         from odarchive.app.mount_serve import spawn_mount
 

@@ -14,6 +14,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, ctx: Context) -> int:
     from odarchive.plan.summary import disc_count
 
-    with ctx.open_catalogue() as cat:
+    with ctx.open_catalogue(readonly=True) as cat:
         print(disc_count(cat))
     return 0

@@ -24,7 +24,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     from odarchive.restore import Restorer, choose_snapshots, safe_relpath
 
     prefixes = tuple(safe_relpath(os.fsencode(p).strip(b"/")) for p in args.paths)
-    with ctx.open_catalogue() as cat:
+    with ctx.open_catalogue(readonly=True) as cat:
         snapshots = choose_snapshots(cat, args.snapshot)
         restorer = Restorer(cat, args.to, args.images or ctx.home.isos, make_reporter(args.json))
         report = restorer.run(snapshots, prefixes)
