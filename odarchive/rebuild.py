@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from odarchive.catalogue import Catalogue
+from odarchive.catalogue import contents as content_rows
 from odarchive.catalogue.seedjson import FILE_MODE, TreeBuilder, path_problem
 from odarchive.errors import InputError
 from odarchive.iso import names
@@ -220,8 +221,8 @@ def _write_disc(conn: Any, path: Path, d: dict[str, Any], report: RebuildReport)
     )
     ids: dict[str, int] = {}
     for sha, (csize, _mtime) in d["contents"].items():
-        conn.execute("INSERT OR IGNORE INTO contents (sha256, size) VALUES (?, ?)", (bytes.fromhex(sha), csize))
-        ids[sha] = conn.execute("SELECT id FROM contents WHERE sha256=?", (bytes.fromhex(sha),)).fetchone()[0]
+        content_rows.add(conn, [(bytes.fromhex(sha), csize)])
+        ids[sha] = content_rows.id_of(conn, bytes.fromhex(sha))
     for udf_rel, sha, part, offset, length, part_sha, rel, mode, mtime_ns in d["placed"]:
         cid = ids[sha]
         conn.execute(

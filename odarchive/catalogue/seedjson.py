@@ -21,6 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, TextIO
 
+from odarchive.catalogue import contents
 from odarchive.catalogue.catalogue import Catalogue
 from odarchive.catalogue.summary import latest_condition
 from odarchive.catalogue.tree import dir_path
@@ -149,25 +150,29 @@ def path_problem(name: Any) -> str | None:
 def import_seed(cat: Catalogue, data: dict[str, tuple[int, float | None, list[bytes]]]) -> dict[str, int]:
     """Write validated data as one new complete snapshot per root name. Returns counts."""
     now = time.time_ns()
-    files = contents = 0
+    files = new_contents = 0
     with cat.transaction() as conn:
         for hexkey in data:
             size = data[hexkey][0]
-            row = conn.execute("SELECT size FROM contents WHERE sha256=?", (bytes.fromhex(hexkey),)).fetchone()
-            if row and row[0] != size:
-                raise InputError(f"content {hexkey} has size {size} in the file but {row[0]} in the catalogue; nothing imported")
+            known = contents.size_of(conn, bytes.fromhex(hexkey))
+            if known is not None and known != size:
+                raise InputError(f"content {hexkey} has size {size} in the file but {known} in the catalogue; nothing imported")
         builder = TreeBuilder(conn, now)
         for hexkey, (size, mtime, paths) in data.items():
             sha = bytes.fromhex(hexkey)
-            cur = conn.execute("INSERT OR IGNORE INTO contents (sha256, size) VALUES (?, ?)", (sha, size))
-            contents += cur.rowcount
-            cid = conn.execute("SELECT id FROM contents WHERE sha256=?", (sha,)).fetchone()[0]
+            new_contents += contents.add(conn, [(sha, size)])
+            cid = contents.id_of(conn, sha)
             mtime_ns = int(mtime * 1e9) if mtime is not None else now
             for p in paths:
                 builder.add_file(p, size, mtime_ns, cid)
                 files += 1
         builder.complete()
-    return {"files": files, "new_contents": contents, "sources": len(builder.snapshots)}
+    return {"files": files, "new_contents": new_contents, "sources": len(builder.snapshots)}
+
+
+def _with_type(kind: str, mode: int) -> int:
+    """`mode` with the file type bits of `kind` (entries compute their kind from them)."""
+    return (mode & 0o7777) | {"f": stat.S_IFREG, "d": stat.S_IFDIR, "l": stat.S_IFLNK}[kind]
 
 
 class TreeBuilder:
@@ -229,9 +234,9 @@ class TreeBuilder:
                              (dir_id, name, snap)).fetchone():
             raise InputError(f"{os.fsdecode(name)!r} is both a file and a directory; nothing imported")
         self.conn.execute(
-            "INSERT INTO entries (source_id, dir_id, name, kind, first_snap, last_snap, size, mtime_ns, mode,"
-            " ino, content_id, target) VALUES (?,?,?,?,?,NULL,?,?,?,NULL,?,?)",
-            (sid, dir_id, name, kind, snap, size, mtime_ns or self.now, mode, content, target))
+            "INSERT INTO entries (source_id, dir_id, name, first_snap, last_snap, size, mtime_ns, mode,"
+            " content_id, target) VALUES (?,?,?,?,NULL,?,?,?,?,?)",
+            (sid, dir_id, name, snap, size, mtime_ns or self.now, _with_type(kind, mode), content, target))
 
     def _parent(self, path: bytes) -> tuple[int, int, int, bytes]:
         """(source id, snapshot, directory node, name) for `path`, creating implied directories."""

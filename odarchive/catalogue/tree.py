@@ -44,10 +44,11 @@ def child_dir(cat: Catalogue, dir_id: int, name: bytes) -> int | None:
 
 def dir_path(cat: Catalogue, dir_id: int) -> bytes:
     """The archived path of a directory node, e.g. b'photos/2019/june' (root name first)."""
-    return _dir_path(cat.conn, dir_id)
+    return node_path(cat.conn, dir_id)
 
 
-def _dir_path(conn: sqlite3.Connection, dir_id: int) -> bytes:
+def node_path(conn: sqlite3.Connection, dir_id: int) -> bytes:
+    """`dir_path` on a bare connection."""
     parts = []
     while dir_id:
         parent, name = conn.execute("SELECT parent_id, name FROM dirs WHERE id=?", (dir_id,)).fetchone()

@@ -20,6 +20,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="progress as JSON lines on stderr, summary as JSON")
 
 
+def _own_dirs(ctx: Context) -> tuple[tuple[bytes, str], ...]:
+    """The home and the mount's cache: never archived, even when they lie inside the source."""
+    cache = ctx.settings.section("cache").get("dir") or ctx.home.cache
+    return ((os.fsencode(ctx.home.root), "the archive's home"), (os.fsencode(str(cache)), "the mount's cache"))
+
+
 def run(args: argparse.Namespace, ctx: Context) -> int:
     from odarchive.scan import ScanOptions, check_source, scan_source
 
@@ -28,6 +34,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         root_name=os.fsencode(args.name) if args.name else None,
         excludes=tuple(args.exclude),
         rehash=args.rehash,
+        exclude_dirs=_own_dirs(ctx),
         **({"jobs": args.jobs} if args.jobs else {}),
     )
     with ctx.open_catalogue(create=True) as cat, exclusive(ctx.home.jobs, "scan", "a scan"):
@@ -47,6 +54,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         say(f"  entries {s.entries}, files {s.files}, unchanged {s.unchanged}")
         say(f"  hashed {s.hashed_files} files, {human_bytes(s.hashed_bytes)}; new contents {s.new_contents}")
         say(f"  skipped {s.skipped}{' (see `odarchive get_info --skipped`)' if s.skipped else ''}")
+        for path in s.excluded:
+            say(f"  left out {path}: odarchive's own state (the home or its cache) is never archived")
         rate = s.hashed_bytes / s.seconds if s.seconds else 0
         say(f"  {s.seconds:.1f} s, {human_bytes(rate)}/s")
     return 0

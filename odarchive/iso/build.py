@@ -25,7 +25,8 @@ from odarchive.errors import DiscError
 from odarchive.iso import manifest, sizing
 from odarchive.iso.extras import optional_sections
 from odarchive.iso.disc_files import disc_info, disc_row, load_layout, source_file, source_paths
-from odarchive.iso.feeder import SourceChanged, SourceFeed, hash_whole, wants_chunk_hashes
+from odarchive.catalogue.chunks import wants_chunk_hashes
+from odarchive.iso.feeder import SourceChanged, SourceFeed, hash_whole
 from odarchive.iso.layout import DiscLayout, FileNode
 from odarchive.iso.outfile import SparseImageFile
 from odarchive.iso.populate import new_image, populate

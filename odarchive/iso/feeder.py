@@ -18,15 +18,10 @@ import stat
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
+from odarchive.catalogue.chunks import wants_chunk_hashes
 from odarchive.errors import DiscError
 
 READ_SIZE = 1 << 20
-CHUNKED_MIN_CHUNKS = 4
-
-
-def wants_chunk_hashes(size: int, chunk_size: int) -> bool:
-    """Whether a whole content gets per-chunk hashes (large ones only)."""
-    return size > CHUNKED_MIN_CHUNKS * chunk_size
 PARALLEL_MIN = 256 * 1024
 _POOL: list[ThreadPoolExecutor] = []
 

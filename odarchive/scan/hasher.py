@@ -1,9 +1,12 @@
 """Hash phase of a scan: SHA-256 of every file of the snapshot that has no content yet.
 
-Files are hashed on a pool of threads (hashlib releases the GIL on large updates; reads are
-1 MiB blocks). The main thread streams the rows to hash from SQLite, keeps a bounded number
-in flight, and writes results in batched transactions, so a hash phase interrupted at any
-point continues with the files still without content.
+Small files are hashed during the walk (`odarchive.scan.smallfiles`); what is left here are
+large and sparse files, and files of an interrupted scan. They are hashed on a pool of threads
+(hashlib releases the GIL on large updates; reads are 1 MiB blocks). The main thread streams
+the rows to hash from SQLite, keeps a bounded number in flight, and writes results in batched
+transactions, so a hash phase interrupted at any point continues with the files still
+without content. Contents larger than `CHUNKED_MIN_CHUNKS` chunks get their chunk hashes
+recorded on the same read (odarchive.catalogue.chunks).
 
 A file is opened without following symlinks and without blocking (a FIFO that replaced a
 file cannot hang the scan), checked to be a regular file, and stat-ed before and after
@@ -25,8 +28,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterator
 
-from odarchive.catalogue import Catalogue
-from odarchive.catalogue.tree import dir_path
+from odarchive.catalogue import chunks as chunk_hashes
+from odarchive.catalogue import xattrs
+from odarchive.catalogue.scanning import ScanRows
+from odarchive.catalogue.tree import node_path
+from odarchive.catalogue.xattrs import XattrIds
 from odarchive.progress import Reporter
 
 BLOCK = 1 << 20
@@ -34,27 +40,18 @@ RETRIES = 3
 BATCH_SECONDS = 2.0
 TASK_FILES = 64
 TASK_BYTES = 32 << 20
-SMALL_FILE = 256 << 10
+ONE_READ = 256 << 10
 
 
 @dataclass(frozen=True)
-class Hashed:
-    entry_id: int
+class HashResult:
     sha256: bytes
     size: int
     mtime_ns: int
-    ino: int
-    dir_id: int
-    moved: bool  # size, mtime or inode differ from what the walk recorded
-
-
-@dataclass(frozen=True)
-class Failed:
-    entry_id: int
-    dir_id: int
-    name: bytes
-    path: bytes
-    reason: str
+    ctime_off: int
+    xattrs: str | None  # encoded set (odarchive.catalogue.xattrs), None: none
+    warning: str | None  # attributes that could not be read
+    chunks: list[tuple[int, bytes]]  # (chunk, sha256) when chunk hashes were asked for
 
 
 @dataclass
@@ -65,41 +62,89 @@ class HashCounts:
     new_contents: int = 0
 
 
-_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOATIME", 0)
+_NOATIME = getattr(os, "O_NOATIME", 0)
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | _NOATIME
 
 
-def hash_file(path: bytes) -> tuple[bytes, int, int, int] | str:
-    """(sha256, size, mtime_ns, ino) of a stable regular file, or the reason it cannot be had."""
-    flags = _OPEN_FLAGS
-    for _ in range(RETRIES):
+def open_for_hash(path: bytes) -> int | str:
+    """An fd of `path` opened for hashing, or the reason it cannot be opened."""
+    try:
         try:
-            try:
-                fd = os.open(path, flags)
-            except PermissionError:  # O_NOATIME needs ownership; retry without it
-                fd = os.open(path, flags & ~getattr(os, "O_NOATIME", 0))
-        except FileNotFoundError:
-            return "vanished during the scan"
-        except OSError as e:
-            return f"cannot open: {e.strerror}"
+            return os.open(path, _OPEN_FLAGS)
+        except PermissionError:  # O_NOATIME needs ownership; retry without it
+            return os.open(path, _OPEN_FLAGS & ~_NOATIME)
+    except FileNotFoundError:
+        return "vanished during the scan"
+    except OSError as e:
+        return f"cannot open: {e.strerror}"
+
+
+def read_xattrs(fd: int) -> tuple[str | None, str | None]:
+    """(encoded archived attributes or None, warning or None) of an open file."""
+    try:
+        attrs = xattrs.read(fd)
+    except OSError as e:
+        return None, f"extended attributes not archived: {e.strerror}"
+    return (xattrs.encode(attrs) if attrs else None), None
+
+
+def hash_file(path: bytes, chunk_size: int | None = None) -> HashResult | str:
+    """The hash and stat of a stable regular file, or the reason it cannot be had. With
+    `chunk_size`, the SHA-256 of every chunk of that size too."""
+    for _ in range(RETRIES):
+        fd = open_for_hash(path)
+        if isinstance(fd, str):
+            return fd
         try:
             before = os.fstat(fd)
             if not stat.S_ISREG(before.st_mode):
                 return "no longer a regular file"
             size = before.st_size
             sparse = before.st_blocks * 512 < size
-            if size <= SMALL_FILE and not sparse:  # one read, one hash call: most files
+            chunks = _Chunks(chunk_size) if chunk_size else None
+            if size <= ONE_READ and not sparse and chunks is None:  # one read, one hash call: most files
                 h = hashlib.sha256(os.read(fd, size))
             else:
                 h = hashlib.sha256()
-                _hash_fd(fd, size, sparse, h)
+                _hash_fd(fd, size, sparse, h, chunks)
             after = os.fstat(fd)
+            attrs, warning = read_xattrs(fd)
         except OSError as e:
             return f"cannot read: {e.strerror}"
         finally:
             os.close(fd)
         if (before.st_size, before.st_mtime_ns, before.st_ctime_ns) == (after.st_size, after.st_mtime_ns, after.st_ctime_ns):
-            return h.digest(), after.st_size, after.st_mtime_ns, after.st_ino
+            done = chunks.finish() if chunks is not None else []
+            return HashResult(h.digest(), after.st_size, after.st_mtime_ns, after.st_ctime_ns - after.st_mtime_ns,
+                              attrs, warning, done)
     return "changed while being read (unstable); scan again when it is quiet"
+
+
+class _Chunks:
+    """SHA-256 of consecutive chunks of the bytes fed to it."""
+
+    def __init__(self, chunk_size: int) -> None:
+        self.chunk_size = chunk_size
+        self.done: list[tuple[int, bytes]] = []
+        self.h = hashlib.sha256()
+        self.filled = 0
+
+    def update(self, data: memoryview | bytes) -> None:
+        view = memoryview(data)
+        while view:
+            take = min(len(view), self.chunk_size - self.filled)
+            self.h.update(view[:take])
+            self.filled += take
+            view = view[take:]
+            if self.filled == self.chunk_size:
+                self.done.append((len(self.done), self.h.digest()))
+                self.h, self.filled = hashlib.sha256(), 0
+
+    def finish(self) -> list[tuple[int, bytes]]:
+        if self.filled:
+            self.done.append((len(self.done), self.h.digest()))
+            self.filled = 0
+        return self.done
 
 
 _ZEROS = bytes(BLOCK)
@@ -115,10 +160,16 @@ def _buffer() -> memoryview:
     return view
 
 
-def _hash_fd(fd: int, size: int, sparse: bool, h: "hashlib._Hash") -> None:
-    """Feed the file's bytes to `h`. Holes of a sparse file are hashed as zeros without being
-    read (SEEK_DATA/SEEK_HOLE): reading holes costs the kernel as much as reading data."""
+def _hash_fd(fd: int, size: int, sparse: bool, h: "hashlib._Hash", chunks: _Chunks | None) -> None:
+    """Feed the file's bytes to `h` (and `chunks`). Holes of a sparse file are hashed as zeros
+    without being read (SEEK_DATA/SEEK_HOLE): reading holes costs the kernel as much as reading data."""
     view = _buffer()
+
+    def feed(data: memoryview | bytes) -> None:
+        h.update(data)
+        if chunks is not None:
+            chunks.update(data)
+
     pos = 0
     while True:
         if sparse:
@@ -127,7 +178,7 @@ def _hash_fd(fd: int, size: int, sparse: bool, h: "hashlib._Hash") -> None:
             except OSError:  # ENXIO: only a hole up to the end (or no SEEK_DATA support)
                 data = max(size, pos)
             for start in range(pos, data, BLOCK):
-                h.update(_ZEROS[: min(BLOCK, data - start)])
+                feed(_ZEROS[: min(BLOCK, data - start)])
             if data >= size:
                 os.lseek(fd, data, os.SEEK_SET)
                 # bytes appended since the stat are read normally (and caught by the after-stat)
@@ -141,7 +192,7 @@ def _hash_fd(fd: int, size: int, sparse: bool, h: "hashlib._Hash") -> None:
                 n = os.readv(fd, [view[: min(BLOCK, hole - pos)]])
                 if not n:
                     return
-                h.update(view[:n])
+                feed(view[:n])
                 pos += n
             continue
         if pos >= size:  # no read to find EOF: a file that grew is caught by the after-stat
@@ -149,140 +200,112 @@ def _hash_fd(fd: int, size: int, sparse: bool, h: "hashlib._Hash") -> None:
         n = os.readv(fd, [view[: min(BLOCK, size - pos)]])
         if not n:
             return
-        h.update(view[:n])
+        feed(view[:n])
         pos += n
+
+
+@dataclass(frozen=True)
+class _Done:
+    entry_id: int
+    dir_id: int
+    name: bytes
+    path: bytes
+    result: HashResult | str
+    moved: bool  # size, mtime or ctime differ from what the walk recorded
 
 
 class Hasher:
     """Hashes the files of snapshot `snap` that have no content, with `jobs` threads."""
 
-    def __init__(self, cat: Catalogue, snap: int, source_path: bytes, root_dir: int, jobs: int, reporter: Reporter) -> None:
-        self.cat = cat
-        self.snap = snap
+    def __init__(self, rows: ScanRows, source_path: bytes, jobs: int, chunk_size: int, reporter: Reporter) -> None:
+        self.rows = rows
         self.source_path = source_path
-        self.root_dir = root_dir
         self.jobs = max(1, jobs)
+        self.chunk_size = chunk_size
         self.reporter = reporter
         self.counts = HashCounts()
+        self.xattr_ids = XattrIds(rows.conn)
         self._path_of_dir = lru_cache(maxsize=1024)(self._abs_dir)
 
-    def pending(self) -> tuple[int, int]:
-        """(files, bytes) still to hash."""
-        n, b = self.cat.conn.execute(
-            "SELECT count(*), coalesce(sum(size), 0) FROM entries"
-            " WHERE first_snap=? AND kind='f' AND content_id IS NULL",
-            (self.snap,),
-        ).fetchone()
-        return n, b
-
     def run(self) -> HashCounts:
-        """Hash everything pending. Large files go to the threads in batches (`TASK_FILES` files
-        or `TASK_BYTES` bytes); small ones are hashed right here, between stores: handing a
-        file of a few kB to a thread costs more in GIL hand-offs than hashing it (measured:
-        `--jobs 2` used twice the system time of `--jobs 1` on the benchmark tree)."""
-        conn = self.cat.conn
+        """Hash everything pending, in batches of `TASK_FILES` files or `TASK_BYTES` bytes."""
         inflight: deque[Future] = deque()
         last_commit = time.monotonic()
-        conn.execute("BEGIN IMMEDIATE")
+        self.rows.begin()
         try:
             with ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="hash") as pool:
-                for small, task in self._tasks():
-                    if small:
-                        self._store(_hash_task(task))
-                    else:
-                        inflight.append(pool.submit(_hash_task, task))
+                for task in self._tasks():
+                    inflight.append(pool.submit(self._hash_task, task))
                     while len(inflight) >= self.jobs * 2 or (inflight and inflight[0].done()):
                         self._store(inflight.popleft().result())
                     if time.monotonic() - last_commit >= BATCH_SECONDS:
-                        conn.execute("COMMIT")
-                        conn.execute("BEGIN IMMEDIATE")
+                        self.rows.commit()
+                        self.rows.begin()
                         last_commit = time.monotonic()
                 while inflight:
                     self._store(inflight.popleft().result())
-            conn.execute("COMMIT")
+            self.rows.commit()
         except BaseException:
             for f in inflight:
                 f.cancel()
-            if conn.in_transaction:
-                conn.execute("COMMIT")  # keep finished hashes: the next run continues from them
+            self.rows.commit_if_open()  # keep finished hashes: the next run continues from them
             raise
         return self.counts
 
-    def _tasks(self) -> Iterator[tuple[bool, list[tuple]]]:
-        """(small, files) batches: small files (under SMALL_FILE bytes) and large ones apart."""
-        batches: dict[bool, tuple[list[tuple], int]] = {True: ([], 0), False: ([], 0)}
-        for entry_id, dir_id, name, size, mtime_ns, ino in self._todo():
-            small = size < SMALL_FILE
-            task, task_bytes = batches[small]
-            task.append((entry_id, dir_id, name, self._path_of_dir(dir_id) + b"/" + name, (size, mtime_ns, ino)))
+    def _tasks(self) -> Iterator[list[tuple]]:
+        task: list[tuple] = []
+        task_bytes = 0
+        for entry_id, dir_id, name, size, mtime_ns, ctime_off in self.rows.unhashed():
+            task.append((entry_id, dir_id, name, self._path_of_dir(dir_id) + b"/" + name, (size, mtime_ns, ctime_off)))
             task_bytes += size
             if len(task) >= TASK_FILES or task_bytes >= TASK_BYTES:
-                yield small, task
+                yield task
                 task, task_bytes = [], 0
-            batches[small] = (task, task_bytes)
-        for small, (task, _) in batches.items():
-            if task:
-                yield small, task
+        if task:
+            yield task
 
-    def _todo(self) -> Iterator[tuple[int, int, bytes, int, int, int]]:
-        # Read in id order in pages, so the cursor never spans our own writes.
-        last = 0
-        while True:
-            rows = self.cat.conn.execute(
-                "SELECT id, dir_id, name, size, mtime_ns, ino FROM entries WHERE first_snap=? AND kind='f' AND content_id IS NULL"
-                " AND id > ? ORDER BY id LIMIT 2000",
-                (self.snap, last),
-            ).fetchall()
-            if not rows:
-                return
-            yield from rows
-            last = rows[-1][0]
+    def _hash_task(self, task: list[tuple]) -> list[_Done]:
+        out = []
+        for entry_id, dir_id, name, path, walked in task:
+            want_chunks = chunk_hashes.wants_chunk_hashes(walked[0], self.chunk_size)
+            r = hash_file(path, self.chunk_size if want_chunks else None)
+            moved = not isinstance(r, str) and (r.size, r.mtime_ns, r.ctime_off) != walked
+            out.append(_Done(entry_id, dir_id, name, path, r, moved))
+        return out
 
     def _abs_dir(self, dir_id: int) -> bytes:
-        rel = dir_path(self.cat, dir_id)  # root name first
+        rel = node_path(self.rows.conn, dir_id)  # root name first
         _, _, rest = rel.partition(b"/")
         return self.source_path + (b"/" + rest if rest else b"")
 
-    def _store(self, results: list[Hashed | Failed]) -> None:
-        conn = self.cat.conn
-        hashed = [r for r in results if isinstance(r, Hashed)]
-        for r in results:
-            if isinstance(r, Failed):
+    def _store(self, results: list[_Done]) -> None:
+        conn = self.rows.conn
+        hashed = [d for d in results if not isinstance(d.result, str)]
+        for d in results:
+            if isinstance(d.result, str):
                 self.counts.skipped += 1
-                conn.execute("DELETE FROM entries WHERE id=?", (r.entry_id,))
-                conn.execute("UPDATE dirs SET sig=NULL WHERE id=?", (r.dir_id,))  # rows no longer match
-                conn.execute(
-                    "INSERT OR REPLACE INTO skipped (snapshot_id, dir_id, name, reason) VALUES (?,?,?,?)",
-                    (self.snap, r.dir_id, r.name, r.reason),
-                )
-                self.reporter.event("skipped", path=os.fsdecode(r.path), reason=r.reason)
+                self.rows.drop_entry(d.entry_id)
+                self.rows.forget_sigs([d.dir_id])  # rows no longer match
+                self.rows.skip(d.dir_id, d.name, d.result)
+                self.reporter.event("skipped", path=os.fsdecode(d.path), reason=d.result)
         if not hashed:
             return
-        before = conn.total_changes
-        conn.executemany("INSERT OR IGNORE INTO contents (sha256, size) VALUES (?, ?)",
-                         [(r.sha256, r.size) for r in hashed])
-        self.counts.new_contents += conn.total_changes - before
-        conn.executemany(
-            "UPDATE entries SET content_id=(SELECT id FROM contents WHERE sha256=?), size=?, mtime_ns=?, ino=?"
-            " WHERE id=?",
-            [(r.sha256, r.size, r.mtime_ns, r.ino, r.entry_id) for r in hashed],
-        )
-        moved = [(r.dir_id,) for r in hashed if r.moved]
-        if moved:  # the stored stat is not what the walk listed: the listing digest no longer holds
-            conn.executemany("UPDATE dirs SET sig=NULL WHERE id=?", moved)
-        nbytes = sum(r.size for r in hashed)
+        rows = []
+        for d in hashed:
+            r = d.result
+            assert not isinstance(r, str)
+            if r.warning:
+                self.reporter.event("warning", path=os.fsdecode(d.path), reason=r.warning)
+            rows.append((r.sha256, r.size, r.mtime_ns, r.ctime_off, self.xattr_ids.id_for(r.xattrs) if r.xattrs else None,
+                         d.entry_id))
+        ids, new = self.rows.set_contents(rows)
+        self.counts.new_contents += new
+        for d, cid in zip(hashed, ids):
+            if d.result.chunks:  # type: ignore[union-attr]
+                chunk_hashes.record(conn, [(cid, i, h) for i, h in d.result.chunks])  # type: ignore[union-attr]
+        # the stored stat is not what the walk listed: the listing digest no longer holds
+        self.rows.forget_sigs({d.dir_id for d in hashed if d.moved})
+        nbytes = sum(d.result.size for d in hashed)  # type: ignore[union-attr]
         self.counts.files += len(hashed)
         self.counts.bytes += nbytes
         self.reporter.advance(items=len(hashed), nbytes=nbytes)
-
-
-def _hash_task(task: list[tuple]) -> list[Hashed | Failed]:
-    out: list[Hashed | Failed] = []
-    for entry_id, dir_id, name, path, walked in task:
-        result = hash_file(path)
-        if isinstance(result, str):
-            out.append(Failed(entry_id, dir_id, name, path, result))
-        else:
-            sha, size, mtime_ns, ino = result
-            out.append(Hashed(entry_id, sha, size, mtime_ns, ino, dir_id, (size, mtime_ns, ino) != walked))
-    return out

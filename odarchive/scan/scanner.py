@@ -12,8 +12,8 @@ import os
 import time
 from dataclasses import dataclass, field
 
-from odarchive.catalogue import Catalogue, Source
-from odarchive.catalogue.catalogue import valid_in
+from odarchive.catalogue import Catalogue, snapshots
+from odarchive.catalogue.scanning import ScanRows
 from odarchive.errors import InputError
 from odarchive.progress import NullReporter, Reporter
 from odarchive.scan.hasher import Hasher
@@ -26,6 +26,8 @@ class ScanOptions:
     jobs: int = field(default_factory=lambda: min(8, os.cpu_count() or 2))
     excludes: tuple[str, ...] = ()
     rehash: bool = False
+    # directories never archived (the archive's home and cache), with why: see `exclude_dirs`
+    exclude_dirs: tuple[tuple[bytes, str], ...] = ()
 
 
 @dataclass
@@ -42,6 +44,7 @@ class ScanSummary:
     new_contents: int
     skipped: int
     seconds: float
+    excluded: list[str] = field(default_factory=list)
 
 
 def validate_root_name(name: bytes) -> bytes:
@@ -68,71 +71,48 @@ def scan_source(cat: Catalogue, source: str | os.PathLike[str] | bytes, options:
     path = check_source(source)
     root_name = validate_root_name(options.root_name or os.path.basename(path.rstrip(b"/")) or b"root")
 
-    src = _source(cat, root_name, path)
-    snap, resumed = _snapshot(cat, src)
-    prev = _previous_complete(cat, src.id, snap)
+    src = snapshots.ensure_source(cat, root_name, path)
+    snap, resumed = snapshots.running_or_new(cat, src.id)
+    prev = snapshots.previous_complete(cat, src.id, snap)
 
+    rows = ScanRows(cat.conn, src.id, snap, prev)
     walk_counts = None
+    small = None
+    excluded: list[str] = []
     if cat.snapshot(snap).phase == "walk" or options.rehash or not resumed:
         reporter.start("walk")
-        walker = Walker(cat, src.id, snap, prev, WalkOptions(options.excludes, options.rehash), reporter)
+        walker = Walker(rows, WalkOptions(options.excludes, options.rehash, _dir_ids(options.exclude_dirs),
+                                          options.jobs), reporter)
         walk_counts = walker.walk(path, root_name, src.root_dir)
+        small, excluded = walker.small.counts, walker.excluded
         reporter.finish()
-        cat.conn.execute("UPDATE snapshots SET phase='hash' WHERE id=?", (snap,))
+        snapshots.set_phase(cat, snap, "hash")
 
-    hasher = Hasher(cat, snap, path, src.root_dir, options.jobs, reporter)
-    files, nbytes = hasher.pending()
+    hasher = Hasher(rows, path, options.jobs, cat.chunk_size, reporter)
+    files, nbytes = rows.pending()
     reporter.start("hash", total_items=files, total_bytes=nbytes)
     counts = hasher.run()
     reporter.finish()
 
-    cat.conn.execute(
-        "UPDATE snapshots SET state='complete', phase='done', finished_ns=? WHERE id=?", (time.time_ns(), snap)
-    )
-    skipped = cat.conn.execute("SELECT count(*) FROM skipped WHERE snapshot_id=?", (snap,)).fetchone()[0]
-    entries, nfiles = cat.conn.execute(
-        f"SELECT count(*), coalesce(sum(kind='f'), 0) FROM entries WHERE source_id=? AND {valid_in('?')}",
-        (src.id, snap, snap),
-    ).fetchone()
+    snapshots.complete(cat, snap)
+    entries, nfiles, skipped = rows.summary()
     return ScanSummary(
         source=os.fsdecode(path), root_name=os.fsdecode(root_name), snapshot=snap, resumed=resumed,
         entries=entries, files=nfiles, unchanged=walk_counts.unchanged if walk_counts else 0,
-        hashed_files=counts.files, hashed_bytes=counts.bytes, new_contents=counts.new_contents,
-        skipped=skipped, seconds=round(time.monotonic() - t0, 3),
+        hashed_files=counts.files + (small.files if small else 0),
+        hashed_bytes=counts.bytes + (small.bytes if small else 0),
+        new_contents=counts.new_contents + (small.new_contents if small else 0),
+        skipped=skipped, seconds=round(time.monotonic() - t0, 3), excluded=excluded,
     )
 
 
-def _source(cat: Catalogue, root_name: bytes, path: bytes) -> Source:
-    with cat.transaction() as conn:
-        existing = cat.source_by_name(root_name)
-        if existing:
-            if existing.path != path:
-                conn.execute("UPDATE sources SET path=? WHERE id=?", (path, existing.id))
-            return cat.source_by_name(root_name)  # type: ignore[return-value]
-        row = conn.execute("SELECT id FROM dirs WHERE parent_id=0 AND name=?", (root_name,)).fetchone()
-        root_dir = row[0] if row else conn.execute(
-            "INSERT INTO dirs (parent_id, name) VALUES (0, ?)", (root_name,)).lastrowid
-        conn.execute("INSERT INTO sources (root_name, path, root_dir) VALUES (?, ?, ?)", (root_name, path, root_dir))
-    return cat.source_by_name(root_name)  # type: ignore[return-value]
-
-
-def _snapshot(cat: Catalogue, src: Source) -> tuple[int, bool]:
-    """The running snapshot of this source to continue, or a new one. (id, resumed)"""
-    with cat.transaction() as conn:
-        row = conn.execute(
-            "SELECT id FROM snapshots WHERE source_id=? AND state='running' ORDER BY id DESC LIMIT 1", (src.id,)
-        ).fetchone()
-        if row:
-            return row[0], True
-        snap = conn.execute(
-            "INSERT INTO snapshots (source_id, started_ns, state, phase) VALUES (?, ?, 'running', 'walk')",
-            (src.id, time.time_ns()),
-        ).lastrowid
-        return snap, False
-
-
-def _previous_complete(cat: Catalogue, source_id: int, snap: int) -> int | None:
-    row = cat.conn.execute(
-        "SELECT max(id) FROM snapshots WHERE source_id=? AND state='complete' AND id < ?", (source_id, snap)
-    ).fetchone()
-    return row[0]
+def _dir_ids(dirs: tuple[tuple[bytes, str], ...]) -> tuple[tuple[int, int, str], ...]:
+    """(st_dev, st_ino, why) of the directories to leave out that exist."""
+    out = []
+    for path, why in dirs:
+        try:
+            st = os.stat(path)
+        except OSError:
+            continue
+        out.append((st.st_dev, st.st_ino, why))
+    return tuple(out)

@@ -5,14 +5,20 @@ symlinks, never opens anything but directories. An entry still present in the la
 *open* (`last_snap` NULL). For each directory the walk compares what is on disk with the open
 rows of that directory node:
   - unchanged entries cost nothing (no write at all: a re-scan of an unchanged tree of ten
-    million files writes nothing but its snapshot row);
+    million files writes nothing but its snapshot row). "Unchanged" means the same kind, size,
+    mtime, ctime, mode, owner and hard-link inode: ctime catches a change whose mtime was put
+    back (as rsync and restic compare it), and a chmod, chown or xattr change;
   - new or changed entries close the old row (`last_snap` = the previous snapshot) and get a
-    new open row; files without a known content are hashed later by `odarchive.scan.hasher`;
+    new open row; small files are hashed on the way (`odarchive.scan.smallfiles`), others
+    later by `odarchive.scan.hasher`;
   - entries gone from disk (or now excluded, or unreadable) are closed, with everything below
     them when they were directories.
 Rows are written per directory and committed in batches, so a walk interrupted at any point
 (Ctrl-C, kill -9) is continued by walking again: rows already opened by this snapshot are
 recognised as unchanged.
+
+Directories given in `WalkOptions.exclude_dirs` (the archive's own home and cache, when they
+lie inside the source) are left out and reported once each.
 
 Memory: the stack of directories still to visit, plus one directory's rows at a time.
 """
@@ -27,9 +33,12 @@ import stat
 import time
 from dataclasses import dataclass
 
-from odarchive.catalogue import Catalogue
-from odarchive.catalogue.versions import close_subtree
+from odarchive.catalogue.owners import OwnerIds
+from odarchive.catalogue.scanning import Meta, OpenRow, ScanRows
+from odarchive.catalogue.xattrs import XattrIds
+from odarchive.catalogue import xattrs as xattr_sets
 from odarchive.progress import Reporter
+from odarchive.scan.smallfiles import SMALL_FILE, SmallFiles
 
 BATCH_ROWS = 20000
 BATCH_SECONDS = 2.0
@@ -42,16 +51,13 @@ _SPECIAL_KINDS = (
     (stat.S_ISBLK, "block device"),
 )
 
-_INSERT = (
-    "INSERT INTO entries (source_id, dir_id, name, kind, first_snap, last_snap, size, mtime_ns, mode, ino,"
-    " content_id, target) VALUES (?,?,?,?,?,NULL,?,?,?,?,?,?)"
-)
-
 
 @dataclass(frozen=True)
 class WalkOptions:
     excludes: tuple[str, ...] = ()
     rehash: bool = False  # files get new rows without content, so every file is hashed again
+    exclude_dirs: tuple[tuple[int, int, str], ...] = ()  # (st_dev, st_ino, why) of directories left out
+    jobs: int = 1  # worker processes for small files
 
 
 @dataclass
@@ -62,42 +68,57 @@ class WalkCounts:
 
 
 class Walker:
-    """Walks one source into snapshot `snap`; `prev` is its last complete snapshot (or None)."""
+    """Walks one source into snapshot `rows.snap` (its last complete snapshot: `rows.prev`)."""
 
-    def __init__(self, cat: Catalogue, source_id: int, snap: int, prev: int | None, options: WalkOptions,
-                 reporter: Reporter) -> None:
-        self.cat = cat
-        self.source_id = source_id
-        self.snap = snap
-        self.prev = prev
+    def __init__(self, rows: ScanRows, options: WalkOptions, reporter: Reporter) -> None:
+        self.rows = rows
         self.options = options
         self.reporter = reporter
         self.counts = WalkCounts()
+        self.excluded: list[str] = []
+        self.owners = OwnerIds(rows.conn)
+        self._owner_ids = self.owners.ids
+        self.xattr_ids = XattrIds(rows.conn)
+        self.small = SmallFiles(rows, self.xattr_ids, options.jobs, reporter)
+        self._exclude = {(dev, ino): why for dev, ino, why in options.exclude_dirs}
+        self._dev = 0
         self._pending = 0
         self._last_commit = time.monotonic()
 
     def walk(self, source_path: bytes, root_name: bytes, root_dir: int) -> WalkCounts:
         """Walk `source_path` (archived as `root_name`, directory node `root_dir`)."""
-        conn = self.cat.conn
-        conn.execute("BEGIN IMMEDIATE")
+        rows = self.rows
+        rows.begin()
         try:
-            old = self._open_rows(0, root_name)
+            old = rows.open_rows(0, root_name)
             st = os.stat(source_path)
-            meta = ("d", 0, st.st_mtime_ns, st.st_mode, st.st_ino, None)
-            if root_name not in old or old[root_name][1:7] != meta:
-                self._write(0, [(root_name, meta)], old)
+            self._dev = st.st_dev
+            meta = self._meta(st, None)
+            if not self._unchanged(old.get(root_name), meta):
+                self._write(0, [(root_name, meta, False, source_path)], old)
             self.counts.entries += 1
-            root_sig = conn.execute("SELECT sig FROM dirs WHERE id=?", (root_dir,)).fetchone()[0]
-            stack: list[tuple] = [(root_dir, root_sig, source_path, b"")]
+            stack: list[tuple] = [(root_dir, rows.sig(root_dir), source_path, b"")]
             while stack:
                 stack.extend(reversed(self._walk_dir(*stack.pop())))
+                self.small.poll()
                 self._maybe_commit()
-            conn.execute("COMMIT")
+            self.small.flush()
+            rows.commit()
         except BaseException:
-            if conn.in_transaction:
-                conn.execute("COMMIT")  # keep what was walked: the next run continues from it
+            self.small.close()
+            rows.commit_if_open()  # keep what was walked: the next run continues from it
             raise
+        self.small.close()
         return self.counts
+
+    def _meta(self, st: os.stat_result, target: bytes | None) -> Meta:
+        """(size, mtime_ns, mode, ctime_off, owner, ino, target) of what lstat saw (the root; the
+        loop in `_walk_dir` computes the same inline, for speed)."""
+        mode = st.st_mode
+        linked = st.st_ino if st.st_nlink > 1 and mode & 0o170000 == _REG and st.st_dev == self._dev else None
+        size = 0 if mode & 0o170000 == _DIR else len(target) if target is not None else st.st_size
+        return (size, st.st_mtime_ns, mode, st.st_ctime_ns - st.st_mtime_ns,
+                self.owners.id_for(st.st_uid, st.st_gid), linked, target)
 
     # ---- one directory ----
     def _walk_dir(self, node: int, sig: bytes | None, abspath: bytes, relpath: bytes) -> list[tuple]:
@@ -112,12 +133,16 @@ class Walker:
         except OSError as e:
             # The directory's own entry is recorded; what is inside cannot be listed now.
             self._skip(node, b".", f"cannot list directory: {e.strerror}", abspath)
-            self._close_missing(node, self._open_rows(node), set())
-            self.cat.conn.execute("UPDATE dirs SET sig=NULL WHERE id=?", (node,))
+            self._close_missing(node, self.rows.open_rows(node), set())
+            self.rows.set_sig(node, None)
             return []
-        listing: list[tuple[bytes, tuple]] = []
+        listing: list[tuple[bytes, Meta, bool, bytes]] = []
         subdirs: list[bytes] = []
         excludes = self.options.excludes
+        owner_ids = self._owner_ids
+        owner_of = self.owners.id_for
+        dev = self._dev
+        add = listing.append
         with it:
             for de in it:
                 name = de.name
@@ -127,126 +152,129 @@ class Walker:
                     st = de.stat(follow_symlinks=False)
                     mode = st.st_mode
                     fmt = mode & 0o170000
+                    mtime = st.st_mtime_ns
+                    owner = owner_ids.get((st.st_uid, st.st_gid)) or owner_of(st.st_uid, st.st_gid)
                     if fmt == _REG:
-                        meta = ("f", st.st_size, st.st_mtime_ns, mode, st.st_ino, None)
+                        size = st.st_size
+                        linked = st.st_ino if st.st_nlink > 1 and st.st_dev == dev else None
+                        add((name, (size, mtime, mode, st.st_ctime_ns - mtime, owner, linked, None),
+                             st.st_blocks * 512 < size, de.path))
                     elif fmt == _DIR:
-                        meta = ("d", 0, st.st_mtime_ns, mode, st.st_ino, None)
+                        if self._exclude and (st.st_dev, st.st_ino) in self._exclude:
+                            self._left_out(de.path, self._exclude[(st.st_dev, st.st_ino)])
+                            continue
+                        add((name, (0, mtime, mode, st.st_ctime_ns - mtime, owner, None, None), False, de.path))
                         subdirs.append(name)
                     elif fmt == _LNK:
                         target = os.readlink(de.path)
-                        meta = ("l", len(target), st.st_mtime_ns, mode, st.st_ino, target)
+                        add((name, (len(target), mtime, mode, st.st_ctime_ns - mtime, owner, None, target), False, de.path))
                     else:
                         self._skip(node, name, f"{_special_kind(mode)}: not archived", de.path)
-                        continue
                 except FileNotFoundError:
                     self._skip(node, name, "vanished during the scan", de.path)
-                    continue
                 except OSError as e:
                     self._skip(node, name, f"cannot stat: {e.strerror}", de.path)
-                    continue
-                listing.append((name, meta))
-        digest = hashlib.blake2b(pickle.dumps(listing, protocol=5), digest_size=16).digest()
+        digest = hashlib.blake2b(pickle.dumps([item[:3] for item in listing], protocol=5), digest_size=16).digest()
         if digest == sig and not self.options.rehash:
             self.counts.unchanged += len(listing)
         else:
             self._compare(node, listing)
-            self.cat.conn.execute("UPDATE dirs SET sig=? WHERE id=?", (digest, node))
+            self.small.listed(node, digest)
         self.counts.entries += len(listing)
         self.reporter.advance(items=len(listing))
-        children = self._child_dirs(node) if subdirs else {}
+        children = self.rows.child_dirs(node) if subdirs else {}
         out = []
         for name in subdirs:
-            child_id, child_sig = children.get(name) or (self._new_dir(node, name), None)
+            child_id, child_sig = children.get(name) or (self.rows.new_dir(node, name), None)
             out.append((child_id, child_sig, abspath + b"/" + name, relpath + b"/" + name if relpath else name))
         return out
 
-    def _compare(self, node: int, listing: list[tuple[bytes, tuple]]) -> None:
+    def _unchanged(self, prior: OpenRow | None, meta: Meta) -> bool:
+        """Whether an open row still holds for what the walk saw (filling in rows made before schema 3)."""
+        if prior is None:
+            return False
+        is_file = meta[2] & 0o170000 == _REG
+        hashed = not is_file or prior[10] == self.rows.snap or (prior[9] is not None and not self.options.rehash)
+        if prior[1:8] == meta:
+            return hashed
+        if prior[4] is None and prior[1:4] == meta[:3] and prior[7] == meta[6] and hashed:
+            self.rows.fill_in(prior[8], meta[3], meta[4], meta[5])  # a row from before schema 3: keep it
+            return True
+        return False
+
+    def _compare(self, node: int, listing: list[tuple[bytes, Meta, bool, bytes]]) -> None:
         """Row by row: new and changed entries get new rows, vanished ones are closed."""
-        old = self._open_rows(node)
-        snap, rehash = self.snap, self.options.rehash
+        old = self.rows.open_rows(node)
+        if not old:  # a new directory: everything is new
+            self._write(node, listing, old)
+            return
         changed = []
-        for name, meta in listing:
-            prior = old.get(name)
-            # prior: (name, kind, size, mtime_ns, mode, ino, target, id, content_id, first_snap)
-            if prior is not None and prior[1:7] == meta and (
-                meta[0] != "f" or prior[9] == snap or (prior[8] is not None and not rehash)
-            ):
+        for item in listing:
+            if self._unchanged(old.get(item[0]), item[1]):
                 self.counts.unchanged += 1
             else:
-                changed.append((name, meta))
+                changed.append(item)
         self._write(node, changed, old)
-        self._close_missing(node, old, {name for name, _ in listing})
+        self._close_missing(node, old, {item[0] for item in listing})
 
     def _excluded(self, name: bytes, rel: bytes) -> bool:
         n, r = os.fsdecode(name), os.fsdecode(rel)
         return any(fnmatch.fnmatchcase(n, g) or fnmatch.fnmatchcase(r, g) for g in self.options.excludes)
 
-    def _open_rows(self, node: int, name: bytes | None = None) -> dict[bytes, tuple]:
-        """Open rows of a directory node by name: (name, kind, size, mtime_ns, mode, ino, target,
-        id, content_id, first_snap)."""
-        sql = ("SELECT name, kind, size, mtime_ns, mode, ino, target, id, content_id, first_snap FROM entries"
-               " WHERE dir_id=? AND last_snap IS NULL")
-        args: tuple = (node,)
-        if name is not None:
-            sql += " AND name=?"
-            args += (name,)
-        return {r[0]: r for r in self.cat.conn.execute(sql, args)}
-
     # ---- rows ----
-    def _write(self, node: int, changed: list[tuple[bytes, tuple]], old: dict[bytes, tuple]) -> None:
+    def _write(self, node: int, changed: list[tuple[bytes, Meta, bool, bytes]], old: dict[bytes, OpenRow]) -> None:
         """New rows for new or changed entries; the rows they replace are closed."""
         inserts = []
-        for name, meta in changed:
-            kind = meta[0]
+        small = []
+        rehash = self.options.rehash
+        for name, meta, sparse, path in changed:
+            fmt = meta[2] & 0o170000
             prior = old.get(name)
             content = None
             if prior is not None:
-                if (kind == "f" and prior[1] == "f" and not self.options.rehash and prior[8] is not None
-                        and (prior[2], prior[3], prior[5]) == (meta[1], meta[2], meta[4])):
-                    content = prior[8]  # only the mode changed
-                self._close(node, name, prior, subtree=prior[1] == "d" and kind != "d")
-            inserts.append((self.source_id, node, name, kind, self.snap, meta[1], meta[2], meta[3], meta[4],
-                            content, meta[5]))
+                if (fmt == _REG and not rehash and prior[9] is not None and prior[3] & 0o170000 == _REG
+                        and prior[1:3] == meta[:2] and prior[4] == meta[3]):
+                    content = prior[9]  # same bytes (size, mtime and ctime agree): only the owner name changed
+                self.rows.close(node, name, prior, subtree=prior[3] & 0o170000 == _DIR and fmt != _DIR)
+            if fmt == _REG and content is None and meta[0] <= SMALL_FILE and not sparse:
+                small.append((name, path, meta))
+                continue
+            attrs = None
+            if fmt == _DIR:
+                attrs = self._dir_xattrs(path)
+            inserts.append((name, meta, attrs, content))
         if inserts:
-            self.cat.conn.executemany(_INSERT, inserts)
-        self._pending += len(inserts) + 1
+            self.rows.insert(node, inserts)
+        if small:
+            self.small.add(node, small)
+        self._pending += len(changed) + 1
 
-    def _close_missing(self, node: int, old: dict[bytes, tuple], present: set[bytes]) -> None:
+    def _dir_xattrs(self, path: bytes) -> int | None:
+        try:
+            attrs = xattr_sets.read(path)
+        except OSError as e:
+            self.reporter.event("warning", path=os.fsdecode(path), reason=f"extended attributes not archived: {e.strerror}")
+            return None
+        return self.xattr_ids.id_for(xattr_sets.encode(attrs)) if attrs else None
+
+    def _close_missing(self, node: int, old: dict[bytes, OpenRow], present: set[bytes]) -> None:
         for name, prior in old.items():
             if name not in present:
-                self._close(node, name, prior, subtree=prior[1] == "d")
-
-    def _close(self, node: int, name: bytes, prior: tuple, subtree: bool) -> None:
-        """The open row `prior` is no longer current: end it at the previous snapshot."""
-        conn = self.cat.conn
-        if prior[9] == self.snap or self.prev is None:
-            conn.execute("DELETE FROM entries WHERE id=?", (prior[7],))
-        else:
-            conn.execute("UPDATE entries SET last_snap=? WHERE id=?", (self.prev, prior[7]))
-        if subtree:
-            child = conn.execute("SELECT id FROM dirs WHERE parent_id=? AND name=?", (node, name)).fetchone()
-            if child:
-                close_subtree(conn, child[0], self.snap, self.prev)
-
-    def _child_dirs(self, parent: int) -> dict[bytes, tuple[int, bytes | None]]:
-        return {r[0]: (r[1], r[2]) for r in self.cat.conn.execute(
-            "SELECT name, id, sig FROM dirs WHERE parent_id=?", (parent,))}
-
-    def _new_dir(self, parent: int, name: bytes) -> int:
-        return self.cat.conn.execute("INSERT INTO dirs (parent_id, name) VALUES (?, ?)", (parent, name)).lastrowid
+                self.rows.close(node, name, prior, subtree=prior[3] & 0o170000 == _DIR)
 
     def _skip(self, node: int, name: bytes, reason: str, path: bytes) -> None:
         self.counts.skipped += 1
-        self.cat.conn.execute(
-            "INSERT OR REPLACE INTO skipped (snapshot_id, dir_id, name, reason) VALUES (?,?,?,?)",
-            (self.snap, node, name, reason),
-        )
+        self.rows.skip(node, name, reason)
         self.reporter.event("skipped", path=os.fsdecode(path), reason=reason)
+
+    def _left_out(self, path: bytes, why: str) -> None:
+        self.excluded.append(os.fsdecode(path))
+        self.reporter.event("excluded", path=os.fsdecode(path), reason=why)
 
     def _maybe_commit(self) -> None:
         if self._pending >= BATCH_ROWS or time.monotonic() - self._last_commit >= BATCH_SECONDS:
-            self.cat.conn.execute("COMMIT")
-            self.cat.conn.execute("BEGIN IMMEDIATE")
+            self.rows.commit()
+            self.rows.begin()
             self._pending = 0
             self._last_commit = time.monotonic()
 

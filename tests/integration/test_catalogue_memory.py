@@ -1,15 +1,18 @@
-"""A synthetic catalogue of a million entries is read in bounded memory: reports, export and
-walks stream from SQLite instead of building the tree in Python."""
+"""A synthetic catalogue of a million entries is small (bytes per file, measured with dbstat)
+and read in bounded memory: reports, export and walks stream from SQLite instead of building
+the tree in Python."""
 
 from __future__ import annotations
 
-import hashlib
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
-from odarchive.catalogue import Catalogue
+import pytest
+
+from tests.lib.synthetic_catalogue import synthetic_catalogue
 
 REPO = Path(__file__).resolve().parents[2]
 FILES = 1_000_000
@@ -17,26 +20,18 @@ PER_DIR = 1000
 
 
 def build(home: Path) -> None:
-    """A million files in a thousand directories, generated inside SQLite (fast)."""
-    with Catalogue.open(home / "catalogue.sqlite", create=True) as cat, cat.transaction() as conn:
-        root = conn.execute("INSERT INTO dirs (parent_id, name) VALUES (0, ?)", (b"big",)).lastrowid
-        conn.execute("INSERT INTO sources (root_name, path, root_dir) VALUES (?, ?, ?)", (b"big", b"/nowhere", root))
-        conn.execute("INSERT INTO snapshots (source_id, started_ns, finished_ns, state, phase) VALUES (1, 0, 1, 'complete', 'done')")
-        conn.execute("INSERT INTO entries (source_id, dir_id, name, kind, first_snap, last_snap, size, mtime_ns, mode)"
-                     " VALUES (1, 0, ?, 'd', 1, 1, 0, 0, 16877)", (b"big",))
-        series = f"WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < {{count}})"
-        conn.execute(series.format(count=FILES // PER_DIR) +
-                     " INSERT INTO dirs (id, parent_id, name) SELECT 100 + i, ?, CAST(printf('d%04d', i) AS BLOB) FROM n",
-                     (root,))
-        conn.execute(series.format(count=FILES // PER_DIR) +
-                     " INSERT INTO entries (source_id, dir_id, name, kind, first_snap, last_snap, size, mtime_ns, mode)"
-                     " SELECT 1, ?, CAST(printf('d%04d', i) AS BLOB), 'd', 1, 1, 0, 0, 16877 FROM n", (root,))
-        conn.execute(series.format(count=FILES) +
-                     " INSERT INTO contents (id, sha256, size) SELECT i + 1, randomblob(32), i % 5000 FROM n")
-        conn.execute(series.format(count=FILES) +
-                     " INSERT INTO entries (source_id, dir_id, name, kind, first_snap, last_snap, size, mtime_ns, mode,"
-                     " content_id) SELECT 1, 100 + i / ?, CAST(printf('file%06d.jpg', i) AS BLOB), 'f', 1, 1, i % 5000,"
-                     " 0, 33188, i + 1 FROM n", (PER_DIR,))
+    """A million files in a thousand directories, each its own content, through the catalogue's API."""
+    synthetic_catalogue(home / "catalogue.sqlite", FILES, PER_DIR, distinct=True)
+
+
+def catalogue_bytes_per_file(path: Path) -> float:
+    """Pages of every table and index (`dbstat`), per file."""
+    db = sqlite3.connect(path)
+    try:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return db.execute("SELECT sum(pgsize) FROM dbstat").fetchone()[0] / FILES
+    finally:
+        db.close()
 
 
 def peak_rss_mb(*argv: str) -> float:
@@ -52,10 +47,18 @@ def peak_rss_mb(*argv: str) -> float:
     return float(proc.stderr.strip().splitlines()[-1])
 
 
-def test_million_entries_read_in_bounded_memory(tmp_path):
+# 141.7 measured (8-byte names, every file its own content); the issue's aim is 120: see
+# BENCHMARKS.md ("Catalogue size") for where the bytes go and what would reach it.
+MAX_BYTES_PER_FILE = 145
+
+
+@pytest.mark.slow
+def test_million_entries_are_small_and_read_in_bounded_memory(tmp_path):
     home = tmp_path / "home"
     home.mkdir()
     build(home)
+    per_file = catalogue_bytes_per_file(home / "catalogue.sqlite")
+    assert per_file <= MAX_BYTES_PER_FILE, per_file
     baseline = peak_rss_mb("--home", str(home), "status")
     info_rss = peak_rss_mb("--home", str(home), "get_info", "--json")
     export_rss = peak_rss_mb("--home", str(home), "export_json", str(tmp_path / "out.json"))

@@ -228,44 +228,53 @@ def test_unreadable_directory_as_unprivileged_user(tmp_path):
         shutil.rmtree(base)
 
 
+def changing_while_read(monkeypatch: pytest.MonkeyPatch, name: str, change, times: int | None = None) -> None:
+    """Every read of file `name` (up to `times` reads) is followed by `change()`: the file
+    changes while it is being read, on whichever path (small file or hash phase) reads it."""
+    real_read, real_readv = os.read, os.readv
+    left = {"n": times}
+
+    def after(fd: int) -> None:
+        if os.readlink(f"/proc/self/fd/{fd}").endswith(name) and left["n"] != 0:
+            left["n"] = None if left["n"] is None else left["n"] - 1
+            change()
+
+    def read(fd, n):
+        data = real_read(fd, n)
+        after(fd)
+        return data
+
+    def readv(fd, buffers):
+        n = real_readv(fd, buffers)
+        after(fd)
+        return n
+
+    monkeypatch.setattr(hasher_mod.os, "read", read)
+    monkeypatch.setattr(hasher_mod.os, "readv", readv)
+
+
 def test_file_changing_while_hashed_is_rehashed(cli, home, tmp_path, monkeypatch):
     src = tmp_path / "src"
     write(src / "moving.txt", b"before")
-    real_fstat = os.fstat
-    calls = {"n": 0}
 
-    def fstat(fd):
-        st = real_fstat(fd)
-        calls["n"] += 1
-        if calls["n"] == 2:  # the first "after" stat: the file changed meanwhile
-            with open(src / "moving.txt", "wb") as f:
-                f.write(b"after!!")
-            return real_fstat(fd)
-        return st
+    def change():
+        with open(src / "moving.txt", "wb") as f:
+            f.write(b"after!!")
 
-    monkeypatch.setattr(hasher_mod.os, "fstat", fstat)
+    changing_while_read(monkeypatch, "moving.txt", change, times=1)
     assert cli("create_db", str(src)).code == 0
     (row,) = [x for x in snapshot_listing(home) if x[1] == "f"]
     assert row[2:4] == (7, sha(b"after!!"))
+    again = cli("create_db", "--json", str(src)).json()  # the row holds the stat it was hashed with
+    assert again["hashed_files"] == 0 and again["unchanged"] == 1
 
 
 def test_file_that_never_stops_changing_is_recorded_unstable(cli, home, tmp_path, monkeypatch):
     src = tmp_path / "src"
     write(src / "busy.log", b"x")
     write(src / "calm.txt", b"calm")
-    real_fstat = os.fstat
-    seen: dict[int, int] = {}
-
-    def fstat(fd):
-        st = real_fstat(fd)
-        if os.readlink(f"/proc/self/fd/{fd}").endswith("busy.log"):
-            seen[fd] = seen.get(fd, 0) + 1
-            if seen[fd] % 2 == 0:
-                os.utime(src / "busy.log", ns=(time.time_ns(), time.time_ns() + seen[fd]))
-                return real_fstat(fd)
-        return st
-
-    monkeypatch.setattr(hasher_mod.os, "fstat", fstat)
+    changing_while_read(monkeypatch, "busy.log",
+                        lambda: os.utime(src / "busy.log", ns=(time.time_ns(), time.time_ns())))
     assert cli("create_db", str(src)).code == 0
     info = cli("get_info", "--json", "--skipped").json()
     assert info["files"] == 1
@@ -369,7 +378,7 @@ def test_unchanged_directories_are_not_compared_row_by_row(cli, home, tmp_path, 
     real = walker.Walker._compare
 
     def spy(self, node, listing):
-        compared.append(sorted(name for name, _ in listing))
+        compared.append(sorted(item[0] for item in listing))
         return real(self, node, listing)
 
     monkeypatch.setattr(walker.Walker, "_compare", spy)

@@ -1,0 +1,96 @@
+"""Schema migrations: `MIGRATIONS[n]` upgrades a catalogue from version n-1 to n.
+
+`odarchive.catalogue.db.open_catalogue` runs the missing ones in one transaction (all or
+nothing) when a command opens the catalogue for writing; read-only opens of an older catalogue
+are refused with a hint, since a read-only open cannot migrate.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Callable
+
+_V3_TABLES = """
+CREATE TABLE contents_v3 (
+    id     INTEGER PRIMARY KEY,
+    sha256 BLOB NOT NULL,
+    size   INTEGER NOT NULL
+);
+INSERT INTO contents_v3 (id, sha256, size) SELECT id, sha256, size FROM contents;
+DROP TABLE contents;
+ALTER TABLE contents_v3 RENAME TO contents;
+CREATE INDEX contents_by_sha ON contents(substr(sha256, 1, 4));
+CREATE TRIGGER contents_unique BEFORE INSERT ON contents
+WHEN EXISTS (SELECT 1 FROM contents WHERE substr(sha256, 1, 4) = substr(NEW.sha256, 1, 4) AND sha256 = NEW.sha256)
+BEGIN SELECT RAISE(IGNORE); END;
+
+CREATE TABLE owners (
+    id    INTEGER PRIMARY KEY,
+    uid   INTEGER NOT NULL,
+    gid   INTEGER NOT NULL,
+    user  TEXT,
+    grp   TEXT,
+    UNIQUE (uid, gid, user, grp)
+);
+CREATE TABLE xattr_sets (
+    id   INTEGER PRIMARY KEY,
+    data TEXT NOT NULL UNIQUE
+);
+
+CREATE TABLE entries_v3 (
+    id         INTEGER PRIMARY KEY,
+    source_id  INTEGER NOT NULL,
+    dir_id     INTEGER NOT NULL,
+    name       BLOB NOT NULL,
+    first_snap INTEGER NOT NULL,
+    last_snap  INTEGER,
+    size       INTEGER NOT NULL,
+    mtime_ns   INTEGER NOT NULL,
+    ctime_off  INTEGER,
+    mode       INTEGER NOT NULL,
+    owner      INTEGER,
+    content_id INTEGER,
+    target     BLOB,
+    xattrs     INTEGER,
+    ino        INTEGER,
+    kind       TEXT GENERATED ALWAYS AS (CASE mode & 0xF000 WHEN 0x8000 THEN 'f' WHEN 0x4000 THEN 'd'
+                                         WHEN 0xA000 THEN 'l' END) VIRTUAL
+);
+INSERT INTO entries_v3 (id, source_id, dir_id, name, first_snap, last_snap, size, mtime_ns, mode, content_id, target)
+    SELECT id, source_id, dir_id, name, first_snap, last_snap, size, mtime_ns,
+           (mode & 0x0FFF) | CASE kind WHEN 'f' THEN 0x8000 WHEN 'd' THEN 0x4000 ELSE 0xA000 END, content_id, target
+    FROM entries;
+DROP TABLE entries;
+ALTER TABLE entries_v3 RENAME TO entries;
+CREATE INDEX entries_by_dir ON entries(dir_id, name);
+CREATE INDEX entries_by_content ON entries(content_id) WHERE content_id IS NOT NULL;
+CREATE INDEX entries_unhashed ON entries(first_snap) WHERE content_id IS NULL AND mode & 0xF000 = 0x8000;
+CREATE INDEX entries_by_ino ON entries(source_id, ino) WHERE ino IS NOT NULL;
+
+UPDATE dirs SET sig = NULL;
+"""
+
+
+def _v2_error_correction(conn: sqlite3.Connection) -> None:
+    """Version 2: discs planned with error correction: the medium's size and the RS02 roots."""
+    conn.execute("ALTER TABLE discs ADD COLUMN medium_bytes INTEGER")
+    conn.execute("ALTER TABLE discs ADD COLUMN ecc_roots INTEGER")
+
+
+def _v3_small_entries_and_metadata(conn: sqlite3.Connection) -> None:
+    """Version 3: the hash stored once (prefix index), `kind` computed from `mode`, ctime instead
+    of the inode number (kept for hard links only), owners and extended attributes.
+
+    Rows from before have no ctime and no owner: the next scan fills both in where size, mtime
+    and mode still match (no re-hash), and compares ctime from then on. Listing digests are
+    forgotten (they did not cover the new columns), so that scan compares row by row once.
+    """
+    for statement in _V3_TABLES.split(";\n"):
+        if statement.strip():
+            conn.execute(statement)
+
+
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
+    2: _v2_error_correction,
+    3: _v3_small_entries_and_metadata,
+}
