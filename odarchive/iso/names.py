@@ -2,9 +2,10 @@
 
 UDF carries the original names. A name is decoded as UTF-8; a byte that is not part of valid
 UTF-8 is written as the private-use character U+F700 + byte (so b"caf\\xe9" becomes
-"caf\\uf7e9"), which is reversible. UDF allows 253 Latin-1 or 126 UTF-16 characters; a longer
-name is shortened and given a short hash of the original (`~1a2b3c4d`). Every name whose UDF
-form is not simply its UTF-8 text is recorded with its raw bytes in the disc's catalogue.json.
+"caf\\uf7e9"), which is reversible. UDF allows 253 Latin-1 or 126 UTF-16 characters, and a
+name must stay within 255 bytes as UTF-8 to be extracted on Linux; a longer name is shortened
+and given a short hash of the original (`~1a2b3c4d`). Every name whose UDF form is not simply
+its UTF-8 text is recorded with its raw bytes in the disc's catalogue.json.
 
 ISO 9660 level 3 names use A-Z 0-9 _ only, at most 30 characters for files (plus ";1") and 31
 for directories, at most 7 levels; Joliet names are at most 64 UTF-8 bytes (pycdlib's limit)
@@ -47,6 +48,10 @@ def raw_from_udf_text(text: str) -> bytes:
 
 
 def udf_fits(text: str) -> bool:
+    """Within UDF's limits, and at most 255 bytes as UTF-8 (so that a reader can extract it
+    onto a POSIX file system: a byte that is not UTF-8 takes three bytes as U+F7xx)."""
+    if len(text.encode("utf-8", "surrogatepass")) > 255:
+        return False
     try:
         return len(text.encode("latin-1")) <= UDF_MAX_LATIN1
     except UnicodeEncodeError:
