@@ -1,38 +1,34 @@
 """Building the image of one planned disc: `build_disc_image(cat, disc_id, out_dir, reporter)`.
 
 Steps: load the disc's placements as a layout; read split contents whose piece hashes are
-not known yet once in full (content hash checked, chunk and piece hashes recorded); write
+not known yet once in full (content hash checked, chunk and piece hashes recorded); spool
 README.md, catalogue.json (optional parts, `extras`, as far as the planned size allows) and
-SHA256SUMS;
-check the exact size against the medium; let pycdlib write the image to `.NAME.partial`
-while `SourceFeed`s check every source byte; add the disc's error correction (a post-step,
-`odarchive.ecc.post`); then record extents, chunk hashes and the image
-hash in the catalogue and rename the image into place. Any failure removes the partial image,
+SHA256SUMS (`spool`); lay the image out (`blocks`) and check it against the size model and
+the medium; write it front to back (`writer`) to `.NAME.partial` while `SourceFeed`s check
+every source byte; add the disc's error correction (a post-step, `odarchive.ecc.post`); then
+record extents, chunk hashes and the image hash in the catalogue and rename the image into
+place. Any failure removes the partial image,
 so an image under its final name is always whole.
 """
 
 from __future__ import annotations
 
-import hashlib
-import io
 import os
 from pathlib import Path
-from typing import Any
 
 from odarchive.catalogue import Catalogue
-from odarchive.ecc.post import add_planned_ecc, planned_roots
+from odarchive.ecc.post import add_planned_ecc
 from odarchive.errors import DiscError
-from odarchive.iso import manifest, sizing
-from odarchive.iso.extras import optional_sections
+from odarchive.iso import sizing
+from odarchive.iso.blocks import ImageBlocks
 from odarchive.iso.disc_files import disc_info, disc_row, load_layout, source_file, source_paths
 from odarchive.catalogue.chunks import wants_chunk_hashes
 from odarchive.iso.feeder import SourceChanged, SourceFeed, hash_whole
 from odarchive.iso.layout import DiscLayout, FileNode
-from odarchive.iso.outfile import SparseImageFile
-from odarchive.iso.populate import new_image, populate
+from odarchive.iso.outfile import ImageSink
+from odarchive.iso.spool import Manifests
+from odarchive.iso.writer import write_image
 from odarchive.progress import NullReporter, Reporter
-
-WRITE_BLOCK = 1 << 20
 
 
 def image_name(label: str, disc_id: int) -> str:
@@ -53,38 +49,37 @@ def build_disc_image(cat: Catalogue, disc_id: int, out_dir: Path, reporter: Repo
     roots = source_paths(cat)
     _hash_split_contents(cat, layout, roots, reporter)
     info = disc_info(cat, disc_id, label)
-    texts = _manifests(cat, layout, info, min(used, capacity))
-    blocks = sizing.image_blocks(layout)
-    if blocks * sizing.BLOCK > capacity:
-        raise DiscError(f"disc {disc_id} would need {blocks * sizing.BLOCK} bytes, more than its {capacity}",
-                        hint="re-plan: `odarchive plan_iso` (this is a bug in the size model; please report it)")
     out_dir.mkdir(parents=True, exist_ok=True)
     final = out_dir / image_name(label, disc_id)
     partial = out_dir / f".{final.name}.partial"
-    feeds: dict[int, SourceFeed] = {}
+    chunks: list[tuple[int, int, bytes]] = []
+    texts = Manifests(cat, layout, info, min(used, capacity), out_dir)
     try:
-        iso, image_sha = _write(cat, layout, texts, volume_ident(label, disc_id), roots, partial, feeds, reporter)
+        blocks = ImageBlocks(layout)
+        if blocks.total_blocks != texts.model_blocks() or blocks.total_blocks * sizing.BLOCK > capacity:
+            raise DiscError(f"disc {disc_id} would need {blocks.total_blocks * sizing.BLOCK} bytes (the size model"
+                            f" says {texts.model_blocks() * sizing.BLOCK}), its capacity is {capacity}",
+                            hint="this is a bug in the size model; please report it")
+        image_sha = _write(cat, blocks, texts, volume_ident(label, disc_id), roots, partial, chunks, reporter)
         image_sha = add_planned_ecc(cat, disc_id, partial, image_sha)  # the image as it will be burned
         size = partial.stat().st_size
         with cat.transaction():
-            _record(cat, iso, layout, feeds)
+            _record(cat, blocks, layout, chunks)
             cat.conn.execute(
                 "UPDATE discs SET state=CASE WHEN state='planned' THEN 'written' ELSE state END, image_name=?,"
                 " image_size=?, image_sha256=?, written_ns=CAST(strftime('%s','now') AS INTEGER)*1000000000 WHERE id=?",
                 (final.name, size, image_sha, disc_id),
             )
             os.replace(partial, final)
-        iso.close()
     finally:
-        for feed in feeds.values():
-            feed.close()
+        texts.close()
         partial.unlink(missing_ok=True)
     return final
 
 
 def _hash_split_contents(cat: Catalogue, layout: DiscLayout, roots: dict[bytes, bytes], reporter: Reporter) -> None:
     """Pieces whose hash is unknown: read their content once, check it, record all hashes."""
-    todo = {f.ref.content_id: f.ref for f, *_ in layout.files() if f.ref.piece and f.ref.piece_sha is None}
+    todo = {f.ref.content_id: f.ref for f in layout.file_nodes() if f.ref.piece and f.ref.piece_sha is None}
     if not todo:
         return
     reporter.start("hash pieces", total_items=len(todo), total_bytes=sum(p.content_size for p in todo.values()))
@@ -101,34 +96,24 @@ def _hash_split_contents(cat: Catalogue, layout: DiscLayout, roots: dict[bytes, 
                                  [(content_id, i, h) for i, h in chunks])
             cat.conn.executemany("UPDATE placements SET sha256=? WHERE content_id=? AND piece=?",
                                  [(h, content_id, piece) for (piece, _, _), h in zip(pieces, piece_hashes)])
-        for f, *_ in layout.files():
+        for f in layout.file_nodes():
             if f.ref.content_id == content_id:
                 f.ref.piece_sha = piece_hashes[f.ref.piece - 1]
         reporter.advance(items=1, nbytes=p.content_size)
     reporter.finish()
 
 
-def _manifests(cat: Catalogue, layout: DiscLayout, info: manifest.DiscInfo, used: int) -> dict[str, bytes]:
-    """README.md, catalogue.json and SHA256SUMS; catalogue.json's optional parts fill the room left."""
-    n_discs = cat.conn.execute("SELECT count(*) FROM discs").fetchone()[0]
-    readme = manifest.readme(info, layout.n_files, layout.data_bytes, n_discs, planned_roots(cat, info.disc)).encode()
-    base = manifest.catalogue_json(layout, info)
-    data_sums = manifest.sha256sums(layout).encode()
-    sums_len = len(data_sums) + sum(len(manifest.sha256sums_line(h, p).encode()) for h, p in manifest.manifest_extra())
-    layout.set_manifest_sizes({"README.md": len(readme), "catalogue.json": 0, "SHA256SUMS": sums_len})
-    room = (used // sizing.BLOCK - sizing.image_blocks(layout)) * sizing.BLOCK - len(base.encode())
-    text = manifest.catalogue_json(layout, info, optional_sections(cat, layout, info.disc, room)).encode()
-    sums = (manifest.sha256sums_line(hashlib.sha256(readme).hexdigest(), "README.md")
-            + manifest.sha256sums_line(hashlib.sha256(text).hexdigest(), "catalogue.json")).encode() + data_sums
-    layout.set_manifest_sizes({"README.md": len(readme), "catalogue.json": len(text), "SHA256SUMS": len(sums)})
-    for f, *_ in layout.files():
-        f.memo = None  # the manifest's cached lines are not needed any more: memory for pycdlib
-    return {"README.md": readme, "catalogue.json": text, "SHA256SUMS": sums}
-
-
-def _write(cat: Catalogue, layout: DiscLayout, texts: dict[str, bytes], vol: str, roots: dict[bytes, bytes],
-           partial: Path, feeds: dict[int, SourceFeed], reporter: Reporter) -> tuple[Any, bytes]:
+def _write(cat: Catalogue, blocks: ImageBlocks, texts: Manifests, vol: str, roots: dict[bytes, bytes],
+           partial: Path, chunks: list[tuple[int, int, bytes]], reporter: Reporter) -> bytes:
+    """Write the image to `partial`; returns its SHA-256. Chunk hashes computed on
+    the way (large whole contents) are appended to `chunks` as (content_id, chunk, sha256)."""
     chunk_size = cat.chunk_size
+    current: list[SourceFeed] = []  # the one source open at a time (closed on any failure)
+
+    def done(feed: SourceFeed, content_id: int) -> None:
+        reporter.advance(items=1)
+        if feed.chunks is not None and feed.offset == 0 and feed.length == feed.content_size:
+            chunks.extend((content_id, i, h) for i, h in feed.chunks.done)
 
     def open_file(f: FileNode) -> SourceFeed:
         p = f.ref
@@ -142,46 +127,35 @@ def _write(cat: Catalogue, layout: DiscLayout, texts: dict[str, bytes], vol: str
                 expect_sha = None  # chunk hashes recorded earlier check every byte: one hash pass, not two
             elif not p.piece:
                 expect_chunks = None
-        feed = SourceFeed(path, os.fsdecode(path), p.content_size, p.offset, p.length, chunk_size,
-                          expect_sha, expect_chunks,
-                          lambda feed: reporter.advance(items=1))
-        feeds[id(f)] = feed
-        return feed
+        for feed in current:
+            feed.close()
+        current[:] = [SourceFeed(path, os.fsdecode(path), p.content_size, p.offset, p.length, chunk_size,
+                                 expect_sha, expect_chunks, lambda feed, cid=p.content_id: done(feed, cid))]
+        return current[0]
 
-    iso = new_image(vol)
-    populate(iso, layout, open_file, {k: io.BytesIO(v) for k, v in texts.items()})
-    done = [0]
-
-    def progress(cur: int, total: int, _opaque: Any) -> None:
-        reporter.advance(nbytes=cur - done[0])
-        done[0] = cur
-
-    reporter.start("write", total_items=layout.n_files, total_bytes=sizing.image_bytes(layout))
+    reporter.start("write", total_items=blocks.layout.n_files, total_bytes=blocks.total_blocks * sizing.BLOCK)
+    sink = ImageSink(partial)
     try:
-        data_start = iso.get_file_byte_extents(udf_path="/catalogue.json")[0][0]  # the first file's data
-        out = SparseImageFile(partial, stream_from=data_start)
-        try:
-            iso.write_fp(out, blocksize=WRITE_BLOCK, progress_cb=progress)
-            out.close()
-        finally:
-            out.abandon()
+        write_image(blocks, sink, vol, texts.contents(), open_file, mtime_of=lambda f: f.ref.mtime_ns,
+                    mode_of=lambda f: f.ref.mode, progress=lambda n: reporter.advance(nbytes=n))
+        sink.close()
     finally:
+        for feed in current:
+            feed.close()
+        sink.abandon()
         reporter.finish()
-    assert out.sha256 is not None
-    return iso, out.sha256
+    assert sink.sha256 is not None
+    return sink.sha256
 
 
-def _record(cat: Catalogue, iso: Any, layout: DiscLayout, feeds: dict[int, SourceFeed]) -> None:
+def _record(cat: Catalogue, blocks: ImageBlocks, layout: DiscLayout, chunks: list[tuple[int, int, bytes]]) -> None:
     """Extents and disc paths of every placement; chunk hashes of large whole contents."""
-    extents, paths, chunks, keys = [], [], [], []
+    extents, paths, keys = [], [], []
     for f, udf, _jol, _iso in layout.files():
         p = f.ref
         keys.append((p.content_id, p.piece))
-        extents += [(p.content_id, p.piece, i, off, n) for i, (off, n) in enumerate(iso.get_file_byte_extents(udf_path=udf))]
+        extents += [(p.content_id, p.piece, i, off, n) for i, (off, n) in enumerate(blocks.extents(f))]
         paths.append((udf.encode("utf-8"), p.content_id, p.piece))
-        feed = feeds.get(id(f))
-        if not p.piece and feed is not None and feed.chunks is not None:
-            chunks += [(p.content_id, i, h) for i, h in feed.chunks.done]
     cat.conn.executemany("DELETE FROM extents WHERE content_id=? AND piece=?", keys)  # an earlier build's
     cat.conn.executemany("INSERT INTO extents(content_id, piece, seq, image_offset, length) VALUES (?,?,?,?,?)", extents)
     cat.conn.executemany("UPDATE placements SET path_on_disc=? WHERE content_id=? AND piece=?", paths)

@@ -24,7 +24,7 @@ ISO_MAX_DIR_DEPTH = 6  # a directory holding files may be at most 6 levels deep 
 
 
 class FileNode:
-    __slots__ = ("raw_name", "size", "ref", "udf", "iso", "joliet", "memo")
+    __slots__ = ("raw_name", "size", "ref", "udf", "iso", "joliet", "memo", "block")
 
     def __init__(self, raw_name: bytes, size: int, ref: Any) -> None:
         self.raw_name = raw_name
@@ -32,6 +32,7 @@ class FileNode:
         self.ref = ref
         self.udf = self.iso = self.joliet = ""
         self.memo: Any = None  # the manifest's cache of this file's lines (see manifest.file_line)
+        self.block = 0  # the first block of its data in the image (set by `blocks.ImageBlocks`)
 
 
 class DirNode:
@@ -140,6 +141,14 @@ class DiscLayout:
             for d in sorted(node.subdirs.values(), key=lambda d: d.raw_name, reverse=True):
                 d_iso = f"{iso}/{d.iso}" if d.iso_parent is not None else f"/{DEEP_DIR}/{d.iso}"
                 stack.append((d, f"{udf}/{d.udf}", f"{jol}/{d.joliet}", d_iso))
+
+    def file_nodes(self) -> Iterator[FileNode]:
+        """Every data file, in no particular order (no paths built)."""
+        stack = [self.data]
+        while stack:
+            node = stack.pop()
+            yield from node.files
+            stack.extend(node.subdirs.values())
 
     def files(self) -> Iterator[tuple[FileNode, str, str, str]]:
         """Every data file with its (UDF, Joliet, ISO) absolute paths."""

@@ -71,31 +71,34 @@ def _udf_rel(udf_abs: str) -> str:
     return udf_abs.lstrip("/")
 
 
-def file_line(f: FileNode, udf: str, jol: str, iso: str) -> tuple[str, str]:
-    """(files-entry line, paths-entry line) of catalogue.json for one disc file (memoised)."""
+def file_line(f: FileNode, udf: str, jol: str, iso: str, memo: bool = True) -> tuple[str, str]:
+    """(files-entry line, paths-entry line) of catalogue.json for one disc file (memoised for the
+    planner, which sizes a disc many times; the builder renders each line once, `memo=False`)."""
     p: Placed = f.ref
+    if not memo:
+        return _file_line(p, udf, jol, iso)
     key = (udf, jol, iso, p.piece_sha)
     if f.memo is None or f.memo[0] != key:
         f.memo = (key, _file_line(p, udf, jol, iso))
     return f.memo[1]
 
 
+_q = json.encoder.encode_basestring_ascii  # json.dumps of one string, without its per-call set-up
+
+
 def _file_line(p: Placed, udf: str, jol: str, iso: str) -> tuple[str, str]:
     sha = p.content_sha.hex()
     archived = names.udf_text(p.raw_path)
-    files_line = f"{json.dumps(sha)}: {{\"filenames\": {{{json.dumps(archived)}: null}}, \"size\": {p.content_size}, \"mtime\": {p.mtime_ns / 1e9!r}}}"
-    entry: dict[str, object] = {"sha256": sha}
+    files_line = f'"{sha}": {{"filenames": {{{_q(archived)}: null}}, "size": {p.content_size}, "mtime": {p.mtime_ns / 1e9!r}}}'
+    entry = f'{{"sha256": "{sha}"'
     if p.piece:
-        entry.update(part=p.piece, offset=p.offset, length=p.length,
-                     part_sha256=p.piece_sha.hex() if p.piece_sha else ZERO_HASH)
-    entry.update(mode=p.mode, mtime_ns=p.mtime_ns, iso=iso, joliet=jol)
-    if names.raw_from_udf_text(_udf_rel(udf)) != (DATA_DIR.encode() + b"/" + disc_raw_path(p)):
-        entry["raw"] = (DATA_DIR.encode() + b"/" + disc_raw_path(p)).hex()
-    return files_line, f"{json.dumps(_udf_rel(udf))}: {json.dumps(entry)}"
-
-
-def _join(lines: Iterable[str]) -> str:
-    return ",\n".join(lines)
+        part_sha = p.piece_sha.hex() if p.piece_sha else ZERO_HASH
+        entry += f', "part": {p.piece}, "offset": {p.offset}, "length": {p.length}, "part_sha256": "{part_sha}"'
+    entry += f', "mode": {p.mode}, "mtime_ns": {p.mtime_ns}, "iso": {_q(iso)}, "joliet": {_q(jol)}'
+    raw = DATA_DIR.encode() + b"/" + disc_raw_path(p)
+    if names.raw_from_udf_text(_udf_rel(udf)) != raw:
+        entry += f', "raw": "{raw.hex()}"'
+    return files_line, f"{_q(_udf_rel(udf))}: {entry}}}"
 
 
 @dataclass
@@ -128,23 +131,34 @@ class Section:
 
     def render(self) -> str:
         closer = "]" if self.opener == "[" else "}"
-        return self._frame(self.complete) + _join(self.lines) + "\n" + closer
+        return self._frame(self.complete) + ",\n".join(self.lines) + "\n" + closer
 
 
-def catalogue_json(layout: DiscLayout, info: DiscInfo, sections: Iterable[Section] = ()) -> str:
-    files: dict[str, str] = {}
-    paths: list[str] = []
-    for f, udf, jol, iso in layout.files():
-        fl, pl = file_line(f, udf, jol, iso)
-        files.setdefault(f.ref.content_sha.hex(), fl)
-        paths.append(pl)
+def catalogue_json_pieces(layout: DiscLayout, info: DiscInfo, memo: bool = True) -> Iterator[str]:
+    """catalogue.json up to its optional sections, in pieces (so a builder can stream it)."""
+    yield '{"version": 1,\n"files": {\n'
+    sep = ""
+    for f, udf, jol, iso in layout.files():  # (each content is on a disc once)
+        yield sep + file_line(f, udf, jol, iso, memo)[0]
+        sep = ",\n"
     head = {"format": 1, "archive_id": info.archive_id, "disc": info.disc, "label": info.label,
             "data_dir": DATA_DIR, "chunk_size": info.chunk_size, "piece_suffix": PIECE_SUFFIX,
             "name_encoding": NAME_ENCODING}
-    text = '{"version": 1,\n"files": {\n' + _join(files.values()) + "\n},\n"
-    text += '"odarchive": ' + json.dumps(head)[:-1] + ',\n"paths": {\n' + _join(paths) + "\n}"
-    text += "".join(section.render() for section in sections)
-    return text + "}}\n"
+    yield "\n},\n" + '"odarchive": ' + json.dumps(head)[:-1] + ',\n"paths": {\n'
+    sep = ""
+    for f, udf, jol, iso in layout.files():
+        yield sep + file_line(f, udf, jol, iso, memo)[1]
+        sep = ",\n"
+    yield "\n}"
+
+
+def catalogue_json_end(sections: Iterable[Section] = ()) -> str:
+    """The optional sections and the closing braces of catalogue.json."""
+    return "".join(section.render() for section in sections) + "}}\n"
+
+
+def catalogue_json(layout: DiscLayout, info: DiscInfo, sections: Iterable[Section] = ()) -> str:
+    return "".join(catalogue_json_pieces(layout, info)) + catalogue_json_end(sections)
 
 
 def _escape(path: str) -> tuple[str, str]:
@@ -158,14 +172,17 @@ def sha256sums_line(sha_hex: str, path: str) -> str:
     return f"{prefix}{sha_hex}  {p}\n"
 
 
-def sha256sums(layout: DiscLayout, extra: Iterable[tuple[str, str]] = ()) -> str:
-    """SHA256SUMS of the data files (pieces by their own hash) plus `extra` (hex, path)."""
-    lines = [sha256sums_line(h, p) for h, p in extra]
+def sha256sums_pieces(layout: DiscLayout) -> Iterator[str]:
+    """SHA256SUMS lines of the data files (pieces by their own hash)."""
     for f, udf, _jol, _iso in layout.files():
         p: Placed = f.ref
         sha = (p.piece_sha.hex() if p.piece_sha else ZERO_HASH) if p.piece else p.content_sha.hex()
-        lines.append(sha256sums_line(sha, _udf_rel(udf)))
-    return "".join(lines)
+        yield sha256sums_line(sha, _udf_rel(udf))
+
+
+def sha256sums(layout: DiscLayout, extra: Iterable[tuple[str, str]] = ()) -> str:
+    """SHA256SUMS of the data files plus `extra` (hex, path) lines first."""
+    return "".join(sha256sums_line(h, p) for h, p in extra) + "".join(sha256sums_pieces(layout))
 
 
 def manifest_extra() -> Iterator[tuple[str, str]]:

@@ -1,12 +1,13 @@
-"""The exact size of a disc image as pycdlib 1.22.0 lays it out (ISO 9660 + Joliet + UDF 2.60).
+"""The exact size of a disc image (ISO 9660 + Joliet + UDF 2.60) as our writer lays it out,
+which is also how pycdlib 1.22.0 does (`odarchive.iso.blocks` places the blocks counted here).
 
-`image_blocks(layout)` counts 2048-byte blocks the way pycdlib's `_reshuffle_extents` assigns
-them: the fixed area (system area, volume descriptors, UDF anchor and descriptor sequences,
+`image_blocks(layout)` counts 2048-byte blocks in the order pycdlib's `_reshuffle_extents`
+assigns them: the fixed area (system area, volume descriptors, UDF anchor and descriptor sequences,
 up to the file set descriptor), then the UDF file entries and directory data, the ISO 9660
 and Joliet path tables (allocated in pairs of blocks, little- and big-endian copies), the
 ISO 9660 and Joliet directory extents (records never span a block), the file data (each file
 rounded up to a block; empty files take none) and the closing UDF anchor. Tests build random
-trees with pycdlib and check this model against the real image size byte for byte.
+trees with pycdlib and with our writer and check this model against both, block for block.
 The planner's cheap incremental upper bound lives in `odarchive.plan.fill`.
 """
 
@@ -42,9 +43,8 @@ def udf_fid_len(name: str) -> int:
     return n + (-n % 4)
 
 
-
 def extent_count(size: int) -> int:
-    return max(1, ceil_div(size, MULTI_EXTENT_CHUNK))
+    return 1 if size <= MULTI_EXTENT_CHUNK else ceil_div(size, MULTI_EXTENT_CHUNK)
 
 
 def pack_blocks(record_lengths: list[int]) -> int:

@@ -1,4 +1,7 @@
-"""Put a finalized `DiscLayout` into a new pycdlib object (ISO 9660 level 3 + Joliet + UDF 2.60).
+"""The oracle: put a finalized `DiscLayout` into a new pycdlib object (ISO 9660 level 3 + Joliet
++ UDF 2.60), as odarchive wrote its images before it had its own streaming writer. Tests lay
+out the same trees with pycdlib to check the size model (`odarchive.iso.sizing`) and our writer
+(`odarchive.iso.writer`) block for block.
 
 Files are added in the order each view sorts its directory records, so that pycdlib appends
 records instead of re-packing a whole directory per insertion (which is quadratic: 100,000

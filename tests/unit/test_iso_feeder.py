@@ -1,4 +1,4 @@
-"""Checked source feeds (whole files, pieces by chunk hashes) and the sparse image file."""
+"""Checked source feeds (whole files, pieces by chunk hashes) and the image sink (holes, hash)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from odarchive.iso.feeder import SourceChanged, SourceFeed, hash_whole
-from odarchive.iso.outfile import SparseImageFile
+from odarchive.iso.outfile import ImageSink
 
 CHUNK = 1024
 
@@ -55,53 +55,27 @@ def test_a_piece_is_checked_against_chunk_hashes_around_it(tmp_path: Path) -> No
         _drain(SourceFeed(os.fsencode(f), "big.bin", len(data), 2500, 3000, CHUNK, None, expect))
 
 
-def test_sparse_image_file_keeps_bytes_and_makes_holes(tmp_path: Path) -> None:
+def test_image_sink_keeps_bytes_hashes_them_and_makes_holes(tmp_path: Path) -> None:
     path = tmp_path / "img"
-    out = SparseImageFile(path)
-    out.write(b"head")
-    out.seek(4096)
-    out.write(bytes(1 << 20))  # a hole
-    out.write(b"tail")
-    out.seek(0, os.SEEK_END)
-    out.seek(out.tell() + 8191)
-    out.write(bytes(1))  # pycdlib's last-byte padding
+    out = ImageSink(path)
+    out.put(b"head")
+    out.pad_to_block(4096)
+    out.put(bytes(1 << 20))  # a hole
+    out.put(b"tail")
+    data = os.urandom(300_000)
+    out.put(data)  # large: written directly, hashed on the helper thread
+    out.zeros(8192)  # trailing zeros: a hole the file is extended over
     out.close()
     raw = path.read_bytes()
     assert raw[:4] == b"head" and raw[4096 + (1 << 20):][:4] == b"tail"
-    assert len(raw) == 4096 + (1 << 20) + 4 + 8192 and raw.count(0) == len(raw) - 8
+    assert raw[4100 + (1 << 20):][:300_000] == data
+    assert len(raw) == out.pos == 4100 + (1 << 20) + 300_000 + 8192
+    assert out.sha256 == hashlib.sha256(raw).digest()
     assert path.stat().st_blocks * 512 < 512 * 1024
 
 
-@pytest.mark.parametrize("backwards", [False, True])
-def test_image_hash_while_writing_matches_the_file(tmp_path: Path, backwards: bool) -> None:
-    path = tmp_path / "img"
-    out = SparseImageFile(path, stream_from=8192)
-    out.seek(100_000)
-    out.write(b"anchor")  # metadata written ahead of the data, as pycdlib does
-    out.seek(0)
-    out.write(b"metadata")
-    out.seek(8192)
-    out.write(os.urandom(70_000))
-    out.seek(80_000)
-    out.write(bytes(MIN_HOLE := 65536))
-    if backwards:
-        out.seek(9000)
-        out.write(b"rewritten")
-    out.close()
-    assert out.sha256 == hashlib.sha256(path.read_bytes()).digest()
-    assert out.streaming is not backwards
-
-
-def test_zero_data_written_in_sequence_becomes_holes(tmp_path: Path) -> None:
-    path = tmp_path / "img"
-    out = SparseImageFile(path, stream_from=4096)
-    out.write(b"meta")
-    out.seek(4096)
-    out.write(b"first")
-    out.seek(8192)
-    for _ in range(8):
-        out.write(bytes(1 << 20))
-    out.write(b"last")
-    out.close()
-    assert path.stat().st_blocks * 512 < 1 << 20
-    assert out.sha256 == hashlib.sha256(path.read_bytes()).digest()
+def test_image_sink_abandoned_leaves_no_hash(tmp_path: Path) -> None:
+    out = ImageSink(tmp_path / "img")
+    out.put(b"partial")
+    out.abandon()
+    assert out.sha256 is None

@@ -1,0 +1,108 @@
+"""The three manifest files of one build, spooled to unnamed temporary files beside the image.
+
+catalogue.json and SHA256SUMS grow with the file count (about 500 and 100 bytes a file);
+rendering them line by line into a temporary file (`Spooled`), hashing as they go, keeps a
+build's memory flat, and the image writer copies them from the page cache.
+README.md is a few kB and stays in memory. The optional sections of catalogue.json are held
+as lines until rendered, bounded by the disc's reserve.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from pathlib import Path
+from typing import BinaryIO, Iterable, Iterator
+
+from odarchive.catalogue import Catalogue
+from odarchive.ecc.post import planned_roots
+from odarchive.iso import manifest, sizing
+from odarchive.iso.extras import optional_sections
+from odarchive.iso.layout import DiscLayout
+
+READ = 1 << 20
+FLUSH = 1 << 20
+
+
+class Spooled:
+    """Text written once to a temporary file: its size and SHA-256, readable from the start."""
+
+    def __init__(self, out_dir: Path) -> None:
+        self.file: BinaryIO = tempfile.TemporaryFile(dir=out_dir, prefix=".odarchive-manifest-")
+        self.size = 0
+        self._sha = hashlib.sha256()
+
+    def write(self, pieces: Iterable[str]) -> None:
+        buf: list[bytes] = []
+        n = 0
+        for piece in pieces:
+            data = piece.encode()
+            buf.append(data)
+            n += len(data)
+            if n >= FLUSH:
+                self._put(b"".join(buf))
+                buf, n = [], 0
+        self._put(b"".join(buf))
+
+    def _put(self, data: bytes) -> None:
+        self.file.write(data)
+        self._sha.update(data)
+        self.size += len(data)
+
+    def hexdigest(self) -> str:
+        return self._sha.hexdigest()
+
+    def chunks(self) -> Iterator[bytes]:
+        self.file.flush()
+        self.file.seek(0)
+        while data := self.file.read(READ):
+            yield data
+
+    def close(self) -> None:
+        self.file.close()
+
+
+class Manifests:
+    """README.md, catalogue.json and SHA256SUMS of one disc; `sizes` are set on the layout."""
+
+    def __init__(self, cat: Catalogue, layout: DiscLayout, info: manifest.DiscInfo, used: int, out_dir: Path) -> None:
+        n_discs = cat.conn.execute("SELECT count(*) FROM discs").fetchone()[0]
+        self.readme = manifest.readme(info, layout.n_files, layout.data_bytes, n_discs,
+                                      planned_roots(cat, info.disc)).encode()
+        self.catalogue = Spooled(out_dir)
+        self.data_sums = Spooled(out_dir)
+        try:
+            self.catalogue.write(manifest.catalogue_json_pieces(layout, info, memo=False))
+            self.data_sums.write(manifest.sha256sums_pieces(layout))
+            head_len = sum(len(manifest.sha256sums_line(h, p).encode()) for h, p in manifest.manifest_extra())
+            layout.set_manifest_sizes({"README.md": len(self.readme), "catalogue.json": 0,
+                                       "SHA256SUMS": head_len + self.data_sums.size})
+            self.blocks_without_catalogue = sizing.image_blocks(layout)
+            room = (used // sizing.BLOCK - self.blocks_without_catalogue) * sizing.BLOCK - self.catalogue.size
+            self.catalogue.write([manifest.catalogue_json_end(optional_sections(cat, layout, info.disc, room))])
+            self.sums_head = (manifest.sha256sums_line(hashlib.sha256(self.readme).hexdigest(), "README.md")
+                              + manifest.sha256sums_line(self.catalogue.hexdigest(), "catalogue.json")).encode()
+        except BaseException:
+            self.close()
+            raise
+        assert len(self.sums_head) == head_len
+        layout.set_manifest_sizes({"README.md": len(self.readme), "catalogue.json": self.catalogue.size,
+                                   "SHA256SUMS": head_len + self.data_sums.size})
+
+    def model_blocks(self) -> int:
+        """The size model's block count of the whole image (the catalogue.json's data added)."""
+        return self.blocks_without_catalogue + sizing.data_blocks(self.catalogue.size)
+
+    def contents(self) -> dict[str, Iterable[bytes]]:
+        """Each file's bytes, in pieces, for the writer (read once)."""
+        return {"README.md": [self.readme], "catalogue.json": self.catalogue.chunks(),
+                "SHA256SUMS": _chain(self.sums_head, self.data_sums.chunks())}
+
+    def close(self) -> None:
+        self.catalogue.close()
+        self.data_sums.close()
+
+
+def _chain(head: bytes, rest: Iterable[bytes]) -> Iterator[bytes]:
+    yield head
+    yield from rest

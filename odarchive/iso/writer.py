@@ -1,0 +1,210 @@
+"""The streaming image writer: UDF + ISO 9660 level 3 + Joliet bridge, written front to back.
+
+`write_image(blocks, sink, ...)` emits every block of the image in order (see
+`odarchive.iso.blocks` for the order): the volume descriptors, the UDF sequences and file
+entries, the path tables, the ISO 9660 and Joliet directories, the manifest files, then each
+data file read from `open_file(f)` (a read-once file object, `feeder.SourceFeed`), and the
+closing anchor. Nothing is kept per file but what `ImageBlocks` holds, so memory does not
+grow with the number of files beyond the layout itself; pycdlib (which keeps ~7 kB of
+objects per file) is used only to read images. Hard links (several names, one content) are
+not made here: every file has its own entry and extent.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import BinaryIO, Callable, Iterable
+
+from odarchive.iso import ecma119, ecma167
+from odarchive.iso.blocks import PARTITION_START, ImageBlocks, ViewDir
+from odarchive.iso.ecma119 import BLOCK, FLAG_DIR, FLAG_MULTI_EXTENT, dir_record
+from odarchive.iso.ecma167 import FID_DIR, FID_PARENT, fi_bytes
+from odarchive.iso.layout import DATA_DIR, MANIFEST_FILES, FileNode
+from odarchive.iso.outfile import ImageSink
+from odarchive.iso.sizing import MULTI_EXTENT_CHUNK
+
+READ = 1 << 20
+OpenFile = Callable[[FileNode], BinaryIO]
+Progress = Callable[[int], None]
+
+
+def _perms(mode: int) -> int:
+    return ecma167.PERM_FILE | (ecma167.PERM_EXEC if mode & 0o111 else 0)
+
+
+class _Writer:
+    def __init__(self, b: ImageBlocks, sink: ImageSink, volume_id: str, created_ns: int,
+                 mtime_of: Callable[[FileNode], int], mode_of: Callable[[FileNode], int]) -> None:
+        self.b, self.sink, self.volume_id, self.created_ns = b, sink, volume_id, created_ns
+        self.mtime_of, self.mode_of = mtime_of, mode_of
+        self.date = ecma119.record_date(created_ns / 1e9)
+
+    def at(self, block: int) -> None:
+        """Pad with zeros up to `block` (never backwards: the image is written in order)."""
+        assert self.sink.pos <= block * BLOCK, (self.sink.pos, block)
+        self.sink.zeros(block * BLOCK - self.sink.pos)
+
+    # ---- the fixed head
+    def head(self) -> None:
+        b, sink = self.b, self.sink
+        self.at(16)
+        for joliet, view, pt, pt_bytes in ((False, b.iso, b.iso_pt, b.iso_pt_bytes),
+                                           (True, b.joliet, b.joliet_pt, b.joliet_pt_bytes)):
+            sink.put(ecma119.volume_descriptor(
+                joliet=joliet, system_id="LINUX", volume_id=self.volume_id, application_id="odarchive",
+                space_blocks=b.total_blocks, path_table_bytes=pt_bytes, path_le=pt[0], path_be=pt[1],
+                root_extent=view[0].extent, root_bytes=view[0].blocks * BLOCK, created=self.created_ns / 1e9))
+        sink.put(ecma119.terminator())
+        sink.put(ecma119.recognition_sequence())
+        part_blocks = b.total_blocks - 1 - PARTITION_START
+        for start in (32, 48):
+            self.at(start)
+            sink.put(ecma167.volume_sequence(start, self.volume_id, f"{self.created_ns:016x}", self.created_ns,
+                                             PARTITION_START, part_blocks, 64))
+        sink.put(ecma167.integrity(64, self.created_ns, b.file_fe(b.n_files), b.n_files, b.n_dirs, part_blocks))
+        self.at(256)
+        sink.put(ecma167.anchor(256).ljust(BLOCK, b"\0"))
+        sink.put(ecma167.file_set(self.created_ns, self.volume_id, b.udf_root_fe - PARTITION_START))
+
+    # ---- UDF directories and file entries
+    def _dir_entry(self, fe_block: int, fid_bytes: int, subdirs: int) -> None:
+        self.at(fe_block)
+        lbn = fe_block - PARTITION_START
+        self.sink.put(ecma167.file_entry(lbn, ecma167.FILE_TYPE_DIR, ecma167.PERM_DIR, 1 + subdirs, fid_bytes,
+                                         lbn + 1, self.created_ns, 0 if fe_block == self.b.udf_root_fe else fe_block)
+                      .ljust(BLOCK, b"\0"))
+
+    def _fids(self, start_block: int, parent_fe: int, items: list[tuple[int, bytes, int]]) -> None:
+        """A directory's identifiers from `start_block`: '..' then (characteristics, fi, FE block)."""
+        offset = 0
+        for chars, fi, fe in [(FID_DIR | FID_PARENT, b"", parent_fe), *items]:
+            lbn = start_block + offset // BLOCK - PARTITION_START
+            rec = ecma167.fid(lbn, chars, fi, fe - PARTITION_START, fe)
+            self.sink.put(rec)
+            offset += len(rec)
+        self.sink.pad_to_block()
+
+    def udf(self) -> None:
+        b = self.b
+        root = b.udf_root_fe
+        self._dir_entry(root, b.udf_root_fids, 1)
+        data_fe = b.udf_fe[id(b.layout.data)]
+        items = [(FID_DIR, fi_bytes(DATA_DIR), data_fe)]
+        items += [(0, fi_bytes(n), b.file_fe(i)) for i, n in enumerate(MANIFEST_FILES)]
+        self._fids(root + 1, root, items)
+        parents = {id(b.layout.data): root}
+        for node in b.nodes:
+            fe = b.udf_fe[id(node)]
+            self._dir_entry(fe, b.udf_fid_bytes[id(node)], len(node.subdirs))
+            items = []
+            for d in node.subdirs.values():
+                parents[id(d)] = fe
+                items.append((FID_DIR, fi_bytes(d.udf), b.udf_fe[id(d)]))
+            first = b.first_file[id(node)]
+            items += [(0, fi_bytes(f.udf), b.file_fe(first + i)) for i, f in enumerate(node.files)]
+            self._fids(fe + 1, parents[id(node)], items)
+        self.at(b.file_fe_base)
+        for i, name in enumerate(MANIFEST_FILES):
+            self._file_entry(b.file_fe(i), b.layout.manifest[name], b.manifest_block[name], self.created_ns, 0o644)
+        for node in b.nodes:
+            first = b.first_file[id(node)]
+            for i, f in enumerate(node.files):
+                self._file_entry(b.file_fe(first + i), f.size, f.block, self.mtime_of(f), self.mode_of(f))
+
+    def _file_entry(self, fe_block: int, size: int, data_block: int, mtime_ns: int, mode: int) -> None:
+        lbn = fe_block - PARTITION_START
+        data_lbn = data_block - PARTITION_START if size else 0
+        rec = ecma167.file_entry(lbn, ecma167.FILE_TYPE_FILE, _perms(mode), 1, size, data_lbn, mtime_ns, fe_block)
+        self.sink.put(rec + bytes(BLOCK - len(rec)))
+
+    # ---- path tables and the ISO 9660 / Joliet directories
+    def path_tables(self) -> None:
+        for view, (le, be) in ((self.b.iso, self.b.iso_pt), (self.b.joliet, self.b.joliet_pt)):
+            for start, big in ((le, False), (be, True)):
+                self.at(start)
+                self.sink.put(b"".join(ecma119.path_table_entry(d.ident, d.extent, d.parent + 1, big) for d in view))
+
+    def directories(self) -> None:
+        for view in (self.b.iso, self.b.joliet):
+            for d in view:
+                self._directory(view, d)
+
+    def _directory(self, view: list[ViewDir], d: ViewDir) -> None:
+        self.at(d.extent)
+        parent = view[d.parent]
+        recs = [dir_record(b"\0", d.extent, d.blocks * BLOCK, FLAG_DIR, self.date),
+                dir_record(b"\1", parent.extent, parent.blocks * BLOCK, FLAG_DIR, self.date)]
+        last: object = None
+        part = 0
+        for ident, _n, what in self.b.records(view, d):
+            if isinstance(what, int):
+                child = view[what]
+                recs.append(dir_record(ident, child.extent, child.blocks * BLOCK, FLAG_DIR, self.date))
+            elif isinstance(what, str):
+                recs.append(dir_record(ident, self.b.manifest_block[what], self.b.layout.manifest[what], 0, self.date))
+            else:
+                assert isinstance(what, FileNode)
+                part = part + 1 if what is last else 0
+                last = what
+                recs.append(self._file_record(ident, what, part))
+        offset = 0
+        out = bytearray()
+        for r in recs:
+            if offset + len(r) > BLOCK:
+                out += bytes(BLOCK - offset)
+                offset = 0
+            out += r
+            offset += len(r)
+        out += bytes(-len(out) % BLOCK)
+        assert len(out) == d.blocks * BLOCK
+        self.sink.put(out)
+
+    def _file_record(self, ident: bytes, f: FileNode, part: int) -> bytes:
+        start = part * MULTI_EXTENT_CHUNK
+        length = min(MULTI_EXTENT_CHUNK, f.size - start)
+        flags = FLAG_MULTI_EXTENT if start + length < f.size else 0
+        extent = f.block + start // BLOCK if f.size else 0
+        return dir_record(ident, extent, length, flags, ecma119.record_date(self.mtime_of(f) / 1e9))
+
+    # ---- data
+    def manifests(self, texts: dict[str, Iterable[bytes]]) -> None:
+        for name in MANIFEST_FILES:
+            self.at(self.b.manifest_block[name] or self.sink.pos // BLOCK)
+            start = self.sink.pos
+            for data in texts[name]:
+                self.sink.put(data)
+            assert self.sink.pos - start == self.b.layout.manifest[name], name
+            self.sink.pad_to_block()
+
+    def data(self, open_file: OpenFile, progress: Progress) -> None:
+        for f in (f for node in self.b.nodes for f in node.files):
+            if not f.size:
+                open_file(f).read()  # an empty file is still checked (it exists, it is empty)
+                continue
+            self.at(f.block)
+            src = open_file(f)
+            left = f.size
+            while left:
+                chunk = src.read(min(READ, left))
+                if not chunk:
+                    raise ValueError(f"short read of {f.udf}")
+                self.sink.put(chunk)
+                left -= len(chunk)
+                progress(len(chunk))
+            self.sink.pad_to_block()
+        self.at(self.b.total_blocks - 1)
+        self.sink.put(ecma167.anchor(self.b.total_blocks - 1).ljust(BLOCK, b"\0"))
+
+
+def write_image(blocks: ImageBlocks, sink: ImageSink, volume_id: str, texts: dict[str, Iterable[bytes]], open_file: OpenFile,
+                mtime_of: Callable[[FileNode], int], mode_of: Callable[[FileNode], int],
+                progress: Progress = lambda n: None, created_ns: int | None = None) -> None:
+    """Write the whole image of `blocks` into `sink` (which the caller closes)."""
+    w = _Writer(blocks, sink, volume_id, time.time_ns() if created_ns is None else created_ns, mtime_of, mode_of)
+    w.head()
+    w.udf()
+    w.path_tables()
+    w.directories()
+    w.manifests(texts)
+    w.data(open_file, progress)
+    assert sink.pos == blocks.total_blocks * BLOCK, (sink.pos, blocks.total_blocks)

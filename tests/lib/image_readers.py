@@ -1,0 +1,127 @@
+"""Reading one disc image with every reader we test against: {path: SHA-256 hex} per view.
+
+- pycdlib (our own reader): the UDF, ISO 9660 and Joliet trees;
+- 7zz (7-Zip's UDF reader): the UDF tree, extracted;
+- isoinfo: the ISO 9660 tree (`-l`, `-x` per file) and the Joliet tree (`-J`, names in Latin-1);
+- xorriso -osirrox: the tree it loads (Joliet, as the images carry no Rock Ridge), extracted.
+
+Paths are relative, without a leading slash; ISO 9660 paths keep their `;1`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+from pathlib import Path
+
+Listing = dict[str, str]
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _walk_sha(top: Path) -> Listing:
+    out: Listing = {}
+    for dirpath, _dirs, files in os.walk(os.fsencode(top)):
+        for name in files:
+            path = os.path.join(dirpath, name)
+            h = hashlib.sha256()
+            with open(path, "rb") as f:
+                while chunk := f.read(1 << 20):
+                    h.update(chunk)
+            out[os.fsdecode(os.path.relpath(path, os.fsencode(top)))] = h.hexdigest()
+    return out
+
+
+def pycdlib_views(image: Path) -> dict[str, Listing]:
+    import pycdlib
+
+    iso = pycdlib.PyCdlib()
+    iso.open(str(image))
+    try:
+        views: dict[str, Listing] = {}
+        for view in ("udf", "iso", "joliet"):
+            listing: Listing = {}
+            stack = ["/"]
+            while stack:
+                d = stack.pop()
+                for child in iso.list_children(**{f"{view}_path": d}):
+                    if child is None:
+                        continue
+                    if view == "udf":
+                        if child.file_ident is None or child.file_ident.is_parent():
+                            continue
+                        name = child.file_ident.fi.decode(child.file_ident.encoding)
+                    else:
+                        if child.is_dot() or child.is_dotdot():
+                            continue
+                        ident = child.file_identifier()
+                        name = ident.decode("utf-16-be") if view == "joliet" else ident.decode()
+                    path = d.rstrip("/") + "/" + name
+                    if child.is_dir():
+                        stack.append(path)
+                        continue
+                    if view == "iso" and listing.get(path.lstrip("/")):
+                        continue  # the further extents of a multi-extent file
+                    h = hashlib.sha256()
+                    with iso.open_file_from_iso(**{f"{view}_path": path}) as f:
+                        while chunk := f.read(1 << 20):
+                            h.update(chunk)
+                    listing[path.lstrip("/")] = h.hexdigest()
+            views[view] = listing
+        return views
+    finally:
+        iso.close()
+
+
+def sevenzip_udf(image: Path, dest: Path) -> Listing:
+    subprocess.run(["7zz", "x", "-y", "-tudf", f"-o{dest}", str(image)], check=True, capture_output=True)
+    return _walk_sha(dest)
+
+
+def latin1_shown(path: str) -> str:
+    """A Joliet path as isoinfo shows it: each UCS-2 unit beyond Latin-1 becomes '_'."""
+    return "".join(c if ord(c) < 256 else "__" if ord(c) > 0xFFFF else "_" for c in path)
+
+
+def isoinfo_view(image: Path, joliet: bool) -> list[tuple[str, str | None]]:
+    """(path, SHA-256) of each file as `isoinfo -l` lists it (its 'd' flag tells directories),
+    read with `-x`. isoinfo shows Joliet names in Latin-1 ('_' for other characters); a path
+    shown more than once cannot be told apart by `-x`, so its hash is None."""
+    flags = ["-J"] if joliet else []
+    listing = subprocess.run(["isoinfo", *flags, "-l", "-i", str(image)], check=True, capture_output=True).stdout
+    paths: list[str] = []
+    directory = "/"
+    for line in listing.decode("latin-1").split("\n"):
+        if line.startswith("Directory listing of "):
+            directory = line[len("Directory listing of "):]
+        elif "]  " in line and not line.startswith("d"):
+            path = directory + line.split("]  ", 1)[1][:-1]  # isoinfo ends each name with one space
+            if not paths or paths[-1] != path:  # (a multi-extent file has one line per extent)
+                paths.append(path)
+    out: list[tuple[str, str | None]] = []
+    for path in paths:
+        sha = None
+        if paths.count(path) == 1:
+            data = subprocess.run(["isoinfo", *flags, "-i", str(image), "-x", path.encode("latin-1")], check=True,
+                                  capture_output=True).stdout
+            sha = _sha(data)
+        out.append((path.lstrip("/"), sha))
+    return sorted(out, key=lambda e: (e[0], e[1] or ""))
+
+
+def isoinfo_expected(listing: Listing, joliet: bool) -> list[tuple[str, str | None]]:
+    """What `isoinfo_view` must give for a view whose true listing is `listing`."""
+    shown = [(latin1_shown(p) if joliet else p, h) for p, h in listing.items()]
+    counts: dict[str, int] = {}
+    for p, _ in shown:
+        counts[p] = counts.get(p, 0) + 1
+    return sorted(((p, h if counts[p] == 1 else None) for p, h in shown), key=lambda e: (e[0], e[1] or ""))
+
+
+def xorriso_tree(image: Path, dest: Path) -> Listing:
+    subprocess.run(["xorriso", "-osirrox", "on", "-indev", str(image), "-extract", "/", str(dest)],
+                   check=True, capture_output=True)
+    return _walk_sha(dest)
