@@ -90,7 +90,16 @@ def _v3_small_entries_and_metadata(conn: sqlite3.Connection) -> None:
             conn.execute(statement)
 
 
+def _v4_disc_names(conn: sqlite3.Connection) -> None:
+    """Version 4: the further names of same-content files, listed on the disc that stores the
+    content (`disc_names`; the planner fills it, the image writer lists them)."""
+    conn.execute("CREATE TABLE disc_names (disc_id INTEGER NOT NULL, raw_path BLOB NOT NULL,"
+                 " content_id INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, mode INTEGER NOT NULL,"
+                 " PRIMARY KEY (disc_id, raw_path)) WITHOUT ROWID")
+
+
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     2: _v2_error_correction,
     3: _v3_small_entries_and_metadata,
+    4: _v4_disc_names,
 }

@@ -1,4 +1,4 @@
--- odarchive catalogue, schema version 3 (odarchive/catalogue/migrations.py brings versions 1 and 2 forward).
+-- odarchive catalogue, schema version 4 (odarchive/catalogue/migrations.py brings versions 1 to 3 forward).
 --
 -- One SQLite file per home (catalogue.sqlite), WAL mode. Names and paths are raw bytes (BLOB)
 -- exactly as the file system gave them, never decoded, so names that are not UTF-8 round-trip.
@@ -177,7 +177,18 @@ CREATE TABLE placements (
 ) WITHOUT ROWID;
 CREATE INDEX placements_by_disc ON placements(disc_id);
 
--- Where a placement's bytes lie inside the disc image (from pycdlib get_file_byte_extents):
+-- Further archived names of a content placed whole on a disc (dedup): the disc lists the
+-- content under each of them too, in all three trees, pointing at its one copy (schema 4).
+CREATE TABLE disc_names (
+    disc_id    INTEGER NOT NULL,
+    raw_path   BLOB NOT NULL,             -- archived path (root/dir/name) of the other file
+    content_id INTEGER NOT NULL,
+    mtime_ns   INTEGER NOT NULL,
+    mode       INTEGER NOT NULL,
+    PRIMARY KEY (disc_id, raw_path)
+) WITHOUT ROWID;
+
+-- Where a placement's bytes lie inside the disc image (as the image writer laid them out):
 -- several extents for multi-extent files over 4 GiB.
 CREATE TABLE extents (
     content_id   INTEGER NOT NULL,

@@ -6,15 +6,16 @@ The order (the one `sizing` counts, and the one pycdlib 1.22.0 uses):
     32-47 UDF main sequence   48-63 reserve sequence   64-65 integrity   256 anchor
     257 file set descriptor (partition block 0, the partition starts here)   258 terminator
     UDF: each directory's file entry then its identifiers (/, then the layout's directories
-         in `DiscLayout.dirs()` order), then one file entry per file (the manifest files,
-         then the data files in `DiscLayout.files()` order)
+         in `DiscLayout.dirs()` order), then one file entry per stored file (the manifest
+         files, then the data files in `DiscLayout.files()` order; further names of a content
+         have identifiers pointing at its entry, and records pointing at its extent)
     path tables: ISO 9660 LE, BE, Joliet LE, BE (each copy an even number of blocks)
     ISO 9660 directories, breadth first, siblings by identifier; Joliet directories likewise
-    data: the manifest files, then every data file in `DiscLayout.files()` order
+    data: the manifest files, then every stored file in `DiscLayout.files()` order
     the closing UDF anchor (the last block)
 
 Memory: per directory a few numbers (dicts keyed by the node's id); per file only its data
-block (`FileNode.block`). Directory records are generated again by the writer when it writes
+block and entry block (`FileNode.block`, `.fe`). Directory records are generated again by the writer when it writes
 them, so nothing per file is kept but that number.
 """
 
@@ -56,7 +57,6 @@ class ImageBlocks:
         # ---- UDF: directories (file entry + identifiers), then file entries
         self.udf_fe: dict[int, int] = {}  # id(node) (or ROOT) -> block of its file entry
         self.udf_fid_bytes: dict[int, int] = {}
-        self.first_file: dict[int, int] = {}  # id(node) -> index of its first file's entry
         root_fids = 40 + fid_length(len(fi_bytes(DATA_DIR))) + sum(fid_length(len(fi_bytes(n))) for n in MANIFEST_FILES)
         self.udf_root_fe, self.udf_root_fids = block, root_fids
         block += 1 + ceil_div(root_fids, BLOCK)
@@ -65,11 +65,15 @@ class ImageBlocks:
             fids = 40 + sum(fid_length(len(fi_bytes(d.udf))) for d in node.subdirs.values())
             fids += sum(fid_length(len(fi_bytes(f.udf))) for f in node.files)
             self.udf_fe[id(node)], self.udf_fid_bytes[id(node)] = block, fids
-            self.first_file[id(node)] = len(MANIFEST_FILES) + n_files
-            n_files += len(node.files)
             block += 1 + ceil_div(fids, BLOCK)
         self.file_fe_base = block
-        block += len(MANIFEST_FILES) + n_files
+        block += len(MANIFEST_FILES)
+        for node in self.nodes:  # a file entry per stored file; its further names share it
+            for f in node.files:
+                if f.primary is None:
+                    f.fe = block
+                    block += 1
+                    n_files += 1
         self.n_files, self.n_dirs = n_files + len(MANIFEST_FILES), len(self.nodes) + 1
         # ---- path tables, then the directories of both views
         self.iso = self._iso_tree()
@@ -96,8 +100,13 @@ class ImageBlocks:
         self.data_start = block
         for node in self.nodes:
             for f in node.files:
-                f.block = block if f.size else 0
-                block += sizing.data_blocks(f.size)
+                if f.primary is None:
+                    f.block = block if f.size else 0
+                    block += sizing.data_blocks(f.size)
+        for node in self.nodes:
+            for f in node.files:
+                if f.primary is not None:
+                    f.block, f.fe = f.primary.block, f.primary.fe
         self.data_end = block
         self.total_blocks = block + 1  # the closing anchor
 
@@ -136,8 +145,8 @@ class ImageBlocks:
         return out
 
     # ---- file positions
-    def file_fe(self, index: int) -> int:
-        """Block of the file entry of file number `index` (manifest files first)."""
+    def manifest_fe(self, index: int) -> int:
+        """Block of the file entry of manifest file number `index` (README.md, ...)."""
         return self.file_fe_base + index
 
     def extents(self, f: FileNode) -> list[tuple[int, int]]:

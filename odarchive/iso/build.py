@@ -152,6 +152,8 @@ def _record(cat: Catalogue, blocks: ImageBlocks, layout: DiscLayout, chunks: lis
     """Extents and disc paths of every placement; chunk hashes of large whole contents."""
     extents, paths, keys = [], [], []
     for f, udf, _jol, _iso in layout.files():
+        if f.primary is not None:
+            continue  # a further name: the stored file's extents
         p = f.ref
         keys.append((p.content_id, p.piece))
         extents += [(p.content_id, p.piece, i, off, n) for i, (off, n) in enumerate(blocks.extents(f))]

@@ -1,4 +1,5 @@
-"""Loading a planned disc from the catalogue: its placements as a `DiscLayout`, and sources."""
+"""Loading a planned disc from the catalogue: its placements and further names as a
+`DiscLayout`, and its sources."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import os
 
 from odarchive.catalogue import Catalogue
 from odarchive.errors import DiscError
-from odarchive.iso.layout import DiscLayout
+from odarchive.iso.layout import DiscLayout, FileNode
 from odarchive.iso.manifest import DiscInfo, Placed, disc_raw_path
 
 
@@ -23,6 +24,7 @@ def disc_info(cat: Catalogue, disc_id: int, label: str) -> DiscInfo:
 
 
 def load_layout(cat: Catalogue, disc_id: int) -> DiscLayout:
+    """The disc's placements, then the further names of its whole contents (`disc_names`)."""
     layout = DiscLayout()
     rows = cat.conn.execute(
         "SELECT p.content_id, p.piece, p.offset, p.length, c.sha256, c.size, p.mtime_ns, p.raw_path, p.sha256,"
@@ -30,10 +32,24 @@ def load_layout(cat: Catalogue, disc_id: int) -> DiscLayout:
         " FROM placements p JOIN contents c ON c.id = p.content_id WHERE p.disc_id=? ORDER BY p.raw_path, p.piece",
         (disc_id,),
     )
+    stored: dict[int, FileNode] = {}
     for r in rows:
         placed = Placed(*r)
-        layout.add(disc_raw_path(placed), placed.length, placed)
+        node = layout.add(disc_raw_path(placed), placed.length, placed)
+        if not placed.piece:
+            stored[placed.content_id] = node
+    for content_id, raw_path, mtime_ns, mode in cat.conn.execute(
+        "SELECT content_id, raw_path, mtime_ns, mode FROM disc_names WHERE disc_id=? ORDER BY raw_path", (disc_id,)
+    ):
+        add_name(layout, stored[content_id], bytes(raw_path), mtime_ns, mode)
     return layout
+
+
+def add_name(layout: DiscLayout, primary: FileNode, raw_path: bytes, mtime_ns: int, mode: int) -> FileNode:
+    """Add a further name of the content stored as `primary` (same bytes, its own mtime and mode)."""
+    p: Placed = primary.ref
+    name = Placed(p.content_id, 0, 0, p.length, p.content_sha, p.content_size, mtime_ns, raw_path, mode=mode)
+    return layout.add(raw_path, p.length, name, primary=primary)
 
 
 def source_paths(cat: Catalogue) -> dict[bytes, bytes]:

@@ -24,15 +24,21 @@ ISO_MAX_DIR_DEPTH = 6  # a directory holding files may be at most 6 levels deep 
 
 
 class FileNode:
-    __slots__ = ("raw_name", "size", "ref", "udf", "iso", "joliet", "memo", "block")
+    """A name on the disc. A stored file has its own data; a further name of the same content
+    (`primary` set) shares the stored file's entry and extent and adds only records."""
 
-    def __init__(self, raw_name: bytes, size: int, ref: Any) -> None:
+    __slots__ = ("raw_name", "size", "ref", "udf", "iso", "joliet", "memo", "block", "fe", "primary", "aliases")
+
+    def __init__(self, raw_name: bytes, size: int, ref: Any, primary: "FileNode | None" = None) -> None:
         self.raw_name = raw_name
         self.size = size
         self.ref = ref
         self.udf = self.iso = self.joliet = ""
         self.memo: Any = None  # the manifest's cache of this file's lines (see manifest.file_line)
         self.block = 0  # the first block of its data in the image (set by `blocks.ImageBlocks`)
+        self.fe = 0  # the block of its UDF file entry (set by `blocks.ImageBlocks`)
+        self.primary = primary  # the stored file whose content this further name shows
+        self.aliases: list[FileNode] | None = None  # a stored file's further names
 
 
 class DirNode:
@@ -53,13 +59,15 @@ class DiscLayout:
     def __init__(self) -> None:
         self.data = DirNode(DATA_DIR.encode())
         self.manifest: dict[str, int] = {name: 0 for name in MANIFEST_FILES}
-        self.n_files = 0
+        self.n_files = 0  # stored files (each with its data)
+        self.n_names = 0  # further names of stored files (dedup)
         self.data_bytes = 0
         self._final = False
         self.deep: list[DirNode] = []  # directories relocated under /DEEP in the ISO view
 
-    def add(self, raw_path: bytes, size: int, ref: Any) -> FileNode:
-        """Add a file at archived path `raw_path` (b"root/dir/name"), `size` bytes."""
+    def add(self, raw_path: bytes, size: int, ref: Any, primary: FileNode | None = None) -> FileNode:
+        """Add a file at archived path `raw_path` (b"root/dir/name"), `size` bytes; with
+        `primary`, a further name of that stored file's content (no data of its own)."""
         *dirs, name = raw_path.split(b"/")
         node = self.data
         for part in dirs:
@@ -67,10 +75,14 @@ class DiscLayout:
             if sub is None:
                 sub = node.subdirs[part] = DirNode(part)
             node = sub
-        f = FileNode(name, size, ref)
+        f = FileNode(name, size, ref, primary)
         node.files.append(f)
-        self.n_files += 1
-        self.data_bytes += size
+        if primary is None:
+            self.n_files += 1
+            self.data_bytes += size
+        else:
+            primary.aliases = (primary.aliases or []) + [f]
+            self.n_names += 1
         self._final = False
         return f
 
@@ -81,12 +93,16 @@ class DiscLayout:
         for part in dirs:
             chain.append(chain[-1].subdirs[part])
         chain[-1].files.remove(node)
+        if node.primary is not None:
+            node.primary.aliases = [a for a in node.primary.aliases or () if a is not node] or None
+            self.n_names -= 1
+        else:
+            self.n_files -= 1
+            self.data_bytes -= node.size
         for parent, child, part in zip(reversed(chain[:-1]), reversed(chain[1:]), reversed(dirs)):
             if child.files or child.subdirs:
                 break
             del parent.subdirs[part]
-        self.n_files -= 1
-        self.data_bytes -= node.size
         self._final = False
 
     def set_manifest_sizes(self, sizes: dict[str, int]) -> None:

@@ -3,9 +3,13 @@
 catalogue.json is the seed's format (version 1: `files` keyed by SHA-256 with `filenames`,
 `size`, `mtime`) for the contents on this disc, plus an `odarchive` section:
 
-- `paths`: every file under DATA/ with its content hash, st_mode, mtime in ns, its ISO 9660
-  and Joliet paths, and for a piece its part number, offset, length and own hash; `raw` gives
-  the original path bytes (hex) whenever the UDF path is not simply the original path as UTF-8.
+- `paths`: every file stored under DATA/ with its content hash, st_mode, mtime in ns, its ISO
+  9660 and Joliet paths, and for a piece its part number, offset, length and own hash; `raw`
+  gives the original path bytes (hex) whenever the UDF path is not simply the original path
+  as UTF-8.
+- `names`: the further names of contents stored once on this disc (files with the same bytes),
+  with the same fields; in all three trees they point at the stored file's data. `files`
+  lists every name of a content under `filenames`.
 - optional sections, filled at build time as far as the disc's reserve allows, in this order
   (`<name>_complete` says whether all fitted): `tree` (the directories of this disc's files
   and their symlinks and subdirectories: kind, path, mode, mtime_ns, symlink target, raw path
@@ -72,24 +76,28 @@ def _udf_rel(udf_abs: str) -> str:
 
 
 def file_line(f: FileNode, udf: str, jol: str, iso: str, memo: bool = True) -> tuple[str, str]:
-    """(files-entry line, paths-entry line) of catalogue.json for one disc file (memoised for the
-    planner, which sizes a disc many times; the builder renders each line once, `memo=False`)."""
+    """(files-entry line, paths- or names-entry line) of catalogue.json for one disc file
+    (memoised for the planner, which sizes a disc many times; the builder renders each line
+    once, `memo=False`). A further name of a stored content has no files-entry line ("")."""
     p: Placed = f.ref
+    also = [a.ref.raw_path for a in f.aliases] if f.aliases else []
     if not memo:
-        return _file_line(p, udf, jol, iso)
-    key = (udf, jol, iso, p.piece_sha)
+        return _file_line(p, udf, jol, iso, also, f.primary is not None)
+    key = (udf, jol, iso, p.piece_sha, len(also))
     if f.memo is None or f.memo[0] != key:
-        f.memo = (key, _file_line(p, udf, jol, iso))
+        f.memo = (key, _file_line(p, udf, jol, iso, also, f.primary is not None))
     return f.memo[1]
 
 
 _q = json.encoder.encode_basestring_ascii  # json.dumps of one string, without its per-call set-up
 
 
-def _file_line(p: Placed, udf: str, jol: str, iso: str) -> tuple[str, str]:
+def _file_line(p: Placed, udf: str, jol: str, iso: str, also: list[bytes], alias: bool) -> tuple[str, str]:
     sha = p.content_sha.hex()
-    archived = names.udf_text(p.raw_path)
-    files_line = f'"{sha}": {{"filenames": {{{_q(archived)}: null}}, "size": {p.content_size}, "mtime": {p.mtime_ns / 1e9!r}}}'
+    files_line = ""
+    if not alias:
+        filenames = ", ".join(f"{_q(names.udf_text(raw))}: null" for raw in (p.raw_path, *also))
+        files_line = f'"{sha}": {{"filenames": {{{filenames}}}, "size": {p.content_size}, "mtime": {p.mtime_ns / 1e9!r}}}'
     entry = f'{{"sha256": "{sha}"'
     if p.piece:
         part_sha = p.piece_sha.hex() if p.piece_sha else ZERO_HASH
@@ -138,18 +146,22 @@ def catalogue_json_pieces(layout: DiscLayout, info: DiscInfo, memo: bool = True)
     """catalogue.json up to its optional sections, in pieces (so a builder can stream it)."""
     yield '{"version": 1,\n"files": {\n'
     sep = ""
-    for f, udf, jol, iso in layout.files():  # (each content is on a disc once)
-        yield sep + file_line(f, udf, jol, iso, memo)[0]
-        sep = ",\n"
+    for f, udf, jol, iso in layout.files():  # (each content is stored on a disc once)
+        if f.primary is None:
+            yield sep + file_line(f, udf, jol, iso, memo)[0]
+            sep = ",\n"
     head = {"format": 1, "archive_id": info.archive_id, "disc": info.disc, "label": info.label,
             "data_dir": DATA_DIR, "chunk_size": info.chunk_size, "piece_suffix": PIECE_SUFFIX,
             "name_encoding": NAME_ENCODING}
     yield "\n},\n" + '"odarchive": ' + json.dumps(head)[:-1] + ',\n"paths": {\n'
-    sep = ""
-    for f, udf, jol, iso in layout.files():
-        yield sep + file_line(f, udf, jol, iso, memo)[1]
-        sep = ",\n"
-    yield "\n}"
+    for section, stored in (("", True), (',\n"names": {\n', False)):
+        yield section
+        sep = ""
+        for f, udf, jol, iso in layout.files():
+            if (f.primary is None) == stored:
+                yield sep + file_line(f, udf, jol, iso, memo)[1]
+                sep = ",\n"
+        yield "\n}"
 
 
 def catalogue_json_end(sections: Iterable[Section] = ()) -> str:

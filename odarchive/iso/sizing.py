@@ -6,7 +6,8 @@ assigns them: the fixed area (system area, volume descriptors, UDF anchor and de
 up to the file set descriptor), then the UDF file entries and directory data, the ISO 9660
 and Joliet path tables (allocated in pairs of blocks, little- and big-endian copies), the
 ISO 9660 and Joliet directory extents (records never span a block), the file data (each file
-rounded up to a block; empty files take none) and the closing UDF anchor. Tests build random
+rounded up to a block; empty files take none; further names of a stored content take records
+only) and the closing UDF anchor. Tests build random
 trees with pycdlib and with our writer and check this model against both, block for block.
 The planner's cheap incremental upper bound lives in `odarchive.plan.fill`.
 """
@@ -73,7 +74,7 @@ def image_blocks(layout: DiscLayout) -> int:
     total = FIXED_HEAD_BLOCKS + CLOSING_ANCHOR_BLOCKS
     total += sum(data_blocks(layout.manifest[n]) for n in MANIFEST_FILES)
     nodes = [node for node, *_ in layout.dirs()]
-    total += sum(data_blocks(f.size) for node in nodes for f in node.files)
+    total += sum(data_blocks(f.size) for node in nodes for f in node.files if f.primary is None)
     total += _udf_blocks(nodes)
     total += _joliet_blocks(nodes)
     total += _iso_blocks(layout, nodes)
@@ -85,13 +86,14 @@ def image_bytes(layout: DiscLayout) -> int:
 
 
 def _udf_blocks(nodes: list[DirNode]) -> int:
-    """A file entry per directory and per file; each directory's FIDs may span blocks."""
+    """A file entry per directory and per stored file (further names of a content share its
+    entry: only their identifiers count); each directory's FIDs may span blocks."""
     root_fids = UDF_PARENT_FID + udf_fid_len(DATA_DIR) + sum(udf_fid_len(n) for n in MANIFEST_FILES)
     blocks = 1 + ceil_div(root_fids, BLOCK) + len(MANIFEST_FILES)
     for node in nodes:
         fids = UDF_PARENT_FID + sum(udf_fid_len(d.udf) for d in node.subdirs.values())
         fids += sum(udf_fid_len(f.udf) for f in node.files)
-        blocks += 1 + ceil_div(fids, BLOCK) + len(node.files)
+        blocks += 1 + ceil_div(fids, BLOCK) + sum(f.primary is None for f in node.files)
     return blocks
 
 

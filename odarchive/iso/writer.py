@@ -6,8 +6,9 @@ entries, the path tables, the ISO 9660 and Joliet directories, the manifest file
 data file read from `open_file(f)` (a read-once file object, `feeder.SourceFeed`), and the
 closing anchor. Nothing is kept per file but what `ImageBlocks` holds, so memory does not
 grow with the number of files beyond the layout itself; pycdlib (which keeps ~7 kB of
-objects per file) is used only to read images. Hard links (several names, one content) are
-not made here: every file has its own entry and extent.
+objects per file) is used only to read images. A content with several names (dedup) is
+stored once: each further name is a UDF file identifier pointing at the stored file's entry
+(whose link count counts them) and ISO 9660 / Joliet records pointing at its extent.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ class _Writer:
             self.at(start)
             sink.put(ecma167.volume_sequence(start, self.volume_id, f"{self.created_ns:016x}", self.created_ns,
                                              PARTITION_START, part_blocks, 64))
-        sink.put(ecma167.integrity(64, self.created_ns, b.file_fe(b.n_files), b.n_files, b.n_dirs, part_blocks))
+        sink.put(ecma167.integrity(64, self.created_ns, b.file_fe_base + b.n_files, b.n_files, b.n_dirs, part_blocks))
         self.at(256)
         sink.put(ecma167.anchor(256).ljust(BLOCK, b"\0"))
         sink.put(ecma167.file_set(self.created_ns, self.volume_id, b.udf_root_fe - PARTITION_START))
@@ -90,7 +91,7 @@ class _Writer:
         self._dir_entry(root, b.udf_root_fids, 1)
         data_fe = b.udf_fe[id(b.layout.data)]
         items = [(FID_DIR, fi_bytes(DATA_DIR), data_fe)]
-        items += [(0, fi_bytes(n), b.file_fe(i)) for i, n in enumerate(MANIFEST_FILES)]
+        items += [(0, fi_bytes(n), b.manifest_fe(i)) for i, n in enumerate(MANIFEST_FILES)]
         self._fids(root + 1, root, items)
         parents = {id(b.layout.data): root}
         for node in b.nodes:
@@ -100,21 +101,21 @@ class _Writer:
             for d in node.subdirs.values():
                 parents[id(d)] = fe
                 items.append((FID_DIR, fi_bytes(d.udf), b.udf_fe[id(d)]))
-            first = b.first_file[id(node)]
-            items += [(0, fi_bytes(f.udf), b.file_fe(first + i)) for i, f in enumerate(node.files)]
+            items += [(0, fi_bytes(f.udf), f.fe) for f in node.files]  # further names: the stored file's entry
             self._fids(fe + 1, parents[id(node)], items)
         self.at(b.file_fe_base)
         for i, name in enumerate(MANIFEST_FILES):
-            self._file_entry(b.file_fe(i), b.layout.manifest[name], b.manifest_block[name], self.created_ns, 0o644)
+            self._file_entry(b.manifest_fe(i), b.layout.manifest[name], b.manifest_block[name], self.created_ns,
+                             0o644, 1)
         for node in b.nodes:
-            first = b.first_file[id(node)]
-            for i, f in enumerate(node.files):
-                self._file_entry(b.file_fe(first + i), f.size, f.block, self.mtime_of(f), self.mode_of(f))
+            for f in node.files:
+                if f.primary is None:
+                    self._file_entry(f.fe, f.size, f.block, self.mtime_of(f), self.mode_of(f), 1 + len(f.aliases or ()))
 
-    def _file_entry(self, fe_block: int, size: int, data_block: int, mtime_ns: int, mode: int) -> None:
+    def _file_entry(self, fe_block: int, size: int, data_block: int, mtime_ns: int, mode: int, links: int) -> None:
         lbn = fe_block - PARTITION_START
         data_lbn = data_block - PARTITION_START if size else 0
-        rec = ecma167.file_entry(lbn, ecma167.FILE_TYPE_FILE, _perms(mode), 1, size, data_lbn, mtime_ns, fe_block)
+        rec = ecma167.file_entry(lbn, ecma167.FILE_TYPE_FILE, _perms(mode), links, size, data_lbn, mtime_ns, fe_block)
         self.sink.put(rec + bytes(BLOCK - len(rec)))
 
     # ---- path tables and the ISO 9660 / Joliet directories
@@ -177,7 +178,7 @@ class _Writer:
             self.sink.pad_to_block()
 
     def data(self, open_file: OpenFile, progress: Progress) -> None:
-        for f in (f for node in self.b.nodes for f in node.files):
+        for f in (f for node in self.b.nodes for f in node.files if f.primary is None):
             if not f.size:
                 open_file(f).read()  # an empty file is still checked (it exists, it is empty)
                 continue

@@ -2,7 +2,8 @@
 
 Adding a file costs O(1) with `upper_bytes`, a bound on what the file adds to the image
 (its data, file entry, directory records in three views, its SHA256SUMS line and
-catalogue.json entry). Only when the bound says "full" does `exact_free` lay the disc out
+catalogue.json entry; a further name of a content already on the disc adds no data and no
+file entry). Only when the bound says "full" does `exact_free` lay the disc out
 exactly (`odarchive.iso.sizing`, the model the tests check against pycdlib) and re-base the
 bound, so a disc is filled to the byte while most files cost no exact layout.
 """
@@ -10,6 +11,7 @@ bound, so a disc is filled to the byte while most files cost no exact layout.
 from __future__ import annotations
 
 from odarchive.iso import manifest, names, sizing
+from odarchive.iso import disc_files
 from odarchive.iso.layout import DiscLayout, FileNode
 from odarchive.iso.manifest import DiscInfo, Placed, disc_raw_path
 
@@ -18,8 +20,9 @@ NEW_DIR_BYTES = 5 * BLOCK + 1000  # file entry, FIDs, ISO and Joliet extents, re
 FIXED_SLACK_BYTES = 10 * BLOCK  # path tables growing by pairs of blocks, /DEEP
 
 
-def upper_bytes(raw_path: bytes, size: int, new_dirs: int) -> int:
-    """An upper bound of the bytes a file adds to an image (data rounded up to blocks)."""
+def upper_bytes(raw_path: bytes, size: int, new_dirs: int, stored: bool = True) -> int:
+    """An upper bound of the bytes a file adds to an image (data rounded up to blocks); a
+    further name of a stored content (`stored=False`) adds its records and lines only."""
     name = raw_path.rsplit(b"/", 1)[-1]
     text = names.udf_text(name)
     depth = raw_path.count(b"/") + 2
@@ -30,7 +33,8 @@ def upper_bytes(raw_path: bytes, size: int, new_dirs: int) -> int:
     joliet = (2 * min(64, units + 6) + 40) * extents * 110 // 100
     sums = 100 + 4 * len(raw_path) + 16 * depth
     cat = 500 + 20 * len(raw_path) + 40 * depth
-    return sizing.data_blocks(size) * BLOCK + BLOCK + fid + iso + joliet + sums + cat + new_dirs * NEW_DIR_BYTES
+    data = sizing.data_blocks(size) * BLOCK + BLOCK if stored else 0  # its data and file entry
+    return data + fid + iso + joliet + sums + cat + new_dirs * NEW_DIR_BYTES
 
 
 class OpenDisc:
@@ -44,6 +48,9 @@ class OpenDisc:
         self.layout = DiscLayout()
         self.placed: list[Placed] = []
         self.content_ids: set[int] = set()
+        self.stored: dict[int, FileNode] = {}  # content id -> its node, for contents placed whole
+        self.names: list[Placed] = []  # further names of those contents
+        self.names_full = False  # a further name did not fit: no more are tried
         self._dirs: set[bytes] = set()
         self.base_bytes = self.exact_blocks() * BLOCK + FIXED_SLACK_BYTES
         self.empty_bytes = self.base_bytes  # an empty disc's own overhead (upper bound)
@@ -70,9 +77,33 @@ class OpenDisc:
         self.pending_bytes += self.cost(p) if cost is None else cost
         parts = path.split(b"/")[:-1]
         self._dirs.update(b"/".join(parts[:i]) for i in range(1, len(parts) + 1))
-        self.layout.add(path, p.length, p)
+        node = self.layout.add(path, p.length, p)
         self.placed.append(p)
         self.content_ids.add(p.content_id)
+        if not p.piece:
+            self.stored[p.content_id] = node
+
+    def add_name(self, content_id: int, raw_path: bytes, mtime_ns: int, mode: int) -> bool:
+        """List a content placed whole on this disc under one more name, if that still fits
+        (the estimate first, then the exact layout); returns whether it was added."""
+        if self.names_full:
+            return False
+        primary = self.stored[content_id]
+        cost = upper_bytes(raw_path, primary.size, self._new_dirs(raw_path), stored=False)
+        node = disc_files.add_name(self.layout, primary, raw_path, mtime_ns, mode)
+        if self.fits_estimate(cost):
+            self.pending_bytes += cost
+        else:
+            blocks = self.exact_blocks()
+            if blocks > self.capacity_blocks:
+                self.layout.remove(raw_path, node)
+                self.names_full = True  # (one exact layout per name would make a full disc slow)
+                return False
+            self.base_bytes, self.pending_bytes = blocks * BLOCK + FIXED_SLACK_BYTES, 0
+        parts = raw_path.split(b"/")[:-1]
+        self._dirs.update(b"/".join(parts[:i]) for i in range(1, len(parts) + 1))
+        self.names.append(node.ref)
+        return True
 
     def exact_free(self, trial: Placed) -> int:
         """The largest length `trial` may have to fit (exact layout); re-bases the estimate."""

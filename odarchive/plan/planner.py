@@ -2,8 +2,9 @@
 
 It walks the latest complete snapshot of every source (depth first, so a directory's files
 are placed together), skips contents already placed (an earlier run's discs, or earlier in
-this run: each content is stored once; memory is bounded by one disc's files, closed discs
-are in the catalogue already), and fills discs in order (`fill.OpenDisc`). A content
+this run: each content is stored once, and a further file with the same bytes found while
+its content's disc is still open becomes one more name on that disc (`disc_names`); memory
+is bounded by one disc's files, closed discs are in the catalogue already), and fills discs in order (`fill.OpenDisc`). A content
 larger than the room left is split into pieces when it could not fit an empty disc either, or
 when leaving the room empty would waste more than `split_free_fraction` of the disc; otherwise
 the disc is closed and the content starts the next one. A directory that would straddle two
@@ -62,6 +63,7 @@ def plan(cat: Catalogue, capacity: int, config: PlanConfig = PlanConfig(), *, re
     with cat.transaction():
         if replan:
             cat.conn.execute("DELETE FROM placements WHERE disc_id IN (SELECT id FROM discs WHERE state='planned')")
+            cat.conn.execute("DELETE FROM disc_names WHERE disc_id IN (SELECT id FROM discs WHERE state='planned')")
             cat.conn.execute("DELETE FROM discs WHERE state='planned'")
         planner = _Planner(cat, capacity, config, reporter, ecc_roots)
         planner.run()
@@ -96,7 +98,11 @@ class _Planner:
         for source, snap in self.cat.latest_snapshots():
             current_dir = -1
             for path, entry in walk(self.cat, source, snap.id):
-                if entry.kind != "f" or entry.content_id is None or entry.content_id in self.disc.content_ids:
+                if entry.kind != "f" or entry.content_id is None:
+                    continue
+                if entry.content_id in self.disc.content_ids:  # the same bytes: one more name for them
+                    if entry.content_id in self.disc.stored:
+                        self.disc.add_name(entry.content_id, path, entry.mtime_ns, entry.mode)
                     continue
                 if entry.dir_id != current_dir:
                     current_dir = entry.dir_id
@@ -190,6 +196,10 @@ class _Planner:
             "INSERT INTO placements(content_id, piece, disc_id, offset, length, raw_path, mtime_ns, mode)"
             " VALUES (?,?,?,?,?,?,?,?)",
             [(p.content_id, p.piece, d.disc_id, p.offset, p.length, p.raw_path, p.mtime_ns, p.mode) for p in d.placed],
+        )
+        self.cat.conn.executemany(
+            "INSERT INTO disc_names(disc_id, raw_path, content_id, mtime_ns, mode) VALUES (?,?,?,?,?)",
+            [(d.disc_id, p.raw_path, p.content_id, p.mtime_ns, p.mode) for p in d.names],
         )
         self.done.append(PlannedDisc(d.disc_id, len(d.placed), sum(p.length for p in d.placed), used, self.capacity))
         self.reporter.event("disc", disc=d.disc_id, files=len(d.placed), used_bytes=used)
