@@ -2,7 +2,8 @@
 identically by pycdlib, 7zz (UDF), isoinfo (ISO 9660 and Joliet) and xorriso -osirrox; and
 every image exactly the size the planner's model says, block for block.
 
-Trees: names with bytes that are not UTF-8, 255-byte names, CJK and emoji, characters ISO 9660
+Files with the same bytes are stored once and listed under all their names. Trees: names
+with bytes that are not UTF-8, 255-byte names, CJK and emoji, characters ISO 9660
 and Joliet refuse, names differing only in case; directories up to 11 levels (ISO 9660's
 relocation under /DEEP), empty files, empty directories and symlinks (recorded in
 catalogue.json, not in the trees). Names made only of dots and spaces are left out: 7-Zip
@@ -97,19 +98,24 @@ def _tree(src: Path, seed: int, huge: bool) -> dict[bytes, bytes]:
     return files
 
 
-def _expected(img: DiscImage) -> dict[str, dict[str, str]]:
+def _expected(img: DiscImage) -> tuple[dict[str, dict[str, str]], dict[str, int]]:
     """Each view's {path: sha256} as the disc's own catalogue.json and SHA256SUMS say."""
     sums = dict((p, h) for h, p in img.sha256sums())
-    paths = img.catalogue()["odarchive"]["paths"]
+    doc = img.catalogue()
+    paths = {**doc["odarchive"]["paths"], **doc["odarchive"]["names"]}
     udf = dict(sums)
     udf["SHA256SUMS"] = img.sha256("/SHA256SUMS")
     iso = {"README.MD;1": udf["README.md"], "CATALOGUE.JSON;1": udf["catalogue.json"], "SHA256SUMS.;1": udf["SHA256SUMS"]}
     joliet = {n: udf[n] for n in ("README.md", "catalogue.json", "SHA256SUMS")}
+    sizes: dict[str, int] = {}  # files over 4 GiB (multi-extent), by their ISO 9660 and Joliet paths
     for path, entry in paths.items():
         iso[entry["iso"].lstrip("/")] = udf[path]
         joliet[entry["joliet"].lstrip("/")] = udf[path]
+        size = entry.get("length", doc["files"][entry["sha256"]]["size"])
+        if size > 0xFFFFF800:
+            sizes[entry["iso"].lstrip("/")] = sizes[entry["joliet"].lstrip("/")] = size
     assert set(paths) | {"README.md", "catalogue.json", "SHA256SUMS"} == set(udf)
-    return {"udf": udf, "iso": iso, "joliet": joliet}
+    return {"udf": udf, "iso": iso, "joliet": joliet}, sizes
 
 
 def _check_archive(tmp_path: Path, seed: int, huge: bool = False) -> None:
@@ -127,17 +133,18 @@ def _check_archive(tmp_path: Path, seed: int, huge: bool = False) -> None:
         for n, image in enumerate(images):
             disc = int(image.stem.rsplit("_", 1)[1])
             with DiscImage(image) as img:
-                want = _expected(img)
+                want, sizes = _expected(img)
                 layout = load_layout(cat, disc)
                 layout.set_manifest_sizes({name: len(img.read_bytes("/" + name)) for name in layout.manifest})
-                paths = img.catalogue()["odarchive"]["paths"]
+                head = img.catalogue()["odarchive"]
+                paths = {**head["paths"], **head["names"]}
             assert image.stat().st_size == sizing.image_bytes(layout), "the image is the size model's, exactly"
             got = image_readers.pycdlib_views(image)
             assert got == want, f"pycdlib, seed {seed}, disc {disc}"
             assert image_readers.sevenzip_udf(image, tmp_path / f"7z{n}") == want["udf"], f"7zz, seed {seed}"
             for joliet, view in ((False, "iso"), (True, "joliet")):
-                assert (image_readers.isoinfo_view(image, joliet) == image_readers.isoinfo_expected(want[view], joliet)
-                        ), f"isoinfo {view}, seed {seed}"
+                shown = image_readers.isoinfo_expected(want[view], joliet, sizes)
+                assert image_readers.isoinfo_view(image, joliet) == shown, f"isoinfo {view}, seed {seed}"
             assert image_readers.xorriso_tree(image, tmp_path / f"xo{n}") == want["joliet"], f"xorriso, seed {seed}"
             for path, entry in paths.items():
                 raw = bytes.fromhex(entry["raw"])[len(b"DATA/"):] if "raw" in entry else raw_from_udf_text(path[5:])
@@ -146,9 +153,9 @@ def _check_archive(tmp_path: Path, seed: int, huge: bool = False) -> None:
         if rel == b"src/huge.bin":
             continue
         sha = hashlib.sha256(data).hexdigest()
-        if sum(d == data for d in files.values()) == 1:
-            assert seen.get(rel) == sha, rel
-        else:  # stored once, under one of its names
+        if len(images) == 1 or sum(d == data for d in files.values()) == 1:
+            assert seen.get(rel) == sha, rel  # every name, also of contents stored once for several
+        else:  # (a content's further names found after its disc was closed are not on a disc)
             assert sha in seen.values(), rel
 
 
@@ -158,7 +165,7 @@ def test_random_trees_read_identically_by_every_reader(tmp_path: Path, seed: int
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", range(4, 16))
+@pytest.mark.parametrize("seed", range(4, 9))
 def test_more_random_trees(tmp_path: Path, seed: int) -> None:
     _check_archive(tmp_path, seed)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -86,25 +87,37 @@ def latin1_shown(path: str) -> str:
     return "".join(c if ord(c) < 256 else "__" if ord(c) > 0xFFFF else "_" for c in path)
 
 
+# "----------   0    0    0    5 Dec  1 2026 [    287 00]  NAME " (the first record of a
+# multi-extent file shows its flags as "FFFF" and no "]"); each name ends with one space.
+_ISOINFO_LINE = re.compile(r".*? \[\s*\d+ [0-9A-F]+\]?\s{1,2}(.*) $")
+
+
 def isoinfo_view(image: Path, joliet: bool) -> list[tuple[str, str | None]]:
     """(path, SHA-256) of each file as `isoinfo -l` lists it (its 'd' flag tells directories),
     read with `-x`. isoinfo shows Joliet names in Latin-1 ('_' for other characters); a path
-    shown more than once cannot be told apart by `-x`, so its hash is None."""
+    shown more than once cannot be told apart by `-x`, so its hash is None. `-x` reads only
+    the first extent of a multi-extent file (over 4 GiB): such a file gives
+    "N extents, SIZE bytes" from the listing instead."""
     flags = ["-J"] if joliet else []
     listing = subprocess.run(["isoinfo", *flags, "-l", "-i", str(image)], check=True, capture_output=True).stdout
     paths: list[str] = []
+    extents: dict[str, list[int]] = {}
     directory = "/"
     for line in listing.decode("latin-1").split("\n"):
         if line.startswith("Directory listing of "):
             directory = line[len("Directory listing of "):]
-        elif "]  " in line and not line.startswith("d"):
-            path = directory + line.split("]  ", 1)[1][:-1]  # isoinfo ends each name with one space
-            if not paths or paths[-1] != path:  # (a multi-extent file has one line per extent)
+        elif (m := _ISOINFO_LINE.match(line)) and not line.startswith("d"):
+            path = directory + m.group(1)
+            if not paths or paths[-1] != path:
                 paths.append(path)
+                extents[path] = []
+            extents[path].append(int(line.split()[4]))
     out: list[tuple[str, str | None]] = []
     for path in paths:
         sha = None
-        if paths.count(path) == 1:
+        if len(extents[path]) > 1:
+            sha = f"{len(extents[path])} extents, {sum(extents[path])} bytes"
+        elif paths.count(path) == 1:
             data = subprocess.run(["isoinfo", *flags, "-i", str(image), "-x", path.encode("latin-1")], check=True,
                                   capture_output=True).stdout
             sha = _sha(data)
@@ -112,13 +125,17 @@ def isoinfo_view(image: Path, joliet: bool) -> list[tuple[str, str | None]]:
     return sorted(out, key=lambda e: (e[0], e[1] or ""))
 
 
-def isoinfo_expected(listing: Listing, joliet: bool) -> list[tuple[str, str | None]]:
-    """What `isoinfo_view` must give for a view whose true listing is `listing`."""
-    shown = [(latin1_shown(p) if joliet else p, h) for p, h in listing.items()]
+def isoinfo_expected(listing: Listing, joliet: bool, sizes: dict[str, int]) -> list[tuple[str, str | None]]:
+    """What `isoinfo_view` must give for a view whose true listing is `listing`; `sizes` holds
+    the size of every file over 4 GiB (its path in this view)."""
+    chunk = 0xFFFFF800
+    shown = [(p, f"{-(-sizes[p] // chunk)} extents, {sizes[p]} bytes" if p in sizes else h) for p, h in listing.items()]
+    shown = [(latin1_shown(p) if joliet else p, h) for p, h in shown]
     counts: dict[str, int] = {}
     for p, _ in shown:
         counts[p] = counts.get(p, 0) + 1
-    return sorted(((p, h if counts[p] == 1 else None) for p, h in shown), key=lambda e: (e[0], e[1] or ""))
+    return sorted(((p, h if counts[p] == 1 or " extents, " in (h or "") else None) for p, h in shown),
+                  key=lambda e: (e[0], e[1] or ""))
 
 
 def xorriso_tree(image: Path, dest: Path) -> Listing:
