@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
-"""create_iso against genisoimage on the same file sets, plus the planner's fill ratio.
+"""create_iso against genisoimage and xorriso on the same file sets, plus the planner's fill ratio.
 
-    .venv/bin/python benchmarks/bench_iso.py [--data-mb 1024] [--small 100000] [--workdir DIR]
+    flock /work/bench.lock .venv/bin/python benchmarks/bench_iso.py [--data-mb 1024] [--small 100000] [--workdir DIR]
 
-Data-heavy set: files of 1-256 MB of random bytes; small set: N files of a few bytes in one
-directory. Each tool runs in a subprocess (wall time, peak RSS from getrusage). The catalogue is
-filled in-process with `scan_source` (scanning is benchmarked in bench_scan.py).
-Both tools read the same files from the page cache (warm), write to the same disk and end
-with the image on the disk (create_iso fsyncs it; genisoimage is followed by `sync FILE`). Prints MB/s, seconds per 100,000 files, peak memory and the odarchive/genisoimage ratios.
+Data-heavy set: files of 1-256 MB of random bytes (planned as `bd`); small set: N files of a
+few bytes in one directory (planned as `bd-xl`, as issue 11 measures it). Each tool runs in a
+subprocess (wall time, peak RSS from getrusage): `odarchive create_iso`, `genisoimage
+-iso-level 3 -J -R -udf -joliet-long` (the UDF bridge, like ours) and `xorriso -as mkisofs
+-iso-level 3 -J -R -joliet-long` (xorriso writes no UDF). The catalogue is filled in-process
+with `scan_source` (scanning is benchmarked in bench_scan.py). Every tool reads the same files
+from the page cache (warm: the set is read once before the first tool), writes to the same
+disk and ends with the image on the disk (create_iso fsyncs it; the others are followed by
+`sync FILE`). Prints MB/s, seconds per 100,000 files, peak memory and the ratios.
 """
 
 from __future__ import annotations
@@ -70,18 +74,21 @@ def make_small(src: Path, n: int) -> None:
         (d / f"file_{i:06d}.txt").write_bytes(b"%d\n" % i)
 
 
-def run_set(work: Path, name: str, src: Path, size: str) -> dict[str, float]:
+def run_set(work: Path, name: str, src: Path, size: str) -> dict[str, tuple[float, float]]:
+    """{tool: (seconds, peak MB)} for the three writers on one file set."""
     home = work / f"home-{name}"
     home.mkdir()
     with Catalogue.open(home / "catalogue.sqlite", create=True) as cat:
         scan_source(cat, src)
-    subprocess.run([*ODARCHIVE, "--home", str(home), "plan_iso", size], check=True, capture_output=True)
-    odar_s, odar_mb = timed([*ODARCHIVE, "--home", str(home), "create_iso", "all", "--out", str(work / f"o-{name}")])
-    out = work / f"g-{name}.iso"
-    # create_iso fsyncs its image before renaming it into place; make genisoimage's durable too
-    gen_s, gen_mb = timed(["sh", "-c", f"genisoimage -quiet -iso-level 3 -J -R -udf -joliet-long -o '{out}' '{src}'"
-                                       f" && sync '{out}'"])
-    return {"odarchive_s": odar_s, "odarchive_mb": odar_mb, "genisoimage_s": gen_s, "genisoimage_mb": gen_mb}
+    subprocess.run([*ODARCHIVE, "--home", str(home), "plan_iso", size, "--ecc", "off"], check=True, capture_output=True)
+    subprocess.run(["sh", "-c", f"find '{src}' -type f -print0 | xargs -0 cat > /dev/null"], check=True)  # warm
+    out = {"odarchive": timed([*ODARCHIVE, "--home", str(home), "create_iso", "all", "--out", str(work / f"o-{name}")])}
+    for tool, cmd in (("genisoimage", "genisoimage -quiet -iso-level 3 -J -R -udf -joliet-long"),
+                      ("xorriso", "xorriso -as mkisofs -quiet -iso-level 3 -J -R -joliet-long")):
+        image = work / f"{tool}-{name}.iso"
+        out[tool] = timed(["sh", "-c", f"{cmd} -o '{image}' '{src}' && sync '{image}'"])
+        image.unlink()
+    return out
 
 
 def fill_ratio(work: Path, src: Path) -> float:
@@ -104,18 +111,18 @@ def main() -> None:
         total = make_data(data_src, args.data_mb)
         make_small(small_src, args.small)
         data = run_set(work, "data", data_src, "bd")
-        small = run_set(work, "small", small_src, "bd")
+        small = run_set(work, "small", small_src, "bd-xl")
         fill = fill_ratio(work, data_src)
         mb = total / 1e6
         print(f"data set: {mb:.0f} MB in {len(list(data_src.rglob('*.bin')))} files")
-        print(f"  odarchive create_iso  {mb / data['odarchive_s']:7.1f} MB/s  peak {data['odarchive_mb']:6.0f} MB")
-        print(f"  genisoimage           {mb / data['genisoimage_s']:7.1f} MB/s  peak {data['genisoimage_mb']:6.0f} MB")
-        print(f"  ratio (odarchive/genisoimage throughput): {data['genisoimage_s'] / data['odarchive_s']:.2f}")
+        for tool, (sec, peak) in data.items():
+            ratio = f"  odarchive throughput / {tool}: {sec / data['odarchive'][0]:.2f}x" if tool != "odarchive" else ""
+            print(f"  {tool:12s} {mb / sec:7.1f} MB/s  peak {peak:6.0f} MB{ratio}")
         per = 100_000 / args.small
-        print(f"small set: {args.small} files in one directory")
-        print(f"  odarchive create_iso  {small['odarchive_s'] * per:7.1f} s per 100,000 files  peak {small['odarchive_mb']:6.0f} MB")
-        print(f"  genisoimage           {small['genisoimage_s'] * per:7.1f} s per 100,000 files  peak {small['genisoimage_mb']:6.0f} MB")
-        print(f"  ratio (odarchive/genisoimage time): {small['odarchive_s'] / small['genisoimage_s']:.2f}")
+        print(f"small set: {args.small} files of a few bytes in one directory")
+        for tool, (sec, peak) in small.items():
+            ratio = f"  odarchive time / {tool}: {small['odarchive'][0] / sec:.2f}x" if tool != "odarchive" else ""
+            print(f"  {tool:12s} {sec * per:7.1f} s per 100,000 files  peak {peak:6.0f} MB{ratio}")
         print(f"planner fill ratio (100 MB discs, all but the last): {fill:.4f}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
