@@ -1,9 +1,10 @@
 """Reading one disc image with every reader we test against: {path: SHA-256 hex} per view.
 
 - pycdlib (our own reader): the UDF, ISO 9660 and Joliet trees;
-- 7zz (7-Zip's UDF reader): the UDF tree, extracted;
+- 7zz (7-Zip's UDF reader): the UDF tree, extracted (files over 4 GiB: listed, not written out);
 - isoinfo: the ISO 9660 tree (`-l`, `-x` per file) and the Joliet tree (`-J`, names in Latin-1);
-- xorriso -osirrox: the tree it loads (Joliet, as the images carry no Rock Ridge), extracted.
+- xorriso -osirrox: the tree it loads (Joliet, as the images carry no Rock Ridge), extracted
+  (files over 4 GiB: listed).
 
 Paths are relative, without a leading slash; ISO 9660 paths keep their `;1`.
 """
@@ -77,9 +78,17 @@ def pycdlib_views(image: Path) -> dict[str, Listing]:
         iso.close()
 
 
-def sevenzip_udf(image: Path, dest: Path) -> Listing:
-    subprocess.run(["7zz", "x", "-y", "-tudf", f"-o{dest}", str(image)], check=True, capture_output=True)
-    return _walk_sha(dest)
+def sevenzip_udf(image: Path, dest: Path, big: dict[str, int] | None = None) -> Listing:
+    """Everything extracted and hashed, but the files in `big` (paths over 4 GiB): not written
+    out, their size as 7zz lists it ("N bytes")."""
+    big = big or {}
+    subprocess.run(["7zz", "x", "-y", "-tudf", f"-o{dest}", *(f"-x!{p}" for p in big), str(image)],
+                   check=True, capture_output=True)
+    out = _walk_sha(dest)
+    for path in big:
+        info = subprocess.run(["7zz", "l", "-slt", "-tudf", str(image), path], check=True, capture_output=True).stdout
+        out[path] = re.search(rb"^Size = (\d+)$", info, re.M).group(1).decode() + " bytes"  # type: ignore[union-attr]
+    return out
 
 
 def latin1_shown(path: str) -> str:
@@ -138,7 +147,17 @@ def isoinfo_expected(listing: Listing, joliet: bool, sizes: dict[str, int]) -> l
                   key=lambda e: (e[0], e[1] or ""))
 
 
-def xorriso_tree(image: Path, dest: Path) -> Listing:
-    subprocess.run(["xorriso", "-osirrox", "on", "-indev", str(image), "-extract", "/", str(dest)],
-                   check=True, capture_output=True)
-    return _walk_sha(dest)
+def xorriso_tree(image: Path, dest: Path, files: list[str], big: dict[str, int] | None = None) -> Listing:
+    """The `files` (paths in its tree) extracted and hashed, but those in `big` (over 4 GiB):
+    their size as `xorriso -lsl` lists it ("N bytes")."""
+    big = big or {}
+    wanted = ["/" + p for p in files if p not in big]
+    subprocess.run(["xorriso", "-osirrox", "on", "-iso_rr_pattern", "off", "-indev", str(image),
+                    "-extract_l", "/", str(dest), *wanted, "--"], check=True, capture_output=True)
+    out = _walk_sha(dest)
+    for path in big:
+        info = subprocess.run(["xorriso", "-iso_rr_pattern", "off", "-indev", str(image), "-lsl", "/" + path],
+                              check=True, capture_output=True).stdout
+        line = [ln for ln in info.decode("utf-8", "replace").splitlines() if ln.startswith("-")][0]
+        out[path] = line.split()[4] + " bytes"
+    return out
