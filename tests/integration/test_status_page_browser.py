@@ -1,0 +1,121 @@
+"""The status page in a real browser: headless Chromium against a real uvicorn.
+
+The page loads with no script errors and no CSP complaints, the 600-slot map and the drives
+render, a label holding `<script>` shows as text and runs nothing, the page fits a phone's
+width, and a burn started from the page's button with the token shows its progress until it
+finishes. Screenshots are kept (pytest's tmp dir, copied to benchmarks/work/status-page/).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from odarchive.app.web.security import ensure_token
+from tests.lib.browser import Browser, chromium_path
+from tests.lib.web_service import HOSTILE, FakeService, SlowBurn, make_app, served
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "benchmarks" / "work" / "status-page"
+
+TOKEN_BOX_SHOWN = "getComputedStyle(document.getElementById('token-box')).display !== 'none'"
+
+pytestmark = pytest.mark.skipif(chromium_path() is None, reason="chromium is not installed (scripts/install)")
+
+
+def keep(shot: Path) -> Path:
+    """Copy a screenshot where a person finds it after the run, and say where."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    kept = ARTIFACTS / shot.name
+    shutil.copyfile(shot, kept)
+    print(f"screenshot: {kept} (and {shot})")
+    return kept
+
+
+@pytest.fixture
+def page(home, tmp_path, cli):
+    src = tmp_path / "photos"
+    src.mkdir()
+    (src / "a.bin").write_bytes(b"a" * 50_000)
+    assert cli("create_db", str(src), "--json").code == 0 and cli("plan_iso", "1M").code == 0
+    burn = SlowBurn()
+    service = FakeService(home, burn)
+    token = ensure_token(home)
+    with served(make_app(service, token)) as url:
+        browser = Browser(tmp_path / "browser")
+        try:
+            browser.open(url + "/")
+            browser.wait_for("Number(document.body.dataset.rendered) >= 1")
+            yield browser, url, token, burn, tmp_path
+        finally:
+            burn.release.set()
+            browser.close()
+            service.jobs.close(10)
+
+
+@pytest.mark.slow
+def test_page_renders_slots_and_drives_and_escapes_names(page):
+    browser, url, token, burn, tmp_path = page
+    counts = browser.evaluate("(() => { const c = {}; for (const s of document.querySelectorAll('#slots .slot'))"
+                              " c[s.dataset.state] = (c[s.dataset.state] || 0) + 1; return c; })()")
+    assert sum(counts.values()) == 600
+    assert set(counts) == {"recorded", "blank", "empty", "drive", "faulty"} and counts["recorded"] == 300
+    assert browser.evaluate("document.querySelectorAll('#drives .card').length") == 2
+    drives = browser.evaluate("document.getElementById('drives').textContent")
+    assert "Drive 0" in drives and "reading" in drives and "disc 7" in drives and f"mount {HOSTILE}" in drives
+    # the hostile label is text, never markup: nothing ran, no element came from it
+    assert browser.evaluate("window.__pwned === undefined")
+    assert browser.evaluate("document.querySelectorAll('script').length") == 1
+    assert browser.evaluate("document.querySelectorAll('img').length") == 0
+    assert HOSTILE in browser.evaluate("document.querySelector('#slots .slot').title")
+    assert HOSTILE in browser.evaluate("document.getElementById('queue').textContent")
+    assert HOSTILE in browser.evaluate("document.getElementById('mounts').textContent")
+    assert "0.90" in browser.evaluate("document.getElementById('mounts').textContent")  # cache hit ratio
+    browser.click("#slots .slot")
+    assert browser.evaluate("document.getElementById('slot-detail').textContent").startswith("slot 1: recorded, disc 0 (<script>")
+    assert browser.problems() == []
+    keep(browser.screenshot(tmp_path / "status-page-desktop.png"))
+
+    browser.viewport(390, 844, mobile=True)  # a phone
+    browser.open(url + "/")
+    browser.wait_for("Number(document.body.dataset.rendered) >= 1")
+    assert browser.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    box = browser.evaluate("(() => { const r = document.getElementById('slots').getBoundingClientRect();"
+                           " return [r.width, r.height]; })()")
+    assert box[0] <= 390 and box[1] < 844  # all 600 slots on one phone screen
+    keep(browser.screenshot(tmp_path / "status-page-phone.png"))
+
+
+@pytest.mark.slow
+def test_a_job_started_with_the_token_shows_its_progress(page):
+    browser, url, token, burn, tmp_path = page
+    browser.click("#burn")  # no token yet: the page asks for it
+    browser.wait_for(TOKEN_BOX_SHOWN)
+    assert "token" in browser.evaluate("document.getElementById('action-result').textContent")
+
+    browser.type_into("#token", "not-the-token")
+    browser.click("#token-save")
+    browser.click("#burn")
+    browser.wait_for("document.getElementById('action-result').textContent.includes('refused the token')")
+    assert browser.evaluate("localStorage.getItem('odarchive.token')") is None  # a refused token is forgotten
+    assert burn.specs == []
+
+    browser.type_into("#token", token)
+    browser.click("#token-save")
+    assert not browser.evaluate(TOKEN_BOX_SHOWN)
+    browser.evaluate("document.getElementById('segments').value = '0'")
+    browser.click("#burn")
+    browser.wait_for("document.getElementById('action-result').textContent.includes('queued')")
+    line = browser.wait_for("(() => { const j = document.querySelector('#jobs .job.running');"
+                            " return j && j.querySelector('progress') && j.querySelector('progress').value === 40"
+                            " && j.textContent; })()")
+    assert "burn discs 0" in line and "40.0%" in line and "disc 0 on drive 0" in line and "by page" in line
+    keep(browser.screenshot(tmp_path / "status-page-job-running.png"))
+
+    burn.release.set()
+    done = browser.wait_for("(() => { const j = document.querySelector('#jobs .job.finished'); return j && j.textContent; })()")
+    assert "1 disc(s) burned" in done and "verified" in done
+    assert browser.evaluate("localStorage.getItem('odarchive.token')") == token  # asked once, kept
+    assert burn.specs == ["0"]
+    assert [p for p in browser.problems() if "401 (Unauthorized)" not in p] == []  # the refused token
