@@ -1,0 +1,33 @@
+"""`odarchive status` text for a running service: the page's information, line by line."""
+
+from __future__ import annotations
+
+from odarchive.cli.service_status import describe_service
+from tests.lib.web_service import HOSTILE, fixture_status
+
+
+def test_every_part_of_the_status_is_described():
+    s = fixture_status()
+    s["jobs"] = [
+        {"id": 2, "kind": "burn", "state": "running", "params": {"segments": "0-3"}, "step": "burn",
+         "phase": "burn", "percent": 42.04, "eta_s": 130, "disc": 1, "drive": 0},
+        {"id": 1, "kind": "rescan", "state": "failed", "params": {"source": "photos"}, "error": "source is gone"},
+        {"id": 0, "kind": "rescan", "state": "finished", "params": {"source": "photos"}, "finished": s["now"] - 120,
+         "result": {"planned": [4, 5], "burn": {"burned": [{"disc": 4}, {"disc": 5}]}}},
+    ]
+    text = "\n".join(describe_service(s))
+    assert "service (pid 4242)" in text and "page http://127.0.0.1:0/" in text and "up 60 s" in text
+    assert "changer simulator: 600 slots: 300 recorded, 75 blank, 75 empty, 75 in a drive, 75 faulty" in text
+    assert f"FAULT: jam near {HOSTILE}" in text
+    assert f"drive 0: reading, disc 7 ({HOSTILE}_0007), lease read by mount {HOSTILE}, since 5 s" in text
+    assert "drive 1: idle, since 30 s" in text
+    assert "disc 12: 3 read(s) waiting, oldest 4 s" in text or "disc 12: 3 read(s) waiting, oldest 5 s" in text
+    assert "job 2 burn discs 0-3: running, burn 42.0%, ETA 2 min, disc 1 on drive 0" in text
+    assert "job 1 rescan photos: failed: source is gone" in text
+    assert "job 0 rescan photos: finished 2 min ago, 2 disc(s) burned" in text
+    assert "hit ratio 0.90, 4 disc loads, 1 failures, cache 5.0 MB of 1.0 GB" in text
+
+
+def test_an_idle_service_with_nothing_known():
+    lines = describe_service({"service": {"pid": 1, "home": "/h"}})
+    assert lines == ["service (pid 1) on /h", "  changer ?: 0 slots", "  no drives", "  queue: nothing waits"]
