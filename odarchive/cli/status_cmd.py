@@ -1,4 +1,10 @@
-"""`odarchive status`: what is running on this home now, from the jobs' status records."""
+"""`odarchive status`: what is running on this home now.
+
+When the home's service answers on its socket: its status snapshot (the status page's
+information, `odarchive.cli.service_status`), then the jobs' status records of commands
+running beside it. Without a service: the jobs' status records alone (`<home>/jobs`).
+`--json` prints `{"home", "service": snapshot or null, "jobs": records}`.
+"""
 
 from __future__ import annotations
 
@@ -14,8 +20,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
+    from odarchive.app.service.client import service_client
     from odarchive.jobs import read_jobs
 
+    client = service_client(ctx.home)
+    service = None
+    if client is not None:
+        with client:
+            service = client.status()
     jobs = []
     for job in read_jobs(ctx.home.jobs):
         r = dict(job.record)
@@ -26,9 +38,15 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         r["age_s"] = round(time.time() - r.get("updated", 0), 1)
         jobs.append(r)
     if args.json:
-        print_json({"home": str(ctx.home.root), "jobs": jobs})
+        print_json({"home": str(ctx.home.root), "service": service, "jobs": jobs})
         return 0
-    if not jobs:
+    if service is not None:
+        from odarchive.cli.service_status import describe_service
+
+        for line in describe_service(service):
+            say(line)
+        jobs = [r for r in jobs if not (r.get("command") == "mount" and r["state"] == "running")]  # listed above
+    elif not jobs:
         say(f"nothing is running on {ctx.home.root}")
         return 0
     for r in jobs:

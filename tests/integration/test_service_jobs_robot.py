@@ -1,21 +1,24 @@
-"""Service jobs on the simulated robot: a burn job's progress is the real burn job's, and a
-rescan plans and burns only the new discs, each verified and shelved."""
+"""Service jobs on the simulated robot, burning through `RobotService.burn`: a burn job's
+progress is the real burn job's, and a rescan plans and burns only the new discs."""
 
 from __future__ import annotations
 
 import os
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import pytest
 
+from odarchive.app.context import Context
 from odarchive.app.job_manager import JobManager
 from odarchive.app.job_steps import ArchiveSteps
-from odarchive.app.context import Context
+from odarchive.app.robot_config import open_robot
+from odarchive.app.service.config import ServiceConfig
+from odarchive.app.service.state import RobotService
 from odarchive.config import load_settings
 from odarchive.home import Home
-from odarchive.progress import Reporter
 from robot_drivers.simulator import control
 from tests.lib.robot_sim import setup_home
 from tests.lib.trees import write
@@ -27,22 +30,19 @@ def stop_simulator(home: Path):
     control.stop(home / "robot")
 
 
-def robot_jobs(home: Path) -> JobManager:
-    """The jobs of a service that burns through the robot it opened, as the command does."""
-    from odarchive.app.robot_burn import run_burn
-    from odarchive.app.robot_config import open_robot
-
+@contextmanager
+def robot_jobs(home: Path) -> Iterator[tuple[JobManager, RobotService]]:
+    """The jobs of a service that owns the home's (simulated) robot."""
     h = Home(home)
     ctx = Context(h, load_settings(h.config_file), as_json=False)
-
-    def burn(spec: str, reporter: Reporter) -> dict[str, Any]:
-        robot = open_robot(ctx)
-        try:
-            return run_burn(ctx, robot, spec, reporter)
-        finally:
-            robot.close()
-
-    return JobManager(ArchiveSteps(h, ctx.settings, burn))
+    svc = RobotService(ctx, open_robot(ctx), ServiceConfig())
+    svc.start()
+    jobs = JobManager(ArchiveSteps(h, ctx.settings, svc.burn))
+    try:
+        yield jobs, svc
+    finally:
+        jobs.close(30)
+        svc.close()
 
 
 def follow(jobs: JobManager, job_id: int, timeout_s: float = 60.0) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -62,11 +62,9 @@ def follow(jobs: JobManager, job_id: int, timeout_s: float = 60.0) -> tuple[dict
 
 def test_burn_job_reports_the_robots_progress(home):
     setup_home(home, 3)
-    jobs = robot_jobs(home)
-    try:
+    with robot_jobs(home) as (jobs, svc):
         job, seen = follow(jobs, jobs.submit("burn", {"segments": "0-2"}, "test").id)
-    finally:
-        jobs.close(30)
+        slots = svc.status()["changer"]["slots"]
     assert job["state"] == "finished", job["error"]
     assert sorted(b["disc"] for b in job["result"]["burned"]) == [0, 1, 2]
     assert {d["disc"]: d["phase"] for d in job["discs"]} == {0: "verified", 1: "verified", 2: "verified"}
@@ -74,6 +72,8 @@ def test_burn_job_reports_the_robots_progress(home):
     assert job["percent"] == 100.0 and job["items"] == 3
     running = [s for s in seen if s["state"] == "running" and s["discs"]]
     assert running and any(s["percent"] is not None and s["percent"] < 100 for s in running)  # progress, not just the end
+    shelved = {s["disc"]: s["state"] for s in slots if s["disc"] is not None}
+    assert shelved == {0: "recorded", 1: "recorded", 2: "recorded"}  # the status knows where they went
 
 
 def test_rescan_burns_only_the_new_discs(home, tmp_path, cli):
@@ -82,15 +82,12 @@ def test_rescan_burns_only_the_new_discs(home, tmp_path, cli):
         write(src / f"{n}.bin", os.urandom(200_000))
     (home / "odarchive.toml").write_text("[robot.simulator]\nspeed = 1000.0\nslots = 12\ndrives = 2\nblanks = 8\n")
     assert cli("create_db", str(src), "--json").code == 0 and cli("plan_iso", "1M").code == 0
-    jobs = robot_jobs(home)
-    try:
+    with robot_jobs(home) as (jobs, _):
         first, _ = follow(jobs, jobs.submit("burn", {}, "test").id)
         assert first["state"] == "finished", first["error"]
         old = sorted(b["disc"] for b in first["result"]["burned"])
         write(src / "new.bin", os.urandom(300_000))
         job, _ = follow(jobs, jobs.submit("rescan", {"source": "photos"}, "test").id)
-    finally:
-        jobs.close(30)
     assert job["state"] == "finished", job["error"]
     new = job["result"]["planned"]
     assert new and not set(new) & set(old)

@@ -1,9 +1,11 @@
 """The status page in a real browser: headless Chromium against a real uvicorn.
 
-The page loads with no script errors and no CSP complaints, the 600-slot map and the drives
-render, a label holding `<script>` shows as text and runs nothing, the page fits a phone's
-width, and a burn started from the page's button with the token shows its progress until it
-finishes. Screenshots are kept (pytest's tmp dir, copied to benchmarks/work/status-page/).
+Against the service's app with a fixture status: the page loads with no script errors and
+no CSP complaints, the 600-slot map and the drives render, a label holding `<script>` shows
+as text and runs nothing, the page fits a phone's width. Against a real `odarchive serve`
+on the simulated robot: a burn started from the page's button with the token shows its
+progress until it finishes, and the slot map then shows the burned discs. Screenshots are
+kept (pytest's tmp dir, copied to benchmarks/work/status-page/).
 """
 
 from __future__ import annotations
@@ -13,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from odarchive.app.web.security import ensure_token
 from tests.lib.browser import Browser, chromium_path
-from tests.lib.web_service import HOSTILE, FakeService, SlowBurn, make_app, served
+from tests.lib.robot_sim import setup_home
+from tests.lib.service_home import running_service
+from tests.lib.web_service import HOSTILE, FakeService, SlowBurn, served
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "benchmarks" / "work" / "status-page"
 
@@ -33,30 +36,31 @@ def keep(shot: Path) -> Path:
     return kept
 
 
+def open_page(browser: Browser, url: str) -> None:
+    browser.open(url + "/")
+    browser.wait_for("Number(document.body.dataset.rendered) >= 1")
+
+
 @pytest.fixture
-def page(home, tmp_path, cli):
+def fixture_page(home, tmp_path, cli):
     src = tmp_path / "photos"
     src.mkdir()
     (src / "a.bin").write_bytes(b"a" * 50_000)
     assert cli("create_db", str(src), "--json").code == 0 and cli("plan_iso", "1M").code == 0
-    burn = SlowBurn()
-    service = FakeService(home, burn)
-    token = ensure_token(home)
-    with served(make_app(service, token)) as url:
+    service = FakeService(home, SlowBurn())
+    with served(service.app) as url:
         browser = Browser(tmp_path / "browser")
         try:
-            browser.open(url + "/")
-            browser.wait_for("Number(document.body.dataset.rendered) >= 1")
-            yield browser, url, token, burn, tmp_path
+            open_page(browser, url)
+            yield browser, url, tmp_path
         finally:
-            burn.release.set()
             browser.close()
-            service.jobs.close(10)
+            service.close()
 
 
 @pytest.mark.slow
-def test_page_renders_slots_and_drives_and_escapes_names(page):
-    browser, url, token, burn, tmp_path = page
+def test_page_renders_slots_and_drives_and_escapes_names(fixture_page):
+    browser, url, tmp_path = fixture_page
     counts = browser.evaluate("(() => { const c = {}; for (const s of document.querySelectorAll('#slots .slot'))"
                               " c[s.dataset.state] = (c[s.dataset.state] || 0) + 1; return c; })()")
     assert sum(counts.values()) == 600
@@ -78,8 +82,7 @@ def test_page_renders_slots_and_drives_and_escapes_names(page):
     keep(browser.screenshot(tmp_path / "status-page-desktop.png"))
 
     browser.viewport(390, 844, mobile=True)  # a phone
-    browser.open(url + "/")
-    browser.wait_for("Number(document.body.dataset.rendered) >= 1")
+    open_page(browser, url)
     assert browser.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     box = browser.evaluate("(() => { const r = document.getElementById('slots').getBoundingClientRect();"
                            " return [r.width, r.height]; })()")
@@ -88,34 +91,48 @@ def test_page_renders_slots_and_drives_and_escapes_names(page):
 
 
 @pytest.mark.slow
-def test_a_job_started_with_the_token_shows_its_progress(page):
-    browser, url, token, burn, tmp_path = page
-    browser.click("#burn")  # no token yet: the page asks for it
-    browser.wait_for(TOKEN_BOX_SHOWN)
-    assert "token" in browser.evaluate("document.getElementById('action-result').textContent")
+def test_a_burn_started_with_the_token_shows_its_progress(home, tmp_path):
+    setup_home(home, 2, slots=600, blanks=10)
+    config = home / "odarchive.toml"
+    config.write_text(config.read_text().replace("speed = 1000.0", "speed = 5.0"))  # a burn that takes seconds
+    with running_service(home) as client:
+        url = f"http://{client.status()['service']['listen']}"
+        token = (home / "service.token").read_text().strip()
+        browser = Browser(tmp_path / "browser")
+        try:
+            open_page(browser, url)
+            assert browser.evaluate("document.querySelectorAll('#slots .slot.s-blank').length") == 10
+            assert browser.evaluate("document.querySelectorAll('#slots .slot').length") == 600
+            assert browser.evaluate("document.querySelectorAll('#drives .card').length") == 2
 
-    browser.type_into("#token", "not-the-token")
-    browser.click("#token-save")
-    browser.click("#burn")
-    browser.wait_for("document.getElementById('action-result').textContent.includes('refused the token')")
-    assert browser.evaluate("localStorage.getItem('odarchive.token')") is None  # a refused token is forgotten
-    assert burn.specs == []
+            browser.click("#burn")  # no token yet: the page asks for it
+            browser.wait_for(TOKEN_BOX_SHOWN)
+            browser.type_into("#token", "not-the-token")
+            browser.click("#token-save")
+            browser.click("#burn")
+            browser.wait_for("document.getElementById('action-result').textContent.includes('refused the token')")
+            assert browser.evaluate("localStorage.getItem('odarchive.token')") is None  # a refused token is forgotten
+            assert client.status()["jobs"] == []
 
-    browser.type_into("#token", token)
-    browser.click("#token-save")
-    assert not browser.evaluate(TOKEN_BOX_SHOWN)
-    browser.evaluate("document.getElementById('segments').value = '0'")
-    browser.click("#burn")
-    browser.wait_for("document.getElementById('action-result').textContent.includes('queued')")
-    line = browser.wait_for("(() => { const j = document.querySelector('#jobs .job.running');"
-                            " return j && j.querySelector('progress') && j.querySelector('progress').value === 40"
-                            " && j.textContent; })()")
-    assert "burn discs 0" in line and "40.0%" in line and "disc 0 on drive 0" in line and "by page" in line
-    keep(browser.screenshot(tmp_path / "status-page-job-running.png"))
+            browser.type_into("#token", token)
+            browser.click("#token-save")
+            assert not browser.evaluate(TOKEN_BOX_SHOWN)
+            browser.click("#burn")
+            browser.wait_for("document.getElementById('action-result').textContent.includes('queued')")
+            line = browser.wait_for("(() => { const j = document.querySelector('#jobs .job.running');"
+                                    " return j && j.querySelector('progress') && j.querySelector('.discs')"
+                                    " && j.textContent; })()", timeout_s=30)
+            assert "burn discs all" in line and "by page" in line and "drive" in line
+            keep(browser.screenshot(tmp_path / "status-page-burning.png"))
 
-    burn.release.set()
-    done = browser.wait_for("(() => { const j = document.querySelector('#jobs .job.finished'); return j && j.textContent; })()")
-    assert "1 disc(s) burned" in done and "verified" in done
-    assert browser.evaluate("localStorage.getItem('odarchive.token')") == token  # asked once, kept
-    assert burn.specs == ["0"]
-    assert [p for p in browser.problems() if "401 (Unauthorized)" not in p] == []  # the refused token
+            done = browser.wait_for("(() => { const j = document.querySelector('#jobs .job.finished');"
+                                    " return j && j.textContent; })()", timeout_s=90)
+            assert "2 disc(s) burned" in done
+            browser.wait_for("document.querySelectorAll('#slots .slot.s-recorded').length === 2")
+            assert browser.evaluate("localStorage.getItem('odarchive.token')") == token  # asked once, kept
+            assert [p for p in browser.problems() if "401 (Unauthorized)" not in p] == []  # but the refused token
+            keep(browser.screenshot(tmp_path / "status-page-burned.png"))
+            (job,) = client.status()["jobs"]
+            assert job["state"] == "finished" and sorted(b["disc"] for b in job["result"]["burned"]) == [0, 1]
+        finally:
+            browser.close()

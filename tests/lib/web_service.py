@@ -1,7 +1,7 @@
-"""A stand-in for the archive service around the real web side, for tests of the page and
-the jobs API: real `JobManager` + `ArchiveSteps` on a real home, a status snapshot from a
-fixture (changer, drives, queue, mounts) plus the live jobs, and a burn that reports as the
-robot's burn job does. The browser test serves the same app with a real uvicorn."""
+"""A stand-in for the archive service's robot around the real app, for tests of the page and
+the jobs API: the service's own app (`build_app`: its routes, token guard, the web side), a
+real home, a status snapshot from a fixture (changer, drives, queue, mounts) plus the live
+jobs, and a burn that reports as the robot's burn job does."""
 
 from __future__ import annotations
 
@@ -13,13 +13,10 @@ from typing import Any, Iterator
 
 import uvicorn
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
 
-from odarchive.app.job_manager import JobManager
-from odarchive.app.job_steps import ArchiveSteps
-from odarchive.app.web import guard_middleware, web_routes
+from odarchive.app.context import Context
+from odarchive.app.service.http import build_app
+from odarchive.app.service.token import ensure_token
 from odarchive.config import load_settings
 from odarchive.home import Home
 from odarchive.progress import Reporter
@@ -82,24 +79,29 @@ class SlowBurn:
 
 
 class FakeService:
-    """What the web side needs from the service: `jobs` and `status()`."""
+    """What the app needs of a `RobotService`: `ctx`, `status()`, `busy()`, `burn()`; the web
+    side gives it `job_manager` and `jobs`."""
 
     def __init__(self, home: Path, burn: Any, status: dict[str, Any] | None = None) -> None:
         h = Home(home)
-        self.home = h
-        self.jobs = JobManager(ArchiveSteps(h, load_settings(h.config_file), burn))
+        self.ctx = Context(h, load_settings(h.config_file), as_json=False)
+        self.burn = burn
         self._status = status if status is not None else fixture_status()
+        self.stopped = False
+        self.app = build_app(self, ensure_token(h), self.stop)
+
+    def stop(self) -> None:
+        self.stopped = True
+
+    def busy(self) -> int:
+        return int(self.job_manager.busy())
 
     def status(self) -> dict[str, Any]:
-        return {**self._status, "now": time.time(), "jobs": self.jobs.snapshot()}
+        return {**self._status, "now": time.time(), "jobs": self.jobs()}
 
-
-def make_app(service: FakeService, token: str) -> Starlette:
-    async def status(request: Request) -> JSONResponse:
-        return JSONResponse(service.status())
-
-    return Starlette(routes=[Route("/api/status", status), *web_routes(service)],
-                     middleware=[guard_middleware(token)])
+    def close(self) -> None:
+        self.burn.release.set()
+        self.job_manager.close(10)
 
 
 @contextmanager

@@ -10,9 +10,10 @@ import time
 import pytest
 from starlette.testclient import TestClient
 
-from odarchive.app.web.security import ensure_token
+from odarchive.app.service.token import read_token
+from odarchive.home import Home
 from tests.lib.trees import write
-from tests.lib.web_service import HOSTILE, FakeService, SlowBurn, make_app
+from tests.lib.web_service import HOSTILE, FakeService, SlowBurn
 
 BASE = "http://127.0.0.1:8780"
 
@@ -24,12 +25,10 @@ def burn():
 
 @pytest.fixture
 def api(home, burn):
-    token = ensure_token(home)
     service = FakeService(home, burn)
-    client = TestClient(make_app(service, token), base_url=BASE, headers={"Authorization": f"Bearer {token}"})
-    yield client
-    burn.release.set()
-    service.jobs.close(10)
+    token = read_token(Home(home))
+    yield TestClient(service.app, base_url=BASE, headers={"Authorization": f"Bearer {token}"})
+    service.close()
 
 
 def archived(cli, tmp_path, name="photos", files=3, size="1M"):

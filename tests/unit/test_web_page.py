@@ -9,8 +9,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from odarchive.app.events import format_event
-from odarchive.app.web.security import ensure_token
-from tests.lib.web_service import HOSTILE, FakeService, SlowBurn, make_app
+from tests.lib.web_service import HOSTILE, FakeService, SlowBurn
 
 STATIC = resources.files("odarchive.app.web").joinpath("static")
 
@@ -18,8 +17,8 @@ STATIC = resources.files("odarchive.app.web").joinpath("static")
 @pytest.fixture
 def client(home):
     service = FakeService(home, SlowBurn())
-    yield TestClient(make_app(service, ensure_token(home)), base_url="http://127.0.0.1:8780")
-    service.jobs.close(5)
+    yield TestClient(service.app, base_url="http://127.0.0.1:8780")
+    service.close()
 
 
 def test_page_and_its_files_come_from_the_package(client):

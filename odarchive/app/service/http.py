@@ -19,6 +19,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from odarchive.app.service.token import token_matches
+from odarchive.app.web import web_middleware, web_routes
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -62,25 +63,7 @@ def build_app(svc: Any, token: str, stop: Callable[[], None]) -> Starlette:
         Route("/api/stop", stop_route, methods=["POST"]),
     ]
     middleware = [Middleware(TokenGuard, token=token)]
-    # ---- hook for the web side (h8w): the page, /api/jobs, origin checks ----
+    # the web side: the page and /api/jobs, and the host/origin check outermost
     routes += web_routes(svc)
-    middleware = web_middleware(token) + middleware  # outermost first
+    middleware = web_middleware() + middleware
     return Starlette(routes=routes, middleware=middleware)
-
-
-def web_routes(svc: Any) -> list[BaseRoute]:
-    """The web side's routes (page, jobs): `odarchive.app.web.web_routes(svc)` once it exists."""
-    try:
-        from odarchive.app.web import web_routes as routes  # type: ignore[attr-defined]
-    except ImportError:
-        return []
-    return list(routes(svc))
-
-
-def web_middleware(token: str) -> list[Middleware]:
-    """The web side's middleware (cross-origin refusal): `odarchive.app.web.web_middleware`."""
-    try:
-        from odarchive.app.web import web_middleware as middleware  # type: ignore[attr-defined]
-    except ImportError:
-        return []
-    return list(middleware(token))

@@ -58,6 +58,16 @@ class RobotService:
             self._faults.append({"at": self.clock(), "message": message, "drive": drive, "disc": disc})
             del self._faults[:-MAX_FAULTS]
 
+    def burn(self, spec: str, reporter: Any) -> dict[str, Any]:
+        """Burn discs `spec` (the jobs API's burn, on the job worker thread); the inventory is
+        read again as each disc starts and ends, so the status shows the drives and slots."""
+        from odarchive.app.robot_burn import run_burn
+
+        try:
+            return run_burn(self.ctx, self.robot, spec, _MotionReporter(reporter, self.refresh_inventory))
+        finally:
+            self.refresh_inventory()
+
     def busy(self) -> int:
         """Leases held and requests waiting (the service stops only when this is 0)."""
         return 0
@@ -79,6 +89,29 @@ class RobotService:
             "jobs": self.jobs(),
             "mounts": _mounts(self.ctx),
         }
+
+
+class _MotionReporter:
+    """A burn's reporter that also re-reads the inventory when a medium moved."""
+
+    MOVES = frozenset({"burning", "verified", "rejected"})
+
+    def __init__(self, inner: Any, refresh: Callable[[], Any]) -> None:
+        self._inner, self._refresh = inner, refresh
+
+    def start(self, phase: str, total_items: int | None = None, total_bytes: int | None = None) -> None:
+        self._inner.start(phase, total_items, total_bytes)
+
+    def advance(self, items: int = 0, nbytes: int = 0) -> None:
+        self._inner.advance(items, nbytes)
+
+    def event(self, kind: str, **fields: Any) -> None:
+        self._inner.event(kind, **fields)
+        if kind in self.MOVES:
+            self._refresh()
+
+    def finish(self) -> None:
+        self._inner.finish()
 
 
 def _drive_key(inventory: Any, drive: int) -> tuple[str, int | None] | None:

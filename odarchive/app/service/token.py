@@ -10,15 +10,20 @@ import hmac
 import os
 import secrets
 
+from odarchive.app.events import log_event
 from odarchive.home import Home
 
 
 def ensure_token(home: Home) -> str:
-    """The token, created (0600, 32 random bytes as hex) if the home has none yet."""
+    """The token, created (0600, 32 random bytes as hex) if the home has none yet. A token
+    file that group or others may read is replaced: the token may have been read."""
     path = home.service_token
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
+        if path.stat().st_mode & 0o077:
+            log_event("token.replaced", path=str(path), reason="readable by others")
+            return _replace(home)
         return read_token(home) or _replace(home)
     token = secrets.token_hex(32)
     with os.fdopen(fd, "w") as f:

@@ -45,8 +45,8 @@ def client_of(request: Request) -> str:
     return f"http {peer.host}" if peer and peer.host else "socket"
 
 
-def job_routes(service: Any) -> list[BaseRoute]:
-    jobs = service.jobs
+def job_routes(jobs: Any) -> list[BaseRoute]:
+    """The routes over `jobs` (an `odarchive.app.job_manager.JobManager`)."""
 
     async def list_jobs(request: Request) -> Response:
         return AsciiJSON({"jobs": jobs.snapshot()})

@@ -73,7 +73,8 @@
       box.append(el("div", { class: "card drive" },
         el("h3", {}, `Drive ${str(d.drive)} `, el("span", { class: `badge ${cls}`, text: state })),
         el("div", { text: d.disc !== null && d.disc !== undefined
-          ? `disc ${d.disc}${d.label ? ` (${d.label})` : ""}` : "no disc" }),
+          ? `disc ${d.disc}${d.label ? ` (${d.label})` : ""}`
+          : d.medium ? `${d.medium} medium${d.label ? ` (${d.label})` : ""}` : "no disc" }),
         lease ? el("div", { text: `lease: ${str(lease.kind)} by ${clientText(lease.client)}` }) : null,
         d.since ? el("div", { class: "muted", text: `since ${since(d.since, now)}` }) : null,
         d.fault ? el("div", { class: "fault", text: `fault: ${d.fault}` }) : null));
