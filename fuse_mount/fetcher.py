@@ -15,7 +15,9 @@ How a miss is served (see DESIGN.md "The mount"):
    that disc while it is loaded.
 4. When all reads of a job are in, the bytes go to the cache, which verifies them (whole
    content SHA-256 or the chunk's SHA-256) before storing them; a mismatch is never served.
-   Then the readers wake and read from the cache.
+   Then the readers wake and read from the cache. Verified bytes the cache cannot keep (its
+   disk is too small or full: `CacheFullError`) are handed to the readers instead (`fetch`
+   returns them), with a log line: a read never fails because the cache is small.
 
 A job's readers wait at most `disc_timeout_s` from when the job was queued (a reader that
 joins later, such as the kernel retrying a failed read, does not start the clock again); then
@@ -37,6 +39,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from fuse_mount.cache.errors import CacheFullError
 from fuse_mount.catalogue_view import CatalogueView, Content, Piece
 from fuse_mount.discs import DiscSource
 from fuse_mount.errors import CorruptData, DiscUnavailable, MountFault
@@ -70,7 +73,8 @@ class ChunkStore(Protocol):
 
     def chunk_range(self, size: int, index: int) -> tuple[int, int]: ...
 
-    def put_whole(self, key: str, data: bytes, sha256_expected: str | None = None) -> bool: ...
+    def put_whole(self, key: str, data: bytes, sha256_expected: str | None = None) -> bool:
+        """False if the bytes do not verify; CacheFullError (only once verified) if no room."""
 
     def put_chunk(self, key: str, size: int, index: int, data: bytes, chunk_sha256_expected: str) -> bool: ...
 
@@ -89,6 +93,7 @@ class _Job:
     buf: bytearray = field(default_factory=bytearray)
     outstanding: int = 0
     error: MountFault | None = None
+    unkept: bytes | None = None  # verified bytes the cache had no room for
     done: threading.Event = field(default_factory=threading.Event)
 
     @property
@@ -159,15 +164,18 @@ class Fetcher:
             w.start()
 
     # ---- the reader side ----
-    def fetch(self, content: Content, offset: int, length: int) -> None:
-        """Return once bytes [offset, offset+length) of `content` are in the cache; else raise."""
-        for job in self._submit(content, offset, length):
+    def fetch(self, content: Content, offset: int, length: int) -> list[tuple[int, bytes]]:
+        """Return once bytes [offset, offset+length) of `content` are in the cache, or verified
+        in the returned (content offset, bytes) that the cache had no room for; else raise."""
+        jobs = self._submit(content, offset, length)
+        for job in jobs:
             if not job.done.wait(max(0.0, job.deadline - time.monotonic())):
                 discs = ", ".join(self._describe(d) for d in sorted(job.discs))
                 log.error("read of %s timed out after %ss waiting for %s", content.sha256.hex()[:16], self._config.disc_timeout_s, discs)
                 raise DiscUnavailable(f"{discs} not available within {self._config.disc_timeout_s:g} s")
             if job.error is not None:
                 raise job.error
+        return [(job.offset, job.unkept) for job in jobs if job.unkept is not None]
 
     def _describe(self, disc_id: int) -> str:
         """'disc 3 (ODARCHIVE_0003)' for messages; never raises (it names failures)."""
@@ -312,6 +320,9 @@ class Fetcher:
                 discs = ", ".join(self._describe(d) for d in sorted(job.discs))
                 log.error("content %s read from %s does not match its SHA-256; not served", key, discs)
                 job.error = CorruptData(f"content {key[:16]} from {discs} failed verification")
+        except CacheFullError as e:  # raised only once the bytes verified
+            log.warning("content %s bytes %d+%d served straight from the disc, not kept: %s", key[:16], job.offset, len(job.buf), e)
+            job.unkept = bytes(job.buf)
         except MountFault as e:
             log.error("cannot store content %s: %s", key, e)
             job.error = e

@@ -1,11 +1,13 @@
-"""Bounded in-memory caches of the VFS: an LRU mapping and the directory listings.
+"""Bounded in-memory caches of the mount: an LRU mapping, directory listings, verified bytes.
 
-Both are plain data structures without locks; `Vfs` holds its own lock around every call.
-Their bounds keep the mount's memory flat whatever the size of the catalogue.
+`Lru` and `Listings` are plain data structures without locks (`Vfs` holds its own lock
+around every call); `VerifiedBuffers` (the reader's) has its own lock. Their bounds keep the
+mount's memory flat whatever the size of the catalogue or of the files read.
 """
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from typing import Generic, Hashable, TypeVar
 
@@ -71,3 +73,32 @@ class Listings:
     def clear(self) -> None:
         self._data.clear()
         self._entries = 0
+
+
+class VerifiedBuffers:
+    """Verified byte ranges of contents the cache had no room for, `max_bytes` in all (the
+    newest is always kept, however large), so the reads that follow one need no disc."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self._data: OrderedDict[tuple[int, int], bytes] = OrderedDict()  # (content id, offset) -> bytes
+        self._bytes = 0
+        self._lock = threading.Lock()
+        self.max_bytes = max_bytes
+
+    def put(self, content_id: int, offset: int, data: bytes) -> None:
+        with self._lock:
+            old = self._data.pop((content_id, offset), None)
+            self._bytes += len(data) - (len(old) if old is not None else 0)
+            self._data[(content_id, offset)] = data
+            while self._bytes > self.max_bytes and len(self._data) > 1:
+                _, dropped = self._data.popitem(last=False)
+                self._bytes -= len(dropped)
+
+    def read(self, content_id: int, offset: int, size: int) -> bytes | None:
+        """Bytes [offset, offset+size) if one buffer holds all of them."""
+        with self._lock:
+            for (cid, start), data in reversed(self._data.items()):
+                if cid == content_id and start <= offset and offset + size <= start + len(data):
+                    self._data.move_to_end((cid, start))
+                    return data[offset - start : offset - start + size]
+        return None

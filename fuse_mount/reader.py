@@ -5,7 +5,12 @@ reader until the disc is read, or until the disc timeout), then re-reads with `C
 so the bytes served are always the verified ones the cache holds. Open files hold a cache
 handle, so their chunks are not evicted while they are read.
 
-Threads: called from many FUSE threads; holds no lock of its own.
+What the cache cannot keep (its disk is too small for a file, or full of open and pinned
+data) the fetcher hands back verified; it is served from a bounded buffer in memory
+(`memo.VerifiedBuffers`), chunk by chunk, so a read succeeds whatever the cache's size (a
+file larger than the cache is read from the disc again when it is read again).
+
+Threads: called from many FUSE threads; its only state is those buffers (with their lock).
 """
 
 from __future__ import annotations
@@ -16,29 +21,53 @@ from fuse_mount.cache import Cache
 from fuse_mount.catalogue_view import Content
 from fuse_mount.errors import DiscUnavailable
 from fuse_mount.fetcher import Fetcher
+from fuse_mount.memo import VerifiedBuffers
+
+UNKEPT_BUFFER_BYTES = 96 * 1024 * 1024
+"""Verified bytes the cache had no room for, kept for the reads that follow: room for one
+whole content of up to `whole_max_bytes` (64 MiB) and two 16 MiB chunks."""
 
 
 class CachedReader:
-    def __init__(self, cache: Cache, fetcher: Fetcher, retries: int = 2) -> None:
+    def __init__(self, cache: Cache, fetcher: Fetcher, retries: int = 2, unkept_bytes: int = UNKEPT_BUFFER_BYTES) -> None:
         self._cache = cache
         self._fetcher = fetcher
         self._retries = retries
+        self._unkept = VerifiedBuffers(unkept_bytes)
 
     def read(self, content: Content, offset: int, size: int) -> bytes:
         key = content.sha256.hex()
         data = self._cache.get(key, offset, size)
+        if data is None:
+            data = self._unkept.read(content.id, offset, size)
         if data is not None:
             return data
         start = time.monotonic()
         try:
             for _ in range(self._retries):  # a concurrent eviction or corrupt drop: fetch again
-                self._fetcher.fetch(content, offset, size)
-                data = self._cache.peek(key, offset, size)
+                for at, unkept in self._fetcher.fetch(content, offset, size):
+                    self._unkept.put(content.id, at, unkept)
+                data = self._cache.peek(key, offset, size) or self._piecewise(key, content, offset, size)
                 if data is not None:
                     return data
         finally:
             self._cache.record_wait(time.monotonic() - start)
         raise DiscUnavailable(f"content {key[:16]} bytes {offset}+{size} did not stay in the cache")
+
+    def _piecewise(self, key: str, content: Content, offset: int, size: int) -> bytes | None:
+        """The range chunk by chunk, each from the verified buffers or the cache."""
+        chunk = self._cache.chunk_range(content.size, 0)[1]
+        end = min(offset + size, content.size)
+        parts = []
+        pos = offset
+        while pos < end:
+            stop = min(end, (pos // chunk + 1) * chunk)
+            part = self._unkept.read(content.id, pos, stop - pos) or self._cache.peek(key, pos, stop - pos)
+            if not part:
+                return None
+            parts.append(part)
+            pos = stop
+        return b"".join(parts)
 
     def opened(self, content: Content) -> None:
         self._cache.open_handle(content.sha256.hex())

@@ -16,13 +16,17 @@ own leaf lock (see the lock order in cache.py).
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import os
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO, Callable, Iterator
+
+log = logging.getLogger("fuse_mount.cache")
 
 MERGE_WINDOW_S = 1.0
 MAX_PENDING = 256
@@ -52,6 +56,8 @@ class TraceWriter:
         # hand-formatted lines: with dataclasses and json.dumps the trace halved cached reads.
         self._pending: dict[str, list] = {}
         self._latest_t = 0.0
+        self.dropped = False
+        """Lines were dropped because the disk was full (warned once)."""
 
     def append(self, a: Access) -> None:
         self.record(a.t, a.key, a.size, a.off, a.len, a.hit)
@@ -91,8 +97,22 @@ class TraceWriter:
                 self._emit(run)
             self._pending.clear()
             if self._file is not None:
-                self._file.close()
+                self._guard(self._file.close)
                 self._file = None
+
+    def _guard(self, io: Callable[[], object]) -> None:
+        """Do a write, flush or close; on a full disk drop what is buffered (the trace is
+        advice for tuning: the reads it records matter more) and say so once."""
+        try:
+            io()
+        except OSError as e:
+            if self._file is not None:
+                with contextlib.suppress(OSError):
+                    self._file.close()
+                self._file = None
+            if not self.dropped:
+                log.warning("cannot write the access trace %s (%s): lines are dropped while the disk is full", self.path, e)
+            self.dropped = True
 
     def _emit(self, run: list) -> None:
         t, key, size, off, length, hit, n = run
@@ -101,9 +121,12 @@ class TraceWriter:
                     % (t, key, size, off, length, "true" if hit else "false", count))
 
     def _write(self, line: str) -> None:
-        if self._file is None:
-            self._file = self.path.open("a", encoding="ascii")
-        self._file.write(line)
+        def write() -> None:
+            if self._file is None:
+                self._file = self.path.open("a", encoding="ascii")
+            self._file.write(line)
+
+        self._guard(write)
 
     def _maybe_flush(self, force: bool) -> None:
         now = time.monotonic()
@@ -112,10 +135,9 @@ class TraceWriter:
         self._last_flush = now
         for key in [k for k, run in self._pending.items() if self._latest_t - run[0] > MERGE_WINDOW_S]:
             self._emit(self._pending.pop(key))
-        if self._file is None:
-            return
-        self._file.flush()
-        if self._file.tell() > self._max_bytes:
+        if self._file is not None:
+            self._guard(self._file.flush)
+        if self._file is not None and self._file.tell() > self._max_bytes:
             self._file.close()
             os.replace(self.path, self.path.with_name(self.path.name + ".1"))
             self._file = None
