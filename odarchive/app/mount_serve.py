@@ -28,8 +28,9 @@ READY_TIMEOUT_S = 60.0
 STATUS_INTERVAL_S = 0.25
 
 
-def spawn_mount(ctx: Context, mp: Path, flags: list[str]) -> int:
-    """Start `mount MP --foreground FLAGS` as a detached process; its pid once it is ready."""
+def spawn_mount(ctx: Context, mp: Path, flags: list[str]) -> tuple[int, list[str]]:
+    """Start `mount MP --foreground FLAGS` as a detached process; once it is ready, its pid
+    and the warnings it gave (bounds of the cache its disk cannot meet)."""
     ctx.home.logs.mkdir(parents=True, exist_ok=True)
     r, w = os.pipe()
     cmd = [sys.executable, "-m", "odarchive", "--home", str(ctx.home.root), "mount", str(mp), "--foreground", "--ready-fd", str(w)]
@@ -43,7 +44,7 @@ def spawn_mount(ctx: Context, mp: Path, flags: list[str]) -> int:
     finally:
         os.close(r)
     if message.startswith("ready"):
-        return proc.pid
+        return proc.pid, [w for w in message.strip().split("\t")[1:] if w]
     if not ready:
         proc.terminate()
         raise MountError(f"the mount did not become ready within {READY_TIMEOUT_S:.0f} s", hint=f"see {ctx.home.logs / 'mount.log'}")
@@ -76,6 +77,7 @@ def _bound_malloc() -> None:
 def serve_mount(ctx: Context, mp: Path, mconf: Any, cconf: Any, ready_fd: int | None) -> None:
     """Serve the mount in this process until it is unmounted; report readiness on `ready_fd`."""
     from fuse_mount.cache import Cache
+    from fuse_mount.cache.room import room_warnings
     from fuse_mount.fuse_ops import serve
     from fuse_mount.service import ArchiveService
     from odarchive.app.mount_adapter import CatalogueAdapter
@@ -89,11 +91,16 @@ def serve_mount(ctx: Context, mp: Path, mconf: Any, cconf: Any, ready_fd: int | 
         adapter = CatalogueAdapter(ctx.home.catalogue)
         source = open_disc_source(ctx, mconf)
         service = ArchiveService(adapter, source, Cache.open(cconf), mconf)
+        warnings = room_warnings(cconf)
     except Exception as e:
         _report(ready_fd, f"error\t{e}\t{getattr(e, 'hint', '')}")
         raise
+    for warning in warnings:
+        log.warning("%s", warning)
     name = "mount-" + hashlib.sha256(str(mp).encode()).hexdigest()[:8]
-    record = JobReporter(ctx.home.jobs, name, "mount", NullReporter(), mountpoint=str(mp), cache_dir=str(cconf.dir))
+    settings = {k: getattr(cconf, k) for k in ("max_bytes", "max_age_s", "min_free_bytes", "policy", "keep_heads_bytes")}
+    record = JobReporter(ctx.home.jobs, name, "mount", NullReporter(), mountpoint=str(mp), cache_dir=str(cconf.dir),
+                         cache_settings=settings)
     stop = threading.Event()
 
     def keep_status() -> None:
@@ -108,13 +115,14 @@ def serve_mount(ctx: Context, mp: Path, mconf: Any, cconf: Any, ready_fd: int | 
         log.info("mounted on %s", mp)
         record.update(phase="mounted", **service.status())
         threading.Thread(target=keep_status, name="odarchive-status", daemon=True).start()
-        _report(ready_fd, "ready\n")
+        _report(ready_fd, "\t".join(["ready", *warnings]) + "\n")
 
     try:
         serve(service.vfs, str(mp), allow_other=mconf.allow_other, attr_timeout_s=mconf.attr_timeout_s, on_ready=ready)
     except RuntimeError as e:
-        _report(ready_fd, f"error\tcannot mount on {mp}: {e}\tsee the messages above")
-        raise MountError(f"cannot mount on {mp}: {e}") from None
+        hint = f"libfuse's reason is in {ctx.home.logs / 'mount.log'} (or the journal with --foreground)"
+        _report(ready_fd, f"error\tcannot mount on {mp} (libfuse error {e})\t{hint}")
+        raise MountError(f"cannot mount on {mp} (libfuse error {e})", hint=hint) from None
     finally:
         stop.set()
         service.close()

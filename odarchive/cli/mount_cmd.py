@@ -12,6 +12,7 @@ images in `<home>/isos`.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -59,8 +60,12 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     )
     if mounted(mp):
         raise MountError(f"{mp} is already a mount point (or a mount whose process died)", hint=f"odarchive umount {mp}")
+    if mp.exists() and not mp.is_dir():
+        raise MountError(f"mountpoint {mp} is a file, not a directory", hint="mount on an empty directory")
     if not mp.is_dir():
-        raise MountError(f"mountpoint {mp} is not a directory", hint=f"mkdir -p {mp}")
+        raise MountError(f"mountpoint {mp} does not exist", hint=f"mkdir -p {mp}")
+    if next(os.scandir(mp), None) is not None:
+        raise MountError(f"mountpoint {mp} is not empty", hint="mount on an empty directory (the mount would hide what is in it)")
     for what, path in (("the cache directory", cconf.dir), ("the home", ctx.home.root)):
         if _inside(Path(path), mp):
             raise MountError(f"{what} {path} is inside the mountpoint {mp}", hint="choose a mountpoint outside the home and the cache")
@@ -68,7 +73,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if not mconf.foreground:
         from odarchive.app.mount_serve import spawn_mount
 
-        pid = spawn_mount(ctx, mp, _passed_flags(args))
+        pid, warnings = spawn_mount(ctx, mp, _passed_flags(args))
+        for warning in warnings:
+            say(f"warning: {warning}", file=sys.stderr)
         say(f"mounted the archive on {mp} (pid {pid}); `odarchive umount {mp}` to unmount", file=sys.stderr)
         return 0
     from odarchive.app.mount_serve import serve_mount

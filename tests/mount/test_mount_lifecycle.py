@@ -91,6 +91,15 @@ def test_refusals(archive: Archive, tmp_path: Path, capsys: pytest.CaptureFixtur
     assert main([*home, "mount", str(mp), "--images", str(tmp_path / "no-images"), "--cache-dir", str(tmp_path / "c")]) == 7
     assert "image directory" in capsys.readouterr().err
     assert not os.path.ismount(mp)
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "x").write_text("x")
+    (tmp_path / "a-file").write_text("x")
+    flags = ["--images", str(archive.images), "--cache-dir", str(tmp_path / "c")]
+    assert main([*home, "mount", str(tmp_path / "full"), *flags]) == 7
+    assert "is not empty" in capsys.readouterr().err
+    assert main([*home, "mount", str(tmp_path / "a-file"), *flags]) == 7
+    err = capsys.readouterr().err
+    assert "is a file, not a directory" in err and "mkdir" not in err
 
 
 def test_many_calls_keep_file_descriptors_bounded(archive: Archive, tmp_path: Path) -> None:
