@@ -23,6 +23,8 @@ from odarchive.errors import EXIT_FAILED, CatalogueError, InputError, UsageError
 
 XATTR_SHA256 = "user.odarchive.sha256"
 _SNAPSHOTS = b".snapshots"
+_RECORDED = ("max_bytes", "max_age_s", "min_free_bytes", "policy", "keep_heads_bytes")
+"""Cache settings a running mount records (with its cache_dir) for these commands."""
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -44,6 +46,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     r.add_argument("--sizes", default=None, help="comma-separated max sizes (default: 1/4, 1, 4 x max_bytes)")
     r.add_argument("--trace", type=Path, default=None, help="trace file (default: <cache dir>/trace.jsonl)")
     r.add_argument("--json", action="store_true", help="print JSON")
+    for action in (s, e, pin, c, r):
+        action.add_argument("--cache-dir", help="the cache to look at (default: the running mount's, else [cache] dir)")
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
@@ -51,7 +55,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 
     from odarchive.app.mount_config import cache_config
 
-    config = cache_config(ctx)
+    if args.cache_dir is not None:
+        config = cache_config(ctx, dir=args.cache_dir)
+    else:
+        config = cache_config(ctx, **_running_mount_cache(ctx))
     if args.cache_action == "replay":
         return _replay(args, config)
     with Cache.open(config) as cache:
@@ -64,8 +71,25 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         return _pin(args, ctx, cache)
 
 
+def _running_mount_cache(ctx: Context) -> dict[str, Any]:
+    """The cache settings of the mount running on this home (it records them), if any: so
+    these commands look at the cache that mount uses whatever flags it was started with."""
+    from odarchive.jobs import read_jobs
+
+    mounts = [j.record for j in read_jobs(ctx.home.jobs) if j.alive and j.record.get("command") == "mount"]
+    caches = {m["cache_dir"]: m for m in mounts if m.get("cache_dir")}
+    if len(caches) > 1:
+        names = ", ".join(f"{d} (mount on {m.get('mountpoint')})" for d, m in sorted(caches.items()))
+        raise UsageError(f"mounts on this home use different caches: {names}", hint="name one with --cache-dir DIR")
+    if not caches:
+        return {}
+    (record,) = caches.values()
+    settings = record.get("cache_settings") or {}
+    return {"dir": record["cache_dir"], **{k: settings[k] for k in _RECORDED if k in settings}}
+
+
 def _stats(args: argparse.Namespace, cache) -> int:
-    s = cache.stats().as_dict()
+    s = {"dir": str(cache.config.dir), **cache.stats().as_dict()}
     if args.json:
         print_json(s)
         return 0

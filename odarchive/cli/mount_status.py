@@ -27,6 +27,7 @@ def describe_mount(r: dict[str, Any]) -> str:
     return (
         f"{head}\n  requests waiting by disc: {wait}\n  {source.get('kind', 'discs')}: {drives or 'no drives'}"
         f" ({r.get('disc_loads', 0)} disc loads, {r.get('disc_failures', 0)} failures)\n"
-        f"  cache: {human_bytes(cache.get('bytes_cached', 0))}{limit} used, {human_bytes(cache.get('free_bytes', 0))} free,"
+        f"  cache {r.get('cache_dir', '?')}: {human_bytes(cache.get('bytes_cached', 0))}{limit} used,"
+        f" {human_bytes(cache.get('free_bytes', 0))} free,"
         f" hit ratio {cache.get('hit_ratio', 0):.2f}; {r.get('open_files', 0)} files open"
     )

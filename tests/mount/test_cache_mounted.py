@@ -57,3 +57,21 @@ def test_cache_commands_on_a_running_mount(archive: Archive, tmp_path: Path, cap
 
     replay = cache_cmd(archive, capsys, "replay", "--sizes", "1M")
     assert replay["accesses"] >= 3 and replay["results"][0]["misses"] >= 2
+
+
+def test_cache_commands_find_the_cache_of_the_running_mount(archive: Archive, tmp_path: Path, capsys) -> None:
+    """A mount started with --cache-dir elsewhere (and its own policy) is what `cache stats`
+    and `odarchive status` show; --cache-dir names any cache; after unmounting, the home's."""
+    elsewhere = tmp_path / "fast-disk" / "cache"
+    flags = ("--images", str(archive.images), "--cache-dir", str(elsewhere), "--cache-policy", "size")
+    with Mounted(archive.home, tmp_path / "mnt", *flags) as m:
+        assert (m.mountpoint / "src" / "hello.txt").read_bytes() == (archive.src / "hello.txt").read_bytes()
+        m.status()
+        s = cache_cmd(archive, capsys, "stats")
+        assert s["dir"] == str(elsewhere) and s["policy"] == "size" and s["misses"] >= 1 and s["bytes_cached"] > 0
+        assert cache_cmd(archive, capsys, "check")["checked"] >= 1
+        assert cache_cmd(archive, capsys, "stats", "--cache-dir", str(tmp_path / "other"))["bytes_cached"] == 0
+        capsys.readouterr()
+        assert main(["--home", str(archive.home), "status"]) == 0
+        assert f"cache {elsewhere}:" in capsys.readouterr().out
+    assert cache_cmd(archive, capsys, "stats")["dir"] == str(archive.home / "cache")

@@ -30,7 +30,7 @@ def test_mount_settings_from_file_environment_and_flags(home: Path, monkeypatch:
 
 def test_status_describes_a_mount() -> None:
     record = {
-        "job": "mount-1a2b3c4d", "pid": 42, "mountpoint": "/archive", "phase": "mounted",
+        "job": "mount-1a2b3c4d", "pid": 42, "mountpoint": "/archive", "phase": "mounted", "cache_dir": "/fast/cache",
         "waiting_by_disc": {"12": 3, "3": 1}, "disc_loads": 7, "disc_failures": 1, "open_files": 2,
         "source": {"kind": "robot", "drives": [{"drive": 0, "disc": 3, "activity": "reading disc 3", "fault": None},
                                                {"drive": 1, "disc": None, "activity": "idle", "fault": "E30 picker jammed"}]},
@@ -41,4 +41,4 @@ def test_status_describes_a_mount() -> None:
     assert "disc 3: 1, disc 12: 3" in text
     assert "drive 0: reading disc 3, holds disc 3" in text and "drive 1: idle, FAULT E30 picker jammed" in text
     assert "7 disc loads, 1 failures" in text
-    assert "5.0 GB of 50.0 GB used" in text and "hit ratio 0.88" in text and "2 files open" in text
+    assert "cache /fast/cache: 5.0 GB of 50.0 GB used" in text and "hit ratio 0.88" in text and "2 files open" in text
