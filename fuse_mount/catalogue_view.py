@@ -83,9 +83,10 @@ class CatalogueView(Protocol):
     def child_dir(self, dir_id: int, name: bytes) -> int | None:
         """The directory node of directory `name` inside node `dir_id`."""
 
-    def list_names(self, dir_id: int, snap: int) -> Iterator[tuple[bytes, int, int]]:
-        """(name, st_mode, entry id) of the entries of node `dir_id` valid in snapshot `snap`,
-        streamed by name (tuples, not `Entry`: a directory may hold millions)."""
+    def list_attrs(self, dir_id: int, snap: int) -> Iterator[tuple[bytes, int, int, int, int]]:
+        """(name, st_mode, entry id, size, mtime_ns) of the entries of node `dir_id` valid in
+        snapshot `snap`, streamed by name (tuples, not `Entry`: a directory may hold millions,
+        and `ls -l` of one reads every row)."""
 
     def list_entries(self, dir_id: int, snap: int) -> Iterator[Entry]:
         """The entries of node `dir_id` valid in snapshot `snap`, in any order (the VFS reads
@@ -93,6 +94,10 @@ class CatalogueView(Protocol):
 
     def count_subdirs(self, dir_id: int, snap: int) -> int:
         """How many directories node `dir_id` holds in snapshot `snap` (for st_nlink)."""
+
+    def totals(self) -> tuple[int, int]:
+        """(bytes of every content, number of entries) in the catalogue (for `df`; may take a
+        second on a large catalogue, the VFS counts once per change)."""
 
     def content(self, content_id: int) -> Content:
         """A content's hash and size."""

@@ -6,21 +6,29 @@ archived bytes here, so names that are not UTF-8 round-trip. Every call goes thr
 missing -> ENOENT, any write -> EROFS, disc unavailable or robot fault -> EIO, and any
 unexpected exception -> EIO with a log line and traceback.
 
+Reads the kernel may cache: `keep_cache` per open (`Vfs.keep_cache`), names and attributes
+for `attr_timeout_s`; when the tree shown changes (a snapshot completed), `serve`'s watcher
+tells the kernel to forget every top-level name and what it cached below, so nothing stale is
+served past `refresh_s` (see `fuse_mount.fuse_lib` for what libfuse is asked for and why).
+
 Threads: mfusepy runs multithreaded; every method may run on several threads at once. This
-module keeps no state of its own.
+module keeps no state of its own beyond the watcher thread of `serve`.
 """
 
 from __future__ import annotations
 
 import errno
+import itertools
 import logging
+import threading
+from pathlib import Path
 from typing import Any, Callable, Iterator, TypeVar
 
-import mfusepy
-
 from fuse_mount.errors import errno_of
-from fuse_mount.vfs import Vfs
+from fuse_mount.fuse_lib import OdarchiveFUSE, mfusepy
+from fuse_mount.vfs import Attr, Vfs
 
+USER_XATTRS = "user."
 MAX_READ_BYTES = 1 << 20
 """The largest read the kernel sends (the mount option and init() must agree)."""
 MAX_THREADS = 1024
@@ -59,33 +67,37 @@ def _fuse_error(what: str, path: str | None, e: Exception) -> mfusepy.FuseOSErro
     return mfusepy.FuseOSError(code)
 
 
+def _attrs(a: Attr) -> dict[str, Any]:
+    return {
+        "st_ino": a.ino, "st_mode": a.mode, "st_nlink": a.nlink, "st_size": a.size,
+        "st_mtime": a.mtime_ns, "st_ctime": a.mtime_ns, "st_atime": a.mtime_ns,
+        "st_uid": a.uid, "st_gid": a.gid, "st_blocks": a.blocks, "st_blksize": 131072,
+    }
+
+
 class FuseOps(mfusepy.Operations):
     use_ns = True
 
-    def __init__(self, vfs: Vfs, on_ready: Callable[[], None] | None = None) -> None:
+    def __init__(self, vfs: Vfs) -> None:
         self._vfs = vfs
-        self._on_ready = on_ready
+        self._dir_handles = itertools.count(1)
 
-    def init_with_config(self, conn: Any, config: Any) -> None:
-        # libfuse 3 refuses the session unless init() asks for the same max_read as the
-        # mount option ("init() and fuse_session_new() requested different maximum read size")
-        if conn is not None and hasattr(conn, "max_read"):
-            conn.max_read = MAX_READ_BYTES
-        if self._on_ready is not None:
-            self._on_ready()
+    def opendir(self, path: str) -> int:
+        """A handle per open directory: `OdarchiveFUSE` streams each one's listing by it."""
+        return next(self._dir_handles)
+
+    def releasedir(self, path: str | None, fh: int) -> int:
+        return 0
 
     def getattr(self, path: str, fh: int | None = None) -> dict[str, Any]:
-        a = _translate("getattr", path, lambda: self._vfs.getattr(_b(path)))
-        return {
-            "st_ino": a.ino, "st_mode": a.mode, "st_nlink": a.nlink, "st_size": a.size,
-            "st_mtime": a.mtime_ns, "st_ctime": a.mtime_ns, "st_atime": a.mtime_ns,
-            "st_uid": a.uid, "st_gid": a.gid, "st_blocks": a.blocks, "st_blksize": 131072,
-        }
+        return _attrs(_translate("getattr", path, lambda: self._vfs.getattr(_b(path))))
 
-    def readdir(self, path: str, fh: int) -> Iterator[tuple[str, dict[str, int], int]]:
+    def readdir(self, path: str, fh: int) -> Iterator[tuple[str, dict[str, Any], int]]:
+        """Every entry with its mode and inode, and the full attributes of files and symlinks
+        (which `OdarchiveFUSE` hands the kernel with readdirplus)."""
         try:  # one translation around the whole listing: a directory may hold 100,000 names
-            for name, mode, ino in self._vfs.readdir(_b(path)):
-                yield name.decode("utf-8", "surrogateescape"), {"st_mode": mode, "st_ino": ino}, 0
+            for name, mode, ino, attr in self._vfs.readdir_attrs(_b(path)):
+                yield _s(name), {"st_mode": mode, "st_ino": ino} if attr is None else _attrs(attr), 0
         except Exception as e:
             raise _fuse_error("readdir", path, e) from None
 
@@ -99,10 +111,20 @@ class FuseOps(mfusepy.Operations):
         return _translate("listxattr", path, lambda: self._vfs.listxattr(_b(path)))
 
     def getxattr(self, path: str, name: str, position: int = 0) -> bytes:
+        if not name.startswith(USER_XATTRS):
+            # security.*, system.posix_acl_*: not supported (ENOTSUP, not ENODATA), which tells
+            # `ls -l` to stop asking for every file of the mount: two round trips per file saved
+            raise mfusepy.FuseOSError(errno.ENOTSUP)
         return _translate("getxattr", path, lambda: self._vfs.getxattr(_b(path), name))
 
     def open(self, path: str, flags: int) -> int:
         return _translate("open", path, lambda: self._vfs.open(_b(path), flags))
+
+    def keep_cache(self, fh: int) -> bool:
+        return self._vfs.keep_cache(fh)
+
+    def direct_io(self, fh: int) -> bool:
+        return self._vfs.direct_io(fh)
 
     def read(self, path: str | None, size: int, offset: int, fh: int) -> bytes:
         return _translate("read", path, lambda: self._vfs.read(fh, size, offset))
@@ -137,9 +159,18 @@ class FuseOps(mfusepy.Operations):
 
 
 
+READ_AHEAD_KIB = 4096
+"""The mount's read-ahead window (`/sys/class/bdi/<dev>/read_ahead_kb`; the kernel's 128 KiB
+default makes a cached sequential read a chain of 128 KiB requests: see BENCHMARKS.md)."""
+CONN_SETTINGS = {
+    "max_read": MAX_READ_BYTES,  # libfuse 3 refuses the session unless init() asks for the mount option's max_read
+    "max_readahead": READ_AHEAD_KIB * 1024, "max_background": 64, "congestion_threshold": 48,
+}
+
 
 def serve(
-    vfs: Vfs, mountpoint: str, *, allow_other: bool = False, attr_timeout_s: float = 1.0, on_ready: Callable[[], None] | None = None
+    vfs: Vfs, mountpoint: str, *, allow_other: bool = False, attr_timeout_s: float = 60.0, refresh_s: float = 2.0,
+    on_ready: Callable[[], None] | None = None,
 ) -> None:
     """Mount `vfs` read-only at `mountpoint` and serve it until unmounted.
 
@@ -147,9 +178,66 @@ def serve(
     reads stuck on a disc), so reads waiting for discs never hold up stat or cached reads."""
     options: dict[str, Any] = {
         "ro": True, "fsname": "odarchive", "subtype": "odarchive", "use_ino": True, "default_permissions": True,
-        "kernel_cache": True, "max_read": MAX_READ_BYTES, "max_threads": MAX_THREADS, "attr_timeout": attr_timeout_s,
-        "entry_timeout": attr_timeout_s, "negative_timeout": attr_timeout_s,
+        "max_read": MAX_READ_BYTES, "max_threads": MAX_THREADS, "attr_timeout": attr_timeout_s,
+        "entry_timeout": attr_timeout_s, "negative_timeout": min(attr_timeout_s, refresh_s),
     }
     if allow_other:
         options["allow_other"] = True
-    mfusepy.FUSE(FuseOps(vfs, on_ready), mountpoint, foreground=True, nothreads=False, **options)
+    stop = threading.Event()
+
+    def started(fuse: OdarchiveFUSE) -> None:
+        raise_read_ahead(mountpoint, READ_AHEAD_KIB)
+        watcher = threading.Thread(target=_watch, args=(vfs, fuse, refresh_s, stop), name="odarchive-refresh", daemon=True)
+        watcher.start()
+        if on_ready is not None:
+            on_ready()
+
+    try:
+        OdarchiveFUSE(FuseOps(vfs), mountpoint, conn_settings=CONN_SETTINGS, on_init=started, foreground=True,
+                      nothreads=False, **options)
+    finally:
+        stop.set()
+
+
+def _watch(vfs: Vfs, fuse: OdarchiveFUSE, refresh_s: float, stop: threading.Event) -> None:
+    """Notice catalogue changes without waiting for a request; when the tree changed, make the
+    kernel forget the names and attributes it cached (so long timeouts never show stale ones)."""
+    version, names = vfs.tree_version, vfs.top_names()
+    try:
+        vfs.statfs()  # count the archive now rather than in the first `df`
+    except Exception:  # noqa: BLE001 - df will count (and report) it
+        log.exception("cannot count the archive for df")
+    while not stop.wait(refresh_s):
+        try:
+            vfs.refresh()
+            if vfs.tree_version == version:
+                continue
+            version, new = vfs.tree_version, vfs.top_names()
+            for name in sorted(names | new):
+                fuse.invalidate_entry(name)
+            for path in vfs.open_paths():  # in use: the kernel keeps their names; drop their attributes
+                fuse.invalidate_path(path)
+            names = new
+            vfs.statfs()
+        except Exception:  # noqa: BLE001 - the watcher must outlive a broken catalogue read
+            log.exception("refreshing the tree failed; trying again in %s s", refresh_s)
+
+
+def raise_read_ahead(mountpoint: str, kib: int) -> bool:
+    """Set the read-ahead window of the FUSE mount at `mountpoint` (needs root; False if it
+    could not: reads still work, in 128 KiB requests). Found through /proc/self/mountinfo, so
+    it works from inside FUSE's init callback (a stat of the mountpoint would wait for it)."""
+    target = str(Path(mountpoint).absolute())
+    for raw, escaped in (("\\", "\\134"), (" ", "\\040"), ("\t", "\\011"), ("\n", "\\012")):
+        target = target.replace(raw, escaped)  # as mountinfo writes them
+    try:
+        for line in Path("/proc/self/mountinfo").read_text().splitlines():
+            fields = line.split()
+            if len(fields) > 4 and fields[4] == target:
+                Path(f"/sys/class/bdi/{fields[2]}/read_ahead_kb").write_text(f"{kib}\n")
+                return True
+    except OSError as e:
+        log.warning("cannot raise the read-ahead of %s to %d KiB (%s): sequential reads stay in 128 KiB requests", mountpoint, kib, e)
+        return False
+    log.warning("cannot find the mount %s in /proc/self/mountinfo to raise its read-ahead", mountpoint)
+    return False

@@ -46,8 +46,10 @@ class MountConfig:
     0.05 s with a robot (a load takes seconds), 0 with images (opening one is free)."""
     refresh_s: float = 2.0
     """How often the catalogue is checked for new snapshots and discs."""
-    attr_timeout_s: float = 1.0
-    """How long the kernel may cache attributes and names (the catalogue can change)."""
+    attr_timeout_s: float = 60.0
+    """How long the kernel may cache names and attributes. A change of the tree (a snapshot
+    completed) makes the mount tell the kernel to forget them within `refresh_s`; only those
+    of directories in use (a shell's working directory) may last this long."""
 
     def fetch_config(self, source: DiscSource) -> FetchConfig:
         gather_s = self.gather_s if self.gather_s is not None else 0.0 if isinstance(source, ImageDirSource) else 0.05

@@ -33,7 +33,7 @@ import stat
 import threading
 import time
 from dataclasses import dataclass
-from typing import Iterator, Protocol
+from typing import Iterator, NamedTuple, Protocol
 
 from fuse_mount.catalogue_view import CatalogueView, Content, Entry, RootSnapshot
 from fuse_mount.errors import IsADirectory, NoAttribute, NotADirectory, NotASymlink, NotFound, ReadOnly
@@ -69,8 +69,7 @@ class ContentReader(Protocol):
         """"yes", "partial" or "no": how much of the content the cache holds now."""
 
 
-@dataclass(frozen=True)
-class Attr:
+class Attr(NamedTuple):  # a tuple: a listing makes one per entry
     ino: int
     mode: int
     nlink: int
@@ -100,6 +99,9 @@ class Node:
 class Handle:
     content: Content
     entry: Entry
+    path: bytes
+    keep_cache: bool
+    direct_io: bool
 
 
 class Vfs:
@@ -127,12 +129,16 @@ class Vfs:
         self._listings = Listings(listing_entries)
         self._lookups: Lru[tuple[int, int], int] = Lru(1024)  # names looked up one by one, by directory
         self._handles: dict[int, Handle] = {}
+        self._served: Lru[bytes, bytes] = Lru(node_cache_entries)  # path -> content the kernel may cache for it
         self._blocks: Lru[int, tuple[int, bytes]] = Lru(READ_BUFFERS)  # fh -> (offset, bytes)
         self._fh = itertools.count(1)
         self._generation: int | None = None
         self._checked = 0.0
         self._latest: dict[bytes, RootSnapshot] = {}
         self._snapshots: dict[int, RootSnapshot] = {}
+        self._totals: tuple[int | None, int, int] | None = None  # (generation, content bytes, entries)
+        self.tree_version = 0
+        """Counts changes of the tree shown (a snapshot completed or went away)."""
         self._mounted_ns = time.time_ns()
         self.refresh(force=True)
 
@@ -150,12 +156,19 @@ class Vfs:
         snapshots = {r.snapshot_id: r for r in self._cat.snapshots()}
         with self._lock:
             self._generation = generation
+            if (latest, snapshots) != (self._latest, self._snapshots):
+                self.tree_version += 1
             self._latest, self._snapshots = latest, snapshots
             self._nodes.clear()
             self._nlinks.clear()
             self._listings.clear()
             self._lookups.clear()
         return True
+
+    def top_names(self) -> set[bytes]:
+        """The names at the top of the tree: every root name and `.snapshots`."""
+        with self._lock:
+            return set(self._latest) | {SNAPSHOTS}
 
     # ---- resolving paths ----
     def resolve(self, path: bytes) -> Node:
@@ -244,8 +257,13 @@ class Vfs:
         if e is None:
             nlink = 2 + (len(self._latest) + 1 if node.ino == ROOT_INO else len(self._snapshots) if node.ino == SNAPSHOTS_INO else 1)
             return Attr(node.ino, DIR_MODE, nlink, 0, self._mounted_ns, self._uid, self._gid)
-        nlink = 2 + self._subdirs(node) if e.kind == "d" else 1
-        return Attr(node.ino, e.mode, nlink, e.size, e.mtime_ns, self._uid, self._gid)
+        if e.kind == "d":
+            return Attr(node.ino, e.mode, 2 + self._subdirs(node), e.size, e.mtime_ns, self._uid, self._gid)
+        return self._leaf_attr(node.ino, e.mode, e.size, e.mtime_ns)
+
+    def _leaf_attr(self, ino: int, mode: int, size: int, mtime_ns: int) -> Attr:
+        """Attributes of a file or symlink: from its entry or listing row alone (no query)."""
+        return Attr(ino, mode, 1, size, mtime_ns, self._uid, self._gid)
 
     def _subdirs(self, node: Node) -> int:
         if node.children is None:
@@ -261,27 +279,40 @@ class Vfs:
 
     def readdir(self, path: bytes) -> Iterator[tuple[bytes, int, int]]:
         """(name, st_mode type bits, inode) of `.`, `..` and every child, streamed."""
+        for name, mode, ino, _ in self.readdir_attrs(path):
+            yield name, stat.S_IFMT(mode), ino
+
+    def readdir_attrs(self, path: bytes) -> Iterator[tuple[bytes, int, int, Attr | None]]:
+        """(name, st_mode, inode, attributes) of `.`, `..` and every child: the attributes of
+        files and symlinks come with the listing (FUSE readdirplus: `ls -l` needs no lookup
+        per entry); a directory's are None (its link count needs a query of its own)."""
         node = self.resolve(path)
         if node.kind != "d":
             raise NotADirectory(f"not a directory: {path!r}")
-        yield b".", stat.S_IFDIR, node.ino
-        parent = path.rstrip(b"/").rpartition(b"/")[0] or b"/"
-        yield b"..", stat.S_IFDIR, self.resolve(parent).ino if node.ino != ROOT_INO else ROOT_INO
+        for name, mode, ino in self._dots(path, node):
+            yield name, mode, ino, None
         if node.ino == ROOT_INO:
-            yield SNAPSHOTS, stat.S_IFDIR, SNAPSHOTS_INO
+            yield SNAPSHOTS, stat.S_IFDIR, SNAPSHOTS_INO, None
             for name in list(self._latest):
-                yield name, stat.S_IFDIR, self._child_ino(path, name)
+                yield name, stat.S_IFDIR, self._child_ino(path, name), None
         elif node.ino == SNAPSHOTS_INO:
             for snap_id in list(self._snapshots):
-                yield str(snap_id).encode(), stat.S_IFDIR, SNAPDIR_INO_BASE + snap_id
+                yield str(snap_id).encode(), stat.S_IFDIR, SNAPDIR_INO_BASE + snap_id, None
         elif node.entry is None:
             snapshot = self._snapshots.get(node.view)
             if snapshot is not None:  # else it went away with a catalogue change
-                yield snapshot.root_name, stat.S_IFDIR, self._child_ino(path, snapshot.root_name)
+                yield snapshot.root_name, stat.S_IFDIR, self._child_ino(path, snapshot.root_name), None
         elif node.children is not None:
             view = node.view & VIEW_MASK
-            for name, mode, entry_id in self._cat.list_names(node.children, node.snap):
-                yield name, stat.S_IFMT(mode), (entry_id << VIEW_BITS) | view
+            leaf = self._leaf_attr
+            for name, mode, entry_id, size, mtime_ns in self._cat.list_attrs(node.children, node.snap):
+                ino = (entry_id << VIEW_BITS) | view
+                yield name, mode, ino, None if stat.S_ISDIR(mode) else leaf(ino, mode, size, mtime_ns)
+
+    def _dots(self, path: bytes, node: Node) -> Iterator[tuple[bytes, int, int]]:
+        yield b".", stat.S_IFDIR, node.ino
+        parent = path.rstrip(b"/").rpartition(b"/")[0] or b"/"
+        yield b"..", stat.S_IFDIR, self.resolve(parent).ino if node.ino != ROOT_INO else ROOT_INO
 
     def _child_ino(self, path: bytes, name: bytes) -> int:
         try:
@@ -296,7 +327,24 @@ class Vfs:
         return node.entry.target
 
     def statfs(self) -> dict[str, int]:
-        return {"f_bsize": BLOCK_SIZE, "f_frsize": BLOCK_SIZE, "f_namemax": 255, "f_blocks": 0, "f_bfree": 0, "f_bavail": 0}
+        """`df`: the size is the bytes of every content archived (each stored content once, as
+        the discs hold them), all used; `df -i`: every entry (each version of each file,
+        directory and symlink; all are shown, the older ones under .snapshots). Counted once
+        per catalogue change (a full count takes a second on 10 million entries)."""
+        self.refresh()
+        generation = self._generation
+        with self._lock:
+            totals = self._totals if self._totals is not None and self._totals[0] == generation else None
+        if totals is None:
+            totals = (generation, *self._cat.totals())
+            with self._lock:
+                self._totals = totals
+        _, nbytes, entries = totals
+        blocks = -(-nbytes // BLOCK_SIZE)
+        return {
+            "f_bsize": BLOCK_SIZE, "f_frsize": BLOCK_SIZE, "f_namemax": 255, "f_blocks": blocks, "f_bfree": 0,
+            "f_bavail": 0, "f_files": entries, "f_ffree": 0, "f_favail": 0,
+        }
 
     # ---- extended attributes ----
     def listxattr(self, path: bytes) -> list[str]:
@@ -337,10 +385,35 @@ class Vfs:
             raise NotFound(f"{path!r} was never hashed, so it is not archived")
         if content.size:
             self._reader.opened(content)
+        path = b"/" + path.strip(b"/")
         with self._lock:
+            others = {h.content.sha256 for h in self._handles.values() if h.path == path} - {content.sha256}
+            keep = not others and self._served.get(path) == content.sha256
+            if not others:
+                self._served.put(path, content.sha256)
             fh = next(self._fh)
-            self._handles[fh] = Handle(content, entry)
+            self._handles[fh] = Handle(content, entry, path, keep, bool(others))
         return fh
+
+    def keep_cache(self, fh: int) -> bool:
+        """Whether the kernel may keep the pages it cached for this file's path (FUSE keep_cache).
+
+        Contents never change, but a path can show another content after a refresh, and the
+        kernel keeps one page cache per path. So pages are kept only when this path served
+        the same content at its last open and no open handle of the path holds another one;
+        otherwise the open drops them. A path this mount has not recorded (or has forgotten)
+        drops them too."""
+        with self._lock:
+            handle = self._handles.get(fh)
+        return handle is not None and handle.keep_cache
+
+    def direct_io(self, fh: int) -> bool:
+        """Whether this file must bypass the kernel's page cache: another handle open on its
+        path holds another content (opened before a refresh), and the kernel has one page cache
+        per path, so each must read its own bytes from the mount."""
+        with self._lock:
+            handle = self._handles.get(fh)
+        return handle is not None and handle.direct_io
 
     def read(self, fh: int, size: int, offset: int) -> bytes:
         """Bytes of an open file. The kernel asks 128 KiB at a time; each cache read costs more
@@ -370,8 +443,15 @@ class Vfs:
         with self._lock:
             handle = self._handles.pop(fh, None)
             self._blocks.pop(fh)
+            if handle is not None and self._served.get(handle.path) != handle.content.sha256:
+                self._served.pop(handle.path)  # it may have left other pages: the next open drops them
         if handle is not None and handle.content.size:
             self._reader.closed(handle.content)
+
+    def open_paths(self) -> set[bytes]:
+        """The paths of the files open now."""
+        with self._lock:
+            return {h.path for h in self._handles.values()}
 
     def open_files(self) -> int:
         with self._lock:

@@ -31,6 +31,9 @@ _LIST = (
     "SELECT id, name, kind, size, mtime_ns, mode, content_id, target FROM entries"
     " WHERE dir_id=? AND " + valid_in("?")
 )
+_LIST_ATTRS = (  # plain tuples, no objects: `ls -l` of a directory of 100,000 entries reads them all
+    "SELECT name, mode, id, size, mtime_ns FROM entries WHERE dir_id=? AND " + valid_in("?") + " ORDER BY name"
+)
 PAGE_CACHE_KIB = 2048  # per pooled connection; the kernel's page cache holds the rest
 _SNAPSHOTS = (
     "SELECT s.id, src.root_name, src.root_dir, COALESCE(s.finished_ns, s.started_ns)"
@@ -106,10 +109,9 @@ class CatalogueAdapter:
         with self._cat() as cat:
             return tree.child_dir(cat, dir_id, name)
 
-    def list_names(self, dir_id: int, snap: int) -> Iterator[tuple[bytes, int, int]]:
-        sql = f"SELECT name, mode, id FROM entries WHERE dir_id=:dir AND {valid_in()} ORDER BY name"
+    def list_attrs(self, dir_id: int, snap: int) -> Iterator[tuple[bytes, int, int, int, int]]:
         with self._cat() as cat:  # held until the listing is consumed or dropped
-            yield from cat.conn.execute(sql, {"dir": dir_id, "snap": snap})
+            yield from cat.conn.execute(_LIST_ATTRS, (dir_id, snap, snap))
 
     def list_entries(self, dir_id: int, snap: int) -> Iterator[Entry]:
         with self._cat() as cat:
@@ -120,6 +122,12 @@ class CatalogueAdapter:
         sql = f"SELECT count(*) FROM entries WHERE dir_id=:dir AND kind='d' AND {valid_in()}"
         with self._cat() as cat:
             return int(cat.conn.execute(sql, {"dir": dir_id, "snap": snap}).fetchone()[0])
+
+    def totals(self) -> tuple[int, int]:
+        with self._cat() as cat:
+            nbytes = cat.conn.execute("SELECT coalesce(sum(size), 0) FROM contents").fetchone()[0]
+            entries = cat.conn.execute("SELECT count(*) FROM entries").fetchone()[0]
+        return int(nbytes), int(entries)
 
     def content(self, content_id: int) -> Content:
         with self._cat() as cat:

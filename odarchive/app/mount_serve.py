@@ -118,7 +118,8 @@ def serve_mount(ctx: Context, mp: Path, mconf: Any, cconf: Any, ready_fd: int | 
         _report(ready_fd, "\t".join(["ready", *warnings]) + "\n")
 
     try:
-        serve(service.vfs, str(mp), allow_other=mconf.allow_other, attr_timeout_s=mconf.attr_timeout_s, on_ready=ready)
+        serve(service.vfs, str(mp), allow_other=mconf.allow_other, attr_timeout_s=mconf.attr_timeout_s, refresh_s=mconf.refresh_s,
+              on_ready=ready)
     except RuntimeError as e:
         hint = f"libfuse's reason is in {ctx.home.logs / 'mount.log'} (or the journal with --foreground)"
         _report(ready_fd, f"error\tcannot mount on {mp} (libfuse error {e})\t{hint}")

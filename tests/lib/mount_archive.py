@@ -81,19 +81,23 @@ def make_tree(src: Path, files: int = 24) -> None:
     os.utime(src / "run.sh", ns=(1_500_000_000_000_000_000, 1_500_000_000_123_456_789))
 
 
-def place_on_discs(catalogue: Path, images: Path, discs: int, chunk: int = CHUNK) -> None:
-    """Put every content on synthetic disc images, recording discs/placements/extents/chunks.
+def place_on_discs(catalogue: Path, images: Path, discs: int, chunk: int = CHUNK, split_largest: bool = True) -> None:
+    """Put every content not on a disc yet on new synthetic disc images (numbered after the
+    existing ones), recording discs/placements/extents/chunks.
 
-    Contents go round-robin over the discs; `chunk` becomes the catalogue's chunk size. The
-    largest content is split into two pieces on two discs, and its second piece is stored in
-    two extents with a gap between them.
+    Contents go round-robin over the discs; `chunk` becomes the catalogue's chunk size. With
+    `split_largest`, the largest content is split into two pieces on two discs, and its second
+    piece is stored in two extents with a gap between them.
     """
     images.mkdir(parents=True, exist_ok=True)
     db = sqlite3.connect(catalogue)
     db.execute("UPDATE meta SET value=? WHERE key='chunk_size'", (str(chunk),))
-    contents = db.execute("SELECT id, sha256, size FROM contents ORDER BY id").fetchall()
-    largest = max(contents, key=lambda c: c[2])[0]
-    files = [open(images / f"disc{d}.iso", "wb") for d in range(discs)]
+    contents = db.execute(
+        "SELECT id, sha256, size FROM contents WHERE id NOT IN (SELECT content_id FROM placements) ORDER BY id"
+    ).fetchall()
+    largest = max(contents, key=lambda c: c[2])[0] if split_largest else None
+    first = db.execute("SELECT coalesce(max(id) + 1, 0) FROM discs").fetchone()[0]
+    files = [open(images / f"disc{first + d}.iso", "wb") for d in range(discs)]
     pos = [SYSTEM_AREA] * discs
     data_by_sha = _data_by_sha(catalogue)
 
@@ -109,16 +113,16 @@ def place_on_discs(catalogue: Path, images: Path, discs: int, chunk: int = CHUNK
         if cid == largest:
             half = size // 2
             d1, d2 = n % discs, (n + 1) % discs
-            db.execute(_PLACE, (cid, 1, d1, 0, half))
+            db.execute(_PLACE, (cid, 1, first + d1, 0, half))
             db.execute("INSERT INTO extents VALUES (?,?,?,?,?)", (cid, 1, 0, put(d1, data[:half]), half))
-            db.execute(_PLACE, (cid, 2, d2, half, size - half))
+            db.execute(_PLACE, (cid, 2, first + d2, half, size - half))
             quarter = (size - half) // 2
             db.execute("INSERT INTO extents VALUES (?,?,?,?,?)", (cid, 2, 0, put(d2, data[half : half + quarter]), quarter))
             put(d2, b"\0" * SECTOR)  # a gap between the two extents
             db.execute("INSERT INTO extents VALUES (?,?,?,?,?)", (cid, 2, 1, put(d2, data[half + quarter :]), size - half - quarter))
         else:
             disc = n % discs
-            db.execute(_PLACE, (cid, 0, disc, 0, size))
+            db.execute(_PLACE, (cid, 0, first + disc, 0, size))
             db.execute("INSERT INTO extents VALUES (?,?,?,?,?)", (cid, 0, 0, put(disc, data), size))
         if size > chunk:
             for i in range(0, size, chunk):
@@ -129,7 +133,7 @@ def place_on_discs(catalogue: Path, images: Path, discs: int, chunk: int = CHUNK
         db.execute(
             "INSERT INTO discs (id, label, capacity_bytes, used_bytes, state, planned_ns, image_name, image_size)"
             " VALUES (?,?,?,?,?,?,?,?)",
-            (d, "ODARCHIVE", 25 * 10**9, pos[d], "written", time.time_ns(), f"disc{d}.iso", pos[d]),
+            (first + d, "ODARCHIVE", 25 * 10**9, pos[d], "written", time.time_ns(), f"disc{first + d}.iso", pos[d]),
         )
     db.commit()
     db.close()

@@ -45,6 +45,8 @@ class FsClient(Protocol):
     def try_write(self, op: str, path: bytes) -> int:
         """Attempt a change; the errno it failed with, 0 if it succeeded."""
     def disc_loads(self) -> int: ...
+    def statvfs(self) -> tuple[int, int, int]:
+        """(block size, blocks, entries) as `df` and `df -i` see them."""
 
 
 class VfsClient:
@@ -106,6 +108,10 @@ class VfsClient:
 
     def disc_loads(self) -> int:
         return len(self.service.fetcher.loads)
+
+    def statvfs(self) -> tuple[int, int, int]:
+        s = self._call(self.vfs.statfs)
+        return s["f_frsize"], s["f_blocks"], s["f_files"]
 
 
 def expected_tree(src: Path) -> dict[bytes, os.stat_result]:
@@ -263,3 +269,13 @@ class ConformanceSuite:
         for n in names:
             assert results[n] == (archive.src / "photos" / n).read_bytes()
         assert fs.disc_loads() == len(discs), (fs.disc_loads(), len(discs))
+
+    def test_df_shows_the_archive_size_and_its_entries(self, fs: FsClient, archive: Archive) -> None:
+        import sqlite3
+
+        with sqlite3.connect(archive.catalogue) as db:
+            nbytes = db.execute("SELECT sum(size) FROM contents").fetchone()[0]
+            entries = db.execute("SELECT count(*) FROM entries").fetchone()[0]
+        frsize, blocks, files = fs.statvfs()
+        assert blocks == -(-nbytes // frsize) and nbytes > 0
+        assert files == entries > 40

@@ -95,3 +95,7 @@ class PosixClient:
 
     def disc_loads(self) -> int:
         return int(self.mounted.status()["disc_loads"])
+
+    def statvfs(self) -> tuple[int, int, int]:
+        st = os.statvfs(self.root)
+        return st.f_frsize, st.f_blocks, st.f_files

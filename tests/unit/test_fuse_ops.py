@@ -30,10 +30,10 @@ class StubVfs:
         self._maybe_raise(path)
         return Attr(7, 0o100644, 1, 3, 1_500_000_000_123_456_789, 0, 0)
 
-    def readdir(self, path: bytes):
+    def readdir_attrs(self, path: bytes):
         self._maybe_raise(path)
-        yield b".", 0o040000, 1
-        yield b"caf\xe9", 0o100000, 9
+        yield b".", 0o040000, 1, None
+        yield b"caf\xe9", 0o100644, 9, Attr(9, 0o100644, 1, 3, 1_500_000_000_123_456_789, 0, 0)
 
     def read(self, fh: int, size: int, offset: int) -> bytes:
         self._maybe_raise(b"")
@@ -61,8 +61,10 @@ def test_paths_round_trip_as_bytes_and_attributes_carry_nanoseconds() -> None:
     st = ops.getattr(bad)
     assert vfs.paths == [b"/caf\xe9"]
     assert st["st_mtime"] == 1_500_000_000_123_456_789 and st["st_ino"] == 7 and st["st_size"] == 3
-    names = [n for n, _, _ in ops.readdir("/", 0)]
-    assert names[1].encode("utf-8", "surrogateescape") == b"caf\xe9"
+    listing = list(ops.readdir("/", 0))
+    assert listing[1][0].encode("utf-8", "surrogateescape") == b"caf\xe9"
+    assert listing[0][1] == {"st_mode": 0o040000, "st_ino": 1}  # a directory: mode and inode only
+    assert listing[1][1] == st | {"st_ino": 9}  # a file: every attribute, for readdirplus
 
 
 @pytest.mark.parametrize(
@@ -107,3 +109,31 @@ def test_unexpected_exception_is_eio_and_logged(caplog: pytest.LogCaptureFixture
 def test_readdir_errors_are_translated_too() -> None:
     ops = FuseOps(StubVfs(NotFound("x")))  # type: ignore[arg-type]
     assert _errno(lambda: list(ops.readdir("/gone", 0))) == errno.ENOENT
+
+
+def test_the_mount_runs_on_libfuse_3() -> None:
+    """mfusepy prefers libfuse 2 when both are installed; fuse_lib makes it load libfuse 3."""
+    from fuse_mount import fuse_lib
+
+    assert fuse_lib.LIBFUSE_VERSION[0] == 3
+    assert "libfuse3.so" in str(mfusepy._libfuse_path)
+    fuse_lib.require_libfuse3()
+
+
+def test_another_libfuse_is_refused_with_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from fuse_mount import fuse_lib
+
+    monkeypatch.setattr(fuse_lib, "LIBFUSE_VERSION", (2, 9))
+    with pytest.raises(fuse_lib.LibfuseError, match="needs libfuse 3, but mfusepy loaded libfuse 2.9"):
+        fuse_lib.require_libfuse3()
+
+
+def test_foreign_xattr_namespaces_are_unsupported_so_ls_stops_asking() -> None:
+    """`ls -l` asks security.selinux and system.posix_acl_access of every file unless told
+    ENOTSUP once; ENODATA would cost two round trips per file."""
+    vfs = StubVfs()
+    ops = FuseOps(vfs)  # type: ignore[arg-type]
+    assert _errno(lambda: ops.getxattr("/a", "security.selinux")) == errno.ENOTSUP
+    assert _errno(lambda: ops.getxattr("/a", "system.posix_acl_access")) == errno.ENOTSUP
+    assert vfs.paths == []  # answered without the model
+    assert ops.getxattr("/a", "user.odarchive.sha256") == b"x"

@@ -37,7 +37,9 @@ def test_directory_of_100000_entries_lists_fast(tmp_path: Path) -> None:
     names = [n for n, _, _ in vfs.readdir(b"/big/d00000")]
     elapsed = time.monotonic() - start
     assert len(names) == 100_002 and names[2] == b"f0000000" and names[-1] == b"f0099999"
-    assert elapsed < 2.0, f"listing 100,000 entries took {elapsed:.2f} s"
+    # a guard against a query per entry (that took minutes), not a benchmark: on the shared
+    # CI cores this takes 0.5-2.4 s; BENCHMARKS.md has `ls -l` of such a directory measured
+    assert elapsed < 4.0, f"listing 100,000 entries took {elapsed:.2f} s"
     start = time.monotonic()
     for i in range(0, 100_000, 100):
         assert vfs.getattr(b"/big/d00000/f%07d" % i).size == 10
@@ -127,3 +129,39 @@ def test_stat_of_a_whole_directory_reads_it_once(tmp_path: Path) -> None:
     for i in range(1000):
         small_budget.getattr(b"/big/d00000/f%07d" % i)
     assert big.lookups >= 1000 and big.listings == 1
+
+
+def test_the_kernel_keeps_pages_only_of_the_content_a_path_showed_before(tmp_path: Path) -> None:
+    """keep_cache: a path's pages are kept only when it showed the same content at its last
+    open; a path open with an older content while a new one is opened makes the new one
+    bypass the page cache (one page cache per path in the kernel)."""
+    src, home, images = tmp_path / "docs", tmp_path / "home", tmp_path / "images"
+    src.mkdir()
+    (src / "a.txt").write_bytes(b"first\n")
+    assert main(["--home", str(home), "create_db", str(src)]) == 0
+    place_on_discs(home / "catalogue.sqlite", images, 1)
+    service = _service(home, images, tmp_path)
+    try:
+        vfs = service.vfs
+        fh = vfs.open(b"/docs/a.txt")
+        assert not vfs.keep_cache(fh)  # never shown before: whatever the kernel holds is dropped
+        vfs.release(fh)
+        old = vfs.open(b"/docs/a.txt")
+        assert vfs.keep_cache(old) and not vfs.direct_io(old)
+        (src / "a.new").write_bytes(b"other\n")
+        (src / "a.new").replace(src / "a.txt")
+        assert main(["--home", str(home), "create_db", str(src)]) == 0
+        place_on_discs(home / "catalogue.sqlite", images, 1, split_largest=False)
+        new = vfs.open(b"/docs/a.txt")
+        assert not vfs.keep_cache(new) and vfs.direct_io(new)
+        assert vfs.read(new, 100, 0) == b"other\n" and vfs.read(old, 100, 0) == b"first\n"
+        vfs.release(old)
+        vfs.release(new)
+        fh = vfs.open(b"/docs/a.txt")
+        assert not vfs.keep_cache(fh) and not vfs.direct_io(fh)  # the old pages may linger: dropped
+        vfs.release(fh)
+        fh = vfs.open(b"/docs/a.txt")
+        assert vfs.keep_cache(fh)
+        vfs.release(fh)
+    finally:
+        service.close()

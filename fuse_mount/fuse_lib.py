@@ -1,0 +1,209 @@
+"""libfuse through mfusepy, with the four things mfusepy 3.1.1 does not do for us.
+
+`OdarchiveFUSE` is a small subclass of `mfusepy.FUSE` (the fusepy API stays as it is: our
+`FuseOps` is a plain `mfusepy.Operations`). It changes only what mfusepy does not offer, each
+measured on this kernel with libfuse 3.14 (benchmarks/BENCHMARKS.md, "Mount"):
+
+- **libfuse 3, always**: mfusepy loads `libfuse.so.2` when it is installed, before libfuse 3.
+  `FUSE_LIBRARY_NAME=fuse3` is set before mfusepy is imported, and `LIBFUSE_VERSION` says
+  what was loaded; `require_libfuse3()` refuses anything else with a clear error.
+- **readdirplus with full attributes**: mfusepy's readdir hands libfuse only the mode and
+  inode of each entry, so `ls -l` costs a lookup and a getattr in Python per entry. Here an
+  entry whose operations dict carries every attribute (`st_size`, `st_mtime`, ...) is passed
+  with `FUSE_FILL_DIR_PLUS` when the kernel asked for readdirplus: the kernel then has the
+  entry and its attributes without asking again (100,000 entries: 31.8 s -> see BENCHMARKS).
+- **keep_cache per open**: `Operations.keep_cache(fh)` (if defined) decides whether the kernel
+  keeps its page cache of the file across opens (contents are immutable, so re-reads run at
+  page-cache speed), instead of the all-or-nothing `kernel_cache` option; and
+  `Operations.direct_io(fh)` whether this open bypasses the page cache.
+- **connection settings in init**: options libfuse 3.14 refuses as `-o` (`max_readahead`,
+  `max_background`, `congestion_threshold`) are set on the connection in `init`; and
+  `invalidate_entry(name)` tells the kernel to forget a top-level name and everything cached
+  below it, `invalidate_path(path)` the attributes and pages of a file in use (both used when
+  the catalogue's tree changes, so long entry/attribute timeouts are safe).
+
+Threads: libfuse calls every method from its own worker threads; `invalidate_entry` may be
+called from any other thread once `init` has run (never from inside a FUSE callback on the
+same directory: the kernel would wait for that callback).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import stat
+import threading
+from typing import Any, Callable
+
+os.environ.setdefault("FUSE_LIBRARY_NAME", "fuse3")  # before mfusepy picks libfuse 2 if installed
+
+import mfusepy  # noqa: E402
+
+log = logging.getLogger("odarchive.mount.fuse")
+
+LIBFUSE_VERSION = (mfusepy.fuse_version_major, mfusepy.fuse_version_minor)
+FUSE_READDIR_PLUS = 1  # the readdir request's flag: the kernel wants attributes too
+FUSE_FILL_DIR_PLUS = 2  # the filler's flag: these attributes are complete
+FUSE_ROOT_ID = 1
+FUSE_CAP_READDIRPLUS = 1 << 13
+FUSE_CAP_CACHE_SYMLINKS = 1 << 23
+PLUS_KEYS = ("st_ino", "st_mode", "st_nlink", "st_size", "st_mtime")
+"""An entry's attributes are complete (readdirplus) when its dict holds all of these."""
+
+_lib = mfusepy._libfuse
+_lib.fuse_get_session.restype = ctypes.c_void_p
+_lib.fuse_get_session.argtypes = [ctypes.c_void_p]
+_lib.fuse_invalidate_path.restype = ctypes.c_int
+_lib.fuse_invalidate_path.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
+_lib.fuse_lowlevel_notify_inval_entry.restype = ctypes.c_int
+_lib.fuse_lowlevel_notify_inval_entry.argtypes = [ctypes.c_void_p, ctypes.c_uint64, ctypes.c_char_p, ctypes.c_size_t]
+
+
+class LibfuseError(RuntimeError):
+    """The libfuse that mfusepy loaded is not the one the mount is built for."""
+
+
+def require_libfuse3() -> None:
+    if LIBFUSE_VERSION[0] != 3:
+        raise LibfuseError(
+            f"the mount needs libfuse 3, but mfusepy loaded libfuse {LIBFUSE_VERSION[0]}.{LIBFUSE_VERSION[1]}"
+            f" ({mfusepy._libfuse_path}); install libfuse3-3 (Debian) or set FUSE_LIBRARY_PATH"
+        )
+
+
+def fill_stat(st: Any, attrs: dict[str, int]) -> None:
+    """Set a `c_stat` from an operations attribute dict (times in ns, as `use_ns`)."""
+    st.st_ino = attrs["st_ino"]
+    st.st_mode = attrs["st_mode"]
+    st.st_nlink = attrs["st_nlink"]
+    st.st_size = attrs["st_size"]
+    st.st_uid = attrs.get("st_uid", 0)
+    st.st_gid = attrs.get("st_gid", 0)
+    st.st_blocks = attrs.get("st_blocks", 0)
+    st.st_blksize = attrs.get("st_blksize", 0)
+    sec, nsec = divmod(attrs["st_mtime"], 1_000_000_000)
+    for ts in (st.st_mtimespec, st.st_ctimespec, st.st_atimespec):
+        ts.tv_sec, ts.tv_nsec = sec, nsec
+
+
+class OdarchiveFUSE(mfusepy.FUSE):
+    """`mfusepy.FUSE` plus readdirplus, keep_cache per open and init-time settings (above).
+
+    `conn_settings`: fields of libfuse's `fuse_conn_info` to set in init (libfuse caps
+    `max_readahead` at what the kernel offered; `fuse_ops.raise_read_ahead` raises the
+    kernel's side). `on_init(self)` runs at the end of init, on libfuse's thread: it must not
+    call into the mount.
+    """
+
+    def __init__(
+        self, operations: Any, mountpoint: str, *, conn_settings: dict[str, int] | None = None,
+        on_init: Callable[["OdarchiveFUSE"], None] | None = None, **kwargs: Any,
+    ) -> None:
+        require_libfuse3()
+        self._conn_settings = conn_settings or {}
+        self._on_init = on_init
+        self._fuse: int | None = None
+        self._session: int | None = None
+        self._listings: dict[int, _Listing] = {}  # open directory handle -> its listing
+        self._listings_lock = threading.Lock()
+        self.readdirplus = False  # whether the kernel agreed to readdirplus (set in init)
+        super().__init__(operations, mountpoint, **kwargs)
+
+    # ---- init: connection settings, and the session for invalidations ----
+    def init_fuse_3(self, conn: Any, config: Any) -> None:
+        c = conn.contents
+        for name, value in self._conn_settings.items():
+            setattr(c, name, value)
+        if c.capable & FUSE_CAP_CACHE_SYMLINKS:
+            c.want |= FUSE_CAP_CACHE_SYMLINKS  # link targets never change within a tree
+        self.readdirplus = bool(c.want & FUSE_CAP_READDIRPLUS)
+        self._fuse = _lib.fuse_get_context().contents.fuse
+        self._session = _lib.fuse_get_session(self._fuse)
+        log.info("libfuse %d.%d: max_readahead %d, max_background %d, readdirplus %s", *LIBFUSE_VERSION,
+                 c.max_readahead, c.max_background, "on" if self.readdirplus else "off")
+        super().init_fuse_3(conn, config)
+        if self._on_init is not None:
+            self._on_init(self)
+
+    def invalidate_entry(self, name: bytes) -> bool:
+        """Make the kernel forget `/<name>` and what it cached below it; False if it had none."""
+        if self._session is None:
+            return False
+        return _lib.fuse_lowlevel_notify_inval_entry(self._session, FUSE_ROOT_ID, name, len(name)) == 0
+
+    def invalidate_path(self, path: bytes) -> bool:
+        """Make the kernel drop the attributes and pages it cached for `path` (a file still in
+        use, whose name `invalidate_entry` cannot make it forget); False if it had none."""
+        if self._fuse is None:
+            return False
+        return _lib.fuse_invalidate_path(self._fuse, path) == 0
+
+    # ---- open: keep_cache decided per file ----
+    def open(self, path: bytes, fip: Any) -> int:
+        fi = fip.contents
+        fi.fh = self.operations.open(path.decode(self.encoding, self.errors), fi.flags)
+        keep, direct = getattr(self.operations, "keep_cache", None), getattr(self.operations, "direct_io", None)
+        fi.keep_cache = bool(keep(fi.fh)) if keep is not None else False
+        fi.direct_io = bool(direct(fi.fh)) if direct is not None else False
+        return 0
+
+    # ---- readdir: full attributes with readdirplus, streamed with offsets ----
+    def readdir_fuse_3(self, path: bytes | None, buf: Any, filler: Any, offset: int, fip: Any, flags: int) -> int:
+        """Fill one reply from the directory handle's listing, resuming where the last ended.
+
+        Entries carry nonzero offsets (their position + 1): libfuse 3.14 passes readdirplus
+        attributes to the kernel only on this path (with offset 0 it keeps the whole listing
+        and drops them). The listing is a generator kept per open directory (`_Listing`), so
+        a directory of millions is never held in memory; a seek restarts it."""
+        fh = fip.contents.fh
+        with self._listings_lock:
+            listing = self._listings.get(fh)
+        if listing is None or listing.position != offset:
+            decoded = None if path is None else path.decode(self.encoding, self.errors)
+            listing = _Listing(iter(self.operations.readdir(decoded, fh)))
+            for _ in range(offset):
+                if listing.next() is None:
+                    break
+        plus = bool(flags & FUSE_READDIR_PLUS)
+        st = mfusepy.c_stat()
+        try:
+            while (item := listing.next()) is not None:
+                name, attrs, _ = item
+                fill = 0
+                if plus and len(attrs) > 2 and all(k in attrs for k in PLUS_KEYS):
+                    fill_stat(st, attrs)
+                    fill = FUSE_FILL_DIR_PLUS
+                else:
+                    ctypes.memset(ctypes.byref(st), 0, ctypes.sizeof(st))
+                    st.st_mode = stat.S_IFMT(attrs.get("st_mode", 0))
+                    st.st_ino = attrs.get("st_ino", 0)
+                if filler(buf, name.encode(self.encoding, self.errors), st, listing.position + 1, fill) != 0:
+                    listing.pending = item  # the reply is full: this one starts the next
+                    break
+                listing.position += 1
+        finally:
+            with self._listings_lock:
+                self._listings[fh] = listing
+        return 0
+
+    def releasedir(self, path: bytes | None, fip: Any) -> int:
+        with self._listings_lock:
+            self._listings.pop(fip.contents.fh, None)
+        return super().releasedir(path, fip)
+
+
+class _Listing:
+    """Where the listing of one open directory stands: its generator and the entry that did
+    not fit in the last reply."""
+
+    def __init__(self, items: Any) -> None:
+        self.items = items
+        self.position = 0  # entries handed to libfuse so far
+        self.pending: Any = None
+
+    def next(self) -> Any:
+        if self.pending is not None:
+            item, self.pending = self.pending, None
+            return item
+        return next(self.items, None)
