@@ -151,7 +151,9 @@ def rss_bytes(pid: int) -> int:
 
 
 # ---- measurements ----
-def metadata(top: Path, rel_files: list[str]) -> dict:
+def metadata(top: Path, rel_files: list[str], fresh: bool = True) -> dict:
+    """`lstat` of every file: the first pass right after mounting (nothing cached by the
+    kernel) and a second pass (fresh=False: native, warm, best of 2); then `find`."""
     found = []
 
     def find() -> None:
@@ -162,7 +164,50 @@ def metadata(top: Path, rel_files: list[str]) -> dict:
         for r in rel_files:
             os.lstat(top / r)
 
-    return {"find_s": best_of(find), "stat_s": best_of(stat_all, runs=2), "find_entries": found[-1]}
+    if fresh:
+        first, second = timed(stat_all), timed(stat_all)
+    else:
+        first = second = best_of(stat_all, runs=2)
+    return {"stat_first_s": first, "stat_s": second, "find_s": best_of(find), "find_entries": found[-1]}
+
+
+def seq_warm(path: Path, runs: int = 3) -> float:
+    """MB/s of re-reading `path` with the page cache warm (read once first); best of `runs`."""
+    size = path.stat().st_size
+
+    def go() -> None:
+        with open(path, "rb", buffering=0) as f:
+            while f.read(MiB):
+                pass
+
+    go()
+    return max(size / MiB / timed(go) for _ in range(runs))
+
+
+def fio(path: Path, rw: str, bs: str, jobs: int = 1, runtime_s: int = 5) -> dict:
+    """fio on one existing file (read-only): MB/s and IOPS; the page cache is dropped first
+    (and fio's invalidate=1 drops the file's pages again)."""
+    drop_caches()
+    out = run(["fio", "--name=bench", f"--filename={path}", "--readonly", f"--rw={rw}", f"--bs={bs}", "--ioengine=psync",
+               f"--numjobs={jobs}", "--group_reporting", f"--runtime={runtime_s}", "--time_based", "--invalidate=1",
+               "--output-format=json"]).stdout
+    job = json.loads(out)["jobs"][0]["read"]
+    return {"MBps": job["bw_bytes"] / MiB, "iops": job["iops"]}
+
+
+def fio_all(path: Path) -> dict:
+    return {"seq_1M": fio(path, "read", "1M"), "rand_4k_4jobs": fio(path, "randread", "4k", jobs=4)}
+
+
+def image_read_MBps(images: list[Path]) -> float:
+    """The simulated drive's sequential rate: reading the disc images, page cache dropped."""
+    drop_caches()
+    total, t = 0, time.perf_counter()
+    for img in images:
+        with open(img, "rb", buffering=0) as f:
+            while block := f.read(MiB):
+                total += len(block)
+    return total / MiB / (time.perf_counter() - t)
 
 
 def read_files(top: Path, rels: list[str]) -> float:
@@ -190,6 +235,16 @@ def seq_read(path: Path, runs: int = 3) -> float:
     return best
 
 
+def big_images(work: Path) -> list[Path]:
+    """The images holding the big file (it is split over two discs)."""
+    db = sqlite3.connect(work / "home" / "catalogue.sqlite")
+    discs = [d for (d,) in db.execute(
+        "SELECT DISTINCT p.disc_id FROM placements p JOIN contents c ON c.id = p.content_id"
+        " WHERE c.size = (SELECT max(size) FROM contents)")]
+    db.close()
+    return [work / "images" / f"disc{d}.iso" for d in discs]
+
+
 def contenders(work: Path, skip_ratarmount: bool) -> dict:
     rel_files = sorted(str(p.relative_to(work / "tree")) for p in (work / "tree" / "data").rglob("*") if p.is_file())
     small = [r for r in rel_files if not r.endswith("big.bin")]
@@ -199,8 +254,9 @@ def contenders(work: Path, skip_ratarmount: bool) -> dict:
     results: dict = {}
 
     read_files(work / "tree", sample)  # warm
-    results["native"] = {**metadata(work / "tree", rel_files), "small_reads_per_s": read_files(work / "tree", sample),
-                         "seq_MBps": seq_read(work / "tree" / big)}
+    results["native"] = {**metadata(work / "tree", rel_files, fresh=False), "small_reads_per_s": read_files(work / "tree", sample),
+                         "seq_MBps": seq_read(work / "tree" / big), "seq_warm_MBps": seq_warm(work / "tree" / big),
+                         "fio": fio_all(work / "tree" / big)}
 
     mp = work / "mnt-odarchive"
     shutil.rmtree(work / "cache", ignore_errors=True)
@@ -213,7 +269,10 @@ def contenders(work: Path, skip_ratarmount: bool) -> dict:
         o["small_reads_per_s"] = read_files(mp, sample)
         drop_caches()
         o["first_seq_MBps"] = seq_read(mp / big, runs=1)  # from the disc images into the cache
+        o["image_read_MBps"] = image_read_MBps(big_images(work))
         o["seq_MBps"] = seq_read(mp / big)
+        o["seq_warm_MBps"] = seq_warm(mp / big)
+        o["fio"] = fio_all(mp / big)
         o["rss_bytes"] = rss_bytes(mount_pid(work / "home", mp))
         results["odarchive"] = o
     finally:
@@ -233,6 +292,8 @@ def contenders(work: Path, skip_ratarmount: bool) -> dict:
         read_files(mp, sample)
         r["small_reads_per_s"] = read_files(mp, sample)
         r["seq_MBps"] = seq_read(mp / big)
+        r["seq_warm_MBps"] = seq_warm(mp / big)
+        r["fio"] = fio_all(mp / big)
         results["ratarmount"] = r
         unmount(mp)
     for name, res in results.items():
@@ -340,18 +401,25 @@ def summarize(report: dict) -> None:
     c = report["contenders"]
     o, n, r = c["odarchive"], c["native"], c.get("ratarmount")
     print("\n# ratios (odarchive / peer; for times < 1 is faster, for rates > 1 is faster)")
-    for key in ("find_s", "stat_s"):
+    for key in ("find_s", "stat_first_s", "stat_s"):
         line = f"{key:24} odarchive {o[key]:8.3f} s  native {n[key]:8.3f} s"
         if r:
             line += f"  ratarmount {r[key]:8.3f} s  odarchive/ratarmount {o[key] / r[key]:5.2f}"
         print(line)
-    for key in ("small_reads_per_s", "seq_MBps"):
+    for key in ("small_reads_per_s", "seq_MBps", "seq_warm_MBps"):
         line = f"{key:24} odarchive {o[key]:8.0f}    native {n[key]:8.0f}    odarchive/native {o[key] / n[key]:5.2f}"
         if r:
             line += f"  ratarmount {r[key]:8.0f}  odarchive/ratarmount {o[key] / r[key]:5.2f}"
         print(line)
+    for key in ("seq_1M", "rand_4k_4jobs"):
+        line = f"fio {key:20} odarchive {o['fio'][key]['MBps']:8.0f} MB/s native {n['fio'][key]['MBps']:8.0f} MB/s"
+        line += f"  odarchive/native {o['fio'][key]['MBps'] / n['fio'][key]['MBps']:5.2f}"
+        if r:
+            line += f"  ratarmount {r['fio'][key]['MBps']:8.0f} MB/s"
+        print(line)
     print(f"{'cold small reads/s':24} {o['cold_small_reads_per_s']:.0f} (fetched from disc images); "
-          f"first big read {o['first_seq_MBps']:.0f} MB/s")
+          f"first big read {o['first_seq_MBps']:.0f} MB/s against the images' sequential read"
+          f" {o['image_read_MBps']:.0f} MB/s: {o['first_seq_MBps'] / o['image_read_MBps']:.2f}x")
     for n_, s in report["startup"].items():
         print(f"catalogue {int(n_):>11,} entries ({s['catalogue_bytes'] / 1e6:.0f} MB): mount {s['mount_s']:.2f} s, "
               f"RSS {s['rss_ready_bytes'] / 1e6:.0f} MB ready, {s['rss_after_browse_bytes'] / 1e6:.0f} MB after 2000 stats")
