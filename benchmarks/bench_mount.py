@@ -171,17 +171,17 @@ def metadata(top: Path, rel_files: list[str], fresh: bool = True) -> dict:
     return {"stat_first_s": first, "stat_s": second, "find_s": best_of(find), "find_entries": found[-1]}
 
 
+def read_whole(path: Path) -> None:
+    with open(path, "rb", buffering=0) as f:
+        while f.read(MiB):
+            pass
+
+
 def seq_warm(path: Path, runs: int = 3) -> float:
     """MB/s of re-reading `path` with the page cache warm (read once first); best of `runs`."""
     size = path.stat().st_size
-
-    def go() -> None:
-        with open(path, "rb", buffering=0) as f:
-            while f.read(MiB):
-                pass
-
-    go()
-    return max(size / MiB / timed(go) for _ in range(runs))
+    read_whole(path)
+    return max(size / MiB / timed(lambda: read_whole(path)) for _ in range(runs))
 
 
 def fio(path: Path, rw: str, bs: str, jobs: int = 1, runtime_s: int = 5) -> dict:
@@ -222,16 +222,10 @@ def read_files(top: Path, rels: list[str]) -> float:
 def seq_read(path: Path, runs: int = 3) -> float:
     """MB/s of reading `path` in 1 MiB blocks, page cache dropped first; best of `runs`."""
     size = path.stat().st_size
-
-    def go() -> None:
-        with open(path, "rb", buffering=0) as f:
-            while f.read(MiB):
-                pass
-
     best = 0.0
     for _ in range(runs):
         drop_caches()
-        best = max(best, size / MiB / timed(go))
+        best = max(best, size / MiB / timed(lambda: read_whole(path)))
     return best
 
 
