@@ -91,97 +91,113 @@ def huge_catalogue(work: Path, files: int) -> dict:
             "ls_l_first_s": statistics.median(r["ls_l_s"] for r in rows), "runs": rows}
 
 
-def _stat_latencies(mp: Path, rels: list[str]) -> dict:
-    lat = []
-    for r in rels:
-        t = time.perf_counter()
-        os.lstat(mp / r)
-        lat.append(time.perf_counter() - t)
-    lat.sort()
-    return {"p50_ms": lat[len(lat) // 2] * 1e3, "p99_ms": lat[int(len(lat) * 0.99)] * 1e3, "max_ms": lat[-1] * 1e3}
-
-
-def _cached_reads_per_s(mp: Path, rels: list[str]) -> float:
-    def go() -> None:
-        for r in rels:
-            with open(mp / r, "rb") as f:
-                f.read()
-
-    go()  # fill the cache
-    return len(rels) / timed(go)
+MEASURE = """
+import json, os, sys, time
+mp, stats, cached = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3])
+lat = []
+for r in stats:
+    t = time.perf_counter()
+    os.lstat(os.path.join(mp, r))
+    lat.append(time.perf_counter() - t)
+lat.sort()
+t = time.perf_counter()
+for r in cached:
+    with open(os.path.join(mp, r), "rb") as f:
+        f.read()
+rate = len(cached) / (time.perf_counter() - t)
+print(json.dumps({"p50_ms": lat[len(lat) // 2] * 1e3, "p99_ms": lat[int(len(lat) * 0.99)] * 1e3,
+                  "max_ms": lat[-1] * 1e3, "cached_reads_per_s": rate}))
+"""
 
 
 def waiting_reads(work: Path, waiting: int = 16) -> dict:
-    import sqlite3
+    """The mount served in this process on a fake robot (real fetcher, cache, kernel mount)
+    whose picker hangs, so `waiting` reads wait for discs; the stats and reads measured run in
+    another process. Against the same with a robot that works."""
+    from bench_mount import unmount, wait_mounted
+    from fuse_mount.cache import Cache, CacheConfig
+    from fuse_mount.discs import RobotSource
+    from fuse_mount.fuse_ops import serve
+    from fuse_mount.service import ArchiveService, MountConfig
+    from odarchive.app.mount_adapter import CatalogueAdapter
+    from tests.lib.mount_fakes import FakeRobot
 
-    db = sqlite3.connect(work / "home" / "catalogue.sqlite")
-    on_disc = {}
-    for path, disc in db.execute(
-        "SELECT e.name, p.disc_id FROM entries e JOIN placements p ON p.content_id = e.content_id WHERE e.kind = 'f'"
-    ):
-        on_disc[bytes(path).decode()] = disc
-    db.close()
+    images = {d + 1: work / "images" / f"disc{d}.iso" for d in range(10)}
+    labels = {slot: f"ODARCHIVE_{slot - 1:04d}" for slot in images}
     small = sorted(str(p.relative_to(work / "tree")) for p in (work / "tree" / "data").rglob("*.txt"))
-    stuck = [r for r in small if on_disc.get(Path(r).name) == 0][:waiting]
-    others = [r for r in small if on_disc.get(Path(r).name) != 0]
     rnd = random.Random(5)
-    images = work / "images-stuck"
-    shutil.rmtree(images, ignore_errors=True)
-    images.mkdir()
-    for img in (work / "images").iterdir():
-        (images / img.name).symlink_to(img)
-    (images / "disc0.iso").unlink()
-    os.mkfifo(images / "disc0.iso")  # opening it hangs: a disc that never comes
+    cached = rnd.sample(small, 300)
+    others = sorted(set(small) - set(cached))
+    stats = rnd.sample(others, 2000)
+    stuck = rnd.sample(sorted(set(others) - set(stats)), waiting)
+    cache_dir = work / "cache-waiting"
+    shutil.rmtree(cache_dir, ignore_errors=True)
+
+    def service(robot: FakeRobot) -> ArchiveService:
+        cache = Cache.open(CacheConfig(cache_dir, chunk_bytes=16 << 20, min_free_bytes=0, max_bytes=0))
+        return ArchiveService(CatalogueAdapter(work / "home" / "catalogue.sqlite"), RobotSource(robot, robot.drives), cache,
+                              MountConfig(disc_timeout_s=120))
+
+    s = service(FakeRobot(images, labels, drives=2, load_s=0))
+    for r in cached:  # in the cache before the measured mounts
+        fh = s.vfs.open(b"/" + r.encode())
+        s.vfs.read(fh, 1 << 20, 0)
+        s.vfs.release(fh)
+    s.close()
     out = {}
-    for label, hang in (("idle", False), ("16_waiting", True)):
-        mp = work / "mnt-waiting"
-        shutil.rmtree(work / "cache-waiting", ignore_errors=True)
-        mount_odarchive(work / "home", mp, "--images", str(images), "--cache-dir", str(work / "cache-waiting"),
-                        "--cache-size", "0", "--cache-min-free", "0")
-        threads = []
+    mp = work / "mnt-waiting"
+    mp.mkdir(exist_ok=True)
+    for label, jam in (("idle", False), (f"{waiting}_waiting", True)):
+        robot = FakeRobot(images, labels, drives=2, load_s=0)
+        robot.jammed = robot.jam_hangs = jam
+        s = service(robot)
+        server = threading.Thread(target=serve, args=(s.vfs, str(mp)), daemon=True)
+        server.start()
+        wait_mounted(mp)
+        readers = [subprocess.Popen([sys.executable, "-c", "import sys; open(sys.argv[1], 'rb').read()", str(mp / r)],
+                                    stderr=subprocess.DEVNULL) for r in (stuck if jam else [])]
+        deadline = time.monotonic() + 60
+        while jam and sum(s.fetcher.status()["waiting_by_disc"].values()) < waiting and time.monotonic() < deadline:
+            time.sleep(0.1)  # until every one of them waits for its disc
+        time.sleep(1.0)
         try:
-            if hang:
-                threads = [threading.Thread(target=lambda r=r: _try_read(mp / r), daemon=True) for r in stuck]
-                for t in threads:
-                    t.start()
-                time.sleep(1.0)
-            res = _stat_latencies(mp, rnd.sample(others, 2000))
-            res["cached_reads_per_s"] = _cached_reads_per_s(mp, rnd.sample(others, 300))
-            res["waiting"] = sum(t.is_alive() for t in threads)
+            res = json.loads(run([sys.executable, "-c", MEASURE, str(mp), json.dumps(stats), json.dumps(cached)]).stdout)
+            res["waiting_after"] = sum(s.fetcher.status()["waiting_by_disc"].values())
             out[label] = res
         finally:
-            if hang:
-                fd = os.open(images / "disc0.iso", os.O_WRONLY | os.O_NONBLOCK)  # let the hanging open end
-                os.close(fd)
-            _umount(work / "home", mp)
+            robot.released.set()
+            for p in readers:
+                p.wait(120)
+            unmount(mp)
+            server.join(30)
+            s.close()
     return out
-
-
-def _try_read(path: Path) -> None:
-    try:
-        path.read_bytes()
-    except OSError:
-        pass
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--work", type=Path, default=REPO / "benchmarks" / "work" / "mount")
     ap.add_argument("--catalogue-files", type=int, default=10_000_000)
+    ap.add_argument("--parts", default="big,huge,waiting", help="which of the three to run (comma-separated)")
     args = ap.parse_args()
     work = args.work.absolute()
-    report = {"big_directory": big_directory(work), "huge_catalogue": huge_catalogue(work, args.catalogue_files),
-              "waiting_reads": waiting_reads(work)}
+    parts = args.parts.split(",")
+    report = {}
+    if "big" in parts:
+        b = report["big_directory"] = big_directory(work)
+        print(f"ls -l of 100,000 entries: first {b['ls_l_first_s']:.2f} s, again {b['ls_l_again_s']:.2f} s"
+              f" (native {b['native_ls_l_s']:.2f} s); listdir {b['listdir_s']:.2f} s", flush=True)
+    if "huge" in parts:
+        h = report["huge_catalogue"] = huge_catalogue(work, args.catalogue_files)
+        print(f"{h['files']:,}-file catalogue, one 1,000-entry directory: listdir {h['listdir_first_s'] * 1e3:.1f} ms,"
+              f" ls -l {h['ls_l_first_s'] * 1e3:.1f} ms (first after mounting, median of 3);"
+              f" RSS {h['runs'][-1]['rss_ready_bytes'] / 1e6:.0f} MB ready, {h['runs'][-1]['rss_after_bytes'] / 1e6:.0f} MB after",
+              flush=True)
+    if "waiting" in parts:
+        for label, r in report.setdefault("waiting_reads", waiting_reads(work)).items():
+            print(f"lstat with {label}: p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms, max {r['max_ms']:.1f} ms;"
+                  f" cached reads {r['cached_reads_per_s']:.0f}/s", flush=True)
     print(json.dumps(report, indent=2))
-    b, h, w = report["big_directory"], report["huge_catalogue"], report["waiting_reads"]
-    print(f"\nls -l of 100,000 entries: first {b['ls_l_first_s']:.2f} s, again {b['ls_l_again_s']:.2f} s"
-          f" (native {b['native_ls_l_s']:.2f} s); listdir {b['listdir_s']:.2f} s")
-    print(f"{h['files']:,}-file catalogue, one 1,000-entry directory: listdir {h['listdir_first_s'] * 1e3:.1f} ms,"
-          f" ls -l {h['ls_l_first_s'] * 1e3:.1f} ms (first after mounting, median of 3);"
-          f" RSS {h['runs'][-1]['rss_ready_bytes'] / 1e6:.0f} MB ready, {h['runs'][-1]['rss_after_bytes'] / 1e6:.0f} MB after")
-    for label, r in w.items():
-        print(f"lstat with {label}: p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms, max {r['max_ms']:.1f} ms;"
-              f" cached reads {r['cached_reads_per_s']:.0f}/s")
     return 0
 
 
