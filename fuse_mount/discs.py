@@ -55,8 +55,9 @@ class ImageDirSource:
     def _path(self, disc: Disc) -> Path:
         names = [n for n in (disc.image_name, f"{disc.label}.iso") if n]
         for name in names:
-            if (self._dir / name).is_file():
-                return self._dir / name
+            path = self._dir / name
+            if path.exists() and not path.is_dir():  # a file, or a device or pipe that stands for one
+                return path
         raise DiscUnavailable(f"disc {disc.id} ({disc.label}): no image {' or '.join(names)} in {self._dir}")
 
     def drive_count(self) -> int:
