@@ -1,7 +1,9 @@
 """The burn record in the catalogue: which discs are burned and verified, and in which slot.
 
 `robot burn` writes here as each disc is verified, shelved or its medium rejected, so an
-interrupted or failed burn leaves an exact record and the next run skips what is done. Core
+interrupted or failed burn leaves an exact record and the next run skips what is done.
+`BurnLog(cat, copy=K)` records set K's copies (`disc_copies`, odarchive.copies) instead of
+the discs themselves (copy 0). Core
 module: knows the catalogue, not the robot. Thread-safe (one lock around the connection): the
 burn job reports from one worker thread per drive.
 """
@@ -27,8 +29,9 @@ class BurnedDisc:
 
 
 class BurnLog:
-    def __init__(self, cat: Catalogue) -> None:
+    def __init__(self, cat: Catalogue, copy: int = 0) -> None:
         self.cat = cat
+        self.copy = copy
         self.lock = threading.RLock()  # shared by everyone using `cat` from the job's threads
 
     def _execute(self, sql: str, args: tuple[object, ...] = ()) -> None:
@@ -46,27 +49,44 @@ class BurnLog:
     def plan_labels(self) -> set[str]:
         return {r[0] for r in self._query("SELECT DISTINCT label FROM discs")}
 
+    def planned_copies(self) -> set[int]:
+        """Discs that have a copy row for this log's set (copy >= 1)."""
+        return {r[0] for r in self._query("SELECT disc_id FROM disc_copies WHERE copy=?", (self.copy,))}
+
     def verified(self) -> set[int]:
+        if self.copy:
+            return {r[0] for r in self._query("SELECT disc_id FROM disc_copies WHERE copy=? AND state='verified'",
+                                              (self.copy,))}
         return {r[0] for r in self._query("SELECT id FROM discs WHERE state='verified'")}
 
     def slots_in_use(self) -> set[int]:
-        """Slots a burn must not take a blank from: our burned discs and rejected media."""
-        rows = self._query("SELECT slot FROM discs WHERE slot IS NOT NULL UNION SELECT slot FROM rejected_media")
+        """Slots a burn must not take a blank from: our burned discs and copies, rejected media."""
+        rows = self._query("SELECT slot FROM discs WHERE slot IS NOT NULL UNION SELECT slot FROM disc_copies"
+                           " WHERE slot IS NOT NULL UNION SELECT slot FROM rejected_media")
         return {r[0] for r in rows}
 
     def disc_by_slot(self) -> dict[int, int]:
-        return {slot: disc for disc, slot in self._query("SELECT id, slot FROM discs WHERE slot IS NOT NULL")}
+        rows = self._query("SELECT id, slot FROM discs WHERE slot IS NOT NULL UNION ALL"
+                           " SELECT disc_id, slot FROM disc_copies WHERE slot IS NOT NULL")
+        return {slot: disc for disc, slot in rows}
 
     def record_verified(self, disc: int, drive: int, burn_s: float) -> None:
         """Burned and read back identical; the disc is still in `drive` (slot unknown until shelved)."""
         now = time.time_ns()
+        if self.copy:
+            self._execute("UPDATE disc_copies SET state='verified', slot=NULL, location=NULL, burn_drive=?,"
+                          " burned_ns=?, verified_ns=? WHERE disc_id=? AND copy=?", (drive, now, now, disc, self.copy))
+            return
         self._execute(
             "UPDATE discs SET state='verified', slot=NULL, burn_drive=?, burned_ns=?, burn_seconds=?, verified_ns=?"
             " WHERE id=?", (drive, now, burn_s, now, disc),
         )
 
     def record_shelved(self, disc: int, slot: int | None) -> None:
-        self._execute("UPDATE discs SET slot=? WHERE id=?", (slot, disc))
+        if self.copy:
+            self._execute("UPDATE disc_copies SET slot=? WHERE disc_id=? AND copy=?", (slot, disc, self.copy))
+        else:
+            self._execute("UPDATE discs SET slot=? WHERE id=?", (slot, disc))
 
     def record_rejected(self, disc: int | None, slot: int, reason: str) -> None:
         self._execute("INSERT INTO rejected_media (slot, disc_id, reason, at_ns) VALUES (?,?,?,?)",
@@ -83,6 +103,7 @@ class BurnLog:
                 conn.execute("DELETE FROM rejected_media WHERE slot=?", (new,))
             if old is not None:
                 conn.execute("UPDATE discs SET slot=? WHERE slot=?", (new, old))
+                conn.execute("UPDATE disc_copies SET slot=? WHERE slot=?", (new, old))
                 if new is None:
                     conn.execute("DELETE FROM rejected_media WHERE slot=?", (old,))
                 else:

@@ -18,6 +18,8 @@ from typing import Any
 from odarchive.burnlog import BurnLog
 from odarchive.app.context import Context
 from odarchive.app.robot_config import disc_from_label
+from odarchive.copies import set_name
+from odarchive.errors import DiscError
 from odarchive.iso.build import volume_ident
 from odarchive.planned_image import ImageRefused, ensure_planned
 from odarchive.selection import parse_disc_selection
@@ -78,16 +80,23 @@ class CatalogueRecorder:
 
 
 
-def run_burn(ctx: Context, robot: Any, spec: str, reporter: Any) -> dict[str, Any]:
+def run_burn(ctx: Context, robot: Any, spec: str, reporter: Any, copy: int = 0) -> dict[str, Any]:
+    """Burn the discs `spec` names (copy 0, set A) or their copies of set `copy`."""
     from robot_drivers.burn_job import BurnJob
 
     from odarchive.catalogue import Catalogue
 
     cat = Catalogue.open(ctx.home.catalogue, check_same_thread=False)  # the job's threads record
     try:
-        log = BurnLog(cat)
+        log = BurnLog(cat, copy)
         known = [d.disc for d in log.discs()]
         discs = parse_disc_selection(spec, known, what="--segments")
+        if copy:
+            no_copy = sorted(set(discs) - log.planned_copies())
+            if no_copy:
+                raise DiscError(f"no copy in set {set_name(copy)} is planned for disc(s)"
+                                f" {', '.join(map(str, no_copy[:10]))}",
+                                hint=f"plan copies first: `odarchive plan_iso SIZE --copies {copy + 1}`")
         done = log.verified()
         images, refused, rebuilt = prepare_images(ctx, cat, [d for d in discs if d not in done])
         todo = sorted(images)
@@ -98,6 +107,8 @@ def run_burn(ctx: Context, robot: Any, spec: str, reporter: Any) -> dict[str, An
         outcomes = job.run(todo, total_bytes=planned or None) if todo else []
         return {
             "requested": discs,
+            "copy": copy,
+            "set": set_name(copy),
             "skipped": sorted(set(discs) & done),
             "burned": [{"disc": o.disc, "label": o.label, "drive": o.drive, "slot": o.slot,
                         "seconds": round(o.burn_s, 3)} for o in outcomes],

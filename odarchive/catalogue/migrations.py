@@ -8,6 +8,7 @@ are refused with a hint, since a read-only open cannot migrate.
 from __future__ import annotations
 
 import sqlite3
+from importlib import resources
 from typing import Callable
 
 _V3_TABLES = """
@@ -96,10 +97,19 @@ def _v4_disc_names(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE TABLE disc_names (disc_id INTEGER NOT NULL, raw_path BLOB NOT NULL,"
                  " content_id INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, mode INTEGER NOT NULL,"
                  " PRIMARY KEY (disc_id, raw_path)) WITHOUT ROWID")
+def _v5_copies_and_health(conn: sqlite3.Connection) -> None:
+    """Version 5: copies of discs in sets, where exported discs are kept, each disc's health history
+    (the tables as schema.sql defines them)."""
+    sql = resources.files("odarchive.catalogue").joinpath("schema.sql").read_text()
+    conn.execute("ALTER TABLE discs ADD COLUMN location TEXT")
+    for start_text in ("CREATE TABLE disc_copies (", "CREATE TABLE disc_health (", "CREATE INDEX disc_health_by_disc"):
+        start = sql.index(start_text)
+        conn.execute(sql[start:sql.index(";", start)])
 
 
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     2: _v2_error_correction,
     3: _v3_small_entries_and_metadata,
     4: _v4_disc_names,
+    5: _v5_copies_and_health,
 }

@@ -1,4 +1,4 @@
--- odarchive catalogue, schema version 4 (odarchive/catalogue/migrations.py brings versions 1 to 3 forward).
+-- odarchive catalogue, schema version 5 (odarchive/catalogue/migrations.py brings versions 1 to 4 forward).
 --
 -- One SQLite file per home (catalogue.sqlite), WAL mode. Names and paths are raw bytes (BLOB)
 -- exactly as the file system gave them, never decoded, so names that are not UTF-8 round-trip.
@@ -149,8 +149,38 @@ CREATE TABLE discs (
     verified_ns    INTEGER,               -- when the read-back matched image_sha256
     -- error correction (schema 2): capacity_bytes is then the room for the image before its ECC
     medium_bytes   INTEGER,               -- the medium's size (NULL: capacity_bytes, no ECC planned)
-    ecc_roots      INTEGER                -- dvdisaster RS02 roots added after writing (NULL: none)
+    ecc_roots      INTEGER,               -- dvdisaster RS02 roots added after writing (NULL: none)
+    location       TEXT                   -- (schema 5) where a person keeps it when it is out of the
+                                          -- changer (`robot export --location`), e.g. "shelf 3"
 );
+
+-- Copies (schema 5): the second, third, ... disc burned from the same image, one set per copy
+-- number (copy 0, set A, is the discs row itself; copy 1 is set B, ...). `plan_iso --copies N`
+-- adds the missing rows; `robot burn --copy K` burns them (odarchive/copies.py).
+CREATE TABLE disc_copies (
+    disc_id     INTEGER NOT NULL,
+    copy        INTEGER NOT NULL CHECK (copy >= 1),
+    state       TEXT NOT NULL DEFAULT 'planned' CHECK (state IN ('planned', 'verified')),
+    slot        INTEGER,                  -- changer storage slot (NULL: not in the changer)
+    location    TEXT,                     -- a person's place for it when it is out ("off-site box 2")
+    burn_drive  INTEGER,
+    burned_ns   INTEGER,
+    verified_ns INTEGER,
+    PRIMARY KEY (disc_id, copy)
+) WITHOUT ROWID;
+
+-- Health history (schema 5): one row per read-back of a burned disc (`odarchive scrub`).
+CREATE TABLE disc_health (
+    disc_id            INTEGER NOT NULL,
+    copy               INTEGER NOT NULL,  -- 0: the discs row, 1..: disc_copies
+    at_ns              INTEGER NOT NULL,
+    result             TEXT NOT NULL CHECK (result IN ('ok', 'corrected', 'failed', 'unreadable')),
+    corrected_sectors  INTEGER NOT NULL DEFAULT 0,
+    unreadable_sectors INTEGER NOT NULL DEFAULT 0,
+    read_bytes_per_s   REAL,
+    detail             TEXT
+);
+CREATE INDEX disc_health_by_disc ON disc_health(disc_id, copy, at_ns);
 
 -- Media a `robot burn` must not use again: failed burns or verifies, and media that were not
 -- blank. A slot listed here holds no archive disc of ours (unless a later row in discs says so).

@@ -17,11 +17,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
     from odarchive.catalogue.summary import catalogue_summary, skipped_entries
+    from odarchive.archive_config import ArchiveConfig
+    from odarchive.copies import under_replicated
     from odarchive.plan.summary import disc_count, disc_summaries
 
+    copies = ctx.settings.build(ArchiveConfig, "archive").copies
     with ctx.open_catalogue(readonly=True) as cat:
         info = catalogue_summary(cat)
         info["discs"] = disc_count(cat)
+        info["under_replicated"] = under_replicated(cat, copies)
         if args.discs:
             info["disc_summaries"] = disc_summaries(cat)
         if args.skipped:
@@ -46,6 +50,11 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     say(f"contents {info['contents']} ({human_bytes(info['unique_bytes'])} after dedup)")
     say(f"skipped {info['skipped']}")
     say(f"discs {info['discs']} planned")
+    short = info["under_replicated"]
+    if short["contents"]:
+        say(f"under-replicated: {short['files']} files, {short['contents']} contents ({human_bytes(short['bytes'])})"
+              f" on {short['discs']} disc(s) with fewer than {short['copies_wanted']} verified copies"
+              " (plan_iso --copies N plans copies; robot burn --copy K burns them)")
     for d in info.get("disc_summaries", []):
         say(f"  disc {d['disc']:4d} {d['state']:9s} {d['files']} files, {human_bytes(d['data_bytes'])} data,"
               f" {100 * d['fill']:.2f}% of {human_bytes(d['capacity_bytes'])}" + (f", image {d['image']}" if d["image"] else ""))

@@ -18,21 +18,30 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--replan", action="store_true", help="drop discs that are planned but not written, and plan again")
     p.add_argument("--label", help="volume label prefix of new discs (default [plan] label, ODARCHIVE)")
     p.add_argument("--ecc", help='error correction of new discs: e.g. "15%%" (default [archive] ecc, 15%%) or off')
+    p.add_argument("--copies", type=int, metavar="N",
+                   help="discs to burn of every image, in sets A, B, ... (default [archive] copies, 1)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
-    from odarchive.ecc.setting import ArchiveConfig, redundancy_percent, roots_for
+    from odarchive.copies import check_copies, plan_copies
+    from odarchive.archive_config import ArchiveConfig
+    from odarchive.ecc.setting import redundancy_percent, roots_for
     from odarchive.plan.media import parse_size
     from odarchive.plan.planner import PlanConfig, plan
 
     capacity = parse_size(args.size)
     config = ctx.settings.build(PlanConfig, "plan", label=args.label)
-    roots = roots_for(ctx.settings.build(ArchiveConfig, "archive", ecc=args.ecc).ecc)
+    archive = ctx.settings.build(ArchiveConfig, "archive", ecc=args.ecc, copies=args.copies)
+    roots = roots_for(archive.ecc)
+    copies = check_copies(archive.copies)
     with ctx.open_catalogue() as cat:
         discs = plan(cat, capacity, config, replan=args.replan, reporter=make_reporter(args.json), ecc_roots=roots)
+        new_copies = plan_copies(cat, copies)
     result = {
         "capacity_bytes": capacity,
+        "copies": copies,
+        "new_copies": new_copies,
         "ecc": {"roots": roots, "redundancy_percent": redundancy_percent(roots)} if roots else None,
         "new_discs": [vars(d) | {"fill": round(d.used_bytes / d.capacity_bytes, 4)} for d in discs],
     }
@@ -41,6 +50,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         return 0
     if not discs:
         say("nothing to plan: every content is already on a planned disc")
+    if new_copies:
+        say(f"planned {new_copies} more disc(s) to burn as copies (sets B..): `robot burn --copy K` burns set K")
     for d in discs:
         say(f"disc {d.disc_id:4d}: {d.files} files, {human_bytes(d.data_bytes)} data,"
               f" {human_bytes(d.used_bytes)} of {human_bytes(d.capacity_bytes)} ({100 * d.used_bytes / d.capacity_bytes:.2f}%)")

@@ -49,7 +49,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     s.add_argument("--json", action="store_true", help="print JSON")
     s = sub.add_parser("burn", help="burn, verify and shelve discs (e.g. --segments 0-40)")
     s.add_argument("--segments", required=True, metavar="SPEC", help="0-40, 3,5,9-12 or all")
+    s.add_argument("--copy", type=_copy_number, default=0, metavar="K",
+                   help="burn the copies of set K (1 or B, 2 or C, ...; see plan_iso --copies) instead of the discs")
     s.add_argument("--json", action="store_true", help="print JSON")
+
+
+def _copy_number(text: str) -> int:
+    """`--copy`: a copy number (0 = set A) or a set letter."""
+    if len(text) == 1 and text.isalpha():
+        return ord(text.upper()) - ord("A")
+    if text.isdigit():
+        return int(text)
+    raise argparse.ArgumentTypeError(f"{text!r} is neither a copy number nor a set letter (A, B, ...)")
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
@@ -73,7 +84,7 @@ def _run(args: argparse.Namespace, ctx: Context) -> int:
         if args.robot_action == "burn":
             from odarchive.app.robot_burn import run_burn
 
-            result = run_burn(ctx, robot, args.segments, make_reporter(args.json))
+            result = run_burn(ctx, robot, args.segments, make_reporter(args.json), copy=args.copy)
             text = (f"burned {len(result['burned'])} disc(s), skipped {len(result['skipped'])} already verified"
                     f"; rejected media so far: {len(result['rejected_media'])}")
             text += "".join(f"\nrebuilt disc {r['disc']}: {r['reason']}" for r in result["rebuilt"])

@@ -12,21 +12,11 @@ ceil(0.02 * 255) = 6 times, far within any setting.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from odarchive.errors import InputError
 
 DEFAULT = "15%"
 FIELD = 255  # GF(2^8) codewords
 MIN_ROOTS, MAX_ROOTS = 8, 170  # what dvdisaster RS02 accepts
-
-
-@dataclass(frozen=True)
-class ArchiveConfig:
-    """The [archive] table of odarchive.toml."""
-
-    ecc: str = DEFAULT
-    copies: int = 1
 
 
 def roots_for(setting: str) -> int | None:

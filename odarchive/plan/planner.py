@@ -64,6 +64,7 @@ def plan(cat: Catalogue, capacity: int, config: PlanConfig = PlanConfig(), *, re
         if replan:
             cat.conn.execute("DELETE FROM placements WHERE disc_id IN (SELECT id FROM discs WHERE state='planned')")
             cat.conn.execute("DELETE FROM disc_names WHERE disc_id IN (SELECT id FROM discs WHERE state='planned')")
+            cat.conn.execute("DELETE FROM disc_copies WHERE disc_id IN (SELECT id FROM discs WHERE state='planned')")
             cat.conn.execute("DELETE FROM discs WHERE state='planned'")
         planner = _Planner(cat, capacity, config, reporter, ecc_roots)
         planner.run()

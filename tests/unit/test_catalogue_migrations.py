@@ -1,4 +1,5 @@
-"""A catalogue made by an older odarchive is brought forward when opened, and keeps its rows."""
+"""A catalogue made by an older odarchive is brought forward when opened, and keeps its rows:
+one of version 3 (before disc_names) and one of version 1 (as the first odarchive wrote it)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ def test_a_version_3_catalogue_gains_disc_names(tmp_path: Path) -> None:
                          " VALUES (0, 'L', 1, 1, 'planned', 0)")
     conn = sqlite3.connect(path)  # make it what version 3 was
     conn.execute("DROP TABLE disc_names")
+    for undo in ("DROP TABLE disc_copies", "DROP TABLE disc_health", "ALTER TABLE discs DROP COLUMN location"):
+        conn.execute(undo)  # and what version 5 added
     conn.execute("UPDATE meta SET value='3' WHERE key='schema_version'")
     conn.commit()
     conn.close()
@@ -23,3 +26,21 @@ def test_a_version_3_catalogue_gains_disc_names(tmp_path: Path) -> None:
         assert cat.meta("schema_version") == str(SCHEMA_VERSION)
         assert cat.conn.execute("SELECT count(*) FROM disc_names").fetchone()[0] == 0
         assert cat.conn.execute("SELECT label FROM discs").fetchall() == [("L",)]
+
+
+V1_SCHEMA = Path(__file__).parents[1] / "lib" / "schema_v1.sql"  # schema.sql as odarchive wrote it until 2f77bdb
+
+
+def test_a_schema_1_catalogue_is_migrated_and_keeps_its_discs(tmp_path: Path) -> None:
+    path = tmp_path / "catalogue.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.executescript(V1_SCHEMA.read_text())
+        conn.execute("INSERT INTO meta VALUES ('schema_version', '1'), ('archive_id', 'x'), ('chunk_size', '16777216')")
+        conn.execute("INSERT INTO discs(id, label, capacity_bytes, used_bytes, state, planned_ns, slot)"
+                     " VALUES (0, 'OLD', 100, 90, 'verified', 1, 7)")
+    with Catalogue.open(path) as cat:
+        assert cat.meta("schema_version") == str(SCHEMA_VERSION)
+        row = cat.conn.execute("SELECT state, slot, medium_bytes, ecc_roots, location FROM discs").fetchone()
+        assert row == ("verified", 7, None, None, None)
+        cat.conn.execute("INSERT INTO disc_copies(disc_id, copy) VALUES (0, 1)")
+        cat.conn.execute("INSERT INTO disc_health(disc_id, copy, at_ns, result) VALUES (0, 0, 1, 'ok')")
