@@ -65,6 +65,8 @@ class Disc:
     image_name: str | None
     state: str  # planned, written, burned, verified
     slot: int | None = None  # the changer slot holding the burned disc, if known
+    copy_slots: tuple[int, ...] = ()  # slots of its other copies (sets B, C, ...), tried in turn
+    location: str | None = None  # where a person keeps it when it is out of the changer
 
 
 class CatalogueView(Protocol):

@@ -3,7 +3,8 @@
 - `ImageDirSource`: a directory of disc images (`--images DIR`), for users without a robot
   or with images on a NAS. "Loading" a disc opens its image file in a pseudo-drive.
 - `RobotSource`: a changer and its drives from `robot_drivers`; the slot of a disc is the one
-  the catalogue recorded at burn time, else found by its volume label in the inventory.
+  the catalogue recorded at burn time, then the slots of its copies (sets B, ...) when it
+  cannot be loaded or read, else found by its volume label in the inventory.
 
 Threads: the fetcher runs one worker per drive, and only that worker calls `load` and `read`
 for its drive; `status` may be called from any thread. Errors: `DiscUnavailable` (or a
@@ -12,6 +13,7 @@ for its drive; `status` may be called from any thread. Errors: `DiscUnavailable`
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from pathlib import Path
@@ -19,7 +21,10 @@ from typing import Any, Protocol, Sequence
 
 from fuse_mount.catalogue_view import Disc
 from fuse_mount.errors import DiscUnavailable
+from robot_drivers.errors import RobotError
 from robot_drivers.interfaces import DRIVE_EMPTY, Changer, Drive
+
+log = logging.getLogger(__name__)
 
 
 class DiscSource(Protocol):
@@ -109,9 +114,13 @@ class RobotSource:
         self._cleared = False  # drives emptied of discs left from before the mount
         self._clear_lock = threading.Lock()
 
-    def _slot_of(self, disc: Disc) -> int:
-        if disc.slot is not None:
-            return disc.slot
+    def _slots_of(self, disc: Disc) -> list[int]:
+        """The slots to try for `disc`: its own, then its copies' (the catalogue's record);
+        else the slot whose label the changer reports."""
+        slots = ([disc.slot] if disc.slot is not None else []) + list(disc.copy_slots)
+        return slots or [self._slot_by_label(disc)]
+
+    def _slot_by_label(self, disc: Disc) -> int:
         with self._lock:
             slot = self._slots.get(disc.label)
         if slot is None:  # re-read the inventory: the disc may have been shelved since
@@ -121,7 +130,9 @@ class RobotSource:
                 self._slots = slots
             slot = slots.get(disc.label)
         if slot is None:
-            raise DiscUnavailable(f"disc {disc.id} ({disc.label}) is in no slot of the changer", hint="import the disc into the robot")
+            kept = f"; it is kept at {disc.location}" if disc.location else ""
+            raise DiscUnavailable(f"disc {disc.id} ({disc.label}) is in no slot of the changer{kept}",
+                                  hint=f"insert disc {disc.id} into the robot (`odarchive robot import SLOT`)")
         return slot
 
     def drive_count(self) -> int:
@@ -143,7 +154,29 @@ class RobotSource:
             self._cleared = True
 
     def load(self, drive: int, disc: Disc) -> None:
-        slot = self._slot_of(disc)
+        """Load `disc` into `drive`; when a copy cannot be had or read, the next copy is tried
+        (and the log says which copy served)."""
+        slots = self._slots_of(disc)
+        for i, slot in enumerate(slots):
+            try:
+                self._load_slot(drive, disc, slot)
+            except (DiscUnavailable, RobotError) as e:
+                if i == len(slots) - 1:
+                    raise
+                log.warning("disc %d from slot %d failed (%s); trying its copy in slot %d", disc.id, slot, e, slots[i + 1])
+                self._empty(drive)
+                continue
+            if i:
+                log.warning("disc %d served by its copy in slot %d", disc.id, slot)
+            return
+
+    def _empty(self, drive: int) -> None:
+        """Put back whatever a failed load left in `drive` (to the slot it came from)."""
+        if self._changer.inventory().drive(drive).state != DRIVE_EMPTY:
+            self._drives[drive].eject()
+            self._changer.unload(drive)
+
+    def _load_slot(self, drive: int, disc: Disc, slot: int) -> None:
         try:
             self._clear_drives_once()
             if self._in_drive[drive] is not None:
@@ -155,6 +188,7 @@ class RobotSource:
             label = self._drives[drive].volume_label()
             if label is not None and label != disc.label:
                 raise DiscUnavailable(f"drive {drive} holds {label}, not disc {disc.id} ({disc.label})")
+            self._drives[drive].read(16 * 2048, 2048)  # its volume descriptor: a disc that cannot be read fails here
         except Exception as e:
             self._faults[drive] = str(e)
             raise

@@ -95,10 +95,17 @@ class BurnLog:
     def rejected(self) -> list[tuple[int, int | None, str]]:
         return [tuple(r) for r in self._query("SELECT slot, disc_id, reason FROM rejected_media ORDER BY rowid")]
 
-    def moved(self, old: int | None, new: int | None) -> None:
+    def moved(self, old: int | None, new: int | None, location: str | None = None) -> None:
         """A medium went from slot `old` to slot `new` (None: out of the changer, or in from
-        outside): a burned disc's slot follows it, and so does a rejection."""
+        outside): a burned disc's slot follows it, and so does a rejection. A disc taken out
+        keeps `location`, where a person keeps it ("shelf 3"); one put back loses it."""
         with self.lock, self.cat.transaction() as conn:
+            if old is not None and new is None:
+                conn.execute("UPDATE discs SET location=? WHERE slot=?", (location, old))
+                conn.execute("UPDATE disc_copies SET location=? WHERE slot=?", (location, old))
+            elif old is not None:
+                conn.execute("UPDATE discs SET location=NULL WHERE slot=?", (old,))
+                conn.execute("UPDATE disc_copies SET location=NULL WHERE slot=?", (old,))
             if new is not None:  # whatever was recorded in the destination is not there any more
                 conn.execute("DELETE FROM rejected_media WHERE slot=?", (new,))
             if old is not None:

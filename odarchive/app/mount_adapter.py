@@ -159,8 +159,14 @@ class CatalogueAdapter:
 
     def disc(self, disc_id: int) -> Disc | None:
         with self._cat() as cat:
-            r = cat.conn.execute("SELECT id, label, image_name, state, slot FROM discs WHERE id=?", (disc_id,)).fetchone()
+            r = cat.conn.execute("SELECT id, label, image_name, state, slot, location FROM discs WHERE id=?",
+                                 (disc_id,)).fetchone()
+            copies = cat.conn.execute("SELECT slot, location FROM disc_copies WHERE disc_id=? AND state='verified'"
+                                      " ORDER BY copy", (disc_id,)).fetchall()
         if r is None:
             return None
-        disc, plan_label, image_name, state, slot = r
-        return Disc(disc, volume_ident(plan_label, disc), image_name, state, slot)
+        disc, plan_label, image_name, state, slot, location = r
+        places = [f"set A: {location}"] if location else []
+        places += [f"set {chr(ord('B') + i)}: {loc}" for i, (s, loc) in enumerate(copies) if s is None and loc]
+        return Disc(disc, volume_ident(plan_label, disc), image_name, state, slot,
+                    tuple(s for s, _ in copies if s is not None), "; ".join(places) or None)

@@ -33,12 +33,13 @@ def import_disc(ctx: Context, robot: Robot, slot: int, mail: int) -> None:
     moved(ctx, None, slot)
 
 
-def export_disc(ctx: Context, robot: Robot, slot: int, mail: int) -> None:
+def export_disc(ctx: Context, robot: Robot, slot: int, mail: int, location: str | None = None) -> None:
+    """Hand out the disc in `slot`; the catalogue keeps `location` (where a person puts it)."""
     robot.changer.export_disc(slot, mail)
-    moved(ctx, slot, None)
+    moved(ctx, slot, None, location)
 
 
-def moved(ctx: Context, old: int | None, new: int | None) -> None:
+def moved(ctx: Context, old: int | None, new: int | None, location: str | None = None) -> None:
     """Keep the burn record true when discs are moved with these commands: a burned disc
     follows its medium; a slot that receives a new medium no longer holds a rejected one."""
     if old == new or not ctx.home.catalogue.exists():
@@ -46,7 +47,7 @@ def moved(ctx: Context, old: int | None, new: int | None) -> None:
     from odarchive.burnlog import BurnLog
 
     with ctx.open_catalogue() as cat:
-        BurnLog(cat).moved(old, new)
+        BurnLog(cat).moved(old, new, location)
 
 
 def manual_prompt(ctx: Context) -> Callable[[str | None], None]:

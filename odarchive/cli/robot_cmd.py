@@ -36,6 +36,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     s = sub.add_parser("export", help="hand out the disc in storage SLOT through a mail slot")
     s.add_argument("slot", type=int)
     s.add_argument("--mail", type=int, default=1, help="mail slot (default 1)")
+    s.add_argument("--location", metavar="TEXT",
+                   help='where the disc will be kept, e.g. "shelf 3" (whereis, the mount and the status page show it)')
     s.add_argument("--json", action="store_true", help="print JSON")
     s = sub.add_parser("reset", help="clear a fault (jam) and re-home the changer")
     s.add_argument("--json", action="store_true", help="print JSON")
@@ -111,8 +113,10 @@ def _run(args: argparse.Namespace, ctx: Context) -> int:
             robot_ops.import_disc(ctx, robot, args.slot, args.mail)
             return _show(args, {"imported": args.slot, "mail": args.mail}, f"mail slot {args.mail} -> slot {args.slot}")
         if args.robot_action == "export":
-            robot_ops.export_disc(ctx, robot, args.slot, args.mail)
-            return _show(args, {"exported": args.slot, "mail": args.mail}, f"slot {args.slot} -> mail slot {args.mail}")
+            robot_ops.export_disc(ctx, robot, args.slot, args.mail, args.location)
+            where = f" (to be kept at {args.location})" if args.location else ""
+            return _show(args, {"exported": args.slot, "mail": args.mail, "location": args.location},
+                         f"slot {args.slot} -> mail slot {args.mail}{where}")
         robot.changer.reset()
         return _show(args, {"reset": True}, "changer reset")
     finally:
