@@ -80,6 +80,45 @@ class CatalogueRecorder:
 
 
 
+def replace_disc(ctx: Context, robot: Any, disc: int, copy: int) -> str:
+    """Make copy `copy` of `disc` burnable again (scrub found it failing): its medium is
+    rejected (never used as a blank, its slot left alone) and its image made ready — the
+    planned image, rebuilt from the sources, or read back from another copy that reads
+    identical. Returns where the image came from."""
+    from odarchive.app.scrub import image_from_copy
+    from odarchive.catalogue import Catalogue
+    from odarchive.planned_image import intact_image
+
+    with Catalogue.open(ctx.home.catalogue) as cat:
+        log = BurnLog(cat, copy)
+        table, key = ("disc_copies", "disc_id=? AND copy=?") if copy else ("discs", "id=? AND ?=0")
+        row = cat.conn.execute(f"SELECT state, slot FROM {table} WHERE {key}", (disc, copy)).fetchone()
+        if row is None or row[0] != "verified":
+            raise DiscError(f"disc {disc} set {set_name(copy)} is not a burned disc: nothing to replace",
+                            hint="see `odarchive whereis` or `odarchive scrub --history`")
+        source = "the image file"
+        if intact_image(cat, disc, ctx.home.isos) is None:
+            try:
+                ensure_planned(cat, disc, ctx.home.isos)
+                source = "the image rebuilt from the sources"
+            except ImageRefused:
+                with cat.transaction() as conn:  # read it from another copy, not from the one being replaced
+                    conn.execute(f"UPDATE {table} SET state=? WHERE {key}", ("written" if not copy else "planned", disc, copy))
+                if image_from_copy(cat, robot, disc, ctx.home.isos) is None:
+                    raise ImageRefused(disc, "its image is gone, its sources changed and no other copy reads identical")
+                source = "another copy, read back"
+        if row[1] is not None:
+            log.record_rejected(disc, row[1], f"replaced: disc {disc} set {set_name(copy)} failed its scrub")
+        with cat.transaction() as conn:
+            if copy:
+                conn.execute("UPDATE disc_copies SET state='planned', slot=NULL, location=NULL, verified_ns=NULL"
+                             " WHERE disc_id=? AND copy=?", (disc, copy))
+            else:
+                conn.execute("UPDATE discs SET state='written', slot=NULL, location=NULL, verified_ns=NULL WHERE id=?",
+                             (disc,))
+        return source
+
+
 def run_burn(ctx: Context, robot: Any, spec: str, reporter: Any, copy: int = 0) -> dict[str, Any]:
     """Burn the discs `spec` names (copy 0, set A) or their copies of set `copy`."""
     from robot_drivers.burn_job import BurnJob

@@ -36,6 +36,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("restore", "restore_cmd", "restore files from disc images into a directory, every hash checked"),
     CommandSpec("rebuild", "rebuild_cmd", "recover the catalogue from disc images alone (into an empty home)"),
     CommandSpec("verify", "verify_cmd", "check disc images against their SHA256SUMS and the catalogue"),
+    CommandSpec("scrub", "scrub_cmd", "read burned discs back, check them, record their health (--history shows it)"),
     CommandSpec("whereis", "whereis_cmd", "which discs (every copy) hold archived paths, and where those discs are"),
     CommandSpec("repair", "repair_cmd", "repair damaged disc images with their error correction (dvdisaster RS02)"),
     CommandSpec("serve", "serve_cmd", "run the archive service that owns the robot (--stop stops it)"),

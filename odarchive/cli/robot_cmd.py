@@ -50,7 +50,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     s.add_argument("--add-blanks", type=int, metavar="N", help="put N blank media into free slots")
     s.add_argument("--json", action="store_true", help="print JSON")
     s = sub.add_parser("burn", help="burn, verify and shelve discs (e.g. --segments 0-40)")
-    s.add_argument("--segments", required=True, metavar="SPEC", help="0-40, 3,5,9-12 or all")
+    which = s.add_mutually_exclusive_group(required=True)
+    which.add_argument("--segments", metavar="SPEC", help="0-40, 3,5,9-12 or all")
+    which.add_argument("--replace", type=int, metavar="N",
+                       help="burn a new disc for disc N (of set --copy) that failed its scrub; the old medium is rejected")
     s.add_argument("--copy", type=_copy_number, default=0, metavar="K",
                    help="burn the copies of set K (1 or B, 2 or C, ...; see plan_iso --copies) instead of the discs")
     s.add_argument("--json", action="store_true", help="print JSON")
@@ -86,7 +89,14 @@ def _run(args: argparse.Namespace, ctx: Context) -> int:
         if args.robot_action == "burn":
             from odarchive.app.robot_burn import run_burn
 
-            result = run_burn(ctx, robot, args.segments, make_reporter(args.json), copy=args.copy)
+            spec, replaced = args.segments, None
+            if args.replace is not None:
+                from odarchive.app.robot_burn import replace_disc
+
+                replaced = {"disc": args.replace, "copy": args.copy,
+                            "image_from": replace_disc(ctx, robot, args.replace, args.copy)}
+                spec = str(args.replace)
+            result = run_burn(ctx, robot, spec, make_reporter(args.json), copy=args.copy) | {"replaced": replaced}
             text = (f"burned {len(result['burned'])} disc(s), skipped {len(result['skipped'])} already verified"
                     f"; rejected media so far: {len(result['rejected_media'])}")
             text += "".join(f"\nrebuilt disc {r['disc']}: {r['reason']}" for r in result["rebuilt"])

@@ -1,0 +1,159 @@
+"""`odarchive scrub`: read burned discs back through the changer, check them, record their health.
+
+For each verified copy chosen (`--discs`, `--older-than`): load it into a drive, read the
+whole image sequentially (unreadable blocks are counted and read as zeros), and compare its
+SHA-256 with the one recorded when the image was written — equal means every byte, hence
+every content hash, is right. Otherwise, when the disc carries error correction, the read
+is written to a scratch file under the home and repaired with dvdisaster: a repair that
+gives the planned image is `corrected` (the disc still serves, but decays), anything else
+`failed`; a disc no block of which can be read is `unreadable`. Each result is a row of the
+disc's health history (`odarchive.health`). Discs out of the changer are skipped and named.
+
+Reads go straight to the changer and drives until the archive service exists; `scrub_copy`
+is what a service runs for one copy when its drives are idle.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from odarchive.app.context import Context
+from odarchive.catalogue import Catalogue
+from odarchive.ecc import rs02
+from odarchive.health import BurnedCopy, burned_copies, needing_attention, record
+from odarchive.selection import parse_disc_selection
+
+READ_BLOCK = 4 << 20
+SECTOR = 2048
+PROBE_SECTORS = 64
+
+
+def read_back(dev: Any, size: int, out: Any | None = None) -> tuple[bytes, int, float]:
+    """(SHA-256, unreadable sectors, bytes/s) of the first `size` bytes of the medium in `dev`;
+    with `out` (a binary file), the bytes read (zeros where unreadable) are written there."""
+    from robot_drivers.errors import UnreadableDisc
+
+    digest, bad, offset = hashlib.sha256(), 0, 0
+    start = time.monotonic()
+    while offset < size:
+        n = min(READ_BLOCK, size - offset)
+        try:
+            block = dev.read(offset, n)
+        except UnreadableDisc:
+            block, lost = _sectors(dev, offset, n)
+            bad += lost
+        digest.update(block)
+        if out is not None:
+            out.write(block)
+        offset += n
+    return digest.digest(), bad, size / max(time.monotonic() - start, 1e-9)
+
+
+def _sectors(dev: Any, offset: int, n: int) -> tuple[bytes, int]:
+    """A block that failed, sector by sector: what can be read, zeros for the rest (a block
+    whose first PROBE_SECTORS all fail is taken as lost whole, not tried sector by sector)."""
+    from robot_drivers.errors import UnreadableDisc
+
+    parts, lost = [], 0
+    for at in range(offset, offset + n, SECTOR):
+        k = min(SECTOR, offset + n - at)
+        try:
+            parts.append(dev.read(at, k))
+        except UnreadableDisc:
+            parts.append(bytes(k))
+            lost += 1
+            if lost == PROBE_SECTORS and len(parts) == lost:
+                return bytes(n), -(-n // SECTOR)
+    return b"".join(parts), lost
+
+
+def scrub_copy(cat: Catalogue, robot: Any, copy: BurnedCopy, drive: int, scratch: Path) -> dict[str, Any]:
+    """Read one copy back in `drive`, record and return its health."""
+    changer, dev = robot.changer, robot.drives[drive]
+    changer.load(copy.slot, drive)
+    try:
+        dev.wait_for_media(robot.config.media_timeout_s)
+        sha, bad, rate = read_back(dev, copy.image_size)
+        corrected, result, detail = 0, "ok", None
+        if sha != copy.image_sha256:
+            corrected, result, detail = _repair(dev, copy, scratch, bad)
+    finally:
+        dev.eject()
+        changer.unload(drive, copy.slot)
+    record(cat, copy.disc, copy.copy, result, corrected=corrected, unreadable=bad, read_bytes_per_s=rate, detail=detail)
+    return {"disc": copy.disc, "copy": copy.copy, "slot": copy.slot, "result": result, "corrected_sectors": corrected,
+            "unreadable_sectors": bad, "read_bytes_per_s": round(rate), "detail": detail}
+
+
+def _repair(dev: Any, copy: BurnedCopy, scratch: Path, bad: int) -> tuple[int, str, str]:
+    """The read-back did not match: read it into a scratch file and let its ECC repair it."""
+    from odarchive.ecc import tool
+    from odarchive.hashing import file_sha256
+
+    if bad * SECTOR >= copy.image_size:
+        return 0, "unreadable", "no sector of the disc could be read"
+    scratch.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".scrub-", dir=scratch) as tmp:
+        path = Path(tmp) / f"{copy.label}.iso"
+        with open(path, "wb") as out:
+            read_back(dev, copy.image_size, out)
+        if not (tool.available() and rs02.has_ecc(path)):
+            return 0, "failed", f"{bad} unreadable sector(s); the read-back differs and the disc has no error correction"
+        result = tool.repair(path)
+        if result.ok and file_sha256(path) == copy.image_sha256:
+            return result.repaired_sectors, "corrected", f"the error correction repaired {result.repaired_sectors} sector(s)"
+        return result.repaired_sectors, "failed", (f"{result.unrepaired_sectors} sector(s) beyond repair"
+                                                   if not result.ok else "repaired image differs from the planned one")
+
+
+def run_scrub(ctx: Context, robot: Any, spec: str, older_than_s: float | None, reporter: Any) -> dict[str, Any]:
+    from odarchive.catalogue import Catalogue
+
+    with Catalogue.open(ctx.home.catalogue) as cat:
+        known = [r[0] for r in cat.conn.execute("SELECT id FROM discs")]
+        discs = parse_disc_selection(spec, known, what="--discs")
+        cutoff = time.time_ns() - int(older_than_s * 1e9) if older_than_s is not None else None
+        todo = burned_copies(cat, discs, cutoff)
+        inside = [c for c in todo if c.slot is not None]
+        outside = [{"disc": c.disc, "copy": c.copy, "location": c.location} for c in todo if c.slot is None]
+        reporter.start("scrub", total_items=len(inside), total_bytes=sum(c.image_size for c in inside))
+        checked = []
+        try:
+            for c in inside:
+                reporter.event("scrubbing", disc=c.disc, copy=c.copy, slot=c.slot)
+                checked.append(scrub_copy(cat, robot, c, min(robot.drives), ctx.home.root))
+                reporter.advance(items=1, nbytes=c.image_size)
+        finally:
+            reporter.finish()
+        return {"scrubbed": checked, "not_in_changer": outside, "attention": needing_attention(cat)}
+
+
+def image_from_copy(cat: Catalogue, robot: Any, disc: int, isos: Path) -> Path | None:
+    """Read disc `disc`'s planned image back from a verified copy that reads identical, into
+    `isos` (for burning a replacement when the image file is gone); None if no copy does."""
+    row = cat.conn.execute("SELECT image_name FROM discs WHERE id=?", (disc,)).fetchone()
+    drive = min(robot.drives)
+    for copy in burned_copies(cat, [disc]):
+        if copy.slot is None:
+            continue
+        final = isos / (row[0] or f"{copy.label}.iso")
+        partial = isos / f".{final.name}.partial"
+        robot.changer.load(copy.slot, drive)
+        try:
+            robot.drives[drive].wait_for_media(robot.config.media_timeout_s)
+            isos.mkdir(parents=True, exist_ok=True)
+            with open(partial, "wb") as out:
+                sha, bad, _rate = read_back(robot.drives[drive], copy.image_size, out)
+        finally:
+            robot.drives[drive].eject()
+            robot.changer.unload(drive, copy.slot)
+        if sha == copy.image_sha256 and not bad:
+            os.replace(partial, final)
+            return final
+        partial.unlink(missing_ok=True)
+    return None
