@@ -6,7 +6,7 @@ import argparse
 import time
 
 from odarchive.app.context import Context
-from odarchive.cli.render import human_bytes, make_reporter, print_json
+from odarchive.cli.render import human_bytes, make_reporter, print_json, say
 from odarchive.errors import CheckFailed, UsageError
 
 
@@ -27,7 +27,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             print_json({"history": rows})
         for h in [] if args.json else rows:
             when = time.strftime("%Y-%m-%d %H:%M", time.localtime(h["at_ns"] / 1e9))  # type: ignore[operator]
-            print(f"disc {h['disc']} set {h['set']} {when}: {h['result']}, {h['corrected_sectors']} corrected,"
+            say(f"disc {h['disc']} set {h['set']} {when}: {h['result']}, {h['corrected_sectors']} corrected,"
                   f" {h['unreadable_sectors']} unreadable sectors" + (f" ({h['detail']})" if h["detail"] else ""))
         return 0
     from fuse_mount.cache.config import parse_seconds
@@ -48,11 +48,11 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         print_json(result)
     else:
         for r in result["scrubbed"]:
-            print(f"disc {r['disc']} set {chr(65 + r['copy'])} (slot {r['slot']}): {r['result']},"
+            say(f"disc {r['disc']} set {chr(65 + r['copy'])} (slot {r['slot']}): {r['result']},"
                   f" {r['corrected_sectors']} corrected, {r['unreadable_sectors']} unreadable sectors,"
                   f" {human_bytes(r['read_bytes_per_s'])}/s" + (f" ({r['detail']})" if r["detail"] else ""))
         for r in result["not_in_changer"]:
-            print(f"disc {r['disc']} set {chr(65 + r['copy'])}: not in the changer" +
+            say(f"disc {r['disc']} set {chr(65 + r['copy'])}: not in the changer" +
                   (f" (kept at {r['location']})" if r["location"] else "") + ", not read")
     if result["attention"]:
         names = ", ".join(f"disc {h['disc']} set {h['set']} ({h['result']})" for h in result["attention"])
