@@ -95,3 +95,12 @@ def under_replicated(cat: Catalogue, n: int) -> dict[str, int]:
     files = cat.conn.execute("SELECT count(*) FROM entries WHERE kind='f' AND last_snap IS NULL"
                              " AND content_id IN (SELECT id FROM short_contents)").fetchone()[0]
     return {"copies_wanted": n, "contents": contents, "bytes": size, "files": files, "discs": len(short)}
+
+
+def offline_discs(cat: Catalogue) -> list[dict[str, object]]:
+    """Burned copies out of the changer, with where a person keeps them (for status pages:
+    "insert disc 17, shelf 3")."""
+    rows = cat.conn.execute(
+        "SELECT id, 0, location FROM discs WHERE state='verified' AND slot IS NULL UNION ALL"
+        " SELECT disc_id, copy, location FROM disc_copies WHERE state='verified' AND slot IS NULL ORDER BY 1, 2")
+    return [{"disc": d, "copy": c, "set": set_name(c), "location": loc} for d, c, loc in rows]

@@ -56,6 +56,15 @@ def test_copies_are_planned_reported_and_burned_in_sets(cli, home: Path, archive
     assert [c["set"] for c in disc["copies"]] == ["A", "B"]
     assert all(c["state"] == "verified" and c["where"].startswith("slot ") and c["last_verified_ns"] for c in disc["copies"])
     assert cli("robot", "burn", "--segments", "0", "--copy", "C").code == 5  # no set C planned
+    slot_b = disc["copies"][1]["slot"]
+    assert cli("robot", "export", str(slot_b), "--location", "off-site box 2").code == 0
+    moved = cli("whereis", "photos/2019/p1.jpg", "--json").json()["paths"][0]["discs"][0]["copies"][1]
+    assert moved["slot"] is None and moved["where"] == "off-site box 2" and moved["location"] == "off-site box 2"
+    from odarchive.catalogue import Catalogue
+    from odarchive.copies import offline_discs
+
+    with Catalogue.open(home / "catalogue.sqlite") as cat:
+        assert offline_discs(cat) == [{"disc": disc["disc"], "copy": 1, "set": "B", "location": "off-site box 2"}]
 
 
 def test_whereis_files_directories_split_files_and_raw_names(cli, home: Path, archive: Path) -> None:
