@@ -46,6 +46,7 @@ class RestoreReport:
     discs_read: list[int] = field(default_factory=list)
     missing_discs: list[int] = field(default_factory=list)
     failed: list[dict[str, str]] = field(default_factory=list)
+    ecc_repaired_discs: list[int] = field(default_factory=list)  # read through their ECC (odarchive.ecc)
 
     @property
     def ok(self) -> bool:

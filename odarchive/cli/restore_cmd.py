@@ -1,4 +1,5 @@
-"""`odarchive restore [PATH...] --to DIR`: files back from disc images, every hash checked."""
+"""`odarchive restore [PATH...] --to DIR`: files back from disc images, every hash checked;
+files damaged in an image with error correction come back through its ECC."""
 
 from __future__ import annotations
 
@@ -21,13 +22,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
-    from odarchive.restore import Restorer, choose_snapshots, safe_relpath
+    from odarchive.ecc.restore_fallback import restore_with_ecc
+    from odarchive.restore import choose_snapshots, safe_relpath
 
     prefixes = tuple(safe_relpath(os.fsencode(p).strip(b"/")) for p in args.paths)
     with ctx.open_catalogue(readonly=True) as cat:
         snapshots = choose_snapshots(cat, args.snapshot)
-        restorer = Restorer(cat, args.to, args.images or ctx.home.isos, make_reporter(args.json))
-        report = restorer.run(snapshots, prefixes)
+        report = restore_with_ecc(cat, args.to, args.images or ctx.home.isos, snapshots, prefixes,
+                                  make_reporter(args.json))
     out = {**vars(report), "ok": report.ok}
     if args.json:
         print_json(out)
@@ -36,6 +38,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
               f" {report.files_already_correct} already correct, {report.directories} directories,"
               f" {report.symlinks} symlinks into {report.target}")
         say(f"discs read: {', '.join(map(str, report.discs_read)) or 'none'}")
+        for disc in report.ecc_repaired_discs:
+            say(f"disc {disc}: its image is damaged; its files were read from a copy repaired with its error correction"
+                " (`odarchive repair IMAGE` repairs the image itself)")
         for disc in report.missing_discs:
             say(f"disc {disc} is needed: its image is not in {args.images or ctx.home.isos}")
         for f in report.failed[:50]:

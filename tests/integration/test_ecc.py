@@ -144,3 +144,19 @@ def test_ecc_off_writes_plain_images(cli, home: Path, tmp_path: Path) -> None:
     (home / "odarchive.toml").write_text('[archive]\necc = "lots"\n')
     r = cli("plan_iso", "3M")
     assert r.code == 3 and "ecc" in r.err
+
+
+def test_restore_reads_damaged_files_through_the_ecc(cli, ecc_home, tmp_path: Path) -> None:
+    home, src, rows = ecc_home
+    image = home / "isos" / rows[0][1]
+    before = image.read_bytes()
+    with open(image, "r+b") as f:  # zero the middle of the data: files there come back damaged
+        f.seek(len(before) // 3)
+        f.write(bytes(60 * SECTOR))
+    r = cli("restore", "--to", str(tmp_path / "back"), "--json")
+    assert r.code == 0, r.out + r.err
+    assert r.json()["ecc_repaired_discs"] == [rows[0][0]] and not r.json()["failed"]
+    for f in src.rglob("*"):
+        if f.is_file():
+            assert (tmp_path / "back" / "photos" / f.relative_to(src)).read_bytes() == f.read_bytes()
+    assert not list((tmp_path / "back").glob(".odarchive-ecc-*")) and image.read_bytes() != before  # image untouched
