@@ -9,13 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from robot_drivers.simulator import control
 
 
-@pytest.fixture(autouse=True)
-def stop_simulator(home: Path):
-    yield
-    control.stop(home / "robot")
+pytestmark = pytest.mark.usefixtures("simulator_stopped")
 
 
 @pytest.fixture

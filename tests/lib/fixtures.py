@@ -40,3 +40,12 @@ def cli(home: Path, capsys: pytest.CaptureFixture[str]):
         return Result(code, captured.out, captured.err)
 
     return run
+
+
+@pytest.fixture
+def simulator_stopped(home: Path):
+    """Stop the home's simulated robot after the test (for modules that start it through the CLI)."""
+    yield
+    from robot_drivers.simulator import control
+
+    control.stop(home / "robot")
