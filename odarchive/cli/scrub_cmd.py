@@ -21,7 +21,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if args.history:
         from odarchive.health import history
 
-        with ctx.open_catalogue() as cat:
+        with ctx.open_catalogue(readonly=True) as cat:
             rows = history(cat)
         if args.json:
             print_json({"history": rows})

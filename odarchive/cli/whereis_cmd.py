@@ -18,7 +18,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, ctx: Context) -> int:
     from odarchive.whereis import whereis
 
-    with ctx.open_catalogue() as cat:
+    with ctx.open_catalogue(readonly=True) as cat:
         found = [whereis(cat, os.fsencode(p)) for p in args.paths]
     if args.json:
         print_json({"paths": [{"path": os.fsdecode(w.path), "path_hex": w.path.hex(), "kind": w.kind,
