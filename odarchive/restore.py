@@ -9,8 +9,11 @@ Algorithm:
    image's extents (recorded when the image was written) into a temporary file next to the
    file's final place; a piece of a split content lands at its offset.
 3. When every piece of a content is in, its SHA-256 is checked; only then is it renamed into
-   place (and copied to the other paths with the same content), with mode and mtime set.
-4. Directory modes and mtimes are set last, deepest first.
+   place, with its metadata (`odarchive.restore_attrs`: owner, mode, xattrs and ACLs, mtime).
+   Other names of the same inode (hard links) are linked to it; other paths with the same
+   content are copies. Runs of zeros are left as holes (as `cp --sparse`, `tar -S` and
+   `rsync -S` do), so sparse files come back sparse.
+4. Directory metadata is set last, deepest first.
 
 A missing image is named ("disc 17 is needed") and everything else is still restored. No
 path may escape the target: names are checked, and a parent that resolves outside the
@@ -30,8 +33,11 @@ from odarchive.catalogue.tree import walk
 from odarchive.errors import InputError
 from odarchive.hashing import file_sha256
 from odarchive.progress import NullReporter, Reporter
+from odarchive.restore_attrs import AttrSetter
 
 COPY_BLOCK = 4 << 20
+HOLE_BLOCK = 64 << 10  # aligned runs of zeros this long are left as holes
+_ZEROS = bytes(HOLE_BLOCK)
 TMP_SUFFIX = b".odarchive-restore"
 
 
@@ -43,10 +49,12 @@ class RestoreReport:
     bytes_restored: int = 0
     directories: int = 0
     symlinks: int = 0
+    hard_links: int = 0
     discs_read: list[int] = field(default_factory=list)
     missing_discs: list[int] = field(default_factory=list)
     failed: list[dict[str, str]] = field(default_factory=list)
     ecc_repaired_discs: list[int] = field(default_factory=list)  # read through their ECC (odarchive.ecc)
+    not_set: list[str] = field(default_factory=list)  # metadata that could not be restored, by kind
 
     @property
     def ok(self) -> bool:
@@ -69,14 +77,16 @@ class Restorer:
         self.report = RestoreReport(target=str(target))
         self._checked_dirs: set[bytes] = set()
         self._partial: set[bytes] = set()  # temporary files of contents not complete yet
+        self.attrs = AttrSetter(cat)
 
     # ---- public ----
     def run(self, snapshots: list[tuple[Source, Snapshot]], prefixes: tuple[bytes, ...]) -> RestoreReport:
         os.makedirs(self.target, exist_ok=True)
         self.real_target = os.path.realpath(self.target)
         conn = self.cat.conn
-        conn.execute("CREATE TEMP TABLE IF NOT EXISTS want (path BLOB, content_id INT, size INT, mtime_ns INT, mode INT)")
-        conn.execute("CREATE TEMP TABLE IF NOT EXISTS want_dirs (path BLOB, mtime_ns INT, mode INT)")
+        conn.execute("CREATE TEMP TABLE IF NOT EXISTS want (path BLOB, content_id INT, size INT, mtime_ns INT, mode INT,"
+                     " owner INT, xattrs INT, src INT, ino INT)")
+        conn.execute("CREATE TEMP TABLE IF NOT EXISTS want_dirs (path BLOB, mtime_ns INT, mode INT, owner INT, xattrs INT)")
         conn.execute("DELETE FROM want")
         conn.execute("DELETE FROM want_dirs")
         self.reporter.start("prepare")
@@ -90,6 +100,7 @@ class Restorer:
             for tmp in self._partial:
                 _unlink(tmp)
         self._finish_dirs()
+        self.report.not_set = self.attrs.problems()
         return self.report
 
     # ---- step 1 ----
@@ -102,14 +113,17 @@ class Restorer:
             dest = self._dest(rel)
             if e.kind == "d":
                 os.makedirs(dest, exist_ok=True)
-                conn.execute("INSERT INTO want_dirs VALUES (?, ?, ?)", (rel, e.mtime_ns, e.mode))
+                conn.execute("INSERT INTO want_dirs VALUES (?, ?, ?, ?, ?)", (rel, e.mtime_ns, e.mode, e.owner, e.xattrs))
                 self.report.directories += 1
             elif e.kind == "l":
-                self._symlink(dest, e.target or b"", e.mtime_ns)
+                self._symlink(dest, e.target or b"")
+                self.attrs.apply(dest, "l", e.mode, e.mtime_ns, e.owner, None)
             elif self._already_correct(dest, e.size, e.mtime_ns, e.content_id):
+                self.attrs.apply(dest, "f", e.mode, e.mtime_ns, e.owner, e.xattrs)
                 self.report.files_already_correct += 1
             else:
-                conn.execute("INSERT INTO want VALUES (?, ?, ?, ?, ?)", (rel, e.content_id, e.size, e.mtime_ns, e.mode))
+                conn.execute("INSERT INTO want VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                             (rel, e.content_id, e.size, e.mtime_ns, e.mode, e.owner, e.xattrs, e.source_id, e.ino))
             self.reporter.advance(items=1)
 
     def _dest(self, rel: bytes) -> bytes:
@@ -125,15 +139,13 @@ class Restorer:
             self._checked_dirs.add(parent)
         return dest
 
-    def _symlink(self, dest: bytes, target: bytes, mtime_ns: int) -> None:
+    def _symlink(self, dest: bytes, target: bytes) -> None:
+        self.report.symlinks += 1
         if os.path.islink(dest) and os.readlink(dest) == target:
-            self.report.symlinks += 1
             return
         if os.path.lexists(dest) and not os.path.isdir(dest):
             os.unlink(dest)
         os.symlink(target, dest)
-        os.utime(dest, ns=(mtime_ns, mtime_ns), follow_symlinks=False)
-        self.report.symlinks += 1
 
     def _already_correct(self, dest: bytes, size: int, mtime_ns: int, content_id: int | None) -> bool:
         try:
@@ -235,7 +247,7 @@ class Restorer:
                     if not block:
                         return f"disc {disc}'s image is shorter than its catalogue says"
                     h.update(block)
-                    os.pwrite(out, block, pos)
+                    _write_sparse(out, block, pos)
                     pos += len(block)
                     done += len(block)
                     self.reporter.advance(nbytes=len(block))
@@ -247,31 +259,40 @@ class Restorer:
 
     def _complete(self, cid: int) -> None:
         sha, size = self.cat.content(cid)
-        paths = self.cat.conn.execute("SELECT path, mtime_ns, mode FROM want WHERE content_id=? ORDER BY path",
-                                      (cid,)).fetchall()
+        paths = self.cat.conn.execute("SELECT path, mtime_ns, mode, owner, xattrs, src, ino FROM want"
+                                      " WHERE content_id=? ORDER BY path", (cid,)).fetchall()
         first = paths[0][0]
         tmp = self._tmp(first)
         self._partial.discard(tmp)
-        if os.path.getsize(tmp) != size or file_sha256(tmp) != sha:
+        ok = os.path.getsize(tmp) <= size
+        if ok:
+            os.truncate(tmp, size)  # a hole at the end was never written
+            ok = file_sha256(tmp) == sha
+        if not ok:
             os.unlink(tmp)
             self._fail_content(cid, "restored bytes do not match the catalogue's SHA-256 (damaged disc or image)")
             return
-        for i, (rel, mtime_ns, mode) in enumerate(paths):
+        inodes: dict[tuple[int, int], bytes] = {}  # (source, inode) -> restored path of that inode
+        for i, (rel, mtime_ns, mode, owner, attrs, src, ino) in enumerate(paths):
             dest = self._dest(rel)
-            if i:  # the same content at another path: copy what was just verified
-                src = self._dest(first)
+            linked = inodes.get((src, ino)) if ino is not None else None
+            if linked is not None:  # another name of an inode restored just now: a hard link
                 tmp = self._tmp(rel)
-                with open(src, "rb") as fsrc, open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW,
-                                                           0o600), "wb") as fdst:
-                    while block := fsrc.read(COPY_BLOCK):
-                        fdst.write(block)
-            os.chmod(tmp, stat.S_IMODE(mode))
-            os.utime(tmp, ns=(mtime_ns, mtime_ns))
+                _unlink(tmp)
+                os.link(linked, tmp)
+            elif i:  # the same content at another path: copy what was just verified
+                tmp = self._tmp(rel)
+                _copy_sparse(self._dest(first), tmp, size)
+            if linked is None:
+                self.attrs.apply(tmp, "f", mode, mtime_ns, owner, attrs)
             if os.path.isdir(dest) and not os.path.islink(dest):
                 os.unlink(tmp)
                 self.report.failed.append({"path": os.fsdecode(rel), "reason": "a directory is in the way"})
                 continue
             os.replace(tmp, dest)
+            if ino is not None and linked is None:
+                inodes[(src, ino)] = dest
+            self.report.hard_links += linked is not None
             self.report.files_restored += 1
             self.report.bytes_restored += size
 
@@ -285,12 +306,39 @@ class Restorer:
 
     # ---- step 4 ----
     def _finish_dirs(self) -> None:
-        for rel, mtime_ns, mode in self.cat.conn.execute(
-            "SELECT path, mtime_ns, mode FROM want_dirs ORDER BY length(path) DESC"
+        for rel, mtime_ns, mode, owner, attrs in self.cat.conn.execute(
+            "SELECT path, mtime_ns, mode, owner, xattrs FROM want_dirs ORDER BY length(path) DESC"
         ).fetchall():
-            dest = self.target + b"/" + rel
-            os.chmod(dest, stat.S_IMODE(mode))
-            os.utime(dest, ns=(mtime_ns, mtime_ns))
+            self.attrs.apply(self.target + b"/" + rel, "d", mode, mtime_ns, owner, attrs)
+
+
+def _write_sparse(fd: int, block: bytes, pos: int) -> None:
+    """pwrite `block` at `pos`, leaving aligned all-zero runs of HOLE_BLOCK bytes unwritten (holes)."""
+    view = memoryview(block)
+    start = 0
+    while start < len(view):
+        end = min(len(view), start + HOLE_BLOCK - (pos + start) % HOLE_BLOCK)
+        part = view[start:end]
+        if part != _ZEROS[: len(part)]:
+            os.pwrite(fd, part, pos + start)
+        start = end
+
+
+def _copy_sparse(src: bytes, dst: bytes, size: int) -> None:
+    """Copy a verified restored file to another path, holes kept."""
+    fin = os.open(src, os.O_RDONLY)
+    try:
+        out = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+        try:
+            pos = 0
+            while block := os.pread(fin, COPY_BLOCK, pos):
+                _write_sparse(out, block, pos)
+                pos += len(block)
+            os.ftruncate(out, size)
+        finally:
+            os.close(out)
+    finally:
+        os.close(fin)
 
 
 def _unlink(path: bytes) -> None:

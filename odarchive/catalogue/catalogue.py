@@ -44,6 +44,10 @@ class EntryRow:
     ino: int | None
     content_id: int | None
     target: bytes | None
+    ctime_off: int | None = None  # st_ctime_ns - mtime_ns (None: not known)
+    owner: int | None = None  # owners.id
+    xattrs: int | None = None  # xattr_sets.id
+    # `ino` is st_ino only for files with several hard links (None otherwise)
 
 
 def valid_in(snap: str = ":snap") -> str:
@@ -55,7 +59,8 @@ def valid_in(snap: str = ":snap") -> str:
     return f"first_snap <= {snap} AND (last_snap IS NULL OR last_snap >= {snap})"
 
 
-ENTRY_COLUMNS = "id, source_id, dir_id, name, kind, first_snap, last_snap, size, mtime_ns, mode, ino, content_id, target"
+ENTRY_COLUMNS = ("id, source_id, dir_id, name, kind, first_snap, last_snap, size, mtime_ns, mode, ino, content_id, target,"
+                 " ctime_off, owner, xattrs")
 
 
 class Catalogue:
@@ -144,5 +149,6 @@ class Catalogue:
     # ---- contents ----
     def content(self, content_id: int) -> tuple[bytes, int]:
         """(sha256, size) of a content."""
-        sha, size = self.conn.execute("SELECT sha256, size FROM contents WHERE id=?", (content_id,)).fetchone()
-        return sha, size
+        from odarchive.catalogue import contents
+
+        return contents.get(self.conn, content_id)
