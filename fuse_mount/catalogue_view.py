@@ -28,6 +28,12 @@ class Entry:
     mode: int
     content_id: int | None
     target: bytes | None
+    # archived metadata (issue 11): None/defaults where the catalogue does not know it
+    uid: int | None = None  # owner and group as archived (None: show the mount's own)
+    gid: int | None = None
+    xattrs: int | None = None  # id of the archived extended-attribute set: `CatalogueView.xattrs`
+    nlink: int = 1  # names of this inode in the snapshot (hard links)
+    inode: int | None = None  # the same for every hard link of one inode (an entry id); None: `id`
 
 
 @dataclass(frozen=True)
@@ -115,3 +121,7 @@ class CatalogueView(Protocol):
 
     def disc(self, disc_id: int) -> Disc | None:
         """One disc, or None if the catalogue does not know it."""
+
+    def xattrs(self, set_id: int) -> dict[str, bytes]:
+        """An archived extended-attribute set (`Entry.xattrs`): name -> value, `user.*` and the
+        POSIX ACLs as `system.posix_acl_access` / `system.posix_acl_default` (kernel format)."""

@@ -17,28 +17,17 @@ from pathlib import Path
 from typing import Iterator
 
 from fuse_mount.catalogue_view import Content, Disc, Entry, Piece, RootSnapshot
-from odarchive.catalogue import Catalogue
-from odarchive.catalogue import tree
-from odarchive.catalogue.catalogue import valid_in
+from odarchive.catalogue import Catalogue, browse, chunks, tree, xattrs
 from odarchive.iso.build import volume_ident
 
-_VALID = valid_in(":snap")
-_LOOKUP = (
-    "SELECT id, kind, size, mtime_ns, mode, content_id, target FROM entries"
-    " WHERE dir_id=? AND name=? AND " + valid_in("?")
-)
-_LIST = (
-    "SELECT id, name, kind, size, mtime_ns, mode, content_id, target FROM entries"
-    " WHERE dir_id=? AND " + valid_in("?")
-)
-_LIST_ATTRS = (  # plain tuples, no objects: `ls -l` of a directory of 100,000 entries reads them all
-    "SELECT name, mode, id, size, mtime_ns FROM entries WHERE dir_id=? AND " + valid_in("?") + " ORDER BY name"
-)
 PAGE_CACHE_KIB = 2048  # per pooled connection; the kernel's page cache holds the rest
-_SNAPSHOTS = (
-    "SELECT s.id, src.root_name, src.root_dir, COALESCE(s.finished_ns, s.started_ns)"
-    " FROM snapshots s JOIN sources src ON src.id = s.source_id WHERE s.state = 'complete'"
-)
+
+
+def _entry(conn, dir_id: int, name: bytes, snap: int, row: tuple) -> Entry:
+    """An `Entry` from a `browse` row; hard links get their link count and shared inode."""
+    entry_id, kind, size, mtime_ns, mode, content_id, target, uid, gid, attrs, ino, source_id = row
+    nlink, inode = browse.links(conn, source_id, ino, snap) if ino is not None else (1, None)
+    return Entry(entry_id, dir_id, name, kind, size, mtime_ns, mode, content_id, target, uid, gid, attrs, nlink, inode)
 
 
 class CatalogueAdapter:
@@ -87,23 +76,18 @@ class CatalogueAdapter:
             return int(self._watch.conn.execute("PRAGMA data_version").fetchone()[0])
 
     def latest_roots(self) -> list[RootSnapshot]:
-        sql = (
-            _SNAPSHOTS + " AND s.id = (SELECT max(id) FROM snapshots x WHERE x.source_id = s.source_id"
-            " AND x.state = 'complete') ORDER BY src.root_name"
-        )
         with self._cat() as cat:
-            return [RootSnapshot(*r) for r in cat.conn.execute(sql)]
+            return [RootSnapshot(*r) for r in browse.latest_roots(cat.conn)]
 
     def snapshots(self) -> list[RootSnapshot]:
         with self._cat() as cat:
-            return [RootSnapshot(*r) for r in cat.conn.execute(_SNAPSHOTS + " ORDER BY s.id")]
+            return [RootSnapshot(*r) for r in browse.complete_snapshots(cat.conn)]
 
     def lookup(self, dir_id: int, name: bytes, snap: int) -> Entry | None:
-        # the one query behind every stat: only the columns the mount shows, positional
-        # parameters (tree.lookup builds a full EntryRow; this is ~2x cheaper per call)
+        # the one query behind every stat: only the columns the mount shows
         with self._cat() as cat:
-            r = cat.conn.execute(_LOOKUP, (dir_id, name, snap, snap)).fetchone()
-        return Entry(r[0], dir_id, name, *r[1:]) if r is not None else None
+            r = browse.lookup(cat.conn, dir_id, name, snap)
+            return _entry(cat.conn, dir_id, name, snap, r) if r is not None else None
 
     def child_dir(self, dir_id: int, name: bytes) -> int | None:
         with self._cat() as cat:
@@ -111,23 +95,20 @@ class CatalogueAdapter:
 
     def list_attrs(self, dir_id: int, snap: int) -> Iterator[tuple[bytes, int, int, int, int]]:
         with self._cat() as cat:  # held until the listing is consumed or dropped
-            yield from cat.conn.execute(_LIST_ATTRS, (dir_id, snap, snap))
+            yield from browse.list_attrs(cat.conn, dir_id, snap)
 
     def list_entries(self, dir_id: int, snap: int) -> Iterator[Entry]:
         with self._cat() as cat:
-            for r in cat.conn.execute(_LIST, (dir_id, snap, snap)):
-                yield Entry(r[0], dir_id, *r[1:])
+            for r in browse.list_entries(cat.conn, dir_id, snap):
+                yield _entry(cat.conn, dir_id, r[0], snap, r[1:])
 
     def count_subdirs(self, dir_id: int, snap: int) -> int:
-        sql = f"SELECT count(*) FROM entries WHERE dir_id=:dir AND kind='d' AND {valid_in()}"
         with self._cat() as cat:
-            return int(cat.conn.execute(sql, {"dir": dir_id, "snap": snap}).fetchone()[0])
+            return browse.count_subdirs(cat.conn, dir_id, snap)
 
     def totals(self) -> tuple[int, int]:
         with self._cat() as cat:
-            nbytes = cat.conn.execute("SELECT coalesce(sum(size), 0) FROM contents").fetchone()[0]
-            entries = cat.conn.execute("SELECT count(*) FROM entries").fetchone()[0]
-        return int(nbytes), int(entries)
+            return browse.totals(cat.conn)
 
     def content(self, content_id: int) -> Content:
         with self._cat() as cat:
@@ -136,17 +117,7 @@ class CatalogueAdapter:
 
     def pieces(self, content_id: int) -> list[Piece]:
         with self._cat() as cat:
-            extents: dict[int, list[tuple[int, int]]] = {}
-            for piece, offset, length in cat.conn.execute(
-                "SELECT piece, image_offset, length FROM extents WHERE content_id=? ORDER BY piece, seq", (content_id,)
-            ):
-                extents.setdefault(piece, []).append((offset, length))
-            return [
-                Piece(piece, disc, offset, length, tuple(extents.get(piece, ())))
-                for piece, disc, offset, length in cat.conn.execute(
-                    "SELECT piece, disc_id, offset, length FROM placements WHERE content_id=? ORDER BY piece", (content_id,)
-                )
-            ]
+            return [Piece(*p) for p in browse.placements(cat.conn, content_id)]
 
     def chunk_size(self) -> int:
         with self._cat() as cat:
@@ -154,8 +125,7 @@ class CatalogueAdapter:
 
     def chunk_hashes(self, content_id: int) -> dict[int, bytes]:
         with self._cat() as cat:
-            rows = cat.conn.execute("SELECT chunk, sha256 FROM chunk_hashes WHERE content_id=?", (content_id,))
-            return {chunk: bytes(sha) for chunk, sha in rows}
+            return chunks.of_content(cat.conn, content_id)
 
     def disc(self, disc_id: int) -> Disc | None:
         with self._cat() as cat:
@@ -170,3 +140,7 @@ class CatalogueAdapter:
         places += [f"set {chr(ord('B') + i)}: {loc}" for i, (s, loc) in enumerate(copies) if s is None and loc]
         return Disc(disc, volume_ident(plan_label, disc), image_name, state, slot,
                     tuple(s for s, _ in copies if s is not None), "; ".join(places) or None)
+
+    def xattrs(self, set_id: int) -> dict[str, bytes]:
+        with self._cat() as cat:
+            return xattrs.get(cat.conn, set_id)

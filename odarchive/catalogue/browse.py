@@ -1,0 +1,84 @@
+"""Queries for browsing the archive: what the mount's catalogue view (odarchive/app/mount_adapter.py)
+asks, one function per question, on a connection the caller holds.
+
+Every lookup here is indexed: entries by (directory node, name), dirs by (parent, name), owners
+and contents by id, hard links by (source, inode), placements, extents and chunk hashes by
+content.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Iterator
+
+from odarchive.catalogue.catalogue import valid_in
+
+# (id, kind, size, mtime_ns, mode, content_id, target, uid, gid, xattrs, ino, source_id)
+_ENTRY = ("e.id, e.kind, e.size, e.mtime_ns, e.mode, e.content_id, e.target, o.uid, o.gid, e.xattrs, e.ino, e.source_id"
+          " FROM entries e LEFT JOIN owners o ON o.id = e.owner")
+_LOOKUP = f"SELECT {_ENTRY} WHERE e.dir_id=? AND e.name=? AND " + valid_in("?")
+_LIST = f"SELECT e.name, {_ENTRY} WHERE e.dir_id=? AND " + valid_in("?")
+_ATTRS = ("SELECT name, mode, id, size, mtime_ns FROM entries WHERE dir_id=? AND " + valid_in("?")
+          + " ORDER BY name")
+_SUBDIRS = "SELECT count(*) FROM entries WHERE dir_id=? AND kind='d' AND " + valid_in("?")
+_LINKS = "SELECT count(*), min(id) FROM entries WHERE source_id=? AND ino=? AND " + valid_in("?")
+_SNAPSHOTS = (
+    "SELECT s.id, src.root_name, src.root_dir, COALESCE(s.finished_ns, s.started_ns)"
+    " FROM snapshots s JOIN sources src ON src.id = s.source_id WHERE s.state = 'complete'"
+)
+
+
+def latest_roots(conn: sqlite3.Connection) -> list[tuple[int, bytes, int, int]]:
+    """(snapshot id, root name, root dir node, finished_ns) of every source's latest complete snapshot."""
+    return conn.execute(
+        _SNAPSHOTS + " AND s.id = (SELECT max(id) FROM snapshots x WHERE x.source_id = s.source_id"
+        " AND x.state = 'complete') ORDER BY src.root_name").fetchall()
+
+
+def complete_snapshots(conn: sqlite3.Connection) -> list[tuple[int, bytes, int, int]]:
+    return conn.execute(_SNAPSHOTS + " ORDER BY s.id").fetchall()
+
+
+def lookup(conn: sqlite3.Connection, dir_id: int, name: bytes, snap: int) -> tuple | None:
+    """The entry `name` of node `dir_id` in snapshot `snap` (columns as `_ENTRY`)."""
+    return conn.execute(_LOOKUP, (dir_id, name, snap, snap)).fetchone()
+
+
+def list_entries(conn: sqlite3.Connection, dir_id: int, snap: int) -> Iterator[tuple]:
+    """(name, *columns of `_ENTRY`) of every entry of node `dir_id` in snapshot `snap`, any order."""
+    yield from conn.execute(_LIST, (dir_id, snap, snap))
+
+
+def list_attrs(conn: sqlite3.Connection, dir_id: int, snap: int) -> Iterator[tuple[bytes, int, int, int, int]]:
+    """(name, mode, entry id, size, mtime_ns) by name: plain tuples, no objects (`ls -l` of a
+    directory of 100,000 entries reads them all)."""
+    yield from conn.execute(_ATTRS, (dir_id, snap, snap))
+
+
+def totals(conn: sqlite3.Connection) -> tuple[int, int]:
+    """(bytes of all contents, number of entry rows): what the mount's statfs shows."""
+    nbytes = conn.execute("SELECT coalesce(sum(size), 0) FROM contents").fetchone()[0]
+    entries = conn.execute("SELECT count(*) FROM entries").fetchone()[0]
+    return int(nbytes), int(entries)
+
+
+def count_subdirs(conn: sqlite3.Connection, dir_id: int, snap: int) -> int:
+    return int(conn.execute(_SUBDIRS, (dir_id, snap, snap)).fetchone()[0])
+
+
+def links(conn: sqlite3.Connection, source_id: int, ino: int, snap: int) -> tuple[int, int]:
+    """(number of names, smallest entry id) of the inode `ino` of a source in snapshot `snap`."""
+    n, first = conn.execute(_LINKS, (source_id, ino, snap, snap)).fetchone()
+    return int(n), int(first)
+
+
+def placements(conn: sqlite3.Connection, content_id: int) -> list[tuple[int, int, int, int, tuple[tuple[int, int], ...]]]:
+    """(piece, disc, offset, length, extents) of a content, by piece."""
+    extents: dict[int, list[tuple[int, int]]] = {}
+    for piece, offset, length in conn.execute(
+            "SELECT piece, image_offset, length FROM extents WHERE content_id=? ORDER BY piece, seq", (content_id,)):
+        extents.setdefault(piece, []).append((offset, length))
+    return [(piece, disc, offset, length, tuple(extents.get(piece, ())))
+            for piece, disc, offset, length in conn.execute(
+                "SELECT piece, disc_id, offset, length FROM placements WHERE content_id=? ORDER BY piece", (content_id,))]
+
