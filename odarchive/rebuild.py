@@ -29,6 +29,7 @@ from odarchive.errors import InputError
 from odarchive.iso import names
 from odarchive.iso.reader import DiscImage
 from odarchive.progress import NullReporter, Reporter
+from odarchive import rebuild_attrs
 
 HEX64 = re.compile(r"[0-9a-f]{64}\Z")
 PIECE = re.compile(rb"\.part(\d{3,})\Z")
@@ -121,7 +122,7 @@ def read_disc(image: DiscImage) -> dict[str, Any]:
                    and stat.S_ISREG(item[1]) and _int(item[2]), f"other_filenames[{sha!r}]: {item!r:.80}")
             other_paths.append((sha, _archived(item[0]), item[1], item[2]))
     return {"head": head, "contents": contents, "placed": placed, "others": other_paths,
-            "tree": _tree(head.get("tree") or [])}
+            "tree": _tree(head.get("tree") or []), "attributes": rebuild_attrs.parse(head.get("attributes") or [], _check)}
 
 
 def _tree(lines: Any) -> list[tuple[bytes, str, int, int, bytes | None]]:
@@ -184,6 +185,10 @@ def rebuild(cat: Catalogue, images: list[Path], reporter: Reporter | None = None
             _write_disc(conn, path, d, report)
         _build_tree(conn, report)
         conn.execute("DROP TABLE temp.rnodes")
+        attrs: dict[bytes, rebuild_attrs.Attrs] = {}
+        for _path, d in sorted(discs, key=lambda x: x[1]["head"]["disc"]):  # the newest disc wins
+            attrs.update(d["attributes"])
+        rebuild_attrs.record(cat, attrs)
     report.contents = cat.conn.execute("SELECT count(*) FROM contents").fetchone()[0]
     return report
 

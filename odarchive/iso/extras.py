@@ -6,16 +6,23 @@ in the disc's reserve allows (`manifest.Section`):
 1. `tree`: the directories holding this disc's files (and their ancestors), with their
    symlinks and subdirectories, from the source's latest complete snapshot:
    [kind, path, mode, mtime_ns, symlink target, raw path hex or null].
-2. `other_filenames`: other archived paths of this disc's contents (dedup) in the source's
+2. `attributes`: what tar and rsync -a keep beyond mode and mtime, for the files of this disc
+   (every name of their contents) and the directories of `tree`, where the catalogue knows it:
+   [path, raw path hex or null, uid, gid, user, group, xattrs {name: base64} or null,
+   hard-link group (st_ino, the same for every name of one inode) or null]. Version-1 readers
+   ignore it.
+3. `other_filenames`: other archived paths of this disc's contents (dedup) in the source's
    latest scan, each as [path, mode, mtime_ns].
-3. `disc_map`: which content or piece is on which disc, [disc, sha256, part], whole archive.
+4. `disc_map`: which content or piece is on which disc, [disc, sha256, part], whole archive.
 """
 
 from __future__ import annotations
 
 import json
+from functools import lru_cache
+from typing import Callable
 
-from odarchive.catalogue import Catalogue
+from odarchive.catalogue import Catalogue, attributes, owners, xattrs
 from odarchive.catalogue.tree import child_dir, dir_path, list_dir, resolve
 from odarchive.iso.layout import DiscLayout
 from odarchive.iso.manifest import Section
@@ -23,11 +30,13 @@ from odarchive.iso.names import raw_from_udf_text, udf_text
 
 
 def optional_sections(cat: Catalogue, layout: DiscLayout, disc_id: int, room: int) -> list[Section]:
-    sections = [Section("tree", "["), Section("other_filenames", "{"), Section("disc_map", "[")]
+    sections = [Section("tree", "["), Section("attributes", "["), Section("other_filenames", "{"),
+                Section("disc_map", "[")]
     if room <= sum(s.cost() for s in sections):
         return []
     room -= sum(s.cost() for s in sections)
-    fillers = (_tree_lines(cat, layout), _other_filename_lines(cat, layout, disc_id), _disc_map_lines(cat))
+    fillers = (_tree_lines(cat, layout), _attribute_lines(cat, layout), _other_filename_lines(cat, layout, disc_id),
+               _disc_map_lines(cat))
     for section, lines in zip(sections, fillers):
         base = section.cost()
         for line in lines:
@@ -77,6 +86,47 @@ def _dir_lines(cat: Catalogue, path: bytes, snap: int):  # -> Iterator[str]
         ctext, craw = _text(path + b"/" + child.name)
         target = udf_text(bytes(child.target)) if child.kind == "l" and child.target is not None else None
         yield json.dumps([child.kind, ctext, child.mode, child.mtime_ns, target, craw])
+
+
+def _attribute_lines(cat: Catalogue, layout: DiscLayout):  # -> Iterator[str]
+    snaps = {bytes(src.root_name): snap.id for src, snap in cat.latest_snapshots()}
+    done: set[int] = set()
+    owner_of = lru_cache(maxsize=4096)(lambda owner_id: owners.get(cat.conn, owner_id))
+    for f, *_ in layout.files():
+        cid = f.ref.content_id
+        if cid in done:
+            continue
+        done.add(cid)
+        for path, row in attributes.of_content(cat.conn, cid):
+            yield _attribute_line(cat, owner_of, path, row)
+    seen: set[bytes] = set()
+    for _node, udf, _jol, _iso in layout.dirs():
+        rel = udf[len("/DATA/"):] if udf.startswith("/DATA/") else ""
+        parts = raw_from_udf_text(rel).split(b"/") if rel else []
+        for i in range(1, len(parts) + 1):
+            path = b"/".join(parts[:i])
+            if path in seen or parts[0] not in snaps:
+                continue
+            seen.add(path)
+            entry = resolve(cat, path, snaps[parts[0]])
+            if entry is None or entry.kind != "d":
+                continue
+            if entry.owner is not None or entry.xattrs is not None:
+                yield _attribute_line(cat, owner_of, path, (entry.owner, entry.xattrs, None))
+            node = child_dir(cat, entry.dir_id, entry.name)
+            for child in list_dir(cat, node, snaps[parts[0]]) if node is not None else ():
+                if child.kind == "l" and child.owner is not None:  # symlinks of `tree`
+                    yield _attribute_line(cat, owner_of, path + b"/" + child.name, (child.owner, None, None))
+
+
+def _attribute_line(cat: Catalogue, owner_of: Callable[[int], owners.Owner | None], path: bytes,
+                    row: tuple[int | None, int | None, int | None]) -> str:
+    owner_id, set_id, ino = row
+    o = owner_of(owner_id) if owner_id is not None else None
+    text, raw = _text(path)
+    attrs = json.loads(xattrs.text_of(cat.conn, set_id) or "null") if set_id is not None else None
+    return json.dumps([text, raw, o.uid if o else None, o.gid if o else None, o.user if o else None,
+                       o.group if o else None, attrs, ino])
 
 
 def _other_filename_lines(cat: Catalogue, layout: DiscLayout, disc_id: int):  # -> Iterator[str]
