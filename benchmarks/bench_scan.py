@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
-"""Scan benchmark: odarchive create_db against find + sha256sum, on one generated tree.
+"""Scan benchmark: odarchive create_db against find + sha256sum, on generated trees.
 
-Same run, same tree, warm page cache, each contender --repeat times alternating, best kept:
+Trees (issue 11): `tiny` = 100,000 files of 0-4 kB (100 to a directory); `small+large` =
+20,000 such files and one 256 MiB file. Same run, same tree, warm page cache, each contender
+--repeat times alternating, best kept:
   1. scan+hash: `odarchive create_db` (fresh home) vs `find SRC -type f -print0 | xargs -0 -P2 sha256sum`
   2. unchanged re-scan: `odarchive create_db` again vs `find SRC -printf '%s %T@ %p\\n'`
-Also reports catalogue bytes per file and the scan's peak RSS (VmHWM). With --million, a
-second tree of one million small files measures peak RSS and bytes per file at that scale.
+Also reports catalogue bytes per file (pages of every table and index, from SQLite's dbstat)
+and the scan's peak RSS (VmHWM, the main process; worker processes hash small files and hold
+a few hundred paths each). With --million, a tree of one million small files measures peak
+RSS and bytes per file at that scale.
 
-Usage: .venv/bin/python benchmarks/bench_scan.py [--small N] [--large N] [--repeat N] [--million] [--work DIR]
+Usage: .venv/bin/python benchmarks/bench_scan.py [--trees tiny,small+large] [--repeat N] [--million] [--work DIR]
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ RSS_WRAPPER = (
 
 
 def make_tree(root: Path, small: int, large: int, large_mb: int) -> tuple[int, int]:
-    """`small` files of 1-16 KiB in 100-file directories plus `large` random files of large_mb."""
+    """`small` files of 0-4 kB in 100-file directories plus `large` random files of large_mb."""
     if root.exists():
         shutil.rmtree(root)
     total = 0
@@ -42,17 +46,21 @@ def make_tree(root: Path, small: int, large: int, large_mb: int) -> tuple[int, i
         d = root / f"d{i // 2000:03d}" / f"s{(i // 100) % 20:02d}"
         if i % 100 == 0:
             d.mkdir(parents=True, exist_ok=True)
-        size = 1024 + (i * 7919) % (15 * 1024)
-        off = (i * 104729) % (len(rnd) - size)
-        (d / f"f{i:06d}.dat").write_bytes(i.to_bytes(8, "little") + rnd[off:off + size - 8])
+        size = (i * 7919) % 4097
+        off = (i * 104729) % (len(rnd) - size - 8)
+        (d / f"f{i:06d}.dat").write_bytes((i.to_bytes(8, "little") + rnd[off:off + size])[:size])
         total += size
-    (root / "large").mkdir(parents=True, exist_ok=True)
+    if large:
+        (root / "large").mkdir(parents=True, exist_ok=True)
     for i in range(large):
         with open(root / "large" / f"big{i}.bin", "wb") as f:
             for _ in range(large_mb):
                 f.write(os.urandom(1 << 20))
         total += large_mb << 20
     return small + large, total
+
+
+TREES = {"tiny": (100_000, 0, 0), "small+large": (20_000, 1, 256)}
 
 
 def timed(cmd: list[str] | str, shell: bool = False, env: dict | None = None) -> tuple[float, str]:
@@ -72,12 +80,27 @@ def odarchive(home: Path, *args: str) -> tuple[float, int]:
 
 
 def catalogue_bytes(home: Path) -> int:
+    """Bytes of every table's and index's pages (dbstat), after a checkpoint."""
     import sqlite3
 
     conn = sqlite3.connect(home / "catalogue.sqlite")
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    conn.close()
-    return sum(p.stat().st_size for p in home.glob("catalogue.sqlite*"))
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return conn.execute("SELECT sum(pgsize) FROM dbstat").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def catalogue_breakdown(home: Path, files: int) -> dict[str, float]:
+    """Bytes per file of each table and index (dbstat), largest first."""
+    import sqlite3
+
+    conn = sqlite3.connect(home / "catalogue.sqlite")
+    try:
+        rows = conn.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC").fetchall()
+    finally:
+        conn.close()
+    return {name: round(n / files, 1) for name, n in rows if n / files >= 0.5}
 
 
 def bench_tree(src: Path, work: Path, files: int, nbytes: int, label: str, repeat: int) -> dict:
@@ -106,6 +129,7 @@ def bench_tree(src: Path, work: Path, files: int, nbytes: int, label: str, repea
         "find_printf_s": round(best["find_printf"], 3), "rescan_s": round(best["rescan"], 3),
         "rescan_speed_vs_find_printf": round(best["find_printf"] / best["rescan"], 2),
         "catalogue_bytes_per_file": round(cat_bytes / files, 1),
+        "catalogue_breakdown": catalogue_breakdown(home, files),
         "scan_peak_rss_mb": round(rss["create_db"] / 2**20, 1), "rescan_peak_rss_mb": round(rss["rescan"] / 2**20, 1),
         "scan_MB_per_s": round(nbytes / best["create_db"] / 1e6, 1),
     }
@@ -132,22 +156,23 @@ def million(work: Path) -> dict:
         "rescan_s": round(rescan, 1), "rescan_peak_rss_mb": round(rescan_rss / 2**20, 1),
         "find_printf_s": round(find_printf, 2), "rescan_speed_vs_find_printf": round(find_printf / rescan, 2),
         "catalogue_bytes_per_file": round(catalogue_bytes(home) / 1_000_001, 1),
+        "catalogue_breakdown": catalogue_breakdown(home, 1_000_001),
     }
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--small", type=int, default=30000)
-    ap.add_argument("--large", type=int, default=4)
-    ap.add_argument("--large-mb", type=int, default=128)
+    ap.add_argument("--trees", default="tiny,small+large", help=f"comma-separated, of {', '.join(TREES)}")
     ap.add_argument("--million", action="store_true")
     ap.add_argument("--repeat", type=int, default=3, help="runs per contender; the best is kept")
     ap.add_argument("--work", type=Path, default=REPO / "benchmarks" / "work")
     args = ap.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
-    src = args.work / "tree"
-    files, nbytes = make_tree(src, args.small, args.large, args.large_mb)
-    results = [bench_tree(src, args.work, files, nbytes, "mixed", args.repeat)]
+    results = []
+    for label in [t for t in args.trees.split(",") if t]:
+        src = args.work / f"tree-{label}"
+        files, nbytes = make_tree(src, *TREES[label])
+        results.append(bench_tree(src, args.work, files, nbytes, label, args.repeat))
     if args.million:
         results.append(million(args.work))
     print(json.dumps(results, indent=2))
