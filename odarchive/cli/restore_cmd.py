@@ -36,7 +36,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     else:
         say(f"restored {report.files_restored} files ({human_bytes(report.bytes_restored)}),"
               f" {report.files_already_correct} already correct, {report.directories} directories,"
-              f" {report.symlinks} symlinks into {report.target}")
+              f" {report.symlinks} symlinks ({report.hard_links} hard links) into {report.target}")
+        for line in report.not_set:
+            say(f"metadata {line}")
         say(f"discs read: {', '.join(map(str, report.discs_read)) or 'none'}")
         for disc in report.ecc_repaired_discs:
             say(f"disc {disc}: its image is damaged; its files were read from a copy repaired with its error correction"
