@@ -4,7 +4,8 @@
 Trees (issue 11): `tiny` = 100,000 files of 0-4 kB (100 to a directory); `small+large` =
 20,000 such files and one 256 MiB file. Same run, same tree, warm page cache, each contender
 --repeat times alternating, best kept:
-  1. scan+hash: `odarchive create_db` (fresh home) vs `find SRC -type f -print0 | xargs -0 -P2 sha256sum`
+  1. scan+hash: `odarchive create_db` (fresh home; and with `--jobs 1`: small files hashed in
+     the main process, no workers) vs `find SRC -type f -print0 | xargs -0 -P2 sha256sum`
   2. unchanged re-scan: `odarchive create_db` again vs `find SRC -printf '%s %T@ %p\\n'`
 Also reports catalogue bytes per file (pages of every table and index, from SQLite's dbstat)
 and the scan's peak RSS (VmHWM, the main process; worker processes hash small files and hold
@@ -119,6 +120,8 @@ def bench_tree(src: Path, work: Path, files: int, nbytes: int, label: str, repea
         shutil.rmtree(home, ignore_errors=True)
         keep("find_sha256sum", timed(f"find {src} -type f -print0 | xargs -0 -P2 sha256sum > /dev/null", shell=True)[0])
         keep("create_db", *odarchive(home, "create_db", str(src)))
+        shutil.rmtree(home)
+        keep("create_db_jobs1", *odarchive(home, "create_db", "--jobs", "1", str(src)))  # no worker processes
         keep("find_printf", timed(f"find {src} -printf '%s %T@ %p\\n' > /dev/null", shell=True)[0])
         keep("rescan", *odarchive(home, "create_db", str(src)))
     cat_bytes = catalogue_bytes(home)
@@ -126,6 +129,8 @@ def bench_tree(src: Path, work: Path, files: int, nbytes: int, label: str, repea
         "tree": label, "files": files, "bytes": nbytes, "repeat": repeat,
         "find_sha256sum_s": round(best["find_sha256sum"], 3), "create_db_s": round(best["create_db"], 3),
         "scan_speedup_vs_find_sha256sum": round(best["find_sha256sum"] / best["create_db"], 2),
+        "create_db_jobs1_s": round(best["create_db_jobs1"], 3),
+        "jobs1_speedup_vs_find_sha256sum": round(best["find_sha256sum"] / best["create_db_jobs1"], 2),
         "find_printf_s": round(best["find_printf"], 3), "rescan_s": round(best["rescan"], 3),
         "rescan_speed_vs_find_printf": round(best["find_printf"] / best["rescan"], 2),
         "catalogue_bytes_per_file": round(cat_bytes / files, 1),
