@@ -18,6 +18,7 @@ batches in flight.
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import multiprocessing
 import os
@@ -33,6 +34,7 @@ from odarchive.scan.hasher import hash_file, open_for_hash, read_xattrs
 
 SMALL_FILE = 256 << 10
 BATCH = 256
+_PR_SET_PDEATHSIG = 1
 
 Result = tuple  # (sha256, size, mtime_ns, ctime_off, xattrs text, moved, warning) or the reason it failed
 
@@ -71,7 +73,15 @@ def hash_batch(batch: list[tuple[bytes, int, int, int]]) -> list[Result | str]:
 
 
 def _worker_init() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
+    """Workers end with the scan: Ctrl-C is the main process's to handle, and a main process
+    killed with SIGKILL takes its workers with it (Linux: the parent-death signal)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: the closed pipe ends them instead
+        pass
+    if os.getppid() == 1:  # the scan died before the signal was armed
+        os._exit(1)
 
 
 class SmallFiles:
@@ -132,7 +142,9 @@ class SmallFiles:
             fut.set_result(hash_batch(items))
         else:
             if self._pool is None:
-                self._pool = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("fork"),
+                # spawned, not forked: a forked worker would inherit the scan's lock on the home
+                # (and its catalogue connection) and keep the next scan out after a kill -9
+                self._pool = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("spawn"),
                                                  initializer=_worker_init)
             fut = self._pool.submit(hash_batch, items)
         self._inflight.append((fut, task))

@@ -99,3 +99,17 @@ def test_kill_during_walk_then_continue(tree, reference, tmp_path):
     assert snapshot_listing(home) == reference
     # no duplicate rows from walking twice
     assert poll(home, "SELECT count(*) FROM entries") == len(reference)
+
+
+def test_kill_while_worker_processes_hash_small_files_then_continue(tree, reference, tmp_path):
+    """The default path: small files hashed by worker processes during the walk, rows written
+    as their batches come back; a kill between leaves no directory marked as done too early."""
+    home = tmp_path / "home"
+    proc = odarchive(home, "create_db", str(tree), "--jobs", "2")
+    kill_when(proc, home, "SELECT count(*) FROM entries WHERE content_id IS NOT NULL", 2000)
+    again = odarchive(home, "create_db", str(tree), "--jobs", "2", "--json")
+    out, err = again.communicate()
+    assert again.returncode == 0, err.decode()
+    assert json.loads(out)["resumed"] is True
+    assert snapshot_listing(home) == reference
+    assert poll(home, "SELECT count(*) FROM entries") == len(reference)
