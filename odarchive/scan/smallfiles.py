@@ -13,7 +13,9 @@ reads it again until it holds still, and marks the directory's listing digest st
 Resumability: a directory's listing digest is written only when every file of it that was
 handed out has its row (or its skipped record), so a scan killed in between compares that
 directory row by row next time and finds the missing files. Memory: at most `2 * jobs`
-batches in flight.
+batches in flight. The first `POOL_AFTER_FILES` files are hashed in the main process (a small
+tree is done before worker processes would have started); workers are spawned (not forked:
+they must not inherit the scan's lock on the home) and die with the scan.
 """
 
 from __future__ import annotations
@@ -35,6 +37,9 @@ from odarchive.scan.hasher import hash_file, open_for_hash, read_xattrs
 SMALL_FILE = 256 << 10
 BATCH = 256
 _PR_SET_PDEATHSIG = 1
+# the first files are hashed here: starting worker processes (a Python each) costs more than
+# hashing a few thousand small files
+POOL_AFTER_FILES = 4096
 
 Result = tuple  # (sha256, size, mtime_ns, ctime_off, xattrs text, moved, warning) or the reason it failed
 
@@ -99,6 +104,7 @@ class SmallFiles:
         self._outstanding: dict[int, int] = {}
         self._digests: dict[int, bytes | None] = {}
         self._stale: set[int] = set()
+        self._handed = 0
 
     def add(self, node: int, files: list[tuple[bytes, bytes, Meta]]) -> None:
         """Files (name, path, meta) of directory `node` to hash and write."""
@@ -137,7 +143,8 @@ class SmallFiles:
     def _submit(self) -> None:
         task, self._task = self._task, []
         items = [(path, meta[0], meta[1], meta[1] + meta[3]) for _node, _name, path, meta in task]
-        if self.jobs <= 1:
+        self._handed += len(items)
+        if self.jobs <= 1 or self._handed <= POOL_AFTER_FILES:
             fut: Future = Future()
             fut.set_result(hash_batch(items))
         else:
