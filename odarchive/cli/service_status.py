@@ -14,7 +14,8 @@ from typing import Any
 
 from odarchive.cli.render import human_bytes
 
-SLOT_WORDS = {"recorded": "recorded", "blank": "blank", "empty": "empty", "drive": "in a drive", "faulty": "faulty"}
+SLOT_WORDS = {"recorded": "recorded", "blank": "blank", "empty": "empty", "drive": "in a drive", "faulty": "faulty",
+              "full": "full (not ours or unknown)"}
 
 
 def describe_service(s: dict[str, Any]) -> list[str]:

@@ -88,28 +88,28 @@ def test_bad_requests_say_why_and_queue_nothing(api, burn, cli, tmp_path, body, 
     archived(cli, tmp_path)
     r = api.post("/api/jobs", json=body)
     assert r.status_code == status, r.text
-    assert words in r.json()["message"] and r.json()["hint"]
+    assert words in r.json()["error"] and r.json()["hint"]
     assert api.get("/api/jobs").json()["jobs"] == [] and burn.specs == []
 
 
 def test_bodies_that_are_not_a_json_object(api):
     assert api.post("/api/jobs", content=b'{"kind": "burn"}').status_code == 415  # no JSON content type
     h = {"Content-Type": "application/json"}
-    assert api.post("/api/jobs", content=b"{nope", headers=h).json()["error"] == "BadJSON"
+    assert api.post("/api/jobs", content=b"{nope", headers=h).json()["kind"] == "BadJSON"
     assert api.post("/api/jobs", content=b"[1]", headers=h).status_code == 400
     assert api.post("/api/jobs", content=b"{" + b" " * 70_000 + b"}", headers=h).status_code == 413
 
 
 def test_burn_without_a_catalogue_or_plan(api, cli, tmp_path):
     r = api.post("/api/jobs", json={"kind": "burn"})
-    assert r.status_code == 400 and "no catalogue" in r.json()["message"]
+    assert r.status_code == 400 and "no catalogue" in r.json()["error"]
     src = tmp_path / "s"
     write(src / "a", b"a")
     cli("create_db", str(src))
     r = api.post("/api/jobs", json={"kind": "burn"})
-    assert r.status_code == 400 and "no disc is planned" in r.json()["message"]
+    assert r.status_code == 400 and "no disc is planned" in r.json()["error"]
     r = api.post("/api/jobs", json={"kind": "rescan", "source": "s"})
-    assert r.status_code == 400 and "medium is not known" in r.json()["message"]
+    assert r.status_code == 400 and "medium is not known" in r.json()["error"]
 
 
 def test_rescan_archives_only_what_changed(api, burn, cli, tmp_path):
@@ -139,7 +139,7 @@ def test_rescan_of_a_source_whose_path_is_gone(api, cli, tmp_path):
         f.unlink()
     src.rmdir()
     r = api.post("/api/jobs", json={"kind": "rescan", "source": "photos"})
-    assert r.status_code == 400 and str(src) in r.json()["message"]
+    assert r.status_code == 400 and str(src) in r.json()["error"]
 
 
 def test_a_failed_job_fails_alone(api, burn, cli, tmp_path, caplog):

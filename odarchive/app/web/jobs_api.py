@@ -3,7 +3,7 @@
 `POST /api/jobs` takes a JSON object (`Content-Type: application/json`, at most 64 KiB):
 `{"kind": "burn", "segments": "0-3"}` or `{"kind": "rescan", "source": "photos", "size":
 "bluray"}`. It answers 202 with the queued job (`Location: /api/jobs/ID`), or 400 with
-`error`, `message` and `hint` when the job cannot run as asked (nothing is queued then).
+`error` (the message), `hint` and `kind` when the job cannot run as asked (nothing is queued then).
 Requiring JSON also means a plain HTML form on another site cannot post here at all.
 
 JSON is written ASCII-only: names that are not UTF-8 travel as `\\udcXX` escapes and come
@@ -33,7 +33,8 @@ class AsciiJSON(JSONResponse):
 
 
 def problem(status: int, error: str, message: str, hint: str = "") -> Response:
-    return AsciiJSON({"error": error, "message": message, "hint": hint}, status_code=status)
+    """An error answer in the service's one form: `error` (the message), `hint`, and `kind`."""
+    return AsciiJSON({"error": message, "hint": hint, "kind": error}, status_code=status)
 
 
 def client_of(request: Request) -> str:

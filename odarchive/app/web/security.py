@@ -12,7 +12,8 @@
 
 Then the service's `TokenGuard` (odarchive.app.service.http) refuses a state-changing request
 without `Authorization: Bearer <token>` (401); the token is `odarchive.app.service.token`'s.
-Refusals are JSON (`error`, `message`, `hint`) and one log line each.
+Refusals are JSON in the service's form (`error`: the message, `hint`, `kind`: `ForeignHost`
+or `CrossOrigin`) and one log line each.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ class OriginGuard:
         status, error, message, hint = refusal
         log_event("request.refused", status=status, method=method, path=scope.get("path"),
                   origin=headers.get("origin"), reason=error)
-        body = json.dumps({"error": error, "message": message, "hint": hint}).encode()
+        body = json.dumps({"error": message, "hint": hint, "kind": error}).encode()
         await send({"type": "http.response.start", "status": status,
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})

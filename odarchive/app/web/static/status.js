@@ -6,7 +6,7 @@
   const POLL_MS = 2000;
   const ARCHIVE_MS = 15000;
   const TOKEN_KEY = "odarchive.token";
-  const SLOT_STATES = ["recorded", "blank", "empty", "drive", "faulty"];
+  const SLOT_STATES = ["recorded", "blank", "empty", "drive", "faulty", "full"];
   const $ = (id) => document.getElementById(id);
 
   // An element with properties (class, text, title, value, ...) and children (nodes or text).
@@ -115,7 +115,7 @@
     const legend = $("legend");
     legend.replaceChildren();
     for (const state of [...SLOT_STATES, "unknown"]) {
-      if (state === "unknown" && !counts.unknown) continue;
+      if ((state === "unknown" || state === "full") && !counts[state]) continue;  // rare states: only when present
       legend.append(el("span", {}, el("i", { class: `s-${state}` }), `${state} ${counts[state] || 0}`));
     }
     lastSlots = slots;
@@ -262,7 +262,7 @@
     } catch (e) { say(`no answer from the service: ${e.message}`, true); return; }
     const answer = await r.json().catch(() => ({}));
     if (r.status === 401) { token.forget(); askToken("The service refused the token: paste the current one."); return; }
-    if (!r.ok) { say(`${str(answer.message) || `HTTP ${r.status}`}${answer.hint ? ` (${answer.hint})` : ""}`, true); return; }
+    if (!r.ok) { say(`${str(answer.error) || `HTTP ${r.status}`}${answer.hint ? ` (${answer.hint})` : ""}`, true); return; }
     say(`job #${answer.job.id} queued: ${jobTitle(answer.job)}`, false);
     poll();
   }
