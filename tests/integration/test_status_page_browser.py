@@ -134,5 +134,8 @@ def test_a_burn_started_with_the_token_shows_its_progress(home, tmp_path):
             keep(browser.screenshot(tmp_path / "status-page-burned.png"))
             (job,) = client.status()["jobs"]
             assert job["state"] == "finished" and sorted(b["disc"] for b in job["result"]["burned"]) == [0, 1]
+            events = [line for line in (home / "logs" / "service.log").read_text().splitlines() if "event=job." in line]
+            for kind in ("queued", "started", "step", "disc.burning", "disc.verified", "finished"):
+                assert any(f"event=job.{kind} " in line for line in events), (kind, events)
         finally:
             browser.close()

@@ -37,6 +37,7 @@ def serve(ctx: Context, config: ServiceConfig, ready_fd: int | None = None) -> N
     from odarchive.app.service.token import ensure_token
 
     ctx.home.ensure()
+    log.setLevel(min(log.getEffectiveLevel(), logging.INFO))  # one INFO line per state change (events.py)
     uds = bind_unix(ctx.home.service_socket)
     sockets = [uds]
     try:
