@@ -25,11 +25,13 @@ from typing import Any
 from odarchive.catalogue import Catalogue
 from odarchive.catalogue import contents as content_rows
 from odarchive.catalogue.seedjson import FILE_MODE, TreeBuilder, path_problem
-from odarchive.errors import InputError
+from odarchive.errors import DiscError, InputError
 from odarchive.iso import names
 from odarchive.iso.reader import DiscImage
+from odarchive.limits import MAX_DISC, count_problem, mode_problem, mtime_ns_problem, seconds_problem
 from odarchive.progress import NullReporter, Reporter
 from odarchive import rebuild_attrs
+from odarchive.shown import quote
 
 HEX64 = re.compile(r"[0-9a-f]{64}\Z")
 PIECE = re.compile(rb"\.part(\d{3,})\Z")
@@ -42,6 +44,7 @@ class RebuildReport:
     contents: int = 0
     placements: int = 0
     conflicts: list[str] = field(default_factory=list)  # paths left out: discs disagree on their kind
+    names_incomplete: list[int] = field(default_factory=list)  # discs whose reserve did not hold every name
 
 
 class _Bad(Exception):
@@ -53,14 +56,15 @@ def _check(cond: bool, what: str) -> None:
         raise _Bad(what)
 
 
-def _int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool) and v >= 0
+def _number(problem: str | None, what: str) -> None:
+    """Refuse a number that is not of its type and range (`odarchive.limits`)."""
+    _check(problem is None, f"{what}: {problem}")
 
 
 def _archived(udf_text: str) -> bytes:
     raw = names.raw_from_udf_text(udf_text)
     problem = path_problem(os.fsdecode(raw))
-    _check(problem is None, f"path {udf_text!r}: {problem}")
+    _check(problem is None, f"path {quote(udf_text)}: {problem}")
     return raw
 
 
@@ -70,56 +74,70 @@ def read_disc(image: DiscImage) -> dict[str, Any]:
     head, files, paths = doc.get("odarchive"), doc.get("files"), doc.get("paths") or (doc.get("odarchive") or {}).get("paths")
     _check(isinstance(head, dict), "no 'odarchive' section")
     _check(isinstance(files, dict) and isinstance(paths, dict), "no 'files' or 'paths'")
-    _check(isinstance(head.get("archive_id"), str) and _int(head.get("disc")) and isinstance(head.get("label"), str),
-           "archive_id, disc or label missing or of the wrong type")
+    _check(isinstance(head.get("archive_id"), str) and isinstance(head.get("label"), str)
+           and len(head["archive_id"]) <= 100 and len(head["label"]) <= 100,
+           "archive_id or label missing, of the wrong type or over 100 characters")
+    _number(count_problem(head.get("disc"), MAX_DISC), "disc number")
+    _check(isinstance(head.get("other_filenames_complete", True), bool), "other_filenames_complete is not true or false")
     _check(head.get("data_dir") == "DATA", "data_dir is not DATA")
     contents: dict[str, tuple[int, int]] = {}
     for sha, item in files.items():
-        _check(isinstance(sha, str) and bool(HEX64.match(sha)), f"files key {sha!r} is not a SHA-256")
-        _check(isinstance(item, dict) and _int(item.get("size")), f"files[{sha}]: size missing or not a number")
+        _check(isinstance(sha, str) and bool(HEX64.match(sha)), f"files key {quote(sha)} is not a SHA-256")
+        _check(isinstance(item, dict), f"files[{sha}] is not an object")
+        _number(count_problem(item.get("size")), f"files[{sha}].size")
         mtime = item.get("mtime")
-        _check(mtime is None or (isinstance(mtime, (int, float)) and not isinstance(mtime, bool)), f"files[{sha}].mtime")
+        if mtime is not None:
+            _number(seconds_problem(mtime), f"files[{sha}].mtime")
         contents[sha] = (item["size"], int((mtime or 0) * 1e9))
     placed = []
     for udf_rel, p in paths.items():
-        _check(isinstance(udf_rel, str) and isinstance(p, dict), f"paths entry {udf_rel!r} is not an object")
+        where = f"paths[{quote(udf_rel)}]"
+        _check(isinstance(udf_rel, str) and isinstance(p, dict), f"{where} is not an object")
         sha = p.get("sha256")
-        _check(sha in contents, f"paths[{udf_rel!r}]: sha256 not among the disc's files")
+        _check(isinstance(sha, str) and sha in contents, f"{where}: sha256 not among the disc's files")
         raw_hex = p.get("raw")
         if raw_hex is not None:
-            _check(isinstance(raw_hex, str) and bool(re.fullmatch(r"(?:[0-9a-f]{2})+", raw_hex)), f"paths[{udf_rel!r}].raw")
+            _check(isinstance(raw_hex, str) and bool(re.fullmatch(r"(?:[0-9a-f]{2})+", raw_hex)), f"{where}.raw")
             on_disc = bytes.fromhex(raw_hex)
         else:
             on_disc = names.raw_from_udf_text(udf_rel)
-        _check(on_disc.startswith(b"DATA/"), f"paths[{udf_rel!r}] is not under DATA/")
+        _check(on_disc.startswith(b"DATA/"), f"{where} is not under DATA/")
         rel = on_disc[len(b"DATA/"):]
         size = contents[sha][0]
         part = p.get("part", 0)
-        _check(_int(part), f"paths[{udf_rel!r}].part")
+        _number(count_problem(part, MAX_DISC), f"{where}.part")
         if part:
             m = PIECE.search(rel)
-            _check(m is not None and int(m.group(1)) == part, f"paths[{udf_rel!r}]: part {part} not in the name")
+            _check(m is not None and int(m.group(1)) == part, f"{where}: part {part} not in the name")
             rel = rel[: m.start()]
             offset, length, part_sha = p.get("offset"), p.get("length"), p.get("part_sha256")
-            _check(_int(offset) and _int(length) and offset + length <= size, f"paths[{udf_rel!r}]: offset/length")
-            _check(isinstance(part_sha, str) and bool(HEX64.match(part_sha)), f"paths[{udf_rel!r}].part_sha256")
+            _number(count_problem(offset), f"{where}.offset")
+            _number(count_problem(length), f"{where}.length")
+            _check(offset + length <= size, f"{where}: offset + length beyond the content's size")
+            _check(isinstance(part_sha, str) and bool(HEX64.match(part_sha)), f"{where}.part_sha256")
         else:
             offset, length, part_sha = 0, size, None
         problem = path_problem(os.fsdecode(rel))
-        _check(problem is None, f"paths[{udf_rel!r}]: {problem}")
+        _check(problem is None, f"{where}: {problem}")
         mode, mtime_ns = p.get("mode", FILE_MODE), p.get("mtime_ns", contents[sha][1])
-        _check(_int(mode) and stat.S_ISREG(mode) and _int(mtime_ns), f"paths[{udf_rel!r}]: mode/mtime_ns")
+        _number(mode_problem(mode), f"{where}.mode")
+        _check(stat.S_ISREG(mode), f"{where}.mode: not a regular file's")
+        _number(mtime_ns_problem(mtime_ns), f"{where}.mtime_ns")
         placed.append((udf_rel, sha, part, offset, length, part_sha, rel, mode, mtime_ns))
     others = head.get("other_filenames") or doc.get("other_filenames") or {}
     _check(isinstance(others, dict), "other_filenames is not an object")
     other_paths = []
     for sha, lst in others.items():
-        _check(sha in contents and isinstance(lst, list), f"other_filenames[{sha!r}]")
+        where = f"other_filenames[{quote(sha)}]"
+        _check(sha in contents and isinstance(lst, list), f"{where}: not a list for a content of the disc")
         for item in lst:  # [path, mode, mtime_ns] (or a bare path)
             if isinstance(item, str):
                 item = [item, FILE_MODE, contents[sha][1]]
-            _check(isinstance(item, list) and len(item) == 3 and isinstance(item[0], str) and _int(item[1])
-                   and stat.S_ISREG(item[1]) and _int(item[2]), f"other_filenames[{sha!r}]: {item!r:.80}")
+            _check(isinstance(item, list) and len(item) == 3 and isinstance(item[0], str),
+                   f"{where}: {quote(repr(item))} is not [path, mode, mtime_ns]")
+            _number(mode_problem(item[1]), f"{where}: {quote(item[0])}: mode")
+            _check(stat.S_ISREG(item[1]), f"{where}: {quote(item[0])}: mode is not a regular file's")
+            _number(mtime_ns_problem(item[2]), f"{where}: {quote(item[0])}: mtime_ns")
             other_paths.append((sha, _archived(item[0]), item[1], item[2]))
     return {"head": head, "contents": contents, "placed": placed, "others": other_paths,
             "tree": _tree(head.get("tree") or []), "attributes": rebuild_attrs.parse(head.get("attributes") or [], _check)}
@@ -130,10 +148,13 @@ def _tree(lines: Any) -> list[tuple[bytes, str, int, int, bytes | None]]:
     _check(isinstance(lines, list), "tree is not a list")
     out = []
     for line in lines:
-        _check(isinstance(line, list) and len(line) == 6, f"tree line {line!r:.80}")
+        where = f"tree line {quote(repr(line), 80)}"
+        _check(isinstance(line, list) and len(line) == 6, where)
         kind, text, mode, mtime_ns, target, raw_hex = line
-        _check(kind in ("d", "l") and isinstance(text, str) and _int(mode) and _int(mtime_ns), f"tree line {line!r:.80}")
-        _check(stat.S_ISDIR(mode) if kind == "d" else stat.S_ISLNK(mode), f"tree line {line!r:.80}: mode")
+        _check(kind in ("d", "l") and isinstance(text, str), where)
+        _number(mode_problem(mode), f"{where}: mode")
+        _number(mtime_ns_problem(mtime_ns), f"{where}: mtime_ns")
+        _check(stat.S_ISDIR(mode) if kind == "d" else stat.S_ISLNK(mode), f"{where}: mode")
         if raw_hex is not None:
             _check(isinstance(raw_hex, str) and bool(re.fullmatch(r"(?:[0-9a-f]{2})+", raw_hex)), "tree raw")
             raw = bytes.fromhex(raw_hex)
@@ -141,22 +162,21 @@ def _tree(lines: Any) -> list[tuple[bytes, str, int, int, bytes | None]]:
             raw = names.raw_from_udf_text(text)
         parts = raw.split(b"/")
         _check(all(p not in (b"", b".", b"..") and b"\0" not in p and len(p) <= 255 for p in parts),
-               f"tree path {text!r}: empty, '.', '..' or NUL component")
+               f"tree path {quote(text)}: empty, '.', '..' or NUL component")
         if kind == "l":
-            _check(isinstance(target, str) and len(parts) > 1, f"tree symlink {text!r}")
+            _check(isinstance(target, str) and len(parts) > 1 and len(target) <= 4096, f"tree symlink {quote(text)}")
             target_raw = names.raw_from_udf_text(target)
-            _check(b"\0" not in target_raw, f"tree symlink {text!r}: NUL in target")
+            _check(b"\0" not in target_raw, f"tree symlink {quote(text)}: NUL in target")
         else:
             target_raw = None
         out.append((raw, kind, mode, mtime_ns, target_raw))
     return out
 
 
-def rebuild(cat: Catalogue, images: list[Path], reporter: Reporter | None = None) -> RebuildReport:
+def read_discs(images: list[Path], reporter: Reporter | None = None) -> list[tuple[Path, dict[str, Any]]]:
+    """Every image's validated catalogue and extents; refuses (InputError, naming the image and
+    the entry) anything malformed, hostile or mixed before a home is touched."""
     reporter = reporter or NullReporter()
-    if cat.conn.execute("SELECT (SELECT count(*) FROM sources) + (SELECT count(*) FROM discs)").fetchone()[0]:
-        raise InputError(f"{cat.path} is not empty; rebuild writes only into an empty home",
-                         hint="run rebuild with --home pointing to a new, empty directory")
     discs: list[tuple[Path, dict[str, Any]]] = []
     reporter.start("read", total_items=len(images))
     for path in images:
@@ -164,7 +184,7 @@ def rebuild(cat: Catalogue, images: list[Path], reporter: Reporter | None = None
             try:
                 disc = read_disc(image)
                 disc["extents"] = {u: image.extents("/" + u) for u, *_ in disc["placed"]}
-            except _Bad as e:
+            except (_Bad, DiscError) as e:
                 raise InputError(f"{path}: catalogue.json rejected: {e}; nothing was written",
                                  hint="this image is damaged or not an odarchive disc; leave it out") from None
         discs.append((path, disc))
@@ -172,13 +192,22 @@ def rebuild(cat: Catalogue, images: list[Path], reporter: Reporter | None = None
     reporter.finish()
     ids = {d["head"]["archive_id"] for _, d in discs}
     if len(ids) > 1:
-        raise InputError(f"the images belong to {len(ids)} different archives ({', '.join(sorted(ids))}); nothing was written")
+        shown = ", ".join(quote(i, 40) for i in sorted(ids)[:5])
+        raise InputError(f"the images belong to {len(ids)} different archives ({shown}); nothing was written")
     numbers = [d["head"]["disc"] for _, d in discs]
     if len(set(numbers)) != len(numbers):
         raise InputError("two images carry the same disc number; give each disc once")
+    return discs
+
+
+def rebuild(cat: Catalogue, discs: list[tuple[Path, dict[str, Any]]]) -> RebuildReport:
+    """Write the discs read by `read_discs` into the empty catalogue `cat`."""
+    if cat.conn.execute("SELECT (SELECT count(*) FROM sources) + (SELECT count(*) FROM discs)").fetchone()[0]:
+        raise InputError(f"{cat.path} is not empty; rebuild writes only into an empty home",
+                         hint="run rebuild with --home pointing to a new, empty directory")
     report = RebuildReport()
     with cat.transaction() as conn:
-        conn.execute("UPDATE meta SET value=? WHERE key='archive_id'", (ids.pop() if ids else "",))
+        conn.execute("UPDATE meta SET value=? WHERE key='archive_id'", (discs[0][1]["head"]["archive_id"] if discs else "",))
         conn.execute("CREATE TEMP TABLE rnodes (path BLOB PRIMARY KEY, kind TEXT, content_id INT, mode INT,"
                      " mtime_ns INT, target BLOB, disc INT)")
         for path, d in sorted(discs, key=lambda x: x[1]["head"]["disc"]):
@@ -245,6 +274,8 @@ def _write_disc(conn: Any, path: Path, d: dict[str, Any], report: RebuildReport)
     for raw, kind, mode, mtime_ns, target in d["tree"]:
         _remember(conn, raw, kind, None, mode, mtime_ns, target, disc)
     report.discs.append(disc)
+    if head.get("other_filenames_complete") is False:
+        report.names_incomplete.append(disc)
 
 
 def _remember(conn: Any, rel: bytes, kind: str, cid: int | None, mode: int, mtime_ns: int, target: bytes | None,

@@ -198,7 +198,9 @@ class DiscImage:
         try:
             data = json.loads(self.read_bytes("/catalogue.json"))
         except (ValueError, UnicodeDecodeError) as e:
-            raise DiscError(f"{self.path}: catalogue.json is not valid JSON: {e}") from None
+            raise DiscError(f"{self.path}: catalogue.json is not valid JSON: {str(e)[:300]}") from None
+        except RecursionError:
+            raise DiscError(f"{self.path}: catalogue.json is nested too deeply") from None
         if not isinstance(data, dict) or data.get("version") != 1:
             raise DiscError(f"{self.path}: catalogue.json is not version 1 of the format")
         return data
