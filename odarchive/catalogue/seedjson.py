@@ -6,9 +6,9 @@ Names that are not UTF-8 are written with Python's surrogate escapes (`\\udcXX`)
 back byte-exact. Version 1 has no directories or symlinks: export writes files only, import
 creates the directories that the paths imply.
 
-Export streams (rows in content order, written as they come). Import validates the whole
-file first and changes nothing when any entry is malformed or hostile (absolute paths, `..`,
-NUL, wrong types), naming the offending entries.
+Export streams (rows in content order, written as they come; each entry's size and mtime
+before its names, so that an import can write the names as it reads them). Import is
+`odarchive.catalogue.seedimport`; `path_problem` and `TreeBuilder` serve it and rebuild.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, TextIO
 
-from odarchive.catalogue import contents
 from odarchive.catalogue.catalogue import Catalogue
 from odarchive.catalogue.summary import latest_condition
 from odarchive.catalogue.tree import dir_path
@@ -48,7 +47,7 @@ def export_json(cat: Catalogue, out: TextIO) -> int:
         nonlocal count
         if current is None:
             return
-        body = {"filenames": {n: None for n in names}, **head}
+        body = {**head, "filenames": {n: None for n in names}}
         out.write(("," if count else "") + "\n  " + json.dumps(head_key) + ": " + json.dumps(body))
         count += 1
 
@@ -77,58 +76,6 @@ def export_json_file(cat: Catalogue, path: Path) -> int:
     return n
 
 
-# ---- import ----
-
-def load_seed_json(path: Path) -> dict[str, tuple[int, float | None, list[bytes]]]:
-    """Parse and validate; returns {sha256hex: (size, mtime, [paths as bytes])} or raises InputError."""
-    try:
-        with path.open("r", encoding="utf-8") as f:
-            doc = json.load(f)
-    except (OSError, ValueError) as e:
-        raise InputError(f"cannot read {path} as JSON: {e}", hint="give a catalogue.json written by odarchive") from None
-    problems: list[str] = []
-    if not isinstance(doc, dict) or doc.get("version") != 1 or not isinstance(doc.get("files"), dict):
-        raise InputError(f"{path} is not a version 1 catalogue.json (need {{\"version\": 1, \"files\": {{...}}}})")
-    result: dict[str, tuple[int, float | None, list[bytes]]] = {}
-    seen: dict[bytes, str] = {}
-    for key, item in doc["files"].items():
-        where = f"files[{key!r}]"
-        if not (isinstance(key, str) and len(key) == 64 and all(c in "0123456789abcdef" for c in key.lower())):
-            problems.append(f"{where}: key is not a SHA-256 in hex")
-            continue
-        if not isinstance(item, dict):
-            problems.append(f"{where}: not an object")
-            continue
-        size, mtime, names = item.get("size"), item.get("mtime"), item.get("filenames")
-        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-            problems.append(f"{where}.size: not a non-negative integer")
-        if mtime is not None and (not isinstance(mtime, (int, float)) or isinstance(mtime, bool)):
-            problems.append(f"{where}.mtime: not a number")
-        if isinstance(names, list):
-            names = {n: None for n in names}
-        if not isinstance(names, dict) or not names:
-            problems.append(f"{where}.filenames: not a non-empty object of paths")
-            continue
-        paths = []
-        for name in names:
-            error = path_problem(name)
-            if error:
-                problems.append(f"{where}.filenames[{name!r}]: {error}")
-                continue
-            raw = os.fsencode(name)
-            if raw in seen:
-                problems.append(f"{where}.filenames[{name!r}]: path also listed under {seen[raw]}")
-                continue
-            seen[raw] = key
-            paths.append(raw)
-        result[key.lower()] = (size, mtime, paths)  # type: ignore[assignment]
-    if problems:
-        shown = "\n  ".join(problems[:20])
-        more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
-        raise InputError(f"{path} has {len(problems)} bad entr{'y' if len(problems) == 1 else 'ies'}; nothing imported:\n  {shown}{more}")
-    return result
-
-
 def path_problem(name: Any) -> str | None:
     if not isinstance(name, str):
         return "not a string"
@@ -147,29 +94,6 @@ def path_problem(name: Any) -> str | None:
     return None
 
 
-def import_seed(cat: Catalogue, data: dict[str, tuple[int, float | None, list[bytes]]]) -> dict[str, int]:
-    """Write validated data as one new complete snapshot per root name. Returns counts."""
-    now = time.time_ns()
-    files = new_contents = 0
-    with cat.transaction() as conn:
-        for hexkey in data:
-            size = data[hexkey][0]
-            known = contents.size_of(conn, bytes.fromhex(hexkey))
-            if known is not None and known != size:
-                raise InputError(f"content {hexkey} has size {size} in the file but {known} in the catalogue; nothing imported")
-        builder = TreeBuilder(conn, now)
-        for hexkey, (size, mtime, paths) in data.items():
-            sha = bytes.fromhex(hexkey)
-            new_contents += contents.add(conn, [(sha, size)])
-            cid = contents.id_of(conn, sha)
-            mtime_ns = int(mtime * 1e9) if mtime is not None else now
-            for p in paths:
-                builder.add_file(p, size, mtime_ns, cid)
-                files += 1
-        builder.complete()
-    return {"files": files, "new_contents": new_contents, "sources": len(builder.snapshots)}
-
-
 def _with_type(kind: str, mode: int) -> int:
     """`mode` with the file type bits of `kind` (entries compute their kind from them)."""
     return (mode & 0o7777) | {"f": stat.S_IFREG, "d": stat.S_IFDIR, "l": stat.S_IFLNK}[kind]
@@ -181,6 +105,8 @@ class TreeBuilder:
     Directories that paths imply are created with default mode; `add_dir` sets a directory's
     own mode and mtime whether it was implied before or not.
     """
+
+    DIRS_CACHED = 100_000  # directory nodes remembered (memory bounded whatever the import's size)
 
     def __init__(self, conn: Any, now: int) -> None:
         self.conn = conn
@@ -221,12 +147,19 @@ class TreeBuilder:
     def _node(self, parent: int, name: bytes, entry: tuple[int, int] | None) -> int:
         key = (parent, name)
         if key not in self.dirs:
+            if len(self.dirs) >= self.DIRS_CACHED:
+                self.dirs.clear()
             row = self.conn.execute("SELECT id FROM dirs WHERE parent_id=? AND name=?", key).fetchone()
             self.dirs[key] = row[0] if row else self.conn.execute(
                 "INSERT INTO dirs (parent_id, name) VALUES (?, ?)", key).lastrowid
-            if entry is not None:
+            if entry is not None and self._kind(parent, name, entry[1]) != "d":  # "d": met before the cache was cleared
                 self._entry(entry[0], entry[1], parent, name, "d", 0, DIR_MODE, None)
         return self.dirs[key]
+
+    def _kind(self, dir_id: int, name: bytes, snap: int) -> str | None:
+        row = self.conn.execute("SELECT kind FROM entries WHERE dir_id=? AND name=? AND first_snap=?",
+                                (dir_id, name, snap)).fetchone()
+        return row[0] if row else None
 
     def _entry(self, sid: int, snap: int, dir_id: int, name: bytes, kind: str, size: int, mode: int,
                content: int | None, mtime_ns: int | None = None, target: bytes | None = None) -> None:
@@ -246,7 +179,7 @@ class TreeBuilder:
             node = self._node(node, part, (sid, snap))
         return sid, snap, node, name
 
-    def add_file(self, path: bytes, size: int, mtime_ns: int, content: int, mode: int = FILE_MODE) -> None:
+    def add_file(self, path: bytes, size: int, mtime_ns: int, content: int | None, mode: int = FILE_MODE) -> None:
         sid, snap, node, name = self._parent(path)
         self._entry(sid, snap, node, name, "f", size, mode, content, mtime_ns)
 
