@@ -67,8 +67,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not _stdout_closed():
             raise  # some other pipe (a child process): an error like any other
         return EXIT_PIPE
-    except RecursionError:  # the only way input nesting can escape a parser: refuse, never a traceback
-        print_error("the input is nested too deeply to be an odarchive file", "give a file written by odarchive",
+    except (RecursionError, OverflowError) as e:  # input that escaped its checks: refuse, never a traceback
+        what = "nested too deeply" if isinstance(e, RecursionError) else "holds a number out of range"
+        print_error(f"the input {what} to be an odarchive file", "give a file written by odarchive",
                     EXIT_INPUT, "InputError", as_json)
         return EXIT_INPUT
     except KeyboardInterrupt:
