@@ -89,44 +89,16 @@ def read_disc(image: DiscImage) -> dict[str, Any]:
         if mtime is not None:
             _number(seconds_problem(mtime), f"files[{sha}].mtime")
         contents[sha] = (item["size"], int((mtime or 0) * 1e9))
-    placed = []
-    for udf_rel, p in paths.items():
-        where = f"paths[{quote(udf_rel)}]"
-        _check(isinstance(udf_rel, str) and isinstance(p, dict), f"{where} is not an object")
-        sha = p.get("sha256")
-        _check(isinstance(sha, str) and sha in contents, f"{where}: sha256 not among the disc's files")
-        raw_hex = p.get("raw")
-        if raw_hex is not None:
-            _check(isinstance(raw_hex, str) and bool(re.fullmatch(r"(?:[0-9a-f]{2})+", raw_hex)), f"{where}.raw")
-            on_disc = bytes.fromhex(raw_hex)
-        else:
-            on_disc = names.raw_from_udf_text(udf_rel)
-        _check(on_disc.startswith(b"DATA/"), f"{where} is not under DATA/")
-        rel = on_disc[len(b"DATA/"):]
-        size = contents[sha][0]
-        part = p.get("part", 0)
-        _number(count_problem(part, MAX_DISC), f"{where}.part")
-        if part:
-            m = PIECE.search(rel)
-            _check(m is not None and int(m.group(1)) == part, f"{where}: part {part} not in the name")
-            rel = rel[: m.start()]
-            offset, length, part_sha = p.get("offset"), p.get("length"), p.get("part_sha256")
-            _number(count_problem(offset), f"{where}.offset")
-            _number(count_problem(length), f"{where}.length")
-            _check(offset + length <= size, f"{where}: offset + length beyond the content's size")
-            _check(isinstance(part_sha, str) and bool(HEX64.match(part_sha)), f"{where}.part_sha256")
-        else:
-            offset, length, part_sha = 0, size, None
-        problem = path_problem(os.fsdecode(rel))
-        _check(problem is None, f"{where}: {problem}")
-        mode, mtime_ns = p.get("mode", FILE_MODE), p.get("mtime_ns", contents[sha][1])
-        _number(mode_problem(mode), f"{where}.mode")
-        _check(stat.S_ISREG(mode), f"{where}.mode: not a regular file's")
-        _number(mtime_ns_problem(mtime_ns), f"{where}.mtime_ns")
-        placed.append((udf_rel, sha, part, offset, length, part_sha, rel, mode, mtime_ns))
+    placed = [_path_entry("paths", udf_rel, p, contents) for udf_rel, p in paths.items()]
+    further = head.get("names") or {}  # further names of contents stored once on this disc
+    _check(isinstance(further, dict), "names is not an object")
+    other_paths = []
+    for udf_rel, p in further.items():
+        _udf, sha, part, _o, _l, _s, rel, mode, mtime_ns = _path_entry("names", udf_rel, p, contents)
+        _check(part == 0, f"names[{quote(udf_rel)}]: a further name of a piece")
+        other_paths.append((sha, rel, mode, mtime_ns))
     others = head.get("other_filenames") or doc.get("other_filenames") or {}
     _check(isinstance(others, dict), "other_filenames is not an object")
-    other_paths = []
     for sha, lst in others.items():
         where = f"other_filenames[{quote(sha)}]"
         _check(sha in contents and isinstance(lst, list), f"{where}: not a list for a content of the disc")
@@ -141,6 +113,44 @@ def read_disc(image: DiscImage) -> dict[str, Any]:
             other_paths.append((sha, _archived(item[0]), item[1], item[2]))
     return {"head": head, "contents": contents, "placed": placed, "others": other_paths,
             "tree": _tree(head.get("tree") or []), "attributes": rebuild_attrs.parse(head.get("attributes") or [], _check)}
+
+
+def _path_entry(section: str, udf_rel: Any, p: Any, contents: dict[str, tuple[int, int]]) -> tuple:
+    """One entry of `paths` or `names`: (udf path, sha, part, offset, length, part sha, archived
+    path, mode, mtime_ns), every field checked."""
+    where = f"{section}[{quote(udf_rel) if isinstance(udf_rel, str) else '?'}]"
+    _check(isinstance(udf_rel, str) and isinstance(p, dict), f"{where} is not an object")
+    sha = p.get("sha256")
+    _check(isinstance(sha, str) and sha in contents, f"{where}: sha256 not among the disc's files")
+    raw_hex = p.get("raw")
+    if raw_hex is not None:
+        _check(isinstance(raw_hex, str) and bool(re.fullmatch(r"(?:[0-9a-f]{2})+", raw_hex)), f"{where}.raw")
+        on_disc = bytes.fromhex(raw_hex)
+    else:
+        on_disc = names.raw_from_udf_text(udf_rel)
+    _check(on_disc.startswith(b"DATA/"), f"{where} is not under DATA/")
+    rel = on_disc[len(b"DATA/"):]
+    size = contents[sha][0]
+    part = p.get("part", 0)
+    _number(count_problem(part, MAX_DISC), f"{where}.part")
+    if part:
+        m = PIECE.search(rel)
+        _check(m is not None and int(m.group(1)) == part, f"{where}: part {part} not in the name")
+        rel = rel[: m.start()]
+        offset, length, part_sha = p.get("offset"), p.get("length"), p.get("part_sha256")
+        _number(count_problem(offset), f"{where}.offset")
+        _number(count_problem(length), f"{where}.length")
+        _check(offset + length <= size, f"{where}: offset + length beyond the content's size")
+        _check(isinstance(part_sha, str) and bool(HEX64.match(part_sha)), f"{where}.part_sha256")
+    else:
+        offset, length, part_sha = 0, size, None
+    problem = path_problem(os.fsdecode(rel))
+    _check(problem is None, f"{where}: {problem}")
+    mode, mtime_ns = p.get("mode", FILE_MODE), p.get("mtime_ns", contents[sha][1])
+    _number(mode_problem(mode), f"{where}.mode")
+    _check(stat.S_ISREG(mode), f"{where}.mode: not a regular file's")
+    _number(mtime_ns_problem(mtime_ns), f"{where}.mtime_ns")
+    return udf_rel, sha, part, offset, length, part_sha, rel, mode, mtime_ns
 
 
 def _tree(lines: Any) -> list[tuple[bytes, str, int, int, bytes | None]]:

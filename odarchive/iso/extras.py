@@ -1,18 +1,21 @@
 """The optional parts of a disc's catalogue.json, filled from the catalogue at build time.
 
 In order of use for recovering an archive from its discs alone, each as far as the room left
-in the disc's reserve allows (`manifest.Section`):
+in the disc's reserve allows (`manifest.Section`; `<name>_complete` says whether all fitted):
 
-1. `tree`: the directories holding this disc's files (and their ancestors), with their
+1. `other_filenames`: the names of this disc's contents in the latest scan that its trees do
+   not show (every further name of a content stored whole is in the trees and in
+   `odarchive.names`, planned exactly; this holds the names of pieces and names added after
+   planning), each as [path, mode, mtime_ns]; `other_filenames_complete` is true only when all
+   fitted.
+2. `tree`: the directories holding this disc's files (and their ancestors), with their
    symlinks and subdirectories, from the source's latest complete snapshot:
    [kind, path, mode, mtime_ns, symlink target, raw path hex or null].
-2. `attributes`: what tar and rsync -a keep beyond mode and mtime, for the files of this disc
+3. `attributes`: what tar and rsync -a keep beyond mode and mtime, for the files of this disc
    (every name of their contents) and the directories of `tree`, where the catalogue knows it:
    [path, raw path hex or null, uid, gid, user, group, xattrs {name: base64} or null,
    hard-link group (st_ino, the same for every name of one inode) or null]. Version-1 readers
    ignore it.
-3. `other_filenames`: other archived paths of this disc's contents (dedup) in the source's
-   latest scan, each as [path, mode, mtime_ns].
 4. `disc_map`: which content or piece is on which disc, [disc, sha256, part], whole archive.
 """
 
@@ -20,7 +23,7 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from typing import Callable
+from typing import Callable, Iterator
 
 from odarchive.catalogue import Catalogue, attributes, owners, xattrs
 from odarchive.catalogue.tree import child_dir, dir_path, list_dir, resolve
@@ -29,18 +32,19 @@ from odarchive.iso.manifest import Section
 from odarchive.iso.names import raw_from_udf_text, udf_text
 
 
-def optional_sections(cat: Catalogue, layout: DiscLayout, disc_id: int, room: int) -> list[Section]:
-    sections = [Section("tree", "["), Section("attributes", "["), Section("other_filenames", "{"),
+def optional_sections(cat: Catalogue, layout: DiscLayout, room: int) -> list[Section]:
+    sections = [Section("other_filenames", "{"), Section("tree", "["), Section("attributes", "["),
                 Section("disc_map", "[")]
     if room <= sum(s.cost() for s in sections):
         return []
     room -= sum(s.cost() for s in sections)
-    fillers = (_tree_lines(cat, layout), _attribute_lines(cat, layout), _other_filename_lines(cat, layout, disc_id),
+    fillers = (_other_filename_lines(cat, layout), _tree_lines(cat, layout), _attribute_lines(cat, layout),
                _disc_map_lines(cat))
     for section, lines in zip(sections, fillers):
         base = section.cost()
         for line in lines:
-            if not section.add(line, base + room):
+            # names of one content that do not fit leave room for the next content's; the rest is in order
+            if not section.add(line, base + room) and section.name != "other_filenames":
                 break
         room -= section.cost() - base
     return sections
@@ -129,26 +133,26 @@ def _attribute_line(cat: Catalogue, owner_of: Callable[[int], owners.Owner | Non
                        o.group if o else None, attrs, ino])
 
 
-def _other_filename_lines(cat: Catalogue, layout: DiscLayout, disc_id: int):  # -> Iterator[str]
-    shared = {cid for (cid,) in cat.conn.execute(
-        "SELECT e.content_id FROM placements p JOIN entries e ON e.content_id = p.content_id"
-        " WHERE p.disc_id=? AND e.kind='f' GROUP BY e.content_id HAVING count(*) > 1", (disc_id,))}
-    done: set[int] = set()
+def _other_filename_lines(cat: Catalogue, layout: DiscLayout) -> Iterator[str]:
+    """For each content on the disc, its names in the latest scan that the disc's trees do not
+    show (pieces of split contents, names added after planning), every one."""
+    dirs: dict[int, bytes] = {}  # directory paths by id: bounded by the directories of the disc's contents
+    on_disc: dict[int, set[bytes]] = {}
     for f, *_ in layout.files():
-        p = f.ref
-        if p.content_id not in shared or p.content_id in done:
-            continue
-        done.add(p.content_id)
+        on_disc.setdefault(f.ref.content_id, set()).add(f.ref.raw_path)
+    for content_id, shown in on_disc.items():
         others = []
         for dir_id, name, mode, mtime_ns in cat.conn.execute(
             "SELECT dir_id, name, mode, mtime_ns FROM entries WHERE content_id=? AND kind='f' AND last_snap IS NULL"
-            " LIMIT 100", (p.content_id,)
+            " ORDER BY dir_id, name", (content_id,)
         ):
-            path = dir_path(cat, dir_id) + b"/" + bytes(name)
-            if path != p.raw_path:
-                others.append([udf_text(path), mode, mtime_ns])
+            if dir_id not in dirs:
+                dirs[dir_id] = dir_path(cat, dir_id)
+            path = dirs[dir_id] + b"/" + bytes(name)
+            if path not in shown:
+                others.append(json.dumps([udf_text(path), mode, mtime_ns]))
         if others:
-            yield f"{json.dumps(p.content_sha.hex())}: {json.dumps(others)}"
+            yield f"{json.dumps(cat.content(content_id)[0].hex())}: [{', '.join(others)}]"
 
 
 def _disc_map_lines(cat: Catalogue):  # -> Iterator[str]

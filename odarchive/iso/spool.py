@@ -79,7 +79,7 @@ class Manifests:
                                        "SHA256SUMS": head_len + self.data_sums.size})
             self.blocks_without_catalogue = sizing.image_blocks(layout)
             room = (used // sizing.BLOCK - self.blocks_without_catalogue) * sizing.BLOCK - self.catalogue.size
-            self.catalogue.write([manifest.catalogue_json_end(optional_sections(cat, layout, info.disc, room))])
+            self.catalogue.write([manifest.catalogue_json_end(optional_sections(cat, layout, room))])
             self.sums_head = (manifest.sha256sums_line(hashlib.sha256(self.readme).hexdigest(), "README.md")
                               + manifest.sha256sums_line(self.catalogue.hexdigest(), "catalogue.json")).encode()
         except BaseException:
