@@ -6,7 +6,8 @@ Contenders, in one run, on the same file (page cache warm after the first read):
   2. `odarchive import_json` of another checkout given with --old-tree (e.g. the version that
      parsed the whole file with json.load), when given
   3. the floor of any whole-document parser: `python -c 'json.load(open(F))'` (parse only)
-Each into a fresh home; peak RSS is the process's VmHWM.
+Each into a fresh home; peak RSS is the process's VmHWM; CPU seconds (user + system) are
+the figure to compare on a shared machine.
 
 Usage: .venv/bin/python benchmarks/bench_import.py [--names N] [--old-tree DIR] [--work DIR]
 """
@@ -18,6 +19,7 @@ import hashlib
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -49,16 +51,21 @@ def make_file(path: Path, names: int) -> None:
         f.write("\n}}\n")
 
 
-def measure(argv: list[str], pythonpath: Path | None) -> tuple[float, int]:
+def measure(argv: list[str], pythonpath: Path | None) -> tuple[float, float, int]:
+    """(wall seconds, CPU seconds user + system, peak RSS bytes) of one run. CPU time is what to
+    compare on a shared machine: the wall time grows with everyone else's load."""
     env = dict(os.environ)
     if pythonpath is not None:
         env["PYTHONPATH"] = str(pythonpath)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.run([sys.executable, *argv], capture_output=True, text=True, env=env)
     seconds = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         raise SystemExit(f"{argv[:3]} failed: {proc.stderr[-2000:]}")
-    return seconds, int(re.search(r"VMHWM (\d+)", proc.stderr).group(1))
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return seconds, cpu, int(re.search(r"VMHWM (\d+)", proc.stderr).group(1))
 
 
 def main() -> None:
@@ -81,10 +88,10 @@ def main() -> None:
         shutil.rmtree(home, ignore_errors=True)
         rows.append((label, *measure(["-c", RSS_WRAPPER, "--home", str(home), "import_json", str(data)], tree)))
     rows.append(("python json.load (parse only)", *measure(["-c", PARSE_ONLY, str(data)], None)))
-    base_s, base_rss = rows[0][1], rows[0][2]
-    print(f"{'contender':<48} {'seconds':>8} {'peak RSS':>10} {'time ratio':>10} {'RSS ratio':>9}")
-    for label, seconds, rss in rows:
-        print(f"{label:<48} {seconds:8.1f} {rss / 2**20:8.0f} MiB {seconds / base_s:10.2f} {rss / base_rss:9.2f}")
+    _, base_cpu, base_rss = rows[0][1:]
+    print(f"{'contender':<48} {'wall s':>7} {'CPU s':>7} {'peak RSS':>10} {'CPU ratio':>9} {'RSS ratio':>9}")
+    for label, seconds, cpu, rss in rows:
+        print(f"{label:<48} {seconds:7.1f} {cpu:7.1f} {rss / 2**20:6.0f} MiB {cpu / base_cpu:9.2f} {rss / base_rss:9.2f}")
 
 
 if __name__ == "__main__":
