@@ -51,7 +51,7 @@ def make_file(path: Path, names: int) -> None:
         f.write("\n}}\n")
 
 
-def measure(argv: list[str], pythonpath: Path | None) -> tuple[float, float, int]:
+def measure(argv: list[str], pythonpath: Path | None, cwd: Path) -> tuple[float, float, int]:
     """(wall seconds, CPU seconds user + system, peak RSS bytes) of one run. CPU time is what to
     compare on a shared machine: the wall time grows with everyone else's load."""
     env = dict(os.environ)
@@ -59,7 +59,8 @@ def measure(argv: list[str], pythonpath: Path | None) -> tuple[float, float, int
         env["PYTHONPATH"] = str(pythonpath)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, *argv], capture_output=True, text=True, env=env)
+    # not from the checkout's own directory: `python -c` puts the working directory first on sys.path
+    proc = subprocess.run([sys.executable, *argv], capture_output=True, text=True, env=env, cwd=cwd)
     seconds = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
@@ -86,8 +87,8 @@ def main() -> None:
     for label, tree in contenders:
         home = args.work / "home"
         shutil.rmtree(home, ignore_errors=True)
-        rows.append((label, *measure(["-c", RSS_WRAPPER, "--home", str(home), "import_json", str(data)], tree)))
-    rows.append(("python json.load (parse only)", *measure(["-c", PARSE_ONLY, str(data)], None)))
+        rows.append((label, *measure(["-c", RSS_WRAPPER, "--home", str(home), "import_json", str(data)], tree, args.work)))
+    rows.append(("python json.load (parse only)", *measure(["-c", PARSE_ONLY, str(data)], None, args.work)))
     _, base_cpu, base_rss = rows[0][1:]
     print(f"{'contender':<48} {'wall s':>7} {'CPU s':>7} {'peak RSS':>10} {'CPU ratio':>9} {'RSS ratio':>9}")
     for label, seconds, cpu, rss in rows:
