@@ -93,10 +93,10 @@ def test_catalogue_json_carries_tree_other_filenames_and_disc_map(tmp_path: Path
     assert ("l", "src/d/link") in tree and tree[("l", "src/d/link")][0] == "a.txt"
     assert ("d", "src/d/empty") in tree and ("d", "src/d") in tree and ("d", "src") in tree
     assert head["tree_complete"] and head["disc_map_complete"] and head["other_filenames_complete"]
-    [(sha, others)] = head["other_filenames"].items()
-    [(other, mode, mtime_ns)] = others
-    assert other in ("src/d/a.txt", "src/d/b.txt") and data["files"][sha]["size"] == 4
-    assert stat.S_ISREG(mode) and mtime_ns > 0
+    assert head["other_filenames"] == {}  # the second name is on the disc itself: in `names`, not repeated
+    [(other, entry)] = head["names"].items()
+    assert other in ("DATA/src/d/a.txt", "DATA/src/d/b.txt") and data["files"][entry["sha256"]]["size"] == 4
+    assert stat.S_ISREG(entry["mode"]) and entry["mtime_ns"] > 0
     assert sorted(e[0] for e in head["disc_map"]) == [0]
 
 
