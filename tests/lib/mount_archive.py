@@ -124,9 +124,9 @@ def place_on_discs(catalogue: Path, images: Path, discs: int, chunk: int = CHUNK
             disc = n % discs
             db.execute(_PLACE, (cid, 0, first + disc, 0, size))
             db.execute("INSERT INTO extents VALUES (?,?,?,?,?)", (cid, 0, 0, put(disc, data), size))
-        if size > chunk:
+        if size > chunk:  # the scan may have recorded them already (same data, same chunk size)
             for i in range(0, size, chunk):
-                db.execute("INSERT INTO chunk_hashes VALUES (?,?,?)", (cid, i // chunk, hashlib.sha256(data[i : i + chunk]).digest()))
+                db.execute("INSERT OR REPLACE INTO chunk_hashes VALUES (?,?,?)", (cid, i // chunk, hashlib.sha256(data[i : i + chunk]).digest()))
     for d, f in enumerate(files):
         f.truncate(pos[d])
         f.close()
