@@ -1,3 +1,5 @@
+-- A frozen copy of odarchive/catalogue/schema.sql at schema version 1 (until commit 2f77bdb),
+-- for the migration tests (tests/unit/test_catalogue_migrations.py, test_catalogue_schema.py): catalogues written then must still open. Never edit.
 -- odarchive catalogue, schema version 1.
 --
 -- One SQLite file per home (catalogue.sqlite), WAL mode. Names and paths are raw bytes (BLOB)

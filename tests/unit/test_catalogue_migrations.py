@@ -28,7 +28,7 @@ def test_a_version_3_catalogue_gains_disc_names(tmp_path: Path) -> None:
         assert cat.conn.execute("SELECT label FROM discs").fetchall() == [("L",)]
 
 
-V1_SCHEMA = Path(__file__).parents[1] / "lib" / "schema_v1.sql"  # schema.sql as odarchive wrote it until 2f77bdb
+V1_SCHEMA = Path(__file__).parents[1] / "data" / "catalogue_schema_v1.sql"  # schema.sql as odarchive wrote it until 2f77bdb
 
 
 def test_a_schema_1_catalogue_is_migrated_and_keeps_its_discs(tmp_path: Path) -> None:
