@@ -12,14 +12,11 @@ from __future__ import annotations
 import ctypes
 import hashlib
 import logging
-import os
-import select
-import subprocess
-import sys
 import threading
 from pathlib import Path
 from typing import Any
 
+from odarchive.app.background import report_ready, spawn_detached
 from odarchive.app.context import Context
 from odarchive.errors import MountError
 
@@ -31,35 +28,13 @@ STATUS_INTERVAL_S = 0.25
 def spawn_mount(ctx: Context, mp: Path, flags: list[str]) -> tuple[int, list[str]]:
     """Start `mount MP --foreground FLAGS` as a detached process; once it is ready, its pid
     and the warnings it gave (bounds of the cache its disk cannot meet)."""
-    ctx.home.logs.mkdir(parents=True, exist_ok=True)
-    r, w = os.pipe()
-    cmd = [sys.executable, "-m", "odarchive", "--home", str(ctx.home.root), "mount", str(mp), "--foreground", "--ready-fd", str(w)]
-    cmd += flags
-    with open(ctx.home.logs / "mount.log", "ab") as logf:
-        proc = subprocess.Popen(cmd, pass_fds=(w,), stdin=subprocess.DEVNULL, stdout=logf, stderr=logf, start_new_session=True)
-    os.close(w)
-    try:
-        ready, _, _ = select.select([r], [], [], READY_TIMEOUT_S)
-        message = os.read(r, 65536).decode(errors="replace") if ready else ""
-    finally:
-        os.close(r)
-    if message.startswith("ready"):
-        return proc.pid, [w for w in message.strip().split("\t")[1:] if w]
-    if not ready:
-        proc.terminate()
+    started = spawn_detached(ctx, ["mount", str(mp), "--foreground", *flags], "mount.log", READY_TIMEOUT_S)
+    if started.ready:
+        return started.proc.pid, started.warnings()
+    if started.timed_out:
         raise MountError(f"the mount did not become ready within {READY_TIMEOUT_S:.0f} s", hint=f"see {ctx.home.logs / 'mount.log'}")
-    _, _, text = message.partition("\t")
-    error, _, hint = text.partition("\t")
-    raise MountError(error.strip() or "the mount process ended before it was ready", hint=hint.strip() or f"see {ctx.home.logs / 'mount.log'}")
-
-
-def _report(fd: int | None, message: str) -> None:
-    if fd is not None:
-        try:
-            os.write(fd, message.encode())
-            os.close(fd)
-        except OSError:
-            pass
+    error, hint = started.error_and_hint()
+    raise MountError(error or "the mount process ended before it was ready", hint=hint or f"see {ctx.home.logs / 'mount.log'}")
 
 
 def _bound_malloc() -> None:
@@ -93,7 +68,7 @@ def serve_mount(ctx: Context, mp: Path, mconf: Any, cconf: Any, ready_fd: int | 
         service = ArchiveService(adapter, source, Cache.open(cconf), mconf)
         warnings = room_warnings(cconf)
     except Exception as e:
-        _report(ready_fd, f"error\t{e}\t{getattr(e, 'hint', '')}")
+        report_ready(ready_fd, f"error\t{e}\t{getattr(e, 'hint', '')}")
         raise
     for warning in warnings:
         log.warning("%s", warning)
@@ -115,14 +90,14 @@ def serve_mount(ctx: Context, mp: Path, mconf: Any, cconf: Any, ready_fd: int | 
         log.info("mounted on %s", mp)
         record.update(phase="mounted", **service.status())
         threading.Thread(target=keep_status, name="odarchive-status", daemon=True).start()
-        _report(ready_fd, "\t".join(["ready", *warnings]) + "\n")
+        report_ready(ready_fd, "\t".join(["ready", *warnings]) + "\n")
 
     try:
         serve(service.vfs, str(mp), allow_other=mconf.allow_other, attr_timeout_s=mconf.attr_timeout_s, refresh_s=mconf.refresh_s,
               on_ready=ready)
     except RuntimeError as e:
         hint = f"libfuse's reason is in {ctx.home.logs / 'mount.log'} (or the journal with --foreground)"
-        _report(ready_fd, f"error\tcannot mount on {mp} (libfuse error {e})\t{hint}")
+        report_ready(ready_fd, f"error\tcannot mount on {mp} (libfuse error {e})\t{hint}")
         raise MountError(f"cannot mount on {mp} (libfuse error {e})", hint=hint) from None
     finally:
         stop.set()

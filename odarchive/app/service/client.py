@@ -9,14 +9,11 @@ State-changing requests carry the home's token.
 
 from __future__ import annotations
 
-import os
-import select
-import subprocess
-import sys
 from typing import Any, Callable
 
 import httpx
 
+from odarchive.app.background import spawn_detached
 from odarchive.app.context import Context
 from odarchive.app.service.server import short_path
 from odarchive.app.service.token import auth_headers
@@ -106,22 +103,9 @@ def start_background(ctx: Context, extra: list[str] | None = None) -> int:
     """Start `odarchive serve --foreground` detached; its pid once it is ready."""
     from odarchive.app.service.config import service_config
 
-    timeout_s = service_config(ctx).start_timeout_s
-    ctx.home.logs.mkdir(parents=True, exist_ok=True)
-    r, w = os.pipe()
-    cmd = [sys.executable, "-m", "odarchive", "--home", str(ctx.home.root), "serve", "--foreground", "--ready-fd", str(w), *(extra or [])]
-    with open(ctx.home.logs / "service.log", "ab") as logf:
-        proc = subprocess.Popen(cmd, pass_fds=(w,), stdin=subprocess.DEVNULL, stdout=logf, stderr=logf, start_new_session=True)
-    os.close(w)
-    try:
-        ready, _, _ = select.select([r], [], [], timeout_s)
-        message = os.read(r, 1024).decode(errors="replace") if ready else ""
-    finally:
-        os.close(r)
-    if message.startswith("ready"):
-        return proc.pid
-    if not ready:
-        proc.terminate()
+    started = spawn_detached(ctx, ["serve", "--foreground", *(extra or [])], "service.log", service_config(ctx).start_timeout_s)
+    if started.ready:
+        return started.proc.pid
     tail = _log_tail(ctx)
     raise ServiceError(f"the archive service did not start{': ' + tail if tail else ''}", hint=f"see {ctx.home.logs / 'service.log'}")
 

@@ -16,6 +16,7 @@ import os
 import socket
 from pathlib import Path
 
+from odarchive.app.background import report_ready
 from odarchive.app.context import Context
 from odarchive.app.service.config import ServiceConfig, parse_listen
 from odarchive.errors import UsageError
@@ -155,10 +156,3 @@ def notify_systemd(message: str) -> None:
             log.warning("cannot notify systemd at %s: %s", addr, e)
 
 
-def report_ready(fd: int | None, message: str) -> None:
-    if fd is not None:
-        try:
-            os.write(fd, message.encode())
-            os.close(fd)
-        except OSError:
-            pass
