@@ -27,12 +27,11 @@ import os
 import signal
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
 
 from odarchive.catalogue.scanning import Meta, ScanRows
 from odarchive.catalogue.xattrs import XattrIds
 from odarchive.progress import Reporter
-from odarchive.scan.hasher import hash_file, open_for_hash, read_xattrs
+from odarchive.scan.hasher import HashCounts, hash_file, open_for_hash, read_xattrs
 
 SMALL_FILE = 256 << 10
 BATCH = 256
@@ -42,14 +41,6 @@ _PR_SET_PDEATHSIG = 1
 POOL_AFTER_FILES = 4096
 
 Result = tuple  # (sha256, size, mtime_ns, ctime_off, xattrs text, moved, warning) or the reason it failed
-
-
-@dataclass
-class SmallCounts:
-    files: int = 0
-    bytes: int = 0
-    new_contents: int = 0
-    skipped: int = 0
 
 
 def hash_small(path: bytes, size: int, mtime_ns: int, ctime_ns: int) -> Result | str:
@@ -96,7 +87,7 @@ class SmallFiles:
         self.rows = rows
         self.xattr_ids = xattr_ids
         self.reporter = reporter
-        self.counts = SmallCounts()
+        self.counts = HashCounts()
         self.jobs = jobs
         self._pool: ProcessPoolExecutor | None = None
         self._task: list[tuple[int, bytes, bytes, Meta]] = []
