@@ -9,6 +9,8 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from odarchive.cli import main
 from tests.lib.trees import write
 
@@ -43,6 +45,7 @@ def test_151_copies_of_one_content_all_come_back_from_the_discs_alone(tmp_path: 
     assert len(restored_files(new, home / "isos", tmp_path / "out")) == 151
 
 
+@pytest.mark.slow
 def test_thousands_of_names_fill_the_disc_the_planner_sized_for_them(tmp_path: Path) -> None:
     """1500 empty files (one content) on a 1500 kB disc whose reserve alone (64 KiB) could not
     hold their names: the planner counts them, the image stays within the medium."""

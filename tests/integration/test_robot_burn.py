@@ -95,6 +95,7 @@ def test_jam_during_burn_leaves_an_exact_record_and_the_next_run_finishes(cli, h
     assert set(media_places(home / "robot")) == set(places)  # no disc lost
 
 
+@pytest.mark.slow
 def test_interrupted_burn_continues_on_the_next_run(cli, home: Path) -> None:
     # images of ~660 kB at 800 kB/s (x1000 speed): close to a second per disc, time to kill mid-way
     images = setup_home(home, 3, drives=1, extra="write_bytes_per_s = 800.0\n")
@@ -128,6 +129,7 @@ def test_bad_segments(cli, home: Path) -> None:
     assert r.code == 5 and "no planned disc" in r.err
 
 
+@pytest.mark.slow
 def test_plan_build_burn_and_verify_the_read_back(cli, home: Path, tmp_path: Path) -> None:
     """The real pipeline: create_db, plan_iso, then robot burn builds each image and burns it."""
     src = tmp_path / "photos"
@@ -218,6 +220,7 @@ def test_burn_with_a_bin_autoloader(cli, home: Path) -> None:
         assert any(o[: len(data)] == data for o in out), f"disc {disc} not in the output bin"
 
 
+@pytest.mark.slow
 def test_a_drive_that_is_not_ready_drops_out_and_the_other_finishes(cli, home: Path) -> None:
     images = setup_home(home, 3, drives=2)
     assert cli("robot", "status").code == 0
@@ -251,6 +254,7 @@ def test_bin_autoloader_recovers_a_disc_left_in_its_drive(cli, home: Path) -> No
     assert sorted(media_places(home / "robot").values()) == ["bin input", "bin output", "bin output", "bin reject"]
 
 
+@pytest.mark.slow
 def test_burn_through_the_mtx_driver(cli, home: Path) -> None:
     """The same burn with the mtx driver on the simulator's mtx front end; tags name the discs."""
     images = setup_home(home, 2, drives=2, slots=10, blanks=6)

@@ -67,6 +67,7 @@ def reference(tree, tmp_path_factory) -> list[tuple]:
     return snapshot_listing(home)
 
 
+@pytest.mark.slow
 def test_kill_during_hash_then_continue(tree, reference, tmp_path):
     home = tmp_path / "home"
     proc = odarchive(home, "create_db", str(tree), "--jobs", "1")
@@ -89,6 +90,7 @@ def test_kill_during_hash_then_continue(tree, reference, tmp_path):
     assert poll(home, "SELECT count(*) FROM snapshots") == 1
 
 
+@pytest.mark.slow
 def test_kill_during_walk_then_continue(tree, reference, tmp_path):
     home = tmp_path / "home"
     proc = odarchive(home, "create_db", str(tree), "--jobs", "1")
@@ -101,6 +103,7 @@ def test_kill_during_walk_then_continue(tree, reference, tmp_path):
     assert poll(home, "SELECT count(*) FROM entries") == len(reference)
 
 
+@pytest.mark.slow
 def test_kill_while_worker_processes_hash_small_files_then_continue(tree, reference, tmp_path):
     """The default path: small files hashed by worker processes during the walk, rows written
     as their batches come back; a kill between leaves no directory marked as done too early."""

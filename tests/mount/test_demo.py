@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -17,6 +19,7 @@ def odarchive(*argv: str) -> subprocess.CompletedProcess:
                           env=dict(os.environ, PYTHONPATH=str(REPO), ODARCHIVE_SIM_SPEED="1000"), timeout=600)
 
 
+@pytest.mark.slow
 def test_demo_runs_the_main_job_and_leaves_the_archive_mounted(tmp_path):
     work = tmp_path / "demo"
     home, mnt = work / "home", work / "mnt"

@@ -59,6 +59,7 @@ def test_second_start_reuses_the_running_service_and_stop_ends_it(tmp_path: Path
     assert "no archive service" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_listen_off_and_bad_listen(tmp_path: Path) -> None:
     home = make_home(tmp_path / "home", '[service]\nlisten = ""\n')
     assert main(["--home", str(home), "serve", "--listen", "localhost"]) == 2

@@ -131,6 +131,7 @@ def test_depth_100(cli, home, tmp_path):
     assert leaf == [b"src" + deep[len(os.fsencode(src)):] + b"/leaf.txt"]
 
 
+@pytest.mark.slow
 def test_sparse_file_over_4gib(cli, home, tmp_path):
     src = tmp_path / "src"
     src.mkdir()
