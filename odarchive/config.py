@@ -1,21 +1,24 @@
 """Configuration, loaded once by the command line: defaults < odarchive.toml < ODARCHIVE_* < flags.
 
-The file is `<home>/odarchive.toml` with one table per layer (`[archive]`, `[scan]`, `[plan]`, `[robot]`,
+The file is `<home>/odarchive.toml` with one table per layer (`[archive]`, `[plan]`, `[robot]`,
 `[robot.simulator]`, `[mount]`, `[cache]`, `[service]`). An environment variable `ODARCHIVE_<TABLE>_<KEY>`
-(e.g. `ODARCHIVE_SCAN_JOBS=4`, `ODARCHIVE_ROBOT_SIMULATOR_SPEED=1000`) overrides a key of the
-file; flags override both. Each layer turns its table into its own typed frozen dataclass
-with `settings.section("scan")`; this module only merges and converts types.
+(e.g. `ODARCHIVE_CACHE_POLICY=size`, `ODARCHIVE_ROBOT_SIMULATOR_SPEED=1000`) overrides a key of the
+file; flags override both. Every key, its type and its help are declared once in
+`odarchive.options`; each layer turns its table into its own typed frozen dataclass with
+`settings.build(CacheConfig, "cache", **flags)`, which reads every value with its option's
+type (sizes and durations in the grammar of `odarchive.units`).
 """
 
 from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, fields, is_dataclass
+from dataclasses import dataclass, is_dataclass
 from pathlib import Path
-from typing import Any, Mapping, TypeVar, get_args, get_type_hints
+from typing import Any, Mapping, TypeVar
 
 from odarchive.errors import InputError
+from odarchive.options import BY_TABLE, TABLES
 
 T = TypeVar("T")
 
@@ -38,7 +41,7 @@ class Settings:
         """A typed config `cls` (a dataclass) from `table`, with non-None flags on top."""
         values = self.section(table)
         values.update({k: v for k, v in flags.items() if v is not None})
-        return coerce_dataclass(cls, values, table)
+        return build_config(cls, values, table)
 
 
 def load_settings(config_file: Path, environ: Mapping[str, str] | None = None) -> Settings:
@@ -58,7 +61,7 @@ def load_settings(config_file: Path, environ: Mapping[str, str] | None = None) -
             tables.setdefault(table, {})[key] = value
         elif var.startswith("ODARCHIVE_") and var != "ODARCHIVE_HOME":
             dotted = var[len("ODARCHIVE_"):].lower()
-            for table in known + ["robot.simulator", "archive", "scan", "plan", "robot", "mount", "cache", "service"]:
+            for table in sorted({*known, *TABLES}, key=len, reverse=True):
                 prefix = table.replace(".", "_") + "_"
                 if dotted.startswith(prefix):
                     tables.setdefault(table, {})[dotted[len(prefix):]] = value
@@ -77,48 +80,23 @@ def _flatten(raw: Mapping[str, Any], prefix: str, out: dict[str, dict[str, Any]]
         out.setdefault(prefix.rstrip(".") or "", {}).update(own)
 
 
-def coerce_dataclass(cls: type[T], values: Mapping[str, Any], where: str) -> T:
-    """Build dataclass `cls` from `values`, converting strings (from env) to the field types."""
+def build_config(cls: type[T], values: Mapping[str, Any], table: str) -> T:
+    """Dataclass `cls` from the settings `values` of `table`, each read with its option's type."""
     assert is_dataclass(cls)
-    hints = get_type_hints(cls)
-    names = {f.name for f in fields(cls)}
-    unknown = set(values) - names
+    options = BY_TABLE.get(table, {})
+    unknown = set(values) - set(options)
     if unknown:
         raise InputError(
-            f"unknown setting(s) in [{where}]: {', '.join(sorted(unknown))}",
-            hint=f"known settings: {', '.join(sorted(names))}",
+            f"unknown setting(s) in [{table}]: {', '.join(sorted(unknown))}",
+            hint=f"known settings: {', '.join(sorted(options))} (docs/options.md)",
         )
-    kwargs = {k: _coerce(v, hints[k], f"{where}.{k}") for k, v in values.items()}
+    kwargs = {}
+    for key, value in values.items():
+        opt = options[key]
+        try:
+            kwargs[key] = opt.parse(value)
+        except ValueError as e:
+            flag = f" or {opt.flag}" if opt.flag else ""
+            raise InputError(f"setting [{table}] {key} = {value!r}: {e}",
+                             hint=f"fix [{table}] {key} in odarchive.toml, {opt.env}{flag}") from None
     return cls(**kwargs)  # type: ignore[return-value]
-
-
-def _coerce(value: Any, typ: Any, where: str) -> Any:
-    """Convert `value` (from TOML or an environment string) to the field type `typ`."""
-    args = get_args(typ)
-    base = next((a for a in args if a is not type(None)), typ) if args else typ
-    if value is None and type(None) in args:
-        return None
-    name = getattr(base, "__name__", str(base))
-    try:
-        if base is bool:
-            if isinstance(value, str):
-                if value.lower() in ("1", "true", "yes", "on"):
-                    return True
-                if value.lower() in ("0", "false", "no", "off"):
-                    return False
-                raise ValueError(value)
-            return bool(value)
-        if base is int:
-            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
-                raise ValueError(value)
-            return int(value)
-        if base is float:
-            if isinstance(value, bool):
-                raise ValueError(value)
-            return float(value)
-        if base is str and not isinstance(value, str):
-            raise ValueError(value)
-    except (TypeError, ValueError):
-        raise InputError(f"setting {where} = {value!r} is not a valid {name}",
-                         hint="fix odarchive.toml or the ODARCHIVE_* variable") from None
-    return value

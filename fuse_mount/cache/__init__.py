@@ -7,7 +7,7 @@ Public interface (everything else in this package is internal):
 - `CacheStats`   what `odarchive cache stats` shows
 - `CacheError`, `CacheFullError`
 - `POLICIES`     eviction policies by name ("lru", "size", "lfu")
-- `python -m fuse_mount.cache.replay TRACE` replays an access trace for tuning
+- `replay.replay` replays an access trace against a policy and size (`odarchive cache replay`)
 
 Inside: `cache.py` (the facade, lock order), `index.py` + `schema.sql` (SQLite index),
 `store.py` (chunk files, verified reads), `reads.py` (planning reads, dropping bad chunks,

@@ -1,7 +1,8 @@
 """The cache's options: one typed, frozen table with units in the names.
 
 Built by the command line from `[cache]` in `odarchive.toml` (and `--cache-*` flags) with
-`ctx.settings.build(CacheConfig, "cache", ...)`. The analogy with rclone's VFS cache:
+`ctx.settings.build(CacheConfig, "cache", ...)`, which reads sizes and durations in the one
+grammar of the command line (odarchive.options); here every value is already a number. The analogy with rclone's VFS cache:
 
     max_bytes       ~ --vfs-cache-max-size        (0: no size bound)
     max_age_s       ~ --vfs-cache-max-age         (0: no age bound)
@@ -59,46 +60,3 @@ class CacheConfig:
     def head_bytes(self) -> int:
         """The effective head size: keep_heads_bytes capped at one chunk."""
         return min(self.keep_heads_bytes, self.chunk_bytes)
-
-
-_BYTE_UNITS = {"": 1, "k": 1024, "m": MiB, "g": GiB, "t": 1024 * GiB}
-_SECOND_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-
-
-def parse_bytes(text: str | int) -> int:
-    """'16M', '10G', '512k', '1T', '1GiB' (binary, as rclone), '10GB' (decimal), or a number."""
-    if isinstance(text, int):
-        return text
-    s = text.strip().lower().replace("_", "")
-    scale = 1
-    if s.endswith("ib"):
-        s = s[:-2]
-    elif s.endswith("b") and len(s) > 1 and s[-2] in "kmgt":
-        s, scale = s[:-1], 1000
-    elif s.endswith("b"):
-        s = s[:-1]
-    unit = s[-1:] if s[-1:] in "kmgt" else ""
-    number = s[: len(s) - len(unit)]
-    try:
-        value = float(number)
-    except ValueError:
-        raise ValueError(f"not a size: {text!r} (use e.g. 512k, 16M, 10G, 1T)") from None
-    factor = _BYTE_UNITS[unit] if scale == 1 else 1000 ** "_kmgt".index(unit)
-    if value < 0:
-        raise ValueError(f"not a size: {text!r} (negative)")
-    return int(value * factor)
-
-
-def parse_seconds(text: str | float) -> float:
-    """'90', '90s', '15m', '12h', '30d', '2w' -> seconds."""
-    if isinstance(text, (int, float)):
-        return float(text)
-    s = text.strip().lower()
-    unit = s[-1:] if s[-1:] in "smhdw" else ""
-    try:
-        value = float(s[: len(s) - len(unit)])
-    except ValueError:
-        raise ValueError(f"not a duration: {text!r} (use e.g. 90s, 15m, 12h, 30d)") from None
-    if value < 0:
-        raise ValueError(f"not a duration: {text!r} (negative)")
-    return value * _SECOND_UNITS[unit]

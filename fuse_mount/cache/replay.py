@@ -1,7 +1,7 @@
 """Replay an access trace against other policies and sizes: how users tune eviction.
 
-    python -m fuse_mount.cache.replay ~/archive/cache/trace.jsonl \\
-        --policies lru,size,lfu --sizes 1G,4G,16G --keep-heads 64k [--max-age 30d] [--json]
+    odarchive cache replay [--policies lru,size,lfu] [--sizes 1G,4GiB] [--keep-heads 64KiB]
+                           [--max-age 30d] [--json]
 
 Each (policy, max_bytes) pair gets a fresh simulated cache fed the trace in order. The model
 is the live cache's: chunks of `chunk_bytes`, a head of `keep_heads` bytes per content that
@@ -19,18 +19,14 @@ evictions per configuration, best hit ratio first. It plays the role of trying r
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-from fuse_mount.cache.config import MiB, parse_bytes, parse_seconds
+from fuse_mount.cache.config import MiB
 from fuse_mount.cache.eviction import HEADS_SHARE, LOW_WATER
 from fuse_mount.cache.index import HEAD
-from fuse_mount.cache.policies import POLICIES, Policy, get_policy
-from fuse_mount.cache.trace import Access, read_trace
+from fuse_mount.cache.policies import Policy, get_policy
+from fuse_mount.cache.trace import Access
 
 MAINTAIN_INTERVAL_S = 2.0
 
@@ -147,44 +143,3 @@ def replay(
     lookups = sim.hits + sim.misses
     return ReplayResult(policy, max_bytes, sim.hits, sim.misses, round(sim.hits / lookups, 4) if lookups else 0.0,
                         sim.fetched, sim.evictions)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m fuse_mount.cache.replay", description=__doc__.split("\n\n")[0])
-    p.add_argument("trace", type=Path, help="trace file (<cache dir>/trace.jsonl)")
-    p.add_argument("--policies", default=",".join(POLICIES), help="comma-separated (default: all)")
-    p.add_argument("--sizes", default="1G,4G,16G", help="comma-separated max sizes, e.g. 512M,2G")
-    p.add_argument("--chunk-bytes", default="16M")
-    p.add_argument("--keep-heads", default="0", help="head bytes kept per content, e.g. 64k")
-    p.add_argument("--max-age", default="0", help="e.g. 30d; 0 = none")
-    p.add_argument("--json", action="store_true")
-    args = p.parse_args(argv)
-    try:
-        sizes = [parse_bytes(s) for s in args.sizes.split(",")]
-        chunk, heads, age = parse_bytes(args.chunk_bytes), parse_bytes(args.keep_heads), parse_seconds(args.max_age)
-        policies = args.policies.split(",")
-        for name in policies:
-            get_policy(name)
-    except ValueError as e:
-        p.error(str(e))
-    accesses = list(read_trace(args.trace))
-    if not accesses:
-        print(f"no accesses in {args.trace}", file=sys.stderr)
-        return 1
-    results = [replay(accesses, pol, size, chunk_bytes=chunk, head_bytes=heads, max_age_s=age)
-               for pol in policies for size in sizes]
-    results.sort(key=lambda r: (-r.hit_ratio, r.bytes_fetched))
-    if args.json:
-        json.dump([asdict(r) for r in results], sys.stdout, indent=2)
-        print()
-        return 0
-    print(f"{len(accesses)} accesses; chunk {chunk} B, heads {heads} B, max age {age:g} s")
-    print(f"{'policy':<8} {'max_bytes':>14} {'hit_ratio':>9} {'hits':>8} {'misses':>8} {'fetched_MB':>11} {'evictions':>9}")
-    for r in results:
-        print(f"{r.policy:<8} {r.max_bytes:>14} {r.hit_ratio:>9.3f} {r.hits:>8} {r.misses:>8}"
-              f" {r.bytes_fetched / 1e6:>11.1f} {r.evictions:>9}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -57,8 +57,6 @@ def robot_config(ctx: Context) -> RobotConfig:
     conf = ctx.settings.build(RobotConfig, "robot")
     if conf.driver not in DRIVERS:
         raise UsageError(f"[robot] driver = {conf.driver!r} is not one of {', '.join(DRIVERS)}")
-    if isinstance(conf.drive_devices, str):  # from the environment: comma-separated
-        conf = RobotConfig(**{**asdict(conf), "drive_devices": tuple(d for d in conf.drive_devices.split(",") if d)})
     return conf
 
 

@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from odarchive.app.context import Context
-from odarchive.cli.render import human_bytes, make_reporter, print_json, say
+from odarchive.cli.render import make_reporter, print_json, say
 from odarchive.errors import EXIT_FAILED, CatalogueError, InputError, UsageError
+from odarchive.units import format_size, parse_duration, parse_size
 
 XATTR_SHA256 = "user.odarchive.sha256"
 _SNAPSHOTS = b".snapshots"
@@ -43,7 +44,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     c.add_argument("--json", action="store_true", help="print JSON (progress as JSON lines on stderr)")
     r = sub.add_parser("replay", help="replay the access trace against policies and sizes (tuning)")
     r.add_argument("--policies", default=None, help="comma-separated (default: all)")
-    r.add_argument("--sizes", default=None, help="comma-separated max sizes (default: 1/4, 1, 4 x max_bytes)")
+    r.add_argument("--sizes", default=None, help="comma-separated max sizes, e.g. 512MiB,2G (default: 1/4, 1, 4 x max_bytes)")
+    r.add_argument("--keep-heads", metavar="SIZE", help="replay with this head size instead of [cache] keep_heads_bytes")
+    r.add_argument("--max-age", metavar="DURATION", help="replay with this max age instead of [cache] max_age_s (e.g. 30d)")
     r.add_argument("--trace", type=Path, default=None, help="trace file (default: <cache dir>/trace.jsonl)")
     r.add_argument("--json", action="store_true", help="print JSON")
     for action in (s, e, pin, c, r):
@@ -94,13 +97,13 @@ def _stats(args: argparse.Namespace, cache) -> int:
         print_json(s)
         return 0
     say(f"cache:        {cache.config.dir} (policy {s['policy']})")
-    say(f"filled:       {human_bytes(s['bytes_cached'])} of {human_bytes(s['max_bytes']) if s['max_bytes'] else 'unbounded'}"
+    say(f"filled:       {format_size(s['bytes_cached'])} of {format_size(s['max_bytes']) if s['max_bytes'] else 'unbounded'}"
           f" in {s['contents']} contents ({s['chunks']} chunks, {s['heads']} heads);"
-          f" {human_bytes(s['free_bytes'])} free on disk")
+          f" {format_size(s['free_bytes'])} free on disk")
     say(f"reads:        {s['hits']} hits, {s['misses']} misses, hit ratio {s['hit_ratio']:.1%};"
-          f" {human_bytes(s['bytes_served'])} served from cache")
+          f" {format_size(s['bytes_served'])} served from cache")
     say(f"misses:       {s['disc_loads']} disc loads; wait per miss mean {s['mean_wait_s']:.2f} s, max {s['max_wait_s']:.2f} s")
-    say(f"evictions:    {s['evictions']} ({human_bytes(s['bytes_evicted'])});"
+    say(f"evictions:    {s['evictions']} ({format_size(s['bytes_evicted'])});"
           f" {s['corrupt_drops']} corrupt dropped; {s['full_errors']} refused for a full disk")
     say(f"kept:         {s['pinned']} pinned, {s['open_handles']} open")
     return 0
@@ -118,7 +121,7 @@ def _evict(args: argparse.Namespace, ctx: Context, cache) -> int:
     if args.json:
         print_json(result)
     else:
-        say(f"evicted {human_bytes(freed)}")
+        say(f"evicted {format_size(freed)}")
     return 0
 
 
@@ -135,7 +138,7 @@ def _pin(args: argparse.Namespace, ctx: Context, cache) -> int:
         say(f"unpinned {args.path}")
     else:
         note = "" if cached else "; not cached yet: read it through the mount to fetch it"
-        say(f"pinned {args.path} ({human_bytes(size)}){note}")
+        say(f"pinned {args.path} ({format_size(size)}){note}")
     return 0
 
 
@@ -155,7 +158,6 @@ def _check(args: argparse.Namespace, cache) -> int:
 
 
 def _replay(args: argparse.Namespace, config) -> int:
-    from fuse_mount.cache.config import parse_bytes
     from fuse_mount.cache.policies import POLICIES, get_policy
     from fuse_mount.cache.replay import replay
     from fuse_mount.cache.trace import read_trace
@@ -166,14 +168,16 @@ def _replay(args: argparse.Namespace, config) -> int:
         raise InputError(f"no accesses recorded in {trace}", hint="read files through the mount first ([cache] trace = true)")
     base = config.max_bytes or 1 << 30
     try:
-        sizes = [parse_bytes(s) for s in args.sizes.split(",")] if args.sizes else [base // 4, base, base * 4]
+        sizes = [parse_size(s) for s in args.sizes.split(",")] if args.sizes else [base // 4, base, base * 4]
+        heads = min(parse_size(args.keep_heads), config.chunk_bytes) if args.keep_heads else config.head_bytes
+        max_age = parse_duration(args.max_age) if args.max_age else config.max_age_s
         policies = args.policies.split(",") if args.policies else list(POLICIES)
         for name in policies:
             get_policy(name)
     except ValueError as e:
         raise UsageError(str(e)) from None
-    results = [replay(accesses, p, s, chunk_bytes=config.chunk_bytes, head_bytes=config.head_bytes,
-                      max_age_s=config.max_age_s) for p in policies for s in sizes]
+    results = [replay(accesses, p, s, chunk_bytes=config.chunk_bytes, head_bytes=heads, max_age_s=max_age)
+               for p in policies for s in sizes]
     results.sort(key=lambda r: (-r.hit_ratio, r.bytes_fetched))
     rows = [vars(r) | {"current": r.policy == config.policy and r.max_bytes == config.max_bytes} for r in results]
     if args.json:
@@ -182,8 +186,8 @@ def _replay(args: argparse.Namespace, config) -> int:
     say(f"{len(accesses)} accesses from {trace}")
     for r in rows:
         mark = "  <- current" if r["current"] else ""
-        say(f"{r['policy']:<6} max {human_bytes(r['max_bytes']):>9}: hit ratio {r['hit_ratio']:.1%},"
-              f" {human_bytes(r['bytes_fetched'])} from discs, {r['evictions']} evictions{mark}")
+        say(f"{r['policy']:<6} max {format_size(r['max_bytes']):>9}: hit ratio {r['hit_ratio']:.1%},"
+              f" {format_size(r['bytes_fetched'])} from discs, {r['evictions']} evictions{mark}")
     return 0
 
 

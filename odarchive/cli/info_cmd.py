@@ -6,7 +6,8 @@ import argparse
 import time
 
 from odarchive.app.context import Context
-from odarchive.cli.render import human_bytes, print_json, say
+from odarchive.cli.render import print_json, say
+from odarchive.units import format_size
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -40,24 +41,24 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(s["scanned_ns"] / 1e9)) if s["scanned_ns"] else "never"
         line = f"  source {s['name']} ({s['path']}): snapshot {s['snapshot']} scanned {when}"
         if s["snapshot"]:
-            line += f", {s['files']} files, {human_bytes(s['bytes'])}, {s['skipped']} skipped"
+            line += f", {s['files']} files, {format_size(s['bytes'])}, {s['skipped']} skipped"
         if s["unfinished_scan"]:
             line += f"; scan {s['unfinished_scan']} unfinished (run create_db again to continue)"
         say(line)
     say(f"snapshots {info['snapshots']}")
-    say(f"files {info['files']} ({human_bytes(info['bytes'])}), directories {info['directories']},"
+    say(f"files {info['files']} ({format_size(info['bytes'])}), directories {info['directories']},"
           f" symlinks {info['symlinks']}")
-    say(f"contents {info['contents']} ({human_bytes(info['unique_bytes'])} after dedup)")
+    say(f"contents {info['contents']} ({format_size(info['unique_bytes'])} after dedup)")
     say(f"skipped {info['skipped']}")
     say(f"discs {info['discs']} planned")
     short = info["under_replicated"]
     if short["contents"]:
-        say(f"under-replicated: {short['files']} files, {short['contents']} contents ({human_bytes(short['bytes'])})"
+        say(f"under-replicated: {short['files']} files, {short['contents']} contents ({format_size(short['bytes'])})"
               f" on {short['discs']} disc(s) with fewer than {short['copies_wanted']} verified copies"
               " (plan_iso --copies N plans copies; robot burn --copy K burns them)")
     for d in info.get("disc_summaries", []):
-        say(f"  disc {d['disc']:4d} {d['state']:9s} {d['files']} files, {human_bytes(d['data_bytes'])} data,"
-              f" {100 * d['fill']:.2f}% of {human_bytes(d['capacity_bytes'])}" + (f", image {d['image']}" if d["image"] else ""))
+        say(f"  disc {d['disc']:4d} {d['state']:9s} {d['files']} files, {format_size(d['data_bytes'])} data,"
+              f" {100 * d['fill']:.2f}% of {format_size(d['capacity_bytes'])}" + (f", image {d['image']}" if d["image"] else ""))
     for e in info.get("skipped_entries", []):
         say(f"  {e['path']}: {e['reason']}")
     return 0

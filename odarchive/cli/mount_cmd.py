@@ -20,27 +20,12 @@ from odarchive.app.context import Context
 from odarchive.cli.render import say
 from odarchive.app.mountpoints import mounted
 from odarchive.errors import MountError
-
-# flag -> (dest, takes a value); the background process gets the same flags
-_PASSED = (
-    ("--cache-dir", "cache_dir"), ("--cache-size", "cache_size"), ("--cache-max-age", "cache_max_age"),
-    ("--cache-min-free", "cache_min_free"), ("--cache-policy", "cache_policy"), ("--keep-heads", "keep_heads"),
-    ("--disc-timeout", "disc_timeout"), ("--images", "images"),
-)
+from odarchive.options import add_flags, flag_argv, flag_values
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("mountpoint", help="an empty directory to mount the archive on")
-    p.add_argument("--foreground", action="store_true", default=None, help="serve in this process until unmounted")
-    p.add_argument("--cache-dir", help="cache directory (default <home>/cache; not inside the mountpoint)")
-    p.add_argument("--cache-size", help="upper bound on cached bytes, e.g. 50G (0: none)")
-    p.add_argument("--cache-max-age", help="evict data not read for this long, e.g. 30d (0: never)")
-    p.add_argument("--cache-min-free", help="keep this much free space on the cache disk, e.g. 5G")
-    p.add_argument("--cache-policy", help="eviction policy: lru, size or lfu")
-    p.add_argument("--keep-heads", metavar="SIZE", help="keep the first SIZE bytes of files cached longest, e.g. 64k")
-    p.add_argument("--disc-timeout", help="reads waiting longer for their disc fail with EIO, e.g. 10m")
-    p.add_argument("--allow-other", action="store_true", default=None, help="let other users read the mount")
-    p.add_argument("--images", metavar="DIR", help="read discs from the image files in DIR instead of the robot")
+    add_flags(p, "mount", "cache")  # --foreground, --disc-timeout, --images, --cache-size, ... (odarchive.options)
     p.add_argument("--ready-fd", type=int, help=argparse.SUPPRESS)
 
 
@@ -53,11 +38,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     from odarchive.app.mount_config import cache_config, mount_config
 
     mp = Path(args.mountpoint).absolute()
-    mconf = mount_config(ctx, foreground=args.foreground, allow_other=args.allow_other, disc_timeout_s=args.disc_timeout, images=args.images)
-    cconf = cache_config(
-        ctx, dir=args.cache_dir, max_bytes=args.cache_size, max_age_s=args.cache_max_age,
-        min_free_bytes=args.cache_min_free, policy=args.cache_policy, keep_heads_bytes=args.keep_heads,
-    )
+    mconf = mount_config(ctx, **flag_values(args, "mount"))
+    cconf = cache_config(ctx, **flag_values(args, "cache"))
     if mounted(mp):
         raise MountError(f"{mp} is already a mount point (or a mount whose process died)", hint=f"odarchive umount {mp}")
     if mp.exists() and not mp.is_dir():
@@ -73,7 +55,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if not mconf.foreground:
         from odarchive.app.mount_serve import spawn_mount
 
-        pid, warnings = spawn_mount(ctx, mp, _passed_flags(args))
+        pid, warnings = spawn_mount(ctx, mp, flag_argv(args, "mount", "cache"))
         for warning in warnings:
             say(f"warning: {warning}", file=sys.stderr)
         say(f"mounted the archive on {mp} (pid {pid}); `odarchive umount {mp}` to unmount", file=sys.stderr)
@@ -82,14 +64,3 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 
     serve_mount(ctx, mp, mconf, cconf, args.ready_fd)
     return 0
-
-
-def _passed_flags(args: argparse.Namespace) -> list[str]:
-    """The flags given to this command, for the background process."""
-    flags = []
-    for flag, dest in _PASSED:
-        if getattr(args, dest) is not None:
-            flags += [flag, str(getattr(args, dest))]
-    if args.allow_other:
-        flags.append("--allow-other")
-    return flags

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from odarchive.cli.render import human_bytes
+from odarchive.units import format_size
 
 
 def describe_mount(r: dict[str, Any]) -> str:
@@ -23,11 +23,11 @@ def describe_mount(r: dict[str, Any]) -> str:
         for d in source.get("drives", [])
     )
     cache = r.get("cache") or {}
-    limit = f" of {human_bytes(cache['max_bytes'])}" if cache.get("max_bytes") else ""
+    limit = f" of {format_size(cache['max_bytes'])}" if cache.get("max_bytes") else ""
     return (
         f"{head}\n  requests waiting by disc: {wait}\n  {source.get('kind', 'discs')}: {drives or 'no drives'}"
         f" ({r.get('disc_loads', 0)} disc loads, {r.get('disc_failures', 0)} failures)\n"
-        f"  cache {r.get('cache_dir', '?')}: {human_bytes(cache.get('bytes_cached', 0))}{limit} used,"
-        f" {human_bytes(cache.get('free_bytes', 0))} free,"
+        f"  cache {r.get('cache_dir', '?')}: {format_size(cache.get('bytes_cached', 0))}{limit} used,"
+        f" {format_size(cache.get('free_bytes', 0))} free,"
         f" hit ratio {cache.get('hit_ratio', 0):.2f}; {r.get('open_files', 0)} files open"
     )

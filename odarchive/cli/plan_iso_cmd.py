@@ -9,17 +9,17 @@ from __future__ import annotations
 import argparse
 
 from odarchive.app.context import Context
-from odarchive.cli.render import human_bytes, make_reporter, print_json, say
+from odarchive.cli.render import make_reporter, print_json, say
+from odarchive.options import add_flags, flag_values
+from odarchive.units import SIZE_HELP
+from odarchive.units import format_size
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("size", metavar="SIZE",
-                   help="medium: cd, dvd, dvd-dl, bluray|bd, bd-dl, bd-xl, bd-xx, or bytes with k/M/G/T (1000-based)")
+                   help=f"medium: cd, dvd, dvd-dl, bluray|bd, bd-dl, bd-xl, bd-xx, or bytes ({SIZE_HELP})")
     p.add_argument("--replan", action="store_true", help="drop discs that are planned but not written, and plan again")
-    p.add_argument("--label", help="volume label prefix of new discs (default [plan] label, ODARCHIVE)")
-    p.add_argument("--ecc", help='error correction of new discs: e.g. "15%%" (default [archive] ecc, 15%%) or off')
-    p.add_argument("--copies", type=int, metavar="N",
-                   help="discs to burn of every image, in sets A, B, ... (default [archive] copies, 1)")
+    add_flags(p, "plan", "archive")  # --label, --ecc, --copies (odarchive.options)
     p.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
@@ -31,8 +31,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     from odarchive.plan.planner import PlanConfig, plan
 
     capacity = parse_size(args.size)
-    config = ctx.settings.build(PlanConfig, "plan", label=args.label)
-    archive = ctx.settings.build(ArchiveConfig, "archive", ecc=args.ecc, copies=args.copies)
+    config = ctx.settings.build(PlanConfig, "plan", **flag_values(args, "plan"))
+    archive = ctx.settings.build(ArchiveConfig, "archive", **flag_values(args, "archive"))
     roots = roots_for(archive.ecc)
     copies = check_copies(archive.copies)
     with ctx.open_catalogue() as cat:
@@ -53,6 +53,6 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if new_copies:
         say(f"planned {new_copies} more disc(s) to burn as copies (sets B..): `robot burn --copy K` burns set K")
     for d in discs:
-        say(f"disc {d.disc_id:4d}: {d.files} files, {human_bytes(d.data_bytes)} data,"
-              f" {human_bytes(d.used_bytes)} of {human_bytes(d.capacity_bytes)} ({100 * d.used_bytes / d.capacity_bytes:.2f}%)")
+        say(f"disc {d.disc_id:4d}: {d.files} files, {format_size(d.data_bytes)} data,"
+              f" {format_size(d.used_bytes)} of {format_size(d.capacity_bytes)} ({100 * d.used_bytes / d.capacity_bytes:.2f}%)")
     return 0

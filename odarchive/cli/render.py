@@ -59,14 +59,6 @@ def event_text(kind: str, fields: dict[str, Any]) -> str:
     return f"odarchive: {kind}: " + " ".join(f"{k}={printable(str(v))}" for k, v in fields.items())
 
 
-def human_bytes(n: float) -> str:
-    for unit in ("B", "kB", "MB", "GB", "TB"):
-        if abs(n) < 1000 or unit == "TB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    return f"{n:.1f} TB"
-
-
 class JsonLinesReporter:
     """Progress as JSON lines on stderr, at most a few per second per phase."""
 

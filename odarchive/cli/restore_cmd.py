@@ -8,8 +8,9 @@ import os
 from pathlib import Path
 
 from odarchive.app.context import Context
-from odarchive.cli.render import human_bytes, make_reporter, print_json, say
+from odarchive.cli.render import make_reporter, print_json, say
 from odarchive.errors import EXIT_FAILED
+from odarchive.units import format_size
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -34,7 +35,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if args.json:
         print_json(out)
     else:
-        say(f"restored {report.files_restored} files ({human_bytes(report.bytes_restored)}),"
+        say(f"restored {report.files_restored} files ({format_size(report.bytes_restored)}),"
               f" {report.files_already_correct} already correct, {report.directories} directories,"
               f" {report.symlinks} symlinks ({report.hard_links} hard links) into {report.target}")
         for line in report.not_set:

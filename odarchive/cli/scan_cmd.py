@@ -6,8 +6,9 @@ import argparse
 import os
 
 from odarchive.app.context import Context
-from odarchive.cli.render import human_bytes, make_reporter, print_json, say
+from odarchive.cli.render import make_reporter, print_json, say
 from odarchive.jobs import JobReporter, exclusive
+from odarchive.units import format_size
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -52,10 +53,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         s = summary
         say(f"snapshot {s.snapshot} of {s.root_name} ({s.source}){' (continued)' if s.resumed else ''}")
         say(f"  entries {s.entries}, files {s.files}, unchanged {s.unchanged}")
-        say(f"  hashed {s.hashed_files} files, {human_bytes(s.hashed_bytes)}; new contents {s.new_contents}")
+        say(f"  hashed {s.hashed_files} files, {format_size(s.hashed_bytes)}; new contents {s.new_contents}")
         say(f"  skipped {s.skipped}{' (see `odarchive get_info --skipped`)' if s.skipped else ''}")
         for path in s.excluded:
             say(f"  left out {path}: odarchive's own state (the home or its cache) is never archived")
         rate = s.hashed_bytes / s.seconds if s.seconds else 0
-        say(f"  {s.seconds:.1f} s, {human_bytes(rate)}/s")
+        say(f"  {s.seconds:.1f} s, {format_size(rate)}/s")
     return 0

@@ -6,8 +6,9 @@ import argparse
 import time
 
 from odarchive.app.context import Context
-from odarchive.cli.render import human_bytes, make_reporter, print_json, say
+from odarchive.cli.render import make_reporter, print_json, say
 from odarchive.errors import CheckFailed, UsageError
+from odarchive.units import format_size, parse_duration
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -30,13 +31,11 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             say(f"disc {h['disc']} set {h['set']} {when}: {h['result']}, {h['corrected_sectors']} corrected,"
                   f" {h['unreadable_sectors']} unreadable sectors" + (f" ({h['detail']})" if h["detail"] else ""))
         return 0
-    from fuse_mount.cache.config import parse_seconds
-
     from odarchive.app.robot_config import open_robot
     from odarchive.app.scrub import run_scrub
 
     try:
-        older = parse_seconds(args.older_than) if args.older_than else None
+        older = parse_duration(args.older_than) if args.older_than else None
     except ValueError as e:
         raise UsageError(str(e)) from None
     robot = open_robot(ctx)
@@ -50,7 +49,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         for r in result["scrubbed"]:
             say(f"disc {r['disc']} set {chr(65 + r['copy'])} (slot {r['slot']}): {r['result']},"
                   f" {r['corrected_sectors']} corrected, {r['unreadable_sectors']} unreadable sectors,"
-                  f" {human_bytes(r['read_bytes_per_s'])}/s" + (f" ({r['detail']})" if r["detail"] else ""))
+                  f" {format_size(r['read_bytes_per_s'])}/s" + (f" ({r['detail']})" if r["detail"] else ""))
         for r in result["not_in_changer"]:
             say(f"disc {r['disc']} set {chr(65 + r['copy'])}: not in the changer" +
                   (f" (kept at {r['location']})" if r["location"] else "") + ", not read")

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from odarchive.cli.render import human_bytes
+from odarchive.units import format_size
 
 SLOT_WORDS = {"recorded": "recorded", "blank": "blank", "empty": "empty", "drive": "in a drive", "faulty": "faulty",
               "full": "full (not ours or unknown)"}
@@ -83,10 +83,10 @@ def _job(j: dict[str, Any], now: float) -> str:
 
 def _mount(m: dict[str, Any]) -> str:
     c = m.get("cache") or {}
-    limit = f" of {human_bytes(c['max_bytes'])}" if c.get("max_bytes") else ""
+    limit = f" of {format_size(c['max_bytes'])}" if c.get("max_bytes") else ""
     return (f"  mount {m.get('mountpoint', '?')}: hit ratio {c.get('hit_ratio', 0):.2f},"
             f" {m.get('disc_loads', 0)} disc loads, {m.get('disc_failures', 0)} failures,"
-            f" cache {human_bytes(c.get('bytes_cached', 0))}{limit}")
+            f" cache {format_size(c.get('bytes_cached', 0))}{limit}")
 
 
 def _client(c: Any) -> str:

@@ -12,7 +12,8 @@ import argparse
 import time
 
 from odarchive.app.context import Context
-from odarchive.cli.render import human_bytes, print_json, say
+from odarchive.cli.render import print_json, say
+from odarchive.units import format_size
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -66,13 +67,13 @@ def _describe(r: dict) -> str:
         from odarchive.cli.mount_status import describe_mount
 
         return describe_mount(r)
-    done = f"{r.get('items', 0)} items, {human_bytes(r.get('bytes', 0))}"
+    done = f"{r.get('items', 0)} items, {format_size(r.get('bytes', 0))}"
     totals = []
     if r.get("total_items"):
         totals.append(f"of {r['total_items']} items")
     if r.get("total_bytes"):
-        totals.append(f"of {human_bytes(r['total_bytes'])}")
-    rate = f"{r.get('items_per_s', 0):.0f} items/s, {human_bytes(r.get('bytes_per_s', 0))}/s"
+        totals.append(f"of {format_size(r['total_bytes'])}")
+    rate = f"{r.get('items_per_s', 0):.0f} items/s, {format_size(r.get('bytes_per_s', 0))}/s"
     eta = f", ETA {r['eta_s']:.0f} s" if r.get("eta_s") is not None else ""
     extra = "".join(f", {k} {v}" for k, v in r.items() if k.endswith("_count"))
     return (f"{head}: {r.get('phase')}: {done} {' '.join(totals)} ({rate}{eta}{extra});"

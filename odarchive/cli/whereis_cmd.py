@@ -7,7 +7,8 @@ import os
 import time
 
 from odarchive.app.context import Context
-from odarchive.cli.render import human_bytes, print_json, say
+from odarchive.cli.render import print_json, say
+from odarchive.units import format_size
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -28,15 +29,15 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     for w in found:
         head = f"{os.fsdecode(w.path)}: {w.kind}"
         if w.kind == "file":
-            head += f", {human_bytes(w.size)}, SHA-256 {w.sha256}" + (f", {len(w.pieces)} pieces" if len(w.pieces) > 1 else "")
+            head += f", {format_size(w.size)}, SHA-256 {w.sha256}" + (f", {len(w.pieces)} pieces" if len(w.pieces) > 1 else "")
         elif w.kind == "directory":
-            head += f", {w.files} files, {human_bytes(w.size)}"
+            head += f", {w.files} files, {format_size(w.size)}"
         say(head)
         if w.kind != "symlink" and not w.discs:
             say("  on no disc yet (plan_iso, create_iso, robot burn)")
         for d in sorted(w.discs):
             info = w.discs[d]
-            say(f"  disc {d} ({info['files']} file(s), {human_bytes(info['bytes'])}):")
+            say(f"  disc {d} ({info['files']} file(s), {format_size(info['bytes'])}):")
             for c in info["copies"]:
                 when = time.strftime("%Y-%m-%d %H:%M", time.localtime(c["last_verified_ns"] / 1e9)) if c["last_verified_ns"] else "never"
                 say(f"    set {c['set']} ({c['label']} {c['set']}): {c['state']}, {c['where']}, last verified {when}")

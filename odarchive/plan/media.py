@@ -1,9 +1,9 @@
-"""Medium sizes: names (cd, dvd, bluray, ...) in 2048-byte sectors, or a byte count with k/M/G/T."""
+"""Medium sizes: names (cd, dvd, bluray, ...) in 2048-byte sectors, or a size in the grammar of
+`odarchive.units` ("25G" = 25*10^9 bytes, "4GiB" = 4*2^30)."""
 
 from __future__ import annotations
 
-import re
-
+from odarchive import units
 from odarchive.errors import UsageError
 
 SECTOR = 2048
@@ -17,18 +17,17 @@ MEDIA_SECTORS = {
     "bd-xl": 48_878_592,
     "bd-xx": 62_500_864,
 }
-_SUFFIX = {"": 1, "k": 1000, "m": 1000**2, "g": 1000**3, "t": 1000**4}
 
 
 def parse_size(text: str) -> int:
-    """Capacity in bytes of medium `text`: a medium name or a number with an optional k/M/G/T."""
+    """Capacity in bytes of medium `text`: a medium name or a size ("700M", "25G", "4GiB")."""
     key = text.strip().lower()
     if key in MEDIA_SECTORS:
         return MEDIA_SECTORS[key] * SECTOR
-    m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([kmgt]?)b?", key)
-    if not m:
+    try:
+        return units.parse_size(key)
+    except ValueError:
         raise UsageError(
             f"unknown disc size {text!r}",
-            hint=f"use one of {', '.join(MEDIA_SECTORS)} or a byte count such as 700M or 25G",
-        )
-    return int(float(m.group(1)) * _SUFFIX[m.group(2)])
+            hint=f"use one of {', '.join(MEDIA_SECTORS)} or a size such as 700M, 25G or 4GiB ({units.SIZE_HELP})",
+        ) from None

@@ -47,7 +47,7 @@ def test_stats_json_has_the_documented_keys(cli, home):
 
 
 def test_stats_after_reads_and_settings_from_the_config_file(cli, home):
-    (home / "odarchive.toml").write_text('[cache]\nmax_bytes = "1M"\npolicy = "size"\nmax_age_s = "2d"\n')
+    (home / "odarchive.toml").write_text('[cache]\nmax_bytes = "1MiB"\npolicy = "size"\nmax_age_s = "2d"\n')
     with cache_of(home) as cache:
         data = b"x" * 3000
         cache.put_whole(sha(data), data)
@@ -71,7 +71,7 @@ def test_cache_dir_from_the_file_is_under_the_home_and_from_a_flag_under_the_cwd
     ctx = Context(Home(home), load_settings(home / "odarchive.toml"), False)
     assert cache_config(ctx).dir == home / "fast" / "cache"
     monkeypatch.chdir(tmp_path)
-    conf = cache_config(ctx, dir="here", max_bytes="1M", max_age_s="1h", keep_heads_bytes=None)
+    conf = cache_config(ctx, dir="here", max_bytes="1MiB", max_age_s="1h", keep_heads_bytes=None)
     assert (conf.dir, conf.max_bytes, conf.max_age_s, conf.keep_heads_bytes) == (tmp_path / "here", 1 << 20, 3600.0, 65536)
 
 
@@ -161,7 +161,7 @@ def test_replay_the_recorded_trace(cli, home):
                 data = bytes([i]) * 1000
                 if cache.get(sha(data), 0, 1000, size=1000) is None:
                     cache.put_whole(sha(data), data)
-    r = cli("cache", "replay", "--sizes", "2k,1M", "--json")
+    r = cli("cache", "replay", "--sizes", "2KiB,1MiB", "--json")
     assert r.code == 0, r.err
     out = r.json()
     assert out["accesses"] == 15

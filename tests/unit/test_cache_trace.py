@@ -6,7 +6,6 @@ import json
 
 import pytest
 
-from fuse_mount.cache.replay import main as replay_main
 from fuse_mount.cache.replay import replay
 from fuse_mount.cache.trace import Access, TraceWriter, read_trace
 from tests.lib.cachekit import CHUNK, FakeClock, content, open_cache, put_chunks, sha
@@ -127,18 +126,25 @@ def test_keep_heads_turns_header_reads_into_hits():
     assert with_heads.hit_ratio > without.hit_ratio + 0.3
 
 
-def test_replay_command_line(tmp_path, capsys):
+def test_replay_command_line(cli, home, tmp_path):
     path = tmp_path / "trace.jsonl"
     path.write_text("".join(json.dumps({"t": a.t, "key": a.key, "size": a.size, "off": a.off, "len": a.len,
                                         "hit": a.hit}) + "\n" for a in _scan_pollution_trace()))
-    assert replay_main([str(path), "--sizes", "512k,4M", "--chunk-bytes", "64k", "--json"]) == 0
-    rows = json.loads(capsys.readouterr().out)
-    assert len(rows) == 6 and {r["policy"] for r in rows} == {"lru", "size", "lfu"}
+    (home / "odarchive.toml").write_text(f'[cache]\nchunk_bytes = "{CHUNK}"\n')
+    r = cli("cache", "replay", "--trace", str(path), "--sizes", "512KiB,4MiB", "--keep-heads", "4KiB", "--json")
+    rows = r.json()["results"]
+    assert r.code == 0 and len(rows) == 6 and {row["policy"] for row in rows} == {"lru", "size", "lfu"}
+    assert {row["max_bytes"] for row in rows} == {512 * 1024, 4 * 1024 * 1024}
     assert rows[0]["hit_ratio"] >= rows[-1]["hit_ratio"]
-    assert replay_main([str(path), "--sizes", "1M", "--chunk-bytes", "64k"]) == 0
-    assert "hit_ratio" in capsys.readouterr().out
-    with pytest.raises(SystemExit):
-        replay_main([str(path), "--policies", "fifo"])
+    for row in rows:  # the flags reach the model
+        expected = replay(_scan_pollution_trace(), row["policy"], row["max_bytes"], chunk_bytes=CHUNK, head_bytes=4096)
+        assert (row["hits"], row["misses"], row["evictions"]) == (expected.hits, expected.misses, expected.evictions)
+    r = cli("cache", "replay", "--trace", str(path), "--sizes", "1MB")
+    assert r.code == 0 and "1 MB" in r.out and "hit ratio" in r.out
+    r = cli("cache", "replay", "--trace", str(path), "--policies", "fifo")
+    assert r.code == 2 and "fifo" in r.err
+    r = cli("cache", "replay", "--trace", str(path), "--sizes", "lots")
+    assert r.code == 2 and "not a size" in r.err
 
 
 def test_sequential_reads_are_one_line_and_replay_as_many(tmp_path):

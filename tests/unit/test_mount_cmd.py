@@ -18,7 +18,7 @@ def _ctx(home: Path) -> Context:
 
 
 def test_mount_settings_from_file_environment_and_flags(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    (home / "odarchive.toml").write_text('[mount]\ndisc_timeout_s = "15m"\nwhole_max_bytes = "8M"\nimages = "/srv/isos"\n')
+    (home / "odarchive.toml").write_text('[mount]\ndisc_timeout_s = "15m"\nwhole_max_bytes = "8MiB"\nimages = "/srv/isos"\n')
     monkeypatch.setenv("ODARCHIVE_MOUNT_GATHER_S", "0.2")
     conf = mount_config(_ctx(home), disc_timeout_s=None, images=None)
     assert (conf.disc_timeout_s, conf.whole_max_bytes, conf.images, conf.gather_s) == (900.0, 8 << 20, "/srv/isos", 0.2)
@@ -41,4 +41,4 @@ def test_status_describes_a_mount() -> None:
     assert "disc 3: 1, disc 12: 3" in text
     assert "drive 0: reading disc 3, holds disc 3" in text and "drive 1: idle, FAULT E30 picker jammed" in text
     assert "7 disc loads, 1 failures" in text
-    assert "cache /fast/cache: 5.0 GB of 50.0 GB used" in text and "hit ratio 0.88" in text and "2 files open" in text
+    assert "cache /fast/cache: 5 GB of 50 GB used" in text and "hit ratio 0.88" in text and "2 files open" in text

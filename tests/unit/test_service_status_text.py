@@ -25,7 +25,7 @@ def test_every_part_of_the_status_is_described():
     assert "job 2 burn discs 0-3: running, burn 42.0%, ETA 2 min, disc 1 on drive 0" in text
     assert "job 1 rescan photos: failed: source is gone" in text
     assert "job 0 rescan photos: finished 2 min ago, 2 disc(s) burned" in text
-    assert "hit ratio 0.90, 4 disc loads, 1 failures, cache 5.0 MB of 1.0 GB" in text
+    assert "hit ratio 0.90, 4 disc loads, 1 failures, cache 5 MB of 1 GB" in text
 
 
 def test_an_idle_service_with_nothing_known():
