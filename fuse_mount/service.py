@@ -7,7 +7,6 @@ hands its `vfs` to `fuse_ops.serve`; tests build one and call the `vfs` directly
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,7 +63,6 @@ class ArchiveService:
         self.cache = cache
         self.fetcher = Fetcher(catalogue, source, cache, config.fetch_config(source))
         self.vfs = Vfs(catalogue, CachedReader(cache, self.fetcher), refresh_s=config.refresh_s)
-        self.started = time.time()
 
     def status(self) -> dict[str, Any]:
         """What `odarchive status` shows: waiting requests by disc, drives, cache fill."""

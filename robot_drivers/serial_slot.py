@@ -207,9 +207,5 @@ class SlotChanger:
     def reset(self) -> None:
         self._motion("RS")
 
-    def inject_fault(self, text: str) -> None:
-        """Simulator only: arm a fault (`!F jam`, ...); real changers answer E01."""
-        self._query(f"!F {text}", r"F OK")
-
     def close(self) -> None:
         self.link.close()

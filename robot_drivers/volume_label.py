@@ -7,8 +7,6 @@ read: sector 16 (byte 32768), type 1, "CD001", volume identifier at bytes 40..71
 
 from __future__ import annotations
 
-from typing import Callable
-
 PVD_OFFSET = 16 * 2048
 PVD_LENGTH = 2048
 
@@ -19,11 +17,6 @@ def label_from_pvd(sector: bytes) -> str | None:
         return None
     label = sector[40:72].decode("ascii", "replace").rstrip(" \x00")
     return label or None
-
-
-def read_volume_label(read: Callable[[int, int], bytes]) -> str | None:
-    """The label via `read(offset, length)`; None when the medium is blank or not ISO 9660."""
-    return label_from_pvd(read(PVD_OFFSET, PVD_LENGTH))
 
 
 def file_volume_label(path: str) -> str | None:

@@ -83,10 +83,6 @@ class Ledger:
         with self._lock:
             return key in self._open
 
-    def open_count(self) -> int:
-        with self._lock:
-            return sum(self._open.values())
-
     def due(self) -> bool:
         return time.monotonic() - self._last_drain >= self._interval_s
 

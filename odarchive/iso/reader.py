@@ -184,15 +184,6 @@ class DiscImage:
                 h.update(chunk)
         return h.hexdigest()
 
-    def extract(self, udf_path: str, out: Any) -> int:
-        """Copy one file's bytes to the binary file object `out`; returns the byte count."""
-        n = 0
-        with self.open(udf_path) as f:
-            while chunk := f.read(READ_SIZE):
-                out.write(chunk)
-                n += len(chunk)
-        return n
-
     def catalogue(self) -> dict[str, Any]:
         """The disc's catalogue.json (parsed; callers validate what they use)."""
         try:

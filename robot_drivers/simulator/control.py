@@ -1,9 +1,10 @@
 """Start, find and stop the simulator process for a state directory.
 
-`ensure_running` is what the command line uses when `[robot] driver = "simulator"` (the
-default): it reuses a live simulator of that state directory or starts one in the background
-(its own session, log in `<state>/sim.log`). The process stops by itself after
-`idle_exit_s` without commands, or with `stop`.
+With `[robot] driver = "simulator"` (the default) the wiring layer
+(`odarchive.app.robot_config.ensure_simulator`) reuses the `running` simulator of a state
+directory if its settings match, else `start`s one in the background (its own session, log in
+`<state>/sim.log`). The process stops by itself after `idle_exit_s` without commands, or with
+`stop`.
 """
 
 from __future__ import annotations
@@ -54,10 +55,6 @@ def start(state_dir: Path, config: SimConfig, timeout_s: float = 15.0) -> dict[s
         f"the robot simulator did not start (see {state_dir / 'sim.log'})",
         hint="run `odarchive robot simulate` in the foreground to see why",
     )
-
-
-def ensure_running(state_dir: Path, config: SimConfig) -> dict[str, Any]:
-    return running(state_dir) or start(state_dir, config)
 
 
 def stop(state_dir: Path, timeout_s: float = 10.0) -> bool:
