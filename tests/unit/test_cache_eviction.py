@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 
 from fuse_mount.cache import POLICIES, CacheError, CacheFullError
 from fuse_mount.cache.eviction import Evictor
 from tests.lib.cachekit import CHUNK, FakeClock, content, open_cache
+from tests.lib.pids import dead_pid
 
 
 def cached(cache, key) -> bool:
@@ -211,9 +209,8 @@ def test_handles_of_dead_processes_are_ignored(tmp_path):
     key, data = content(CHUNK, seed=1)
     with open_cache(tmp_path) as cache:
         cache.put_whole(key, data)
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     with open_cache(tmp_path) as cache:
-        cache._index.add_handle(key, int(dead.stdout), 1)  # as a crashed mount would leave it
+        cache._index.add_handle(key, dead_pid(), 1)  # as a crashed mount would leave it
     with open_cache(tmp_path) as cache:
         assert cache.stats().open_handles == 0
         assert cache.evict(key) == CHUNK

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 from odarchive.jobs import JobReporter, exclusive
 from odarchive.progress import NullReporter
+from tests.lib.pids import dead_pid
 from tests.lib.trees import write
 
 
@@ -34,8 +33,7 @@ def test_running_job_shows_phase_counts_rate_and_eta(cli, home):
 
 def test_a_job_whose_process_died_is_reported(cli, home):
     (home / "jobs").mkdir()
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-    record = {"job": "scan", "command": "create_db", "pid": int(dead.stdout), "updated": 0, "phase": "walk"}
+    record = {"job": "scan", "command": "create_db", "pid": dead_pid(), "updated": 0, "phase": "walk"}
     (home / "jobs" / "scan.json").write_text(json.dumps(record))
     (job,) = cli("status", "--json").json()["jobs"]
     assert job["state"] == "died"
