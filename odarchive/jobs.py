@@ -64,7 +64,7 @@ def pid_alive(pid: int) -> bool:
 
 
 def read_jobs(jobs_dir: Path) -> list[JobInfo]:
-    out = []
+    out: list[JobInfo] = []
     if not jobs_dir.is_dir():
         return out
     for path in sorted(jobs_dir.glob("*.json")):

@@ -9,20 +9,24 @@ read with its type from `odarchive.options` (sizes "10G" / "10GiB", durations "3
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from odarchive.app.context import Context
 from odarchive.errors import InputError
 
+if TYPE_CHECKING:
+    from fuse_mount.cache import CacheConfig
+    from fuse_mount.service import MountConfig
 
-def mount_config(ctx: Context, **flags: Any):  # -> fuse_mount.service.MountConfig
+
+def mount_config(ctx: Context, **flags: Any) -> MountConfig:
     """MountConfig from `[mount]`, ODARCHIVE_MOUNT_*, then the non-None `flags`."""
     from fuse_mount.service import MountConfig
 
     return ctx.settings.build(MountConfig, "mount", **flags)
 
 
-def cache_config(ctx: Context, **flags: Any):  # -> fuse_mount.cache.CacheConfig
+def cache_config(ctx: Context, **flags: Any) -> CacheConfig:
     """The CacheConfig from `[cache]`, ODARCHIVE_CACHE_*, then the non-None `flags`.
 
     A relative `dir` is under the home in the file, under the current directory as a flag

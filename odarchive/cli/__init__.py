@@ -76,11 +76,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print_error("interrupted", "run the same command again to continue", EXIT_INTERRUPTED, "Interrupted", as_json)
         return EXIT_INTERRUPTED
     except Exception as e:
-        code, hint = _classify(e)
-        if code is None:
+        classified, hint = _classify(e)
+        if classified is None:
             raise
-        print_error(str(e), hint, code, type(e).__name__, as_json)
-        return code
+        print_error(str(e), hint, classified, type(e).__name__, as_json)
+        return classified
 
 
 def _log_to_stderr(level: int) -> None:

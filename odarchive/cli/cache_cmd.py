@@ -112,6 +112,7 @@ def _stats(args: argparse.Namespace, cache) -> int:
 def _evict(args: argparse.Namespace, ctx: Context, cache) -> int:
     if args.all == bool(args.path):
         raise UsageError("give either PATH or --all")
+    result: dict[str, object]
     if args.all:
         freed, result = cache.evict_all(), {"all": True}
     else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Mapping
 from pathlib import Path
 
 from odarchive.app.context import Context
@@ -21,7 +22,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if args._command == "export_json":
         with ctx.open_catalogue(readonly=True) as cat:
             n = export_json_file(cat, args.file)
-        result = {"file": str(args.file), "contents": n}
+        result: Mapping[str, object] = {"file": str(args.file), "contents": n}
         text = f"wrote {n} contents to {args.file}"
     else:
         fresh = not ctx.home.catalogue.exists()

@@ -55,7 +55,7 @@ def _text(raw: bytes) -> tuple[str, str | None]:
     return text, (raw.hex() if raw_from_udf_text(text) != raw else None)
 
 
-def _tree_lines(cat: Catalogue, layout: DiscLayout):  # -> Iterator[str]
+def _tree_lines(cat: Catalogue, layout: DiscLayout) -> Iterator[str]:
     snaps = {bytes(src.root_name): (src, snap.id) for src, snap in cat.latest_snapshots()}
     seen: set[bytes] = set()
     for node, udf, _jol, _iso in layout.dirs():
@@ -75,7 +75,7 @@ def _tree_lines(cat: Catalogue, layout: DiscLayout):  # -> Iterator[str]
             yield from _dir_lines(cat, path, snap)
 
 
-def _dir_lines(cat: Catalogue, path: bytes, snap: int):  # -> Iterator[str]
+def _dir_lines(cat: Catalogue, path: bytes, snap: int) -> Iterator[str]:
     entry = resolve(cat, path, snap)
     if entry is None or entry.kind != "d":
         return
@@ -92,7 +92,7 @@ def _dir_lines(cat: Catalogue, path: bytes, snap: int):  # -> Iterator[str]
         yield json.dumps([child.kind, ctext, child.mode, child.mtime_ns, target, craw])
 
 
-def _attribute_lines(cat: Catalogue, layout: DiscLayout):  # -> Iterator[str]
+def _attribute_lines(cat: Catalogue, layout: DiscLayout) -> Iterator[str]:
     snaps = {bytes(src.root_name): snap.id for src, snap in cat.latest_snapshots()}
     done: set[int] = set()
     owner_of = lru_cache(maxsize=4096)(lambda owner_id: owners.get(cat.conn, owner_id))
@@ -155,7 +155,7 @@ def _other_filename_lines(cat: Catalogue, layout: DiscLayout) -> Iterator[str]:
             yield f"{json.dumps(cat.content(content_id)[0].hex())}: [{', '.join(others)}]"
 
 
-def _disc_map_lines(cat: Catalogue):  # -> Iterator[str]
+def _disc_map_lines(cat: Catalogue) -> Iterator[str]:
     for d, sha, piece in cat.conn.execute(
         "SELECT p.disc_id, hex(c.sha256), p.piece FROM placements p JOIN contents c ON c.id=p.content_id"
         " ORDER BY p.disc_id, c.sha256, p.piece"

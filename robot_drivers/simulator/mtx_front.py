@@ -89,9 +89,9 @@ def run_command(mech: Mechanism, name: str, args: list[int], device: str, out: A
     elif name == "inventory":
         mech.reset()  # an inventory re-reads every element; it also clears a sensor miss
     elif name == "load":
-        slot, drive = (args + [None, 0])[:2] if args else (None, 0)
-        if slot is None:
+        if not args:
             raise MtxFailure("No source specified\n")
+        slot, drive = args[0], args[1] if len(args) > 1 else 0
         if not 1 <= slot <= nslots:
             raise MtxFailure(f"Invalid <storage-element-number> argument '{slot}' to 'load' command\n")
         if not 0 <= drive < ndrives:

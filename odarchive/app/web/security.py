@@ -45,7 +45,7 @@ class OriginGuard:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         method = scope.get("method", "GET").upper()
         server = scope.get("server")  # (host, port) on TCP; (socket path, None) or None on a Unix socket
-        refusal = self.refusal(method, headers, on_tcp=bool(server) and server[1] is not None)
+        refusal = self.refusal(method, headers, on_tcp=server is not None and server[1] is not None)
         if refusal is None:
             await self.app(scope, receive, send)
             return
