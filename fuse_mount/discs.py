@@ -2,9 +2,11 @@
 
 - `ImageDirSource`: a directory of disc images (`--images DIR`), for users without a robot
   or with images on a NAS. "Loading" a disc opens its image file in a pseudo-drive.
-- `RobotSource`: a changer and its drives from `robot_drivers`; the slot of a disc is the one
-  the catalogue recorded at burn time, then the slots of its copies (sets B, ...) when it
-  cannot be loaded or read, else found by its volume label in the inventory.
+- `RobotSource`: a changer and its drives from `robot_drivers`, owned by the mount itself;
+  the slot of a disc is the one the catalogue recorded at burn time, then the slots of its
+  copies (sets B, ...) when it cannot be loaded or read, else found by its volume label in
+  the inventory. (`odarchive mount` reads through the archive service instead:
+  `odarchive.app.service_source`, a source of leases; the service tries the copies.)
 
 Threads: the fetcher runs one worker per drive, and only that worker calls `load` and `read`
 for its drive; `status` may be called from any thread. Errors: `DiscUnavailable` (or a
@@ -39,6 +41,9 @@ class DiscSource(Protocol):
 
     def read(self, drive: int, offset: int, length: int) -> bytes:
         """Exactly `length` bytes at image byte `offset` of the disc in `drive`."""
+
+    def release(self, drive: int) -> None:
+        """The worker of `drive` is done with its disc for now (a leased drive goes back)."""
 
     def status(self) -> dict[str, Any]:
         """What `odarchive status` shows about the discs source (kind, drives)."""
@@ -78,6 +83,9 @@ class ImageDirSource:
             old, self._fds[drive], self._discs[drive] = self._fds[drive], fd, disc.id
         if old is not None:
             os.close(old)
+
+    def release(self, drive: int) -> None:
+        """Images stay open: reopening one costs nothing, keeping it costs nothing either."""
 
     def read(self, drive: int, offset: int, length: int) -> bytes:
         fd = self._fds[drive]
@@ -197,6 +205,9 @@ class RobotSource:
 
     def read(self, drive: int, offset: int, length: int) -> bytes:
         return self._drives[drive].read(offset, length)
+
+    def release(self, drive: int) -> None:
+        """The disc stays in its drive: the next read of it needs no load."""
 
     def status(self) -> dict[str, Any]:
         return {

@@ -262,6 +262,7 @@ class Fetcher:
             except Exception:  # never lose a worker: its drive would serve nothing more
                 log.exception("drive %d worker: unexpected error serving disc %d", drive, disc)
             finally:
+                self._source.release(drive)  # the batch is done: the drive may serve others
                 with self._cond:
                     del self._claimed[disc]
                     self._busy.pop(drive, None)

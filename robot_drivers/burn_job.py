@@ -122,7 +122,7 @@ class BurnJob:
         refilled = []
         for info in inventory.drives:
             dev = self.drives.get(info.drive)
-            if dev is None or not (info.state == DRIVE_LOADED or (bins and _has_medium(dev))):
+            if dev is None or not (info.state == DRIVE_LOADED or (bins and has_medium(dev))):
                 continue
             try:
                 dev.wait_for_media(self.media_timeout_s)
@@ -275,37 +275,45 @@ class BurnJob:
         return self.changer.unload(drive, slot)
 
     def _verify(self, dev: Drive, image: DiscImage, drive: int) -> None:
-        digest = hashlib.sha256()
-        progress = self._progress(drive, image.disc, "verify")
-        offset = 0
-        while offset < image.size:
-            n = min(VERIFY_CHUNK, image.size - offset)
-            digest.update(dev.read(offset, n))
-            offset += n
-            progress(offset, image.size)
-        if digest.digest() != image.sha256:
-            raise errors.BurnFailed(f"disc {image.disc} read back from drive {drive} differs from its image")
+        verify_medium(dev, image, drive, self._progress(drive, image.disc, "verify"))
 
     def _progress(self, drive: int, disc: int, phase: str) -> Any:
-        """A progress callback: burned bytes go to the overall progress as they come; the
-        drive's own progress is an event every `progress_interval_s` (the `burning` and
-        `verified` events already mark each disc's start and end)."""
-        last = [time.monotonic()]
-        counted = [0]
-
-        def report(done: int, total: int) -> None:
-            if phase == "burn" and done > counted[0]:
-                self.reporter.advance(nbytes=done - counted[0])
-                counted[0] = done
-            now = time.monotonic()
-            if now - last[0] >= self.progress_interval_s:
-                last[0] = now
-                self.reporter.event("drive", drive=drive, disc=disc, phase=phase, done=done, total=total)
-
-        return report
+        return progress_callback(self.reporter, drive, disc, phase, self.progress_interval_s)
 
 
-def _has_medium(dev: Drive) -> bool:
+def verify_medium(dev: Drive, image: DiscImage, drive: int, progress: Any) -> None:
+    """Read the image's length back from `dev` and compare SHA-256; BurnFailed if it differs."""
+    digest = hashlib.sha256()
+    offset = 0
+    while offset < image.size:
+        n = min(VERIFY_CHUNK, image.size - offset)
+        digest.update(dev.read(offset, n))
+        offset += n
+        progress(offset, image.size)
+    if digest.digest() != image.sha256:
+        raise errors.BurnFailed(f"disc {image.disc} read back from drive {drive} differs from its image")
+
+
+def progress_callback(reporter: JobReporter, drive: int, disc: int, phase: str, interval_s: float) -> Any:
+    """A progress callback: burned bytes go to the overall progress as they come; the
+    drive's own progress is an event every `interval_s` (the `burning` and `verified`
+    events already mark each disc's start and end)."""
+    last = [time.monotonic()]
+    counted = [0]
+
+    def report(done: int, total: int) -> None:
+        if phase == "burn" and done > counted[0]:
+            reporter.advance(nbytes=done - counted[0])
+            counted[0] = done
+        now = time.monotonic()
+        if now - last[0] >= interval_s:
+            last[0] = now
+            reporter.event("drive", drive=drive, disc=disc, phase=phase, done=done, total=total)
+
+    return report
+
+
+def has_medium(dev: Drive) -> bool:
     try:
         dev.wait_for_media(0.0)
     except errors.RobotError:

@@ -2,7 +2,7 @@
 
 `odarchive mount` and `odarchive serve` both run their long-lived process detached: the
 parent starts `odarchive --home H COMMAND ... --foreground --ready-fd FD`, the child writes one
-line to FD once it serves (`ready[\\tWARNING...]`) or fails (`error\\tMESSAGE\\tHINT`), and the
+line to FD once it serves (`ready[\\tWARNING...]`) or fails (`error\\tMESSAGE\\tHINT[\\tEXIT_CODE]`), and the
 parent returns or raises. `spawn_detached` is the parent's side, `report_ready` the child's.
 The child's output goes to `<home>/logs/LOG_NAME`.
 """
@@ -35,10 +35,15 @@ class Started:
         return [w for w in self.message.strip().split("\t")[1:] if w]
 
     def error_and_hint(self) -> tuple[str, str]:
-        """The message and hint of an "error\tMESSAGE\tHINT" line (either may be "")."""
-        _, _, text = self.message.partition("\t")
-        error, _, hint = text.partition("\t")
-        return error.strip(), hint.strip()
+        """The message and hint of an "error\tMESSAGE\tHINT[\tEXIT_CODE]" line (either may be "")."""
+        fields = [*self.message.split("\t")[1:], "", ""]
+        return fields[0].strip(), fields[1].strip()
+
+    def exit_code(self) -> int | None:
+        """The exit code of an "error\tMESSAGE\tHINT\tEXIT_CODE" line, if it carries one."""
+        fields = self.message.split("\t")
+        code = fields[3].strip() if len(fields) > 3 else ""
+        return int(code) if code.isdigit() else None
 
 
 def spawn_detached(ctx: Context, args: list[str], log_name: str, timeout_s: float) -> Started:

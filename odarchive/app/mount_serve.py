@@ -64,7 +64,7 @@ def serve_mount(ctx: Context, mp: Path, mconf: Any, cconf: Any, ready_fd: int | 
     _bound_malloc()
     try:
         adapter = CatalogueAdapter(ctx.home.catalogue)
-        source = open_disc_source(ctx, mconf)
+        source = open_disc_source(ctx, mconf, f"mount {mp}")
         service = ArchiveService(adapter, source, Cache.open(cconf), mconf)
         warnings = room_warnings(cconf)
     except Exception as e:

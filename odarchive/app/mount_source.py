@@ -1,20 +1,40 @@
 """Which discs the mount reads: the image files of `--images DIR` (or `[mount] images`), else
-the configured robot (`[robot]`, by default the simulator; see `odarchive.app.robot_config`).
+the robot, through the archive service that owns it (`odarchive.app.service_source`; the
+service is started in the background if none runs).
 """
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+from typing import Any, Callable
 
 from odarchive.app.context import Context
 
+log = logging.getLogger("odarchive.mount")
 
-def open_disc_source(ctx: Context, mconf: Any):  # -> fuse_mount.discs.DiscSource
-    from fuse_mount.discs import ImageDirSource, RobotSource
+
+def needs_service(mconf: Any) -> bool:
+    return not mconf.images
+
+
+def ensure_robot_service(ctx: Context, announce: Callable[[str], None]) -> int:
+    """Make sure the archive service runs for this home; how many drives it has."""
+    from odarchive.app.service.client import ensure_service
+
+    with ensure_service(ctx, announce) as client:
+        return len(client.status()["drives"])
+
+
+def open_disc_source(ctx: Context, mconf: Any, client_name: str):  # -> fuse_mount.discs.DiscSource
+    from fuse_mount.discs import ImageDirSource
 
     if mconf.images:
         return ImageDirSource(ctx.cwd / mconf.images, drives=mconf.image_drives)
-    from odarchive.app.robot_config import open_robot
+    from odarchive.app.robot_config import robot_config
+    from odarchive.app.service_source import ServiceSource
 
-    robot = open_robot(ctx)
-    return RobotSource(robot.changer, [robot.drives[n] for n in sorted(robot.drives)], ready_timeout_s=robot.config.media_timeout_s)
+    def restart() -> None:
+        ensure_robot_service(ctx, lambda text: log.warning("%s", text))
+
+    drives = ensure_robot_service(ctx, lambda text: log.info("%s", text))
+    return ServiceSource(ctx.home, max(1, drives), client_name, mconf.disc_timeout_s, robot_config(ctx).xorriso, restart)

@@ -2,7 +2,8 @@
 
 The job itself (`robot_drivers.burn_job`) knows nothing of odarchive; here are the segment
 spec, where a disc's image comes from, and the recorder that writes the burn record
-(`odarchive.burnlog`) as the job reports. Discs already verified are skipped.
+(`odarchive.burnlog`) as the job reports. Discs already verified are skipped. The burn
+goes through the archive service, one lease per disc (`odarchive.app.burner`).
 
 Only the planned image is burned: before the job starts, every disc's image is checked
 against the size and SHA-256 recorded when it was written (`odarchive.planned_image`); a
@@ -80,7 +81,7 @@ class CatalogueRecorder:
 
 
 
-def replace_disc(ctx: Context, robot: Any, disc: int, copy: int) -> str:
+def replace_disc(ctx: Context, client: Any, disc: int, copy: int) -> str:
     """Make copy `copy` of `disc` burnable again (scrub found it failing): its medium is
     rejected (never used as a blank, its slot left alone) and its image made ready — the
     planned image, rebuilt from the sources, or read back from another copy that reads
@@ -104,7 +105,7 @@ def replace_disc(ctx: Context, robot: Any, disc: int, copy: int) -> str:
             except ImageRefused:
                 with cat.transaction() as conn:  # read it from another copy, not from the one being replaced
                     conn.execute(f"UPDATE {table} SET state=? WHERE {key}", ("written" if not copy else "planned", disc, copy))
-                if image_from_copy(cat, robot, disc, ctx.home.isos) is None:
+                if image_from_copy(cat, client, disc, ctx.home.isos) is None:
                     raise ImageRefused(disc, "its image is gone, its sources changed and no other copy reads identical")
                 source = "another copy, read back"
         if row[1] is not None:
@@ -119,12 +120,16 @@ def replace_disc(ctx: Context, robot: Any, disc: int, copy: int) -> str:
         return source
 
 
-def run_burn(ctx: Context, robot: Any, spec: str, reporter: Any, copy: int = 0) -> dict[str, Any]:
-    """Burn the discs `spec` names (copy 0, set A) or their copies of set `copy`."""
-    from robot_drivers.burn_job import BurnJob
-
+def run_burn(ctx: Context, client: Any, spec: str, reporter: Any, copy: int = 0) -> dict[str, Any]:
+    """Burn the discs `spec` names (copy 0, set A) or their copies of set `copy`, through the
+    archive service (`client`): one lease per disc, the burn and its read-back done here
+    (`odarchive.app.burner`)."""
+    from odarchive.app.burner import LeasedBurn
+    from odarchive.app.robot_config import robot_config
+    from odarchive.app.service.client import ServiceClient
     from odarchive.catalogue import Catalogue
 
+    conf = robot_config(ctx)
     cat = Catalogue.open(ctx.home.catalogue, check_same_thread=False)  # the job's threads record
     try:
         log = BurnLog(cat, copy)
@@ -140,10 +145,12 @@ def run_burn(ctx: Context, robot: Any, spec: str, reporter: Any, copy: int = 0) 
         images, refused, rebuilt = prepare_images(ctx, cat, [d for d in discs if d not in done])
         todo = sorted(images)
         recorder = CatalogueRecorder(log, images)
-        job = BurnJob(robot.changer, robot.drives, recorder, reporter, excluded_slots=log.slots_in_use(),
-                      max_attempts=robot.config.max_attempts, media_timeout_s=robot.config.media_timeout_s)
+        job = LeasedBurn(lambda: ServiceClient(ctx.home), recorder, reporter, workers=len(client.status()["drives"]),
+                         xorriso=conf.xorriso, max_attempts=conf.max_attempts, media_timeout_s=conf.media_timeout_s)
         planned = sum(images[d].size for d in todo)
         outcomes = job.run(todo, total_bytes=planned or None) if todo else []
+        bins = any("name" in slot for slot in client.robot("inventory")["slots"])  # burned discs go to a bin
+        stuck = [] if bins else sorted(d.disc for d in log.discs() if d.disc in discs and d.state == "verified" and d.slot is None)
         return {
             "requested": discs,
             "copy": copy,
@@ -151,6 +158,7 @@ def run_burn(ctx: Context, robot: Any, spec: str, reporter: Any, copy: int = 0) 
             "skipped": sorted(set(discs) & done),
             "burned": [{"disc": o.disc, "label": o.label, "drive": o.drive, "slot": o.slot,
                         "seconds": round(o.burn_s, 3)} for o in outcomes],
+            "unshelved": stuck,
             "rejected_media": [{"slot": s, "disc": d, "reason": r} for s, d, r in log.rejected()],
             "refused": refused,
             "rebuilt": rebuilt,

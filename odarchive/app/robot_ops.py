@@ -110,8 +110,12 @@ def robot_status(ctx: Context, robot: Robot) -> dict[str, Any]:
 
 
 def stop_simulator(ctx: Context) -> bool:
+    """Stop the simulator, and first the archive service that drives it (if one runs)."""
     from robot_drivers.simulator import control
 
+    from odarchive.app.service.client import stop_service
+
+    stop_service(ctx.home, force=True)
     return control.stop(ctx.home.robot_state)
 
 

@@ -52,6 +52,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         if _inside(Path(path), mp):
             raise MountError(f"{what} {path} is inside the mountpoint {mp}", hint="choose a mountpoint outside the home and the cache")
     ctx.open_catalogue(readonly=True).close()  # a clear error now if there is no catalogue
+    from odarchive.app.mount_source import ensure_robot_service, needs_service
+
+    if needs_service(mconf):  # before the mount starts, so that a service started now is said
+        ensure_robot_service(ctx, lambda text: print(f"odarchive: {text}", file=sys.stderr))
     if not mconf.foreground:
         from odarchive.app.mount_serve import spawn_mount
 

@@ -1,8 +1,9 @@
 """`odarchive robot status | inventory | load | unload | import | export | reset | simulate | burn`.
 
-Drives the configured changer (`[robot]`, default: the simulator, started when needed)
-through `odarchive.app` (`robot_config`, `robot_ops`, `robot_burn`); this module parses the
-arguments and renders the results.
+Every action except `simulate` goes through the archive service that owns the robot
+(`odarchive.app.service`; started in the background when none runs, and said so), so they
+work while the archive is mounted or a burn runs. This module parses the arguments and
+renders the results.
 """
 
 from __future__ import annotations
@@ -81,11 +82,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def _run(args: argparse.Namespace, ctx: Context) -> int:
-    from odarchive.app import robot_ops
-    from odarchive.app.robot_config import open_robot
+    from odarchive.app.service.client import ensure_service
 
-    robot = open_robot(ctx, prompt=robot_ops.manual_prompt(ctx))
-    try:
+    with ensure_service(ctx, _announce) as client:
         if args.robot_action == "burn":
             from odarchive.app.robot_burn import run_burn
 
@@ -94,9 +93,9 @@ def _run(args: argparse.Namespace, ctx: Context) -> int:
                 from odarchive.app.robot_burn import replace_disc
 
                 replaced = {"disc": args.replace, "copy": args.copy,
-                            "image_from": replace_disc(ctx, robot, args.replace, args.copy)}
+                            "image_from": replace_disc(ctx, client, args.replace, args.copy)}
                 spec = str(args.replace)
-            result = run_burn(ctx, robot, spec, make_reporter(args.json), copy=args.copy) | {"replaced": replaced}
+            result = run_burn(ctx, client, spec, make_reporter(args.json), copy=args.copy) | {"replaced": replaced}
             text = (f"burned {len(result['burned'])} disc(s), skipped {len(result['skipped'])} already verified"
                     f"; rejected media so far: {len(result['rejected_media'])}")
             text += "".join(f"\nrebuilt disc {r['disc']}: {r['reason']}" for r in result["rebuilt"])
@@ -108,29 +107,46 @@ def _run(args: argparse.Namespace, ctx: Context) -> int:
                 first = result["refused"][0]
                 raise ImageRefused(first["disc"], first["reason"] + (f" (and {len(result['refused']) - 1} more disc(s))"
                                                                      if len(result["refused"]) > 1 else ""))
+            if result["unshelved"]:
+                from odarchive.errors import CheckFailed
+
+                shown = ", ".join(str(d) for d in result["unshelved"])
+                raise CheckFailed(f"disc(s) {shown} are verified but still in a drive (slot unknown)",
+                                  hint="clear the fault, `odarchive robot reset` (it shelves them), then check `robot inventory`")
             return 0
         if args.robot_action == "inventory":
-            return _inventory(args, robot_ops.inventory_json(ctx, robot.changer.inventory()))
+            return _inventory(args, _robot(client, "inventory"))
         if args.robot_action == "status":
-            return _status(args, robot_ops.robot_status(ctx, robot))
+            return _status(args, _robot(client, "status"))
         if args.robot_action == "load":
-            robot.changer.load(args.slot, args.drive)
+            _robot(client, "load", slot=args.slot, drive=args.drive)
             return _show(args, {"loaded": args.slot, "drive": args.drive}, f"slot {args.slot} -> drive {args.drive}")
         if args.robot_action == "unload":
-            slot = robot_ops.unload(ctx, robot, args.drive, args.slot)
+            slot = _robot(client, "unload", drive=args.drive, slot=args.slot)["slot"]
             return _show(args, {"unloaded": args.drive, "slot": slot}, f"drive {args.drive} -> slot {slot}")
         if args.robot_action == "import":
-            robot_ops.import_disc(ctx, robot, args.slot, args.mail)
-            return _show(args, {"imported": args.slot, "mail": args.mail}, f"mail slot {args.mail} -> slot {args.slot}")
+            done = _robot(client, "import", slot=args.slot, mail=args.mail)
+            known = f" (disc {done['disc']})" if done.get("disc") is not None else ""
+            return _show(args, done, f"mail slot {args.mail} -> slot {args.slot}{known}")
         if args.robot_action == "export":
-            robot_ops.export_disc(ctx, robot, args.slot, args.mail, args.location)
+            _robot(client, "export", slot=args.slot, mail=args.mail, location=args.location)
             where = f" (to be kept at {args.location})" if args.location else ""
             return _show(args, {"exported": args.slot, "mail": args.mail, "location": args.location},
                          f"slot {args.slot} -> mail slot {args.mail}{where}")
-        robot.changer.reset()
+        _robot(client, "reset")
         return _show(args, {"reset": True}, "changer reset")
-    finally:
-        robot.close()
+
+
+def _robot(client: Any, action: str, **fields: Any) -> dict[str, Any]:
+    """A robot command through the service; what the manual driver asks is shown first."""
+    result = client.robot(action, **fields)
+    for text in result.pop("prompts", []):
+        _announce(text)
+    return result
+
+
+def _announce(text: str) -> None:
+    sys.stderr.write(f"odarchive: {text}\n")
 
 
 def _show(args: argparse.Namespace, obj: dict[str, Any], text: str) -> int:

@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 
 from odarchive.app.context import Context
 from odarchive.cli.render import print_json
-
-STOP_WAIT_S = 30.0
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -36,7 +33,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if args.foreground:
         from odarchive.app.service.server import serve
 
-        serve(ctx, config, args.ready_fd)
+        serve(ctx, config, args.ready_fd, strict_listen=args.listen is not None)
         return 0
     client = service_client(ctx.home)
     if client is not None:
@@ -44,7 +41,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         client.close()
         return _show(args, {"running": True, "pid": status["pid"], "listen": status["listen"], "started": False},
                      f"the archive service already runs (pid {status['pid']})")
-    pid = start_background(ctx, ["--listen", config.listen])
+    pid = start_background(ctx, ["--listen", config.listen] if args.listen is not None else [])
     client = service_client(ctx.home)
     listen = client.status()["service"]["listen"] if client else ""
     if client:
@@ -55,16 +52,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def _stop(args: argparse.Namespace, ctx: Context, force: bool) -> int:
-    from odarchive.app.service.client import service_client
+    from odarchive.app.service.client import stop_service
 
-    client = service_client(ctx.home)
-    if client is None:
+    if not stop_service(ctx.home, force=force):
         return _show(args, {"stopped": False}, "no archive service runs for this home")
-    with client:
-        client.stop(force=force)
-    deadline = time.monotonic() + STOP_WAIT_S
-    while ctx.home.service_socket.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
     return _show(args, {"stopped": True}, "archive service stopped")
 
 

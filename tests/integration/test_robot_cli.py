@@ -130,8 +130,8 @@ def test_manual_driver_asks_and_checks_the_label(cli, home: Path, tmp_path: Path
     shutil.copy(images[3], drive)
     assert cli("robot", "load", "3").code == 0
     assert cli("robot", "status", "--json").json()["request"] is None
-    r = cli("robot", "unload")  # another process: the disc is there, so it is ejected and asked for
-    assert r.code == 0 and "take the disc out" in r.err
+    r = cli("robot", "unload")  # the service loaded it, so it knows which disc to ask for
+    assert r.code == 0 and "take disc 3 out" in r.err
     drive.unlink()
     assert cli("robot", "unload").code == 6
 
@@ -169,5 +169,6 @@ def test_moves_by_hand_keep_the_burn_record_true(cli, home: Path) -> None:
     assert cli("robot", "export", "7").code == 0  # handed out: no longer in the changer
     assert slot_of(0) is None
     r = cli("robot", "import", "8", "--json")
-    assert r.code == 0 and r.json() == {"imported": 8, "mail": 1}
+    assert r.code == 0 and r.json() == {"imported": 8, "mail": 1, "disc": 0}  # loaded, its label read
+    assert slot_of(0) == 8  # found again: no longer orphaned
     assert cli("robot", "export", "1", "--mail", "2").code == 6  # there is one mail slot

@@ -2,7 +2,7 @@
 
 The same app answers on the Unix socket and on the TCP address. Routes here: `GET
 /api/status` (the snapshot, docs/service.md), `POST /api/stop` (stop once nothing is in
-flight). Every request that is not GET/HEAD/OPTIONS needs `Authorization: Bearer <token>`
+flight), and the lease and robot routes of `routes`. Every request that is not GET/HEAD/OPTIONS needs `Authorization: Bearer <token>`
 (`TokenGuard`, 401 otherwise). The web side (page, jobs, origin checks) adds its routes and
 middleware at the hook in `build_app`.
 """
@@ -41,12 +41,17 @@ class TokenGuard:
         await self.app(scope, receive, send)
 
 
-def error_response(status: int, message: str, hint: str = "") -> JSONResponse:
-    return JSONResponse({"error": message, "hint": hint}, status_code=status)
+def error_response(status: int, message: str, hint: str = "", exit_code: int | None = None) -> JSONResponse:
+    """{"error", "hint"} (and the exit code a command should end with, for robot errors)."""
+    body: dict[str, Any] = {"error": message, "hint": hint}
+    if exit_code is not None:
+        body["exit_code"] = exit_code
+    return JSONResponse(body, status_code=status)
 
 
 def build_app(svc: Any, token: str, stop: Callable[[], None]) -> Starlette:
     """The app for service `svc` (a `RobotService`); `stop()` ends the server."""
+    from odarchive.app.service.routes import service_routes
 
     async def status(request: Request) -> Response:
         return JSONResponse(svc.status())
@@ -61,6 +66,7 @@ def build_app(svc: Any, token: str, stop: Callable[[], None]) -> Starlette:
     routes: list[BaseRoute] = [
         Route("/api/status", status, methods=["GET"]),
         Route("/api/stop", stop_route, methods=["POST"]),
+        *service_routes(svc),
     ]
     middleware = [Middleware(TokenGuard, token=token)]
     # the web side: the page and /api/jobs, and the host/origin check outermost

@@ -15,6 +15,7 @@ import logging
 import os
 import socket
 from pathlib import Path
+from typing import Any
 
 from odarchive.app.background import report_ready
 from odarchive.app.context import Context
@@ -28,49 +29,79 @@ class ServiceRunning(UsageError):
     exit_code = 1
 
 
-def serve(ctx: Context, config: ServiceConfig, ready_fd: int | None = None) -> None:
-    """Serve this home's robot in this process until stopped."""
+def serve(ctx: Context, config: ServiceConfig, ready_fd: int | None = None, strict_listen: bool = False) -> None:
+    """Serve this home's robot in this process until stopped. A TCP address in use is an
+    error with `strict_listen` (an explicit --listen), else the socket alone is served. An
+    error before the service is ready also goes to `ready_fd` (message, hint, exit code)."""
     import uvicorn
 
-    from odarchive.app.robot_config import open_robot
     from odarchive.app.service.http import build_app
-    from odarchive.app.service.state import RobotService
-    from odarchive.app.service.token import ensure_token
 
     ctx.home.ensure()
     log.setLevel(min(log.getEffectiveLevel(), logging.INFO))  # one INFO line per state change (events.py)
-    uds = bind_unix(ctx.home.service_socket)
-    sockets = [uds]
+    sockets: list[socket.socket] = []
+    svc = None
     try:
-        if config.listen:
-            sockets.append(bind_tcp(*parse_listen(config.listen)))
-        token = ensure_token(ctx.home)
-        robot = open_robot(ctx)
-    except BaseException:
-        for s in sockets:
-            s.close()
-        ctx.home.service_socket.unlink(missing_ok=True)
+        sockets.append(bind_unix(ctx.home.service_socket))
+        try:
+            svc, token = _start(ctx, config, sockets, strict_listen)
+        except BaseException:
+            ctx.home.service_socket.unlink(missing_ok=True)
+            raise
+        server = uvicorn.Server(uvicorn.Config(build_app(svc, token, lambda: setattr(server, "should_exit", True)),
+                                               log_level="warning", lifespan="off", timeout_graceful_shutdown=5))
+    except BaseException as e:
+        report_ready(ready_fd, f"error\t{e}\t{getattr(e, 'hint', '')}\t{getattr(e, 'exit_code', '')}")
+        for sock in sockets:
+            sock.close()
+        if svc is not None:
+            svc.close()
         raise
-    svc = RobotService(ctx, robot, config)
-    if len(sockets) > 1:
-        host, port = sockets[1].getsockname()[:2]
-        svc.listen = f"{host}:{port}"
-    server: uvicorn.Server | None = None
-
-    def stop() -> None:
-        assert server is not None
-        server.should_exit = True
-
-    app = build_app(svc, token, stop)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=5))
     try:
-        svc.start()
         asyncio.run(_run(server, sockets, ready_fd, svc.listen))
     finally:
         svc.close()
         ctx.home.service_socket.unlink(missing_ok=True)
-        for s in sockets:
-            s.close()
+        for sock in sockets:
+            sock.close()
+
+
+def _start(ctx: Context, config: ServiceConfig, sockets: list[socket.socket], strict_listen: bool) -> tuple[Any, str]:
+    """The TCP socket (added to `sockets`), the token, and the service with its robot
+    opened and reconciled."""
+    from odarchive.app.robot_config import open_robot
+    from odarchive.app.robot_ops import manual_prompt
+    from odarchive.app.service.state import RobotService
+    from odarchive.app.service.token import ensure_token
+
+    if config.listen:
+        try:
+            sockets.append(bind_tcp(*parse_listen(config.listen)))
+        except UsageError as e:
+            if strict_listen:
+                raise
+            log.warning("%s; serving on %s only", e.message, ctx.home.service_socket)
+    token = ensure_token(ctx.home)
+    prompts: list[str] = []  # the manual driver's requests, also returned to the command that caused them
+    show = manual_prompt(ctx)
+
+    def prompt(text: str | None) -> None:
+        show(text)
+        if text is not None:
+            prompts.append(text)
+
+    robot = open_robot(ctx, prompt=prompt)
+    svc = RobotService(ctx, robot, config)
+    svc.prompts = prompts
+    if len(sockets) > 1:
+        host, port = sockets[1].getsockname()[:2]
+        svc.listen = f"{host}:{port}"
+    try:
+        svc.start()
+    except BaseException:
+        svc.close()
+        raise
+    return svc, token
 
 
 async def _run(server: object, sockets: list[socket.socket], ready_fd: int | None, listen: str) -> None:

@@ -17,7 +17,11 @@ from typing import Any, Callable
 
 from odarchive.app.context import Context
 from odarchive.app.robot_config import Robot, disc_from_label
+from odarchive.app.service.client import robot_fingerprint
 from odarchive.app.service.config import ServiceConfig
+from odarchive.app.service.leases import LeaseManager
+from odarchive.app.service.motions import Motions
+from odarchive.app.service.scheduler import Scheduler
 
 MAX_FAULTS = 50  # faults kept for the status snapshot
 
@@ -29,17 +33,29 @@ class RobotService:
         self.ctx, self.robot, self.config, self.clock = ctx, robot, config, clock
         self.started = clock()
         self.listen = ""  # the TCP address actually bound, set by the server
+        self.fingerprint = robot_fingerprint(ctx)  # the robot configuration it drives
+        self.prompts: list[str] = []  # what the manual driver asked a person to do, in order
         self._lock = threading.RLock()
         self._inventory: Any = None
         self._faults: list[dict[str, Any]] = []
         self._drive_since: dict[int, float] = {}
         self.jobs: Callable[[], list[dict[str, Any]]] = lambda: []  # the web side's job list (hook)
+        self.motions = Motions(ctx, robot)
+        scheduler = Scheduler(sorted(robot.drives), config.read_drives, config.burn_max_wait_s,
+                              robot.config.max_attempts, self.motions.describe)
+        self.leases = LeaseManager(self.motions, scheduler, self.refresh_inventory, self.record_fault)
 
     def start(self) -> None:
-        """Read the inventory once before serving."""
+        """Reconcile the drives with the changer (after a restart or a kill -9), then serve."""
+        held = self.motions.reconcile()
+        for drive, disc in held.items():
+            if drive in self.leases.scheduler.drives:
+                self.leases.scheduler.set_contents(drive, disc, disc is not None, self.clock())
         self.refresh_inventory()
+        self.leases.start()
 
     def close(self) -> None:
+        self.leases.close()
         self.robot.close()
 
     # ---- the robot ----
@@ -70,7 +86,8 @@ class RobotService:
 
     def busy(self) -> int:
         """Leases held and requests waiting (the service stops only when this is 0)."""
-        return 0
+        with self.leases.lock:
+            return self.leases.scheduler.busy()
 
     # ---- the snapshot ----
     def status(self) -> dict[str, Any]:
@@ -80,12 +97,23 @@ class RobotService:
             faults = list(self._faults)
             since = dict(self._drive_since)
         by_slot, plan_labels, rejected = _burn_record(self.ctx)
+        leases = self.leases.snapshot()
+        drives = _drives(self.robot, inventory, by_slot, plan_labels, since)
+        for d in drives:
+            live = leases["drives"].get(d["drive"], {})
+            d["lease"], d["leases"], d["fault"] = live.get("lease"), live.get("leases", []), live.get("fault")
+            if live.get("activity"):
+                d["state"] = live["activity"].split()[0]
+                d["activity"] = live["activity"]
+            if d["fault"]:
+                d["state"] = "faulty"
         return {
             "now": self.clock(),
-            "service": {"pid": os.getpid(), "started": self.started, "home": str(self.ctx.home.root), "listen": self.listen},
+            "service": {"pid": os.getpid(), "started": self.started, "home": str(self.ctx.home.root), "listen": self.listen,
+                        "robot": self.fingerprint},
             "changer": _changer(self.robot, inventory, by_slot, plan_labels, rejected, faults),
-            "drives": _drives(self.robot, inventory, by_slot, plan_labels, since),
-            "queue": [],
+            "drives": drives,
+            "queue": leases["queue"],
             "jobs": self.jobs(),
             "mounts": _mounts(self.ctx),
         }
