@@ -126,7 +126,6 @@ def run_burn(ctx: Context, client: Any, spec: str, reporter: Any, copy: int = 0)
     (`odarchive.app.burner`)."""
     from odarchive.app.burner import LeasedBurn
     from odarchive.app.robot_config import robot_config
-    from odarchive.app.service.client import ServiceClient
     from odarchive.catalogue import Catalogue
 
     conf = robot_config(ctx)
@@ -145,7 +144,7 @@ def run_burn(ctx: Context, client: Any, spec: str, reporter: Any, copy: int = 0)
         images, refused, rebuilt = prepare_images(ctx, cat, [d for d in discs if d not in done])
         todo = sorted(images)
         recorder = CatalogueRecorder(log, images)
-        job = LeasedBurn(lambda: ServiceClient(ctx.home), recorder, reporter, workers=len(client.status()["drives"]),
+        job = LeasedBurn(client.spawn, recorder, reporter, workers=len(client.status()["drives"]),
                          xorriso=conf.xorriso, max_attempts=conf.max_attempts, media_timeout_s=conf.media_timeout_s)
         planned = sum(images[d].size for d in todo)
         outcomes = job.run(todo, total_bytes=planned or None) if todo else []

@@ -57,6 +57,10 @@ class ServiceClient:
         self.http.close()
         self._name.__exit__()
 
+    def spawn(self) -> "ServiceClient":
+        """Another client of the same service (one per thread)."""
+        return ServiceClient(self.home)
+
     def __enter__(self) -> "ServiceClient":
         return self
 

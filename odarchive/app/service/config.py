@@ -18,9 +18,6 @@ class ServiceConfig:
     """A burn waiting longer than this gets the next free drive even while reads wait."""
     read_timeout_s: float = 600.0
     """A read lease not granted within this long fails with an error naming the disc."""
-    idle_exit_s: float = 0.0
-    """A service started in the background exits after this long with no lease and no
-    request (0: never)."""
     start_timeout_s: float = 60.0
     """How long a command waits for a service it started to answer."""
 

@@ -50,7 +50,7 @@ class LeaseManager:
         self.lock = threading.RLock()
         self.leases: dict[int, LeaseInfo] = {}
         self.activity: dict[int, str] = {}  # drive -> what it does now (for status)
-        self._waiters: dict[int, tuple[asyncio.AbstractEventLoop, asyncio.Event]] = {}
+        self._waiters: dict[int, Callable[[], object]] = {}  # request id -> wakes its waiter
         self._blank_slot: dict[int, int | None] = {}  # burn request id -> blank slot
         self._work: queue.Queue[Callable[[], None] | None] = queue.Queue()
         self._stop = threading.Event()
@@ -73,17 +73,32 @@ class LeaseManager:
         """Wait until a lease is granted (returned) or fails (MotionError with the reason)."""
         loop = asyncio.get_running_loop()
         event = asyncio.Event()
-        with self.lock:
-            r = self.scheduler.submit(kind, disc, client, self.clock(), timeout_s if kind == READ else None, pid)
-            self._waiters[r.id] = (loop, event)
-            log.info("event=lease.requested id=%d kind=%s disc=%d client=%s", r.id, kind, disc, client)
-            self._decide()
+        r = self._submit(kind, disc, client, pid, timeout_s, lambda: loop.call_soon_threadsafe(event.set))
         try:
             await event.wait()  # deadlines are checked by the reaper's `_decide`
         except asyncio.CancelledError:
             with self.lock:
                 self._abandon(r)
             raise
+        return self._outcome(r)
+
+    def acquire_blocking(self, kind: str, disc: int, client: str, timeout_s: float | None = None) -> LeaseInfo:
+        """`acquire` for a thread of the service itself (its burn jobs)."""
+        event = threading.Event()
+        r = self._submit(kind, disc, client, None, timeout_s, event.set)
+        event.wait()
+        return self._outcome(r)
+
+    def _submit(self, kind: str, disc: int, client: str, pid: int | None, timeout_s: float | None,
+                wake: Callable[[], object]) -> Request:
+        with self.lock:
+            r = self.scheduler.submit(kind, disc, client, self.clock(), timeout_s if kind == READ else None, pid)
+            self._waiters[r.id] = wake
+            log.info("event=lease.requested id=%d kind=%s disc=%d client=%s", r.id, kind, disc, client)
+            self._decide()
+        return r
+
+    def _outcome(self, r: Request) -> LeaseInfo:
         with self.lock:
             self._waiters.pop(r.id, None)
             if r.error is not None:
@@ -162,10 +177,9 @@ class LeaseManager:
         self._wake(r.id)
 
     def _wake(self, rid: int) -> None:
-        waiter = self._waiters.get(rid)
-        if waiter is not None:
-            loop, event = waiter
-            loop.call_soon_threadsafe(event.set)
+        wake = self._waiters.get(rid)
+        if wake is not None:
+            wake()
 
     def _load(self, drive: int, disc: int) -> None:
         try:

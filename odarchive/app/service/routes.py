@@ -28,7 +28,6 @@ from robot_drivers.errors import RobotError
 
 
 def service_routes(svc: Any) -> list[BaseRoute]:
-    actions = RobotActions(svc.leases)
 
     async def acquire(request: Request) -> Response:
         body = await _json(request)
@@ -60,6 +59,7 @@ def service_routes(svc: Any) -> list[BaseRoute]:
     async def robot(request: Request) -> Response:
         action = request.path_params["action"]
         body = await _json(request) if request.method == "POST" else {}
+        actions = RobotActions(svc.leases)
         calls = {
             ("GET", "inventory"): actions.inventory,
             ("GET", "status"): actions.status,

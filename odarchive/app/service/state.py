@@ -75,12 +75,13 @@ class RobotService:
             del self._faults[:-MAX_FAULTS]
 
     def burn(self, spec: str, reporter: Any) -> dict[str, Any]:
-        """Burn discs `spec` (the jobs API's burn, on the job worker thread); the inventory is
-        read again as each disc starts and ends, so the status shows the drives and slots."""
+        """Burn discs `spec` (the jobs API's burn, on the job worker thread), with burn leases
+        from this service like any client's; the inventory is read again as each disc starts
+        and ends, so the status shows the drives and slots."""
         from odarchive.app.robot_burn import run_burn
 
         try:
-            return run_burn(self.ctx, self.robot, spec, _MotionReporter(reporter, self.refresh_inventory))
+            return run_burn(self.ctx, LocalClient(self), spec, _MotionReporter(reporter, self.refresh_inventory))
         finally:
             self.refresh_inventory()
 
@@ -117,6 +118,43 @@ class RobotService:
             "jobs": self.jobs(),
             "mounts": _mounts(self.ctx),
         }
+
+
+class LocalClient:
+    """The part of `ServiceClient` a burn uses, for the service's own burn jobs: the same
+    leases, asked for in-process instead of over the socket."""
+
+    def __init__(self, svc: RobotService) -> None:
+        self.svc = svc
+
+    def lease(self, kind: str, disc: int, client: str, timeout_s: float | None = None) -> dict[str, Any]:
+        from odarchive.app.service.client import ServiceError
+        from odarchive.app.service.leases import LeaseFailed
+
+        try:
+            info = self.svc.leases.acquire_blocking(kind, disc, f"service job: {client}", timeout_s)
+        except LeaseFailed as e:
+            raise ServiceError(e.message, e.hint or "", e.exit_code) from None
+        r = info.request
+        return {"id": r.id, "kind": r.kind, "disc": r.disc, "drive": r.drive, "device": info.device, "slot": info.slot}
+
+    def release(self, lease_id: int, verified: bool = True, reason: str = "") -> int | None:
+        return self.svc.leases.release(lease_id, verified, reason).result()
+
+    def status(self) -> dict[str, Any]:
+        return self.svc.status()
+
+    def robot(self, action: str, **fields: Any) -> dict[str, Any]:
+        from odarchive.app.service.robot_actions import RobotActions
+
+        assert action == "inventory", action
+        return self.svc.leases.run_motion(RobotActions(self.svc.leases).inventory).result()
+
+    def spawn(self) -> "LocalClient":
+        return self
+
+    def close(self) -> None:
+        pass
 
 
 class _MotionReporter:
