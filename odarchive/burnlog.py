@@ -59,6 +59,29 @@ class BurnLog:
                                               (self.copy,))}
         return {r[0] for r in self._query("SELECT id FROM discs WHERE state='verified'")}
 
+    def verified_any(self) -> set[int]:
+        """Discs with a verified copy in any set."""
+        return {r[0] for r in self._query("SELECT id FROM discs WHERE state='verified' UNION"
+                                          " SELECT disc_id FROM disc_copies WHERE state='verified'")}
+
+    def shelve_found(self, disc: int, slot: int) -> None:
+        """A verified medium of `disc` was found to be in `slot` (after a crash or a jam). All
+        copies carry the same label, so it is recorded for the copy whose slot that already
+        is, else for the first verified copy whose slot is not known."""
+        with self.lock, self.cat.transaction() as conn:
+            rows = list(conn.execute("SELECT 0, slot FROM discs WHERE id=? AND state='verified' UNION ALL"
+                                     " SELECT copy, slot FROM disc_copies WHERE disc_id=? AND state='verified'"
+                                     " ORDER BY 1", (disc, disc)))
+            if any(s == slot for _, s in rows):
+                return
+            for copy, s in rows:
+                if s is None:
+                    if copy:
+                        conn.execute("UPDATE disc_copies SET slot=? WHERE disc_id=? AND copy=?", (slot, disc, copy))
+                    else:
+                        conn.execute("UPDATE discs SET slot=? WHERE id=?", (slot, disc))
+                    return
+
     def slots_in_use(self) -> set[int]:
         """Slots a burn must not take a blank from: our burned discs and copies, rejected media."""
         rows = self._query("SELECT slot FROM discs WHERE slot IS NOT NULL UNION SELECT slot FROM disc_copies"

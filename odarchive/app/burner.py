@@ -34,6 +34,7 @@ class LeasedBurn:
     xorriso: str = "xorriso"
     max_attempts: int = 3
     media_timeout_s: float = 120.0
+    copy: int = 0  # the set burned (0: the discs themselves, set A)
 
     def run(self, discs: list[int], total_bytes: int | None = None) -> list[BurnOutcome]:
         """Burn `discs`; what was verified. Raises the first robot error, or BurnFailed."""
@@ -93,7 +94,7 @@ class LeasedBurn:
         for attempt in range(1, self.max_attempts + 1):
             if stop.is_set():
                 return None
-            lease = client.lease("burn", disc, f"robot burn (pid {os.getpid()})")
+            lease = client.lease("burn", disc, f"robot burn (pid {os.getpid()})", copy=self.copy)
             drive, blank_slot = int(lease["drive"]), lease.get("slot")
             dev = OpticalDrive.for_target(lease["device"], self.xorriso)
             self.reporter.event("burning", disc=disc, drive=drive, slot=blank_slot, label=image.label, attempt=attempt)

@@ -13,6 +13,7 @@ Threads: one fetcher worker per index, each with its own `ServiceClient`.
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Callable
 
 from fuse_mount.catalogue_view import Disc
@@ -20,6 +21,8 @@ from fuse_mount.errors import DiscUnavailable
 from odarchive.app.service.client import ServiceClient, ServiceError, ServiceUnreachable
 from odarchive.home import Home
 from robot_drivers.drives.optical import OpticalDrive
+
+log = logging.getLogger(__name__)
 
 
 class ServiceSource:
@@ -54,6 +57,8 @@ class ServiceSource:
                 lease = self._client(drive).lease("read", disc.id, self._name, timeout_s=self._timeout_s)
         except ServiceError as e:
             raise DiscUnavailable(e.message, e.hint) from None
+        for note in lease.get("notes") or []:  # a copy failed and another served (logged where people look)
+            log.warning("%s", note)
         self._leases[drive] = lease
         self._devs[drive] = OpticalDrive.for_target(lease["device"], self._xorriso)
 

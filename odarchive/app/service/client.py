@@ -91,10 +91,12 @@ class ServiceClient:
     def stop(self, force: bool = False) -> None:
         self.request("POST", "/api/stop", params={"force": "1"} if force else None)
 
-    def lease(self, kind: str, disc: int, client: str, timeout_s: float | None = None) -> dict[str, Any]:
-        """Wait for a lease: {id, kind, disc, drive, device, slot}; ServiceError if it fails
-        (a read not granted within `timeout_s`: the message names the disc)."""
-        body = {"kind": kind, "disc": disc, "client": client, "pid": os.getpid(), "timeout_s": timeout_s}
+    def lease(self, kind: str, disc: int, client: str, timeout_s: float | None = None,
+              copy: int | None = None) -> dict[str, Any]:
+        """Wait for a lease: {id, kind, disc, copy, drive, device, slot, notes}; ServiceError if
+        it fails (a read not granted within `timeout_s`: the message names the disc). `copy`:
+        a read of that copy only (None: any), or the set a burn burns."""
+        body = {"kind": kind, "disc": disc, "copy": copy, "client": client, "pid": os.getpid(), "timeout_s": timeout_s}
         wait = None if timeout_s is None else timeout_s + LEASE_MARGIN_S
         return self.request("POST", "/api/leases", json=body, timeout_s=wait if wait is not None else LONG_WAIT_S)
 

@@ -22,7 +22,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from odarchive.app.service.motions import MotionError, Motions
+from odarchive.app.service.motions import DiscFailed, MotionError, Motions
 from odarchive.app.service.scheduler import BURN, READ, Fail, Grant, Load, LoadBlank, Request, Scheduler
 from odarchive.jobs import pid_alive
 from robot_drivers import errors
@@ -38,6 +38,7 @@ class LeaseInfo:
     request: Request
     device: str
     slot: int | None = None  # burns: where the blank came from
+    notes: list[str] = field(default_factory=list)  # reads: copies that failed before one served
     events: list[asyncio.Event] = field(default_factory=list)
 
 
@@ -52,6 +53,7 @@ class LeaseManager:
         self.activity: dict[int, str] = {}  # drive -> what it does now (for status)
         self._waiters: dict[int, Callable[[], object]] = {}  # request id -> wakes its waiter
         self._blank_slot: dict[int, int | None] = {}  # burn request id -> blank slot
+        self._load_notes: dict[int, list[str]] = {}  # drive -> what its last load said, for its first lease
         self._work: queue.Queue[Callable[[], None] | None] = queue.Queue()
         self._stop = threading.Event()
         self._threads = [threading.Thread(target=self._robot_thread, name="odarchive-robot", daemon=True),
@@ -69,11 +71,12 @@ class LeaseManager:
                 t.join(10.0)
 
     # ---- clients ----
-    async def acquire(self, kind: str, disc: int, client: str, pid: int | None, timeout_s: float | None) -> LeaseInfo:
+    async def acquire(self, kind: str, disc: int, client: str, pid: int | None, timeout_s: float | None,
+                      copy: int | None = None) -> LeaseInfo:
         """Wait until a lease is granted (returned) or fails (MotionError with the reason)."""
         loop = asyncio.get_running_loop()
         event = asyncio.Event()
-        r = self._submit(kind, disc, client, pid, timeout_s, lambda: loop.call_soon_threadsafe(event.set))
+        r = self._submit(kind, disc, client, pid, timeout_s, lambda: loop.call_soon_threadsafe(event.set), copy)
         try:
             await event.wait()  # deadlines are checked by the reaper's `_decide`
         except asyncio.CancelledError:
@@ -82,19 +85,21 @@ class LeaseManager:
             raise
         return self._outcome(r)
 
-    def acquire_blocking(self, kind: str, disc: int, client: str, timeout_s: float | None = None) -> LeaseInfo:
+    def acquire_blocking(self, kind: str, disc: int, client: str, timeout_s: float | None = None,
+                         copy: int | None = None) -> LeaseInfo:
         """`acquire` for a thread of the service itself (its burn jobs)."""
         event = threading.Event()
-        r = self._submit(kind, disc, client, None, timeout_s, event.set)
+        r = self._submit(kind, disc, client, None, timeout_s, event.set, copy)
         event.wait()
         return self._outcome(r)
 
     def _submit(self, kind: str, disc: int, client: str, pid: int | None, timeout_s: float | None,
-                wake: Callable[[], object]) -> Request:
+                wake: Callable[[], object], copy: int | None) -> Request:
         with self.lock:
-            r = self.scheduler.submit(kind, disc, client, self.clock(), timeout_s if kind == READ else None, pid)
+            r = self.scheduler.submit(kind, disc, client, self.clock(), timeout_s if kind == READ else None, pid, copy)
             self._waiters[r.id] = wake
-            log.info("event=lease.requested id=%d kind=%s disc=%d client=%s", r.id, kind, disc, client)
+            log.info("event=lease.requested id=%d kind=%s disc=%d copy=%s client=%r", r.id, kind, disc,
+                     "-" if copy is None else copy, client)
             self._decide()
         return r
 
@@ -163,14 +168,14 @@ class LeaseManager:
                 self._wake(a.request.id)
             elif isinstance(a, Load):
                 self.activity[a.drive] = f"loading disc {a.disc}"
-                self._work.put(lambda a=a: self._load(a.drive, a.disc))
+                self._work.put(lambda a=a: self._load(a.drive, a.disc, a.copy))
             elif isinstance(a, LoadBlank):
                 self.activity[a.drive] = f"loading a blank for disc {a.request.disc}"
                 self._work.put(lambda a=a: self._load_blank(a.drive, a.request))
 
     def _granted(self, r: Request, drive: int) -> None:
         device = self.motions.robot.drives[drive].name
-        self.leases[r.id] = LeaseInfo(r, device, self._blank_slot.pop(r.id, None))
+        self.leases[r.id] = LeaseInfo(r, device, self._blank_slot.pop(r.id, None), self._load_notes.pop(drive, []))
         self.activity[drive] = "burning" if r.kind == BURN else "reading"
         log.info("event=lease.granted id=%d kind=%s disc=%d drive=%d client=%s wait_s=%.3f",
                  r.id, r.kind, r.disc, drive, r.client, (r.granted or 0) - r.created)
@@ -181,17 +186,24 @@ class LeaseManager:
         if wake is not None:
             wake()
 
-    def _load(self, drive: int, disc: int) -> None:
+    def _load(self, drive: int, disc: int, copy: int | None) -> None:
         try:
-            self.motions.load_disc(drive, disc)
-        except MotionError as e:  # the disc is in no slot: its readers fail, the drive is fine
+            loaded, notes = self.motions.load_disc(drive, disc, copy)
+        except DiscFailed as e:  # no copy could be read: its readers fail, the drive is fine (and empty)
+            with self.lock:
+                self.scheduler.set_contents(drive, None, False, self.clock())
+            self._motion_failed(drive, str(e), disc, drive_fault=False)
+        except MotionError as e:  # in no slot: its readers fail, the drive is fine
             self._motion_failed(drive, str(e), disc, drive_fault=False)
         except Exception as e:  # noqa: BLE001 - a fault fails only the requests it touches
             self._motion_failed(drive, f"{self.motions.describe(disc)}: {e}", disc)
         else:
             with self.lock:
-                log.info("event=drive.loaded drive=%d disc=%d", drive, disc)
-                self.scheduler.loaded(drive, disc, self.clock())
+                for note in notes:
+                    log.warning("event=disc.copy drive=%d %s", drive, note)
+                log.info("event=drive.loaded drive=%d disc=%d copy=%s", drive, disc, "-" if loaded is None else loaded)
+                self._load_notes[drive] = notes
+                self.scheduler.loaded(drive, disc, self.clock(), loaded)
                 self.activity.pop(drive, None)
                 self._decide()
         self.on_change()

@@ -23,6 +23,10 @@ class MotionError(errors.RobotError):
     """A motion that could not be done (no such disc in the changer, no blank left)."""
 
 
+class DiscFailed(MotionError):
+    """No copy of a disc could be loaded and read; the drive is fine (and empty)."""
+
+
 @contextmanager
 def burn_log(ctx: Context) -> Iterator[Any]:
     from odarchive.burnlog import BurnLog
@@ -54,31 +58,73 @@ class Motions:
         with self.ctx.open_catalogue() as cat:
             return {d: volume_ident(label, d) for d, label in cat.conn.execute("SELECT id, label FROM discs")}
 
-    def slot_of(self, disc: int, inventory: Any) -> int:
-        """The storage slot holding `disc`: its label in the inventory, else the burn record."""
+    def _tries(self, disc: int, copy: int | None, inventory: Any) -> list[tuple[int | None, int]]:
+        """(copy, slot) to load `disc` from, in turn: the recorded slots of its burned copies
+        (set A first; only `copy` if one was asked for), else a slot whose label the changer
+        reports (copy unknown). MotionError naming where the copies are kept if none is in."""
+        from odarchive.copies import copies_of, set_name
+
         label = self._labels().get(disc)
-        for s in inventory.slots:
-            if label and s.label == label and s.occupied:
-                return s.slot
+        copies = []
         if self.ctx.home.catalogue.exists():
             with self.ctx.open_catalogue() as cat:
-                row = cat.conn.execute("SELECT slot FROM discs WHERE id=?", (disc,)).fetchone()
-            if row and row[0] is not None and inventory.slot(row[0]).occupied:
-                return int(row[0])
-        raise MotionError(f"{self.describe(disc)} is in no slot of the changer",
-                          hint="import it (`odarchive robot import SLOT`): the service identifies it")
+                copies = [c for c in copies_of(cat, disc) if copy is None or c.copy == copy]
+        tries: list[tuple[int | None, int]] = [(c.copy, c.slot) for c in copies if c.state == "verified"
+                                               and c.slot is not None and inventory.slot(c.slot).occupied]
+        if not tries and copy is None:
+            tries = [(None, s.slot) for s in inventory.slots if label and s.label == label and s.occupied][:1]
+        if tries:
+            return tries
+        kept = "; ".join(f"set {set_name(c.copy)}: {c.location}" for c in copies if c.slot is None and c.location)
+        which = f"{self.describe(disc)}" + (f" set {set_name(copy)}" if copy is not None else "")
+        raise MotionError(f"{which} is in no slot of the changer" + (f"; it is kept at {kept}" if kept else ""),
+                          hint=f"insert disc {disc} into the robot (`odarchive robot import SLOT`): the service identifies it")
 
-    def load_disc(self, drive: int, disc: int) -> None:
+    def load_disc(self, drive: int, disc: int, copy: int | None = None) -> tuple[int | None, list[str]]:
+        """Load `disc` (copy `copy`, or any) into `drive`, checked readable; when a copy cannot
+        be loaded or read the next one is tried. Returns the copy loaded (None: not known) and
+        what happened on the way (one line per copy that failed, and which one served)."""
         inventory = self.robot.changer.inventory()
-        slot = self.slot_of(disc, inventory)
+        tries = self._tries(disc, copy, inventory)
         self.clear(drive, inventory)
+        notes: list[str] = []
+        for i, (which, slot) in enumerate(tries):
+            try:
+                self._load_slot(drive, disc, slot, check=copy is None)
+            except (errors.UnreadableDisc, errors.WrongDisc, errors.EmptySlot, errors.DriveNotReady) as e:
+                self._empty(drive, slot)  # the disc is at fault, not the drive
+                if i == len(tries) - 1:
+                    raise DiscFailed(f"{self.describe(disc)}: {e}", hint=e.hint) from None
+                notes.append(f"disc {disc} from slot {slot} failed ({e}); trying its copy in slot {tries[i + 1][1]}")
+                continue
+            if i:
+                notes.append(f"disc {disc} served by its copy in slot {slot}")
+            return which, notes
+        raise AssertionError("unreachable: _tries returns at least one slot")
+
+    def _load_slot(self, drive: int, disc: int, slot: int, check: bool) -> None:
+        """Load `slot` and check it is `disc` (its volume label: a disc that cannot be read
+        fails here, unless not `check`: a read of one copy, a scrub, takes it as it is)."""
         self.robot.changer.load(slot, drive)
         self.slot_of_drive[drive] = slot
         dev = self.robot.drives[drive]
         dev.wait_for_media(self.robot.config.media_timeout_s)
-        label, want = dev.volume_label(), self._labels().get(disc)
+        try:
+            label = dev.volume_label()
+        except errors.UnreadableDisc:
+            if check:
+                raise
+            return
+        want = self._labels().get(disc)
         if want and label != want:
             raise errors.WrongDisc(f"drive {drive} holds {label or 'an unlabelled medium'}, not {self.describe(disc)}")
+
+    def _empty(self, drive: int, slot: int) -> None:
+        """Put back what a failed load left in `drive`."""
+        self.slot_of_drive.pop(drive, None)
+        if self.robot.changer.inventory().drive(drive).state != DRIVE_EMPTY:
+            self.robot.drives[drive].eject()
+            self.robot.changer.unload(drive, slot)
 
     # ---- blanks ----
     def load_blank(self, drive: int) -> int | None:
@@ -160,7 +206,7 @@ class Motions:
             return None
         with burn_log(self.ctx) as log:
             disc = disc_from_label(label, log.plan_labels())
-            return disc if disc in log.verified() else None
+            return disc if disc in log.verified_any() else None
 
     def shelved(self, label: str | None, slot: int | None) -> None:
         """Record that the medium labelled `label` is in `slot`, if it is one of our discs."""
@@ -169,7 +215,7 @@ class Motions:
         with burn_log(self.ctx) as log:
             disc = disc_from_label(label, log.plan_labels())
             if disc is not None:
-                log.record_shelved(disc, slot)
+                log.shelve_found(disc, slot)
 
     # ---- after a restart or a kill -9 ----
     def reconcile(self, only: list[int] | None = None) -> dict[int, int | None]:
@@ -181,7 +227,7 @@ class Motions:
         plan_labels, verified = set(), set()
         if self.ctx.home.catalogue.exists():
             with burn_log(self.ctx) as log:
-                plan_labels, verified = log.plan_labels(), log.verified()
+                plan_labels, verified = log.plan_labels(), log.verified_any()
         held: dict[int, int | None] = {}
         for info in inventory.drives:
             if only is not None and info.drive not in only:

@@ -96,15 +96,16 @@ class RobotActions:
 
         return disc_from_label(label)
 
-    def export_disc(self, slot: int, mail: int) -> dict[str, Any]:
+    def export_disc(self, slot: int, mail: int, location: str | None = None) -> dict[str, Any]:
+        """Hand out the disc in `slot`; the catalogue keeps `location` (where a person puts it)."""
         inventory = self.robot.changer.inventory()
         in_drive = [d.drive for d in inventory.drives if d.loaded_from_slot == slot and d.state != DRIVE_EMPTY]
         for drive in in_drive:  # the disc is in a drive: put it back first (unless someone reads it)
             self._check_free(drive)
             self.unload(drive, slot)
         self.robot.changer.export_disc(slot, mail)
-        moved(self.ctx, slot, None)
-        return {"exported": slot, "mail": mail}
+        moved(self.ctx, slot, None, location)
+        return {"exported": slot, "mail": mail, "location": location}
 
     def reset(self) -> dict[str, Any]:
         """Clear the changer's fault, then reconcile the drives that were out (a disc left in

@@ -1,7 +1,9 @@
 """The lease and robot routes of the service's API (added to the app by `http.build_app`).
 
-    POST /api/leases                {kind: read|burn, disc, client, pid, timeout_s}
-         -> 200 {id, kind, disc, drive, device, slot}, once granted (the request waits);
+    POST /api/leases                {kind: read|burn, disc, copy, client, pid, timeout_s}
+         -> 200 {id, kind, disc, copy, drive, device, slot, notes}, once granted (the request
+            waits; `copy`: reads of that copy only, burns the set burned; `notes`: copies
+            that failed before one served);
             504 when a read is not granted within its timeout, 503 on a robot fault
     POST /api/leases/{id}/release   {verified: bool, reason: str}  -> {slot}
     GET  /api/robot/inventory | /api/robot/status
@@ -37,12 +39,14 @@ def service_routes(svc: Any) -> list[BaseRoute]:
         timeout_s = body.get("timeout_s")
         timeout_s = float(timeout_s) if isinstance(timeout_s, (int, float)) else svc.config.read_timeout_s
         pid = body.get("pid") if isinstance(body.get("pid"), int) else None
+        copy = body.get("copy")
+        if copy is not None and (not isinstance(copy, int) or isinstance(copy, bool) or copy < 0):
+            return error_response(400, "a lease's copy is a copy number (0 = set A), or null for any copy")
         try:
-            info = await svc.leases.acquire(kind, disc, str(body.get("client") or "?")[:200], pid, timeout_s)
+            info = await svc.leases.acquire(kind, disc, str(body.get("client") or "?")[:200], pid, timeout_s, copy)
         except LeaseFailed as e:
             return error_response(504 if "not available within" in e.message else 503, e.message, e.hint or "", e.exit_code)
-        r = info.request
-        return JSONResponse({"id": r.id, "kind": r.kind, "disc": r.disc, "drive": r.drive, "device": info.device, "slot": info.slot})
+        return JSONResponse(lease_json(info))
 
     async def release(request: Request) -> Response:
         body = await _json(request)
@@ -66,7 +70,8 @@ def service_routes(svc: Any) -> list[BaseRoute]:
             ("POST", "load"): lambda: actions.load(int(body["slot"]), int(body.get("drive", 0))),
             ("POST", "unload"): lambda: actions.unload(int(body.get("drive", 0)), _opt_int(body.get("slot"))),
             ("POST", "import"): lambda: actions.import_disc(int(body["slot"]), int(body.get("mail", 1))),
-            ("POST", "export"): lambda: actions.export_disc(int(body["slot"]), int(body.get("mail", 1))),
+            ("POST", "export"): lambda: actions.export_disc(int(body["slot"]), int(body.get("mail", 1)),
+                                                            _opt_str(body.get("location"))),
             ("POST", "reset"): actions.reset,
         }
         call = calls.get((request.method, action))
@@ -100,3 +105,14 @@ async def _json(request: Request) -> dict[str, Any]:
 
 def _opt_int(value: Any) -> int | None:
     return None if value is None else int(value)
+
+
+def _opt_str(value: Any) -> str | None:
+    return None if value is None else str(value)[:500]
+
+
+def lease_json(info: Any) -> dict[str, Any]:
+    """A granted lease as the API answers it (`LeaseInfo`)."""
+    r = info.request
+    return {"id": r.id, "kind": r.kind, "disc": r.disc, "copy": r.copy, "drive": r.drive, "device": info.device,
+            "slot": info.slot, "notes": info.notes}

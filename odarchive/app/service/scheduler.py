@@ -12,7 +12,8 @@ The rules (docs/service.md, after CERN CTA's mount policies):
 1. Reads are grouped by disc: a disc already in a drive is served there first; otherwise
    one load serves everything waiting on that disc; discs are taken oldest request first
    (ties: disc number, so a batch submitted at once goes in disc order). Readers of a disc
-   already leased share its drive unless other work waits.
+   already leased share its drive unless other work waits. A read may ask for one copy of
+   the disc (`copy`, scrub reads each copy); otherwise any copy serves.
 2. A burn is never interrupted. While reads wait, burns may hold at most
    `drives - read_drives` drives; with no reads waiting burns use every drive.
 3. Ageing: a burn that has waited `burn_max_wait_s` takes the next free drive even while
@@ -45,6 +46,12 @@ class Request:
     blank_failures: int = 0
     granted: float | None = None
     error: str | None = None  # set when it failed
+    copy: int | None = None  # reads: this copy only (None: any); burns: the set being burned
+
+    @property
+    def key(self) -> tuple[int, int | None]:
+        """What a read waits for: the disc, and the copy if it asked for one."""
+        return self.disc, self.copy
 
     @property
     def waiting(self) -> bool:
@@ -55,6 +62,7 @@ class Request:
 class DriveModel:
     drive: int
     disc: int | None = None  # the recorded disc in it, ready to read
+    copy: int | None = None  # which copy of it (None: not known)
     blank_for: int | None = None  # a blank loaded for this burn request
     occupied: bool = False  # some medium is in it
     leases: list[Request] = field(default_factory=list)
@@ -77,6 +85,7 @@ class Grant:
 class Load:
     drive: int
     disc: int
+    copy: int | None = None  # None: any copy
 
 
 @dataclass(frozen=True)
@@ -107,8 +116,9 @@ class Scheduler:
 
     # ---- clients ----
     def submit(self, kind: str, disc: int, client: str, now: float, timeout_s: float | None = None,
-               pid: int | None = None) -> Request:
-        r = Request(self._next_id, kind, disc, client, pid, now, now + timeout_s if timeout_s is not None else None)
+               pid: int | None = None, copy: int | None = None) -> Request:
+        r = Request(self._next_id, kind, disc, client, pid, now, now + timeout_s if timeout_s is not None else None,
+                    copy=copy)
         self._next_id += 1
         self.requests.append(r)
         return r
@@ -133,17 +143,19 @@ class Scheduler:
         return False
 
     # ---- the robot reports ----
-    def loaded(self, drive: int, disc: int, now: float) -> None:
+    def loaded(self, drive: int, disc: int, now: float, copy: int | None = None) -> None:
         d = self.drives[drive]
         d.motion, d.fault, d.disc, d.blank_for, d.occupied, d.since = None, None, disc, None, True, now
+        d.copy = copy
 
     def blank_loaded(self, drive: int, request: Request, now: float) -> None:
         d = self.drives[drive]
         d.motion, d.fault, d.disc, d.blank_for, d.occupied, d.since = None, None, None, request.id, True, now
+        d.copy = None
 
     def unloaded(self, drive: int, now: float) -> None:
         d = self.drives[drive]
-        d.motion, d.disc, d.blank_for, d.occupied, d.since = None, None, None, False, now
+        d.motion, d.disc, d.copy, d.blank_for, d.occupied, d.since = None, None, None, None, False, now
 
     def load_failed(self, drive: int, message: str, now: float, drive_fault: bool = True) -> list[Request]:
         """A motion for `drive` failed: the requests it was for fail (a burn's goes back to
@@ -153,7 +165,7 @@ class Scheduler:
         d = self.drives[drive]
         d.motion = None
         if drive_fault:
-            d.fault, d.disc, d.blank_for, d.since = message, None, None, now
+            d.fault, d.disc, d.copy, d.blank_for, d.since = message, None, None, None, now
             d.occupied = True  # unknown: nothing is loaded into it until a reset or an unload works
         failed = []
         for r in [r for r in self.requests if r.drive == drive]:
@@ -172,10 +184,10 @@ class Scheduler:
             if d.fault is not None:
                 d.fault, d.since = None, now
 
-    def set_contents(self, drive: int, disc: int | None, occupied: bool, now: float) -> None:
+    def set_contents(self, drive: int, disc: int | None, occupied: bool, now: float, copy: int | None = None) -> None:
         """What a drive holds, from the changer (startup, reconciliation, a manual move)."""
         d = self.drives[drive]
-        d.disc, d.occupied, d.blank_for, d.since = disc, occupied, None, now
+        d.disc, d.copy, d.occupied, d.blank_for, d.since = disc, copy, occupied, None, now
 
     # ---- deciding ----
     def decide(self, now: float) -> list[Action]:
@@ -191,7 +203,7 @@ class Scheduler:
                 actions.append(self._grant(r, d, now))
         for r in [r for r in self.requests if r.drive is not None]:  # motions that completed
             d = self.drives[r.drive]
-            if d.motion is None and d.fault is None and (d.disc == r.disc if r.kind == READ else d.blank_for == r.id):
+            if d.motion is None and d.fault is None and (_holds(d, r) if r.kind == READ else d.blank_for == r.id):
                 actions.append(self._grant(r, d, now))
         actions += self._start_motions(now)
         return actions
@@ -200,9 +212,9 @@ class Scheduler:
         for d in self.drives.values():
             if d.motion is not None or d.fault is not None:
                 continue
-            if r.kind == READ and d.disc == r.disc:
+            if r.kind == READ and _holds(d, r):
                 sharing = d.leases
-                others_wait = any(o.disc != r.disc for o in self.requests if o.waiting and o.drive is None)
+                others_wait = any(o.key != r.key for o in self.requests if o.waiting and o.drive is None)
                 if not sharing or (all(x.kind == READ for x in sharing) and not others_wait):
                     return d
         return None
@@ -227,19 +239,20 @@ class Scheduler:
                 break
             actions.append(self._load_blank(d, b))
             burns.remove(b)
-        loading = {r.disc for r in self.requests if r.kind == READ and r.drive is not None}
-        leased = {d.disc for d in self.drives.values() if d.leases and d.disc is not None}
-        for disc in self._discs_in_order(reads):  # rule 1
-            if disc in loading or disc in leased:
+        loading = {r.key for r in self.requests if r.kind == READ and r.drive is not None}
+        leased = [d for d in self.drives.values() if d.leases and d.disc is not None]
+        for key in self._discs_in_order(reads):  # rule 1
+            disc, copy = key
+            if key in loading or any(d.disc == disc and (copy is None or d.copy == copy) for d in leased):
                 continue  # its drive will serve it
             d = self._free_drive(avoid_wanted={r.disc for r in reads})
             if d is None:
                 break
             d.motion = f"loading {self.describe(disc)}"
             for r in reads:
-                if r.disc == disc:
+                if r.key == key:
                     r.drive = d.drive
-            actions.append(Load(d.drive, disc))
+            actions.append(Load(d.drive, disc, copy))
         for b in burns:  # rule 2
             burning = sum(1 for d in usable if d.blank_for is not None or any(x.kind == BURN for x in d.leases)
                           or (d.motion or "").startswith("loading a blank"))
@@ -257,11 +270,11 @@ class Scheduler:
         return LoadBlank(d.drive, b)
 
     @staticmethod
-    def _discs_in_order(reads: list[Request]) -> list[int]:
-        first: dict[int, float] = {}
+    def _discs_in_order(reads: list[Request]) -> list[tuple[int, int | None]]:
+        first: dict[tuple[int, int | None], float] = {}
         for r in reads:
-            first[r.disc] = min(first.get(r.disc, r.created), r.created)
-        return sorted(first, key=lambda disc: (first[disc], disc))
+            first[r.key] = min(first.get(r.key, r.created), r.created)
+        return sorted(first, key=lambda key: (first[key], key[0], -1 if key[1] is None else key[1]))
 
     def _free_drive(self, avoid_wanted: set[int] = frozenset()) -> DriveModel | None:  # type: ignore[assignment]
         """A drive nobody uses: an empty one first, else the one whose disc is unwanted and
@@ -282,3 +295,8 @@ class Scheduler:
 
     def busy(self) -> int:
         return len(self.requests) + sum(len(d.leases) for d in self.drives.values())
+
+
+def _holds(d: DriveModel, r: Request) -> bool:
+    """Drive `d` holds what read `r` wants (its copy, if it asked for one)."""
+    return d.disc == r.disc and (r.copy is None or d.copy == r.copy)
