@@ -40,6 +40,7 @@ class RobotService:
         self._faults: list[dict[str, Any]] = []
         self._drive_since: dict[int, float] = {}
         self.jobs: Callable[[], list[dict[str, Any]]] = lambda: []  # the web side's job list (hook)
+        self.job_manager: Any = None  # the web side's JobManager, set by its routes
         self.motions = Motions(ctx, robot)
         scheduler = Scheduler(sorted(robot.drives), config.read_drives, config.burn_max_wait_s,
                               robot.config.max_attempts, self.motions.describe)
@@ -86,9 +87,11 @@ class RobotService:
             self.refresh_inventory()
 
     def busy(self) -> int:
-        """Leases held and requests waiting (the service stops only when this is 0)."""
+        """Leases held, requests waiting and jobs running or queued (the service stops only
+        when this is 0)."""
+        jobs = int(self.job_manager.busy()) if self.job_manager is not None else 0
         with self.leases.lock:
-            return self.leases.scheduler.busy()
+            return self.leases.scheduler.busy() + jobs
 
     # ---- the snapshot ----
     def status(self) -> dict[str, Any]:
@@ -127,16 +130,17 @@ class LocalClient:
     def __init__(self, svc: RobotService) -> None:
         self.svc = svc
 
-    def lease(self, kind: str, disc: int, client: str, timeout_s: float | None = None) -> dict[str, Any]:
+    def lease(self, kind: str, disc: int, client: str, timeout_s: float | None = None,
+              copy: int | None = None) -> dict[str, Any]:
         from odarchive.app.service.client import ServiceError
         from odarchive.app.service.leases import LeaseFailed
+        from odarchive.app.service.routes import lease_json
 
         try:
-            info = self.svc.leases.acquire_blocking(kind, disc, f"service job: {client}", timeout_s)
+            info = self.svc.leases.acquire_blocking(kind, disc, f"service job: {client}", timeout_s, copy)
         except LeaseFailed as e:
             raise ServiceError(e.message, e.hint or "", e.exit_code) from None
-        r = info.request
-        return {"id": r.id, "kind": r.kind, "disc": r.disc, "drive": r.drive, "device": info.device, "slot": info.slot}
+        return lease_json(info)
 
     def release(self, lease_id: int, verified: bool = True, reason: str = "") -> int | None:
         return self.svc.leases.release(lease_id, verified, reason).result()
