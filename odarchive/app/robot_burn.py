@@ -86,6 +86,7 @@ def replace_disc(ctx: Context, client: Any, disc: int, copy: int) -> str:
     rejected (never used as a blank, its slot left alone) and its image made ready — the
     planned image, rebuilt from the sources, or read back from another copy that reads
     identical. Returns where the image came from."""
+    from odarchive.app.robot_config import robot_config
     from odarchive.app.scrub import image_from_copy
     from odarchive.catalogue import Catalogue
     from odarchive.planned_image import intact_image
@@ -105,7 +106,7 @@ def replace_disc(ctx: Context, client: Any, disc: int, copy: int) -> str:
             except ImageRefused:
                 with cat.transaction() as conn:  # read it from another copy, not from the one being replaced
                     conn.execute(f"UPDATE {table} SET state=? WHERE {key}", ("written" if not copy else "planned", disc, copy))
-                if image_from_copy(cat, client, disc, ctx.home.isos) is None:
+                if image_from_copy(cat, client, disc, ctx.home.isos, robot_config(ctx).xorriso) is None:
                     raise ImageRefused(disc, "its image is gone, its sources changed and no other copy reads identical")
                 source = "another copy, read back"
         if row[1] is not None:
@@ -145,7 +146,8 @@ def run_burn(ctx: Context, client: Any, spec: str, reporter: Any, copy: int = 0)
         todo = sorted(images)
         recorder = CatalogueRecorder(log, images)
         job = LeasedBurn(client.spawn, recorder, reporter, workers=len(client.status()["drives"]),
-                         xorriso=conf.xorriso, max_attempts=conf.max_attempts, media_timeout_s=conf.media_timeout_s)
+                         xorriso=conf.xorriso, max_attempts=conf.max_attempts, media_timeout_s=conf.media_timeout_s,
+                         copy=copy)
         planned = sum(images[d].size for d in todo)
         outcomes = job.run(todo, total_bytes=planned or None) if todo else []
         bins = any("name" in slot for slot in client.robot("inventory")["slots"])  # burned discs go to a bin

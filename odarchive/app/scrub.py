@@ -9,8 +9,9 @@ gives the planned image is `corrected` (the disc still serves, but decays), anyt
 `failed`; a disc no block of which can be read is `unreadable`. Each result is a row of the
 disc's health history (`odarchive.health`). Discs out of the changer are skipped and named.
 
-Reads go straight to the changer and drives until the archive service exists; `scrub_copy`
-is what a service runs for one copy when its drives are idle.
+Each copy is read through the archive service: a read lease for that copy
+(`odarchive.app.leased_read`), the drive it hands over read here. `scrub_copy` checks one
+copy in a drive already holding it.
 """
 
 from __future__ import annotations
@@ -72,19 +73,12 @@ def _sectors(dev: Any, offset: int, n: int) -> tuple[bytes, int]:
     return b"".join(parts), lost
 
 
-def scrub_copy(cat: Catalogue, robot: Any, copy: BurnedCopy, drive: int, scratch: Path) -> dict[str, Any]:
-    """Read one copy back in `drive`, record and return its health."""
-    changer, dev = robot.changer, robot.drives[drive]
-    changer.load(copy.slot, drive)
-    try:
-        dev.wait_for_media(robot.config.media_timeout_s)
-        sha, bad, rate = read_back(dev, copy.image_size)
-        corrected, result, detail = 0, "ok", None
-        if sha != copy.image_sha256:
-            corrected, result, detail = _repair(dev, copy, scratch, bad)
-    finally:
-        dev.eject()
-        changer.unload(drive, copy.slot)
+def scrub_copy(cat: Catalogue, dev: Any, copy: BurnedCopy, scratch: Path) -> dict[str, Any]:
+    """Read one copy back from the drive `dev` that holds it, record and return its health."""
+    sha, bad, rate = read_back(dev, copy.image_size)
+    corrected, result, detail = 0, "ok", None
+    if sha != copy.image_sha256:
+        corrected, result, detail = _repair(dev, copy, scratch, bad)
     record(cat, copy.disc, copy.copy, result, corrected=corrected, unreadable=bad, read_bytes_per_s=rate, detail=detail)
     return {"disc": copy.disc, "copy": copy.copy, "slot": copy.slot, "result": result, "corrected_sectors": corrected,
             "unreadable_sectors": bad, "read_bytes_per_s": round(rate), "detail": detail}
@@ -111,8 +105,13 @@ def _repair(dev: Any, copy: BurnedCopy, scratch: Path, bad: int) -> tuple[int, s
                                                    if not result.ok else "repaired image differs from the planned one")
 
 
-def run_scrub(ctx: Context, robot: Any, spec: str, older_than_s: float | None, reporter: Any) -> dict[str, Any]:
+def run_scrub(ctx: Context, client: Any, spec: str, older_than_s: float | None, reporter: Any) -> dict[str, Any]:
+    """Scrub the chosen copies through the service (`client`), in disc order."""
+    from odarchive.app.leased_read import leased_disc
+    from odarchive.app.robot_config import robot_config
     from odarchive.catalogue import Catalogue
+
+    xorriso = robot_config(ctx).xorriso
 
     with Catalogue.open(ctx.home.catalogue) as cat:
         known = [r[0] for r in cat.conn.execute("SELECT id FROM discs")]
@@ -126,32 +125,30 @@ def run_scrub(ctx: Context, robot: Any, spec: str, older_than_s: float | None, r
         try:
             for c in inside:
                 reporter.event("scrubbing", disc=c.disc, copy=c.copy, slot=c.slot)
-                checked.append(scrub_copy(cat, robot, c, min(robot.drives), ctx.home.root))
+                with leased_disc(client, c.disc, "scrub", copy=c.copy, xorriso=xorriso) as dev:
+                    checked.append(scrub_copy(cat, dev, c, ctx.home.root))
                 reporter.advance(items=1, nbytes=c.image_size)
         finally:
             reporter.finish()
         return {"scrubbed": checked, "not_in_changer": outside, "attention": needing_attention(cat)}
 
 
-def image_from_copy(cat: Catalogue, robot: Any, disc: int, isos: Path) -> Path | None:
-    """Read disc `disc`'s planned image back from a verified copy that reads identical, into
-    `isos` (for burning a replacement when the image file is gone); None if no copy does."""
+def image_from_copy(cat: Catalogue, client: Any, disc: int, isos: Path, xorriso: str = "xorriso") -> Path | None:
+    """Read disc `disc`'s planned image back from a verified copy that reads identical
+    (through the service, `client`), into `isos` (for burning a replacement when the image
+    file is gone); None if no copy does."""
+    from odarchive.app.leased_read import leased_disc
+
     row = cat.conn.execute("SELECT image_name FROM discs WHERE id=?", (disc,)).fetchone()
-    drive = min(robot.drives)
     for copy in burned_copies(cat, [disc]):
         if copy.slot is None:
             continue
         final = isos / (row[0] or f"{copy.label}.iso")
         partial = isos / f".{final.name}.partial"
-        robot.changer.load(copy.slot, drive)
-        try:
-            robot.drives[drive].wait_for_media(robot.config.media_timeout_s)
-            isos.mkdir(parents=True, exist_ok=True)
+        isos.mkdir(parents=True, exist_ok=True)
+        with leased_disc(client, disc, "robot burn --replace", copy=copy.copy, xorriso=xorriso) as dev:
             with open(partial, "wb") as out:
-                sha, bad, _rate = read_back(robot.drives[drive], copy.image_size, out)
-        finally:
-            robot.drives[drive].eject()
-            robot.changer.unload(drive, copy.slot)
+                sha, bad, _rate = read_back(dev, copy.image_size, out)
         if sha == copy.image_sha256 and not bad:
             os.replace(partial, final)
             return final

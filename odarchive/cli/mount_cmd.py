@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from odarchive.app.context import Context
-from odarchive.cli.render import say
+from odarchive.cli.render import announce, say
 from odarchive.app.mountpoints import mounted
 from odarchive.errors import MountError
 from odarchive.options import add_flags, flag_argv, flag_values
@@ -55,7 +55,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     from odarchive.app.mount_source import ensure_robot_service, needs_service
 
     if needs_service(mconf):  # before the mount starts, so that a service started now is said
-        ensure_robot_service(ctx, lambda text: print(f"odarchive: {text}", file=sys.stderr))
+        ensure_robot_service(ctx, announce)
     if not mconf.foreground:
         from odarchive.app.mount_serve import spawn_mount
 

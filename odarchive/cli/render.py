@@ -26,6 +26,11 @@ def say(line: str, file: TextIO | None = None) -> None:
     print(printable(line), file=file or sys.stdout)
 
 
+def announce(text: str) -> None:
+    """A note to the person on stderr ("started the archive service ..."), not part of the result."""
+    say(f"odarchive: {text}", file=sys.stderr)
+
+
 def print_json(obj: Any, out: TextIO | None = None) -> None:
     out = out or sys.stdout
     json.dump(obj, out, indent=2, sort_keys=False, default=str)

@@ -9,11 +9,10 @@ renders the results.
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
 from odarchive.app.context import Context
-from odarchive.cli.render import make_reporter, print_json, say
+from odarchive.cli.render import announce, make_reporter, print_json, say
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -84,7 +83,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 def _run(args: argparse.Namespace, ctx: Context) -> int:
     from odarchive.app.service.client import ensure_service
 
-    with ensure_service(ctx, _announce) as client:
+    with ensure_service(ctx, announce) as client:
         if args.robot_action == "burn":
             from odarchive.app.robot_burn import run_burn
 
@@ -141,12 +140,8 @@ def _robot(client: Any, action: str, **fields: Any) -> dict[str, Any]:
     """A robot command through the service; what the manual driver asks is shown first."""
     result = client.robot(action, **fields)
     for text in result.pop("prompts", []):
-        _announce(text)
+        announce(text)
     return result
-
-
-def _announce(text: str) -> None:
-    sys.stderr.write(f"odarchive: {text}\n")
 
 
 def _show(args: argparse.Namespace, obj: dict[str, Any], text: str) -> int:
@@ -203,9 +198,6 @@ def _simulate(args: argparse.Namespace, ctx: Context) -> int:
     if args.background:
         info = robot_ops.background_simulator(ctx)
         return _show(args, info, f"simulator pid {info['pid']} on {info['tty']} ({info['dialect']} dialect)")
-
-    def announce(text: str) -> None:
-        say(f"odarchive: {text}", file=sys.stderr)
 
     robot_ops.serve_simulator(ctx, announce)
     return 0

@@ -6,7 +6,7 @@ import argparse
 import time
 
 from odarchive.app.context import Context
-from odarchive.cli.render import make_reporter, print_json, say
+from odarchive.cli.render import announce, make_reporter, print_json, say
 from odarchive.errors import CheckFailed, UsageError
 from odarchive.units import format_size, parse_duration
 
@@ -31,18 +31,15 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             say(f"disc {h['disc']} set {h['set']} {when}: {h['result']}, {h['corrected_sectors']} corrected,"
                   f" {h['unreadable_sectors']} unreadable sectors" + (f" ({h['detail']})" if h["detail"] else ""))
         return 0
-    from odarchive.app.robot_config import open_robot
     from odarchive.app.scrub import run_scrub
+    from odarchive.app.service.client import ensure_service
 
     try:
         older = parse_duration(args.older_than) if args.older_than else None
     except ValueError as e:
         raise UsageError(str(e)) from None
-    robot = open_robot(ctx)
-    try:
-        result = run_scrub(ctx, robot, args.discs, older, make_reporter(args.json))
-    finally:
-        robot.close()
+    with ensure_service(ctx, announce) as client:  # it owns the robot: reads go through leases
+        result = run_scrub(ctx, client, args.discs, older, make_reporter(args.json))
     if args.json:
         print_json(result)
     else:
