@@ -25,3 +25,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # type
     if os.environ.get("CI") == "true" and report.skipped and not hasattr(report, "wasxfail"):
         report.outcome = "failed"
         report.longrepr = f"skipped in CI, which must have everything: {report.longrepr}"
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Services of module-scoped homes (tmp_path_factory) are stopped at the latest here."""
+    from tests.lib.services import stop_services
+
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    if factory is not None:
+        stop_services(factory.getbasetemp())

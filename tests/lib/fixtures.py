@@ -1,4 +1,5 @@
-"""Fixtures every test directory may use: a fresh home, an in-process CLI runner."""
+"""Fixtures every test directory may use: a fresh home, an in-process CLI runner; and after
+every test, the archive services it started are stopped (`tests.lib.services`)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 
 from odarchive.cli import main
+from tests.lib.services import stop_services
 
 
 @dataclass
@@ -20,6 +22,15 @@ class Result:
 
     def json(self) -> Any:
         return json.loads(self.out)
+
+
+@pytest.fixture(autouse=True)
+def _services_stopped(request: pytest.FixtureRequest):
+    """Stop the services a test started in its tmp_path (auto-started by robot commands)."""
+    tmp = request.getfixturevalue("tmp_path") if "tmp_path" in request.fixturenames else None
+    yield
+    if tmp is not None:
+        stop_services(tmp)
 
 
 @pytest.fixture

@@ -31,6 +31,7 @@ def two_sets(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, P
     assert main([*h, "robot", "burn", "--segments", "all"]) == 0
     assert main([*h, "robot", "burn", "--segments", "all", "--copy", "B"]) == 0
     yield home, src
+    main([*h, "serve", "--stop", "--force"])
     main([*h, "robot", "simulate", "--stop"])
 
 

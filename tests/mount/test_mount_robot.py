@@ -37,6 +37,7 @@ def burned(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Pat
     assert main([*h, "plan_iso", "1200k"]) == 0
     assert main([*h, "robot", "burn", "--segments", "all"]) == 0
     yield home, src
+    main([*h, "serve", "--stop", "--force"])
     main([*h, "robot", "simulate", "--stop"])
 
 
