@@ -29,6 +29,10 @@ from odarchive.app.service.scheduler import BURN, READ
 from robot_drivers.errors import RobotError
 
 
+ROBOT_ACTIONS = frozenset({("GET", "inventory"), ("GET", "status"), ("POST", "load"), ("POST", "unload"),
+                           ("POST", "import"), ("POST", "export"), ("POST", "reset")})
+
+
 def service_routes(svc: Any) -> list[BaseRoute]:
 
     async def acquire(request: Request) -> Response:
@@ -51,7 +55,7 @@ def service_routes(svc: Any) -> list[BaseRoute]:
     async def release(request: Request) -> Response:
         body = await _json(request)
         try:
-            lease_id = int(request.path_params["lease_id"])
+            lease_id = request.path_params["lease_id"]
             done = svc.leases.release(lease_id, bool(body.get("verified", True)), str(body.get("reason") or ""))
             slot = await asyncio.wrap_future(done)
         except KeyError:
@@ -62,6 +66,8 @@ def service_routes(svc: Any) -> list[BaseRoute]:
 
     async def robot(request: Request) -> Response:
         action = request.path_params["action"]
+        if (request.method, action) not in ROBOT_ACTIONS:
+            return error_response(404, f"no robot action {action!r} for {request.method}")
         body = await _json(request) if request.method == "POST" else {}
         actions = RobotActions(svc.leases)
         calls = {
@@ -74,9 +80,7 @@ def service_routes(svc: Any) -> list[BaseRoute]:
                                                             _opt_str(body.get("location"))),
             ("POST", "reset"): actions.reset,
         }
-        call = calls.get((request.method, action))
-        if call is None:
-            return error_response(404, f"no robot action {action!r} for {request.method}")
+        call = calls[(request.method, action)]
         asked = len(svc.prompts)
         try:
             result = await asyncio.wrap_future(svc.leases.run_motion(call))
@@ -90,7 +94,7 @@ def service_routes(svc: Any) -> list[BaseRoute]:
 
     return [
         Route("/api/leases", acquire, methods=["POST"]),
-        Route("/api/leases/{lease_id}/release", release, methods=["POST"]),
+        Route("/api/leases/{lease_id:int}/release", release, methods=["POST"]),
         Route("/api/robot/{action}", robot, methods=["GET", "POST"]),
     ]
 
