@@ -192,7 +192,6 @@ OPTIONS: tuple[Option, ...] = (
     Option("service", "read_drives", I, "drives kept free for reads while reads wait"),
     Option("service", "burn_max_wait_s", D, "a burn waiting longer gets the next free drive even while reads wait"),
     Option("service", "read_timeout_s", D, "a read not granted a drive within this long fails naming the disc"),
-    Option("service", "idle_exit_s", D, "a service started in the background exits after this long idle (0: never)"),
     Option("service", "start_timeout_s", D, "how long a command waits for a service it started"),
 )
 
