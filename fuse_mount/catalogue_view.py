@@ -34,6 +34,13 @@ class Entry:
     xattrs: int | None = None  # id of the archived extended-attribute set: `CatalogueView.xattrs`
     nlink: int = 1  # names of this inode in the snapshot (hard links)
     inode: int | None = None  # the same for every hard link of one inode (an entry id); None: `id`
+    ctime_ns: int | None = None  # as archived; None: not known (show mtime_ns)
+
+
+ListRow = tuple[bytes, int, int, int, int, int, int | None, int | None, int]
+"""One entry of a listing: (name, st_mode, inode id, size, mtime_ns, ctime_ns, uid, gid, nlink).
+The inode id is `Entry.inode` if set, else `Entry.id`; uid/gid None: not known; ctime_ns is
+mtime_ns where the catalogue does not know it."""
 
 
 @dataclass(frozen=True)
@@ -91,17 +98,14 @@ class CatalogueView(Protocol):
     def child_dir(self, dir_id: int, name: bytes) -> int | None:
         """The directory node of directory `name` inside node `dir_id`."""
 
-    def list_attrs(self, dir_id: int, snap: int) -> Iterator[tuple[bytes, int, int, int, int]]:
-        """(name, st_mode, entry id, size, mtime_ns) of the entries of node `dir_id` valid in
-        snapshot `snap`, streamed by name (tuples, not `Entry`: a directory may hold millions,
-        and `ls -l` of one reads every row)."""
+    def list_attrs(self, dir_id: int, snap: int) -> Iterator[ListRow]:
+        """The entries of node `dir_id` valid in snapshot `snap` with what `stat` shows of them,
+        streamed by name (tuples, not `Entry`: a directory may hold millions, and `ls -l` of
+        one reads every row)."""
 
     def list_entries(self, dir_id: int, snap: int) -> Iterator[Entry]:
         """The entries of node `dir_id` valid in snapshot `snap`, in any order (the VFS reads
         a directory whole when many of its names are looked up)."""
-
-    def count_subdirs(self, dir_id: int, snap: int) -> int:
-        """How many directories node `dir_id` holds in snapshot `snap` (for st_nlink)."""
 
     def totals(self) -> tuple[int, int]:
         """(bytes of every content, number of entries) in the catalogue (for `df`; may take a

@@ -2,17 +2,17 @@
 
 `OdarchiveFUSE` is a small subclass of `mfusepy.FUSE` (the fusepy API stays as it is: our
 `FuseOps` is a plain `mfusepy.Operations`). It changes only what mfusepy does not offer, each
-measured on this kernel with libfuse 3.14 (benchmarks/BENCHMARKS.md, "Mount"), plus a
-cheaper getattr (mfusepy fills the stat through a generic loop):
+measured on this kernel with libfuse 3.14 (benchmarks/BENCHMARKS.md, "Mount"):
 
 - **libfuse 3, always**: mfusepy loads `libfuse.so.2` when it is installed, before libfuse 3.
   `FUSE_LIBRARY_NAME=fuse3` is set before mfusepy is imported, and `LIBFUSE_VERSION` says
   what was loaded; `require_libfuse3()` refuses anything else with a clear error.
-- **readdirplus with full attributes**: mfusepy's readdir hands libfuse only the mode and
-  inode of each entry, so `ls -l` costs a lookup and a getattr in Python per entry. Here an
-  entry whose operations dict carries every attribute (`st_size`, `st_mtime`, ...) is passed
-  with `FUSE_FILL_DIR_PLUS` when the kernel asked for readdirplus: the kernel then has the
-  entry and its attributes without asking again (100,000 entries: 31.8 s -> see BENCHMARKS).
+- **readdirplus with full attributes, from tuples**: mfusepy's readdir hands libfuse only the
+  mode and inode of each entry, so `ls -l` costs a lookup and a getattr in Python per entry.
+  Here `operations.readdir_rows` gives (name bytes, `STAT_ROW` tuple) and each entry is packed
+  into the stat in one `struct` call and passed with `FUSE_FILL_DIR_PLUS`: the kernel has the
+  entry and its attributes without asking again; every reply is readdirplus (not only the
+  first, as the kernel's "auto" mode does). `operations.getattr_row` is getattr the same way.
 - **keep_cache per open**: `Operations.keep_cache(fh)` (if defined) decides whether the kernel
   keeps its page cache of the file across opens (contents are immutable, so re-reads run at
   page-cache speed), instead of the all-or-nothing `kernel_cache` option; and
@@ -31,11 +31,13 @@ same directory: the kernel would wait for that callback).
 from __future__ import annotations
 
 import ctypes
+import itertools
 import logging
+import operator
 import os
-import stat
+import struct
 import threading
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 os.environ.setdefault("FUSE_LIBRARY_NAME", "fuse3")  # before mfusepy picks libfuse 2 if installed
 
@@ -48,9 +50,14 @@ FUSE_READDIR_PLUS = 1  # the readdir request's flag: the kernel wants attributes
 FUSE_FILL_DIR_PLUS = 2  # the filler's flag: these attributes are complete
 FUSE_ROOT_ID = 1
 FUSE_CAP_READDIRPLUS = 1 << 13
+FUSE_CAP_READDIRPLUS_AUTO = 1 << 14
 FUSE_CAP_CACHE_SYMLINKS = 1 << 23
-PLUS_KEYS = ("st_ino", "st_mode", "st_nlink", "st_size", "st_mtime")
-"""An entry's attributes are complete (readdirplus) when its dict holds all of these."""
+STAT_ROW = ("st_ino", "st_mode", "st_nlink", "st_uid", "st_gid", "st_size", "st_mtime", "st_ctime")
+"""The attributes `getattr_row` and `readdir_rows` give, in this order (times in ns; atime is
+mtime, st_blocks follows from the size)."""
+BLKSIZE = 131072
+"""st_blksize: the I/O size `cp`, `cat` and friends choose for reads."""
+NS = 1_000_000_000
 
 _lib = mfusepy._libfuse
 _lib.fuse_get_session.restype = ctypes.c_void_p
@@ -73,19 +80,38 @@ def require_libfuse3() -> None:
         )
 
 
-def fill_stat(st: Any, attrs: dict[str, int]) -> None:
-    """Set a `c_stat` from an operations attribute dict (times in ns, as `use_ns`)."""
-    st.st_ino = attrs["st_ino"]
-    st.st_mode = attrs["st_mode"]
-    st.st_nlink = attrs["st_nlink"]
-    st.st_size = attrs["st_size"]
-    st.st_uid = attrs.get("st_uid", 0)
-    st.st_gid = attrs.get("st_gid", 0)
-    st.st_blocks = attrs.get("st_blocks", 0)
-    st.st_blksize = attrs.get("st_blksize", 0)
-    sec, nsec = divmod(attrs["st_mtime"], 1_000_000_000)
-    for ts in (st.st_mtimespec, st.st_ctimespec, st.st_atimespec):
-        ts.tv_sec, ts.tv_nsec = sec, nsec
+def _stat_packer() -> tuple[struct.Struct, Callable[[tuple[int, ...]], tuple[int, ...]]]:
+    """A `struct.Struct` that writes every field `fill_stat` sets into a `c_stat` in one call
+    (setting ctypes fields one by one costs more than the rest of a listing entry), and the
+    reordering of `fill_stat`'s values into the struct's field order (the layout differs by
+    platform: mfusepy's `c_stat` says where each field is)."""
+    c_stat, ts = mfusepy.c_stat, mfusepy.c_timespec
+    types = dict(c_stat._fields_)
+    fields = [(getattr(c_stat, f).offset, types[f]) for f in
+              ("st_ino", "st_mode", "st_nlink", "st_uid", "st_gid", "st_size", "st_blksize", "st_blocks")]
+    for t in ("st_atimespec", "st_mtimespec", "st_ctimespec"):
+        base = getattr(c_stat, t).offset
+        fields += [(base + ts.tv_sec.offset, ctypes.c_long), (base + ts.tv_nsec.offset, ctypes.c_long)]
+    order = sorted(range(len(fields)), key=lambda i: fields[i][0])
+    fmt, at = "=", 0
+    for i in order:
+        offset, ctype = fields[i]
+        code = {4: "i", 8: "q"}[ctypes.sizeof(ctype)]
+        fmt += "x" * (offset - at) + (code if ctype(-1).value < 0 else code.upper())
+        at = offset + ctypes.sizeof(ctype)
+    return struct.Struct(fmt), operator.itemgetter(*order)
+
+
+_PACKER, _ORDER = _stat_packer()
+_pack_into = _PACKER.pack_into
+
+
+def fill_stat(st: Any, row: tuple[int, ...]) -> None:
+    """Write a `STAT_ROW` tuple into a zeroed `c_stat`."""
+    ino, mode, nlink, uid, gid, size, mtime_ns, ctime_ns = row
+    ms, mns = divmod(mtime_ns, NS)
+    cs, cns = divmod(ctime_ns, NS)
+    _pack_into(st, 0, *_ORDER((ino, mode, nlink, uid, gid, size, BLKSIZE, (size + 511) >> 9, ms, mns, ms, mns, cs, cns)))
 
 
 class OdarchiveFUSE(mfusepy.FUSE):
@@ -118,6 +144,9 @@ class OdarchiveFUSE(mfusepy.FUSE):
             setattr(c, name, value)
         if c.capable & FUSE_CAP_CACHE_SYMLINKS:
             c.want |= FUSE_CAP_CACHE_SYMLINKS  # link targets never change within a tree
+        # every listing with attributes (not only its first reply): they cost one query with the
+        # names, and spare a lookup per name to whoever stats what it listed (os.listdir + stat)
+        c.want &= ~FUSE_CAP_READDIRPLUS_AUTO
         self.readdirplus = bool(c.want & FUSE_CAP_READDIRPLUS)
         self._fuse = _lib.fuse_get_context().contents.fuse
         self._session = _lib.fuse_get_session(self._fuse)
@@ -142,12 +171,10 @@ class OdarchiveFUSE(mfusepy.FUSE):
 
     # ---- getattr: the call a first `stat` of every file makes once per file ----
     def getattr_fuse_3(self, path: bytes | None, buf: Any, fip: Any) -> int:
-        """As mfusepy's, but the stat is set field by field (`fill_stat`) instead of through
-        its generic loop over the dict (half the cost of that step)."""
-        fh = fip.contents.fh if fip else None
-        attrs = self.operations.getattr(None if path is None else path.decode(self.encoding, self.errors), fh)
+        """As mfusepy's, but from `operations.getattr_row` (a `STAT_ROW` tuple) packed into the
+        stat in one call, instead of a dict copied through mfusepy's generic loop."""
         ctypes.memset(buf, 0, ctypes.sizeof(mfusepy.c_stat))
-        fill_stat(buf.contents, attrs)
+        fill_stat(buf.contents, self.operations.getattr_row(path))
         return 0
 
     # ---- open: keep_cache decided per file ----
@@ -163,37 +190,39 @@ class OdarchiveFUSE(mfusepy.FUSE):
     def readdir_fuse_3(self, path: bytes | None, buf: Any, filler: Any, offset: int, fip: Any, flags: int) -> int:
         """Fill one reply from the directory handle's listing, resuming where the last ended.
 
-        Entries carry nonzero offsets (their position + 1): libfuse 3.14 passes readdirplus
-        attributes to the kernel only on this path (with offset 0 it keeps the whole listing
-        and drops them). The listing is a generator kept per open directory (`_Listing`), so
-        a directory of millions is never held in memory; a seek restarts it."""
+        The listing is `operations.readdir_rows(path, fh)`: (name bytes, `STAT_ROW` tuple or
+        (inode, mode) only). Entries carry nonzero offsets (their position + 1): libfuse 3.14
+        passes readdirplus attributes to the kernel only on this path (with offset 0 it keeps
+        the whole listing and drops them). The listing is a generator kept per open directory
+        (`_Listing`), so a directory of millions is never held in memory; a seek restarts it."""
         fh = fip.contents.fh
         with self._listings_lock:
-            listing = self._listings.get(fh)
+            listing = self._listings.pop(fh, None)
         if listing is None or listing.position != offset:
-            decoded = None if path is None else path.decode(self.encoding, self.errors)
-            listing = _Listing(iter(self.operations.readdir(decoded, fh)))
-            for _ in range(offset):
-                if listing.next() is None:
-                    break
-        plus = bool(flags & FUSE_READDIR_PLUS)
+            listing = _Listing(iter(self.operations.readdir_rows(path, fh)))
+            listing.items = itertools.islice(listing.items, offset, None)
+            listing.position = offset
+        plus = FUSE_FILL_DIR_PLUS if flags & FUSE_READDIR_PLUS else 0
         st = mfusepy.c_stat()
+        pst = ctypes.pointer(st)
+        position, pending, listing.pending = listing.position, listing.pending, None
+        items = listing.items if pending is None else itertools.chain((pending,), listing.items)
         try:
-            while (item := listing.next()) is not None:
-                name, attrs, _ = item
-                fill = 0
-                if plus and len(attrs) > 2 and all(k in attrs for k in PLUS_KEYS):
-                    fill_stat(st, attrs)
-                    fill = FUSE_FILL_DIR_PLUS
+            for item in items:
+                name, row = item
+                if plus and len(row) > 2:
+                    fill_stat(st, row)
+                    fill = plus
                 else:
-                    ctypes.memset(ctypes.byref(st), 0, ctypes.sizeof(st))
-                    st.st_mode = stat.S_IFMT(attrs.get("st_mode", 0))
-                    st.st_ino = attrs.get("st_ino", 0)
-                if filler(buf, name.encode(self.encoding, self.errors), st, listing.position + 1, fill) != 0:
+                    ctypes.memset(pst, 0, ctypes.sizeof(st))
+                    st.st_ino, st.st_mode = row[0], row[1] & 0o170000
+                    fill = 0
+                if filler(buf, name, pst, position + 1, fill) != 0:
                     listing.pending = item  # the reply is full: this one starts the next
                     break
-                listing.position += 1
+                position += 1
         finally:
+            listing.position = position
             with self._listings_lock:
                 self._listings[fh] = listing
         return 0
@@ -205,16 +234,10 @@ class OdarchiveFUSE(mfusepy.FUSE):
 
 
 class _Listing:
-    """Where the listing of one open directory stands: its generator and the entry that did
-    not fit in the last reply."""
+    """Where the listing of one open directory stands: the entries still to hand to libfuse,
+    how many it has had, and the one that did not fit in the last reply."""
 
-    def __init__(self, items: Any) -> None:
+    def __init__(self, items: Iterator[tuple[bytes, tuple[int, ...]]]) -> None:
         self.items = items
         self.position = 0  # entries handed to libfuse so far
-        self.pending: Any = None
-
-    def next(self) -> Any:
-        if self.pending is not None:
-            item, self.pending = self.pending, None
-            return item
-        return next(self.items, None)
+        self.pending: tuple[bytes, tuple[int, ...]] | None = None  # did not fit in the last reply

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, TypeVar
 
 from fuse_mount.errors import errno_of
-from fuse_mount.fuse_lib import OdarchiveFUSE, mfusepy
+from fuse_mount.fuse_lib import BLKSIZE, OdarchiveFUSE, mfusepy
 from fuse_mount.vfs import Attr, Vfs
 
 USER_XATTRS = "user."
@@ -70,8 +70,8 @@ def _fuse_error(what: str, path: str | None, e: Exception) -> mfusepy.FuseOSErro
 def _attrs(a: Attr) -> dict[str, Any]:
     return {
         "st_ino": a.ino, "st_mode": a.mode, "st_nlink": a.nlink, "st_size": a.size,
-        "st_mtime": a.mtime_ns, "st_ctime": a.mtime_ns, "st_atime": a.mtime_ns,
-        "st_uid": a.uid, "st_gid": a.gid, "st_blocks": a.blocks, "st_blksize": 131072,
+        "st_mtime": a.mtime_ns, "st_ctime": a.ctime_ns, "st_atime": a.mtime_ns,
+        "st_uid": a.uid, "st_gid": a.gid, "st_blocks": a.blocks, "st_blksize": BLKSIZE,
     }
 
 
@@ -90,16 +90,25 @@ class FuseOps(mfusepy.Operations):
         return 0
 
     def getattr(self, path: str, fh: int | None = None) -> dict[str, Any]:
-        return _attrs(_translate("getattr", path, lambda: self._vfs.getattr(_b(path))))
+        return _attrs(self.getattr_row(_b(path)))
+
+    def getattr_row(self, path: bytes) -> Attr:
+        """`getattr` as a `fuse_lib.STAT_ROW` tuple (what `OdarchiveFUSE` fills the stat from)."""
+        return _translate("getattr", _s(path), lambda: self._vfs.getattr(path))
 
     def readdir(self, path: str, fh: int) -> Iterator[tuple[str, dict[str, Any], int]]:
-        """Every entry with its mode and inode, and the full attributes of files and symlinks
-        (which `OdarchiveFUSE` hands the kernel with readdirplus)."""
+        """fusepy's readdir: every entry with its attributes as a dict (`readdir_rows` is what
+        `OdarchiveFUSE` calls)."""
+        for name, row in self.readdir_rows(_b(path), fh):
+            yield _s(name), _attrs(row) if isinstance(row, Attr) else {"st_ino": row[0], "st_mode": row[1]}, 0
+
+    def readdir_rows(self, path: bytes, fh: int) -> Iterator[tuple[bytes, tuple[int, ...]]]:
+        """(name, `fuse_lib.STAT_ROW` tuple, or (inode, mode) only) of every entry, names as
+        bytes: the attributes go to the kernel with readdirplus, no dict per entry."""
         try:  # one translation around the whole listing: a directory may hold 100,000 names
-            for name, mode, ino, attr in self._vfs.readdir_attrs(_b(path)):
-                yield _s(name), {"st_mode": mode, "st_ino": ino} if attr is None else _attrs(attr), 0
+            yield from self._vfs.readdir_attrs(path)
         except Exception as e:
-            raise _fuse_error("readdir", path, e) from None
+            raise _fuse_error("readdir", _s(path), e) from None
 
     def readlink(self, path: str) -> str:
         return _s(_translate("readlink", path, lambda: self._vfs.readlink(_b(path))))

@@ -16,9 +16,14 @@ Inode numbers are stable across mounts: 1 is `/`, 2 is `/.snapshots`, 16 + id is
 `/.snapshots/<id>`, and an entry shown in view v (0 = top, else the snapshot id) has
 `(entry_id << 24) | v`.
 
-Memory: resolved paths, directory link counts and whole listings of directories being walked
-are kept in bounded caches (`fuse_mount.memo`), so `stat` of every file of a tree costs about
-one catalogue query per directory, and memory stays flat whatever the catalogue's size.
+Attributes are the archived ones (owner, group, mode, mtime, ctime, hard links as one inode
+with their link count; the mount's own uid/gid where the catalogue does not know the owner);
+directories show one link (not counted). A listing gives every entry's attributes from one
+query (`CatalogueView.list_attrs`), for FUSE readdirplus.
+
+Memory: resolved paths and whole listings of directories being walked are kept in bounded
+caches (`fuse_mount.memo`), so `stat` of every file of a tree costs about one catalogue query
+per directory, and memory stays flat whatever the catalogue's size.
 
 Threads: every method may be called from many FUSE threads at once. `_lock` guards the
 caches, the handle table and the roots; it is never held while calling the catalogue or the
@@ -69,14 +74,15 @@ class ContentReader(Protocol):
         """"yes", "partial" or "no": how much of the content the cache holds now."""
 
 
-class Attr(NamedTuple):  # a tuple: a listing makes one per entry
+class Attr(NamedTuple):  # a tuple in `fuse_lib.STAT_ROW` order: listings hand it to libfuse as it is
     ino: int
     mode: int
     nlink: int
-    size: int
-    mtime_ns: int
     uid: int
     gid: int
+    size: int
+    mtime_ns: int
+    ctime_ns: int
 
     @property
     def blocks(self) -> int:
@@ -125,7 +131,6 @@ class Vfs:
         self._gid = os.getgid() if gid is None else gid
         self._lock = threading.Lock()
         self._nodes: Lru[bytes, Node] = Lru(node_cache_entries)
-        self._nlinks: Lru[tuple[int, int], int] = Lru(node_cache_entries)
         self._listings = Listings(listing_entries)
         self._lookups: Lru[tuple[int, int], int] = Lru(1024)  # names looked up one by one, by directory
         self._handles: dict[int, Handle] = {}
@@ -160,7 +165,6 @@ class Vfs:
                 self.tree_version += 1
             self._latest, self._snapshots = latest, snapshots
             self._nodes.clear()
-            self._nlinks.clear()
             self._listings.clear()
             self._lookups.clear()
         return True
@@ -246,68 +250,55 @@ class Vfs:
 
     @staticmethod
     def _ino(entry: Entry, view: int) -> int:
-        return (entry.id << VIEW_BITS) | (view & VIEW_MASK)
+        """Hard links of one inode share the inode id (`Entry.inode`), so they show one st_ino."""
+        return ((entry.id if entry.inode is None else entry.inode) << VIEW_BITS) | (view & VIEW_MASK)
 
     # ---- metadata ----
     def getattr(self, path: bytes) -> Attr:
         return self.attr_of(self.resolve(path))
 
     def attr_of(self, node: Node) -> Attr:
+        """A path's attributes: the archived owner, group, mode, times and hard-link count
+        (the mount's own uid/gid where the catalogue does not know them). Directories show one
+        link (as btrfs does: not counted): counting subdirectories costs a query per directory,
+        and find and fts treat 1 as "not counted"."""
         e = node.entry
         if e is None:
             nlink = 2 + (len(self._latest) + 1 if node.ino == ROOT_INO else len(self._snapshots) if node.ino == SNAPSHOTS_INO else 1)
-            return Attr(node.ino, DIR_MODE, nlink, 0, self._mounted_ns, self._uid, self._gid)
-        if e.kind == "d":
-            return Attr(node.ino, e.mode, 2 + self._subdirs(node), e.size, e.mtime_ns, self._uid, self._gid)
-        return self._leaf_attr(node.ino, e.mode, e.size, e.mtime_ns)
-
-    def _leaf_attr(self, ino: int, mode: int, size: int, mtime_ns: int) -> Attr:
-        """Attributes of a file or symlink: from its entry or listing row alone (no query)."""
-        return Attr(ino, mode, 1, size, mtime_ns, self._uid, self._gid)
-
-    def _subdirs(self, node: Node) -> int:
-        if node.children is None:
-            return 0
-        key = (node.children, node.snap)
-        with self._lock:
-            cached = self._nlinks.get(key)
-        if cached is None:
-            cached = self._cat.count_subdirs(node.children, node.snap)
-            with self._lock:
-                self._nlinks.put(key, cached)
-        return cached
+            return Attr(node.ino, DIR_MODE, nlink, self._uid, self._gid, 0, self._mounted_ns, self._mounted_ns)
+        return Attr(node.ino, e.mode, e.nlink, self._uid if e.uid is None else e.uid, self._gid if e.gid is None else e.gid,
+                    e.size, e.mtime_ns, e.mtime_ns if e.ctime_ns is None else e.ctime_ns)
 
     def readdir(self, path: bytes) -> Iterator[tuple[bytes, int, int]]:
         """(name, st_mode type bits, inode) of `.`, `..` and every child, streamed."""
-        for name, mode, ino, _ in self.readdir_attrs(path):
-            yield name, stat.S_IFMT(mode), ino
+        for name, row in self.readdir_attrs(path):
+            yield name, stat.S_IFMT(row[1]), row[0]
 
-    def readdir_attrs(self, path: bytes) -> Iterator[tuple[bytes, int, int, Attr | None]]:
-        """(name, st_mode, inode, attributes) of `.`, `..` and every child: the attributes of
-        files and symlinks come with the listing (FUSE readdirplus: `ls -l` needs no lookup
-        per entry); a directory's are None (its link count needs a query of its own)."""
+    def readdir_attrs(self, path: bytes) -> Iterator[tuple[bytes, Attr | tuple[int, int]]]:
+        """(name, attributes) of `.`, `..` and every child, streamed: the full `Attr` of every
+        catalogue entry (FUSE readdirplus: `ls -l` and `find` need no lookup per entry, one
+        query gives them all), only (inode, mode) for the dots and the virtual directories."""
         node = self.resolve(path)
         if node.kind != "d":
             raise NotADirectory(f"not a directory: {path!r}")
         for name, mode, ino in self._dots(path, node):
-            yield name, mode, ino, None
+            yield name, (ino, mode)
         if node.ino == ROOT_INO:
-            yield SNAPSHOTS, stat.S_IFDIR, SNAPSHOTS_INO, None
+            yield SNAPSHOTS, (SNAPSHOTS_INO, stat.S_IFDIR)
             for name in list(self._latest):
-                yield name, stat.S_IFDIR, self._child_ino(path, name), None
+                yield name, (self._child_ino(path, name), stat.S_IFDIR)
         elif node.ino == SNAPSHOTS_INO:
             for snap_id in list(self._snapshots):
-                yield str(snap_id).encode(), stat.S_IFDIR, SNAPDIR_INO_BASE + snap_id, None
+                yield str(snap_id).encode(), (SNAPDIR_INO_BASE + snap_id, stat.S_IFDIR)
         elif node.entry is None:
             snapshot = self._snapshots.get(node.view)
             if snapshot is not None:  # else it went away with a catalogue change
-                yield snapshot.root_name, stat.S_IFDIR, self._child_ino(path, snapshot.root_name), None
+                yield snapshot.root_name, (self._child_ino(path, snapshot.root_name), stat.S_IFDIR)
         elif node.children is not None:
-            view = node.view & VIEW_MASK
-            leaf = self._leaf_attr
-            for name, mode, entry_id, size, mtime_ns in self._cat.list_attrs(node.children, node.snap):
-                ino = (entry_id << VIEW_BITS) | view
-                yield name, mode, ino, None if stat.S_ISDIR(mode) else leaf(ino, mode, size, mtime_ns)
+            view, uid0, gid0 = node.view & VIEW_MASK, self._uid, self._gid
+            for name, mode, ino_id, size, mtime_ns, ctime_ns, uid, gid, nlink in self._cat.list_attrs(node.children, node.snap):
+                yield name, Attr((ino_id << VIEW_BITS) | view, mode, nlink, uid0 if uid is None else uid,
+                                 gid0 if gid is None else gid, size, mtime_ns, ctime_ns)
 
     def _dots(self, path: bytes, node: Node) -> Iterator[tuple[bytes, int, int]]:
         yield b".", stat.S_IFDIR, node.ino

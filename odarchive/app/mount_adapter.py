@@ -25,9 +25,10 @@ PAGE_CACHE_KIB = 2048  # per pooled connection; the kernel's page cache holds th
 
 def _entry(conn, dir_id: int, name: bytes, snap: int, row: tuple) -> Entry:
     """An `Entry` from a `browse` row; hard links get their link count and shared inode."""
-    entry_id, kind, size, mtime_ns, mode, content_id, target, uid, gid, attrs, ino, source_id = row
+    entry_id, kind, size, mtime_ns, mode, content_id, target, uid, gid, attrs, ino, source_id, ctime_ns = row
     nlink, inode = browse.links(conn, source_id, ino, snap) if ino is not None else (1, None)
-    return Entry(entry_id, dir_id, name, kind, size, mtime_ns, mode, content_id, target, uid, gid, attrs, nlink, inode)
+    return Entry(entry_id, dir_id, name, kind, size, mtime_ns, mode, content_id, target, uid, gid, attrs, nlink, inode,
+                 ctime_ns)
 
 
 class CatalogueAdapter:
@@ -93,7 +94,7 @@ class CatalogueAdapter:
         with self._cat() as cat:
             return tree.child_dir(cat, dir_id, name)
 
-    def list_attrs(self, dir_id: int, snap: int) -> Iterator[tuple[bytes, int, int, int, int]]:
+    def list_attrs(self, dir_id: int, snap: int) -> Iterator[tuple]:
         with self._cat() as cat:  # held until the listing is consumed or dropped
             yield from browse.list_attrs(cat.conn, dir_id, snap)
 
@@ -101,10 +102,6 @@ class CatalogueAdapter:
         with self._cat() as cat:
             for r in browse.list_entries(cat.conn, dir_id, snap):
                 yield _entry(cat.conn, dir_id, r[0], snap, r[1:])
-
-    def count_subdirs(self, dir_id: int, snap: int) -> int:
-        with self._cat() as cat:
-            return browse.count_subdirs(cat.conn, dir_id, snap)
 
     def totals(self) -> tuple[int, int]:
         with self._cat() as cat:

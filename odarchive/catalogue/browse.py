@@ -13,14 +13,21 @@ from typing import Iterator
 
 from odarchive.catalogue.catalogue import valid_in
 
-# (id, kind, size, mtime_ns, mode, content_id, target, uid, gid, xattrs, ino, source_id)
-_ENTRY = ("e.id, e.kind, e.size, e.mtime_ns, e.mode, e.content_id, e.target, o.uid, o.gid, e.xattrs, e.ino, e.source_id"
-          " FROM entries e LEFT JOIN owners o ON o.id = e.owner")
+# (id, kind, size, mtime_ns, mode, content_id, target, uid, gid, xattrs, ino, source_id, ctime_ns)
+_ENTRY = ("e.id, e.kind, e.size, e.mtime_ns, e.mode, e.content_id, e.target, o.uid, o.gid, e.xattrs, e.ino, e.source_id,"
+          " e.mtime_ns + coalesce(e.ctime_off, 0) FROM entries e LEFT JOIN owners o ON o.id = e.owner")
 _LOOKUP = f"SELECT {_ENTRY} WHERE e.dir_id=? AND e.name=? AND " + valid_in("?")
 _LIST = f"SELECT e.name, {_ENTRY} WHERE e.dir_id=? AND " + valid_in("?")
-_ATTRS = ("SELECT name, mode, id, size, mtime_ns FROM entries WHERE dir_id=? AND " + valid_in("?")
-          + " ORDER BY name")
-_SUBDIRS = "SELECT count(*) FROM entries WHERE dir_id=? AND kind='d' AND " + valid_in("?")
+# hard links: every name of one inode shows the smallest entry id of the group and their count
+_LINK_GROUP = ("FROM entries x WHERE x.source_id = e.source_id AND x.ino = e.ino"
+               " AND x.first_snap <= :snap AND (x.last_snap IS NULL OR x.last_snap >= :snap)")
+_ATTRS = (
+    "SELECT e.name, e.mode, CASE WHEN e.ino IS NULL THEN e.id ELSE (SELECT min(x.id) " + _LINK_GROUP + ") END,"
+    " e.size, e.mtime_ns, e.mtime_ns + coalesce(e.ctime_off, 0), o.uid, o.gid,"
+    " CASE WHEN e.ino IS NULL THEN 1 ELSE (SELECT count(*) " + _LINK_GROUP + ") END"
+    " FROM entries e LEFT JOIN owners o ON o.id = e.owner"
+    " WHERE e.dir_id = :dir AND e.first_snap <= :snap AND (e.last_snap IS NULL OR e.last_snap >= :snap)"
+    " ORDER BY e.name")
 _LINKS = "SELECT count(*), min(id) FROM entries WHERE source_id=? AND ino=? AND " + valid_in("?")
 _SNAPSHOTS = (
     "SELECT s.id, src.root_name, src.root_dir, COALESCE(s.finished_ns, s.started_ns)"
@@ -49,10 +56,12 @@ def list_entries(conn: sqlite3.Connection, dir_id: int, snap: int) -> Iterator[t
     yield from conn.execute(_LIST, (dir_id, snap, snap))
 
 
-def list_attrs(conn: sqlite3.Connection, dir_id: int, snap: int) -> Iterator[tuple[bytes, int, int, int, int]]:
-    """(name, mode, entry id, size, mtime_ns) by name: plain tuples, no objects (`ls -l` of a
-    directory of 100,000 entries reads them all)."""
-    yield from conn.execute(_ATTRS, (dir_id, snap, snap))
+def list_attrs(conn: sqlite3.Connection, dir_id: int, snap: int) -> Iterator[tuple]:
+    """(name, mode, inode id, size, mtime_ns, ctime_ns, uid, gid, nlink) by name: plain tuples,
+    no objects (`ls -l` of a directory of 100,000 entries reads them all). The inode id is the
+    entry id, or for hard links the smallest entry id of the names of that inode; uid and gid
+    are None where not known."""
+    yield from conn.execute(_ATTRS, {"dir": dir_id, "snap": snap})
 
 
 def totals(conn: sqlite3.Connection) -> tuple[int, int]:
@@ -60,10 +69,6 @@ def totals(conn: sqlite3.Connection) -> tuple[int, int]:
     nbytes = conn.execute("SELECT coalesce(sum(size), 0) FROM contents").fetchone()[0]
     entries = conn.execute("SELECT count(*) FROM entries").fetchone()[0]
     return int(nbytes), int(entries)
-
-
-def count_subdirs(conn: sqlite3.Connection, dir_id: int, snap: int) -> int:
-    return int(conn.execute(_SUBDIRS, (dir_id, snap, snap)).fetchone()[0])
 
 
 def links(conn: sqlite3.Connection, source_id: int, ino: int, snap: int) -> tuple[int, int]:

@@ -57,7 +57,7 @@ class PosixClient:
 
     def lstat(self, path: bytes) -> Stat:
         st = os.lstat(self._p(path))
-        return Stat(st.st_mode, st.st_size, st.st_mtime_ns, st.st_nlink, st.st_ino)
+        return Stat(st.st_mode, st.st_size, st.st_mtime_ns, st.st_nlink, st.st_ino, st.st_uid, st.st_gid, st.st_ctime_ns)
 
     def readlink(self, path: bytes) -> bytes:
         return os.readlink(self._p(path))

@@ -77,3 +77,29 @@ def test_new_bytes_and_attributes_show_through_the_kernel_after_a_refresh(tmp_pa
         assert (m.mountpoint / "docs" / "keep.txt").read_bytes() == b"unchanged\n"
         assert sorted(os.listdir(m.mountpoint / ".snapshots")) == ["1", "2", "3"]
     assert re.search(r"libfuse 3\.\d+: ", (home / "logs" / "mount.log").read_text())  # the major README names
+
+
+def test_listings_change_with_a_refresh(tmp_path: Path) -> None:
+    """A name added in a new snapshot shows in listings through the kernel, also in a
+    directory held open across the refresh (its inode stays, with what the kernel caches of it)."""
+    src, home, images = tmp_path / "docs", tmp_path / "home", tmp_path / "images"
+    (src / "sub").mkdir(parents=True)
+    (src / "sub" / "a.txt").write_bytes(b"a\n")
+    (src / "b.txt").write_bytes(b"b\n")
+    _scan(home, src, images)
+    home.joinpath("odarchive.toml").write_text(f"[mount]\nrefresh_s = {REFRESH_S}\n")
+    with Mounted(home, tmp_path / "mnt", "--images", str(images), "--cache-dir", str(tmp_path / "cache")) as m:
+        top, sub = m.mountpoint / "docs", m.mountpoint / "docs" / "sub"
+        held = os.open(sub, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            for _ in range(2):
+                assert sorted(os.listdir(top)) == ["b.txt", "sub"] and os.listdir(sub) == ["a.txt"]
+            (src / "sub" / "new.txt").write_bytes(b"new\n")
+            (src / "c.txt").write_bytes(b"c\n")
+            _scan(home, src, images)
+            assert _until(lambda: tuple(sorted(os.listdir(sub))), ("a.txt", "new.txt"), set()) < DELAY_S
+            assert sorted(os.listdir(top)) == ["b.txt", "c.txt", "sub"]
+            assert sorted(os.listdir(f"/proc/self/fd/{held}")) == ["a.txt", "new.txt"]
+            assert sorted(os.listdir(m.mountpoint / ".snapshots" / "1" / "docs" / "sub")) == ["a.txt"]
+        finally:
+            os.close(held)

@@ -28,12 +28,12 @@ class StubVfs:
 
     def getattr(self, path: bytes) -> Attr:
         self._maybe_raise(path)
-        return Attr(7, 0o100644, 1, 3, 1_500_000_000_123_456_789, 0, 0)
+        return Attr(7, 0o100644, 1, 0, 0, 3, 1_500_000_000_123_456_789, 1_600_000_000_000_000_001)
 
     def readdir_attrs(self, path: bytes):
         self._maybe_raise(path)
-        yield b".", 0o040000, 1, None
-        yield b"caf\xe9", 0o100644, 9, Attr(9, 0o100644, 1, 3, 1_500_000_000_123_456_789, 0, 0)
+        yield b".", (1, 0o040000)
+        yield b"caf\xe9", Attr(9, 0o100644, 1, 0, 0, 3, 1_500_000_000_123_456_789, 1_600_000_000_000_000_001)
 
     def read(self, fh: int, size: int, offset: int) -> bytes:
         self._maybe_raise(b"")
@@ -61,6 +61,7 @@ def test_paths_round_trip_as_bytes_and_attributes_carry_nanoseconds() -> None:
     st = ops.getattr(bad)
     assert vfs.paths == [b"/caf\xe9"]
     assert st["st_mtime"] == 1_500_000_000_123_456_789 and st["st_ino"] == 7 and st["st_size"] == 3
+    assert st["st_ctime"] == 1_600_000_000_000_000_001
     listing = list(ops.readdir("/", 0))
     assert listing[1][0].encode("utf-8", "surrogateescape") == b"caf\xe9"
     assert listing[0][1] == {"st_mode": 0o040000, "st_ino": 1}  # a directory: mode and inode only
