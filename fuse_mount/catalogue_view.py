@@ -129,3 +129,7 @@ class CatalogueView(Protocol):
     def xattrs(self, set_id: int) -> dict[str, bytes]:
         """An archived extended-attribute set (`Entry.xattrs`): name -> value, `user.*` and the
         POSIX ACLs as `system.posix_acl_access` / `system.posix_acl_default` (kernel format)."""
+
+    def holds_acls(self) -> bool:
+        """Whether any archived attribute set holds a POSIX ACL (the mount then answers
+        `system.posix_acl_*` for every file instead of "not supported")."""

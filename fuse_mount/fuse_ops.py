@@ -29,6 +29,7 @@ from fuse_mount.fuse_lib import BLKSIZE, OdarchiveFUSE, mfusepy
 from fuse_mount.vfs import Attr, Vfs
 
 USER_XATTRS = "user."
+ACL_XATTRS = ("system.posix_acl_access", "system.posix_acl_default")
 MAX_READ_BYTES = 1 << 20
 """The largest read the kernel sends (the mount option and init() must agree)."""
 MAX_THREADS = 1024
@@ -120,9 +121,10 @@ class FuseOps(mfusepy.Operations):
         return _translate("listxattr", path, lambda: self._vfs.listxattr(_b(path)))
 
     def getxattr(self, path: str, name: str, position: int = 0) -> bytes:
-        if not name.startswith(USER_XATTRS):
-            # security.*, system.posix_acl_*: not supported (ENOTSUP, not ENODATA), which tells
-            # `ls -l` to stop asking for every file of the mount: two round trips per file saved
+        if not (name.startswith(USER_XATTRS) or name in ACL_XATTRS and self._vfs.answers_acls()):
+            # security.*, trusted.* (never archived), ACLs when none is archived: not supported
+            # (ENOTSUP, not ENODATA), which tells `ls -l` to stop asking for every file of the
+            # mount: two round trips per file saved
             raise mfusepy.FuseOSError(errno.ENOTSUP)
         return _translate("getxattr", path, lambda: self._vfs.getxattr(_b(path), name))
 
@@ -183,15 +185,20 @@ def serve(
 ) -> None:
     """Mount `vfs` read-only at `mountpoint` and serve it until unmounted.
 
+    Files show their archived owners and modes. Without `allow_other` only the user who mounts
+    can enter the mount, and may read every file whatever its archived owner (as `restore`
+    lets them read every byte); with it, the kernel checks owners and modes for everyone
+    (`default_permissions`), as on the source.
+
     libfuse starts a thread per request waiting, up to MAX_THREADS (see the test with 40
     reads stuck on a disc), so reads waiting for discs never hold up stat or cached reads."""
     options: dict[str, Any] = {
-        "ro": True, "fsname": "odarchive", "subtype": "odarchive", "use_ino": True, "default_permissions": True,
+        "ro": True, "fsname": "odarchive", "subtype": "odarchive", "use_ino": True,
         "max_read": MAX_READ_BYTES, "max_threads": MAX_THREADS, "attr_timeout": attr_timeout_s,
         "entry_timeout": attr_timeout_s, "negative_timeout": min(attr_timeout_s, refresh_s),
     }
-    if allow_other:
-        options["allow_other"] = True
+    if allow_other:  # other users: the kernel checks the archived owners and modes for them
+        options["allow_other"] = options["default_permissions"] = True
     stop = threading.Event()
 
     def started(fuse: OdarchiveFUSE) -> None:

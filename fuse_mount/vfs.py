@@ -142,6 +142,8 @@ class Vfs:
         self._latest: dict[bytes, RootSnapshot] = {}
         self._snapshots: dict[int, RootSnapshot] = {}
         self._totals: tuple[int | None, int, int] | None = None  # (generation, content bytes, entries)
+        self._acls: tuple[int | None, bool] | None = None  # (generation, whether the archive holds ACLs)
+        self._xattr_sets: Lru[int, dict[str, bytes]] = Lru(1024)
         self.tree_version = 0
         """Counts changes of the tree shown (a snapshot completed or went away)."""
         self._mounted_ns = time.time_ns()
@@ -339,12 +341,47 @@ class Vfs:
 
     # ---- extended attributes ----
     def listxattr(self, path: bytes) -> list[str]:
-        node = self.resolve(path)
-        return list(XATTRS) if node.kind == "f" and node.entry and node.entry.content_id is not None else []
+        """The archived attributes (`user.*`, POSIX ACLs as `system.posix_acl_*`), as the source
+        listed them. The mount's own `user.odarchive.*` (below) are not listed, so that `rsync -X`
+        and `getfattr -d` see the source's attributes only; `getfattr -n NAME` reads them."""
+        return list(self._archived_xattrs(self.resolve(path)))
 
     def getxattr(self, path: bytes, name: str) -> bytes:
         node = self.resolve(path)
-        if name not in XATTRS or node.kind != "f" or node.entry is None or node.entry.content_id is None:
+        if name in XATTRS:
+            return self._own_xattr(node, name, path)
+        value = self._archived_xattrs(node).get(name)
+        if value is None:
+            raise NoAttribute(f"no attribute {name} on {path!r}")
+        return value
+
+    def answers_acls(self) -> bool:
+        """Whether `system.posix_acl_*` may exist here: only if the archive holds any ACL (else
+        the FUSE layer says "not supported", which `ls -l` remembers for the whole mount)."""
+        self.refresh()
+        generation = self._generation
+        with self._lock:
+            known = self._acls if self._acls is not None and self._acls[0] == generation else None
+        if known is None:
+            known = (generation, self._cat.holds_acls())
+            with self._lock:
+                self._acls = known
+        return known[1]
+
+    def _archived_xattrs(self, node: Node) -> dict[str, bytes]:
+        set_id = node.entry.xattrs if node.entry is not None else None
+        if set_id is None:
+            return {}
+        with self._lock:
+            attrs = self._xattr_sets.get(set_id)
+        if attrs is None:  # a set never changes: remembered by id
+            attrs = self._cat.xattrs(set_id)
+            with self._lock:
+                self._xattr_sets.put(set_id, attrs)
+        return attrs
+
+    def _own_xattr(self, node: Node, name: str, path: bytes) -> bytes:
+        if node.kind != "f" or node.entry is None or node.entry.content_id is None:
             raise NoAttribute(f"no attribute {name} on {path!r}")
         content = self._cat.content(node.entry.content_id)
         if name == XATTR_SHA256:

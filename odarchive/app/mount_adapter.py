@@ -141,3 +141,7 @@ class CatalogueAdapter:
     def xattrs(self, set_id: int) -> dict[str, bytes]:
         with self._cat() as cat:
             return xattrs.get(cat.conn, set_id)
+
+    def holds_acls(self) -> bool:
+        with self._cat() as cat:
+            return browse.holds_acls(cat.conn)

@@ -77,6 +77,12 @@ def links(conn: sqlite3.Connection, source_id: int, ino: int, snap: int) -> tupl
     return int(n), int(first)
 
 
+def holds_acls(conn: sqlite3.Connection) -> bool:
+    """Whether any archived extended-attribute set holds a POSIX ACL (xattr_sets is small: one
+    row per distinct set)."""
+    return conn.execute("SELECT 1 FROM xattr_sets WHERE data LIKE '%\"system.posix_acl_%' LIMIT 1").fetchone() is not None
+
+
 def placements(conn: sqlite3.Connection, content_id: int) -> list[tuple[int, int, int, int, tuple[tuple[int, int], ...]]]:
     """(piece, disc, offset, length, extents) of a content, by piece."""
     extents: dict[int, list[tuple[int, int]]] = {}

@@ -152,3 +152,27 @@ def test_discs_carry_the_attributes_and_a_rebuilt_catalogue_restores_them(archiv
     out = tmp_path / "out"
     assert run(new_home, "restore", "--to", str(out), "--images", str(home / "isos")) == 0
     assert rsync_differences(src, out / "src") == []
+
+
+def test_the_mount_shows_owners_xattrs_acls_and_hard_links_so_rsync_copies_them(archive, tmp_path):
+    """Through a real kernel mount: `rsync -aAXH --checksum -n` from the source finds nothing
+    to change on the mount, and `rsync -aAXH` from the mount to a directory reproduces the
+    source (owners, modes, mtimes, user.* xattrs, ACLs, hard links)."""
+    from tests.lib.mount_process import Mounted
+
+    src, home = archive
+    with Mounted(home, tmp_path / "mnt", "--images", str(home / "isos"), "--cache-dir", str(tmp_path / "cache")) as m:
+        shown = m.mountpoint / "src"
+        assert rsync_differences(src, shown) == []
+        one, two = os.lstat(shown / "links" / "one"), os.lstat(shown / "links" / "two")
+        assert one.st_ino == two.st_ino and one.st_nlink == two.st_nlink == 2
+        owned = os.lstat(shown / "docs" / "owned.txt")
+        assert (owned.st_uid, owned.st_gid) == (NOBODY, NOGROUP)
+        assert os.lstat(shown / "link").st_uid == NOBODY
+        assert os.listxattr(shown / "docs" / "tagged.txt") == os.listxattr(src / "docs" / "tagged.txt")
+        getfacl = subprocess.run(["getfacl", "-cp", str(shown / "docs" / "acl.txt")], capture_output=True, text=True, check=True)
+        assert "user:nobody:rw-" in getfacl.stdout.splitlines()
+        copy = tmp_path / "copy"
+        subprocess.run(["rsync", "-aAXH", f"{shown}/", f"{copy}/"], check=True, capture_output=True)
+    assert rsync_differences(src, copy) == []
+    assert os.stat(copy / "links" / "one").st_ino == os.stat(copy / "links" / "two").st_ino

@@ -78,6 +78,7 @@ def make_tree(src: Path, files: int = 24) -> None:
     (src / "big.bin").write_bytes(_pattern(2, 5 * CHUNK + 1234))  # chunked, split over two discs
     for i in range(files):
         (src / "photos" / f"img{i:03d}.jpg").write_bytes(_pattern(100 + i, 1000 + 3037 * i))
+    os.setxattr(src / "photos" / "img003.jpg", "user.comment", b"kept as archived")
     os.utime(src / "run.sh", ns=(1_500_000_000_000_000_000, 1_500_000_000_123_456_789))
 
 

@@ -43,6 +43,11 @@ class StubVfs:
         self._maybe_raise(path)
         return b"x"
 
+    acls = False
+
+    def answers_acls(self) -> bool:
+        return self.acls
+
     def refuse_write(self, path: bytes) -> None:
         self.paths.append(path)
         raise ReadOnly("read-only")
@@ -135,6 +140,9 @@ def test_foreign_xattr_namespaces_are_unsupported_so_ls_stops_asking() -> None:
     vfs = StubVfs()
     ops = FuseOps(vfs)  # type: ignore[arg-type]
     assert _errno(lambda: ops.getxattr("/a", "security.selinux")) == errno.ENOTSUP
-    assert _errno(lambda: ops.getxattr("/a", "system.posix_acl_access")) == errno.ENOTSUP
+    assert _errno(lambda: ops.getxattr("/a", "system.posix_acl_access")) == errno.ENOTSUP  # none archived
     assert vfs.paths == []  # answered without the model
     assert ops.getxattr("/a", "user.odarchive.sha256") == b"x"
+    vfs.acls = True  # the archive holds ACLs: asked of the model (ENODATA where a file has none)
+    assert ops.getxattr("/a", "system.posix_acl_access") == b"x"
+    assert _errno(lambda: ops.getxattr("/a", "security.selinux")) == errno.ENOTSUP
