@@ -115,8 +115,9 @@ def test_many_calls_keep_file_descriptors_bounded(archive: Archive, tmp_path: Pa
 
 
 def test_reads_stuck_on_a_disc_leave_room_for_everything_else(archive: Archive, tmp_path: Path) -> None:
-    """Many more reads wait for a hanging disc than libfuse has idle threads; stat, listing
-    and cached reads must still be served at once, and the stuck reads end in EIO."""
+    """Reads of a hanging disc end in EIO at --disc-timeout, and meanwhile stat, listing and
+    cached reads are served (with reads of more distinct files than libfuse's default
+    threads: test_mount_threads.py)."""
     images = tmp_path / "images"
     shutil.copytree(archive.images, images)
     stuck_disc = min(archive.disc_of(b"photos/" + p.name.encode()).pop() for p in (archive.src / "photos").iterdir())
