@@ -68,6 +68,27 @@ _lib.fuse_lowlevel_notify_inval_entry.restype = ctypes.c_int
 _lib.fuse_lowlevel_notify_inval_entry.argtypes = [ctypes.c_void_p, ctypes.c_uint64, ctypes.c_char_p, ctypes.c_size_t]
 
 
+M_TRIM_THRESHOLD, M_TOP_PAD, M_MMAP_THRESHOLD = -1, -2, -3  # glibc mallopt parameters
+MALLOC_SETTINGS = {M_MMAP_THRESHOLD: 4 << 20, M_TRIM_THRESHOLD: 128 << 20, M_TOP_PAD: 16 << 20}
+
+
+def keep_read_buffers() -> bool:
+    """Make glibc keep the memory of freed read buffers for the next ones (False if this libc
+    has no mallopt).
+
+    Every read allocates two buffers of up to 1 MiB (libfuse's reply and the bytes Python
+    reads from the cache); by default glibc hands such memory back to the kernel on free (each
+    worker thread's arena is trimmed), so every byte served cost two page faults and a page
+    clear: 2 page faults per 4 KiB, two thirds of the mount's CPU in a cached sequential read
+    (BENCHMARKS.md). Kept, the process holds at most about the buffers of the reads in flight
+    plus 128 MiB of freed heap."""
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    return all(mallopt(param, value) == 1 for param, value in MALLOC_SETTINGS.items())
+
+
 class LibfuseError(RuntimeError):
     """The libfuse that mfusepy loaded is not the one the mount is built for."""
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, TypeVar
 
 from fuse_mount.errors import errno_of
-from fuse_mount.fuse_lib import BLKSIZE, OdarchiveFUSE, mfusepy
+from fuse_mount.fuse_lib import BLKSIZE, OdarchiveFUSE, keep_read_buffers, mfusepy
 from fuse_mount.vfs import Attr, Vfs
 
 USER_XATTRS = "user."
@@ -208,6 +208,8 @@ def serve(
         if on_ready is not None:
             on_ready()
 
+    if not keep_read_buffers():
+        log.warning("cannot tune malloc (not glibc?): every read allocates its buffers afresh")
     try:
         OdarchiveFUSE(FuseOps(vfs), mountpoint, conn_settings=CONN_SETTINGS, on_init=started, foreground=True,
                       nothreads=False, **options)
