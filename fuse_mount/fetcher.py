@@ -177,6 +177,17 @@ class Fetcher:
                 raise job.error
         return [(job.offset, job.unkept) for job in jobs if job.unkept is not None]
 
+    def prefetch(self, content: Content, offset: int, length: int) -> None:
+        """Queue, without waiting, the chunks `fetch` of this range would read ahead: called for
+        reads the cache served, so a sequential read keeps the drive busy ahead of it instead
+        of waiting at every chunk that was not read ahead on a miss."""
+        if content.size <= self._config.whole_max_bytes or not self._cat.chunk_hashes(content.id):
+            return  # fetched whole: nothing to read ahead
+        try:
+            self._submit(content, offset, length)
+        except DiscUnavailable:
+            pass  # the read that needs those chunks will say why
+
     def _describe(self, disc_id: int) -> str:
         """'disc 3 (ODARCHIVE_0003)' for messages; never raises (it names failures)."""
         try:

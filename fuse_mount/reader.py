@@ -1,6 +1,7 @@
 """File bytes for the VFS: the cache first, the fetcher on a miss (`vfs.ContentReader`).
 
-A hit is served by `Cache.get`; a miss asks the fetcher to fill the cache (blocking this one
+A hit is served by `Cache.get` (and at each chunk it reaches, the fetcher queues the chunks
+beyond, so a sequential first read keeps the drive busy ahead of it); a miss asks the fetcher to fill the cache (blocking this one
 reader until the disc is read, or until the disc timeout), then re-reads with `Cache.peek`,
 so the bytes served are always the verified ones the cache holds. Open files hold a cache
 handle, so their chunks are not evicted while they are read.
@@ -41,6 +42,7 @@ class CachedReader:
         if data is None:
             data = self._unkept.read(content.id, offset, size)
         if data is not None:
+            self._read_ahead(content, offset, len(data))
             return data
         start = time.monotonic()
         try:
@@ -53,6 +55,12 @@ class CachedReader:
         finally:
             self._cache.record_wait(time.monotonic() - start)
         raise DiscUnavailable(f"content {key[:16]} bytes {offset}+{size} did not stay in the cache")
+
+    def _read_ahead(self, content: Content, offset: int, n: int) -> None:
+        """At each new chunk a read reaches, have the fetcher queue the chunks beyond it."""
+        chunk = self._cache.chunk_range(content.size, 0)[1]
+        if n and (offset % chunk == 0 or offset // chunk != (offset + n - 1) // chunk):
+            self._fetcher.prefetch(content, offset, n)
 
     def _piecewise(self, key: str, content: Content, offset: int, size: int) -> bytes | None:
         """The range chunk by chunk, each from the verified buffers or the cache."""

@@ -16,6 +16,7 @@ import pytest
 from fuse_mount.cache import Cache, CacheConfig
 from fuse_mount.discs import RobotSource
 from fuse_mount.errors import CorruptData, DiscUnavailable
+from fuse_mount.reader import CachedReader
 from fuse_mount.service import ArchiveService, MountConfig
 from odarchive.app.mount_adapter import CatalogueAdapter
 from tests.lib.mount_archive import CHUNK, Archive, build_archive
@@ -243,3 +244,25 @@ def test_a_broken_catalogue_fails_the_read_and_keeps_the_worker(stack: Stack, mo
     monkeypatch.setattr(adapter, "disc", real_disc)
     other = next(r for r in PHOTOS if stack.slot_of(r) != stack.slot_of(PHOTOS[2]))
     assert stack.read(other) == stack.source(other)  # the drive's worker is still there
+
+
+def test_a_read_the_cache_serves_at_a_new_chunk_queues_the_chunks_beyond(stack: Stack) -> None:
+    """A miss fetches its chunk and reads `read_ahead_chunks` (2) ahead; a later hit on a chunk
+    read ahead queues the next ones, so a sequential first read never waits for them."""
+    entry = stack.vfs.resolve(b"/src/big.bin").entry
+    assert entry is not None and entry.content_id is not None
+    content = CatalogueAdapter(stack.archive.catalogue).content(entry.content_id)
+    reader, cache, data = CachedReader(stack.service.cache, stack.service.fetcher), stack.service.cache, stack.source("big.bin")
+    key = content.sha256.hex()
+
+    def until_missing(want: list[int]) -> list[int]:
+        deadline = time.monotonic() + 10
+        while (got := cache.missing_chunks(key, content.size, 0, content.size)) != want and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return got
+
+    assert content.size == 5 * CHUNK + 1234  # six chunks
+    assert reader.read(content, 0, 100) == data[:100]  # a miss: chunk 0, and 1 and 2 read ahead
+    assert until_missing([3, 4, 5]) == [3, 4, 5]
+    assert reader.read(content, 2 * CHUNK, 100) == data[2 * CHUNK:2 * CHUNK + 100]  # a hit on a chunk read ahead
+    assert until_missing([5]) == [5]  # 3 and 4 queued by it: no read waited for them
