@@ -77,7 +77,7 @@ class BurnRecorder(Protocol):
         """A medium left in a drive by an earlier run is back in `slot` (its label, if any)."""
 
 
-class JobReporter(Protocol):
+class BurnProgress(Protocol):
     """The subset of odarchive's progress Reporter the job uses (duck-typed)."""
 
     def start(self, phase: str, total_items: int | None = None, total_bytes: int | None = None) -> None: ...
@@ -91,7 +91,7 @@ class BurnJob:
     changer: Changer
     drives: dict[int, Drive]
     recorder: BurnRecorder
-    reporter: JobReporter
+    reporter: BurnProgress
     excluded_slots: set[int] = field(default_factory=set)  # burned discs, rejected media
     max_attempts: int = 3
     media_timeout_s: float = 120.0
@@ -294,7 +294,7 @@ def verify_medium(dev: Drive, image: DiscImage, drive: int, progress: Any) -> No
         raise errors.BurnFailed(f"disc {image.disc} read back from drive {drive} differs from its image")
 
 
-def progress_callback(reporter: JobReporter, drive: int, disc: int, phase: str, interval_s: float) -> Any:
+def progress_callback(reporter: BurnProgress, drive: int, disc: int, phase: str, interval_s: float) -> Any:
     """A progress callback: burned bytes go to the overall progress as they come; the
     drive's own progress is an event every `interval_s` (the `burning` and `verified`
     events already mark each disc's start and end)."""

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from robot_drivers import errors
-from robot_drivers.burn_job import BurnOutcome, BurnRecorder, JobReporter, progress_callback, verify_medium
+from robot_drivers.burn_job import BurnOutcome, BurnRecorder, BurnProgress, progress_callback, verify_medium
 from robot_drivers.drives.optical import OpticalDrive
 
 PROGRESS_INTERVAL_S = 30.0
@@ -29,7 +29,7 @@ PROGRESS_INTERVAL_S = 30.0
 class LeasedBurn:
     new_client: Callable[[], Any]  # -> ServiceClient (one per worker thread)
     recorder: BurnRecorder
-    reporter: JobReporter
+    reporter: BurnProgress
     workers: int
     xorriso: str = "xorriso"
     max_attempts: int = 3

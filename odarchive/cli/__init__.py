@@ -16,6 +16,7 @@ import sys
 from typing import Sequence
 
 from odarchive.cli.commands import COMMANDS, load_command
+from odarchive.cli.json_flag import JSON
 from odarchive.app.context import Context
 from odarchive.cli.render import print_error
 from odarchive.errors import EXIT_CODES, EXIT_INPUT, EXIT_INTERRUPTED, EXIT_PIPE, EXIT_USAGE, OdarchiveError
@@ -36,7 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log debugging detail to stderr")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for spec in COMMANDS:
-        p = sub.add_parser(spec.name, aliases=list(spec.aliases), help=spec.help, description=spec.help)
+        p = sub.add_parser(spec.name, aliases=list(spec.aliases), help=spec.help, description=spec.help,
+                           parents=[JSON] if spec.reports else [])
         p.set_defaults(_command=spec.name)
         load_command(spec.name).add_arguments(p)
     return parser

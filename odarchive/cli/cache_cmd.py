@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from odarchive.app.context import Context
+from odarchive.cli.json_flag import JSON
 from odarchive.cli.render import make_reporter, print_json, say
 from odarchive.errors import EXIT_FAILED, CatalogueError, InputError, UsageError
 from odarchive.units import format_size, parse_duration, parse_size
@@ -30,25 +31,20 @@ _RECORDED = ("max_bytes", "max_age_s", "min_free_bytes", "policy", "keep_heads_b
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     sub = p.add_subparsers(dest="cache_action", metavar="ACTION", required=True)
-    s = sub.add_parser("stats", help="hits, misses, bytes, evictions, disc loads, waits")
-    s.add_argument("--json", action="store_true", help="print JSON")
-    e = sub.add_parser("evict", help="drop a file's cached data, or everything with --all")
+    s = sub.add_parser("stats", parents=[JSON], help="hits, misses, bytes, evictions, disc loads, waits")
+    e = sub.add_parser("evict", parents=[JSON], help="drop a file's cached data, or everything with --all")
     e.add_argument("path", nargs="?", help="archived path or a path under the mount")
     e.add_argument("--all", action="store_true", help="every cached content that is not open or pinned")
-    e.add_argument("--json", action="store_true", help="print JSON")
-    pin = sub.add_parser("pin", help="keep a file in the cache whatever the bounds (--remove to unpin)")
+    pin = sub.add_parser("pin", parents=[JSON], help="keep a file in the cache whatever the bounds (--remove to unpin)")
     pin.add_argument("path", help="archived path or a path under the mount")
     pin.add_argument("--remove", action="store_true", help="unpin instead")
-    pin.add_argument("--json", action="store_true", help="print JSON")
-    c = sub.add_parser("check", help="verify every cached file against its hashes; drop what is corrupt")
-    c.add_argument("--json", action="store_true", help="print JSON (progress as JSON lines on stderr)")
-    r = sub.add_parser("replay", help="replay the access trace against policies and sizes (tuning)")
+    c = sub.add_parser("check", parents=[JSON], help="verify every cached file against its hashes; drop what is corrupt")
+    r = sub.add_parser("replay", parents=[JSON], help="replay the access trace against policies and sizes (tuning)")
     r.add_argument("--policies", default=None, help="comma-separated (default: all)")
     r.add_argument("--sizes", default=None, help="comma-separated max sizes, e.g. 512MiB,2G (default: 1/4, 1, 4 x max_bytes)")
     r.add_argument("--keep-heads", metavar="SIZE", help="replay with this head size instead of [cache] keep_heads_bytes")
     r.add_argument("--max-age", metavar="DURATION", help="replay with this max age instead of [cache] max_age_s (e.g. 30d)")
     r.add_argument("--trace", type=Path, default=None, help="trace file (default: <cache dir>/trace.jsonl)")
-    r.add_argument("--json", action="store_true", help="print JSON")
     for action in (s, e, pin, c, r):
         action.add_argument("--cache-dir", help="the cache to look at (default: the running mount's, else [cache] dir)")
 

@@ -22,7 +22,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="disc number(s) to write: N, A-B, 3,5,9-12 or all (default 0)")
     p.add_argument("--out", help="output directory (default <home>/isos)")
     p.add_argument("--force", action="store_true", help="rewrite images that exist already")
-    p.add_argument("--json", action="store_true", help="print the written images as JSON")
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:

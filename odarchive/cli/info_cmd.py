@@ -11,7 +11,6 @@ from odarchive.units import format_size
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--skipped", action="store_true", help="list skipped entries of the latest snapshots")
     p.add_argument("--discs", action="store_true", help="a summary of every planned disc")
 

@@ -12,7 +12,6 @@ from odarchive.cli.render import print_json, say
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("file", type=Path, help="catalogue.json to write (export) or read (import)")
-    p.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:

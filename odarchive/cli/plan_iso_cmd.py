@@ -20,7 +20,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help=f"medium: cd, dvd, dvd-dl, bluray|bd, bd-dl, bd-xl, bd-xx, or bytes ({SIZE_HELP})")
     p.add_argument("--replan", action="store_true", help="drop discs that are planned but not written, and plan again")
     add_flags(p, "plan", "archive")  # --label, --ecc, --copies (odarchive.options)
-    p.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:

@@ -11,7 +11,6 @@ from odarchive.cli.render import make_reporter, print_json, say
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("images", nargs="+", type=Path, metavar="IMAGE", help="disc images (.iso) of the archive")
-    p.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:

@@ -12,7 +12,6 @@ from odarchive.errors import CheckFailed
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("images", metavar="IMAGE", nargs="+", type=Path, help="disc image(s) to repair in place")
-    p.add_argument("--json", action="store_true", help="print the reports as JSON")
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:

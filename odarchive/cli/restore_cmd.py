@@ -19,7 +19,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--to", required=True, type=Path, metavar="DIR", help="restore target directory")
     p.add_argument("--images", type=Path, metavar="DIR", help="directory of disc images (default: <home>/isos)")
     p.add_argument("--snapshot", type=int, help="snapshot id to restore (default: the latest of every source)")
-    p.add_argument("--json", action="store_true", help="print the report as JSON")
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:

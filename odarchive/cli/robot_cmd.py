@@ -12,51 +12,43 @@ import argparse
 from typing import Any
 
 from odarchive.app.context import Context
+from odarchive.cli.json_flag import JSON
 from odarchive.cli.render import announce, make_reporter, print_json, say
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     sub = p.add_subparsers(dest="robot_action", metavar="ACTION", required=True)
-    s = sub.add_parser("status", help="the changer, its drives and any pending request")
-    s.add_argument("--json", action="store_true", help="print JSON")
-    s = sub.add_parser("inventory", help="what every slot and drive holds")
-    s.add_argument("--json", action="store_true", help="print JSON")
-    s = sub.add_parser("load", help="load the disc in SLOT into a drive")
+    sub.add_parser("status", parents=[JSON], help="the changer, its drives and any pending request")
+    sub.add_parser("inventory", parents=[JSON], help="what every slot and drive holds")
+    s = sub.add_parser("load", parents=[JSON], help="load the disc in SLOT into a drive")
     s.add_argument("slot", type=int)
     s.add_argument("--drive", type=int, default=0)
-    s.add_argument("--json", action="store_true", help="print JSON")
-    s = sub.add_parser("unload", help="put the disc in a drive back into a slot")
+    s = sub.add_parser("unload", parents=[JSON], help="put the disc in a drive back into a slot")
     s.add_argument("--drive", type=int, default=0)
     s.add_argument("--slot", type=int, help="destination slot (default: the slot it came from)")
-    s.add_argument("--json", action="store_true", help="print JSON")
-    s = sub.add_parser("import", help="take the disc in a mail slot into storage SLOT (e.g. new blanks)")
+    s = sub.add_parser("import", parents=[JSON], help="take the disc in a mail slot into storage SLOT (e.g. new blanks)")
     s.add_argument("slot", type=int)
     s.add_argument("--mail", type=int, default=1, help="mail slot (default 1)")
-    s.add_argument("--json", action="store_true", help="print JSON")
-    s = sub.add_parser("export", help="hand out the disc in storage SLOT through a mail slot")
+    s = sub.add_parser("export", parents=[JSON], help="hand out the disc in storage SLOT through a mail slot")
     s.add_argument("slot", type=int)
     s.add_argument("--mail", type=int, default=1, help="mail slot (default 1)")
     s.add_argument("--location", metavar="TEXT",
                    help='where the disc will be kept, e.g. "shelf 3" (whereis, the mount and the status page show it)')
-    s.add_argument("--json", action="store_true", help="print JSON")
-    s = sub.add_parser("reset", help="clear a fault (jam) and re-home the changer")
-    s.add_argument("--json", action="store_true", help="print JSON")
-    s = sub.add_parser("simulate", help="run the simulated changer (foreground), or poke it")
+    sub.add_parser("reset", parents=[JSON], help="clear a fault (jam) and re-home the changer")
+    s = sub.add_parser("simulate", parents=[JSON], help="run the simulated changer (foreground), or poke it")
     s.add_argument("--background", action="store_true", help="start it in the background and return")
     s.add_argument("--stop", action="store_true", help="stop a running simulator")
     s.add_argument("--fault", action="append", metavar="TEXT",
                    help="arm a fault: jam | miss SLOT | notready DRIVE | unreadable SLOT | burnfail PCT [N] |"
                         " garble N | drop N | unplug SECONDS | clear")
     s.add_argument("--add-blanks", type=int, metavar="N", help="put N blank media into free slots")
-    s.add_argument("--json", action="store_true", help="print JSON")
-    s = sub.add_parser("burn", help="burn, verify and shelve discs (e.g. --segments 0-40)")
+    s = sub.add_parser("burn", parents=[JSON], help="burn, verify and shelve discs (e.g. --segments 0-40)")
     which = s.add_mutually_exclusive_group(required=True)
     which.add_argument("--segments", metavar="SPEC", help="0-40, 3,5,9-12 or all")
     which.add_argument("--replace", type=int, metavar="N",
                        help="burn a new disc for disc N (of set --copy) that failed its scrub; the old medium is rejected")
     s.add_argument("--copy", type=_copy_number, default=0, metavar="K",
                    help="burn the copies of set K (1 or B, 2 or C, ...; see plan_iso --copies) instead of the discs")
-    s.add_argument("--json", action="store_true", help="print JSON")
 
 
 def _copy_number(text: str) -> int:

@@ -18,7 +18,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--exclude", action="append", default=[], metavar="GLOB",
                    help="skip names or relative paths matching GLOB (repeatable)")
     p.add_argument("--rehash", action="store_true", help="hash every file again, changed or not")
-    p.add_argument("--json", action="store_true", help="progress as JSON lines on stderr, summary as JSON")
 
 
 def _own_dirs(ctx: Context) -> tuple[tuple[bytes, str], ...]:

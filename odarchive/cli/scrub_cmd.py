@@ -15,7 +15,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--discs", default="all", metavar="SEL", help="discs to read back: N, A-B, 3,5,9-12 or all (default)")
     p.add_argument("--older-than", metavar="AGE", help="only copies not checked for AGE (e.g. 30d, 12h)")
     p.add_argument("--history", action="store_true", help="print every disc's health history, read nothing")
-    p.add_argument("--json", action="store_true", help="print JSON")
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:

@@ -19,7 +19,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--listen", metavar="HOST:PORT", help='TCP address of the page and API (default 127.0.0.1:8780; "" for none)')
     p.add_argument("--stop", action="store_true", help="stop the running service once nothing is in flight")
     p.add_argument("--force", action="store_true", help="with --stop: stop even with leases held or requests waiting")
-    p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--ready-fd", type=int, help=argparse.SUPPRESS)
 
 

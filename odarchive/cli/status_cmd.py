@@ -17,7 +17,7 @@ from odarchive.units import format_size
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--json", action="store_true", help="print JSON")
+    pass  # only --json (odarchive.cli.json_flag)
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:

@@ -16,7 +16,6 @@ from odarchive.errors import CheckFailed
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("images", metavar="IMAGE", nargs="+", help="disc image(s) to check")
-    p.add_argument("--json", action="store_true", help="print the reports as JSON")
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:

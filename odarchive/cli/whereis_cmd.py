@@ -13,7 +13,6 @@ from odarchive.units import format_size
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("paths", metavar="PATH", nargs="+", help="archived path(s), root name first (e.g. photos/2019/a.jpg)")
-    p.add_argument("--json", action="store_true", help="print JSON (paths exact: `path_hex` holds the raw bytes)")
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
