@@ -12,11 +12,12 @@ import sys
 
 from odarchive.app.context import Context
 from odarchive.cli.render import print_json
+from odarchive.options import add_flags, flag_argv, flag_values
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--foreground", action="store_true", help="serve in this process (for systemd)")
-    p.add_argument("--listen", metavar="HOST:PORT", help='TCP address of the page and API (default 127.0.0.1:8780; "" for none)')
+    add_flags(p, "service")  # --listen (odarchive.options)
     p.add_argument("--stop", action="store_true", help="stop the running service once nothing is in flight")
     p.add_argument("--force", action="store_true", help="with --stop: stop even with leases held or requests waiting")
     p.add_argument("--ready-fd", type=int, help=argparse.SUPPRESS)
@@ -26,13 +27,14 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     from odarchive.app.service.client import service_client, start_background
     from odarchive.app.service.config import service_config
 
-    config = service_config(ctx, listen=args.listen)
+    flags = flag_values(args, "service")
+    config = service_config(ctx, **flags)
     if args.stop:
         return _stop(args, ctx, args.force)
     if args.foreground:
         from odarchive.app.service.server import serve
 
-        serve(ctx, config, args.ready_fd, strict_listen=args.listen is not None)
+        serve(ctx, config, args.ready_fd, strict_listen="listen" in flags)
         return 0
     client = service_client(ctx.home)
     if client is not None:
@@ -40,7 +42,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         client.close()
         return _show(args, {"running": True, "pid": status["pid"], "listen": status["listen"], "started": False},
                      f"the archive service already runs (pid {status['pid']})")
-    pid = start_background(ctx, ["--listen", config.listen] if args.listen is not None else [])
+    pid = start_background(ctx, flag_argv(args, "service"))
     client = service_client(ctx.home)
     listen = client.status()["service"]["listen"] if client else ""
     if client:
