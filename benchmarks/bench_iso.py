@@ -2,6 +2,7 @@
 """create_iso against genisoimage and xorriso on the same file sets, plus the planner's fill ratio.
 
     flock /work/bench.lock .venv/bin/python benchmarks/bench_iso.py [--data-mb 1024] [--small 100000] [--workdir DIR]
+    flock /work/bench.lock .venv/bin/python benchmarks/bench_iso.py --memory 100000,1000000 [--workdir DIR]
 
 Data-heavy set: files of 1-256 MB of random bytes (planned as `bd`); small set: N files of a
 few bytes in one directory (planned as `bd-xl`, as issue 11 measures it). Each tool runs in a
@@ -12,6 +13,9 @@ with `scan_source` (scanning is benchmarked in bench_scan.py). Every tool reads 
 from the page cache (warm: the set is read once before the first tool), writes to the same
 disk and ends with the image on the disk (create_iso fsyncs it; the others are followed by
 `sync FILE`). Prints MB/s, seconds per 100,000 files, peak memory and the ratios.
+
+`--memory N,M,...`: only `create_iso`'s peak RSS (and time) for N, M, ... tiny files in
+directories of 1,000 (one bd-xl disc each), and the memory per file between the counts.
 """
 
 from __future__ import annotations
@@ -91,6 +95,35 @@ def run_set(work: Path, name: str, src: Path, size: str) -> dict[str, tuple[floa
     return out
 
 
+def make_tree(src: Path, n: int, per_dir: int = 1000) -> None:
+    for i in range(n):
+        d = src / f"d{i // per_dir:05d}"
+        if i % per_dir == 0:
+            d.mkdir(parents=True)
+        (d / f"file_{i:07d}.txt").write_bytes(b"%d\n" % i)
+
+
+def memory(work: Path, counts: list[int]) -> None:
+    """create_iso's peak RSS at each file count, and MB per 100,000 files between them."""
+    rows = []
+    for n in counts:
+        src = work / f"tree{n}"
+        make_tree(src, n)
+        home = work / f"home{n}"
+        home.mkdir()
+        with Catalogue.open(home / "catalogue.sqlite", create=True) as cat:
+            scan_source(cat, src)
+        subprocess.run([*ODARCHIVE, "--home", str(home), "plan_iso", "bd-xl", "--ecc", "off"], check=True,
+                       capture_output=True)
+        sec, peak = timed([*ODARCHIVE, "--home", str(home), "create_iso", "all", "--out", str(work / f"o{n}")])
+        rows.append((n, sec, peak))
+        print(f"{n:9d} files: create_iso {sec:7.1f} s, peak RSS {peak:6.0f} MB", flush=True)
+        shutil.rmtree(src)
+        shutil.rmtree(work / f"o{n}")
+    for (n0, _, m0), (n1, _, m1) in zip(rows, rows[1:]):
+        print(f"{n0}..{n1}: {(m1 - m0) * 1e6 / (n1 - n0):.0f} bytes per file")
+
+
 def fill_ratio(work: Path, src: Path) -> float:
     with Catalogue.open(work / "fill.sqlite", create=True) as cat:
         scan_source(cat, src)
@@ -104,9 +137,13 @@ def main() -> None:
     ap.add_argument("--data-mb", type=int, default=1024)
     ap.add_argument("--small", type=int, default=100_000)
     ap.add_argument("--workdir")
+    ap.add_argument("--memory", help="comma-separated file counts: create_iso's peak memory only")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench_iso.", dir=args.workdir))
     try:
+        if args.memory:
+            memory(work, [int(n) for n in args.memory.split(",")])
+            return
         data_src, small_src = work / "data", work / "small"
         total = make_data(data_src, args.data_mb)
         make_small(small_src, args.small)

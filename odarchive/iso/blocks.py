@@ -70,7 +70,7 @@ class ImageBlocks:
         block += len(MANIFEST_FILES)
         for node in self.nodes:  # a file entry per stored file; its further names share it
             for f in node.files:
-                if f.primary is None:
+                if f.stored:
                     f.fe = block
                     block += 1
                     n_files += 1
@@ -100,12 +100,12 @@ class ImageBlocks:
         self.data_start = block
         for node in self.nodes:
             for f in node.files:
-                if f.primary is None:
+                if f.stored:
                     f.block = block if f.size else 0
                     block += sizing.data_blocks(f.size)
         for node in self.nodes:
             for f in node.files:
-                if f.primary is not None:
+                if not f.stored:
                     f.block, f.fe = f.primary.block, f.primary.fe
         self.data_end = block
         self.total_blocks = block + 1  # the closing anchor

@@ -26,9 +26,13 @@ from odarchive.catalogue.chunks import wants_chunk_hashes
 from odarchive.iso.feeder import SourceChanged, SourceFeed, hash_whole
 from odarchive.iso.layout import DiscLayout, FileNode
 from odarchive.iso.outfile import ImageSink
+from odarchive.iso.placed import Placed
 from odarchive.iso.spool import Manifests
 from odarchive.iso.writer import write_image
 from odarchive.progress import NullReporter, Reporter
+
+
+RECORD_BATCH = 4096  # placements recorded per round of statements
 
 
 def image_name(label: str, disc_id: int) -> str:
@@ -97,8 +101,8 @@ def _hash_split_contents(cat: Catalogue, layout: DiscLayout, roots: dict[bytes, 
             cat.conn.executemany("UPDATE placements SET sha256=? WHERE content_id=? AND piece=?",
                                  [(h, content_id, piece) for (piece, _, _), h in zip(pieces, piece_hashes)])
         for f in layout.file_nodes():
-            if f.ref.content_id == content_id:
-                f.ref.piece_sha = piece_hashes[f.ref.piece - 1]
+            if f.content_id == content_id:
+                layout.set_piece_sha(f, piece_hashes[f.ref.piece - 1])
         reporter.advance(items=1, nbytes=p.content_size)
     reporter.finish()
 
@@ -136,8 +140,8 @@ def _write(cat: Catalogue, blocks: ImageBlocks, texts: Manifests, vol: str, root
     reporter.start("write", total_items=blocks.layout.n_files, total_bytes=blocks.total_blocks * sizing.BLOCK)
     sink = ImageSink(partial)
     try:
-        write_image(blocks, sink, vol, texts.contents(), open_file, mtime_of=lambda f: f.ref.mtime_ns,
-                    mode_of=lambda f: f.ref.mode, progress=lambda n: reporter.advance(nbytes=n))
+        write_image(blocks, sink, vol, texts.contents(), open_file, mtime_of=lambda f: f.mtime_ns,
+                    mode_of=lambda f: f.mode, progress=lambda n: reporter.advance(nbytes=n))
         sink.close()
     finally:
         for feed in current:
@@ -149,16 +153,24 @@ def _write(cat: Catalogue, blocks: ImageBlocks, texts: Manifests, vol: str, root
 
 
 def _record(cat: Catalogue, blocks: ImageBlocks, layout: DiscLayout, chunks: list[tuple[int, int, bytes]]) -> None:
-    """Extents and disc paths of every placement; chunk hashes of large whole contents."""
-    extents, paths, keys = [], [], []
+    """Extents and disc paths of every placement; chunk hashes of large whole contents.
+    (Written in batches: nothing per file is collected.)"""
+    batch: list[tuple[FileNode, str, Placed]] = []
     for f, udf, _jol, _iso in layout.files():
-        if f.primary is not None:
-            continue  # a further name: the stored file's extents
-        p = f.ref
-        keys.append((p.content_id, p.piece))
-        extents += [(p.content_id, p.piece, i, off, n) for i, (off, n) in enumerate(blocks.extents(f))]
-        paths.append((udf.encode("utf-8"), p.content_id, p.piece))
-    cat.conn.executemany("DELETE FROM extents WHERE content_id=? AND piece=?", keys)  # an earlier build's
-    cat.conn.executemany("INSERT INTO extents(content_id, piece, seq, image_offset, length) VALUES (?,?,?,?,?)", extents)
-    cat.conn.executemany("UPDATE placements SET path_on_disc=? WHERE content_id=? AND piece=?", paths)
+        if f.stored:  # (a further name has the stored file's extents)
+            batch.append((f, udf, f.ref))
+        if len(batch) == RECORD_BATCH:
+            _record_batch(cat, blocks, batch)
+            batch = []
+    _record_batch(cat, blocks, batch)
     cat.conn.executemany("INSERT OR IGNORE INTO chunk_hashes(content_id, chunk, sha256) VALUES (?,?,?)", chunks)
+
+
+def _record_batch(cat: Catalogue, blocks: ImageBlocks, batch: list[tuple[FileNode, str, Placed]]) -> None:
+    cat.conn.executemany("DELETE FROM extents WHERE content_id=? AND piece=?",  # an earlier build's
+                         [(p.content_id, p.piece) for _f, _u, p in batch])
+    cat.conn.executemany("INSERT INTO extents(content_id, piece, seq, image_offset, length) VALUES (?,?,?,?,?)",
+                         [(p.content_id, p.piece, i, off, n) for f, _u, p in batch
+                          for i, (off, n) in enumerate(blocks.extents(f))])
+    cat.conn.executemany("UPDATE placements SET path_on_disc=? WHERE content_id=? AND piece=?",
+                         [(udf.encode("utf-8"), p.content_id, p.piece) for _f, udf, p in batch])

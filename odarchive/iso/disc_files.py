@@ -8,7 +8,8 @@ import os
 from odarchive.catalogue import Catalogue
 from odarchive.errors import DiscError
 from odarchive.iso.layout import DiscLayout, FileNode
-from odarchive.iso.manifest import DiscInfo, Placed, disc_raw_path
+from odarchive.iso.manifest import DiscInfo
+from odarchive.iso.placed import Placed, disc_raw_path
 
 
 def disc_row(cat: Catalogue, disc_id: int) -> tuple[str, int, int, str]:
@@ -32,11 +33,12 @@ def load_layout(cat: Catalogue, disc_id: int) -> DiscLayout:
         " FROM placements p JOIN contents c ON c.id = p.content_id WHERE p.disc_id=? ORDER BY p.raw_path, p.piece",
         (disc_id,),
     )
-    stored: dict[int, FileNode] = {}
+    named = {cid for (cid,) in cat.conn.execute("SELECT DISTINCT content_id FROM disc_names WHERE disc_id=?", (disc_id,))}
+    stored: dict[int, FileNode] = {}  # only the contents with further names: memory stays per file
     for r in rows:
         placed = Placed(*r)
         node = layout.add(disc_raw_path(placed), placed.length, placed)
-        if not placed.piece:
+        if not placed.piece and placed.content_id in named:
             stored[placed.content_id] = node
     for content_id, raw_path, mtime_ns, mode in cat.conn.execute(
         "SELECT content_id, raw_path, mtime_ns, mode FROM disc_names WHERE disc_id=? ORDER BY raw_path", (disc_id,)

@@ -21,9 +21,10 @@ in the disc's reserve allows (`manifest.Section`; `<name>_complete` says whether
 
 from __future__ import annotations
 
+import io
 import json
 from functools import lru_cache
-from typing import Callable, Iterator
+from typing import BinaryIO, Callable, Iterator
 
 from odarchive.catalogue import Catalogue, attributes, owners, xattrs
 from odarchive.catalogue.tree import child_dir, dir_path, list_dir, resolve
@@ -32,10 +33,15 @@ from odarchive.iso.manifest import Section
 from odarchive.iso.names import raw_from_udf_text, udf_text
 
 
-def optional_sections(cat: Catalogue, layout: DiscLayout, room: int) -> list[Section]:
-    sections = [Section("other_filenames", "{"), Section("tree", "["), Section("attributes", "["),
-                Section("disc_map", "[")]
+def optional_sections(cat: Catalogue, layout: DiscLayout, room: int,
+                      spool: Callable[[], BinaryIO] = io.BytesIO) -> list[Section]:
+    """The sections, filled within `room` bytes; each spools its lines to a `spool()` file
+    (the caller closes the sections)."""
+    sections = [Section(name, opener, spool()) for name, opener in
+                (("other_filenames", "{"), ("tree", "["), ("attributes", "["), ("disc_map", "["))]
     if room <= sum(s.cost() for s in sections):
+        for section in sections:
+            section.close()
         return []
     room -= sum(s.cost() for s in sections)
     fillers = (_other_filename_lines(cat, layout), _tree_lines(cat, layout), _attribute_lines(cat, layout),
@@ -94,13 +100,8 @@ def _dir_lines(cat: Catalogue, path: bytes, snap: int) -> Iterator[str]:
 
 def _attribute_lines(cat: Catalogue, layout: DiscLayout) -> Iterator[str]:
     snaps = {bytes(src.root_name): snap.id for src, snap in cat.latest_snapshots()}
-    done: set[int] = set()
     owner_of = lru_cache(maxsize=4096)(lambda owner_id: owners.get(cat.conn, owner_id))
-    for f, *_ in layout.files():
-        cid = f.ref.content_id
-        if cid in done:
-            continue
-        done.add(cid)
+    for cid, _shown in _disc_contents(layout):
         for path, row in attributes.of_content(cat.conn, cid):
             yield _attribute_line(cat, owner_of, path, row)
     seen: set[bytes] = set()
@@ -137,10 +138,7 @@ def _other_filename_lines(cat: Catalogue, layout: DiscLayout) -> Iterator[str]:
     """For each content on the disc, its names in the latest scan that the disc's trees do not
     show (pieces of split contents, names added after planning), every one."""
     dirs: dict[int, bytes] = {}  # directory paths by id: bounded by the directories of the disc's contents
-    on_disc: dict[int, set[bytes]] = {}
-    for f, *_ in layout.files():
-        on_disc.setdefault(f.ref.content_id, set()).add(f.ref.raw_path)
-    for content_id, shown in on_disc.items():
+    for content_id, shown in _disc_contents(layout):
         others = []
         for dir_id, name, mode, mtime_ns in cat.conn.execute(
             "SELECT dir_id, name, mode, mtime_ns FROM entries WHERE content_id=? AND kind='f' AND last_snap IS NULL"
@@ -153,6 +151,24 @@ def _other_filename_lines(cat: Catalogue, layout: DiscLayout) -> Iterator[str]:
                 others.append(json.dumps([udf_text(path), mode, mtime_ns]))
         if others:
             yield f"{json.dumps(cat.content(content_id)[0].hex())}: [{', '.join(others)}]"
+
+
+def _disc_contents(layout: DiscLayout) -> Iterator[tuple[int, set[bytes]]]:
+    """Each content on the disc once (in the order its stored file is written), with the
+    archived paths the disc shows it under. Nothing per file is kept: a whole content is
+    stored once on a disc (its further names are its aliases); only split contents, whose
+    pieces may share a disc, are remembered."""
+    pieces_seen: set[int] = set()
+    for node, *_ in layout.dirs():
+        for f in node.files:
+            if not f.stored:
+                continue
+            cid = f.content_id
+            if f.is_piece:
+                if cid in pieces_seen:
+                    continue
+                pieces_seen.add(cid)
+            yield cid, {f.raw_path, *(a.raw_path for a in f.aliases or ())}
 
 
 def _disc_map_lines(cat: Catalogue) -> Iterator[str]:

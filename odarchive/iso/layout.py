@@ -1,7 +1,7 @@
 """The tree of one disc: which files go where, under which name in each of the three views.
 
-A `DiscLayout` is filled with files (archived path, size, an opaque reference for the
-builder) and then `finalize()`d, which decides every UDF, ISO 9660 and Joliet name
+A `DiscLayout` is filled with files (archived path, size, the `Placed` row it shows or None)
+and then `finalize()`d, which decides every UDF, ISO 9660 and Joliet name
 (`odarchive.iso.names`). The same layout drives the exact size model (`sizing`), the
 manifest files (`manifest`) and the image builder (`build`), so the planner and the builder
 can never disagree about what is on a disc.
@@ -9,82 +9,240 @@ can never disagree about what is on a disc.
 Disc layout: /README.md, /catalogue.json, /SHA256SUMS, /DATA/<root>/... . ISO 9660 allows
 7 levels; a directory that would lie deeper is placed under /DEEP/Dnnnnnn in the ISO view
 only (UDF and Joliet keep the real tree).
+
+Memory (a disc may hold millions of files): nothing is kept as a Python object per file.
+A file is a number; its fields live in typed arrays of the layout (`array`, 8 bytes a number,
+32 bytes a hash) and its names in one joined string per directory and view. `FileNode` is a
+short-lived view of one file, made while a directory is walked (`DirNode.files`); about
+150 bytes a file in all, where objects per file took about 700.
 """
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from array import array
+from typing import Iterator
 
 from odarchive.iso import names
+from odarchive.iso.placed import PIECE_SUFFIX, Placed
 
 DATA_DIR = "DATA"
 DEEP_DIR = "DEEP"
 MANIFEST_FILES = ("README.md", "catalogue.json", "SHA256SUMS")
 ISO_MAX_DIR_DEPTH = 6  # a directory holding files may be at most 6 levels deep (its files at 7)
-
-
-class FileNode:
-    """A name on the disc. A stored file has its own data; a further name of the same content
-    (`primary` set) shares the stored file's entry and extent and adds only records."""
-
-    __slots__ = ("raw_name", "size", "ref", "udf", "iso", "joliet", "memo", "block", "fe", "primary", "aliases")
-
-    def __init__(self, raw_name: bytes, size: int, ref: Any, primary: "FileNode | None" = None) -> None:
-        self.raw_name = raw_name
-        self.size = size
-        self.ref = ref
-        self.udf = self.iso = self.joliet = ""
-        self.memo: Any = None  # the manifest's cache of this file's lines (see manifest.file_line)
-        self.block = 0  # the first block of its data in the image (set by `blocks.ImageBlocks`)
-        self.fe = 0  # the block of its UDF file entry (set by `blocks.ImageBlocks`)
-        self.primary = primary  # the stored file whose content this further name shows
-        self.aliases: list[FileNode] | None = None  # a stored file's further names
+SEP = "\0"  # joins names in a directory's name strings (no name holds it)
+NO_REF = -1  # content id column of a file added without a `Placed` (tests, the planner's trials)
 
 
 class DirNode:
-    __slots__ = ("raw_name", "subdirs", "files", "udf", "iso", "joliet", "iso_parent", "iso_depth")
+    """A directory under /DATA: its subdirectories, its files (numbers, sorted by raw name once
+    finalized) and, once finalized, its own and its files' names in the three views."""
 
-    def __init__(self, raw_name: bytes) -> None:
+    __slots__ = ("raw_name", "raw_path", "subdirs", "layout", "idx", "raw", "names", "udf", "iso", "joliet",
+                 "iso_parent", "iso_depth")
+
+    def __init__(self, layout: "DiscLayout", raw_name: bytes, raw_path: bytes) -> None:
         self.raw_name = raw_name
+        self.raw_path = raw_path  # the archived path (b"" for DATA itself)
         self.subdirs: dict[bytes, DirNode] = {}
-        self.files: list[FileNode] = []
+        self.layout = layout
+        self.idx = array("q")  # file numbers
+        self.raw = bytearray()  # their raw names, each followed by a NUL byte, in `idx` order
+        self.names: tuple[str, str, str] = ("", "", "")  # UDF, Joliet, ISO names of the files, SEP-joined
         self.udf = self.iso = self.joliet = ""
         self.iso_parent: DirNode | None = None
         self.iso_depth = 0
+
+    def raw_names(self) -> list[bytes]:
+        return self.raw.split(b"\0")[:-1]
+
+    def name_lists(self) -> tuple[list[str], list[str], list[str]]:
+        """The UDF, Joliet and ISO names of the files, in `idx` order (once finalized)."""
+        if not self.idx:
+            return [], [], []
+        udf, jol, iso = self.names
+        return udf.split(SEP), jol.split(SEP), iso.split(SEP)
+
+    @property
+    def files(self) -> list["FileNode"]:
+        """Views of this directory's files, in order (made on each call)."""
+        lay = self.layout
+        raws = self.raw_names()
+        if lay._final:
+            udf, jol, iso = self.name_lists()
+        else:
+            udf = jol = iso = [""] * len(raws)
+        return [FileNode(lay, n, self, raw, u, j, i) for n, raw, u, j, i in zip(self.idx, raws, udf, jol, iso)]
+
+    def _set_files(self, idx: list[int], raws: list[bytes]) -> None:
+        self.idx = array("q", idx)
+        self.raw = bytearray(b"".join(r + b"\0" for r in raws))
+
+
+class FileNode:
+    """A view of one file of a layout. A stored file has its own data; a further name of the
+    same content (`primary` set) shares the stored file's entry and extent and adds only
+    records. Views of the same file compare equal."""
+
+    __slots__ = ("lay", "n", "node", "raw_name", "udf", "joliet", "iso")
+
+    def __init__(self, lay: "DiscLayout", n: int, node: DirNode | None, raw_name: bytes = b"",
+                 udf: str = "", joliet: str = "", iso: str = "") -> None:
+        self.lay, self.n, self.node, self.raw_name = lay, n, node, raw_name
+        self.udf, self.joliet, self.iso = udf, joliet, iso
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, FileNode) and other.lay is self.lay and other.n == self.n
+
+    def __hash__(self) -> int:
+        return hash(self.n)
+
+    @property
+    def size(self) -> int:
+        return self.lay.sizes[self.n]
+
+    @property
+    def block(self) -> int:
+        """The first block of its data in the image (set by `blocks.ImageBlocks`)."""
+        return self.lay._block[self.n]
+
+    @block.setter
+    def block(self, value: int) -> None:
+        self.lay._block[self.n] = value
+
+    @property
+    def fe(self) -> int:
+        """The block of its UDF file entry (set by `blocks.ImageBlocks`)."""
+        return self.lay._fe[self.n]
+
+    @fe.setter
+    def fe(self, value: int) -> None:
+        self.lay._fe[self.n] = value
+
+    @property
+    def primary(self) -> "FileNode | None":
+        """The stored file whose content this further name shows (None: a stored file)."""
+        p = self.lay.primaries[self.n]
+        return None if p < 0 else self.lay._view(p)
+
+    @property
+    def aliases(self) -> "list[FileNode] | None":
+        """A stored file's further names."""
+        more = self.lay._aliases.get(self.n)
+        return [self.lay._view(a) for a in more] if more else None
+
+    @property
+    def memo(self) -> object:
+        """The manifest's cache of this file's lines (see manifest.file_line)."""
+        return self.lay._memo.get(self.n)
+
+    @memo.setter
+    def memo(self, value: object) -> None:
+        self.lay._memo[self.n] = value
+
+    @property
+    def mtime_ns(self) -> int:
+        return self.lay._mtime[self.n]
+
+    @property
+    def mode(self) -> int:
+        return self.lay._mode[self.n]
+
+    @property
+    def content_id(self) -> int:
+        return self.lay._cid[self.n]
+
+    @property
+    def stored(self) -> bool:
+        """Whether this is a stored file (not a further name of one): `primary is None`."""
+        return self.lay.primaries[self.n] < 0
+
+    @property
+    def is_piece(self) -> bool:
+        return self.n in self.lay._pieces
+
+    @property
+    def raw_path(self) -> bytes:
+        """The archived path of the source file it shows (`ref.raw_path`, without making `ref`)."""
+        lay, n = self.lay, self.n
+        raw = self.raw_name or lay._raw_name(n)
+        if n in lay._pieces:
+            raw = raw[: -len(PIECE_SUFFIX.format(lay._pieces[n][0]))]
+        node = self.node or lay._home[n]
+        return node.raw_path + b"/" + raw if node.raw_path else raw
+
+    @property
+    def ref(self) -> Placed | None:
+        """The `Placed` row this file shows (made again on each call), or None."""
+        lay, n = self.lay, self.n
+        cid = lay._cid[n]
+        if cid == NO_REF:
+            return None
+        size = lay.sizes[n]
+        piece, offset, content_size, piece_sha = lay._pieces.get(n) or (0, 0, size, None)
+        return Placed(cid, piece, offset, size, bytes(lay._sha[32 * n: 32 * n + 32]), content_size, lay._mtime[n],
+                      self.raw_path, piece_sha, lay._mode[n])
 
 
 class DiscLayout:
     """The files of one disc under /DATA plus the three manifest files at the top."""
 
     def __init__(self) -> None:
-        self.data = DirNode(DATA_DIR.encode())
+        self.data = DirNode(self, DATA_DIR.encode(), b"")
         self.manifest: dict[str, int] = {name: 0 for name in MANIFEST_FILES}
         self.n_files = 0  # stored files (each with its data)
         self.n_names = 0  # further names of stored files (dedup)
         self.data_bytes = 0
         self._final = False
         self.deep: list[DirNode] = []  # directories relocated under /DEEP in the ISO view
+        # per file number: columns
+        self.sizes, self._cid, self._mtime = array("q"), array("q"), array("q")  # (sizes, primaries: read by `sizing`)
+        self._mode = array("I")
+        self._block, self._fe, self.primaries = array("q"), array("q"), array("q")
+        self._sha = bytearray()  # 32 bytes a file
+        self._pieces: dict[int, tuple[int, int, int, bytes | None]] = {}  # (piece, offset, content size, piece hash)
+        self._aliases: dict[int, list[int]] = {}  # stored file -> its further names
+        self._home: dict[int, DirNode] = {}  # directory of the files that take part in further names
+        self._memo: dict[int, object] = {}
 
-    def add(self, raw_path: bytes, size: int, ref: Any, primary: FileNode | None = None) -> FileNode:
-        """Add a file at archived path `raw_path` (b"root/dir/name"), `size` bytes; with
-        `primary`, a further name of that stored file's content (no data of its own)."""
+    def add(self, raw_path: bytes, size: int, ref: Placed | None, primary: FileNode | None = None) -> FileNode:
+        """Add a file at archived path `raw_path` (b"root/dir/name"), `size` bytes, showing
+        `ref`; with `primary`, a further name of that stored file's content (no data of its own)."""
         *dirs, name = raw_path.split(b"/")
         node = self.data
         for part in dirs:
             sub = node.subdirs.get(part)
             if sub is None:
-                sub = node.subdirs[part] = DirNode(part)
+                sub = node.subdirs[part] = DirNode(self, part, node.raw_path + b"/" + part if node.raw_path else part)
             node = sub
-        f = FileNode(name, size, ref, primary)
-        node.files.append(f)
+        n = len(self.sizes)
+        self.sizes.append(size)
+        self._block.append(0)
+        self._fe.append(0)
+        self.primaries.append(primary.n if primary is not None else -1)
+        if ref is None:
+            self._cid.append(NO_REF)
+            self._mtime.append(0)
+            self._mode.append(0o100644)
+            self._sha += bytes(32)
+        else:
+            self._cid.append(ref.content_id)
+            self._mtime.append(ref.mtime_ns)
+            self._mode.append(ref.mode)
+            self._sha += ref.content_sha.ljust(32, b"\0")[:32]
+            if ref.piece:
+                self._pieces[n] = (ref.piece, ref.offset, ref.content_size, ref.piece_sha)
+        node.idx.append(n)
+        node.raw += name + b"\0"
         if primary is None:
             self.n_files += 1
             self.data_bytes += size
         else:
-            primary.aliases = (primary.aliases or []) + [f]
+            self._aliases.setdefault(primary.n, []).append(n)
+            self._home[n] = node
+            self._home[primary.n] = primary.node or self._home[primary.n]
             self.n_names += 1
         self._final = False
-        return f
+        return FileNode(self, n, node, name)
 
     def remove(self, raw_path: bytes, node: FileNode) -> None:
         """Undo `add` of `node` (the planner's trial placements), pruning emptied directories."""
@@ -92,21 +250,46 @@ class DiscLayout:
         chain = [self.data]
         for part in dirs:
             chain.append(chain[-1].subdirs[part])
-        chain[-1].files.remove(node)
-        if node.primary is not None:
-            node.primary.aliases = [a for a in node.primary.aliases or () if a is not node] or None
+        d, n = chain[-1], node.n
+        pos = list(d.idx).index(n)
+        raws = d.raw_names()
+        d._set_files([i for k, i in enumerate(d.idx) if k != pos], raws[:pos] + raws[pos + 1:])
+        p = self.primaries[n]
+        if p >= 0:
+            self._aliases[p].remove(n)
+            if not self._aliases[p]:
+                del self._aliases[p]
+            self._home.pop(n, None)
             self.n_names -= 1
         else:
             self.n_files -= 1
-            self.data_bytes -= node.size
+            self.data_bytes -= self.sizes[n]
+        self._pieces.pop(n, None)
+        self._memo.pop(n, None)
+        if n == len(self.sizes) - 1:  # the usual trial: the last file added; its numbers are dropped
+            for col in (self.sizes, self._cid, self._mtime, self._mode, self._block, self._fe, self.primaries):
+                col.pop()
+            del self._sha[-32:]
         for parent, child, part in zip(reversed(chain[:-1]), reversed(chain[1:]), reversed(dirs)):
-            if child.files or child.subdirs:
+            if child.idx or child.subdirs:
                 break
             del parent.subdirs[part]
         self._final = False
 
     def set_manifest_sizes(self, sizes: dict[str, int]) -> None:
         self.manifest.update(sizes)
+
+    def set_piece_sha(self, f: FileNode, sha: bytes) -> None:
+        """Record the hash of the piece file `f` shows, once it was read."""
+        piece, offset, content_size, _ = self._pieces[f.n]
+        self._pieces[f.n] = (piece, offset, content_size, sha)
+
+    def _view(self, n: int) -> FileNode:
+        return FileNode(self, n, self._home.get(n))
+
+    def _raw_name(self, n: int) -> bytes:
+        node = self._home[n]
+        return node.raw_names()[list(node.idx).index(n)]
 
     # ---- naming ----
     def finalize(self) -> None:
@@ -139,11 +322,15 @@ class DiscLayout:
                 d.iso = names.iso_dir_name(d.udf, iso_taken)
                 d.iso_parent = node
                 d.iso_depth = node.iso_depth + 1
-        node.files.sort(key=lambda f: f.raw_name)
-        for f in node.files:
-            f.udf = names.udf_name(f.raw_name, udf_taken)
-            f.joliet = names.joliet_name(f.udf, jol_taken)
-            f.iso = names.iso_file_name(f.udf, iso_taken)
+        files = sorted(zip(node.raw_names(), node.idx))
+        node._set_files([n for _, n in files], [raw for raw, _ in files])
+        udf, jol, iso = [], [], []
+        for raw, _ in files:
+            u = names.udf_name(raw, udf_taken)
+            udf.append(u)
+            jol.append(names.joliet_name(u, jol_taken))
+            iso.append(names.iso_file_name(u, iso_taken))
+        node.names = (SEP.join(udf), SEP.join(jol), SEP.join(iso))
 
     # ---- walking ----
     def dirs(self) -> Iterator[tuple[DirNode, str, str, str]]:

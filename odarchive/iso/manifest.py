@@ -24,15 +24,16 @@ width. SHA256SUMS lists every file of the disc but itself, in `sha256sum` format
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator
+from typing import BinaryIO, Iterable, Iterator
 
 from odarchive.iso import names
 from odarchive.iso.layout import DATA_DIR, DiscLayout, FileNode
+from odarchive.iso.placed import PIECE_SUFFIX, Placed, disc_raw_path
 
 README_BUDGET = 6144  # bytes the planner reserves for README.md (it is never longer)
-PIECE_SUFFIX = ".part{:03d}"
 NAME_ENCODING = (
     "UDF names are the original names decoded as UTF-8; a byte that is not valid UTF-8 is "
     "written as the character U+F700+byte; a name too long for UDF is shortened with ~hash. "
@@ -40,27 +41,7 @@ NAME_ENCODING = (
     "its ISO 9660 and Joliet paths and (as 'raw', hex) its original path bytes when they differ."
 )
 ZERO_HASH = "0" * 64
-
-
-@dataclass(slots=True)
-class Placed:
-    """One content or piece on the disc: what the manifest and the builder need to know."""
-
-    content_id: int
-    piece: int  # 0: the whole content; 1..n: part number
-    offset: int
-    length: int
-    content_sha: bytes
-    content_size: int
-    mtime_ns: int
-    raw_path: bytes  # archived path of the file whose bytes these are (root/dir/name)
-    piece_sha: bytes | None = None  # hash of a piece, known once it was read
-    mode: int = 0o100644  # the file's st_mode
-
-
-def disc_raw_path(p: Placed) -> bytes:
-    """The archived path under DATA/ of a placement (with .partNNN for pieces)."""
-    return p.raw_path + PIECE_SUFFIX.format(p.piece).encode() if p.piece else p.raw_path
+READ = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -80,12 +61,12 @@ def file_line(f: FileNode, udf: str, jol: str, iso: str, memo: bool = True) -> t
     (memoised for the planner, which sizes a disc many times; the builder renders each line
     once, `memo=False`). A further name of a stored content has no files-entry line ("")."""
     p: Placed = f.ref
-    also = [a.ref.raw_path for a in f.aliases] if f.aliases else []
+    also = [a.raw_path for a in f.aliases] if f.aliases else []
     if not memo:
-        return _file_line(p, udf, jol, iso, also, f.primary is not None)
+        return _file_line(p, udf, jol, iso, also, not f.stored)
     key = (udf, jol, iso, p.piece_sha, len(also))
     if f.memo is None or f.memo[0] != key:
-        f.memo = (key, _file_line(p, udf, jol, iso, also, f.primary is not None))
+        f.memo = (key, _file_line(p, udf, jol, iso, also, not f.stored))
     return f.memo[1]
 
 
@@ -112,13 +93,16 @@ def _file_line(p: Placed, udf: str, jol: str, iso: str, also: list[bytes], alias
 @dataclass
 class Section:
     """An optional part of catalogue.json: `"<name>_complete": bool, "<name>": [...] or {...}`,
-    filled item by item (rendered JSON) while its cost stays within a budget."""
+    filled item by item (rendered JSON, ASCII) while its cost stays within a budget. The items
+    go to `spool` (in memory by default; the builder gives a temporary file, since the reserve
+    of a large disc is hundreds of MB)."""
 
     name: str
     opener: str  # "[" (items are values) or "{" (items are '"key": value')
-    lines: list[str] = field(default_factory=list)
+    spool: BinaryIO = field(default_factory=io.BytesIO)
     complete: bool = True
     body: int = 0  # bytes of the lines and their separators
+    count: int = 0  # lines added
 
     def _frame(self, complete: bool) -> str:
         return f',\n"{self.name}_complete": {json.dumps(complete)},\n"{self.name}": {self.opener}\n'
@@ -129,17 +113,27 @@ class Section:
 
     def add(self, line: str, room: int) -> bool:
         """Add `line` if the section then costs at most `room`; else mark it incomplete."""
-        step = len(line) + (2 if self.lines else 0)
+        step = len(line) + (2 if self.count else 0)
         if self.cost() + step > room:
             self.complete = False
             return False
-        self.lines.append(line)
+        self.spool.write(((",\n" if self.count else "") + line).encode("ascii"))
+        self.count += 1
         self.body += step
         return True
 
+    def pieces(self) -> Iterator[str]:
+        yield self._frame(self.complete)
+        self.spool.seek(0)
+        while data := self.spool.read(READ):
+            yield data.decode("ascii")
+        yield "\n" + ("]" if self.opener == "[" else "}")
+
     def render(self) -> str:
-        closer = "]" if self.opener == "[" else "}"
-        return self._frame(self.complete) + ",\n".join(self.lines) + "\n" + closer
+        return "".join(self.pieces())
+
+    def close(self) -> None:
+        self.spool.close()
 
 
 def catalogue_json_pieces(layout: DiscLayout, info: DiscInfo, memo: bool = True) -> Iterator[str]:
@@ -147,7 +141,7 @@ def catalogue_json_pieces(layout: DiscLayout, info: DiscInfo, memo: bool = True)
     yield '{"version": 1,\n"files": {\n'
     sep = ""
     for f, udf, jol, iso in layout.files():  # (each content is stored on a disc once)
-        if f.primary is None:
+        if f.stored:
             yield sep + file_line(f, udf, jol, iso, memo)[0]
             sep = ",\n"
     head = {"format": 1, "archive_id": info.archive_id, "disc": info.disc, "label": info.label,
@@ -158,19 +152,21 @@ def catalogue_json_pieces(layout: DiscLayout, info: DiscInfo, memo: bool = True)
         yield section
         sep = ""
         for f, udf, jol, iso in layout.files():
-            if (f.primary is None) == stored:
+            if f.stored == stored:
                 yield sep + file_line(f, udf, jol, iso, memo)[1]
                 sep = ",\n"
         yield "\n}"
 
 
-def catalogue_json_end(sections: Iterable[Section] = ()) -> str:
-    """The optional sections and the closing braces of catalogue.json."""
-    return "".join(section.render() for section in sections) + "}}\n"
+def catalogue_json_end(sections: Iterable[Section] = ()) -> Iterator[str]:
+    """The optional sections and the closing braces of catalogue.json, in pieces."""
+    for section in sections:
+        yield from section.pieces()
+    yield "}}\n"
 
 
 def catalogue_json(layout: DiscLayout, info: DiscInfo, sections: Iterable[Section] = ()) -> str:
-    return "".join(catalogue_json_pieces(layout, info)) + catalogue_json_end(sections)
+    return "".join(catalogue_json_pieces(layout, info)) + "".join(catalogue_json_end(sections))
 
 
 def _escape(path: str) -> tuple[str, str]:

@@ -74,9 +74,10 @@ def image_blocks(layout: DiscLayout) -> int:
     total = FIXED_HEAD_BLOCKS + CLOSING_ANCHOR_BLOCKS
     total += sum(data_blocks(layout.manifest[n]) for n in MANIFEST_FILES)
     nodes = [node for node, *_ in layout.dirs()]
-    total += sum(data_blocks(f.size) for node in nodes for f in node.files if f.primary is None)
-    total += _udf_blocks(nodes)
-    total += _joliet_blocks(nodes)
+    sizes, primaries = layout.sizes, layout.primaries
+    total += sum(data_blocks(sizes[n]) for node in nodes for n in node.idx if primaries[n] < 0)
+    total += _udf_blocks(layout, nodes)
+    total += _joliet_blocks(layout, nodes)
     total += _iso_blocks(layout, nodes)
     return total
 
@@ -85,15 +86,15 @@ def image_bytes(layout: DiscLayout) -> int:
     return image_blocks(layout) * BLOCK
 
 
-def _udf_blocks(nodes: list[DirNode]) -> int:
+def _udf_blocks(layout: DiscLayout, nodes: list[DirNode]) -> int:
     """A file entry per directory and per stored file (further names of a content share its
     entry: only their identifiers count); each directory's FIDs may span blocks."""
     root_fids = UDF_PARENT_FID + udf_fid_len(DATA_DIR) + sum(udf_fid_len(n) for n in MANIFEST_FILES)
     blocks = 1 + ceil_div(root_fids, BLOCK) + len(MANIFEST_FILES)
     for node in nodes:
         fids = UDF_PARENT_FID + sum(udf_fid_len(d.udf) for d in node.subdirs.values())
-        fids += sum(udf_fid_len(f.udf) for f in node.files)
-        blocks += 1 + ceil_div(fids, BLOCK) + sum(f.primary is None for f in node.files)
+        fids += sum(udf_fid_len(name) for name in node.name_lists()[0])
+        blocks += 1 + ceil_div(fids, BLOCK) + sum(layout.primaries[n] < 0 for n in node.idx)
     return blocks
 
 
@@ -107,7 +108,7 @@ def _rec(ident: bytes, copies: int = 1) -> list[tuple[bytes, int]]:
     return [(ident, iso_record_len(len(ident)))] * copies
 
 
-def _joliet_blocks(nodes: list[DirNode]) -> int:
+def _joliet_blocks(layout: DiscLayout, nodes: list[DirNode]) -> int:
     """Joliet mirrors the UDF tree; identifiers are UCS-2 (2 bytes a character)."""
     root: list[tuple[bytes, int]] = []
     for name in (DATA_DIR, *MANIFEST_FILES):
@@ -118,8 +119,8 @@ def _joliet_blocks(nodes: list[DirNode]) -> int:
         items: list[tuple[bytes, int]] = []
         for d in node.subdirs.values():
             items += _rec(d.joliet.encode("utf-16-be"))
-        for f in node.files:
-            items += _rec(f.joliet.encode("utf-16-be"), extent_count(f.size))
+        for n, name in zip(node.idx, node.name_lists()[1]):
+            items += _rec(name.encode("utf-16-be"), extent_count(layout.sizes[n]))
         blocks += _pack_sorted(items)
         pt += pt_entry(len(node.joliet.encode("utf-16-be")))
     return blocks + path_table_blocks(pt)
@@ -142,8 +143,8 @@ def _iso_blocks(layout: DiscLayout, nodes: list[DirNode]) -> int:
         for d in node.subdirs.values():
             if d.iso_parent is not None:
                 items += _rec(d.iso.encode())
-        for f in node.files:
-            items += _rec(f.iso.encode(), extent_count(f.size))
+        for n, name in zip(node.idx, node.name_lists()[2]):
+            items += _rec(name.encode(), extent_count(layout.sizes[n]))
         blocks += _pack_sorted(items)
         pt += pt_entry(len(node.iso))
     return blocks + path_table_blocks(pt)

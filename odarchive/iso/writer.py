@@ -109,7 +109,7 @@ class _Writer:
                              0o644, 1)
         for node in b.nodes:
             for f in node.files:
-                if f.primary is None:
+                if f.stored:
                     self._file_entry(f.fe, f.size, f.block, self.mtime_of(f), self.mode_of(f), 1 + len(f.aliases or ()))
 
     def _file_entry(self, fe_block: int, size: int, data_block: int, mtime_ns: int, mode: int, links: int) -> None:
@@ -178,7 +178,7 @@ class _Writer:
             self.sink.pad_to_block()
 
     def data(self, open_file: OpenFile, progress: Progress) -> None:
-        for f in (f for node in self.b.nodes for f in node.files if f.primary is None):
+        for f in (f for node in self.b.nodes for f in node.files if f.stored):
             if not f.size:
                 open_file(f).read()  # an empty file is still checked (it exists, it is empty)
                 continue

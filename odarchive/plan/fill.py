@@ -13,7 +13,8 @@ from __future__ import annotations
 from odarchive.iso import manifest, names, sizing
 from odarchive.iso import disc_files
 from odarchive.iso.layout import DiscLayout, FileNode
-from odarchive.iso.manifest import DiscInfo, Placed, disc_raw_path
+from odarchive.iso.manifest import DiscInfo
+from odarchive.iso.placed import Placed, disc_raw_path
 
 BLOCK = sizing.BLOCK
 NEW_DIR_BYTES = 5 * BLOCK + 1000  # file entry, FIDs, ISO and Joliet extents, records, path tables

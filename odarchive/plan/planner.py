@@ -24,7 +24,8 @@ from odarchive.catalogue.catalogue import valid_in
 from odarchive.catalogue.tree import walk
 from odarchive.ecc.rs02 import max_data_bytes
 from odarchive.errors import DiscError
-from odarchive.iso.manifest import DiscInfo, Placed
+from odarchive.iso.manifest import DiscInfo
+from odarchive.iso.placed import Placed
 from odarchive.plan.fill import OpenDisc
 from odarchive.progress import NullReporter, Reporter
 
