@@ -33,6 +33,20 @@ def medium_bytes(home: Path, slot: int) -> bytes:
     return (home / "robot" / "media" / f"{st['slots'][slot - 1]}.img").read_bytes()
 
 
+def burning_after_disc_0(home: Path) -> bool:
+    """Disc 0 is verified and shelved, and another medium in drive 0 has started to take an image."""
+    if not (home / "catalogue.sqlite").exists():
+        return False
+    state, slot = disc_rows(home)[0][:2]
+    if state != "verified" or slot is None:
+        return False
+    mech = Mechanism(home / "robot", Mechanism.stored_config(home / "robot"))
+    st = mech.snapshot()
+    medium = st["drives"][0]["medium"]
+    written = mech.store.drive_file(0)  # a medium in a drive is written in the drive's file
+    return medium is not None and medium != st["slots"][slot - 1] and written.exists() and written.stat().st_size > 0
+
+
 def assert_shelved_and_identical(home: Path, images: dict[int, Path], discs: list[int]) -> None:
     rows = disc_rows(home)
     slots = [rows[d][1] for d in discs]
@@ -103,11 +117,9 @@ def test_interrupted_burn_continues_on_the_next_run(cli, home: Path) -> None:
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if (home / "catalogue.sqlite").exists() and disc_rows(home)[0][0] == "verified":
-                break
-            time.sleep(0.05)
-        time.sleep(0.3)  # now disc 1 is being burned
+        while not burning_after_disc_0(home):
+            assert time.monotonic() < deadline, "disc 1 never started to burn"
+            time.sleep(0.02)
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
     finally:
