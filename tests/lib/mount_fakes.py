@@ -12,7 +12,14 @@ import time
 from pathlib import Path
 
 from robot_drivers.errors import EmptySlot, Jam, UnreadableDisc
-from robot_drivers.interfaces import DRIVE_EMPTY, DRIVE_LOADED, RECORDED, DriveInfo, Inventory, SlotInfo
+from robot_drivers.interfaces import (
+    DRIVE_EMPTY,
+    DRIVE_LOADED,
+    RECORDED,
+    DriveInfo,
+    Inventory,
+    SlotInfo,
+)
 
 
 class FakeDrive:
@@ -82,6 +89,10 @@ class FakeRobot:
             for n, s in enumerate(self.in_drive)
         )
         return Inventory(slots, drives)
+
+    def loading(self) -> bool:
+        """A load is under way (the picker is busy)."""
+        return self._picker.locked()
 
     def load(self, slot: int, drive: int = 0) -> None:
         with self._picker:

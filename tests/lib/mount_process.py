@@ -12,9 +12,12 @@ import json
 import os
 import time
 from pathlib import Path
+from typing import Callable
 
+from odarchive.app.mount_serve import STATUS_INTERVAL_S
 from odarchive.cli import main
 from tests.lib.mount_conformance import Stat
+from tests.lib.waiting import wait_until
 
 
 class Mounted:
@@ -32,14 +35,26 @@ class Mounted:
         if os.path.ismount(self.mountpoint):
             assert main(["--home", str(self.home), "umount", str(self.mountpoint)]) == 0
 
-    def status(self, settle_s: float = 0.8) -> dict:
-        """The mount's status record, after giving it time to catch up."""
-        time.sleep(settle_s)
+    def status(self, until: Callable[[dict], object] = bool, timeout_s: float = 10.0) -> dict:
+        """The mount's status record (it rewrites it about every second), once `until(record)`."""
+        return wait_until(lambda: (r := self._record()) is not None and until(r) and r,
+                          f"the mount's status record to satisfy {until}", timeout_s)
+
+    def quiet_status(self) -> dict:
+        """The status record once the mount had time to report a change (it does within
+        STATUS_INTERVAL_S of one): for checking that something did NOT happen."""
+        time.sleep(2 * STATUS_INTERVAL_S)
+        return self.status()
+
+    def _record(self) -> dict | None:
         for path in (self.home / "jobs").glob("mount-*.json"):
-            record = json.loads(path.read_text())
+            try:
+                record = json.loads(path.read_text())
+            except (OSError, ValueError):  # being replaced
+                continue
             if record.get("mountpoint") == str(self.mountpoint):
                 return record
-        raise AssertionError("the mount wrote no status record")
+        return None
 
 
 class PosixClient:

@@ -12,6 +12,7 @@ import pytest
 from odarchive.cli import main
 from tests.lib.mount_archive import Archive, build_archive
 from tests.lib.mount_process import Mounted
+from tests.lib.waiting import wait_until
 
 
 @pytest.fixture(scope="module")
@@ -36,9 +37,9 @@ def test_cache_commands_on_a_running_mount(archive: Archive, tmp_path: Path, cap
         old = (m.mountpoint / ".snapshots" / str(archive.old_snapshot) / "src" / "hello.txt").read_bytes()
         assert copy == old == archive.old_bytes  # one content: the second file is a cache hit
         assert photo.read_bytes() == (archive.src / "photos" / "img003.jpg").read_bytes()
-        m.status()  # the mount flushes its counters at least every second
-        s = cache_cmd(archive, capsys, "stats")
-        assert s["hits"] >= 1 and s["misses"] >= 2 and s["disc_loads"] >= 1
+        s = wait_until(lambda: (s := cache_cmd(archive, capsys, "stats"))["hits"] >= 1 and s["misses"] >= 2
+                       and s["disc_loads"] >= 1 and s,
+                       "the mount to flush its counters (at least every second)")
         assert s["bytes_cached"] > 0 and s["max_wait_s"] > 0
 
         pinned = cache_cmd(archive, capsys, "pin", str(hello))
@@ -46,11 +47,11 @@ def test_cache_commands_on_a_running_mount(archive: Archive, tmp_path: Path, cap
 
         with open(photo, "rb") as f:  # an open file in the mount is never evicted
             f.read()
-            m.status()
+            wait_until(lambda: cache_cmd(archive, capsys, "stats")["open_handles"] >= 1, "the open file's handle to be recorded")
             cache_cmd(archive, capsys, "evict", "--all")
             assert os.getxattr(photo, "user.odarchive.cached") == b"yes"
             assert os.getxattr(hello, "user.odarchive.cached") == b"yes"  # pinned
-        m.status()
+        wait_until(lambda: cache_cmd(archive, capsys, "stats")["open_handles"] == 0, "the closed file's handle to go")
         assert cache_cmd(archive, capsys, "evict", "src/photos/img003.jpg")["bytes_freed"] > 0
         assert os.getxattr(photo, "user.odarchive.cached") == b"no"
         assert photo.read_bytes() == (archive.src / "photos" / "img003.jpg").read_bytes()  # fetched again
@@ -66,9 +67,8 @@ def test_cache_commands_find_the_cache_of_the_running_mount(archive: Archive, tm
     flags = ("--images", str(archive.images), "--cache-dir", str(elsewhere), "--cache-policy", "size")
     with Mounted(archive.home, tmp_path / "mnt", *flags) as m:
         assert (m.mountpoint / "src" / "hello.txt").read_bytes() == (archive.src / "hello.txt").read_bytes()
-        m.status()
-        s = cache_cmd(archive, capsys, "stats")
-        assert s["dir"] == str(elsewhere) and s["policy"] == "size" and s["misses"] >= 1 and s["bytes_cached"] > 0
+        s = wait_until(lambda: (s := cache_cmd(archive, capsys, "stats"))["misses"] >= 1 and s, "the miss to be counted")
+        assert s["dir"] == str(elsewhere) and s["policy"] == "size" and s["bytes_cached"] > 0
         assert cache_cmd(archive, capsys, "check")["checked"] >= 1
         assert cache_cmd(archive, capsys, "stats", "--cache-dir", str(tmp_path / "other"))["bytes_cached"] == 0
         capsys.readouterr()

@@ -34,7 +34,7 @@ def test_a_cached_read_reuses_the_mount_s_buffers(tmp_path: Path) -> None:
     with Mounted(home, tmp_path / "mnt", *flags) as m:
         path = m.mountpoint / "src" / "big.bin"
         assert path.read_bytes() == data  # from the disc image into the cache
-        pid = m.status(0)["pid"]
+        pid = m.status()["pid"]
         for _ in range(2):  # the second time: buffers from the first are there to reuse
             fd = os.open(path, os.O_RDONLY)
             os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)  # the kernel forgets its pages: read from the cache

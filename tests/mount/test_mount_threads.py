@@ -59,7 +59,7 @@ def test_reads_waiting_on_more_files_than_libfuse_had_threads_leave_stat_and_cac
         for t in readers:
             t.start()
         try:
-            _until(lambda: sum(m.status(0).get("waiting_by_disc", {}).values()) == WAITING,
+            _until(lambda: sum(m.status().get("waiting_by_disc", {}).values()) == WAITING,
                    f"not all {WAITING} reads reached the mount: a cap on libfuse's threads holds the rest back")
             answered: dict[str, float] = {}
 

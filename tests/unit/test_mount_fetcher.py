@@ -21,6 +21,7 @@ from fuse_mount.service import ArchiveService, MountConfig
 from odarchive.app.mount_adapter import CatalogueAdapter
 from tests.lib.mount_archive import CHUNK, Archive, build_archive
 from tests.lib.mount_fakes import FakeRobot
+from tests.lib.waiting import wait_until
 
 
 @pytest.fixture(scope="module")
@@ -151,7 +152,7 @@ def test_jammed_robot_gives_eio_within_timeout_while_cached_reads_go_on(
         t = threading.Thread(target=blocked)
         with caplog.at_level(logging.ERROR, logger="odarchive.mount"):
             t.start()
-            time.sleep(0.1)
+            wait_until(s.robot.loading, "the fetcher's load to hang on the jammed picker")
             for _ in range(20):  # while the robot hangs: metadata and cached reads are served at once
                 t0 = time.monotonic()
                 assert s.read(cached) == s.source(cached)
@@ -183,8 +184,14 @@ def test_robot_fault_fails_the_waiting_reads_at_once(archive: Archive, tmp_path:
         with pytest.raises(DiscUnavailable, match="jammed"):
             stack.read(rels[0])
         assert len(stack.robot.loads) == loads, "within the hold, no new attempt on the robot"
-        time.sleep(0.5)
-        assert stack.read(rels[0]) == stack.source(rels[0])
+
+        def served() -> bool:
+            try:
+                return stack.read(rels[0]) == stack.source(rels[0])
+            except DiscUnavailable:
+                return False
+
+        wait_until(served, "the read to be served once the fault hold (0.5 s) is over", timeout_s=5)
     finally:
         stack.close()
 
