@@ -46,10 +46,14 @@ def exclusive(jobs_dir: Path, name: str, what: str) -> Iterator[None]:
         os.close(fd)
 
 
+JobRecord = dict[str, Any]
+"""A job's status record as read back from its JSON file (phase, counts, and what the job adds)."""
+
+
 @dataclass
 class JobInfo:
     name: str
-    record: dict[str, Any]
+    record: JobRecord
     alive: bool
 
 

@@ -15,13 +15,16 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from odarchive.app.context import Context
 from odarchive.cli.json_flag import JSON
 from odarchive.cli.render import make_reporter, print_json, say
 from odarchive.errors import EXIT_FAILED, CatalogueError, InputError, UsageError
 from odarchive.units import format_size, parse_duration, parse_size
+
+if TYPE_CHECKING:
+    from fuse_mount.cache import Cache, CacheConfig
 
 XATTR_SHA256 = "user.odarchive.sha256"
 _SNAPSHOTS = b".snapshots"
@@ -70,7 +73,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         return _pin(args, ctx, cache)
 
 
-def _running_mount_cache(ctx: Context) -> dict[str, Any]:
+def _running_mount_cache(ctx: Context) -> dict[str, object]:
     """The cache settings of the mount running on this home (it records them), if any: so
     these commands look at the cache that mount uses whatever flags it was started with."""
     from odarchive.jobs import read_jobs
@@ -87,7 +90,7 @@ def _running_mount_cache(ctx: Context) -> dict[str, Any]:
     return {"dir": record["cache_dir"], **{k: settings[k] for k in _RECORDED if k in settings}}
 
 
-def _stats(args: argparse.Namespace, cache) -> int:
+def _stats(args: argparse.Namespace, cache: Cache) -> int:
     s = {"dir": str(cache.config.dir), **cache.stats().as_dict()}
     if args.json:
         print_json(s)
@@ -105,7 +108,7 @@ def _stats(args: argparse.Namespace, cache) -> int:
     return 0
 
 
-def _evict(args: argparse.Namespace, ctx: Context, cache) -> int:
+def _evict(args: argparse.Namespace, ctx: Context, cache: Cache) -> int:
     if args.all == bool(args.path):
         raise UsageError("give either PATH or --all")
     result: dict[str, object]
@@ -122,7 +125,7 @@ def _evict(args: argparse.Namespace, ctx: Context, cache) -> int:
     return 0
 
 
-def _pin(args: argparse.Namespace, ctx: Context, cache) -> int:
+def _pin(args: argparse.Namespace, ctx: Context, cache: Cache) -> int:
     key, size = resolve_path(ctx, args.path)
     if args.remove:
         cache.unpin(key)
@@ -139,7 +142,7 @@ def _pin(args: argparse.Namespace, ctx: Context, cache) -> int:
     return 0
 
 
-def _check(args: argparse.Namespace, cache) -> int:
+def _check(args: argparse.Namespace, cache: Cache) -> int:
     """Exit 1 if corrupt data was found (it is dropped and will be fetched again when read)."""
     s = cache.stats()
     reporter = make_reporter(args.json)
@@ -154,7 +157,7 @@ def _check(args: argparse.Namespace, cache) -> int:
     return EXIT_FAILED if corrupt else 0
 
 
-def _replay(args: argparse.Namespace, config) -> int:
+def _replay(args: argparse.Namespace, config: CacheConfig) -> int:
     from fuse_mount.cache.policies import POLICIES, get_policy
     from fuse_mount.cache.replay import replay
     from fuse_mount.cache.trace import read_trace

@@ -7,12 +7,15 @@ holds `waiting_by_disc`, `source.drives` (disc and activity of each drive), `dis
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from odarchive.units import format_size
 
+if TYPE_CHECKING:
+    from odarchive.jobs import JobRecord
 
-def describe_mount(r: dict[str, Any]) -> str:
+
+def describe_mount(r: JobRecord) -> str:
     head = f"{r['job']} (mount, pid {r.get('pid')}): {r.get('mountpoint', '?')} {r.get('phase', '')}"
     waiting = r.get("waiting_by_disc") or {}
     wait = ", ".join(f"disc {d}: {n}" for d, n in sorted(waiting.items(), key=lambda kv: int(kv[0]))) or "none"

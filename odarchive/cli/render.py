@@ -11,10 +11,14 @@ import json
 import sys
 import threading
 import time
-from typing import Any, TextIO
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, TextIO
 
 from odarchive.progress import NullReporter, Reporter
 from odarchive.shown import clip, printable
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 ERROR_LINES = 40  # lines of an error message shown at most
 ERROR_LINE_CHARS = 1000  # characters per line at most (inputs are quoted shorter, see odarchive.shown)
@@ -31,7 +35,7 @@ def announce(text: str) -> None:
     say(f"odarchive: {text}", file=sys.stderr)
 
 
-def print_json(obj: Any, out: TextIO | None = None) -> None:
+def print_json(obj: object, out: TextIO | None = None) -> None:
     out = out or sys.stdout
     json.dump(obj, out, indent=2, sort_keys=False, default=str)
     out.write("\n")
@@ -59,7 +63,7 @@ def _bounded(text: str) -> str:
     return "\n".join(shown)
 
 
-def event_text(kind: str, fields: dict[str, Any]) -> str:
+def event_text(kind: str, fields: Mapping[str, object]) -> str:
     """An event as one human-readable line, every value escaped (values carry names)."""
     return f"odarchive: {kind}: " + " ".join(f"{k}={printable(str(v))}" for k, v in fields.items())
 
@@ -76,11 +80,11 @@ class JsonLinesReporter:
         self._totals: tuple[int | None, int | None] = (None, None)
         self._t0 = self._last = 0.0
 
-    def _emit(self, obj: dict[str, Any]) -> None:
+    def _emit(self, obj: dict[str, object]) -> None:
         self._out.write(json.dumps(obj, default=str) + "\n")
         self._out.flush()
 
-    def _progress(self) -> dict[str, Any]:
+    def _progress(self) -> dict[str, object]:
         elapsed = max(time.monotonic() - self._t0, 1e-9)
         return {
             "event": "progress", "phase": self._phase, "items": self._items, "bytes": self._bytes,
@@ -104,7 +108,7 @@ class JsonLinesReporter:
                 self._last = now
                 self._emit(self._progress())
 
-    def event(self, kind: str, **fields: Any) -> None:
+    def event(self, kind: str, **fields: object) -> None:
         with self._lock:
             self._emit({"event": kind, **fields})
 
@@ -121,7 +125,7 @@ class TqdmReporter:
     def __init__(self, out: TextIO | None = None) -> None:
         self._out = out or sys.stderr
         self._lock = threading.Lock()
-        self._bar: Any = None
+        self._bar: tqdm | None = None
         self._by_bytes = False
 
     def start(self, phase: str, total_items: int | None = None, total_bytes: int | None = None) -> None:
@@ -142,7 +146,7 @@ class TqdmReporter:
             if self._bar is not None:
                 self._bar.update(nbytes if self._by_bytes else items)
 
-    def event(self, kind: str, **fields: Any) -> None:
+    def event(self, kind: str, **fields: object) -> None:
         with self._lock:
             line = event_text(kind, fields)
             if self._bar is not None:
@@ -170,5 +174,5 @@ def make_reporter(as_json: bool, quiet: bool = False) -> Reporter:
 class _LineReporter(NullReporter):
     """Not a terminal and not JSON: only events (skipped files, warnings) as plain lines."""
 
-    def event(self, kind: str, **fields: Any) -> None:
+    def event(self, kind: str, **fields: object) -> None:
         sys.stderr.write(event_text(kind, fields) + "\n")

@@ -9,11 +9,15 @@ renders the results.
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from odarchive.app.context import Context
 from odarchive.cli.json_flag import JSON
 from odarchive.cli.render import announce, make_reporter, print_json, say
+
+if TYPE_CHECKING:
+    from odarchive.app.service.client import Reply, ServiceClient
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -128,7 +132,7 @@ def _run(args: argparse.Namespace, ctx: Context) -> int:
         return _show(args, {"reset": True}, "changer reset")
 
 
-def _robot(client: Any, action: str, **fields: Any) -> dict[str, Any]:
+def _robot(client: ServiceClient, action: str, **fields: object) -> Reply:
     """A robot command through the service; what the manual driver asks is shown first."""
     result = client.robot(action, **fields)
     for text in result.pop("prompts", []):
@@ -136,7 +140,7 @@ def _robot(client: Any, action: str, **fields: Any) -> dict[str, Any]:
     return result
 
 
-def _show(args: argparse.Namespace, obj: dict[str, Any], text: str) -> int:
+def _show(args: argparse.Namespace, obj: Mapping[str, object], text: str) -> int:
     if args.json:
         print_json(obj)
     else:
@@ -145,7 +149,7 @@ def _show(args: argparse.Namespace, obj: dict[str, Any], text: str) -> int:
     return 0
 
 
-def _inventory(args: argparse.Namespace, inv: dict[str, Any]) -> int:
+def _inventory(args: argparse.Namespace, inv: Reply) -> int:
     if args.json:
         print_json(inv)
         return 0
@@ -164,7 +168,7 @@ def _inventory(args: argparse.Namespace, inv: dict[str, Any]) -> int:
     return 0
 
 
-def _status(args: argparse.Namespace, status: dict[str, Any]) -> int:
+def _status(args: argparse.Namespace, status: Reply) -> int:
     if args.json:
         print_json(status)
         return 0

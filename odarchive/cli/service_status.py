@@ -10,15 +10,18 @@ gives them; the caller prints the lines through the escaping helper.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING
 
 from odarchive.units import format_size
+
+if TYPE_CHECKING:
+    from odarchive.app.service.client import Reply
 
 SLOT_WORDS = {"recorded": "recorded", "blank": "blank", "empty": "empty", "drive": "in a drive", "faulty": "faulty",
               "full": "full (not ours or unknown)"}
 
 
-def describe_service(s: dict[str, Any]) -> list[str]:
+def describe_service(s: Reply) -> list[str]:
     now = s.get("now") or 0.0
     svc = s.get("service") or {}
     listen = f", page http://{svc['listen']}/" if svc.get("listen") else ""
@@ -35,7 +38,7 @@ def describe_service(s: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _changer(c: dict[str, Any]) -> list[str]:
+def _changer(c: Reply) -> list[str]:
     slots = c.get("slots") or []
     counts = Counter(slot.get("state", "unknown") for slot in slots)
     by_state = ", ".join(f"{counts[k]} {SLOT_WORDS.get(k, k)}" for k in [*SLOT_WORDS, *sorted(set(counts) - set(SLOT_WORDS))]
@@ -46,7 +49,7 @@ def _changer(c: dict[str, Any]) -> list[str]:
     return out
 
 
-def _drive(d: dict[str, Any], now: float) -> str:
+def _drive(d: Reply, now: float) -> str:
     text = f"  drive {d.get('drive')}: {d.get('state') or 'idle'}"
     if d.get("disc") is not None:
         text += f", disc {d['disc']}" + (f" ({d['label']})" if d.get("label") else "")
@@ -60,7 +63,7 @@ def _drive(d: dict[str, Any], now: float) -> str:
     return text
 
 
-def _job(j: dict[str, Any], now: float) -> str:
+def _job(j: Reply, now: float) -> str:
     params = j.get("params") or {}
     what = {"burn": f"burn discs {params.get('segments', '?')}", "rescan": f"rescan {params.get('source', '?')}"}
     head = f"  job {j.get('id')} {what.get(j.get('kind', ''), j.get('kind'))}: {j.get('state')}"
@@ -81,7 +84,7 @@ def _job(j: dict[str, Any], now: float) -> str:
     return text
 
 
-def _mount(m: dict[str, Any]) -> str:
+def _mount(m: Reply) -> str:
     c = m.get("cache") or {}
     limit = f" of {format_size(c['max_bytes'])}" if c.get("max_bytes") else ""
     return (f"  mount {m.get('mountpoint', '?')}: hit ratio {c.get('hit_ratio', 0):.2f},"
@@ -89,11 +92,13 @@ def _mount(m: dict[str, Any]) -> str:
             f" cache {format_size(c.get('bytes_cached', 0))}{limit}")
 
 
-def _client(c: Any) -> str:
-    return c if isinstance(c, str) else str((c or {}).get("client") or (c or {}).get("name") or c)
+def _client(c: object) -> str:
+    if isinstance(c, dict):
+        return str(c.get("client") or c.get("name") or c)
+    return c if isinstance(c, str) else str(c)
 
 
-def _clients(cs: Any) -> str:
+def _clients(cs: list[object] | None) -> str:
     return f" ({', '.join(_client(c) for c in cs)})" if cs else ""
 
 

@@ -13,6 +13,9 @@ import os
 import time
 from typing import Any, Callable
 
+Reply = dict[str, Any]
+"""A parsed JSON reply of the service (docs/service.md gives its fields); renderers read it with .get()."""
+
 import httpx
 
 from odarchive.app.background import spawn_detached
@@ -85,14 +88,14 @@ class ServiceClient:
                                code if isinstance(code, int) else None)
         return body
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> Reply:
         return self.request("GET", "/api/status")
 
     def stop(self, force: bool = False) -> None:
         self.request("POST", "/api/stop", params={"force": "1"} if force else None)
 
     def lease(self, kind: str, disc: int, client: str, timeout_s: float | None = None,
-              copy: int | None = None) -> dict[str, Any]:
+              copy: int | None = None) -> Reply:
         """Wait for a lease: {id, kind, disc, copy, drive, device, slot, notes}; ServiceError if
         it fails (a read not granted within `timeout_s`: the message names the disc). `copy`:
         a read of that copy only (None: any), or the set a burn burns."""
@@ -106,7 +109,7 @@ class ServiceClient:
                             timeout_s=LONG_WAIT_S)
         return body.get("slot")
 
-    def robot(self, action: str, **fields: Any) -> dict[str, Any]:
+    def robot(self, action: str, **fields: object) -> Reply:
         """A robot command on the service's robot thread (GET for inventory and status)."""
         if action in ("inventory", "status"):
             return self.request("GET", f"/api/robot/{action}", timeout_s=LONG_WAIT_S)
