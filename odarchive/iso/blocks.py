@@ -22,6 +22,7 @@ them, so nothing per file is kept but that number.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable, Iterable
 
 from odarchive.iso import sizing
 from odarchive.iso.ecma167 import fi_bytes, fid_length
@@ -61,17 +62,18 @@ class ImageBlocks:
         self.udf_root_fe, self.udf_root_fids = block, root_fids
         block += 1 + ceil_div(root_fids, BLOCK)
         n_files = 0
+        sizes, primaries, fes, data_at = layout.sizes, layout.primaries, layout.fes, layout.blocks
         for node in self.nodes:
             fids = 40 + sum(fid_length(len(fi_bytes(d.udf))) for d in node.subdirs.values())
-            fids += sum(fid_length(len(fi_bytes(f.udf))) for f in node.files)
+            fids += sum(fid_length(len(fi_bytes(name))) for name in node.name_lists()[0])
             self.udf_fe[id(node)], self.udf_fid_bytes[id(node)] = block, fids
             block += 1 + ceil_div(fids, BLOCK)
         self.file_fe_base = block
         block += len(MANIFEST_FILES)
         for node in self.nodes:  # a file entry per stored file; its further names share it
-            for f in node.files:
-                if f.stored:
-                    f.fe = block
+            for n in node.idx:
+                if primaries[n] < 0:
+                    fes[n] = block
                     block += 1
                     n_files += 1
         self.n_files, self.n_dirs = n_files + len(MANIFEST_FILES), len(self.nodes) + 1
@@ -90,7 +92,7 @@ class ImageBlocks:
         for view in (self.iso, self.joliet):
             for d in view:
                 d.extent = block
-                d.blocks = pack_blocks([34, 34, *(n for _, n, _ in self.records(view, d))])
+                d.blocks = pack_blocks([34, 34, *self._record_lengths(view, d)])
                 block += d.blocks
         # ---- data: manifest files, then the data files
         self.manifest_block: dict[str, int] = {}
@@ -99,14 +101,15 @@ class ImageBlocks:
             block += sizing.data_blocks(layout.manifest[name])
         self.data_start = block
         for node in self.nodes:
-            for f in node.files:
-                if f.stored:
-                    f.block = block if f.size else 0
-                    block += sizing.data_blocks(f.size)
+            for n in node.idx:
+                if primaries[n] < 0:
+                    data_at[n] = block if sizes[n] else 0
+                    block += sizing.data_blocks(sizes[n])
         for node in self.nodes:
-            for f in node.files:
-                if not f.stored:
-                    f.block, f.fe = f.primary.block, f.primary.fe
+            for n in node.idx:
+                p = primaries[n]
+                if p >= 0:
+                    data_at[n], fes[n] = data_at[p], fes[p]
         self.data_end = block
         self.total_blocks = block + 1  # the closing anchor
 
@@ -131,6 +134,14 @@ class ImageBlocks:
         """(identifier, record length, what) of a directory's records after '.' and '..',
         sorted by identifier; `what` is a child index (int), a manifest name (str) or a
         FileNode (one entry per 4 GiB extent of a large file)."""
+        return self._records(view, d, lambda node: node.files)
+
+    def _record_lengths(self, view: list[ViewDir], d: ViewDir) -> list[int]:
+        """The lengths of `records(view, d)`, in the same order (no file views made)."""
+        return [n for _, n, _ in self._records(view, d, lambda node: node.idx)]
+
+    def _records(self, view: list[ViewDir], d: ViewDir,
+                 files: Callable[[DirNode], Iterable[object]]) -> list[tuple[bytes, int, object]]:
         joliet = view is self.joliet
         out: list[tuple[bytes, int, object]] = [(view[c].ident, iso_record_len(len(view[c].ident)), c) for c in d.children]
         if d.node is None and d.ident == b"\0":
@@ -138,9 +149,10 @@ class ImageBlocks:
                 ident = name.encode("utf-16-be") if joliet else MANIFEST_ISO[name].encode()
                 out.append((ident, iso_record_len(len(ident)), name))
         elif d.node is not None:
-            for f in d.node.files:
-                ident = f.joliet.encode("utf-16-be") if joliet else f.iso.encode()
-                out += [(ident, iso_record_len(len(ident)), f)] * extent_count(f.size)
+            sizes = self.layout.sizes
+            for what, n, name in zip(files(d.node), d.node.idx, d.node.name_lists()[1 if joliet else 2]):
+                ident = name.encode("utf-16-be") if joliet else name.encode()
+                out += [(ident, iso_record_len(len(ident)), what)] * extent_count(sizes[n])
         out.sort(key=lambda r: r[0])
         return out
 

@@ -83,7 +83,9 @@ def build_disc_image(cat: Catalogue, disc_id: int, out_dir: Path, reporter: Repo
 
 def _hash_split_contents(cat: Catalogue, layout: DiscLayout, roots: dict[bytes, bytes], reporter: Reporter) -> None:
     """Pieces whose hash is unknown: read their content once, check it, record all hashes."""
-    todo = {f.ref.content_id: f.ref for f in layout.file_nodes() if f.ref.piece and f.ref.piece_sha is None}
+    if not layout.has_pieces():
+        return
+    todo = {f.content_id: f.ref for f in layout.file_nodes() if f.is_piece and f.ref.piece_sha is None}
     if not todo:
         return
     reporter.start("hash pieces", total_items=len(todo), total_bytes=sum(p.content_size for p in todo.values()))

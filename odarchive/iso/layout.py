@@ -103,20 +103,20 @@ class FileNode:
     @property
     def block(self) -> int:
         """The first block of its data in the image (set by `blocks.ImageBlocks`)."""
-        return self.lay._block[self.n]
+        return self.lay.blocks[self.n]
 
     @block.setter
     def block(self, value: int) -> None:
-        self.lay._block[self.n] = value
+        self.lay.blocks[self.n] = value
 
     @property
     def fe(self) -> int:
         """The block of its UDF file entry (set by `blocks.ImageBlocks`)."""
-        return self.lay._fe[self.n]
+        return self.lay.fes[self.n]
 
     @fe.setter
     def fe(self, value: int) -> None:
-        self.lay._fe[self.n] = value
+        self.lay.fes[self.n] = value
 
     @property
     def primary(self) -> "FileNode | None":
@@ -195,9 +195,10 @@ class DiscLayout:
         self._final = False
         self.deep: list[DirNode] = []  # directories relocated under /DEEP in the ISO view
         # per file number: columns
-        self.sizes, self._cid, self._mtime = array("q"), array("q"), array("q")  # (sizes, primaries: read by `sizing`)
+        # (sizes, primaries, blocks, fes: read and set by `sizing` and `blocks`, per file number)
+        self.sizes, self._cid, self._mtime = array("q"), array("q"), array("q")
         self._mode = array("I")
-        self._block, self._fe, self.primaries = array("q"), array("q"), array("q")
+        self.blocks, self.fes, self.primaries = array("q"), array("q"), array("q")
         self._sha = bytearray()  # 32 bytes a file
         self._pieces: dict[int, tuple[int, int, int, bytes | None]] = {}  # (piece, offset, content size, piece hash)
         self._aliases: dict[int, list[int]] = {}  # stored file -> its further names
@@ -216,8 +217,8 @@ class DiscLayout:
             node = sub
         n = len(self.sizes)
         self.sizes.append(size)
-        self._block.append(0)
-        self._fe.append(0)
+        self.blocks.append(0)
+        self.fes.append(0)
         self.primaries.append(primary.n if primary is not None else -1)
         if ref is None:
             self._cid.append(NO_REF)
@@ -267,7 +268,7 @@ class DiscLayout:
         self._pieces.pop(n, None)
         self._memo.pop(n, None)
         if n == len(self.sizes) - 1:  # the usual trial: the last file added; its numbers are dropped
-            for col in (self.sizes, self._cid, self._mtime, self._mode, self._block, self._fe, self.primaries):
+            for col in (self.sizes, self._cid, self._mtime, self._mode, self.blocks, self.fes, self.primaries):
                 col.pop()
             del self._sha[-32:]
         for parent, child, part in zip(reversed(chain[:-1]), reversed(chain[1:]), reversed(dirs)):
@@ -283,6 +284,9 @@ class DiscLayout:
         """Record the hash of the piece file `f` shows, once it was read."""
         piece, offset, content_size, _ = self._pieces[f.n]
         self._pieces[f.n] = (piece, offset, content_size, sha)
+
+    def has_pieces(self) -> bool:
+        return bool(self._pieces)
 
     def _view(self, n: int) -> FileNode:
         return FileNode(self, n, self._home.get(n))

@@ -151,7 +151,7 @@ def catalogue_json_pieces(layout: DiscLayout, info: DiscInfo, memo: bool = True)
     for section, stored in (("", True), (',\n"names": {\n', False)):
         yield section
         sep = ""
-        for f, udf, jol, iso in layout.files():
+        for f, udf, jol, iso in layout.files() if stored or layout.n_names else ():
             if f.stored == stored:
                 yield sep + file_line(f, udf, jol, iso, memo)[1]
                 sep = ",\n"

@@ -101,7 +101,8 @@ class _Writer:
             for d in node.subdirs.values():
                 parents[id(d)] = fe
                 items.append((FID_DIR, fi_bytes(d.udf), b.udf_fe[id(d)]))
-            items += [(0, fi_bytes(f.udf), f.fe) for f in node.files]  # further names: the stored file's entry
+            fes = b.layout.fes  # (further names: the stored file's entry)
+            items += [(0, fi_bytes(name), fes[n]) for n, name in zip(node.idx, node.name_lists()[0])]
             self._fids(fe + 1, parents[id(node)], items)
         self.at(b.file_fe_base)
         for i, name in enumerate(MANIFEST_FILES):
