@@ -22,6 +22,7 @@ from odarchive.errors import DiscError
 from odarchive.iso import sizing
 from odarchive.iso.blocks import ImageBlocks
 from odarchive.iso.disc_files import disc_info, disc_row, load_layout, source_file, source_paths
+from odarchive.catalogue import chunks as chunk_hashes, images
 from odarchive.catalogue.chunks import wants_chunk_hashes
 from odarchive.iso.feeder import SourceChanged, SourceFeed, hash_whole
 from odarchive.iso.layout import DiscLayout, FileNode
@@ -69,11 +70,7 @@ def build_disc_image(cat: Catalogue, disc_id: int, out_dir: Path, reporter: Repo
         size = partial.stat().st_size
         with cat.transaction():
             _record(cat, blocks, layout, chunks)
-            cat.conn.execute(
-                "UPDATE discs SET state=CASE WHEN state='planned' THEN 'written' ELSE state END, image_name=?,"
-                " image_size=?, image_sha256=?, written_ns=CAST(strftime('%s','now') AS INTEGER)*1000000000 WHERE id=?",
-                (final.name, size, image_sha, disc_id),
-            )
+            images.mark_written(cat.conn, disc_id, final.name, size, image_sha)
             os.replace(partial, final)
     finally:
         texts.close()
@@ -90,18 +87,15 @@ def _hash_split_contents(cat: Catalogue, layout: DiscLayout, roots: dict[bytes, 
         return
     reporter.start("hash pieces", total_items=len(todo), total_bytes=sum(p.content_size for p in todo.values()))
     for content_id, p in todo.items():
-        pieces = cat.conn.execute("SELECT piece, offset, length FROM placements WHERE content_id=? ORDER BY piece",
-                                  (content_id,)).fetchall()
+        pieces = images.pieces_of(cat.conn, content_id)
         path = source_file(roots, p.raw_path)
         whole, chunks, piece_hashes = hash_whole(path, os.fsdecode(path), p.content_size, cat.chunk_size,
                                                  [(o, n) for _, o, n in pieces])
         if whole != p.content_sha:
             raise SourceChanged(os.fsdecode(path), "its SHA-256 differs from the catalogue's")
         with cat.transaction():
-            cat.conn.executemany("INSERT OR IGNORE INTO chunk_hashes(content_id, chunk, sha256) VALUES (?,?,?)",
-                                 [(content_id, i, h) for i, h in chunks])
-            cat.conn.executemany("UPDATE placements SET sha256=? WHERE content_id=? AND piece=?",
-                                 [(h, content_id, piece) for (piece, _, _), h in zip(pieces, piece_hashes)])
+            chunk_hashes.record(cat.conn, [(content_id, i, h) for i, h in chunks])
+            images.record_piece_hashes(cat.conn, content_id, [(piece, h) for (piece, _, _), h in zip(pieces, piece_hashes)])
         for f in layout.file_nodes():
             if f.content_id == content_id:
                 layout.set_piece_sha(f, piece_hashes[f.ref.piece - 1])
@@ -126,9 +120,8 @@ def _write(cat: Catalogue, blocks: ImageBlocks, texts: Manifests, vol: str, root
         path = source_file(roots, p.raw_path)
         expect_sha, expect_chunks = (None if p.piece else p.content_sha), None
         if p.piece or wants_chunk_hashes(p.content_size, chunk_size):
-            expect_chunks = dict(cat.conn.execute(
-                "SELECT chunk, sha256 FROM chunk_hashes WHERE content_id=? AND chunk BETWEEN ? AND ?",
-                (p.content_id, p.offset // chunk_size, (p.offset + p.length - 1) // chunk_size)).fetchall())
+            expect_chunks = chunk_hashes.of_content(cat.conn, p.content_id, p.offset // chunk_size,
+                                                    (p.offset + p.length - 1) // chunk_size)
             if not p.piece and len(expect_chunks) == -(-p.content_size // chunk_size):
                 expect_sha = None  # chunk hashes recorded earlier check every byte: one hash pass, not two
             elif not p.piece:
@@ -165,14 +158,10 @@ def _record(cat: Catalogue, blocks: ImageBlocks, layout: DiscLayout, chunks: lis
             _record_batch(cat, blocks, batch)
             batch = []
     _record_batch(cat, blocks, batch)
-    cat.conn.executemany("INSERT OR IGNORE INTO chunk_hashes(content_id, chunk, sha256) VALUES (?,?,?)", chunks)
+    chunk_hashes.record(cat.conn, chunks)
 
 
 def _record_batch(cat: Catalogue, blocks: ImageBlocks, batch: list[tuple[FileNode, str, Placed]]) -> None:
-    cat.conn.executemany("DELETE FROM extents WHERE content_id=? AND piece=?",  # an earlier build's
-                         [(p.content_id, p.piece) for _f, _u, p in batch])
-    cat.conn.executemany("INSERT INTO extents(content_id, piece, seq, image_offset, length) VALUES (?,?,?,?,?)",
-                         [(p.content_id, p.piece, i, off, n) for f, _u, p in batch
-                          for i, (off, n) in enumerate(blocks.extents(f))])
-    cat.conn.executemany("UPDATE placements SET path_on_disc=? WHERE content_id=? AND piece=?",
+    images.record_layout(cat.conn, [(p.content_id, p.piece) for _f, _u, p in batch],
+                         [(p.content_id, p.piece, i, off, n) for f, _u, p in batch for i, (off, n) in enumerate(blocks.extents(f))],
                          [(udf.encode("utf-8"), p.content_id, p.piece) for _f, udf, p in batch])

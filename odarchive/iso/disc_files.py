@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 
-from odarchive.catalogue import Catalogue
+from odarchive.catalogue import Catalogue, images
 from odarchive.errors import DiscError
 from odarchive.iso.layout import DiscLayout, FileNode
 from odarchive.iso.manifest import DiscInfo
@@ -14,7 +14,7 @@ from odarchive.iso.placed import Placed, disc_raw_path
 
 def disc_row(cat: Catalogue, disc_id: int) -> tuple[str, int, int, str]:
     """(label, capacity_bytes, used_bytes, state) of a planned disc."""
-    r = cat.conn.execute("SELECT label, capacity_bytes, used_bytes, state FROM discs WHERE id=?", (disc_id,)).fetchone()
+    r = images.disc_row(cat.conn, disc_id)
     if r is None:
         raise DiscError(f"there is no planned disc {disc_id}", hint="see `odarchive num_isos`; plan with `odarchive plan_iso SIZE`")
     return r
@@ -27,23 +27,15 @@ def disc_info(cat: Catalogue, disc_id: int, label: str) -> DiscInfo:
 def load_layout(cat: Catalogue, disc_id: int) -> DiscLayout:
     """The disc's placements, then the further names of its whole contents (`disc_names`)."""
     layout = DiscLayout()
-    rows = cat.conn.execute(
-        "SELECT p.content_id, p.piece, p.offset, p.length, c.sha256, c.size, p.mtime_ns, p.raw_path, p.sha256,"
-        " coalesce(p.mode, 33188)"
-        " FROM placements p JOIN contents c ON c.id = p.content_id WHERE p.disc_id=? ORDER BY p.raw_path, p.piece",
-        (disc_id,),
-    )
-    named = {cid for (cid,) in cat.conn.execute("SELECT DISTINCT content_id FROM disc_names WHERE disc_id=?", (disc_id,))}
+    named = images.named_contents(cat.conn, disc_id)
     stored: dict[int, FileNode] = {}  # only the contents with further names: memory stays per file
-    for r in rows:
+    for r in images.placements(cat.conn, disc_id):
         placed = Placed(*r)
         node = layout.add(disc_raw_path(placed), placed.length, placed)
         if not placed.piece and placed.content_id in named:
             stored[placed.content_id] = node
-    for content_id, raw_path, mtime_ns, mode in cat.conn.execute(
-        "SELECT content_id, raw_path, mtime_ns, mode FROM disc_names WHERE disc_id=? ORDER BY raw_path", (disc_id,)
-    ):
-        add_name(layout, stored[content_id], bytes(raw_path), mtime_ns, mode)
+    for content_id, raw_path, mtime_ns, mode in images.further_names(cat.conn, disc_id):
+        add_name(layout, stored[content_id], raw_path, mtime_ns, mode)
     return layout
 
 
@@ -56,7 +48,7 @@ def add_name(layout: DiscLayout, primary: FileNode, raw_path: bytes, mtime_ns: i
 
 def source_paths(cat: Catalogue) -> dict[bytes, bytes]:
     """Root name -> the absolute source path last scanned."""
-    return {bytes(name): bytes(path) for name, path in cat.conn.execute("SELECT root_name, path FROM sources")}
+    return images.source_roots(cat.conn)
 
 
 def source_file(roots: dict[bytes, bytes], raw_path: bytes) -> bytes:

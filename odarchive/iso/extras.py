@@ -26,7 +26,7 @@ import json
 from functools import lru_cache
 from typing import BinaryIO, Callable, Iterator
 
-from odarchive.catalogue import Catalogue, attributes, owners, xattrs
+from odarchive.catalogue import Catalogue, attributes, images, owners, xattrs
 from odarchive.catalogue.tree import child_dir, dir_path, list_dir, resolve
 from odarchive.iso.layout import DiscLayout
 from odarchive.iso.manifest import Section
@@ -140,10 +140,7 @@ def _other_filename_lines(cat: Catalogue, layout: DiscLayout) -> Iterator[str]:
     dirs: dict[int, bytes] = {}  # directory paths by id: bounded by the directories of the disc's contents
     for content_id, shown in _disc_contents(layout):
         others = []
-        for dir_id, name, mode, mtime_ns in cat.conn.execute(
-            "SELECT dir_id, name, mode, mtime_ns FROM entries WHERE content_id=? AND kind='f' AND last_snap IS NULL"
-            " ORDER BY dir_id, name", (content_id,)
-        ):
+        for dir_id, name, mode, mtime_ns in images.live_names_of(cat.conn, content_id):
             if dir_id not in dirs:
                 dirs[dir_id] = dir_path(cat, dir_id)
             path = dirs[dir_id] + b"/" + bytes(name)
@@ -172,8 +169,5 @@ def _disc_contents(layout: DiscLayout) -> Iterator[tuple[int, set[bytes]]]:
 
 
 def _disc_map_lines(cat: Catalogue) -> Iterator[str]:
-    for d, sha, piece in cat.conn.execute(
-        "SELECT p.disc_id, hex(c.sha256), p.piece FROM placements p JOIN contents c ON c.id=p.content_id"
-        " ORDER BY p.disc_id, c.sha256, p.piece"
-    ):
-        yield json.dumps([d, sha.lower(), piece])
+    for d, sha, piece in images.disc_map(cat.conn):
+        yield json.dumps([d, sha, piece])

@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import BinaryIO, Iterable, Iterator
 
-from odarchive.catalogue import Catalogue
+from odarchive.catalogue import Catalogue, images
 from odarchive.ecc.post import planned_roots
 from odarchive.iso import manifest, sizing
 from odarchive.iso.extras import optional_sections
@@ -67,7 +67,7 @@ class Manifests:
     """README.md, catalogue.json and SHA256SUMS of one disc; `sizes` are set on the layout."""
 
     def __init__(self, cat: Catalogue, layout: DiscLayout, info: manifest.DiscInfo, used: int, out_dir: Path) -> None:
-        n_discs = cat.conn.execute("SELECT count(*) FROM discs").fetchone()[0]
+        n_discs = images.disc_count(cat.conn)
         self.readme = manifest.readme(info, layout.n_files, layout.data_bytes, n_discs,
                                       planned_roots(cat, info.disc)).encode()
         self.catalogue = Spooled(out_dir)

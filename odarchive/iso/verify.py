@@ -15,7 +15,7 @@ import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from odarchive.catalogue import Catalogue
+from odarchive.catalogue import Catalogue, images
 from odarchive.errors import DiscError
 from odarchive.iso.reader import DiscImage
 from odarchive.progress import NullReporter, Reporter
@@ -45,10 +45,7 @@ class ImageReport:
 def _expected_from_catalogue(cat: Catalogue, disc: int) -> dict[str, str]:
     """UDF path (without leading /) -> expected hex hash, from the home's placements."""
     out = {}
-    for path, piece, piece_sha, sha in cat.conn.execute(
-        "SELECT p.path_on_disc, p.piece, p.sha256, c.sha256 FROM placements p JOIN contents c ON c.id=p.content_id"
-        " WHERE p.disc_id=? AND p.path_on_disc IS NOT NULL", (disc,)
-    ):
+    for path, piece, piece_sha, sha in images.expected_hashes(cat.conn, disc):
         expected = piece_sha if piece else sha
         if expected is not None:
             out[bytes(path).decode("utf-8").lstrip("/")] = bytes(expected).hex()

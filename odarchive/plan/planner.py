@@ -16,11 +16,9 @@ never touched; `replan=True` drops the planned-only discs first and plans their 
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import dataclass
 
-from odarchive.catalogue import Catalogue
-from odarchive.catalogue.catalogue import valid_in
+from odarchive.catalogue import Catalogue, plans
 from odarchive.catalogue.tree import walk
 from odarchive.ecc.rs02 import max_data_bytes
 from odarchive.errors import DiscError
@@ -63,10 +61,7 @@ def plan(cat: Catalogue, capacity: int, config: PlanConfig = PlanConfig(), *, re
     _check_label(config.label)
     with cat.transaction():
         if replan:
-            cat.conn.execute("DELETE FROM placements WHERE disc_id IN (SELECT id FROM discs WHERE state='planned')")
-            cat.conn.execute("DELETE FROM disc_names WHERE disc_id IN (SELECT id FROM discs WHERE state='planned')")
-            cat.conn.execute("DELETE FROM disc_copies WHERE disc_id IN (SELECT id FROM discs WHERE state='planned')")
-            cat.conn.execute("DELETE FROM discs WHERE state='planned'")
+            plans.drop_planned(cat.conn)
         planner = _Planner(cat, capacity, config, reporter, ecc_roots)
         planner.run()
         return planner.done
@@ -84,7 +79,7 @@ class _Planner:
         self.medium, self.ecc_roots = medium, ecc_roots
         self.capacity = max_data_bytes(medium, ecc_roots)  # the image before its error correction
         self.reserve = reserve_for(self.capacity, config)
-        self.next_id = cat.conn.execute("SELECT coalesce(max(id), -1) + 1 FROM discs").fetchone()[0]
+        self.next_id = plans.next_disc_id(cat.conn)
         self.done: list[PlannedDisc] = []
         self.disc = self._open()
         if self.disc.exact_free(Placed(0, 0, 0, 0, b"\0" * 32, 0, 0, b"x/x")) <= 0:
@@ -108,9 +103,8 @@ class _Planner:
                     continue
                 if entry.dir_id != current_dir:
                     current_dir = entry.dir_id
-                    self._keep_together(self._unplaced_bytes(entry.dir_id, snap.id))
-                if self.cat.conn.execute("SELECT 1 FROM placements WHERE content_id=? LIMIT 1",
-                                         (entry.content_id,)).fetchone():
+                    self._keep_together(plans.unplaced_bytes(self.cat.conn, entry.dir_id, snap.id))
+                if plans.is_placed(self.cat.conn, entry.content_id):
                     continue
                 sha, size = self.cat.content(entry.content_id)
                 self._place(entry.content_id, bytes(sha), size, entry.mtime_ns, entry.mode, path)
@@ -118,15 +112,6 @@ class _Planner:
         if self.disc.placed:
             self._close()
         self.reporter.finish()
-
-    def _unplaced_bytes(self, dir_id: int, snap: int) -> int:
-        """Bytes of the files directly in a directory whose content is on no disc yet."""
-        return self.cat.conn.execute(
-            "SELECT coalesce(sum(c.size), 0) FROM entries e JOIN contents c ON c.id = e.content_id"
-            f" WHERE e.dir_id=:dir AND e.kind='f' AND {valid_in(':snap')}"
-            " AND NOT EXISTS (SELECT 1 FROM placements p WHERE p.content_id = e.content_id)",
-            {"dir": dir_id, "snap": snap},
-        ).fetchone()[0]
 
     def _keep_together(self, dir_bytes: int) -> None:
         """Start a new disc for a directory that would straddle two, when this disc is full
@@ -189,20 +174,9 @@ class _Planner:
         if used > self.capacity:  # the incremental bound failed: never plan an oversized disc
             raise DiscError(f"internal error: disc {d.disc_id} was planned at {used} bytes, over {self.capacity}",
                             hint="please report this; try a slightly larger [plan] reserve_bytes meanwhile")
-        self.cat.conn.execute(
-            "INSERT INTO discs(id, label, capacity_bytes, used_bytes, state, planned_ns, medium_bytes, ecc_roots)"
-            " VALUES (?,?,?,?, 'planned', ?,?,?)",
-            (d.disc_id, self.config.label, self.capacity, used, time.time_ns(), self.medium, self.ecc_roots),
-        )
-        self.cat.conn.executemany(
-            "INSERT INTO placements(content_id, piece, disc_id, offset, length, raw_path, mtime_ns, mode)"
-            " VALUES (?,?,?,?,?,?,?,?)",
-            [(p.content_id, p.piece, d.disc_id, p.offset, p.length, p.raw_path, p.mtime_ns, p.mode) for p in d.placed],
-        )
-        self.cat.conn.executemany(
-            "INSERT INTO disc_names(disc_id, raw_path, content_id, mtime_ns, mode) VALUES (?,?,?,?,?)",
-            [(d.disc_id, p.raw_path, p.content_id, p.mtime_ns, p.mode) for p in d.names],
-        )
+        plans.add_disc(self.cat.conn, d.disc_id, self.config.label, self.capacity, used, self.medium, self.ecc_roots,
+                       ((p.content_id, p.piece, p.offset, p.length, p.raw_path, p.mtime_ns, p.mode) for p in d.placed),
+                       ((p.raw_path, p.content_id, p.mtime_ns, p.mode) for p in d.names))
         self.done.append(PlannedDisc(d.disc_id, len(d.placed), sum(p.length for p in d.placed), used, self.capacity))
         self.reporter.event("disc", disc=d.disc_id, files=len(d.placed), used_bytes=used)
         self.next_id += 1

@@ -4,20 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from odarchive.catalogue import Catalogue
+from odarchive.catalogue import Catalogue, images, plans
 
 
 def disc_count(cat: Catalogue) -> int:
-    return cat.conn.execute("SELECT count(*) FROM discs").fetchone()[0]
+    return images.disc_count(cat.conn)
 
 
 def disc_summaries(cat: Catalogue) -> list[dict[str, Any]]:
     """One dict per disc: id, label, state, capacity, used and data bytes, files, pieces, image."""
-    rows = cat.conn.execute(
-        "SELECT d.id, d.label, d.state, d.capacity_bytes, d.used_bytes, d.image_name, d.image_size,"
-        " count(p.content_id), coalesce(sum(p.length), 0), coalesce(sum(p.piece > 0), 0)"
-        " FROM discs d LEFT JOIN placements p ON p.disc_id = d.id GROUP BY d.id ORDER BY d.id"
-    )
+    rows = plans.disc_summaries(cat.conn)
     return [
         {"disc": r[0], "label": r[1], "state": r[2], "capacity_bytes": r[3], "used_bytes": r[4],
          "fill": round(r[4] / r[3], 4) if r[3] else 0.0, "image": r[5], "image_size": r[6],

@@ -1,0 +1,69 @@
+"""Queries of the planner (`odarchive.plan`): which contents are on a disc already, what a
+directory still holds unplaced, and writing a closed disc's plan (its row, placements and
+further names); dropping the discs that are only planned (`plan_iso --replan`).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from typing import Iterable
+
+from odarchive.catalogue.catalogue import valid_in
+
+
+def drop_planned(conn: sqlite3.Connection) -> None:
+    """Forget every disc that is only planned (its placements, names and copies too)."""
+    for table in ("placements", "disc_names", "disc_copies"):
+        conn.execute(f"DELETE FROM {table} WHERE disc_id IN (SELECT id FROM discs WHERE state='planned')")
+    conn.execute("DELETE FROM discs WHERE state='planned'")
+
+
+def next_disc_id(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT coalesce(max(id), -1) + 1 FROM discs").fetchone()[0]
+
+
+def is_placed(conn: sqlite3.Connection, content_id: int) -> bool:
+    """Whether the content (or a piece of it) is on some disc."""
+    return conn.execute("SELECT 1 FROM placements WHERE content_id=? LIMIT 1", (content_id,)).fetchone() is not None
+
+
+def unplaced_bytes(conn: sqlite3.Connection, dir_id: int, snap: int) -> int:
+    """Bytes of the files directly in a directory (in snapshot `snap`) whose content is on no disc yet."""
+    return conn.execute(
+        "SELECT coalesce(sum(c.size), 0) FROM entries e JOIN contents c ON c.id = e.content_id"
+        f" WHERE e.dir_id=:dir AND e.kind='f' AND {valid_in(':snap')}"
+        " AND NOT EXISTS (SELECT 1 FROM placements p WHERE p.content_id = e.content_id)",
+        {"dir": dir_id, "snap": snap},
+    ).fetchone()[0]
+
+
+def add_disc(conn: sqlite3.Connection, disc_id: int, label: str, capacity: int, used: int, medium: int,
+             ecc_roots: int | None, placements: Iterable[tuple[int, int, int, int, bytes, int, int]],
+             names: Iterable[tuple[bytes, int, int, int]]) -> None:
+    """A closed disc: its row, its placements (content_id, piece, offset, length, raw_path,
+    mtime_ns, mode) and its further names (raw_path, content_id, mtime_ns, mode)."""
+    conn.execute(
+        "INSERT INTO discs(id, label, capacity_bytes, used_bytes, state, planned_ns, medium_bytes, ecc_roots)"
+        " VALUES (?,?,?,?, 'planned', ?,?,?)",
+        (disc_id, label, capacity, used, time.time_ns(), medium, ecc_roots),
+    )
+    conn.executemany(
+        "INSERT INTO placements(content_id, piece, disc_id, offset, length, raw_path, mtime_ns, mode)"
+        " VALUES (?,?,?,?,?,?,?,?)",
+        ((cid, piece, disc_id, offset, length, raw, mtime, mode) for cid, piece, offset, length, raw, mtime, mode in placements),
+    )
+    conn.executemany(
+        "INSERT INTO disc_names(disc_id, raw_path, content_id, mtime_ns, mode) VALUES (?,?,?,?,?)",
+        ((disc_id, raw, cid, mtime, mode) for raw, cid, mtime, mode in names),
+    )
+
+
+def disc_summaries(conn: sqlite3.Connection) -> list[tuple]:
+    """Per disc, by id: (id, label, state, capacity_bytes, used_bytes, image_name, image_size,
+    placements, data bytes, pieces)."""
+    return conn.execute(
+        "SELECT d.id, d.label, d.state, d.capacity_bytes, d.used_bytes, d.image_name, d.image_size,"
+        " count(p.content_id), coalesce(sum(p.length), 0), coalesce(sum(p.piece > 0), 0)"
+        " FROM discs d LEFT JOIN placements p ON p.disc_id = d.id GROUP BY d.id ORDER BY d.id"
+    ).fetchall()
