@@ -56,6 +56,13 @@ def _check(cond: bool, what: str) -> None:
         raise _Bad(what)
 
 
+def _object(value: object, what: str) -> dict[str, Any]:
+    """`value` if it is a JSON object, else _Bad(what)."""
+    if not isinstance(value, dict):
+        raise _Bad(what)
+    return value
+
+
 def _number(problem: str | None, what: str) -> None:
     """Refuse a number that is not of its type and range (`odarchive.limits`)."""
     _check(problem is None, f"{what}: {problem}")
@@ -71,9 +78,9 @@ def _archived(udf_text: str) -> bytes:
 def read_disc(image: DiscImage) -> dict[str, Any]:
     """The validated contents of one disc's catalogue.json (raises _Bad naming the problem)."""
     doc = image.catalogue()
-    head, files, paths = doc.get("odarchive"), doc.get("files"), doc.get("paths") or (doc.get("odarchive") or {}).get("paths")
-    _check(isinstance(head, dict), "no 'odarchive' section")
-    _check(isinstance(files, dict) and isinstance(paths, dict), "no 'files' or 'paths'")
+    head = _object(doc.get("odarchive"), "no 'odarchive' section")
+    files = _object(doc.get("files"), "no 'files' or 'paths'")
+    paths = _object(doc.get("paths") or head.get("paths"), "no 'files' or 'paths'")
     _check(isinstance(head.get("archive_id"), str) and isinstance(head.get("label"), str)
            and len(head["archive_id"]) <= 100 and len(head["label"]) <= 100,
            "archive_id or label missing, of the wrong type or over 100 characters")
@@ -90,15 +97,13 @@ def read_disc(image: DiscImage) -> dict[str, Any]:
             _number(seconds_problem(mtime), f"files[{sha}].mtime")
         contents[sha] = (item["size"], int((mtime or 0) * 1e9))
     placed = [_path_entry("paths", udf_rel, p, contents) for udf_rel, p in paths.items()]
-    further = head.get("names") or {}  # further names of contents stored once on this disc
-    _check(isinstance(further, dict), "names is not an object")
+    further = _object(head.get("names") or {}, "names is not an object")  # further names of contents stored once on this disc
     other_paths = []
     for udf_rel, p in further.items():
         _udf, sha, part, _o, _l, _s, rel, mode, mtime_ns = _path_entry("names", udf_rel, p, contents)
         _check(part == 0, f"names[{quote(udf_rel)}]: a further name of a piece")
         other_paths.append((sha, rel, mode, mtime_ns))
-    others = head.get("other_filenames") or doc.get("other_filenames") or {}
-    _check(isinstance(others, dict), "other_filenames is not an object")
+    others = _object(head.get("other_filenames") or doc.get("other_filenames") or {}, "other_filenames is not an object")
     for sha, lst in others.items():
         where = f"other_filenames[{quote(sha)}]"
         _check(sha in contents and isinstance(lst, list), f"{where}: not a list for a content of the disc")
@@ -135,7 +140,8 @@ def _path_entry(section: str, udf_rel: Any, p: Any, contents: dict[str, tuple[in
     _number(count_problem(part, MAX_DISC), f"{where}.part")
     if part:
         m = PIECE.search(rel)
-        _check(m is not None and int(m.group(1)) == part, f"{where}: part {part} not in the name")
+        if m is None or int(m.group(1)) != part:
+            raise _Bad(f"{where}: part {part} not in the name")
         rel = rel[: m.start()]
         offset, length, part_sha = p.get("offset"), p.get("length"), p.get("part_sha256")
         _number(count_problem(offset), f"{where}.offset")
@@ -266,7 +272,9 @@ def _write_disc(conn: Any, path: Path, d: dict[str, Any], report: RebuildReport)
     ids: dict[str, int] = {}
     for sha, (csize, _mtime) in d["contents"].items():
         content_rows.add(conn, [(bytes.fromhex(sha), csize)])
-        ids[sha] = content_rows.id_of(conn, bytes.fromhex(sha))
+        cid = content_rows.id_of(conn, bytes.fromhex(sha))
+        assert cid is not None, "a content just added has an id"
+        ids[sha] = cid
     for udf_rel, sha, part, offset, length, part_sha, rel, mode, mtime_ns in d["placed"]:
         cid = ids[sha]
         conn.execute(
