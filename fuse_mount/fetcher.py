@@ -206,7 +206,7 @@ class Fetcher:
         chunk_len = self._cache.chunk_range(content.size, 0)[1]
         ahead_from = offset + length
         ahead = self._cache.missing_chunks(key, content.size, ahead_from, self._config.read_ahead_chunks * chunk_len)
-        units = []
+        units: list[tuple[int, int, int, str | None]] = []
         for i in wanted + [i for i in ahead if i not in wanted]:
             if i not in hashes:
                 return [(WHOLE, 0, content.size, None)], 1

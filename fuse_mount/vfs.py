@@ -38,7 +38,7 @@ import stat
 import threading
 import time
 from dataclasses import dataclass
-from typing import Iterator, NamedTuple, Protocol
+from typing import Iterator, NamedTuple, NoReturn, Protocol
 
 from fuse_mount.catalogue_view import CatalogueView, Content, Entry, RootSnapshot
 from fuse_mount.errors import IsADirectory, NoAttribute, NotADirectory, NotASymlink, NotFound, ReadOnly
@@ -391,7 +391,7 @@ class Vfs:
             return ",".join(map(str, discs)).encode()
         return self._reader.cached(content).encode()
 
-    def refuse_write(self, path: bytes) -> None:
+    def refuse_write(self, path: bytes) -> NoReturn:
         """Every change to the archive (write, create, mkdir, chmod, setxattr ...) ends here."""
         raise ReadOnly(f"read-only file system: {path!r}")
 

@@ -99,4 +99,4 @@ def build_config(cls: type[T], values: Mapping[str, Any], table: str) -> T:
             flag = f" or {opt.flag}" if opt.flag else ""
             raise InputError(f"setting [{table}] {key} = {value!r}: {e}",
                              hint=f"fix [{table}] {key} in odarchive.toml, {opt.env}{flag}") from None
-    return cls(**kwargs)  # type: ignore[return-value]
+    return cls(**kwargs)

@@ -19,10 +19,13 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 from odarchive.app.events import log_event
 from odarchive.errors import OdarchiveError
+
+if TYPE_CHECKING:
+    from odarchive.app.job_steps import StepReporter
 from odarchive.progress import Reporter
 
 log = logging.getLogger("odarchive.service")
@@ -39,9 +42,9 @@ class JobSteps(Protocol):
     on the worker thread (`run_*`, returning a JSON-ready result)."""
 
     def check_burn(self, params: dict[str, Any]) -> dict[str, Any]: ...
-    def run_burn(self, params: dict[str, Any], reporter: Reporter) -> dict[str, Any]: ...
+    def run_burn(self, params: dict[str, Any], reporter: StepReporter) -> dict[str, Any]: ...
     def check_rescan(self, params: dict[str, Any]) -> dict[str, Any]: ...
-    def run_rescan(self, params: dict[str, Any], reporter: Reporter) -> dict[str, Any]: ...
+    def run_rescan(self, params: dict[str, Any], reporter: StepReporter) -> dict[str, Any]: ...
     def choices(self) -> dict[str, Any]:
         """What jobs can act on: the sources and the discs not yet burned."""
 

@@ -87,7 +87,8 @@ def open_robot(ctx: Context, prompt: Any = None) -> Robot:
     from robot_drivers.serial_link import SerialLink
 
     conf = robot_config(ctx)
-    timeouts = dict(reply_timeout_s=conf.reply_timeout_s, motion_timeout_s=conf.motion_timeout_s, retries=conf.retries)
+    timeouts: dict[str, Any] = dict(reply_timeout_s=conf.reply_timeout_s, motion_timeout_s=conf.motion_timeout_s,
+                                    retries=conf.retries)
     drives = [OpticalDrive.for_target(d, conf.xorriso) for d in conf.drive_devices]
     sim_info = None
     if conf.driver in ("simulator", "serial", "generic"):

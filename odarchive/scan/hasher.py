@@ -280,7 +280,7 @@ class Hasher:
 
     def _store(self, results: list[_Done]) -> None:
         conn = self.rows.conn
-        hashed = [d for d in results if not isinstance(d.result, str)]
+        hashed = [(d, d.result) for d in results if not isinstance(d.result, str)]
         for d in results:
             if isinstance(d.result, str):
                 self.counts.skipped += 1
@@ -291,21 +291,19 @@ class Hasher:
         if not hashed:
             return
         rows = []
-        for d in hashed:
-            r = d.result
-            assert not isinstance(r, str)
+        for d, r in hashed:
             if r.warning:
                 self.reporter.event("warning", path=os.fsdecode(d.path), reason=r.warning)
             rows.append((r.sha256, r.size, r.mtime_ns, r.ctime_off, self.xattr_ids.id_for(r.xattrs) if r.xattrs else None,
                          d.entry_id))
         ids, new = self.rows.set_contents(rows)
         self.counts.new_contents += new
-        for d, cid in zip(hashed, ids):
-            if d.result.chunks:  # type: ignore[union-attr]
-                chunk_hashes.record(conn, [(cid, i, h) for i, h in d.result.chunks])  # type: ignore[union-attr]
+        for (_d, r), cid in zip(hashed, ids):
+            if r.chunks:
+                chunk_hashes.record(conn, [(cid, i, h) for i, h in r.chunks])
         # the stored stat is not what the walk listed: the listing digest no longer holds
-        self.rows.forget_sigs({d.dir_id for d in hashed if d.moved})
-        nbytes = sum(d.result.size for d in hashed)  # type: ignore[union-attr]
+        self.rows.forget_sigs({d.dir_id for d, _r in hashed if d.moved})
+        nbytes = sum(r.size for _d, r in hashed)
         self.counts.files += len(hashed)
         self.counts.bytes += nbytes
         self.reporter.advance(items=len(hashed), nbytes=nbytes)

@@ -79,7 +79,9 @@ def scan_source(cat: Catalogue, source: str | os.PathLike[str] | bytes, options:
     walk_counts = None
     small = None
     excluded: list[str] = []
-    if cat.snapshot(snap).phase == "walk" or options.rehash or not resumed:
+    snapshot = cat.snapshot(snap)
+    assert snapshot is not None, "begin_snapshot made it"
+    if snapshot.phase == "walk" or options.rehash or not resumed:
         reporter.start("walk")
         walker = Walker(rows, WalkOptions(options.excludes, options.rehash, _dir_ids(options.exclude_dirs),
                                           options.jobs), reporter)

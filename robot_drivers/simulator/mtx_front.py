@@ -103,23 +103,23 @@ def run_command(mech: Mechanism, name: str, args: list[int], device: str, out: A
         _move(mech, st, _address(st, slot), DRIVE_BASE + drive, lambda: mech.load(slot, drive))
         out.write("done\n")
     elif name == "unload":
-        slot = args[0] if args else None
+        into = args[0] if args else None
         drive = args[1] if len(args) > 1 else 0
         if not 0 <= drive < ndrives:
             raise MtxFailure(f"illegal <drive-number> argument '{drive}' to 'unload' command\n")
         d = st["drives"][drive]
         if d["medium"] is None:
             raise MtxFailure(f"Data Transfer Element {drive} is Empty\n")
-        slot = slot or d["from"]
-        if slot is None:
+        into = into or d["from"]
+        if into is None:
             raise MtxFailure(f"No Source for tape in drive {drive}!\n")
-        if not 1 <= slot <= nslots:
-            raise MtxFailure(f"illegal <storage-element-number> argument '{slot}' to 'unload' command\n")
-        if st["slots"][slot - 1] is not None:
-            raise MtxFailure(f"Storage Element {slot} is Already Full\n")
-        out.write(f"Unloading drive {drive} into Storage Element {slot}...")
+        if not 1 <= into <= nslots:
+            raise MtxFailure(f"illegal <storage-element-number> argument '{into}' to 'unload' command\n")
+        if st["slots"][into - 1] is not None:
+            raise MtxFailure(f"Storage Element {into} is Already Full\n")
+        out.write(f"Unloading drive {drive} into Storage Element {into}...")
         out.flush()
-        _move(mech, st, DRIVE_BASE + drive, _address(st, slot), lambda: mech.unload(drive, slot)[1])
+        _move(mech, st, DRIVE_BASE + drive, _address(st, into), lambda: mech.unload(drive, into)[1])
         out.write("done\n")
     elif name == "transfer":
         if len(args) < 2:

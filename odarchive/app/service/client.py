@@ -73,8 +73,9 @@ class ServiceClient:
     def request(self, method: str, path: str, *, timeout_s: float | None = None, **kwargs: Any) -> Any:
         """The JSON answer of a request; ServiceError with the service's message otherwise."""
         try:
-            extra = {"timeout": timeout_s} if timeout_s is not None else {}
-            r = self.http.request(method, path, **extra, **kwargs)
+            if timeout_s is not None:
+                kwargs["timeout"] = timeout_s
+            r = self.http.request(method, path, **kwargs)
         except httpx.TransportError as e:
             raise ServiceUnreachable(f"the archive service of {self.home.root} did not answer: {e}",
                                hint="see <home>/logs/service.log; `odarchive serve` starts it again") from None

@@ -14,6 +14,7 @@ scheduler and the leases. One log line per state change (logger "odarchive.servi
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import queue
 import threading
@@ -168,10 +169,10 @@ class LeaseManager:
                 self._wake(a.request.id)
             elif isinstance(a, Load):
                 self.activity[a.drive] = f"loading disc {a.disc}"
-                self._work.put(lambda a=a: self._load(a.drive, a.disc, a.copy))
+                self._work.put(functools.partial(self._load, a.drive, a.disc, a.copy))
             elif isinstance(a, LoadBlank):
                 self.activity[a.drive] = f"loading a blank for disc {a.request.disc}"
-                self._work.put(lambda a=a: self._load_blank(a.drive, a.request))
+                self._work.put(functools.partial(self._load_blank, a.drive, a.request))
 
     def _granted(self, r: Request, drive: int) -> None:
         device = self.motions.robot.drives[drive].name

@@ -72,7 +72,7 @@ class Motions:
         tries: list[tuple[int | None, int]] = [(c.copy, c.slot) for c in copies if c.state == "verified"
                                                and c.slot is not None and inventory.slot(c.slot).occupied]
         if not tries and copy is None:
-            tries = [(None, s.slot) for s in inventory.slots if label and s.label == label and s.occupied][:1]
+            tries += [(None, s.slot) for s in inventory.slots if label and s.label == label and s.occupied][:1]
         if tries:
             return tries
         kept = "; ".join(f"set {set_name(c.copy)}: {c.location}" for c in copies if c.slot is None and c.location)

@@ -201,7 +201,9 @@ class Scheduler:
             d = self._ready_for(r)
             if d is not None:
                 actions.append(self._grant(r, d, now))
-        for r in [r for r in self.requests if r.drive is not None]:  # motions that completed
+        for r in list(self.requests):  # motions that completed
+            if r.drive is None:
+                continue
             d = self.drives[r.drive]
             if d.motion is None and d.fault is None and (_holds(d, r) if r.kind == READ else d.blank_for == r.id):
                 actions.append(self._grant(r, d, now))
