@@ -25,7 +25,7 @@ from typing import Any
 
 from odarchive.app.context import Context
 from odarchive.catalogue import Catalogue
-from odarchive.ecc import rs02
+from odarchive.ecc import formats
 from odarchive.health import BurnedCopy, burned_copies, needing_attention, record
 from odarchive.selection import parse_disc_selection
 
@@ -96,7 +96,7 @@ def _repair(dev: Any, copy: BurnedCopy, scratch: Path, bad: int) -> tuple[int, s
         path = Path(tmp) / f"{copy.label}.iso"
         with open(path, "wb") as out:
             read_back(dev, copy.image_size, out)
-        if not (tool.available() and rs02.has_ecc(path)):
+        if not (tool.available() and formats.has_ecc(path)):
             return 0, "failed", f"{bad} unreadable sector(s); the read-back differs and the disc has no error correction"
         result = tool.repair(path)
         if result.ok and file_sha256(path) == copy.image_sha256:

@@ -107,9 +107,17 @@ def _v5_copies_and_health(conn: sqlite3.Connection) -> None:
         conn.execute(sql[start:sql.index(";", start)])
 
 
+def _v6_ecc_format(conn: sqlite3.Connection) -> None:
+    """Version 6: which error correction format a disc is planned with (`odarchive.ecc.formats`):
+    every disc planned before carries RS02; new ones get RS03."""
+    conn.execute("ALTER TABLE discs ADD COLUMN ecc_format TEXT")
+    conn.execute("UPDATE discs SET ecc_format='RS02' WHERE ecc_roots IS NOT NULL")
+
+
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     2: _v2_error_correction,
     3: _v3_small_entries_and_metadata,
     4: _v4_disc_names,
     5: _v5_copies_and_health,
+    6: _v6_ecc_format,
 }

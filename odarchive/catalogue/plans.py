@@ -40,13 +40,14 @@ def unplaced_bytes(conn: sqlite3.Connection, dir_id: int, snap: int) -> int:
 
 def add_disc(conn: sqlite3.Connection, disc_id: int, label: str, capacity: int, used: int, medium: int,
              ecc_roots: int | None, placements: Iterable[tuple[int, int, int, int, bytes, int, int]],
-             names: Iterable[tuple[bytes, int, int, int]]) -> None:
-    """A closed disc: its row, its placements (content_id, piece, offset, length, raw_path,
-    mtime_ns, mode) and its further names (raw_path, content_id, mtime_ns, mode)."""
+             names: Iterable[tuple[bytes, int, int, int]], ecc_format: str | None = None) -> None:
+    """A closed disc: its row (with its error correction's roots and format, or none), its
+    placements (content_id, piece, offset, length, raw_path, mtime_ns, mode) and its further
+    names (raw_path, content_id, mtime_ns, mode)."""
     conn.execute(
-        "INSERT INTO discs(id, label, capacity_bytes, used_bytes, state, planned_ns, medium_bytes, ecc_roots)"
-        " VALUES (?,?,?,?, 'planned', ?,?,?)",
-        (disc_id, label, capacity, used, time.time_ns(), medium, ecc_roots),
+        "INSERT INTO discs(id, label, capacity_bytes, used_bytes, state, planned_ns, medium_bytes, ecc_roots,"
+        " ecc_format) VALUES (?,?,?,?, 'planned', ?,?,?,?)",
+        (disc_id, label, capacity, used, time.time_ns(), medium, ecc_roots, ecc_format if ecc_roots else None),
     )
     conn.executemany(
         "INSERT INTO placements(content_id, piece, disc_id, offset, length, raw_path, mtime_ns, mode)"

@@ -149,9 +149,12 @@ CREATE TABLE discs (
     verified_ns    INTEGER,               -- when the read-back matched image_sha256
     -- error correction (schema 2): capacity_bytes is then the room for the image before its ECC
     medium_bytes   INTEGER,               -- the medium's size (NULL: capacity_bytes, no ECC planned)
-    ecc_roots      INTEGER,               -- dvdisaster RS02 roots added after writing (NULL: none)
-    location       TEXT                   -- (schema 5) where a person keeps it when it is out of the
-                                          -- changer (`robot export --location`), e.g. "shelf 3"
+    ecc_roots      INTEGER,               -- dvdisaster Reed-Solomon roots added after writing (NULL: none)
+    location       TEXT,                  -- (schema 5) where a person keeps it when it is out of the
+                                          -- changer (`robot export --location`) such as "shelf 3"
+    -- (schema 6) the error correction's format: 'RS03' (an ECC file behind the file system) or
+    -- 'RS02' (an augmented image; the discs planned before schema 6)
+    ecc_format     TEXT
 );
 
 -- Copies (schema 5): the second, third, ... disc burned from the same image, one set per copy

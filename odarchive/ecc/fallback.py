@@ -1,6 +1,6 @@
 """Reading through the ECC when a read fails verification: a repaired copy of an image.
 
-`repaired_copy(image, scratch)` copies an image that carries RS02 error correction into a
+`repaired_copy(image, scratch)` copies an image that carries error correction into a
 temporary directory under `scratch` (the home's, or the restore target's), repairs the copy
 with dvdisaster and yields it, so a reader can try again there; the image itself is never
 changed (that is `odarchive repair`'s job) and the copy is removed afterwards.
@@ -14,13 +14,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from odarchive.ecc import rs02, tool
+from odarchive.ecc import formats, tool
 
 
 @contextmanager
 def repaired_copy(image: Path, scratch: Path) -> Iterator[tuple[Path, tool.RepairResult] | None]:
     """(the repaired copy, what dvdisaster did), or None when the image has no ECC."""
-    if not tool.available() or not rs02.has_ecc(image):
+    if not tool.available() or not formats.has_ecc(image):
         yield None
         return
     scratch.mkdir(parents=True, exist_ok=True)

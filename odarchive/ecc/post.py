@@ -1,34 +1,44 @@
 """The post-step of an image build: add the disc's planned error correction to the image.
 
 `create_iso` (odarchive.iso.build) writes the image, then calls `add_planned_ecc`, which
-augments it in place with dvdisaster RS02 (when the disc was planned with ECC), checks that
-the result is within the medium, and returns the SHA-256 to record: that of the image as it
-will be burned.
+adds the error correction the disc was planned with (RS03 for new discs, RS02 for discs
+planned before; `odarchive.ecc.formats`) in place, checks that the result is within the
+medium, and returns the SHA-256 to record: that of the image as it will be burned.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from odarchive.catalogue import Catalogue
-from odarchive.ecc import tool
+from odarchive.ecc import formats, tool
 from odarchive.errors import DiscError
 from odarchive.hashing import file_sha256
 
 
-def planned_roots(cat: Catalogue, disc_id: int) -> int | None:
-    row = cat.conn.execute("SELECT ecc_roots FROM discs WHERE id=?", (disc_id,)).fetchone()
-    return row[0] if row else None
+@dataclass(frozen=True)
+class PlannedEcc:
+    roots: int
+    format: str  # formats.RS02 or formats.RS03
+
+
+def planned_ecc(cat: Catalogue, disc_id: int) -> PlannedEcc | None:
+    """The error correction disc `disc_id` was planned with (None: none)."""
+    row = cat.conn.execute("SELECT ecc_roots, ecc_format FROM discs WHERE id=?", (disc_id,)).fetchone()
+    if not row or not row[0]:
+        return None
+    return PlannedEcc(int(row[0]), row[1] or formats.RS02)
 
 
 def add_planned_ecc(cat: Catalogue, disc_id: int, image: Path, image_sha256: bytes) -> bytes:
     """Augment `image` with disc `disc_id`'s planned ECC; the SHA-256 of the image to record."""
-    roots = planned_roots(cat, disc_id)
-    if not roots:
+    ecc = planned_ecc(cat, disc_id)
+    if ecc is None:
         return image_sha256
-    size = tool.augment(image, roots)
+    size = tool.augment(image, ecc.roots, ecc.format)
     medium = cat.conn.execute("SELECT coalesce(medium_bytes, capacity_bytes) FROM discs WHERE id=?", (disc_id,)).fetchone()[0]
     if size > medium:
         raise DiscError(f"disc {disc_id} with its error correction would need {size} bytes, more than its {medium}",
-                        hint="this is a bug in the planner's ECC arithmetic (odarchive.ecc.rs02); please report it")
+                        hint="this is a bug in the planner's ECC arithmetic (odarchive.ecc.formats); please report it")
     return file_sha256(image)

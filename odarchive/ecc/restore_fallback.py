@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 from odarchive.catalogue import Catalogue, Snapshot, Source
-from odarchive.ecc import rs02, tool
+from odarchive.ecc import formats, tool
 from odarchive.planned_image import mismatch, planned_image
 from odarchive.progress import Reporter
 from odarchive.restore import RestoreReport, Restorer
@@ -35,7 +35,7 @@ def restore_with_ecc(cat: Catalogue, target: Path, images: Path, snapshots: list
         for disc in sorted(set(report.discs_read)):
             planned = planned_image(cat, disc)
             image = images / planned.name if planned.name else None
-            if image is None or not image.is_file() or not rs02.has_ecc(image) or mismatch(image, planned) is None:
+            if image is None or not image.is_file() or not formats.has_ecc(image) or mismatch(image, planned) is None:
                 continue
             copy = overlay / image.name
             shutil.copyfile(image, copy)

@@ -11,8 +11,6 @@ this; a test checks it against images dvdisaster really augments.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from odarchive.ecc.setting import FIELD
 
 SECTOR = 2048
@@ -30,34 +28,3 @@ def augmented_sectors(data_sectors: int, roots: int) -> int:
     first_copy = -(-protected // modulo) * modulo
     copies = (rs + protected - first_copy) // (modulo - 2) + 1
     return data_sectors + 2 + crc + rs + 2 * copies
-
-
-def max_data_bytes(medium_bytes: int, roots: int | None) -> int:
-    """The largest image (whole sectors) whose augmented form fits `medium_bytes`
-    (`medium_bytes` itself without error correction)."""
-    if roots is None:
-        return medium_bytes
-    medium = medium_bytes // SECTOR
-    lo, hi = 0, medium  # augmented_sectors grows with the data: bisect the largest that fits
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if augmented_sectors(mid, roots) <= medium:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo * SECTOR
-
-
-HEADER_MAGIC = b"*dvdisaster*RS02"
-
-
-def has_ecc(image: Path) -> bool:
-    """The image carries RS02 error correction: its ECC header follows the volume's last sector."""
-    from odarchive.iso.reader import declared_size
-
-    end = declared_size(image)
-    if not end:
-        return False
-    with open(image, "rb") as f:
-        f.seek(end)
-        return f.read(len(HEADER_MAGIC)) == HEADER_MAGIC

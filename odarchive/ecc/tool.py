@@ -1,25 +1,33 @@
 """Running dvdisaster (Debian `dvdisaster` 0.79.5, headless) on image files.
 
-`augment` adds RS02 error correction to a finished image in place; `repair` runs
-`dvdisaster -i IMAGE -f` and says how many sectors it repaired and whether any are left.
-dvdisaster prints progress with carriage returns and, while repairing, one line per
-corrected byte: output is read as a stream and only its summary lines are kept.
+`augment` adds error correction to a finished image in place: RS03 (new discs: the ECC file
+`dvdisaster -mRS03 -o file -x THREADS -c` makes, appended behind the file system) or RS02
+(`-mRS02 -c`, an augmented image; discs planned before RS03). `repair` repairs either format
+in place and says how many sectors it repaired and whether any are left: RS02 with
+`dvdisaster -i IMAGE -f`; RS03 by moving the ECC file out beside the image, running
+`dvdisaster -i IMAGE -e ECC -f` until a pass repairs nothing more (a codeword whose CRC
+sector was damaged is repaired in the pass after the one that repaired the CRC sector), and
+appending the ECC file again. dvdisaster prints progress with carriage returns and, while
+repairing, one line per corrected byte: output is read as a stream and only its summary
+lines are kept.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from odarchive.ecc import rs02
+from odarchive.ecc import formats, rs03
 from odarchive.errors import DiscError
 
 TOOL = "dvdisaster"
 _REPAIRED = re.compile(r"Repaired sectors: (\d+)")
 _UNREPAIRED = re.compile(r"Unrepaired sectors: (\d+)")
+_GOOD = ("Good!", "No error")
 _SUMMARY = ("Repaired sectors", "Unrepaired sectors", "Good!", "Erasure counts", "not", "No error", "can not",
             "Image file", "dvdisaster -", "*", "Opening", "method", "medium sectors", "error correction")
 
@@ -59,16 +67,31 @@ def _run(args: list[str]) -> tuple[int, list[str]]:
     return proc.wait(), kept
 
 
-def augment(image: Path, roots: int) -> int:
-    """Add RS02 ECC with `roots` roots to `image` (in place); returns the new size in bytes."""
+def threads() -> int:
+    """Encoder threads for RS03: every core (dvdisaster caps it itself)."""
+    return max(1, min(os.cpu_count() or 1, 32))
+
+
+def augment(image: Path, roots: int, fmt: str = formats.NEW) -> int:
+    """Add `fmt` error correction with `roots` roots to `image` (in place); the new size in bytes."""
     size = image.stat().st_size
-    if size % rs02.SECTOR:
+    if size % formats.SECTOR:
         raise DiscError(f"{image} is not a whole number of 2048-byte sectors ({size} bytes)")
-    expected = rs02.augmented_sectors(size // rs02.SECTOR, roots) * rs02.SECTOR
-    # "34 r", not "34r": dvdisaster 0.79.5 copies the digits without a terminating NUL before
-    # atoi(), so a stray digit after them (seen in tests: 34r -> 170 roots) changes the roots;
-    # the blank stops atoi. The size check below catches any other surprise.
-    code, out = _run(["-i", str(image), "-mRS02", "-n", f"{roots} r", "-c"])
+    expected = formats.augmented_sectors(fmt, size // formats.SECTOR, roots) * formats.SECTOR
+    if fmt == formats.RS03:
+        ecc = _ecc_beside(image)
+        try:
+            code, out = _run(["-i", str(image), "-mRS03", "-o", "file", "-n", str(roots), "-x", str(threads()),
+                              "--encoding-io-strategy", "mmap", "-e", str(ecc), "-c"])
+            if code == 0 and ecc.is_file():
+                rs03.join(image, ecc)
+        finally:
+            ecc.unlink(missing_ok=True)
+    else:
+        # "34 r", not "34r": dvdisaster 0.79.5 copies the digits without a terminating NUL before
+        # atoi(), so a stray digit after them (seen in tests: 34r -> 170 roots) changes the roots;
+        # the blank stops atoi. The size check below catches any other surprise.
+        code, out = _run(["-i", str(image), "-mRS02", "-n", f"{roots} r", "-c"])
     got = image.stat().st_size
     if code != 0 or got != expected:
         raise DiscError(f"dvdisaster could not add error correction to {image} (exit {code}, {got} bytes,"
@@ -78,13 +101,50 @@ def augment(image: Path, roots: int) -> int:
 
 
 def repair(image: Path) -> RepairResult:
-    """`dvdisaster -i IMAGE -f`: correct damaged sectors of an RS02-augmented image in place."""
-    code, out = _run(["-i", str(image), "-f"])
+    """Correct the damaged sectors of an image that carries error correction, in place."""
+    from odarchive.iso.reader import declared_size
+
+    data = declared_size(image) // formats.SECTOR
+    ecc = _ecc_beside(image)
+    if ecc.is_file() and image.stat().st_size == data * formats.SECTOR:
+        rs03.join(image, ecc)  # an earlier repair was stopped while the ECC file was beside the image
+    fmt = formats.image_format(image)
+    if fmt == formats.RS02:
+        return _fix(image, ["-i", str(image), "-f"])
+    if fmt is None:  # the header behind the volume is damaged: dvdisaster searches RS02's copies
+        try:
+            return _fix(image, ["-i", str(image), "-f"])
+        except DiscError:
+            pass
+    rs03.split(image, data, ecc)
+    try:
+        total: RepairResult | None = None
+        for _ in range(MAX_PASSES):
+            result = _fix(image, ["-i", str(image), "-e", str(ecc), "-x", str(threads()), "-f"])
+            total = result if total is None else RepairResult(str(image), total.repaired_sectors + result.repaired_sectors,
+                                                             result.unrepaired_sectors, result.summary)
+            if result.ok or not result.repaired_sectors:
+                break
+        assert total is not None
+        return total
+    finally:
+        rs03.join(image, ecc)
+
+
+def _ecc_beside(image: Path) -> Path:
+    return image.with_name(f".{image.name}.ecc")
+
+
+MAX_PASSES = 4
+
+
+def _fix(image: Path, args: list[str]) -> RepairResult:
+    code, out = _run(args)
     text = "\n".join(out)
     repaired = sum(int(m) for m in _REPAIRED.findall(text))
     left = _UNREPAIRED.search(text)
     unrepaired = int(left.group(1)) if left else 0
-    if code != 0 and not left:
+    if code != 0 and not left and not any(line.startswith(_GOOD) for line in out):
         raise DiscError(f"dvdisaster could not repair {image} (exit {code}): {' / '.join(out[-3:])}",
                         hint="does the image carry error correction? (`dvdisaster -i IMAGE -t`)")
     return RepairResult(str(image), repaired, unrepaired, out)

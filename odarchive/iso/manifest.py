@@ -27,11 +27,14 @@ from __future__ import annotations
 import io
 import json
 from dataclasses import dataclass, field
-from typing import BinaryIO, Iterable, Iterator
+from typing import TYPE_CHECKING, BinaryIO, Iterable, Iterator
 
 from odarchive.iso import names
 from odarchive.iso.layout import DATA_DIR, DiscLayout, FileNode
 from odarchive.iso.placed import PIECE_SUFFIX, Placed, disc_raw_path
+
+if TYPE_CHECKING:
+    from odarchive.ecc.post import PlannedEcc
 
 README_BUDGET = 6144  # bytes the planner reserves for README.md (it is never longer)
 NAME_ENCODING = (
@@ -206,7 +209,7 @@ def required_sizes(layout: DiscLayout, info: DiscInfo, reserve: int) -> dict[str
     return {"README.md": README_BUDGET, "catalogue.json": cat + reserve, "SHA256SUMS": sums}
 
 
-_REPAIR = """
+_REPAIR_RS02 = """
 ## Repairing it
 
 Behind its file system this disc carries Reed-Solomon error correction over every sector
@@ -222,8 +225,28 @@ Then read the files from disc.iso (`7zz x -tudf disc.iso`, or `mount -o loop dis
 and check them with SHA256SUMS as above. With odarchive: `odarchive repair disc.iso`.
 """
 
+_REPAIR_RS03 = """
+## Repairing it
 
-def readme(info: DiscInfo, n_files: int, data_bytes: int, discs_planned: int, ecc_roots: int | None = None) -> str:
+Behind its file system this disc carries Reed-Solomon error correction over every sector:
+the disc is the file system's sectors (as many as its ISO 9660 volume declares) followed by
+a dvdisaster RS03 error correction file ({roots} roots, {percent}% redundancy). A scratched
+or ageing disc can be repaired with dvdisaster (free software, e.g. the Debian package
+`dvdisaster`), as long as no more than about {roots} of every 255 sectors are damaged:
+
+    ddrescue -b 2048 /dev/sr0 disc.iso disc.map    # read all of the disc; lost sectors stay zero
+    N=$(isoinfo -d -i disc.iso | sed -n 's/^Volume size is: //p')    # the file system's sectors
+    dd if=disc.iso of=disc.ecc bs=2048 skip=$N && truncate -s $((N * 2048)) disc.iso
+    dvdisaster -i disc.iso -e disc.ecc -f    # repair; again while it reports repaired sectors
+    dvdisaster -i disc.iso -e disc.ecc -t    # check: it must report a good image
+
+Then read the files from disc.iso (`7zz x -tudf disc.iso`, or `mount -o loop disc.iso`)
+and check them with SHA256SUMS as above. With odarchive: `odarchive repair IMAGE` does all
+of this on the whole image.
+"""
+
+
+def readme(info: DiscInfo, n_files: int, data_bytes: int, discs_planned: int, ecc: PlannedEcc | None = None) -> str:
     text = f"""# odarchive disc {info.disc:04d} ({info.label})
 
 This disc is disc number {info.disc} (counting from 0) of the odarchive archive
@@ -253,7 +276,8 @@ carry shortened names (see `catalogue.json`, `odarchive.paths`).
 
 Every line must say OK. With odarchive: `odarchive verify IMAGE`.
 """
-    if ecc_roots:
-        text += _REPAIR.format(roots=ecc_roots, percent=round(ecc_roots * 100 / (255 - ecc_roots), 1))
+    if ecc is not None:
+        section = _REPAIR_RS03 if ecc.format == "RS03" else _REPAIR_RS02
+        text += section.format(roots=ecc.roots, percent=round(ecc.roots * 100 / (255 - ecc.roots), 1))
     assert len(text.encode()) <= README_BUDGET
     return text

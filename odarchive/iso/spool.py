@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import BinaryIO, Iterable, Iterator
 
 from odarchive.catalogue import Catalogue, images
-from odarchive.ecc.post import planned_roots
+from odarchive.ecc.post import planned_ecc
 from odarchive.iso import manifest, sizing
 from odarchive.iso.extras import optional_sections
 from odarchive.iso.layout import DiscLayout
@@ -69,7 +69,7 @@ class Manifests:
     def __init__(self, cat: Catalogue, layout: DiscLayout, info: manifest.DiscInfo, used: int, out_dir: Path) -> None:
         n_discs = images.disc_count(cat.conn)
         self.readme = manifest.readme(info, layout.n_files, layout.data_bytes, n_discs,
-                                      planned_roots(cat, info.disc)).encode()
+                                      planned_ecc(cat, info.disc)).encode()
         self.catalogue = Spooled(out_dir)
         self.data_sums = Spooled(out_dir)
         try:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from odarchive.catalogue import Catalogue, plans
 from odarchive.catalogue.tree import walk
-from odarchive.ecc.rs02 import max_data_bytes
+from odarchive.ecc.formats import NEW as ECC_FORMAT, max_data_bytes
 from odarchive.errors import DiscError
 from odarchive.iso.manifest import DiscInfo
 from odarchive.iso.placed import Placed
@@ -55,7 +55,7 @@ def plan(cat: Catalogue, capacity: int, config: PlanConfig = PlanConfig(), *, re
          reporter: Reporter | None = None, ecc_roots: int | None = None) -> list[PlannedDisc]:
     """Plan all unplaced content onto new discs of `capacity` bytes; returns the new discs.
 
-    With `ecc_roots`, each image is planned small enough that with its RS02 error correction
+    With `ecc_roots`, each image is planned small enough that with its RS03 error correction
     (added after it is written, `odarchive.ecc`) it still fits `capacity`."""
     reporter = reporter or NullReporter()
     _check_label(config.label)
@@ -77,7 +77,7 @@ class _Planner:
     def __init__(self, cat: Catalogue, medium: int, config: PlanConfig, reporter: Reporter, ecc_roots: int | None) -> None:
         self.cat, self.config, self.reporter = cat, config, reporter
         self.medium, self.ecc_roots = medium, ecc_roots
-        self.capacity = max_data_bytes(medium, ecc_roots)  # the image before its error correction
+        self.capacity = max_data_bytes(medium, ecc_roots, ECC_FORMAT)  # the image before its error correction
         self.reserve = reserve_for(self.capacity, config)
         self.next_id = plans.next_disc_id(cat.conn)
         self.done: list[PlannedDisc] = []
@@ -176,7 +176,7 @@ class _Planner:
                             hint="please report this; try a slightly larger [plan] reserve_bytes meanwhile")
         plans.add_disc(self.cat.conn, d.disc_id, self.config.label, self.capacity, used, self.medium, self.ecc_roots,
                        ((p.content_id, p.piece, p.offset, p.length, p.raw_path, p.mtime_ns, p.mode) for p in d.placed),
-                       ((p.raw_path, p.content_id, p.mtime_ns, p.mode) for p in d.names))
+                       ((p.raw_path, p.content_id, p.mtime_ns, p.mode) for p in d.names), ECC_FORMAT)
         self.done.append(PlannedDisc(d.disc_id, len(d.placed), sum(p.length for p in d.placed), used, self.capacity))
         self.reporter.event("disc", disc=d.disc_id, files=len(d.placed), used_bytes=used)
         self.next_id += 1

@@ -1,6 +1,7 @@
-"""Error correction: RS02 sizes as dvdisaster makes them, images that fit their medium and
-that every reader still reads, damage repaired to the exact planned image, and the disc's
-README repair instructions followed literally."""
+"""Error correction: RS03 and RS02 sizes as dvdisaster makes them, images that fit their
+medium and that every reader still reads, damage repaired to the exact planned image (RS03
+for new discs, RS02 for discs planned before), and the disc's README repair instructions
+followed literally."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from odarchive.ecc import rs02, tool
+from odarchive.ecc import formats, rs02, rs03, tool
 from odarchive.plan.media import MEDIA_SECTORS
 
 SECTOR = 2048
@@ -26,20 +27,23 @@ def default_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("ODARCHIVE_ARCHIVE_ECC", raising=False)  # tests/conftest.py turns ECC off for the others
 
 
-def test_rs02_sizes_are_those_dvdisaster_makes(tmp_path: Path) -> None:
+def test_rs02_and_rs03_sizes_are_those_dvdisaster_makes(tmp_path: Path) -> None:
     img = tmp_path / "x.iso"
-    for sectors, roots in ((700, 8), (3001, 34), (400, 170)):
+    for sectors, roots in ((700, 8), (3001, 34), (400, 170), (131, 34)):
         img.write_bytes(os.urandom(sectors * SECTOR))
-        assert tool.augment(img, roots) == rs02.augmented_sectors(sectors, roots) * SECTOR
+        assert tool.augment(img, roots, formats.RS02) == rs02.augmented_sectors(sectors, roots) * SECTOR
+        img.write_bytes(os.urandom(sectors * SECTOR))
+        assert tool.augment(img, roots, formats.RS03) == rs03.augmented_sectors(sectors, roots) * SECTOR
 
 
+@pytest.mark.parametrize("fmt", [formats.RS02, formats.RS03])
 @pytest.mark.parametrize("medium", ["cd", "dvd", "bd", "bd-dl", "bd-xl", "bd-xx"])
 @pytest.mark.parametrize("roots", [8, 34, 170])
-def test_the_largest_image_with_its_ecc_fits_the_medium_exactly(medium: str, roots: int) -> None:
+def test_the_largest_image_with_its_ecc_fits_the_medium_exactly(medium: str, roots: int, fmt: str) -> None:
     capacity = MEDIA_SECTORS[medium] * SECTOR
-    data = rs02.max_data_bytes(capacity, roots) // SECTOR
-    assert rs02.augmented_sectors(data, roots) * SECTOR <= capacity
-    assert rs02.augmented_sectors(data + 1, roots) * SECTOR > capacity
+    data = formats.max_data_bytes(capacity, roots, fmt) // SECTOR
+    assert formats.augmented_sectors(fmt, data, roots) * SECTOR <= capacity
+    assert formats.augmented_sectors(fmt, data + 1, roots) * SECTOR > capacity
 
 
 def _damage(path: Path, how: str, seed: int = 7) -> None:
@@ -76,6 +80,24 @@ def ecc_home(cli, home: Path, tmp_path: Path):
     return home, src, rows
 
 
+@pytest.fixture
+def rs02_home(cli, home: Path, tmp_path: Path):
+    """A home whose disc was planned before RS03 (the migration to schema 6 marks it RS02)."""
+    src = tmp_path / "old"
+    src.mkdir()
+    for i in range(4):
+        (src / f"f{i}").write_bytes(random.Random(i).randbytes(200_000))
+    (home / "odarchive.toml").write_text('[archive]\necc = "15%"\n')
+    assert cli("create_db", str(src)).code == 0
+    assert cli("plan_iso", "3M").code == 0
+    with sqlite3.connect(home / "catalogue.sqlite") as conn:
+        conn.execute("UPDATE discs SET ecc_format='RS02', capacity_bytes=?", (formats.max_data_bytes(3_000_000, 34, formats.RS02),))
+    assert cli("create_iso", "all").code == 0
+    with sqlite3.connect(home / "catalogue.sqlite") as conn:
+        name, sha = conn.execute("SELECT image_name, image_sha256 FROM discs WHERE id=0").fetchone()
+    return home / "isos" / name, bytes(sha)
+
+
 def test_an_image_with_ecc_fits_its_medium_and_every_reader_reads_it(cli, ecc_home, tmp_path: Path) -> None:
     home, src, rows = ecc_home
     disc, name, size, sha, _capacity, medium, roots = rows[0]
@@ -83,10 +105,7 @@ def test_an_image_with_ecc_fits_its_medium_and_every_reader_reads_it(cli, ecc_ho
     assert medium == 3_000_000 and roots == 34
     assert image.stat().st_size == size <= medium
     assert hashlib.sha256(image.read_bytes()).digest() == bytes(sha)
-    assert rs02.has_ecc(image)
-    out = subprocess.run(["dvdisaster", "-i", str(image), "-t"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                         text=True).stdout
-    assert "RS02, 34 roots" in out and "good image" in out
+    assert formats.image_format(image) == formats.RS03
     x = tmp_path / "x"
     subprocess.run(["7zz", "x", "-tudf", f"-o{x}", str(image)], check=True, capture_output=True)  # pure UDF reader
     check = subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=x, capture_output=True, text=True)
@@ -111,24 +130,46 @@ def test_damage_is_repaired_to_the_exact_planned_image(cli, ecc_home, how: str) 
     assert hashlib.sha256(image.read_bytes()).digest() == bytes(rows[0][3])
 
 
+def _readme(image: Path, tmp_path: Path) -> str:
+    x = tmp_path / "readme"
+    subprocess.run(["7zz", "e", "-tudf", f"-o{x}", str(image), "README.md"], check=True, capture_output=True)
+    return (x / "README.md").read_text()
+
+
 def test_the_readme_repair_instructions_work_as_written(cli, ecc_home, tmp_path: Path) -> None:
     home, _src, rows = ecc_home
     image = home / "isos" / rows[0][1]
-    x = tmp_path / "readme"
-    subprocess.run(["7zz", "e", "-tudf", f"-o{x}", str(image), "README.md"], check=True, capture_output=True)
-    readme = (x / "README.md").read_text()
-    assert "dvdisaster" in readme and "RS02" in readme
-    commands = re.findall(r"^    (dvdisaster -i disc\.iso .*?)(?:\s+#.*)?$", readme, re.M)
-    assert len(commands) >= 2, readme  # repair, then test
+    readme = _readme(image, tmp_path)
+    assert "dvdisaster" in readme and "RS03" in readme
+    section = readme[readme.index("## Repairing it"):]
+    commands = re.findall(r"^    (\S.*?)(?:\s+#.*)?$", section, re.M)
+    assert commands[0].startswith("ddrescue ") and len(commands) == 5, commands  # read, size, split, repair, test
     work = tmp_path / "work"
     work.mkdir()
-    shutil.copyfile(image, work / "disc.iso")  # what `dvdisaster -d /dev/sr0 -i disc.iso -r` reads from the disc
-    _damage(work / "disc.iso", "scratch")
-    for command in commands:
-        done = subprocess.run(command, shell=True, cwd=work, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    shutil.copyfile(image, work / "disc.iso")  # what ddrescue reads from the disc
+    _damage(work / "disc.iso", "random")
+    env = dict(os.environ)
+    for command in commands[1:]:
+        script = "\n".join([commands[1], command]) if "$N" in command else command  # N is set by the line before
+        for _ in range(4):  # "again while it reports repaired sectors": exit 1 means it repaired some
+            done = subprocess.run(script, shell=True, cwd=work, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                  text=True, env=env)
+            if done.returncode != 1 or " -f" not in command:
+                break
         assert done.returncode == 0, command + done.stdout[-2000:]
     assert "good image" in done.stdout
-    assert hashlib.sha256((work / "disc.iso").read_bytes()).digest() == bytes(rows[0][3])
+    whole = (work / "disc.iso").read_bytes() + (work / "disc.ecc").read_bytes()
+    assert hashlib.sha256(whole).digest() == bytes(rows[0][3])
+
+
+def test_discs_planned_with_rs02_are_built_and_repaired_as_before(cli, rs02_home, tmp_path: Path) -> None:
+    image, sha = rs02_home
+    assert formats.image_format(image) == formats.RS02 and "RS02" in _readme(image, tmp_path)
+    _damage(image, "random")
+    r = cli("repair", str(image), "--json")
+    assert r.code == 0, r.out + r.err
+    assert r.json()["images"][0]["matches_record"] is True
+    assert hashlib.sha256(image.read_bytes()).digest() == sha
 
 
 def test_ecc_off_writes_plain_images(cli, home: Path, tmp_path: Path) -> None:
@@ -140,7 +181,7 @@ def test_ecc_off_writes_plain_images(cli, home: Path, tmp_path: Path) -> None:
     assert cli("plan_iso", "3M").code == 0
     assert cli("create_iso", "0").code == 0
     [image] = (home / "isos").iterdir()
-    assert not rs02.has_ecc(image)
+    assert not formats.has_ecc(image)
     (home / "odarchive.toml").write_text('[archive]\necc = "lots"\n')
     r = cli("plan_iso", "3M")
     assert r.code == 3 and "ecc" in r.err

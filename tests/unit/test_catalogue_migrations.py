@@ -17,8 +17,9 @@ def test_a_version_3_catalogue_gains_disc_names(tmp_path: Path) -> None:
                          " VALUES (0, 'L', 1, 1, 'planned', 0)")
     conn = sqlite3.connect(path)  # make it what version 3 was
     conn.execute("DROP TABLE disc_names")
-    for undo in ("DROP TABLE disc_copies", "DROP TABLE disc_health", "ALTER TABLE discs DROP COLUMN location"):
-        conn.execute(undo)  # and what version 5 added
+    for undo in ("DROP TABLE disc_copies", "DROP TABLE disc_health", "ALTER TABLE discs DROP COLUMN location",
+                 "ALTER TABLE discs DROP COLUMN ecc_format"):
+        conn.execute(undo)  # and what versions 5 and 6 added
     conn.execute("UPDATE meta SET value='3' WHERE key='schema_version'")
     conn.commit()
     conn.close()
@@ -26,6 +27,20 @@ def test_a_version_3_catalogue_gains_disc_names(tmp_path: Path) -> None:
         assert cat.meta("schema_version") == str(SCHEMA_VERSION)
         assert cat.conn.execute("SELECT count(*) FROM disc_names").fetchone()[0] == 0
         assert cat.conn.execute("SELECT label FROM discs").fetchall() == [("L",)]
+
+
+def test_discs_planned_before_version_6_keep_rs02(tmp_path: Path) -> None:
+    path = tmp_path / "catalogue.sqlite"
+    with Catalogue.open(path, create=True) as cat:
+        cat.conn.execute("INSERT INTO discs(id, label, capacity_bytes, used_bytes, state, planned_ns, ecc_roots)"
+                         " VALUES (0, 'L', 1, 1, 'verified', 0, 34), (1, 'L', 1, 1, 'planned', 0, NULL)")
+    conn = sqlite3.connect(path)  # make it what version 5 was
+    conn.execute("ALTER TABLE discs DROP COLUMN ecc_format")
+    conn.execute("UPDATE meta SET value='5' WHERE key='schema_version'")
+    conn.commit()
+    conn.close()
+    with Catalogue.open(path) as cat:
+        assert cat.conn.execute("SELECT id, ecc_format FROM discs ORDER BY id").fetchall() == [(0, "RS02"), (1, None)]
 
 
 V1_SCHEMA = Path(__file__).parents[1] / "data" / "catalogue_schema_v1.sql"  # schema.sql as odarchive wrote it until 2f77bdb
