@@ -1,24 +1,27 @@
 #!/usr/bin/env python3
-"""Error correction and scrubbing: odarchive against dvdisaster alone and the drive's raw rate.
+"""Error correction and scrubbing: odarchive against dvdisaster alone, par2, and the drive's raw rate.
 
-    .venv/bin/python benchmarks/bench_ecc.py [--mb 256] [--workdir DIR]   # throughput
+    flock /work/bench.lock .venv/bin/python benchmarks/bench_ecc.py [--mb 256] [--workdir DIR]
     .venv/bin/python benchmarks/bench_ecc.py --sizes                      # overhead per medium
 
-1. ECC build: the same image (random data, an odarchive disc image) augmented by
-   `odarchive.ecc.post`'s path (dvdisaster RS02 + the SHA-256 to record) and by
-   `dvdisaster -c` alone, at the default 15% (34 roots).
-2. Repair: the augmented image with 5% of its sectors zeroed at random, repaired by
-   `odarchive repair`'s path (dvdisaster -f + the comparison with the recorded hash) and by
-   `dvdisaster -f` alone; both must give back the exact image.
-3. Scrub: `odarchive.app.scrub.read_back` (4 MiB reads + SHA-256) from a simulated drive (the
-   image as a stdio: pseudo-drive, through `OpticalDrive.read`) against the drive's sequential
-   rate (the same reads, no hashing), page cache dropped before each.
-Each measure runs twice, alternating, best kept. Figures extrapolate to a 25 GB disc.
+1. ECC build at the default 15% (34 roots), the same image (an odarchive disc image of random
+   files) each time: odarchive's path (`odarchive.ecc.tool.augment`: dvdisaster RS03 on every
+   core, the ECC file appended, + the SHA-256 to record), `dvdisaster -mRS03 -o file` alone,
+   dvdisaster RS02 alone (the format of discs planned before RS03), and par2 (`par2 create
+   -r15 -t<cores>`, Debian `par2`, if installed).
+2. Repair of the image with 5% of its sectors zeroed at random: odarchive's path
+   (`tool.repair`: split, dvdisaster passes, join) against the README's procedure run by
+   hand (dd, dvdisaster -f until clean); both must give back the exact image.
+3. Scrub: `odarchive.app.scrub.read_back` (reads in a thread + SHA-256) from a simulated drive
+   (the image as a stdio: pseudo-drive, through `OpticalDrive.read`) against the drive's
+   sequential rate (the same reads, no hashing), page cache dropped before each.
+Measures run alternating, best kept. Figures extrapolate to a 25 GB disc.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import random
 import shutil
@@ -31,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from odarchive.ecc import rs02, tool  # noqa: E402
+from odarchive.ecc import formats, tool  # noqa: E402
 from odarchive.ecc.setting import roots_for  # noqa: E402
 from odarchive.hashing import file_sha256  # noqa: E402
 from odarchive.plan.media import MEDIA_SECTORS  # noqa: E402
@@ -57,13 +60,14 @@ def best(fn, runs: int = 2) -> float:
 
 def sizes() -> None:
     roots = roots_for("15%")
-    print(f"| medium | sectors | image room at 15% ({roots} roots) | ECC+CRC+headers / image | / medium |")
-    print("|---|---:|---:|---:|---:|")
+    print(f"| medium | sectors | image room at 15% ({roots} roots), RS03 | ECC / image | / medium | RS02 room (before) |")
+    print("|---|---:|---:|---:|---:|---:|")
     for m in ("cd", "dvd", "dvd-dl", "bluray", "bd-dl", "bd-xl", "bd-xx"):
         s = MEDIA_SECTORS[m]
-        d = rs02.max_data_bytes(s * SECTOR, roots) // SECTOR
-        a = rs02.augmented_sectors(d, roots)
-        print(f"| {m} | {s:,} | {d:,} | {100 * (a - d) / d:.1f}% | {100 * (s - d) / s:.1f}% |")
+        d = formats.max_data_bytes(s * SECTOR, roots, formats.RS03) // SECTOR
+        a = formats.augmented_sectors(formats.RS03, d, roots)
+        old = formats.max_data_bytes(s * SECTOR, roots, formats.RS02) // SECTOR
+        print(f"| {m} | {s:,} | {d:,} | {100 * (a - d) / d:.1f}% | {100 * (s - d) / s:.1f}% | {old:,} |")
 
 
 def make_image(work: Path, mb: int) -> Path:
@@ -89,67 +93,99 @@ def damage(path: Path, seed: int = 5) -> None:
             f.write(bytes(SECTOR))
 
 
-def throughput(work: Path, mb: int) -> None:
-    from robot_drivers.drives.optical import OpticalDrive
+def timed(args: list[str], cwd: Path | None = None) -> float:
+    t0 = time.monotonic()
+    subprocess.run(args, check=True, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.monotonic() - t0
 
-    from odarchive.app.scrub import read_back
 
-    image = make_image(work, mb)
+def ecc_build(work: Path, image: Path, roots: int) -> tuple[Path, bytes]:
     size = image.stat().st_size
-    roots = roots_for("15%")
     ours, alone = work / "ours.iso", work / "alone.iso"
 
     def ecc_ours() -> float:
         shutil.copyfile(image, ours)
         t0 = time.monotonic()
-        tool.augment(ours, roots)
+        tool.augment(ours, roots, formats.RS03)
         file_sha256(ours)
         return time.monotonic() - t0
 
     def ecc_alone() -> float:
+        (work / "alone.ecc").unlink(missing_ok=True)
+        return timed(["dvdisaster", "-i", str(image), "-mRS03", "-o", "file", "-n", str(roots), "-x",
+                      str(tool.threads()), "--encoding-io-strategy", "mmap", "-e", str(work / "alone.ecc"), "-c"])
+
+    def rs02_alone() -> float:
         shutil.copyfile(image, alone)
-        t0 = time.monotonic()
-        subprocess.run(["dvdisaster", "-i", str(alone), "-mRS02", "-n", f"{roots} r", "-c"], check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        return time.monotonic() - t0
+        return timed(["dvdisaster", "-i", str(alone), "-mRS02", "-n", f"{roots} r", "-c"])
 
-    t_alone = best(ecc_alone)
-    t_ours = best(ecc_ours)
+    t_alone, t_ours = [], []
+    for _ in range(2):
+        t_alone.append(ecc_alone())
+        t_ours.append(ecc_ours())
     good = file_sha256(ours)
-    assert good == file_sha256(alone), "the two augmented images differ"
-    print(f"ECC build, {size / 1e6:.0f} MB image, {roots} roots: odarchive {t_ours:.1f} s ({size / t_ours / 1e6:.1f} MB/s),"
-          f" dvdisaster alone {t_alone:.1f} s; ratio (dvdisaster time / ours) {t_alone / t_ours:.2f}x;"
-          f" per 25 GB disc: {GB25 / size * t_ours / 60:.1f} min")
+    assert good == hashlib.sha256(image.read_bytes() + (work / "alone.ecc").read_bytes()).digest(), "RS03 differs"
+    rows = [("odarchive (RS03 + SHA-256)", min(t_ours)), ("dvdisaster RS03 alone", min(t_alone)),
+            ("dvdisaster RS02 alone (before)", rs02_alone())]
+    if shutil.which("par2"):
+        for f in work.glob("p*.par2"):
+            f.unlink()
+        rows.append((f"par2 create -r15 -t{tool.threads()}", timed(
+            ["par2", "create", "-q", "-r15", f"-t{tool.threads()}", "-s2048000", str(work / "p.par2"), str(image)])))
+    print(f"ECC build, {size / 1e6:.0f} MB image, {roots} roots ({os.cpu_count()} cores):")
+    for name, t in rows:
+        print(f"  {name}: {t:.1f} s, {size / t / 1e6:.0f} MB/s, per 25 GB disc {GB25 / size * t / 60:.1f} min;"
+              f" ratio (its time / odarchive's) {t / min(t_ours):.2f}x")
+    return ours, good
 
+
+def ecc_repair(work: Path, ours: Path, good: bytes, data_bytes: int) -> None:
     broken = work / "broken.iso"
     shutil.copyfile(ours, broken)
     damage(broken)
+    aug = ours.stat().st_size
 
     def repair_ours() -> float:
         shutil.copyfile(broken, ours)
         t0 = time.monotonic()
         result = tool.repair(ours)
-        ok = result.ok and file_sha256(ours) == good
-        assert ok, "odarchive's repair did not give the exact image"
-        return time.monotonic() - t0
+        elapsed = time.monotonic() - t0
+        assert result.ok and file_sha256(ours) == good, "odarchive's repair did not give the exact image"
+        return elapsed
 
-    def repair_alone() -> float:
-        shutil.copyfile(broken, alone)
+    def repair_by_hand() -> float:
+        hand = work / "hand"
+        shutil.rmtree(hand, ignore_errors=True)
+        hand.mkdir()
+        shutil.copyfile(broken, hand / "disc.iso")
+        n = data_bytes // SECTOR
         t0 = time.monotonic()
-        subprocess.run(["dvdisaster", "-i", str(alone), "-f"], check=True, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL)
-        return time.monotonic() - t0
+        subprocess.run(f"dd if=disc.iso of=disc.ecc bs=2048 skip={n} status=none && truncate -s {data_bytes} disc.iso",
+                       shell=True, check=True, cwd=hand)
+        for _ in range(4):
+            done = subprocess.run(["dvdisaster", "-i", "disc.iso", "-e", "disc.ecc", "-x", str(tool.threads()), "-f"],
+                                  cwd=hand, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            if done.returncode != 1:  # 1: it repaired sectors; again
+                break
+        elapsed = time.monotonic() - t0
+        whole = (hand / "disc.iso").read_bytes() + (hand / "disc.ecc").read_bytes()
+        assert hashlib.sha256(whole).digest() == good, "the README's procedure did not give the exact image"
+        return elapsed
 
-    r_alone = best(repair_alone, 1)
-    r_ours = best(repair_ours, 1)
-    assert file_sha256(alone) == good, "dvdisaster alone did not give the exact image"
+    r_hand, r_ours = repair_by_hand(), repair_ours()
+    print(f"repair of 5% random sectors: odarchive {r_ours:.1f} s ({aug / r_ours / 1e6:.1f} MB/s), the README's"
+          f" procedure by hand {r_hand:.1f} s; ratio {r_hand / r_ours:.2f}x; per 25 GB disc: {GB25 / aug * r_ours / 60:.1f} min")
+
+
+def scrub(ours: Path, good: bytes) -> None:
+    from robot_drivers.drives.optical import OpticalDrive
+
+    from odarchive.app.scrub import READ_BLOCK, read_back
+
     aug = ours.stat().st_size
-    print(f"repair of 5% random sectors: odarchive {r_ours:.1f} s ({aug / r_ours / 1e6:.1f} MB/s), dvdisaster alone"
-          f" {r_alone:.1f} s; ratio {r_alone / r_ours:.2f}x; per 25 GB disc: {GB25 / aug * r_ours / 60:.1f} min")
-
     drive = OpticalDrive.for_target(f"stdio:{ours}")
 
-    def scrub() -> float:
+    def scrubbed() -> float:
         drop_caches()
         t0 = time.monotonic()
         sha, bad, _ = read_back(drive, aug)
@@ -159,21 +195,29 @@ def throughput(work: Path, mb: int) -> None:
     def raw() -> float:
         drop_caches()
         t0 = time.monotonic()
-        offset = 0
-        while offset < aug:
-            n = min(4 << 20, aug - offset)
-            drive.read(offset, n)
-            offset += n
+        for offset in range(0, aug, READ_BLOCK):
+            drive.read(offset, min(READ_BLOCK, aug - offset))
         return time.monotonic() - t0
 
-    s_raw, s_scrub = min(raw(), raw()), min(scrub(), scrub())
-    print(f"scrub read-back: {aug / s_scrub / 1e6:.0f} MB/s, the drive's sequential rate {aug / s_raw / 1e6:.0f} MB/s;"
-          f" ratio {s_raw / s_scrub:.2f}x of the drive's rate")
+    s_raw, s_scrub = [], []
+    for _ in range(3):
+        s_raw.append(raw())
+        s_scrub.append(scrubbed())
+    print(f"scrub read-back: {aug / min(s_scrub) / 1e6:.0f} MB/s, the drive's sequential rate"
+          f" {aug / min(s_raw) / 1e6:.0f} MB/s; ratio {min(s_raw) / min(s_scrub):.2f}x of the drive's rate")
+
+
+def throughput(work: Path, mb: int) -> None:
+    image = make_image(work, mb)
+    roots = roots_for("15%")
+    ours, good = ecc_build(work, image, roots)
+    ecc_repair(work, ours, good, image.stat().st_size)
+    scrub(ours, good)
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--mb", type=int, default=256, help="image size in MiB (default 256)")
+    ap.add_argument("--mb", type=int, default=512, help="image size in MiB (default 512)")
     ap.add_argument("--workdir", type=Path, help="where to put the images (default a temporary directory)")
     ap.add_argument("--sizes", action="store_true", help="print the ECC overhead per medium and stop")
     args = ap.parse_args()

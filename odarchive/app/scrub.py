@@ -18,8 +18,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import queue
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,30 +32,65 @@ from odarchive.ecc import formats
 from odarchive.health import BurnedCopy, burned_copies, needing_attention, record
 from odarchive.selection import parse_disc_selection
 
-READ_BLOCK = 4 << 20
+READ_BLOCK = 8 << 20
+AHEAD = 3  # blocks read ahead of the hashing
 SECTOR = 2048
 PROBE_SECTORS = 64
 
 
 def read_back(dev: Any, size: int, out: Any | None = None) -> tuple[bytes, int, float]:
     """(SHA-256, unreadable sectors, bytes/s) of the first `size` bytes of the medium in `dev`;
-    with `out` (a binary file), the bytes read (zeros where unreadable) are written there."""
-    from robot_drivers.errors import UnreadableDisc
-
-    digest, bad, offset = hashlib.sha256(), 0, 0
+    with `out` (a binary file), the bytes read (zeros where unreadable) are written there.
+    A thread reads ahead while this one hashes (both release the GIL), so the drive never
+    waits for the hash."""
+    digest, bad = hashlib.sha256(), 0
     start = time.monotonic()
-    while offset < size:
-        n = min(READ_BLOCK, size - offset)
-        try:
-            block = dev.read(offset, n)
-        except UnreadableDisc:
-            block, lost = _sectors(dev, offset, n)
-            bad += lost
+    for block, lost in _read_ahead(dev, size):
         digest.update(block)
+        bad += lost
         if out is not None:
             out.write(block)
-        offset += n
     return digest.digest(), bad, size / max(time.monotonic() - start, 1e-9)
+
+
+def _read_ahead(dev: Any, size: int) -> Iterator[tuple[bytes, int]]:
+    """(block, unreadable sectors in it) in order, read by a thread up to AHEAD blocks ahead."""
+    blocks: queue.Queue[tuple[bytes, int] | BaseException | None] = queue.Queue(AHEAD)
+    stop = threading.Event()
+
+    def reader() -> None:
+        try:
+            for offset in range(0, size, READ_BLOCK):
+                if stop.is_set():
+                    return
+                blocks.put(_read(dev, offset, min(READ_BLOCK, size - offset)))
+            blocks.put(None)
+        except BaseException as e:  # handed to the consumer, which raises it
+            blocks.put(e)
+
+    thread = threading.Thread(target=reader, name="scrub-read", daemon=True)
+    thread.start()
+    try:
+        while (item := blocks.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while thread.is_alive():  # let a reader blocked on a full queue see `stop`
+            try:
+                blocks.get_nowait()
+            except queue.Empty:
+                thread.join(0.05)
+
+
+def _read(dev: Any, offset: int, n: int) -> tuple[bytes, int]:
+    from robot_drivers.errors import UnreadableDisc
+
+    try:
+        return dev.read(offset, n), 0
+    except UnreadableDisc:
+        return _sectors(dev, offset, n)
 
 
 def _sectors(dev: Any, offset: int, n: int) -> tuple[bytes, int]:

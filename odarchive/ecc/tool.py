@@ -8,8 +8,8 @@ in place and says how many sectors it repaired and whether any are left: RS02 wi
 `dvdisaster -i IMAGE -e ECC -f` until a pass repairs nothing more (a codeword whose CRC
 sector was damaged is repaired in the pass after the one that repaired the CRC sector), and
 appending the ECC file again. dvdisaster prints progress with carriage returns and, while
-repairing, one line per corrected byte: output is read as a stream and only its summary
-lines are kept.
+repairing, one line per corrected byte: output is read as a stream (those lines dropped by
+grep) and only its summary lines are kept.
 """
 
 from __future__ import annotations
@@ -52,19 +52,24 @@ def _run(args: list[str]) -> tuple[int, list[str]]:
     if not available():
         raise DiscError("dvdisaster is not installed: it adds and uses the discs' error correction",
                         hint="install the Debian package `dvdisaster` (scripts/install does), or set [archive] ecc = \"off\"")
-    proc = subprocess.Popen([TOOL, *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    assert proc.stdout is not None
+    tool = subprocess.Popen([TOOL, *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    # A repair prints one "-> ..." line per corrected byte (2048 a damaged sector): grep drops
+    # them at C speed, so Python only reads the summary and the progress lines.
+    lines_of = subprocess.Popen(["grep", "-a", "-v", "-e", "^->"], stdin=tool.stdout, stdout=subprocess.PIPE)
+    assert tool.stdout is not None and lines_of.stdout is not None
+    tool.stdout.close()
     kept: list[str] = []
     pending = b""
-    while block := proc.stdout.read(1 << 16):
+    while block := lines_of.stdout.read(1 << 16):
         lines = re.split(rb"[\r\n]", pending + block)
         pending = lines.pop()
         for raw in lines:
             line = raw.decode("utf-8", "replace").strip()
-            if line and not line.startswith("->") and not line.endswith("%") and line.startswith(_SUMMARY):
+            if line and not line.endswith("%") and line.startswith(_SUMMARY):
                 kept.append(line)
                 del kept[:-40]
-    return proc.wait(), kept
+    lines_of.wait()
+    return tool.wait(), kept
 
 
 def threads() -> int:
