@@ -1,6 +1,8 @@
 """Which discs the mount reads: the image files of `--images DIR` (or `[mount] images`), else
 the robot, through the archive service that owns it (`odarchive.app.service_source`; the
-service is started in the background if none runs).
+service is started in the background if none runs). Either way a read that fails falls back
+to the disc's copies, then to its error correction (`fuse_mount.rescue`, with
+`odarchive.app.mount_ecc.EccRepairer`).
 """
 
 from __future__ import annotations
@@ -27,9 +29,13 @@ def ensure_robot_service(ctx: Context, announce: Callable[[str], None]) -> int:
 
 def open_disc_source(ctx: Context, mconf: Any, client_name: str):  # -> fuse_mount.discs.DiscSource
     from fuse_mount.discs import ImageDirSource
+    from fuse_mount.rescue import RescuingSource
 
+    from odarchive.app.mount_ecc import EccRepairer
+
+    repairer = EccRepairer(ctx.home.catalogue, ctx.home.root)
     if mconf.images:
-        return ImageDirSource(ctx.cwd / mconf.images, drives=mconf.image_drives)
+        return RescuingSource(ImageDirSource(ctx.cwd / mconf.images, drives=mconf.image_drives), repairer)
     from odarchive.app.robot_config import robot_config
     from odarchive.app.service_source import ServiceSource
 
@@ -37,4 +43,5 @@ def open_disc_source(ctx: Context, mconf: Any, client_name: str):  # -> fuse_mou
         ensure_robot_service(ctx, lambda text: log.warning("%s", text))
 
     drives = ensure_robot_service(ctx, lambda text: log.info("%s", text))
-    return ServiceSource(ctx.home, max(1, drives), client_name, mconf.disc_timeout_s, robot_config(ctx).xorriso, restart)
+    source = ServiceSource(ctx.home, max(1, drives), client_name, mconf.disc_timeout_s, robot_config(ctx).xorriso, restart)
+    return RescuingSource(source, repairer)

@@ -48,13 +48,17 @@ class ServiceSource:
         return int(lease["disc"]) if lease else None
 
     def load(self, drive: int, disc: Disc) -> None:
+        self.load_copy(drive, disc, None)
+
+    def load_copy(self, drive: int, disc: Disc, copy: int | None) -> None:
+        """Lease copy `copy` of `disc` (0: set A, 1: set B, ...; None: whichever serves)."""
         self.release(drive)
         try:
             try:
-                lease = self._client(drive).lease("read", disc.id, self._name, timeout_s=self._timeout_s)
+                lease = self._client(drive).lease("read", disc.id, self._name, timeout_s=self._timeout_s, copy=copy)
             except ServiceUnreachable:
                 self._restart()
-                lease = self._client(drive).lease("read", disc.id, self._name, timeout_s=self._timeout_s)
+                lease = self._client(drive).lease("read", disc.id, self._name, timeout_s=self._timeout_s, copy=copy)
         except ServiceError as e:
             raise DiscUnavailable(e.message, e.hint) from None
         for note in lease.get("notes") or []:  # a copy failed and another served (logged where people look)

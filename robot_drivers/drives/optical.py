@@ -38,7 +38,7 @@ class OpticalDrive:
         return self.probe.medium_size(self.path)
 
     def read(self, offset: int, length: int) -> bytes:
-        self.probe.check_readable(self.path)
+        self.probe.check_readable(self.path, offset, length)
         try:
             fd = os.open(self.path, os.O_RDONLY)
         except OSError as e:

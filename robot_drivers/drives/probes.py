@@ -6,7 +6,7 @@ CDROM_DRIVE_STATUS ioctl, sizes the medium with BLKGETSIZE64 and ejects with CDR
 
 `SidecarProbe` is for xorriso `stdio:` pseudo-drives: the simulator writes `<file>.json`
 next to the drive file, saying whether a medium is present, when it has spun up, whether it is
-unreadable and where a blank is defective (a burn failing at a percentage). A pseudo-drive
+unreadable (wholly, or in `bad_sectors` ranges: a scratch) and where a blank is defective (a burn failing at a percentage). A pseudo-drive
 without a sidecar is ready when its file exists.
 """
 
@@ -27,12 +27,13 @@ CDROM_LOCKDOOR = 0x5329
 CDROM_DRIVE_STATUS = 0x5326
 CDS_DISC_OK = 4
 BLKGETSIZE64 = 0x80081272
+SECTOR = 2048
 
 
 class MediaProbe(Protocol):
     def wait_for_media(self, path: str, timeout_s: float) -> None: ...
     def medium_size(self, path: str) -> int: ...
-    def check_readable(self, path: str) -> None: ...
+    def check_readable(self, path: str, offset: int = 0, length: int = 0) -> None: ...
     def burn_limits(self, path: str, image_size: int) -> tuple[float | None, int | None]: ...
     def eject(self, path: str) -> None: ...
 
@@ -69,10 +70,15 @@ class SidecarProbe:
             raise errors.DriveNotReady(f"no medium in stdio:{path}")
         return os.path.getsize(path)
 
-    def check_readable(self, path: str) -> None:
+    def check_readable(self, path: str, offset: int = 0, length: int = 0) -> None:
         side = self._sidecar(path) or {}
         if side.get("unreadable"):
             raise errors.UnreadableDisc(f"the medium in stdio:{path} cannot be read (simulated damage)")
+        first, last = offset // SECTOR, (offset + max(length, 1) - 1) // SECTOR
+        for start, count in side.get("bad_sectors") or ():
+            if start <= last and first < start + count:
+                raise errors.UnreadableDisc(f"read error on stdio:{path} at sector {max(first, start)}"
+                                            " (simulated scratch)")
 
     def burn_limits(self, path: str, image_size: int) -> tuple[float | None, int | None]:
         side = self._sidecar(path) or {}
@@ -150,7 +156,7 @@ class UdevProbe:
             os.close(fd)
         return int(struct.unpack("Q", buf)[0])
 
-    def check_readable(self, path: str) -> None:
+    def check_readable(self, path: str, offset: int = 0, length: int = 0) -> None:
         """A real drive tells by failing the read itself (EIO)."""
 
     def burn_limits(self, path: str, image_size: int) -> tuple[float | None, int | None]:

@@ -8,6 +8,8 @@ A fault command is a short text, given in `[robot.simulator] faults`, with
     miss SLOT           the next load from SLOT finds it empty (sensor miss; the disc stays)
     notready DRIVE      DRIVE refuses media (tray stuck) until `reset`
     unreadable SLOT     the medium now in SLOT cannot be read in a drive
+    scratch SLOT FIRST COUNT  sectors FIRST .. FIRST+COUNT-1 of the medium now in SLOT
+                        cannot be read (the drive reports a read error; the rest reads)
     burnfail PCT [N]    the next N (default 1) blanks loaded fail their burn at PCT percent
     garble N            the next N replies on the line are garbage
     drop N              the next N replies on the line are lost
@@ -37,12 +39,15 @@ def apply_fault(state: dict[str, Any], text: str) -> str:
             f["miss"].append(int(args[0]))
         elif name == "notready":
             f["not_ready"].append(int(args[0]))
-        elif name == "unreadable":
+        elif name in ("unreadable", "scratch"):
             slot = int(args[0])
             medium = state["slots"][slot - 1] if 1 <= slot <= len(state["slots"]) else None
             if medium is None:
                 raise errors.BadAddress(f"fault `{text}`: slot {slot} holds no disc")
-            state["media"][medium]["unreadable"] = True
+            if name == "unreadable":
+                state["media"][medium]["unreadable"] = True
+            else:
+                state["media"][medium].setdefault("bad_sectors", []).append([int(args[1]), int(args[2])])
         elif name == "burnfail":
             f["burnfail"] = [float(args[0]), int(args[1]) if len(args) > 1 else 1]
         elif name in ("garble", "drop"):

@@ -258,6 +258,7 @@ class Mechanism:
             "present": True,
             "ready_at": time.time() + self.config.seconds("spinup_s"),
             "unreadable": bool(info.get("unreadable")),
+            "bad_sectors": info.get("bad_sectors", []),
             "fail_at_percent": info.get("fail_at_percent"),
             "capacity_bytes": self.config.capacity_bytes,
             "write_bytes_per_s": self.config.write_bytes_per_s * self.config.speed,
