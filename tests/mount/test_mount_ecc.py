@@ -15,6 +15,8 @@ from odarchive.cli import main
 from tests.lib.mount_archive import make_tree
 from tests.lib.mount_process import Mounted
 
+pytestmark = pytest.mark.slow  # two mounts and two burns: about 15 s
+
 SECTOR = 2048
 FILE = "photos/img023.jpg"  # the largest photo: about 35 sectors
 
