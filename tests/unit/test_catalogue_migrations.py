@@ -1,5 +1,5 @@
 """A catalogue made by an older odarchive is brought forward when opened, and keeps its rows:
-one of version 3 (before disc_names) and one of version 1 (as the first odarchive wrote it)."""
+one of version 3 (before disc_names), one of version 5 (before ecc_format) and one of version 1 (as the first odarchive wrote it)."""
 
 from __future__ import annotations
 
@@ -10,19 +10,25 @@ from odarchive.catalogue import Catalogue
 from odarchive.catalogue.db import SCHEMA_VERSION
 
 
-def test_a_version_3_catalogue_gains_disc_names(tmp_path: Path) -> None:
-    path = tmp_path / "catalogue.sqlite"
+def _older(path: Path, discs: str, version: int, undo: tuple[str, ...]) -> None:
+    """A catalogue at `path` with the rows `discs` (VALUES of discs(id, label, capacity_bytes,
+    used_bytes, state, planned_ns, ecc_roots)), made what `version` was by the `undo` statements."""
     with Catalogue.open(path, create=True) as cat:
-        cat.conn.execute("INSERT INTO discs(id, label, capacity_bytes, used_bytes, state, planned_ns)"
-                         " VALUES (0, 'L', 1, 1, 'planned', 0)")
-    conn = sqlite3.connect(path)  # make it what version 3 was
-    conn.execute("DROP TABLE disc_names")
-    for undo in ("DROP TABLE disc_copies", "DROP TABLE disc_health", "ALTER TABLE discs DROP COLUMN location",
-                 "ALTER TABLE discs DROP COLUMN ecc_format"):
-        conn.execute(undo)  # and what versions 5 and 6 added
-    conn.execute("UPDATE meta SET value='3' WHERE key='schema_version'")
+        cat.conn.execute(f"INSERT INTO discs(id, label, capacity_bytes, used_bytes, state, planned_ns, ecc_roots) VALUES {discs}")
+    conn = sqlite3.connect(path)
+    for statement in undo:
+        conn.execute(statement)
+    conn.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(version),))
     conn.commit()
     conn.close()
+
+
+def test_a_version_3_catalogue_gains_disc_names(tmp_path: Path) -> None:
+    path = tmp_path / "catalogue.sqlite"
+    _older(path, "(0, 'L', 1, 1, 'planned', 0, NULL)", 3,
+           ("DROP TABLE disc_names",  # and what versions 5 and 6 added:
+            "DROP TABLE disc_copies", "DROP TABLE disc_health", "ALTER TABLE discs DROP COLUMN location",
+            "ALTER TABLE discs DROP COLUMN ecc_format"))
     with Catalogue.open(path) as cat:
         assert cat.meta("schema_version") == str(SCHEMA_VERSION)
         assert cat.conn.execute("SELECT count(*) FROM disc_names").fetchone()[0] == 0
@@ -31,14 +37,8 @@ def test_a_version_3_catalogue_gains_disc_names(tmp_path: Path) -> None:
 
 def test_discs_planned_before_version_6_keep_rs02(tmp_path: Path) -> None:
     path = tmp_path / "catalogue.sqlite"
-    with Catalogue.open(path, create=True) as cat:
-        cat.conn.execute("INSERT INTO discs(id, label, capacity_bytes, used_bytes, state, planned_ns, ecc_roots)"
-                         " VALUES (0, 'L', 1, 1, 'verified', 0, 34), (1, 'L', 1, 1, 'planned', 0, NULL)")
-    conn = sqlite3.connect(path)  # make it what version 5 was
-    conn.execute("ALTER TABLE discs DROP COLUMN ecc_format")
-    conn.execute("UPDATE meta SET value='5' WHERE key='schema_version'")
-    conn.commit()
-    conn.close()
+    _older(path, "(0, 'L', 1, 1, 'verified', 0, 34), (1, 'L', 1, 1, 'planned', 0, NULL)", 5,
+           ("ALTER TABLE discs DROP COLUMN ecc_format",))
     with Catalogue.open(path) as cat:
         assert cat.conn.execute("SELECT id, ecc_format FROM discs ORDER BY id").fetchall() == [(0, "RS02"), (1, None)]
 
