@@ -162,10 +162,10 @@ def ecc_repair(work: Path, ours: Path, good: bytes, data_bytes: int) -> None:
         t0 = time.monotonic()
         subprocess.run(f"dd if=disc.iso of=disc.ecc bs=2048 skip={n} status=none && truncate -s {data_bytes} disc.iso",
                        shell=True, check=True, cwd=hand)
-        for _ in range(4):
-            done = subprocess.run(["dvdisaster", "-i", "disc.iso", "-e", "disc.ecc", "-x", str(tool.threads()), "-f"],
-                                  cwd=hand, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            if done.returncode != 1:  # 1: it repaired sectors; again
+        fix = f"dvdisaster -i disc.iso -e disc.ecc -x {tool.threads()} -f | tr '\\r' '\\n' | grep -a '^Repaired sectors'"
+        for _ in range(4):  # again until a pass repairs nothing more
+            done = subprocess.run(fix, shell=True, cwd=hand, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+            if not done.stdout.strip() or done.stdout.startswith("Repaired sectors: 0 "):
                 break
         elapsed = time.monotonic() - t0
         whole = (hand / "disc.iso").read_bytes() + (hand / "disc.ecc").read_bytes()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import string
 from dataclasses import dataclass
+from pathlib import Path
 
 from odarchive.catalogue import Catalogue
 from odarchive.errors import InputError
@@ -103,4 +104,14 @@ def offline_discs(cat: Catalogue) -> list[dict[str, object]]:
     rows = cat.conn.execute(
         "SELECT id, 0, location FROM discs WHERE state='verified' AND slot IS NULL UNION ALL"
         " SELECT disc_id, copy, location FROM disc_copies WHERE state='verified' AND slot IS NULL ORDER BY 1, 2")
-    return [{"disc": d, "copy": c, "set": set_name(c), "location": loc} for d, c, loc in rows]
+    return [{"disc": d, "copy": c, "set": set_name(c), "location": loc,
+             "text": f"insert disc {d} (set {set_name(c)}): {loc or 'where it is kept was not recorded'}"}
+            for d, c, loc in rows]
+
+
+def offline_discs_of(catalogue: Path) -> list[dict[str, object]]:
+    """`offline_discs` of the catalogue at `catalogue` (opened read-only; none if it does not exist)."""
+    if not catalogue.exists():
+        return []
+    with Catalogue.open(catalogue, readonly=True) as cat:
+        return offline_discs(cat)

@@ -12,6 +12,9 @@ disc's health history (`odarchive.health`). Discs out of the changer are skipped
 Each copy is read through the archive service: a read lease for that copy
 (`odarchive.app.leased_read`), the drive it hands over read here. `scrub_copy` checks one
 copy in a drive already holding it.
+For a background scrub: `next_due` picks the copy checked longest ago, and `scrub_copy`'s
+`stop()` makes it give the drive up at once (recording nothing) when a read or burn waits;
+`scrub_interval_s` parses `[service] scrub`.
 """
 
 from __future__ import annotations
@@ -24,11 +27,12 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from odarchive.app.context import Context
 from odarchive.catalogue import Catalogue
 from odarchive.ecc import formats
+from odarchive.errors import InputError
 from odarchive.health import BurnedCopy, burned_copies, needing_attention, record
 from odarchive.selection import parse_disc_selection
 
@@ -38,14 +42,21 @@ SECTOR = 2048
 PROBE_SECTORS = 64
 
 
-def read_back(dev: Any, size: int, out: Any | None = None) -> tuple[bytes, int, float]:
+class Stopped(Exception):
+    """A read-back given up because its `stop()` said so (a read or a burn waits for the drive)."""
+
+
+def read_back(dev: Any, size: int, out: Any | None = None,
+              stop: Callable[[], bool] | None = None) -> tuple[bytes, int, float]:
     """(SHA-256, unreadable sectors, bytes/s) of the first `size` bytes of the medium in `dev`;
     with `out` (a binary file), the bytes read (zeros where unreadable) are written there.
     A thread reads ahead while this one hashes (both release the GIL), so the drive never
-    waits for the hash."""
+    waits for the hash. `stop` is asked before each block: True raises `Stopped`."""
     digest, bad = hashlib.sha256(), 0
     start = time.monotonic()
     for block, lost in _read_ahead(dev, size):
+        if stop is not None and stop():
+            raise Stopped("the scrub gave way")
         digest.update(block)
         bad += lost
         if out is not None:
@@ -111,18 +122,45 @@ def _sectors(dev: Any, offset: int, n: int) -> tuple[bytes, int]:
     return b"".join(parts), lost
 
 
-def scrub_copy(cat: Catalogue, dev: Any, copy: BurnedCopy, scratch: Path) -> dict[str, Any]:
-    """Read one copy back from the drive `dev` that holds it, record and return its health."""
-    sha, bad, rate = read_back(dev, copy.image_size)
-    corrected, result, detail = 0, "ok", None
-    if sha != copy.image_sha256:
-        corrected, result, detail = _repair(dev, copy, scratch, bad)
+def scrub_copy(cat: Catalogue, dev: Any, copy: BurnedCopy, scratch: Path,
+               stop: Callable[[], bool] | None = None) -> dict[str, Any] | None:
+    """Read one copy back from the drive `dev` that holds it, record and return its health;
+    None (nothing recorded) when `stop()` said to give the drive up first (a background scrub)."""
+    try:
+        sha, bad, rate = read_back(dev, copy.image_size, stop=stop)
+        corrected, result, detail = 0, "ok", None
+        if sha != copy.image_sha256:
+            corrected, result, detail = _repair(dev, copy, scratch, bad, stop)
+    except Stopped:
+        return None
     record(cat, copy.disc, copy.copy, result, corrected=corrected, unreadable=bad, read_bytes_per_s=rate, detail=detail)
     return {"disc": copy.disc, "copy": copy.copy, "slot": copy.slot, "result": result, "corrected_sectors": corrected,
             "unreadable_sectors": bad, "read_bytes_per_s": round(rate), "detail": detail}
 
 
-def _repair(dev: Any, copy: BurnedCopy, scratch: Path, bad: int) -> tuple[int, str, str]:
+def next_due(cat: Catalogue, older_than_ns: int) -> BurnedCopy | None:
+    """The copy in the changer checked longest ago, if that is before `older_than_ns` (what a
+    background scrub reads next); None when none is due."""
+    known = [r[0] for r in cat.conn.execute("SELECT id FROM discs")]
+    due = [c for c in burned_copies(cat, known, older_than_ns) if c.slot is not None]
+    return min(due, key=lambda c: (c.last_checked_ns, c.disc, c.copy)) if due else None
+
+
+def scrub_interval_s(setting: str | None) -> float | None:
+    """`[service] scrub` ("30d", "12h"; "off" or empty: never) in seconds."""
+    from fuse_mount.cache.config import parse_seconds
+
+    text = (setting or "").strip().lower()
+    if text in ("", "off", "none", "0"):
+        return None
+    try:
+        return parse_seconds(text)
+    except ValueError as e:
+        raise InputError(f"[service] scrub = {setting!r}: {e}", hint='use e.g. scrub = "30d", or "off"') from None
+
+
+def _repair(dev: Any, copy: BurnedCopy, scratch: Path, bad: int,
+            stop: Callable[[], bool] | None = None) -> tuple[int, str, str]:
     """The read-back did not match: read it into a scratch file and let its ECC repair it."""
     from odarchive.ecc import tool
     from odarchive.hashing import file_sha256
@@ -133,7 +171,7 @@ def _repair(dev: Any, copy: BurnedCopy, scratch: Path, bad: int) -> tuple[int, s
     with tempfile.TemporaryDirectory(prefix=".scrub-", dir=scratch) as tmp:
         path = Path(tmp) / f"{copy.label}.iso"
         with open(path, "wb") as out:
-            read_back(dev, copy.image_size, out)
+            read_back(dev, copy.image_size, out, stop)
         if not (tool.available() and formats.has_ecc(path)):
             return 0, "failed", f"{bad} unreadable sector(s); the read-back differs and the disc has no error correction"
         result = tool.repair(path)

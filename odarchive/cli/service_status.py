@@ -2,8 +2,8 @@
 
 The same information as the status page, as lines of text: the service, the changer's slots
 by state and its faults, each drive (state, disc, lease holder, since when), the queue by
-disc, the jobs (phase, percent, ETA, disc and drive; finished and failed), and the mounts
-with their cache figures. Names (labels, clients, mount points) are shown as the status
+disc, the jobs (phase, percent, ETA, disc and drive; finished and failed), the mounts
+with their cache figures, and the burned discs out of the changer with where they are kept. Names (labels, clients, mount points) are shown as the status
 gives them; the caller prints the lines through the escaping helper.
 """
 
@@ -35,7 +35,13 @@ def describe_service(s: Reply) -> list[str]:
               f" oldest {_age(q.get('oldest_age_s'))}" + _clients(q.get("clients")) for q in queue]
     lines += [_job(j, now) for j in s.get("jobs") or []]
     lines += [_mount(m) for m in s.get("mounts") or []]
+    lines += offline_lines(s.get("offline_discs") or [])
     return lines
+
+
+def offline_lines(discs: list[Reply]) -> list[str]:
+    """Burned discs out of the changer and where they are kept ("insert disc 17 (set B): shelf 3")."""
+    return ["  out of the changer:", *(f"    {d.get('text')}" for d in discs)] if discs else []
 
 
 def _changer(c: Reply) -> list[str]:

@@ -2,8 +2,9 @@
 
 When the home's service answers on its socket: its status snapshot (the status page's
 information, `odarchive.cli.service_status`), then the jobs' status records of commands
-running beside it. Without a service: the jobs' status records alone (`<home>/jobs`).
-`--json` prints `{"home", "service": snapshot or null, "jobs": records}`.
+running beside it. Without a service: the jobs' status records alone (`<home>/jobs`). Either
+way, the burned discs out of the changer and where they are kept (`robot export --location`).
+`--json` prints `{"home", "service": snapshot or null, "jobs": records, "offline_discs"}`.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
     from odarchive.app.service.client import service_client
+    from odarchive.copies import offline_discs_of
     from odarchive.jobs import read_jobs
 
     client = service_client(ctx.home)
@@ -38,8 +40,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             r["state"] = "failed" if r.get("phase") == "failed" else "died"
         r["age_s"] = round(time.time() - r.get("updated", 0), 1)
         jobs.append(r)
+    offline = service.get("offline_discs") if service is not None else offline_discs_of(ctx.home.catalogue)
     if args.json:
-        print_json({"home": str(ctx.home.root), "service": service, "jobs": jobs})
+        print_json({"home": str(ctx.home.root), "service": service, "jobs": jobs, "offline_discs": offline})
         return 0
     if service is not None:
         from odarchive.cli.service_status import describe_service
@@ -49,9 +52,13 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         jobs = [r for r in jobs if not (r.get("command") == "mount" and r["state"] == "running")]  # listed above
     elif not jobs:
         say(f"nothing is running on {ctx.home.root}")
-        return 0
     for r in jobs:
         for line in _describe(r).split("\n"):  # a mount's record is several lines
+            say(line)
+    if service is None:  # the service's lines above list them
+        from odarchive.cli.service_status import offline_lines
+
+        for line in offline_lines(offline or []):
             say(line)
     return 0
 

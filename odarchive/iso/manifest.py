@@ -237,7 +237,7 @@ or ageing disc can be repaired with dvdisaster (free software, e.g. the Debian p
     ddrescue -b 2048 /dev/sr0 disc.iso disc.map    # read all of the disc; lost sectors stay zero
     N=$(isoinfo -d -i disc.iso | sed -n 's/^Volume size is: //p')    # the file system's sectors
     dd if=disc.iso of=disc.ecc bs=2048 skip=$N && truncate -s $((N * 2048)) disc.iso
-    dvdisaster -i disc.iso -e disc.ecc -f    # repair; again while it reports repaired sectors
+    dvdisaster -i disc.iso -e disc.ecc -f    # repair; again until a pass repairs no more sectors
     dvdisaster -i disc.iso -e disc.ecc -t    # check: it must report a good image
 
 Then read the files from disc.iso (`7zz x -tudf disc.iso`, or `mount -o loop disc.iso`)

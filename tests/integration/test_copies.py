@@ -60,7 +60,12 @@ def test_copies_are_planned_reported_and_burned_in_sets(cli, home: Path, archive
     from odarchive.copies import offline_discs
 
     with Catalogue.open(home / "catalogue.sqlite") as cat:
-        assert offline_discs(cat) == [{"disc": disc["disc"], "copy": 1, "set": "B", "location": "off-site box 2"}]
+        assert offline_discs(cat) == [{"disc": disc["disc"], "copy": 1, "set": "B", "location": "off-site box 2",
+                                       "text": f"insert disc {disc['disc']} (set B): off-site box 2"}]
+    status = cli("status", "--json")
+    assert status.code == 0 and status.json()["offline_discs"][0]["location"] == "off-site box 2"
+    shown = cli("status")
+    assert shown.code == 0 and f"insert disc {disc['disc']} (set B): off-site box 2" in shown.out
 
 
 def test_whereis_files_directories_split_files_and_raw_names(cli, home: Path, archive: Path) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -80,3 +81,39 @@ def test_a_decaying_disc_with_ecc_is_corrected(cli, home: Path, tmp_path: Path, 
     assert r.code == 1
     [res] = r.json()["scrubbed"]
     assert res["result"] == "corrected" and res["corrected_sectors"] >= 20
+
+
+def test_a_background_scrub_picks_the_oldest_copy_and_gives_way(cli, home: Path, burned: Path) -> None:
+    from odarchive.app.context import Context
+    from odarchive.app.robot_config import open_robot
+    from odarchive.config import load_settings
+    from odarchive.home import Home
+    from odarchive.app.scrub import next_due, scrub_interval_s, scrub_loaded
+    from odarchive.catalogue import Catalogue
+    from odarchive.errors import InputError
+    from odarchive.health import burned_copies, history
+
+    assert scrub_interval_s("30d") == 30 * 86400 and scrub_interval_s("off") is None
+    with pytest.raises(InputError):
+        scrub_interval_s("often")
+    with Catalogue.open(home / "catalogue.sqlite") as cat:
+        assert next_due(cat, 0) is None  # everything was checked after 1970
+        first = next_due(cat, time.time_ns())
+        every = burned_copies(cat, [0, 1, 2, 3])
+        assert first is not None and first.last_checked_ns == min(c.last_checked_ns for c in every) and len(every) > 1
+        h = Home.resolve(str(home))
+        robot = open_robot(Context(h, load_settings(h.config_file), as_json=False))
+        try:
+            robot.changer.load(first.slot, 0)
+            robot.drives[0].wait_for_media(robot.config.media_timeout_s)
+            asked = []
+            gave_way = scrub_loaded(cat, robot.drives[0], first, home, stop=lambda: asked.append(1) or True)
+            assert gave_way is None and asked and history(cat) == []  # a read waits: nothing recorded
+            done = scrub_loaded(cat, robot.drives[0], first, home, stop=lambda: False)
+            assert done is not None and done["result"] == "ok" and len(history(cat)) == 1
+        finally:
+            robot.drives[0].eject()
+            robot.changer.unload(0, first.slot)
+            robot.close()
+        nxt = next_due(cat, time.time_ns())
+        assert nxt is not None and (nxt.disc, nxt.copy) != (first.disc, first.copy)  # that one is now the newest

@@ -75,6 +75,7 @@ def test_page_renders_slots_and_drives_and_escapes_names(fixture_page):
     assert HOSTILE in browser.evaluate("document.querySelector('#slots .slot').title")
     assert HOSTILE in browser.evaluate("document.getElementById('queue').textContent")
     assert HOSTILE in browser.evaluate("document.getElementById('mounts').textContent")
+    assert f"insert disc 17 (set B): shelf {HOSTILE}" in browser.evaluate("document.getElementById('offline').textContent")
     assert "0.90" in browser.evaluate("document.getElementById('mounts').textContent")  # cache hit ratio
     browser.click("#slots .slot")
     assert browser.evaluate("document.getElementById('slot-detail').textContent").startswith("slot 1: recorded, disc 0 (<script>")

@@ -45,6 +45,8 @@ def fixture_status(slots: int = 600, label: str = HOSTILE) -> dict[str, Any]:
         "queue": [{"disc": 12, "kind": "read", "waiting": 3, "oldest_age_s": 4.5, "clients": [f"mount {label}"]}],
         "mounts": [{"mountpoint": f"/mnt/{label}", "pid": 99, "disc_loads": 4, "disc_failures": 1,
                     "cache": {"hits": 90, "misses": 10, "hit_ratio": 0.9, "bytes_cached": 5_000_000, "max_bytes": 10**9}}],
+        "offline_discs": [{"disc": 17, "copy": 1, "set": "B", "location": f"shelf {label}",
+                           "text": f"insert disc 17 (set B): shelf {label}"}],
     }
 
 

@@ -22,7 +22,7 @@ def test_socket_and_token_are_not_world_accessible_and_status_has_its_shape(tmp_
             assert mode & 0o077 == 0, f"{name} is mode {mode:o}"
         assert stat.S_ISSOCK((home / "service.sock").stat().st_mode)
         status = client.status()
-        assert set(status) >= {"now", "service", "changer", "drives", "queue", "jobs", "mounts"}
+        assert set(status) >= {"now", "service", "changer", "drives", "queue", "jobs", "mounts", "offline_discs"}
         assert status["service"]["home"] == str(home)
         assert len(status["changer"]["slots"]) == 600
         assert status["changer"]["slot_counts"] == {"blank": 600}

@@ -22,6 +22,7 @@ from odarchive.app.service.config import ServiceConfig
 from odarchive.app.service.leases import LeaseManager
 from odarchive.app.service.motions import Motions
 from odarchive.app.service.scheduler import Scheduler
+from odarchive.copies import offline_discs_of
 
 MAX_FAULTS = 50  # faults kept for the status snapshot
 
@@ -120,6 +121,7 @@ class RobotService:
             "queue": leases["queue"],
             "jobs": self.jobs(),
             "mounts": _mounts(self.ctx),
+            "offline_discs": offline_discs_of(self.ctx.home.catalogue),
         }
 
 

@@ -204,6 +204,12 @@
     $("mounts-empty").hidden = !!(mounts && mounts.length);
   }
 
+  function renderOffline(discs) {
+    const list = $("offline");
+    list.replaceChildren(...(discs || []).map((d) => el("li", { class: "name", text: str(d.text) })));
+    $("offline-empty").hidden = !!(discs && discs.length);
+  }
+
   function render(s) {
     const now = s.now || Date.now() / 1000;
     renderHeader(s);
@@ -212,6 +218,7 @@
     renderQueue(s.queue);
     renderJobs(s.jobs, now);
     renderMounts(s.mounts);
+    renderOffline(s.offline_discs);
     document.body.dataset.rendered = String((Number(document.body.dataset.rendered) || 0) + 1);
   }
 
