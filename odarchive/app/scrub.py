@@ -148,13 +148,13 @@ def next_due(cat: Catalogue, older_than_ns: int) -> BurnedCopy | None:
 
 def scrub_interval_s(setting: str | None) -> float | None:
     """`[service] scrub` ("30d", "12h"; "off" or empty: never) in seconds."""
-    from fuse_mount.cache.config import parse_seconds
+    from odarchive.units import parse_duration
 
     text = (setting or "").strip().lower()
     if text in ("", "off", "none", "0"):
         return None
     try:
-        return parse_seconds(text)
+        return parse_duration(text)
     except ValueError as e:
         raise InputError(f"[service] scrub = {setting!r}: {e}", hint='use e.g. scrub = "30d", or "off"') from None
 
