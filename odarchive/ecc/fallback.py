@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from odarchive.ecc import formats, tool
+from odarchive.errors import DiscError
 
 
 @contextmanager
@@ -27,4 +28,8 @@ def repaired_copy(image: Path, scratch: Path) -> Iterator[tuple[Path, tool.Repai
     with tempfile.TemporaryDirectory(prefix=".ecc-", dir=scratch) as tmp:
         copy = Path(tmp) / image.name
         shutil.copyfile(image, copy)
-        yield copy, tool.repair(copy)
+        try:
+            result = tool.repair(copy)
+        except DiscError:  # what lies behind the volume is no error correction dvdisaster knows
+            result = None
+        yield (copy, result) if result is not None else None

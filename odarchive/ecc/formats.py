@@ -42,7 +42,12 @@ def max_data_bytes(medium_bytes: int, roots: int | None, fmt: str = NEW) -> int:
 
 
 def image_format(image: Path) -> str | None:
-    """RS02 or RS03 when `image` carries that error correction behind its volume, else None."""
+    """RS02 or RS03 when `image` carries that error correction behind its volume, else None.
+
+    The header right behind the volume says which. When that sector is damaged, RS03 still
+    shows in its CRC sectors (its ECC file's sectors 2.., "*dvdisaster*RS03" half-way in),
+    and anything else behind the volume is taken for RS02 (dvdisaster finds RS02's own header
+    copies; `tool.repair` reports it if there are none)."""
     from odarchive.iso.reader import declared_size
 
     end = declared_size(image)
@@ -50,11 +55,18 @@ def image_format(image: Path) -> str | None:
         return None
     with open(image, "rb") as f:
         f.seek(end)
-        head = f.read(len(_COOKIE) + 4)
-    if not head.startswith(_COOKIE):
-        return None
-    method = head[len(_COOKIE):].decode("ascii", "replace")
-    return method if method in (RS02, RS03) else None
+        head = f.read(SECTOR * (2 + CRC_WITNESSES))
+    if head.startswith(_COOKIE):
+        method = head[len(_COOKIE):len(_COOKIE) + 4].decode("ascii", "replace")
+        return method if method in (RS02, RS03) else None
+    crc_cookie = _COOKIE + RS03.encode()
+    for k in range(2, 2 + CRC_WITNESSES):
+        if head[k * SECTOR + SECTOR // 2:k * SECTOR + SECTOR // 2 + len(crc_cookie)] == crc_cookie:
+            return RS03
+    return RS02 if len(head) >= SECTOR else None
+
+
+CRC_WITNESSES = 8  # RS03 CRC sectors looked at when the ECC header is damaged
 
 
 def has_ecc(image: Path) -> bool:

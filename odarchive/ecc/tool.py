@@ -114,13 +114,11 @@ def repair(image: Path) -> RepairResult:
     if ecc.is_file() and image.stat().st_size == data * formats.SECTOR:
         rs03.join(image, ecc)  # an earlier repair was stopped while the ECC file was beside the image
     fmt = formats.image_format(image)
+    if fmt is None:
+        raise DiscError(f"{image} carries no error correction behind its file system",
+                        hint="only images written with [archive] ecc on can be repaired")
     if fmt == formats.RS02:
         return _fix(image, ["-i", str(image), "-f"])
-    if fmt is None:  # the header behind the volume is damaged: dvdisaster searches RS02's copies
-        try:
-            return _fix(image, ["-i", str(image), "-f"])
-        except DiscError:
-            pass
     rs03.split(image, data, ecc)
     try:
         total: RepairResult | None = None

@@ -162,6 +162,21 @@ def test_the_readme_repair_instructions_work_as_written(cli, ecc_home, tmp_path:
     assert hashlib.sha256(whole).digest() == bytes(rows[0][3])
 
 
+def test_an_image_whose_ecc_header_is_damaged_is_repaired(cli, ecc_home) -> None:
+    home, _src, rows = ecc_home
+    image = home / "isos" / rows[0][1]
+    _damage(image, "random")
+    from odarchive.iso.reader import declared_size
+
+    with open(image, "r+b") as f:  # the sector that says "RS03", right behind the file system
+        f.seek(declared_size(image))
+        f.write(bytes(SECTOR))
+    assert formats.image_format(image) == formats.RS03  # its CRC sectors still say so
+    r = cli("repair", str(image), "--json")
+    assert r.code == 0, r.out + r.err
+    assert hashlib.sha256(image.read_bytes()).digest() == bytes(rows[0][3])
+
+
 def test_discs_planned_with_rs02_are_built_and_repaired_as_before(cli, rs02_home, tmp_path: Path) -> None:
     image, sha = rs02_home
     assert formats.image_format(image) == formats.RS02 and "RS02" in _readme(image, tmp_path)
