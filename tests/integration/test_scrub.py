@@ -84,14 +84,13 @@ def test_a_decaying_disc_with_ecc_is_corrected(cli, home: Path, tmp_path: Path, 
 
 
 def test_a_background_scrub_picks_the_oldest_copy_and_gives_way(cli, home: Path, burned: Path) -> None:
-    from odarchive.app.context import Context
-    from odarchive.app.robot_config import open_robot
-    from odarchive.config import load_settings
-    from odarchive.home import Home
-    from odarchive.app.scrub import next_due, scrub_interval_s, scrub_loaded
+    from odarchive.app.leased_read import leased_disc
+    from odarchive.app.scrub import next_due, scrub_copy, scrub_interval_s
+    from odarchive.app.service.client import service_client
     from odarchive.catalogue import Catalogue
     from odarchive.errors import InputError
     from odarchive.health import burned_copies, history
+    from odarchive.home import Home
 
     assert scrub_interval_s("30d") == 30 * 86400 and scrub_interval_s("off") is None
     with pytest.raises(InputError):
@@ -101,19 +100,13 @@ def test_a_background_scrub_picks_the_oldest_copy_and_gives_way(cli, home: Path,
         first = next_due(cat, time.time_ns())
         every = burned_copies(cat, [0, 1, 2, 3])
         assert first is not None and first.last_checked_ns == min(c.last_checked_ns for c in every) and len(every) > 1
-        h = Home.resolve(str(home))
-        robot = open_robot(Context(h, load_settings(h.config_file), as_json=False))
-        try:
-            robot.changer.load(first.slot, 0)
-            robot.drives[0].wait_for_media(robot.config.media_timeout_s)
-            asked = []
-            gave_way = scrub_loaded(cat, robot.drives[0], first, home, stop=lambda: asked.append(1) or True)
+        client = service_client(Home.resolve(str(home)))  # the burns started the archive service
+        assert client is not None
+        with client, leased_disc(client, first.disc, "scrub", copy=first.copy) as dev:
+            asked: list[int] = []
+            gave_way = scrub_copy(cat, dev, first, home, stop=lambda: asked.append(1) or True)
             assert gave_way is None and asked and history(cat) == []  # a read waits: nothing recorded
-            done = scrub_loaded(cat, robot.drives[0], first, home, stop=lambda: False)
+            done = scrub_copy(cat, dev, first, home, stop=lambda: False)
             assert done is not None and done["result"] == "ok" and len(history(cat)) == 1
-        finally:
-            robot.drives[0].eject()
-            robot.changer.unload(0, first.slot)
-            robot.close()
         nxt = next_due(cat, time.time_ns())
         assert nxt is not None and (nxt.disc, nxt.copy) != (first.disc, first.copy)  # that one is now the newest
