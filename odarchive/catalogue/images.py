@@ -23,12 +23,13 @@ def disc_count(conn: sqlite3.Connection) -> int:
 
 
 def placements(conn: sqlite3.Connection, disc_id: int) -> Iterator[PlacementRow]:
-    """A disc's placements by archived path: (content_id, piece, offset, length, content sha256,
-    content size, mtime_ns, raw_path, piece sha256, mode), the fields of `iso.placed.Placed`."""
+    """A disc's placements (content_id, piece, offset, length, content sha256, content size,
+    mtime_ns, raw_path, piece sha256, mode), the fields of `iso.placed.Placed`, in no order:
+    the layout orders them (sorting a million rows here cost 57 MB and 20 s)."""
     return conn.execute(
         "SELECT p.content_id, p.piece, p.offset, p.length, c.sha256, c.size, p.mtime_ns, p.raw_path, p.sha256,"
         " coalesce(p.mode, 33188)"
-        " FROM placements p JOIN contents c ON c.id = p.content_id WHERE p.disc_id=? ORDER BY p.raw_path, p.piece",
+        " FROM placements p JOIN contents c ON c.id = p.content_id WHERE p.disc_id=?",
         (disc_id,),
     )
 
