@@ -35,9 +35,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from fuse_mount.cache import Cache, CacheConfig  # noqa: E402
-from fuse_mount.cache.replay import replay  # noqa: E402
-from fuse_mount.cache.trace import Access  # noqa: E402
+from fuse_mount.cache import Cache, CacheConfig
+from fuse_mount.cache.replay import replay
+from fuse_mount.cache.trace import Access
 
 MiB = 1024 * 1024
 GiB = 1024 * MiB

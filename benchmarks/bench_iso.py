@@ -21,6 +21,7 @@ directories of 1,000 (one bd-xl disc each), and the memory per file between the 
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import random
 import shutil
@@ -120,7 +121,7 @@ def memory(work: Path, counts: list[int]) -> None:
         print(f"{n:9d} files: create_iso {sec:7.1f} s, peak RSS {peak:6.0f} MB", flush=True)
         shutil.rmtree(src)
         shutil.rmtree(work / f"o{n}")
-    for (n0, _, m0), (n1, _, m1) in zip(rows, rows[1:]):
+    for (n0, _, m0), (n1, _, m1) in itertools.pairwise(rows):
         print(f"{n0}..{n1}: {(m1 - m0) * 1e6 / (n1 - n0):.0f} bytes per file")
 
 

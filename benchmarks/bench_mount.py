@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import itertools
 import json
 import os
 import random
@@ -345,7 +346,7 @@ def disc_loads(work: Path, batches: int = 5, batch: int = 64) -> dict:
     rows = []
     db = sqlite3.connect(work / "home" / "catalogue.sqlite")
     disc_by_sha = {bytes(s): d for s, d in db.execute("SELECT c.sha256, p.disc_id FROM contents c JOIN placements p ON p.content_id = c.id")}
-    for b in range(batches):
+    for _b in range(batches):
         shutil.rmtree(work / "cache-loads", ignore_errors=True)
         robot = FakeRobot(images, labels, drives=1, load_s=0.02)
         cache = Cache.open(CacheConfig(work / "cache-loads", chunk_bytes=16 * MiB, min_free_bytes=0, max_bytes=0))
@@ -365,7 +366,7 @@ def disc_loads(work: Path, batches: int = 5, batch: int = 64) -> dict:
             t.join()
         service.close()
         discs = [disc_by_sha[hashlib.sha256((work / "tree" / r).read_bytes()).digest()] for r in picks]
-        fifo = 1 + sum(1 for a, b2 in zip(discs, discs[1:]) if a != b2)
+        fifo = 1 + sum(1 for a, b2 in itertools.pairwise(discs) if a != b2)
         rows.append({"reads": batch, "distinct_discs": len(set(discs)), "odarchive_loads": len(robot.loads), "first_come_loads": fifo})
     return {"batches": rows}
 

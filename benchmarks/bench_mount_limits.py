@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_mount import ODARCHIVE, REPO, mount_odarchive, mount_pid, rss_bytes, run, timed  # noqa: E402
+from bench_mount import ODARCHIVE, REPO, mount_odarchive, mount_pid, rss_bytes, run, timed
 
 
 def _umount(home: Path, mp: Path) -> None:
@@ -115,6 +115,7 @@ def waiting_reads(work: Path, waiting: int = 16) -> dict:
     whose picker hangs, so `waiting` reads wait for discs; the stats and reads measured run in
     another process. Against the same with a robot that works."""
     from bench_mount import unmount, wait_mounted
+
     from fuse_mount.cache import Cache, CacheConfig
     from fuse_mount.discs import RobotSource
     from fuse_mount.fuse_ops import serve

@@ -32,12 +32,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from robot_drivers.burn_job import BurnJob, DiscImage  # noqa: E402
-from robot_drivers.drives.optical import OpticalDrive  # noqa: E402
-from robot_drivers.serial_link import SerialLink  # noqa: E402
-from robot_drivers.serial_slot import SlotChanger  # noqa: E402
-from robot_drivers.simulator import control  # noqa: E402
-from robot_drivers.simulator.config import SimConfig  # noqa: E402
+from robot_drivers.burn_job import BurnJob, DiscImage
+from robot_drivers.drives.optical import OpticalDrive
+from robot_drivers.serial_link import SerialLink
+from robot_drivers.serial_slot import SlotChanger
+from robot_drivers.simulator import control
+from robot_drivers.simulator.config import SimConfig
 
 REAL_BURN_S = 25_025_314_816 / 18_000_000  # a full BD-R at 4x
 

@@ -192,7 +192,7 @@ class Fetcher:
         """'disc 3 (ODARCHIVE_0003)' for messages; never raises (it names failures)."""
         try:
             disc = self._cat.disc(disc_id)
-        except Exception:  # noqa: BLE001 - a broken catalogue must not hide the disc's number
+        except Exception:
             disc = None
         return f"disc {disc_id} ({disc.label})" if disc else f"disc {disc_id}"
 

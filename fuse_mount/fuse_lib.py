@@ -37,11 +37,12 @@ import operator
 import os
 import struct
 import threading
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 os.environ.setdefault("FUSE_LIBRARY_NAME", "fuse3")  # before mfusepy picks libfuse 2 if installed
 
-import mfusepy  # noqa: E402
+import mfusepy
 
 log = logging.getLogger("odarchive.mount.fuse")
 
@@ -146,7 +147,7 @@ class OdarchiveFUSE(mfusepy.FUSE):
 
     def __init__(
         self, operations: Any, mountpoint: str, *, conn_settings: dict[str, int] | None = None,
-        on_init: Callable[["OdarchiveFUSE"], None] | None = None, **kwargs: Any,
+        on_init: Callable[[OdarchiveFUSE], None] | None = None, **kwargs: Any,
     ) -> None:
         require_libfuse3()
         self._conn_settings = conn_settings or {}

@@ -21,8 +21,9 @@ import errno
 import itertools
 import logging
 import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, TypeVar
 
 from fuse_mount.errors import errno_of
 from fuse_mount.fuse_lib import BLKSIZE, OdarchiveFUSE, keep_read_buffers, mfusepy
@@ -121,7 +122,7 @@ class FuseOps(mfusepy.Operations):
         return _translate("listxattr", path, lambda: self._vfs.listxattr(_b(path)))
 
     def getxattr(self, path: str, name: str, position: int = 0) -> bytes:
-        if not (name.startswith(USER_XATTRS) or name in ACL_XATTRS and self._vfs.answers_acls()):
+        if not (name.startswith(USER_XATTRS) or (name in ACL_XATTRS and self._vfs.answers_acls())):
             # security.*, trusted.* (never archived), ACLs when none is archived: not supported
             # (ENOTSUP, not ENODATA), which tells `ls -l` to stop asking for every file of the
             # mount: two round trips per file saved
@@ -223,7 +224,7 @@ def _watch(vfs: Vfs, fuse: OdarchiveFUSE, refresh_s: float, stop: threading.Even
     version, names = vfs.tree_version, vfs.top_names()
     try:
         vfs.statfs()  # count the archive now rather than in the first `df`
-    except Exception:  # noqa: BLE001 - df will count (and report) it
+    except Exception:
         log.exception("cannot count the archive for df")
     while not stop.wait(refresh_s):
         try:
@@ -237,7 +238,7 @@ def _watch(vfs: Vfs, fuse: OdarchiveFUSE, refresh_s: float, stop: threading.Even
                 fuse.invalidate_path(path)
             names = new
             vfs.statfs()
-        except Exception:  # noqa: BLE001 - the watcher must outlive a broken catalogue read
+        except Exception:
             log.exception("refreshing the tree failed; trying again in %s s", refresh_s)
 
 

@@ -16,7 +16,7 @@ class Home:
     root: Path
 
     @classmethod
-    def resolve(cls, flag: str | os.PathLike[str] | None, environ: dict[str, str] | None = None) -> "Home":
+    def resolve(cls, flag: str | os.PathLike[str] | None, environ: dict[str, str] | None = None) -> Home:
         env = os.environ if environ is None else environ
         chosen = flag if flag is not None else env.get("ODARCHIVE_HOME") or os.getcwd()
         return cls(Path(chosen).absolute())

@@ -16,10 +16,11 @@ import json
 import os
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from odarchive.errors import OdarchiveError
 from odarchive.progress import Reporter

@@ -16,7 +16,8 @@ the strings that contain a marker (then joins surrogate pairs back into their ch
 from __future__ import annotations
 
 import re
-from typing import Any, BinaryIO, Iterator
+from collections.abc import Iterator
+from typing import Any, BinaryIO
 
 import ijson
 

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import argparse
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from odarchive.units import DURATION_HELP, SIZE_HELP, format_duration, format_size, parse_duration, parse_size
 
@@ -121,12 +122,12 @@ _PARSE = {
     Kind.BOOL: _bool, Kind.STR: _str, Kind.LIST: _list, Kind.PATH: _path, Kind.OPTIONAL_DURATION: _optional_duration,
 }
 
-S, D, I, F, B, T, L = Kind.SIZE, Kind.DURATION, Kind.INT, Kind.FLOAT, Kind.BOOL, Kind.STR, Kind.LIST
+S, D, N, F, B, T, L = Kind.SIZE, Kind.DURATION, Kind.INT, Kind.FLOAT, Kind.BOOL, Kind.STR, Kind.LIST
 
 OPTIONS: tuple[Option, ...] = (
     # [archive]: what every new disc gets (docs/integrity.md)
     Option("archive", "ecc", T, 'error correction of new discs: "15%" or "off"', "--ecc"),
-    Option("archive", "copies", I, "discs burned of each image, one per set (A, B, ...)", "--copies"),
+    Option("archive", "copies", N, "discs burned of each image, one per set (A, B, ...)", "--copies"),
     # [plan]
     Option("plan", "label", T, "volume label prefix of new discs", "--label"),
     Option("plan", "reserve_bytes", S, "room kept on each disc for its catalogue (0: 0.2% of the disc, at least 64 KiB)"),
@@ -136,22 +137,22 @@ OPTIONS: tuple[Option, ...] = (
     Option("robot", "driver", T, "simulator, serial, generic, mtx or manual"),
     Option("robot", "device", T, "serial port, SCSI changer (/dev/sgN) for mtx, or the manual driver's drive"),
     Option("robot", "drive_devices", L, "drives in changer order: /dev/sr0, ... or stdio:FILE"),
-    Option("robot", "slots", I, "simulator: number of slots (0: [robot.simulator] slots)"),
-    Option("robot", "drives", I, "simulator: number of drives (0: [robot.simulator] drives)"),
-    Option("robot", "baudrate", I, "serial line speed"),
+    Option("robot", "slots", N, "simulator: number of slots (0: [robot.simulator] slots)"),
+    Option("robot", "drives", N, "simulator: number of drives (0: [robot.simulator] drives)"),
+    Option("robot", "baudrate", N, "serial line speed"),
     Option("robot", "reply_timeout_s", D, "how long a command's reply may take"),
     Option("robot", "motion_timeout_s", D, "how long a motion (load, unload, transfer) may take"),
     Option("robot", "media_timeout_s", D, "how long a loaded medium may take to become ready"),
-    Option("robot", "retries", I, "times a command is retried after a line error"),
+    Option("robot", "retries", N, "times a command is retried after a line error"),
     Option("robot", "reconnect_s", D, "how long a lost serial adapter is waited for"),
     Option("robot", "mtx_command", T, "the mtx program"),
     Option("robot", "xorriso", T, "the xorriso program"),
-    Option("robot", "max_attempts", I, "blanks tried per disc before `robot burn` gives up on it"),
+    Option("robot", "max_attempts", N, "blanks tried per disc before `robot burn` gives up on it"),
     # [robot.simulator]
-    Option("robot.simulator", "slots", I, "slots of the simulated changer"),
-    Option("robot.simulator", "drives", I, "drives of the simulated changer"),
-    Option("robot.simulator", "mail_slots", I, "mail slots (import/export)"),
-    Option("robot.simulator", "blanks", I, "blank media put into slots 1..blanks at creation"),
+    Option("robot.simulator", "slots", N, "slots of the simulated changer"),
+    Option("robot.simulator", "drives", N, "drives of the simulated changer"),
+    Option("robot.simulator", "mail_slots", N, "mail slots (import/export)"),
+    Option("robot.simulator", "blanks", N, "blank media put into slots 1..blanks at creation"),
     Option("robot.simulator", "dialect", T, '"slot" (Pioneer-style lines) or "generic" (bin autoloader)'),
     Option("robot.simulator", "speed", F, "divides every timing (ODARCHIVE_SIM_SPEED)"),
     Option("robot.simulator", "capacity_bytes", S, "capacity of a simulated blank"),
@@ -170,9 +171,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("mount", "allow_other", B, "let other users read the mount", "--allow-other"),
     Option("mount", "disc_timeout_s", D, "reads waiting longer for their disc fail with EIO", "--disc-timeout"),
     Option("mount", "images", T, "read discs from the image files in DIR instead of the robot", "--images"),
-    Option("mount", "image_drives", I, "with images: how many images are read at once"),
+    Option("mount", "image_drives", N, "with images: how many images are read at once"),
     Option("mount", "whole_max_bytes", S, "contents up to this size are fetched and verified whole"),
-    Option("mount", "read_ahead_chunks", I, "chunks fetched beyond a read of a large content"),
+    Option("mount", "read_ahead_chunks", N, "chunks fetched beyond a read of a large content"),
     Option("mount", "fault_hold_s", D, "after a disc failed, new reads of it fail at once for this long"),
     Option("mount", "gather_s", Kind.OPTIONAL_DURATION, "requests are gathered this long before a disc is loaded"),
     Option("mount", "refresh_s", D, "how often the catalogue is checked for new snapshots and discs"),
@@ -189,7 +190,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("cache", "trace_max_bytes", S, "the trace is rotated past this size"),
     # [service] (docs/service.md)
     Option("service", "listen", T, 'TCP address of the page and the API (HOST:PORT; "" for none)', "--listen"),
-    Option("service", "read_drives", I, "drives kept free for reads while reads wait"),
+    Option("service", "read_drives", N, "drives kept free for reads while reads wait"),
     Option("service", "burn_max_wait_s", D, "a burn waiting longer gets the next free drive even while reads wait"),
     Option("service", "read_timeout_s", D, "a read not granted a drive within this long fails naming the disc"),
     Option("service", "start_timeout_s", D, "how long a command waits for a service it started"),

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from odarchive import rebuild_attrs
 from odarchive.catalogue import Catalogue
 from odarchive.catalogue import contents as content_rows
 from odarchive.catalogue.seedjson import FILE_MODE, TreeBuilder, path_problem
@@ -30,7 +31,6 @@ from odarchive.iso import names
 from odarchive.iso.reader import DiscImage
 from odarchive.limits import MAX_DISC, count_problem, mode_problem, mtime_ns_problem, seconds_problem
 from odarchive.progress import NullReporter, Reporter
-from odarchive import rebuild_attrs
 from odarchive.shown import quote
 
 HEX64 = re.compile(r"[0-9a-f]{64}\Z")

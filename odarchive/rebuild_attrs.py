@@ -8,7 +8,8 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from odarchive.catalogue import Catalogue, attributes
 from odarchive.catalogue.owners import Owner

@@ -68,6 +68,6 @@ class EscapingFormatter(logging.Formatter):
         super().__init__(fmt)
         self.limit = limit
 
-    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 (logging's name)
+    def formatMessage(self, record: logging.LogRecord) -> str:
         record.message = printable(clip(record.message, self.limit))
         return super().formatMessage(record)

@@ -30,7 +30,14 @@ from typing import Any, Protocol
 
 from robot_drivers import errors
 from robot_drivers.interfaces import (
-    BLANK, DRIVE_LOADED, FULL, SLOT_KIND_BIN, SLOT_KIND_STORAGE, Changer, Drive, Inventory,
+    BLANK,
+    DRIVE_LOADED,
+    FULL,
+    SLOT_KIND_BIN,
+    SLOT_KIND_STORAGE,
+    Changer,
+    Drive,
+    Inventory,
 )
 
 VERIFY_CHUNK = 4 * 1024 * 1024

@@ -19,9 +19,10 @@ be called from several threads. A `Drive` is used by one thread at a time.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 # Slot states. A changer without a media sensor reports FULL for any occupied slot; one that
 # can tell (the simulator, some changers) reports BLANK or RECORDED instead.

@@ -11,11 +11,18 @@ command line prints it and shows it in `robot status`.
 from __future__ import annotations
 
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 from robot_drivers import errors
 from robot_drivers.interfaces import (
-    BLANK, DRIVE_EMPTY, DRIVE_LOADED, SLOT_KIND_BIN, Drive, DriveInfo, Inventory, SlotInfo,
+    BLANK,
+    DRIVE_EMPTY,
+    DRIVE_LOADED,
+    SLOT_KIND_BIN,
+    Drive,
+    DriveInfo,
+    Inventory,
+    SlotInfo,
 )
 
 BLANK_SLOT = 0

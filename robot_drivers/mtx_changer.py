@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import subprocess
 import threading
-from typing import Sequence
+from collections.abc import Sequence
 
 from robot_drivers import errors
 from robot_drivers.interfaces import DRIVE_LOADED, Inventory

@@ -14,7 +14,14 @@ import re
 
 from robot_drivers import errors
 from robot_drivers.interfaces import (
-    DRIVE_EMPTY, DRIVE_LOADED, EMPTY, FULL, SLOT_KIND_MAIL, DriveInfo, Inventory, SlotInfo,
+    DRIVE_EMPTY,
+    DRIVE_LOADED,
+    EMPTY,
+    FULL,
+    SLOT_KIND_MAIL,
+    DriveInfo,
+    Inventory,
+    SlotInfo,
 )
 
 _TAGS = r"\s*(?::VolumeTag\s*=\s*(?P<tag>[^:]*?))?\s*(?::AlternateVolumeTag\s*=\s*[^:]*?)?\s*$"

@@ -20,7 +20,15 @@ import time
 
 from robot_drivers import errors
 from robot_drivers.interfaces import (
-    DRIVE_EMPTY, DRIVE_LOADED, DRIVE_UNKNOWN, FULL, SLOT_KIND_BIN, UNKNOWN, DriveInfo, Inventory, SlotInfo,
+    DRIVE_EMPTY,
+    DRIVE_LOADED,
+    DRIVE_UNKNOWN,
+    FULL,
+    SLOT_KIND_BIN,
+    UNKNOWN,
+    DriveInfo,
+    Inventory,
+    SlotInfo,
 )
 from robot_drivers.serial_link import SerialLink
 

@@ -9,7 +9,8 @@ timeout given. Not thread-safe: drivers serialise access with their own lock.
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from robot_drivers import errors
 

@@ -18,8 +18,17 @@ import time
 from robot_drivers import errors
 from robot_drivers import slot_protocol as P
 from robot_drivers.interfaces import (
-    BLANK, DRIVE_EMPTY, DRIVE_LOADED, DRIVE_NOT_READY, EMPTY, FULL, RECORDED, SLOT_KIND_MAIL,
-    DriveInfo, Inventory, SlotInfo,
+    BLANK,
+    DRIVE_EMPTY,
+    DRIVE_LOADED,
+    DRIVE_NOT_READY,
+    EMPTY,
+    FULL,
+    RECORDED,
+    SLOT_KIND_MAIL,
+    DriveInfo,
+    Inventory,
+    SlotInfo,
 )
 from robot_drivers.serial_link import SerialLink
 
@@ -84,7 +93,7 @@ class SlotChanger:
         self.link.flush_input()
         self._wait_idle(deadline)
         reply = self._exchange("?E", r"L E\d\d.*")
-        _, code, last = (reply.split(" ", 2) + [""])[:3]
+        _, code, last = ([*reply.split(" ", 2), ""])[:3]
         if last.strip() != command:
             return False
         if code != P.OK_CODE:

@@ -42,17 +42,17 @@ import os
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from fuse_mount.cache.config import CacheConfig
-from fuse_mount.cache.eviction import Evictor
 from fuse_mount.cache.errors import CacheError
+from fuse_mount.cache.eviction import Evictor
 from fuse_mount.cache.index import HEAD, Index, StaleIndex, is_full
 from fuse_mount.cache.ledger import Ledger
 from fuse_mount.cache.policies import get_policy
-from fuse_mount.cache.stats import CacheStats
 from fuse_mount.cache.reads import EMPTY_KEY, Reads
+from fuse_mount.cache.stats import CacheStats
 from fuse_mount.cache.store import Store
 from fuse_mount.cache.trace import TraceWriter
 from fuse_mount.cache.writer import Writer
@@ -87,7 +87,7 @@ class Cache:
         self._closed = False
 
     @classmethod
-    def open(cls, config: CacheConfig, clock: Clock = time.time) -> "Cache":
+    def open(cls, config: CacheConfig, clock: Clock = time.time) -> Cache:
         """Open (creating if needed) the cache in `config.dir`.
 
         Recovers from a crash: half-written files are dropped, handles of dead processes are
@@ -138,7 +138,7 @@ class Cache:
         if self._trace is not None:
             self._trace.close()
 
-    def __enter__(self) -> "Cache":
+    def __enter__(self) -> Cache:
         return self
 
     def __exit__(self, *exc: object) -> None:

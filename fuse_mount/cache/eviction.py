@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from typing import Callable
+from collections.abc import Callable
 
 from fuse_mount.cache.config import CacheConfig
 from fuse_mount.cache.index import ChunkRow, Index, is_full

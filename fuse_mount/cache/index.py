@@ -14,10 +14,10 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from fuse_mount.cache.pids import pid_alive
 from fuse_mount.cache.policies import Policy, policy_sql
@@ -79,7 +79,7 @@ class Index:
         self._removals_seen = -1
 
     @classmethod
-    def open(cls, path: Path) -> "Index":
+    def open(cls, path: Path) -> Index:
         conn = sqlite3.connect(path, timeout=30.0, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")  # a lost commit only loses cache, never corrupts
@@ -102,7 +102,7 @@ class Index:
     def close(self) -> None:
         self.conn.close()
 
-    def transaction(self) -> "_Tx":
+    def transaction(self) -> _Tx:
         return _Tx(self.conn)
 
     # ---- meta ----

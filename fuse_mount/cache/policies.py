@@ -11,7 +11,7 @@ policies only order what may go.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 Policy = Callable[[int, float, int, float], float]
 """(nbytes, last_access_s, hits, now_s) -> score; the highest score is evicted first."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 from fuse_mount.cache.config import CacheConfig
 from fuse_mount.cache.index import HEAD, ChunkRow, ContentMap, Index

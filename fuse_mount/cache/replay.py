@@ -19,8 +19,8 @@ evictions per configuration, best hit ratio first. It plays the role of trying r
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 from fuse_mount.cache.config import MiB
 from fuse_mount.cache.eviction import HEADS_SHARE, LOW_WATER

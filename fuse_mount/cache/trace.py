@@ -22,9 +22,10 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Callable, Iterator
+from typing import IO
 
 log = logging.getLogger("fuse_mount.cache")
 
@@ -84,7 +85,7 @@ class TraceWriter:
     def append_fill(self, t: float, key: str, size: int) -> None:
         """Data of `key` (a `size`-byte content) was stored: tells the replay its size."""
         with self._lock:
-            self._write('{"t":%.3f,"key":"%s","size":%d,"op":"fill"}\n' % (t, key, size))
+            self._write(f'{{"t":{t:.3f},"key":"{key}","size":{size:d},"op":"fill"}}\n')
 
     def flush(self) -> None:
         """Write runs that have ended (no read for MERGE_WINDOW_S) and flush the file."""
@@ -116,9 +117,9 @@ class TraceWriter:
 
     def _emit(self, run: list) -> None:
         t, key, size, off, length, hit, n = run
-        count = ',"n":%d' % n if n > 1 else ""
-        self._write('{"t":%.3f,"key":"%s","size":%d,"off":%d,"len":%d,"hit":%s%s}\n'
-                    % (t, key, size, off, length, "true" if hit else "false", count))
+        count = f',"n":{n:d}' if n > 1 else ""
+        self._write(f'{{"t":{t:.3f},"key":"{key}","size":{size:d},"off":{off:d},"len":{length:d},'
+                    f'"hit":{"true" if hit else "false"}{count}}}\n')
 
     def _write(self, line: str) -> None:
         def write() -> None:

@@ -14,8 +14,8 @@ import errno
 import logging
 import sqlite3
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from fuse_mount.cache.config import CacheConfig
 from fuse_mount.cache.errors import CacheError, CacheFullError

@@ -15,11 +15,12 @@ import os
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from robot_drivers import errors
-from robot_drivers.burn_job import BurnOutcome, BurnRecorder, BurnProgress, progress_callback, verify_medium
+from robot_drivers.burn_job import BurnOutcome, BurnProgress, BurnRecorder, progress_callback, verify_medium
 from robot_drivers.drives.optical import OpticalDrive
 
 PROGRESS_INTERVAL_S = 30.0

@@ -18,15 +18,15 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from odarchive.app.events import log_event
 from odarchive.errors import OdarchiveError
 
 if TYPE_CHECKING:
     from odarchive.app.job_steps import StepReporter
-from odarchive.progress import Reporter
 
 log = logging.getLogger("odarchive.service")
 
@@ -64,7 +64,7 @@ class Job:
     finished: float | None = None
     result: dict[str, Any] | None = None
     error: str | None = None
-    progress: "JobProgress" = field(init=False)
+    progress: JobProgress = field(init=False)
 
     def __post_init__(self) -> None:
         self.progress = JobProgress(self)

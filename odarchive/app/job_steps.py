@@ -15,7 +15,8 @@ handed in (`burn(spec, reporter) -> result`): the service passes its scheduler's
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, Protocol
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from odarchive.app.job_manager import JobRequestError
 from odarchive.catalogue import Catalogue

@@ -12,9 +12,9 @@ commits, so new snapshots and discs show up in a running mount.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from fuse_mount.catalogue_view import Content, Disc, Entry, Piece, RootSnapshot
 from odarchive.catalogue import Catalogue, browse, chunks, tree, xattrs

@@ -8,7 +8,8 @@ to the disc's copies, then to its error correction (`fuse_mount.rescue`, with
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from odarchive.app.context import Context
 

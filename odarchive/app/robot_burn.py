@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from odarchive.burnlog import BurnLog
 from odarchive.app.context import Context
 from odarchive.app.robot_config import disc_from_label
+from odarchive.burnlog import BurnLog
 from odarchive.copies import set_name
 from odarchive.errors import DiscError
 from odarchive.iso.build import volume_ident
@@ -107,7 +107,7 @@ def replace_disc(ctx: Context, client: Any, disc: int, copy: int) -> str:
                 with cat.transaction() as conn:  # read it from another copy, not from the one being replaced
                     conn.execute(f"UPDATE {table} SET state=? WHERE {key}", ("written" if not copy else "planned", disc, copy))
                 if image_from_copy(cat, client, disc, ctx.home.isos, robot_config(ctx).xorriso) is None:
-                    raise ImageRefused(disc, "its image is gone, its sources changed and no other copy reads identical")
+                    raise ImageRefused(disc, "its image is gone, its sources changed and no other copy reads identical") from None
                 source = "another copy, read back"
         if row[1] is not None:
             log.record_rejected(disc, row[1], f"replaced: disc {disc} set {set_name(copy)} failed its scrub")

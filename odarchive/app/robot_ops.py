@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from odarchive.app.context import Context
 from odarchive.app.robot_config import Robot, disc_from_label, ensure_simulator, robot_config, sim_config
@@ -111,9 +112,8 @@ def robot_status(ctx: Context, robot: Robot) -> dict[str, Any]:
 
 def stop_simulator(ctx: Context) -> bool:
     """Stop the simulator, and first the archive service that drives it (if one runs)."""
-    from robot_drivers.simulator import control
-
     from odarchive.app.service.client import stop_service
+    from robot_drivers.simulator import control
 
     stop_service(ctx.home, force=True)
     return control.stop(ctx.home.robot_state)

@@ -14,7 +14,8 @@ Threads: one fetcher worker per index, each with its own `ServiceClient`.
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from fuse_mount.catalogue_view import Disc
 from fuse_mount.errors import DiscUnavailable

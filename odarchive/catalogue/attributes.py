@@ -5,7 +5,8 @@ catalogue.json `attributes` section carries it: read by content when a disc is w
 from __future__ import annotations
 
 import sqlite3
-from typing import TYPE_CHECKING, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from odarchive.catalogue.tree import node_path
 
@@ -27,7 +28,7 @@ def of_content(conn: sqlite3.Connection, content_id: int) -> Iterator[tuple[byte
         yield node_path(conn, dir_id) + b"/" + bytes(name), (owner, attrs, ino)
 
 
-def set_by_path(cat: "Catalogue", rows: Iterable[tuple[bytes, "Owner | None", str | None, int | None]]) -> int:
+def set_by_path(cat: Catalogue, rows: Iterable[tuple[bytes, Owner | None, str | None, int | None]]) -> int:
     """Record (archived path, owner, encoded xattr set, hard-link inode) on the entries at those
     paths in their source's latest snapshot (a rebuild from discs); returns how many were found."""
     from odarchive.catalogue.owners import OwnerIds

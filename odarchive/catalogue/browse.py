@@ -9,7 +9,7 @@ content.
 from __future__ import annotations
 
 import sqlite3
-from typing import Iterator
+from collections.abc import Iterator
 
 from odarchive.catalogue.catalogue import valid_in
 

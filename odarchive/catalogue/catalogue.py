@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from odarchive.catalogue.db import open_catalogue
 
@@ -71,13 +71,13 @@ class Catalogue:
         self.path = path
 
     @classmethod
-    def open(cls, path: Path, *, create: bool = False, readonly: bool = False, check_same_thread: bool = True) -> "Catalogue":
+    def open(cls, path: Path, *, create: bool = False, readonly: bool = False, check_same_thread: bool = True) -> Catalogue:
         return cls(open_catalogue(path, create=create, readonly=readonly, check_same_thread=check_same_thread), path)
 
     def close(self) -> None:
         self.conn.close()
 
-    def __enter__(self) -> "Catalogue":
+    def __enter__(self) -> Catalogue:
         return self
 
     def __exit__(self, *exc: object) -> None:

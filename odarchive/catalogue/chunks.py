@@ -9,7 +9,7 @@ so `create_iso` of unchanged content hashes each byte once.
 from __future__ import annotations
 
 import sqlite3
-from typing import Iterable
+from collections.abc import Iterable
 
 CHUNKED_MIN_CHUNKS = 4
 

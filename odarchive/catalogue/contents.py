@@ -8,7 +8,7 @@ alone (the schema's trigger), so concurrent writers and repeated adds are harmle
 from __future__ import annotations
 
 import sqlite3
-from typing import Iterable
+from collections.abc import Iterable
 
 BY_SHA = "substr(sha256, 1, 4) = substr(:sha, 1, 4) AND sha256 = :sha"
 _PREFIXES_PER_QUERY = 500

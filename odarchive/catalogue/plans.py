@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from typing import Iterable
+from collections.abc import Iterable
 
 from odarchive.catalogue.catalogue import valid_in
 

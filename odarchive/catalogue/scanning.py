@@ -13,7 +13,7 @@ Row tuples:
 from __future__ import annotations
 
 import sqlite3
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from odarchive.catalogue import contents
 from odarchive.catalogue.catalogue import valid_in

@@ -18,8 +18,9 @@ from __future__ import annotations
 import os
 import re
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from odarchive.catalogue import contents
 from odarchive.catalogue.catalogue import Catalogue

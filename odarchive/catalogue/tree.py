@@ -7,7 +7,7 @@ export and the planner read the catalogue through these functions.
 from __future__ import annotations
 
 import sqlite3
-from typing import Iterator
+from collections.abc import Iterator
 
 from odarchive.catalogue.catalogue import ENTRY_COLUMNS, Catalogue, EntryRow, Source, valid_in
 

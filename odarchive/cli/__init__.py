@@ -13,11 +13,11 @@ import argparse
 import logging
 import os
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
+from odarchive.app.context import Context
 from odarchive.cli.commands import COMMANDS, load_command
 from odarchive.cli.json_flag import JSON
-from odarchive.app.context import Context
 from odarchive.cli.render import print_error
 from odarchive.errors import EXIT_CODES, EXIT_INPUT, EXIT_INTERRUPTED, EXIT_PIPE, EXIT_USAGE, OdarchiveError
 from odarchive.shown import EscapingFormatter

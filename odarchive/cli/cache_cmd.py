@@ -54,7 +54,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
     from fuse_mount.cache import Cache
-
     from odarchive.app.mount_config import cache_config
 
     if args.cache_dir is not None:

@@ -13,8 +13,8 @@ from pathlib import Path
 from odarchive.app.context import Context
 from odarchive.cli.render import make_reporter, print_json, say
 from odarchive.errors import UsageError
-from odarchive.selection import parse_disc_selection
 from odarchive.jobs import JobReporter, exclusive
+from odarchive.selection import parse_disc_selection
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -26,8 +26,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
     from odarchive.iso.build import build_disc_image
-    from odarchive.planned_image import intact_image
     from odarchive.plan.summary import disc_count
+    from odarchive.planned_image import intact_image
 
     out = Path(args.out) if args.out else ctx.home.isos
     written = []

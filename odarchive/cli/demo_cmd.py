@@ -13,8 +13,8 @@ from __future__ import annotations
 import argparse
 import hashlib
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from odarchive.app.context import Context
 from odarchive.errors import CheckFailed, InputError

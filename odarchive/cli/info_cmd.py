@@ -16,8 +16,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
-    from odarchive.catalogue.summary import catalogue_summary, skipped_entries
     from odarchive.archive_config import ArchiveConfig
+    from odarchive.catalogue.summary import catalogue_summary, skipped_entries
     from odarchive.copies import under_replicated
     from odarchive.plan.summary import disc_count, disc_summaries
 

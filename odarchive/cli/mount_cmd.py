@@ -17,8 +17,8 @@ import sys
 from pathlib import Path
 
 from odarchive.app.context import Context
-from odarchive.cli.render import announce, say
 from odarchive.app.mountpoints import mounted
+from odarchive.cli.render import announce, say
 from odarchive.errors import MountError
 from odarchive.options import add_flags, flag_argv, flag_values
 

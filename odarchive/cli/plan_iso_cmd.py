@@ -11,8 +11,7 @@ import argparse
 from odarchive.app.context import Context
 from odarchive.cli.render import make_reporter, print_json, say
 from odarchive.options import add_flags, flag_values
-from odarchive.units import SIZE_HELP
-from odarchive.units import format_size
+from odarchive.units import SIZE_HELP, format_size
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -23,8 +22,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
-    from odarchive.copies import check_copies, plan_copies
     from odarchive.archive_config import ArchiveConfig
+    from odarchive.copies import check_copies, plan_copies
     from odarchive.ecc.setting import redundancy_percent, roots_for
     from odarchive.plan.media import parse_size
     from odarchive.plan.planner import PlanConfig, plan

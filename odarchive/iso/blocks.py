@@ -21,8 +21,8 @@ them, so nothing per file is kept but that number.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
 
 from odarchive.iso import sizing
 from odarchive.iso.ecma167 import fi_bytes, fid_length

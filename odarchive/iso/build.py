@@ -16,14 +16,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from odarchive.catalogue import Catalogue
+from odarchive.catalogue import Catalogue, images
+from odarchive.catalogue import chunks as chunk_hashes
+from odarchive.catalogue.chunks import wants_chunk_hashes
 from odarchive.ecc.post import add_planned_ecc
 from odarchive.errors import DiscError
 from odarchive.iso import sizing
 from odarchive.iso.blocks import ImageBlocks
 from odarchive.iso.disc_files import disc_info, disc_row, load_layout, source_file, source_paths
-from odarchive.catalogue import chunks as chunk_hashes, images
-from odarchive.catalogue.chunks import wants_chunk_hashes
 from odarchive.iso.feeder import SourceChanged, SourceFeed, hash_whole
 from odarchive.iso.layout import DiscLayout, FileNode
 from odarchive.iso.outfile import ImageSink
@@ -31,7 +31,6 @@ from odarchive.iso.placed import Placed
 from odarchive.iso.spool import Manifests
 from odarchive.iso.writer import write_image
 from odarchive.progress import NullReporter, Reporter
-
 
 RECORD_BATCH = 4096  # placements recorded per round of statements
 

@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable, Iterator
 from functools import lru_cache
-from typing import BinaryIO, Callable, Iterator
+from typing import BinaryIO
 
 from odarchive.catalogue import Catalogue, attributes, images, owners, xattrs
 from odarchive.catalogue.tree import child_dir, dir_path, list_dir, resolve
@@ -64,7 +65,7 @@ def _text(raw: bytes) -> tuple[str, str | None]:
 def _tree_lines(cat: Catalogue, layout: DiscLayout) -> Iterator[str]:
     snaps = {bytes(src.root_name): (src, snap.id) for src, snap in cat.latest_snapshots()}
     seen: set[bytes] = set()
-    for node, udf, _jol, _iso in layout.dirs():
+    for _node, udf, _jol, _iso in layout.dirs():
         rel = udf[len("/DATA/"):] if udf.startswith("/DATA/") else ""
         if not rel:
             continue
@@ -72,7 +73,7 @@ def _tree_lines(cat: Catalogue, layout: DiscLayout) -> Iterator[str]:
         parts = raw_dir.split(b"/")
         if parts[0] not in snaps:
             continue
-        source, snap = snaps[parts[0]]
+        _source, snap = snaps[parts[0]]
         for i in range(1, len(parts) + 1):
             path = b"/".join(parts[:i])
             if path in seen:

@@ -15,8 +15,9 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable
+from typing import Any
 
 from odarchive.catalogue.chunks import wants_chunk_hashes
 from odarchive.errors import DiscError
@@ -92,12 +93,25 @@ class SourceFeed:
     """
 
     mode = "rb"  # pycdlib accepts only binary file objects
-    __slots__ = ("path", "name", "content_size", "offset", "length", "chunk_size", "expect_sha", "expect_chunks",
-                 "on_done", "fd", "passed", "sha", "chunks")
+    __slots__ = (
+        "chunk_size",
+        "chunks",
+        "content_size",
+        "expect_chunks",
+        "expect_sha",
+        "fd",
+        "length",
+        "name",
+        "offset",
+        "on_done",
+        "passed",
+        "path",
+        "sha",
+    )
 
     def __init__(self, path: bytes, name: str, content_size: int, offset: int, length: int, chunk_size: int,
                  expect_sha: bytes | None, expect_chunks: dict[int, bytes] | None,
-                 on_done: Callable[["SourceFeed"], None] | None = None) -> None:
+                 on_done: Callable[[SourceFeed], None] | None = None) -> None:
         self.path, self.name, self.content_size = path, name, content_size
         self.offset, self.length, self.chunk_size = offset, length, chunk_size
         self.expect_sha, self.expect_chunks, self.on_done = expect_sha, expect_chunks, on_done

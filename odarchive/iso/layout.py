@@ -20,7 +20,7 @@ short-lived view of one file, made while a directory is walked (`DirNode.files`)
 from __future__ import annotations
 
 from array import array
-from typing import Iterator
+from collections.abc import Iterator
 
 from odarchive.iso import names
 from odarchive.iso.placed import PIECE_SUFFIX, Placed
@@ -37,10 +37,22 @@ class DirNode:
     """A directory under /DATA: its subdirectories, its files (numbers, sorted by raw name once
     finalized) and, once finalized, its own and its files' names in the three views."""
 
-    __slots__ = ("raw_name", "raw_path", "subdirs", "layout", "idx", "raw", "names", "udf", "iso", "joliet",
-                 "iso_parent", "iso_depth")
+    __slots__ = (
+        "idx",
+        "iso",
+        "iso_depth",
+        "iso_parent",
+        "joliet",
+        "layout",
+        "names",
+        "raw",
+        "raw_name",
+        "raw_path",
+        "subdirs",
+        "udf",
+    )
 
-    def __init__(self, layout: "DiscLayout", raw_name: bytes, raw_path: bytes) -> None:
+    def __init__(self, layout: DiscLayout, raw_name: bytes, raw_path: bytes) -> None:
         self.raw_name = raw_name
         self.raw_path = raw_path  # the archived path (b"" for DATA itself)
         self.subdirs: dict[bytes, DirNode] = {}
@@ -63,7 +75,7 @@ class DirNode:
         return udf.split(SEP), jol.split(SEP), iso.split(SEP)
 
     @property
-    def files(self) -> list["FileNode"]:
+    def files(self) -> list[FileNode]:
         """Views of this directory's files, in order (made on each call)."""
         lay = self.layout
         raws = self.raw_names()
@@ -83,9 +95,9 @@ class FileNode:
     same content (`primary` set) shares the stored file's entry and extent and adds only
     records. Views of the same file compare equal."""
 
-    __slots__ = ("lay", "n", "node", "raw_name", "udf", "joliet", "iso")
+    __slots__ = ("iso", "joliet", "lay", "n", "node", "raw_name", "udf")
 
-    def __init__(self, lay: "DiscLayout", n: int, node: DirNode | None, raw_name: bytes = b"",
+    def __init__(self, lay: DiscLayout, n: int, node: DirNode | None, raw_name: bytes = b"",
                  udf: str = "", joliet: str = "", iso: str = "") -> None:
         self.lay, self.n, self.node, self.raw_name = lay, n, node, raw_name
         self.udf, self.joliet, self.iso = udf, joliet, iso
@@ -119,13 +131,13 @@ class FileNode:
         self.lay.fes[self.n] = value
 
     @property
-    def primary(self) -> "FileNode | None":
+    def primary(self) -> FileNode | None:
         """The stored file whose content this further name shows (None: a stored file)."""
         p = self.lay.primaries[self.n]
         return None if p < 0 else self.lay._view(p)
 
     @property
-    def aliases(self) -> "list[FileNode] | None":
+    def aliases(self) -> list[FileNode] | None:
         """A stored file's further names."""
         more = self.lay._aliases.get(self.n)
         return [self.lay._view(a) for a in more] if more else None

@@ -17,8 +17,9 @@ import io
 import json
 import os
 import struct
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from odarchive.errors import DiscError
 
@@ -136,7 +137,7 @@ class DiscImage:
             self.close()
             raise DiscError(f"{self.path} has no UDF file system", hint="odarchive discs are UDF/ISO 9660 bridge images")
 
-    def __enter__(self) -> "DiscImage":
+    def __enter__(self) -> DiscImage:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -14,7 +14,8 @@ stored once: each further name is a UDF file identifier pointing at the stored f
 from __future__ import annotations
 
 import time
-from typing import BinaryIO, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import BinaryIO
 
 from odarchive.iso import ecma119, ecma167
 from odarchive.iso.blocks import PARTITION_START, ImageBlocks, ViewDir

@@ -10,8 +10,7 @@ bound, so a disc is filled to the byte while most files cost no exact layout.
 
 from __future__ import annotations
 
-from odarchive.iso import manifest, names, sizing
-from odarchive.iso import disc_files
+from odarchive.iso import disc_files, manifest, names, sizing
 from odarchive.iso.layout import DiscLayout, FileNode
 from odarchive.iso.manifest import DiscInfo
 from odarchive.iso.placed import Placed, disc_raw_path

@@ -23,10 +23,10 @@ import stat
 import threading
 import time
 from collections import deque
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterator
 
 from odarchive.catalogue import chunks as chunk_hashes
 from odarchive.catalogue import xattrs
@@ -160,7 +160,7 @@ def _buffer() -> memoryview:
     return view
 
 
-def _hash_fd(fd: int, size: int, sparse: bool, h: "hashlib._Hash", chunks: _Chunks | None) -> None:
+def _hash_fd(fd: int, size: int, sparse: bool, h: hashlib._Hash, chunks: _Chunks | None) -> None:
     """Feed the file's bytes to `h` (and `chunks`). Holes of a sparse file are hashed as zeros
     without being read (SEEK_DATA/SEEK_HOLE): reading holes costs the kernel as much as reading data."""
     view = _buffer()

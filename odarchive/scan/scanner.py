@@ -17,7 +17,7 @@ from odarchive.catalogue.scanning import ScanRows
 from odarchive.errors import InputError
 from odarchive.progress import NullReporter, Reporter
 from odarchive.scan.hasher import Hasher
-from odarchive.scan.walker import WalkOptions, Walker
+from odarchive.scan.walker import Walker, WalkOptions
 
 
 @dataclass(frozen=True)

@@ -33,10 +33,10 @@ import stat
 import time
 from dataclasses import dataclass
 
+from odarchive.catalogue import xattrs as xattr_sets
 from odarchive.catalogue.owners import OwnerIds
 from odarchive.catalogue.scanning import Meta, OpenRow, ScanRows
 from odarchive.catalogue.xattrs import XattrIds
-from odarchive.catalogue import xattrs as xattr_sets
 from odarchive.progress import Reporter
 from odarchive.scan.smallfiles import SMALL_FILE, SmallFiles
 

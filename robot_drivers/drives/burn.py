@@ -40,7 +40,7 @@ def burn_command(xorriso: str, target: str, image: str, tsize: int | None = None
     cmd = [xorriso, "-as", "cdrecord", "-v", f"dev={target}"]
     if tsize is not None:
         cmd.append(f"tsize={tsize}")
-    return cmd + [image]
+    return [*cmd, image]
 
 
 def run_burn(

@@ -27,7 +27,7 @@ class OpticalDrive:
         self.xorriso = xorriso
 
     @classmethod
-    def for_target(cls, target: str, xorriso: str = "xorriso") -> "OpticalDrive":
+    def for_target(cls, target: str, xorriso: str = "xorriso") -> OpticalDrive:
         probe: MediaProbe = SidecarProbe() if target.startswith(STDIO) else UdevProbe()
         return cls(target, probe, xorriso)
 

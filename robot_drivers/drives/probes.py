@@ -17,8 +17,9 @@ import json
 import os
 import struct
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from robot_drivers import errors
 

@@ -36,7 +36,7 @@ def scanned(cli, home: Path, tmp_path: Path) -> Path:
 ])
 def test_import_refuses_numbers_out_of_range(cli, scanned: Path, tmp_path: Path, entry: str, named: str | None) -> None:
     bad = tmp_path / "bad.json"
-    bad.write_text('{"version": 1, "files": {"%s": %s}}' % (H, entry))
+    bad.write_text(f'{{"version": 1, "files": {{"{H}": {entry}}}}}')
     before = home_state(scanned)
     r = cli("import_json", str(bad))
     assert r.code == EXIT_INPUT and "Traceback" not in r.err
@@ -48,7 +48,7 @@ def test_import_refuses_numbers_out_of_range(cli, scanned: Path, tmp_path: Path,
 
 def test_import_refuses_deep_nesting_quickly(cli, scanned: Path, tmp_path: Path) -> None:
     bad = tmp_path / "deep.json"
-    bad.write_text('{"version": 1, "files": {"%s": {"filenames": %s}}}' % (H, "[" * 100_000 + "]" * 100_000))
+    bad.write_text('{{"version": 1, "files": {{"{}": {{"filenames": {}}}}}}}'.format(H, "[" * 100_000 + "]" * 100_000))
     before = home_state(scanned)
     r = cli("import_json", str(bad))
     assert r.code == EXIT_INPUT and "nested deeper than" in r.err and H in r.err
@@ -57,7 +57,7 @@ def test_import_refuses_deep_nesting_quickly(cli, scanned: Path, tmp_path: Path)
 
 def test_import_into_a_new_home_leaves_no_catalogue_on_refusal(cli, home: Path, tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
-    bad.write_text('{"version": 1, "files": {"%s": {"filenames": {"r/a": null}, "size": -1}}}' % H)
+    bad.write_text(f'{{"version": 1, "files": {{"{H}": {{"filenames": {{"r/a": null}}, "size": -1}}}}}}')
     assert cli("import_json", str(bad)).code == EXIT_INPUT
     assert home_state(home) == ((), None)
 

@@ -97,7 +97,7 @@ def test_same_content_is_stored_once_under_every_name(tmp_path: Path) -> None:
 
 def test_a_disc_too_full_for_every_name_keeps_the_names_that_fit(tmp_path: Path) -> None:
     """Many names of one content on a small disc: the plan stays within the medium."""
-    home, image = _archive(tmp_path, extra_dups=700)
+    _home, image = _archive(tmp_path, extra_dups=700)
     assert image.stat().st_size <= 900_000
     with DiscImage(image) as img:
         sums = {p: h for h, p in img.sha256sums()}

@@ -14,7 +14,6 @@ shows them as "[]" (its rule for names Windows cannot have), whoever wrote the i
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import random
 import shutil

@@ -114,7 +114,7 @@ def test_catalogue_view_shows_owners_xattrs_and_one_inode_per_hard_link(archive)
 
 
 def test_restore_as_another_user_says_what_it_could_not_set_and_drops_setuid(archive):
-    src, home = archive
+    _src, home = archive
     base = Path(tempfile.mkdtemp(prefix="odarchive-meta-"))
     try:
         os.chmod(base, 0o777)

@@ -60,7 +60,7 @@ def test_unreadable_directory_as_unprivileged_user(tmp_path):
                "--home", str(home), "create_db", str(src), "--json"]
         proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=60, cwd=str(base))
         assert proc.returncode == 0, proc.stderr
-        out = subprocess.run(cmd[:5] + ["-m", "odarchive", "--home", str(home), "get_info", "--json", "--skipped"],
+        out = subprocess.run([*cmd[:5], "-m", "odarchive", "--home", str(home), "get_info", "--json", "--skipped"],
                              capture_output=True, text=True, env=env, timeout=60, cwd=str(base))
         info = json.loads(out.stdout)
         reasons = {e["path"]: e["reason"] for e in info["skipped_entries"]}

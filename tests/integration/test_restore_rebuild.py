@@ -103,7 +103,7 @@ def test_interrupted_restore_continues(archive, tmp_path, monkeypatch):
     assert run(home, "restore", "--to", str(out)) == 130
     monkeypatch.setattr(restore_mod.Restorer, "_complete", real)
     done_before = sum(1 for v in tree_state(out / "family").values() if v[0] == "f")
-    assert 0 < done_before
+    assert done_before > 0
     from odarchive.catalogue import Catalogue
     from odarchive.restore import Restorer, choose_snapshots
 
@@ -149,7 +149,7 @@ def test_restore_some_paths_only(archive, tmp_path):
 
 
 def test_restore_refuses_to_write_through_a_planted_symlink(archive, tmp_path):
-    src, home = archive
+    _src, home = archive
     out = tmp_path / "out"
     outside = tmp_path / "outside"
     outside.mkdir()

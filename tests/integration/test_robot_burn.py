@@ -16,6 +16,7 @@ from robot_drivers.simulator import control
 from robot_drivers.simulator.mechanism import Mechanism
 from tests.lib.robot_sim import arm, media_places, setup_home
 
+
 @pytest.fixture(autouse=True)
 def stop_simulator(home: Path):
     yield
@@ -159,7 +160,7 @@ def test_plan_build_burn_and_verify_the_read_back(cli, home: Path, tmp_path: Pat
         rows = conn.execute("SELECT id, slot, image_name, image_size, state FROM discs").fetchall()
     out = tmp_path / "read-back"
     out.mkdir()
-    for disc, slot, name, size, state in rows:
+    for _disc, slot, name, size, state in rows:
         assert state == "verified"
         (out / name).write_bytes(medium_bytes(home, slot)[:size])  # what the disc holds
     v = cli("verify", *sorted(str(p) for p in out.iterdir()))

@@ -11,8 +11,8 @@ from robot_drivers import errors
 from robot_drivers.interfaces import DRIVE_EMPTY, DRIVE_LOADED, EMPTY, FULL
 from robot_drivers.mtx_changer import MtxChanger
 from robot_drivers.mtx_parse import parse_status
-from robot_drivers.simulator.mechanism import Mechanism
 from robot_drivers.simulator.config import SimConfig
+from robot_drivers.simulator.mechanism import Mechanism
 from robot_drivers.simulator.mtx_front import status_text
 from tests.lib.robot_sim import arm, media_places
 

@@ -48,7 +48,7 @@ def consistent(state: Path, changer: SlotChanger, before: dict[str, str]) -> Non
 
 
 def test_slot_dialect_moves_and_inventory(slot_sim) -> None:
-    state, c = slot_sim
+    _state, c = slot_sim
     assert c.version().startswith("ODASIM")
     assert c.geometry() == (30, 2, 1)
     inv = c.inventory()

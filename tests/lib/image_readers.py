@@ -158,6 +158,6 @@ def xorriso_tree(image: Path, dest: Path, files: list[str], big: dict[str, int] 
     for path in big:
         info = subprocess.run(["xorriso", "-iso_rr_pattern", "off", "-indev", str(image), "-lsl", "/" + path],
                               check=True, capture_output=True).stdout
-        line = [ln for ln in info.decode("utf-8", "replace").splitlines() if ln.startswith("-")][0]
+        line = next(ln for ln in info.decode("utf-8", "replace").splitlines() if ln.startswith("-"))
         out[path] = line.split()[4] + " bytes"
     return out

@@ -23,7 +23,7 @@ from robot_drivers.interfaces import (
 
 
 class FakeDrive:
-    def __init__(self, robot: "FakeRobot", n: int) -> None:
+    def __init__(self, robot: FakeRobot, n: int) -> None:
         self.name = f"fake{n}"
         self._robot = robot
         self._n = n

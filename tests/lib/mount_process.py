@@ -11,8 +11,8 @@ import errno
 import json
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from odarchive.app.mount_serve import STATUS_INTERVAL_S
 from odarchive.cli import main
@@ -25,7 +25,7 @@ class Mounted:
         self.home, self.mountpoint, self.flags = home, mountpoint, flags
         mountpoint.mkdir(parents=True, exist_ok=True)
 
-    def __enter__(self) -> "Mounted":
+    def __enter__(self) -> Mounted:
         code = main(["--home", str(self.home), "mount", str(self.mountpoint), *self.flags])
         assert code == 0, f"odarchive mount failed ({code}); see {self.home / 'logs' / 'mount.log'}"
         assert os.path.ismount(self.mountpoint)

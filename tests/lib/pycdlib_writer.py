@@ -13,8 +13,9 @@ Joliet order. Multi-extent files (over 4 GiB) always get all three records in on
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, BinaryIO, Callable, Iterator
+from typing import Any, BinaryIO
 
 from odarchive.iso.layout import DATA_DIR, DEEP_DIR, MANIFEST_FILES, DirNode, DiscLayout, FileNode
 from odarchive.iso.sizing import MANIFEST_ISO, extent_count
@@ -70,7 +71,7 @@ def _populate(iso: Any, layout: DiscLayout, open_file: OpenFile, manifest: dict[
     iso.add_directory(iso_path="/" + DATA_DIR, joliet_path="/" + DATA_DIR, udf_path="/" + DATA_DIR)
     if layout.deep:
         iso.add_directory(iso_path="/" + DEEP_DIR)
-    for node, udf, jol, iso_path in dirs[1:]:
+    for _node, udf, jol, iso_path in dirs[1:]:
         iso.add_directory(iso_path=iso_path, joliet_path=jol, udf_path=udf)
     for node, udf, jol, iso_path in extent_order(dirs):
         iso_order = sorted(node.files, key=lambda f: f.iso)

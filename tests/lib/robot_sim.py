@@ -5,9 +5,10 @@ from __future__ import annotations
 import random
 import subprocess
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from odarchive.catalogue import Catalogue
 from odarchive.hashing import file_sha256

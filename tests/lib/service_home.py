@@ -6,9 +6,9 @@ port) and stops the service and the simulator afterwards, whatever the test did.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from odarchive.app.service.client import ServiceClient, service_client
 from odarchive.cli import main

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from odarchive.catalogue import Catalogue, contents, snapshots
 from odarchive.catalogue.scanning import ScanRows

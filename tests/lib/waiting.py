@@ -4,7 +4,8 @@ early, a clear failure naming it when it never comes."""
 from __future__ import annotations
 
 import time
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 T = TypeVar("T")
 

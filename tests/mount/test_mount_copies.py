@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import errno
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -63,7 +63,7 @@ def test_copies_serve_every_byte(two_sets: tuple[Path, Path], tmp_path: Path) ->
 
 
 def test_a_disc_with_no_copy_in_the_changer_names_where_it_is(two_sets: tuple[Path, Path], tmp_path: Path) -> None:
-    home, src = two_sets
+    home, _src = two_sets
     h = ["--home", str(home)]
     a, b = _slots(home)
     with sqlite3.connect(home / "catalogue.sqlite") as db:

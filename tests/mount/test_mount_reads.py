@@ -39,7 +39,7 @@ def test_a_cached_read_reuses_the_mount_s_buffers(tmp_path: Path) -> None:
             fd = os.open(path, os.O_RDONLY)
             os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)  # the kernel forgets its pages: read from the cache
             before = _minor_faults(pid)
-            got = b"".join(iter(lambda: os.read(fd, 1 << 20), b""))
+            got = b"".join(iter(lambda: os.read(fd, 1 << 20), b""))  # noqa: B023 (consumed here)
             faults = _minor_faults(pid) - before
             os.close(fd)
             assert got == data

@@ -62,7 +62,7 @@ def test_reads_through_the_mount_are_served_while_new_discs_burn(tmp_path: Path)
 
             def read(name: str) -> tuple[str, bool, float]:
                 t0 = time.monotonic()
-                ok = (root / name).read_bytes() == old[name]
+                assert (root / name).read_bytes() == old[name], name  # every byte right
                 return name, burn.poll() is None, time.monotonic() - t0
 
             with ThreadPoolExecutor(16) as pool:

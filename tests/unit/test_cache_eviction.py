@@ -65,7 +65,7 @@ def _small_old_big_new(tmp_path, policy):
 
 
 def test_lru_drops_old_small_files_first(tmp_path):
-    cache, small, big = _small_old_big_new(tmp_path, "lru")
+    cache, small, _big = _small_old_big_new(tmp_path, "lru")
     with cache:
         assert not any(cached(cache, k) for k in small)
         assert cache.stats().bytes_cached <= 8 * CHUNK

@@ -172,7 +172,7 @@ def test_sequential_reads_are_one_line_and_replay_as_many(tmp_path):
 
 def test_runs_break_on_gaps_outcome_and_time(tmp_path):
     writer = TraceWriter(tmp_path / "t.jsonl", max_bytes=1 << 20)
-    for i, (t, off, hit) in enumerate([(0.0, 0, True), (0.1, 10, True), (0.2, 30, True), (0.3, 40, False),
+    for _i, (t, off, hit) in enumerate([(0.0, 0, True), (0.1, 10, True), (0.2, 30, True), (0.3, 40, False),
                                        (5.0, 50, False)]):
         writer.append(Access(t, "k", 100, off, 10, hit))
     writer.close()

@@ -130,7 +130,7 @@ def test_another_libfuse_is_refused_with_a_clear_error(monkeypatch: pytest.Monke
     from fuse_mount import fuse_lib
 
     monkeypatch.setattr(fuse_lib, "LIBFUSE_VERSION", (2, 9))
-    with pytest.raises(fuse_lib.LibfuseError, match="needs libfuse 3, but mfusepy loaded libfuse 2.9"):
+    with pytest.raises(fuse_lib.LibfuseError, match=r"needs libfuse 3, but mfusepy loaded libfuse 2\.9"):
         fuse_lib.require_libfuse3()
 
 

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
-
 
 def test_create_iso_writes_named_images_and_get_info_summarises(cli, home: Path, tmp_path: Path) -> None:
     src = tmp_path / "src"

@@ -24,7 +24,7 @@ def test_model_equals_pycdlib_deep_tree_huge_files_and_a_big_directory() -> None
     for i in range(3000):
         layout.add(b"root/big/file_%06d.txt" % i, 10, None)
     layout.set_manifest_sizes({"README.md": 100, "catalogue.json": 100, "SHA256SUMS": 100})
-    blocks, iso = pycdlib_blocks(layout)
+    blocks, _iso = pycdlib_blocks(layout)
     assert sizing.image_blocks(layout) == blocks
     assert layout.deep, "directories below ISO 9660's 7 levels are relocated"
 

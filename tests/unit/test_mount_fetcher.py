@@ -8,8 +8,8 @@ import os
 import shutil
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -64,7 +64,7 @@ class Stack:
             barrier.wait()
             try:
                 out[rel] = self.read(rel)
-            except BaseException as e:  # noqa: BLE001 - the test inspects it
+            except BaseException as e:
                 out[rel] = e
 
         threads = [threading.Thread(target=one, args=(r,)) for r in rels]

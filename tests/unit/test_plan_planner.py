@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import random
 from pathlib import Path
@@ -82,7 +83,7 @@ def test_large_content_is_split_into_pieces_over_discs(cat: Catalogue, tmp_path:
     discs = plan(cat, 2 * MB + 200_000)
     rows = cat.conn.execute("SELECT piece, disc_id, offset, length FROM placements ORDER BY piece").fetchall()
     assert len(rows) >= 3 and [r[0] for r in rows] == list(range(1, len(rows) + 1))
-    assert rows[0][2] == 0 and all(a[2] + a[3] == b[2] for a, b in zip(rows, rows[1:]))
+    assert rows[0][2] == 0 and all(a[2] + a[3] == b[2] for a, b in itertools.pairwise(rows))
     assert rows[-1][2] + rows[-1][3] == 5 * MB
     assert len({r[1] for r in rows}) == len(rows) == len(discs)
 

@@ -189,7 +189,7 @@ def test_manual_driver_burns_one_disc_after_another(images) -> None:
             drive.medium = Medium()
 
     changer = ManualChanger(drive, person, lambda n: None, media_timeout_s=0.01)
-    j, rec = job(changer, [drive], images)
+    j, _rec = job(changer, [drive], images)
     done = j.run([0, 1])
     assert [o.disc for o in done] == [0, 1] and all(o.slot is None for o in done)
     assert asked == ["insert a blank disc into mem0", "take the burned disc out of mem0"] * 2

@@ -89,11 +89,11 @@ def test_nobody_inserts_a_disc() -> None:
 
 
 def test_blank_requested_but_recorded_disc_inserted() -> None:
-    changer, drive, prompts = make(lambda d, t: d.insert("SOMETHING", 5000) if "insert" in t else None)
+    changer, _drive, prompts = make(lambda d, t: d.insert("SOMETHING", 5000) if "insert" in t else None)
     with pytest.raises(errors.WrongDisc) as e:
         changer.load(BLANK_SLOT)
     assert prompts[0] == "insert a blank disc into /dev/sr0" and "not blank" in e.value.message
-    changer2, drive2, _ = make(lambda d, t: d.insert(None, 0) if "insert" in t else None)
+    changer2, _drive2, _ = make(lambda d, t: d.insert(None, 0) if "insert" in t else None)
     changer2.load(BLANK_SLOT)
     assert changer2.unload() == BLANK_SLOT
 

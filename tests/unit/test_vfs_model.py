@@ -13,8 +13,8 @@ from fuse_mount.discs import ImageDirSource
 from fuse_mount.errors import DiscUnavailable, IsADirectory, NotADirectory, NotASymlink, NotFound, ReadOnly
 from fuse_mount.service import ArchiveService, MountConfig
 from fuse_mount.vfs import Vfs
-from odarchive.cli import main
 from odarchive.app.mount_adapter import CatalogueAdapter
+from odarchive.cli import main
 from tests.lib.mount_archive import CHUNK, place_on_discs
 from tests.lib.synthetic_catalogue import synthetic_catalogue
 

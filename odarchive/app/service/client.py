@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any, Callable
-
-Reply = dict[str, Any]
-"""A parsed JSON reply of the service (docs/service.md gives its fields); renderers read it with .get()."""
+from collections.abc import Callable
+from typing import Any
 
 import httpx
 
@@ -24,6 +22,9 @@ from odarchive.app.service.server import short_path
 from odarchive.app.service.token import auth_headers
 from odarchive.errors import OdarchiveError
 from odarchive.home import Home
+
+Reply = dict[str, Any]
+"""A parsed JSON reply of the service (docs/service.md gives its fields); renderers read it with .get()."""
 
 BASE_URL = "http://odarchive.service"
 LEASE_MARGIN_S = 30.0  # the service answers a read lease by its timeout; this covers the trip
@@ -60,11 +61,11 @@ class ServiceClient:
         self.http.close()
         self._name.__exit__()
 
-    def spawn(self) -> "ServiceClient":
+    def spawn(self) -> ServiceClient:
         """Another client of the same service (one per thread)."""
         return ServiceClient(self.home)
 
-    def __enter__(self) -> "ServiceClient":
+    def __enter__(self) -> ServiceClient:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -9,14 +9,23 @@ which media were rejected; the service writes it when media move.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 from odarchive.app.context import Context
 from odarchive.app.robot_config import Robot, disc_from_label
 from robot_drivers import errors
 from robot_drivers.burn_job import has_medium
-from robot_drivers.interfaces import BLANK, DRIVE_EMPTY, DRIVE_LOADED, DRIVE_UNKNOWN, FULL, SLOT_KIND_BIN, SLOT_KIND_STORAGE
+from robot_drivers.interfaces import (
+    BLANK,
+    DRIVE_EMPTY,
+    DRIVE_LOADED,
+    DRIVE_UNKNOWN,
+    FULL,
+    SLOT_KIND_BIN,
+    SLOT_KIND_STORAGE,
+)
 
 
 class MotionError(errors.RobotError):

@@ -28,7 +28,6 @@ from odarchive.app.service.robot_actions import DriveLeased, RobotActions
 from odarchive.app.service.scheduler import BURN, READ
 from robot_drivers.errors import RobotError
 
-
 ROBOT_ACTIONS = frozenset({("GET", "inventory"), ("GET", "status"), ("POST", "load"), ("POST", "unload"),
                            ("POST", "import"), ("POST", "export"), ("POST", "reset")})
 

@@ -13,7 +13,8 @@ import os
 import threading
 import time
 from collections import Counter
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from odarchive.app.context import Context
 from odarchive.app.robot_config import Robot, disc_from_label
@@ -156,7 +157,7 @@ class LocalClient:
         assert action == "inventory", action
         return self.svc.leases.run_motion(RobotActions(self.svc.leases).inventory).result()
 
-    def spawn(self) -> "LocalClient":
+    def spawn(self) -> LocalClient:
         return self
 
     def close(self) -> None:
