@@ -208,17 +208,6 @@ class JobManager:
         self._worker.join(timeout_s)
         return not self._worker.is_alive()
 
-    def wait_idle(self, timeout_s: float) -> bool:
-        """Wait until no job runs or waits (for tests and `serve --stop`)."""
-        deadline = time.monotonic() + timeout_s
-        with self._lock:
-            while self._running is not None or self._queue:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-                self._lock.wait(left)
-        return True
-
     def _all(self) -> list[Job]:
         with self._lock:
             running = [self._running] if self._running else []
