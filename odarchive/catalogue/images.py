@@ -8,7 +8,10 @@ Chunk hashes have their own module (`chunks`).
 from __future__ import annotations
 
 import sqlite3
+from contextlib import contextmanager
 from typing import Iterable, Iterator
+
+SMALL_CACHE_KIB = 16384
 
 PlacementRow = tuple[int, int, int, int, bytes, int, int, bytes, bytes | None, int]
 
@@ -16,6 +19,19 @@ PlacementRow = tuple[int, int, int, int, bytes, int, int, bytes, bytes | None, i
 def disc_row(conn: sqlite3.Connection, disc_id: int) -> tuple[str, int, int, str] | None:
     """(label, capacity_bytes, used_bytes, state) of a disc, or None."""
     return conn.execute("SELECT label, capacity_bytes, used_bytes, state FROM discs WHERE id=?", (disc_id,)).fetchone()
+
+
+@contextmanager
+def small_cache(conn: sqlite3.Connection) -> Iterator[None]:
+    """A 16 MiB page cache for the connection while an image is built (its queries go by index,
+    the OS page cache serves the rest): at a million files the 64 MiB cache was a fifth of the
+    build's memory. The connection's own size comes back afterwards."""
+    before = conn.execute("PRAGMA cache_size").fetchone()[0]
+    conn.execute(f"PRAGMA cache_size=-{SMALL_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        conn.execute(f"PRAGMA cache_size={int(before)}")
 
 
 def disc_count(conn: sqlite3.Connection) -> int:

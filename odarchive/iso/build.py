@@ -45,6 +45,11 @@ def volume_ident(label: str, disc_id: int) -> str:
 
 def build_disc_image(cat: Catalogue, disc_id: int, out_dir: Path, reporter: Reporter | None = None) -> Path:
     """Write the image of planned disc `disc_id` to out_dir/<label>_<NNNN>.iso and return its path."""
+    with images.small_cache(cat.conn):
+        return _build(cat, disc_id, out_dir, reporter)
+
+
+def _build(cat: Catalogue, disc_id: int, out_dir: Path, reporter: Reporter | None) -> Path:
     reporter = reporter or NullReporter()
     label, capacity, used, _state = disc_row(cat, disc_id)
     layout = load_layout(cat, disc_id)
