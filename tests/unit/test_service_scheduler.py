@@ -198,3 +198,17 @@ def test_requests_and_leases_of_dead_clients_are_given_back() -> None:
     s.release(held)
     assert s.decide(1.0) == [Grant(live, 0)]
     assert s.busy() == 1
+
+
+def test_no_blank_left_fails_the_burn_at_once_and_no_drive_left_fails_what_waits() -> None:
+    s = Scheduler(range(2), blank_attempts=3)
+    burn = s.submit(BURN, 8, "burn", 0.0)
+    [load] = s.decide(0.0)
+    assert s.load_failed(load.drive, "no blank medium left", 1.0, drive_fault=False, retry=False) == [burn]
+    assert burn.error == "no blank medium left" and s.requests == []
+    s.load_failed(0, "jammed", 2.0)  # both drives out with a fault
+    s.load_failed(1, "jammed", 2.0)
+    waiting = [s.submit(BURN, 9, "burn", 3.0), s.submit(READ, 4, "mount", 3.0, timeout_s=600)]
+    failed = s.decide(3.0)
+    assert [a.request for a in failed if isinstance(a, Fail)] == waiting  # not a wait of forever (burns) or 600 s
+    assert all("every drive is out" in r.error and "robot reset" in r.error for r in waiting)

@@ -214,6 +214,8 @@ class LeaseManager:
             slot = self.motions.load_blank(drive)
         except errors.EmptySlot as e:  # a slot that missed: the drive is fine, another blank is tried
             self._motion_failed(drive, f"no blank for disc {r.disc} in drive {drive}: {e}", None, drive_fault=False)
+        except errors.NoBlankMedia as e:  # none left: the burn fails (trying again cannot help), the drive is fine
+            self._motion_failed(drive, f"no blank for disc {r.disc}: {e}", None, drive_fault=False, retry=False)
         except Exception as e:  # noqa: BLE001 - the drive drops out; the burn goes to another
             self._motion_failed(drive, f"no blank for disc {r.disc} in drive {drive}: {e}", None)
         else:
@@ -229,11 +231,12 @@ class LeaseManager:
                 self._decide()
         self.on_change()
 
-    def _motion_failed(self, drive: int, message: str, disc: int | None, drive_fault: bool = True) -> None:
+    def _motion_failed(self, drive: int, message: str, disc: int | None, drive_fault: bool = True,
+                       retry: bool = True) -> None:
         log.error("event=%s drive=%d reason=%r", "drive.fault" if drive_fault else "disc.unavailable", drive, message)
         with self.lock:
             self.on_fault(message, drive, disc)
-            for r in self.scheduler.load_failed(drive, message, self.clock(), drive_fault):
+            for r in self.scheduler.load_failed(drive, message, self.clock(), drive_fault, retry):
                 self._wake(r.id)
             self.activity.pop(drive, None)
             self._decide()

@@ -19,7 +19,8 @@ The rules (docs/service.md, after CERN CTA's mount policies):
 3. Ageing: a burn that has waited `burn_max_wait_s` takes the next free drive even while
    reads wait. A read not granted within its timeout fails with an error naming the disc.
 4. A failed motion fails only the requests it was for; the drive is marked with the fault
-   and stays out until a successful motion or `reset_faults`. A blank that cannot be loaded
+   and stays out until a successful motion or `reset_faults`; when every drive is out, the
+   requests waiting fail at once (nothing could serve them until a reset). A blank that cannot be loaded
    puts the burn back in the queue (another blank is tried), up to `blank_attempts`.
 
 Not thread-safe: the service calls it under its own lock.
@@ -157,11 +158,13 @@ class Scheduler:
         d = self.drives[drive]
         d.motion, d.disc, d.copy, d.blank_for, d.occupied, d.since = None, None, None, None, False, now
 
-    def load_failed(self, drive: int, message: str, now: float, drive_fault: bool = True) -> list[Request]:
+    def load_failed(self, drive: int, message: str, now: float, drive_fault: bool = True,
+                    retry: bool = True) -> list[Request]:
         """A motion for `drive` failed: the requests it was for fail (a burn's goes back to
-        the queue for another blank, up to `blank_attempts`); returns the failed ones. With
-        `drive_fault` the drive is out until `reset_faults` (its contents are unknown);
-        without (the disc is in no slot) it is left as it was."""
+        the queue for another blank, up to `blank_attempts`, unless not `retry`: no blank is
+        left); returns the failed ones. With `drive_fault` the drive is out until
+        `reset_faults` (its contents are unknown); without (the disc is in no slot) it is
+        left as it was."""
         d = self.drives[drive]
         d.motion = None
         if drive_fault:
@@ -170,7 +173,7 @@ class Scheduler:
         failed = []
         for r in [r for r in self.requests if r.drive == drive]:
             r.drive = None
-            if r.kind == BURN:
+            if r.kind == BURN and retry:
                 r.blank_failures += 1
                 if r.blank_failures < self.blank_attempts:
                     continue
@@ -196,6 +199,12 @@ class Scheduler:
             if r.kind == READ and r.deadline is not None and now >= r.deadline:
                 self.requests.remove(r)
                 r.error = f"{self.describe(r.disc)} not available within {r.deadline - r.created:g} s"
+                actions.append(Fail(r, r.error))
+        faults = [d.fault for d in self.drives.values() if d.fault is not None]
+        if faults and len(faults) == len(self.drives):  # rule 4: no drive left to wait for
+            for r in [r for r in self.requests if r.drive is None]:
+                self.requests.remove(r)
+                r.error = f"every drive is out with a fault ({faults[0]}); clear it, then `odarchive robot reset`"
                 actions.append(Fail(r, r.error))
         for r in [r for r in self.requests if r.drive is None]:  # ready drives first
             d = self._ready_for(r)
