@@ -49,18 +49,21 @@ class Mechanism:
             self._check_motion(st, f"load slot {slot} into drive {drive}")
             self._check_slot(st, slot)
             d = self._drive(st, drive)
-            if slot in st["faults"]["miss"]:
+            missed = slot in st["faults"]["miss"]
+            if missed:  # consumed: the state is written back only when the block ends without error
                 st["faults"]["miss"].remove(slot)
-                raise errors.EmptySlot(f"the picker found slot {slot} empty (sensor miss); the disc stays in slot {slot}")
-            if st["slots"][slot - 1] is None:
-                raise errors.EmptySlot(f"slot {slot} is empty")
-            if d["medium"] is not None:
-                raise _coded(errors.SlotFull(f"drive {drive} already holds a disc (from slot {d['from']})"), "E13")
-            if drive in st["faults"]["not_ready"]:
-                raise errors.DriveNotReady(f"drive {drive} is not ready: its tray did not open")
-            medium = st["slots"][slot - 1]
-            st["slots"][slot - 1] = None
-            self._insert(st, drive, medium, slot)
+            else:
+                if st["slots"][slot - 1] is None:
+                    raise errors.EmptySlot(f"slot {slot} is empty")
+                if d["medium"] is not None:
+                    raise _coded(errors.SlotFull(f"drive {drive} already holds a disc (from slot {d['from']})"), "E13")
+                if drive in st["faults"]["not_ready"]:
+                    raise errors.DriveNotReady(f"drive {drive} is not ready: its tray did not open")
+                medium = st["slots"][slot - 1]
+                st["slots"][slot - 1] = None
+                self._insert(st, drive, medium, slot)
+        if missed:  # one miss, as documented: the next load of the slot works
+            raise errors.EmptySlot(f"the picker found slot {slot} empty (sensor miss); the disc stays in slot {slot}")
         return self.config.seconds("load_s")
 
     def unload(self, drive: int, slot: int | None) -> tuple[int, float]:

@@ -102,6 +102,10 @@ def test_robot_fault_gives_eio_within_the_timeout_while_cached_reads_go_on(
             assert elapsed < 1.5 + 1.0
             log = (home / "logs" / "mount.log").read_text()
             assert f"ODARCHIVE_{discs[-1]:04d}" in log
+            # cleared while mounted (the service owns the robot, the mount is its client): the disc reads again
+            assert main([*h, "robot", "simulate", "--fault", "clear"]) == 0
+            assert main([*h, "robot", "reset"]) == 0
+            assert (root / victim).read_bytes() == (src / victim).read_bytes()
     finally:
         assert main([*h, "robot", "simulate", "--fault", "clear"]) == 0
         assert main([*h, "robot", "reset"]) == 0

@@ -27,3 +27,22 @@ def test_status_reads_the_service_and_keeps_the_job_records(tmp_path: Path, cli,
         scan.close()
     r = cli("status", "--json").json()
     assert r["service"] is None and r["jobs"] == []  # no service: the records alone, as before
+
+
+def test_a_mount_killed_with_9_is_not_shown_mounted(tmp_path: Path, cli, home) -> None:
+    """The issue's fault: after kill -9 of the mount, status still said "mounted"."""
+    import json
+    import subprocess
+    import sys
+
+    make_home(home)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    (home / "jobs").mkdir(exist_ok=True)
+    (home / "jobs" / "mount-dead.json").write_text(json.dumps(
+        {"job": "mount-dead", "command": "mount", "pid": int(dead.stdout), "updated": 0, "phase": "mounted",
+         "mountpoint": str(tmp_path / "mnt"), "disc_loads": 3}))
+    with running_service(home):
+        j = cli("status", "--json").json()
+        assert j["service"]["mounts"] == []  # the service lists live mounts only
+        text = cli("status").out
+        assert "died during phase mounted" in text and "disc loads" not in text

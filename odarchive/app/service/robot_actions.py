@@ -124,7 +124,21 @@ class RobotActions:
         return {"reset": True}
 
     def inventory(self) -> dict[str, Any]:
-        return inventory_json(self.ctx, self.robot.changer.inventory())
+        """The changer's inventory with disc numbers; a loaded drive nobody holds whose disc
+        the changer cannot name (a disc burned, then stuck by a jam) is asked for its label."""
+        from odarchive.app.robot_config import disc_from_label
+
+        out = inventory_json(self.ctx, self.robot.changer.inventory())
+        for d in out["drives"]:
+            if d["state"] != "loaded" or d["disc"] is not None or d["drive"] not in self.robot.drives:
+                continue
+            try:
+                self._check_free(d["drive"])
+                d["label"] = self.robot.drives[d["drive"]].volume_label()
+            except errors.RobotError:  # held by a client, or unreadable: left as the changer says
+                continue
+            d["disc"] = disc_from_label(d["label"])
+        return out
 
     def status(self) -> dict[str, Any]:
         from odarchive.app.robot_ops import robot_status
