@@ -15,9 +15,12 @@ Algorithm:
    `rsync -S` do), so sparse files come back sparse.
 4. Directory metadata is set last, deepest first.
 
-A missing image is named ("disc 17 is needed") and everything else is still restored. No
-path may escape the target: names are checked, and a parent that resolves outside the
-target (a symlink planted there) is refused.
+Where a disc's bytes come from is the caller's choice (`open_disc`): by default its image
+file in `images` (`ImageDiscs`); `odarchive restore` without `--images` also reads the
+discs whose image is gone through the robot (`odarchive.app.restore_discs`), each disc
+once, in disc order. A missing disc is named ("disc 17 is needed") and everything else is
+still restored. No path may escape the target: names are checked, and a parent that
+resolves outside the target (a symlink planted there) is refused.
 """
 
 from __future__ import annotations
@@ -25,8 +28,10 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable, ContextManager, Iterator
 
 from odarchive.catalogue import Catalogue, Snapshot, Source
 from odarchive.catalogue.tree import walk
@@ -52,6 +57,7 @@ class RestoreReport:
     hard_links: int = 0
     discs_read: list[int] = field(default_factory=list)
     missing_discs: list[int] = field(default_factory=list)
+    missing_reasons: list[dict[str, object]] = field(default_factory=list)  # {"disc", "reason"} for each
     failed: list[dict[str, str]] = field(default_factory=list)
     ecc_repaired_discs: list[int] = field(default_factory=list)  # read through their ECC (odarchive.ecc)
     not_set: list[str] = field(default_factory=list)  # metadata that could not be restored, by kind
@@ -59,6 +65,41 @@ class RestoreReport:
     @property
     def ok(self) -> bool:
         return not self.failed and not self.missing_discs
+
+
+ReadAt = Callable[[int, int], bytes]  # (offset, length) -> the bytes of a disc at that offset
+OpenDisc = Callable[[int], ContextManager[ReadAt]]  # disc -> its bytes while open; MissingDisc if none
+
+
+class MissingDisc(Exception):
+    """A disc that cannot be read now (no image; not in the changer): its files are named as needing it."""
+
+
+class ImageDiscs:
+    """Discs as image files in one directory: the recorded image name, else `*_NNNN.iso`."""
+
+    def __init__(self, cat: Catalogue, images: Path) -> None:
+        self.cat, self.images = cat, images
+
+    def image(self, disc: int) -> str | None:
+        row = self.cat.conn.execute("SELECT image_name FROM discs WHERE id=?", (disc,)).fetchone()
+        candidates = [self.images / row[0]] if row and row[0] else []
+        candidates += sorted(self.images.glob(f"*_{disc:04d}.iso"))
+        for c in candidates:
+            if c.is_file():
+                return str(c)
+        return None
+
+    @contextmanager
+    def __call__(self, disc: int) -> Iterator[ReadAt]:
+        image = self.image(disc)
+        if image is None:
+            raise MissingDisc(f"its image is not in {self.images}")
+        fd = os.open(image, os.O_RDONLY)
+        try:
+            yield lambda offset, length: os.pread(fd, length, offset)
+        finally:
+            os.close(fd)
 
 
 def safe_relpath(path: bytes) -> bytes:
@@ -69,10 +110,11 @@ def safe_relpath(path: bytes) -> bytes:
 
 
 class Restorer:
-    def __init__(self, cat: Catalogue, target: Path, images: Path, reporter: Reporter | None = None) -> None:
+    def __init__(self, cat: Catalogue, target: Path, images: Path, reporter: Reporter | None = None,
+                 open_disc: OpenDisc | None = None) -> None:
         self.cat = cat
         self.target = os.fsencode(target.absolute())
-        self.images = images
+        self.open_disc = open_disc or ImageDiscs(cat, images)
         self.reporter = reporter or NullReporter()
         self.report = RestoreReport(target=str(target))
         self._checked_dirs: set[bytes] = set()
@@ -180,19 +222,21 @@ class Restorer:
             while i < len(rows) and rows[i][0] == disc:
                 group.append(rows[i])
                 i += 1
-            image = self._image(disc)
-            if image is None:
-                self.report.missing_discs.append(disc)
-                for r in group:
-                    disc_of.setdefault(r[1], []).append(disc)
-                continue
-            self.report.discs_read.append(disc)
-            fd = os.open(image, os.O_RDONLY)
-            try:
+            with ExitStack() as stack:
+                try:
+                    read_at = stack.enter_context(self.open_disc(disc))
+                except MissingDisc as e:
+                    self.report.missing_discs.append(disc)
+                    self.report.missing_reasons.append({"disc": disc, "reason": str(e)})
+                    self.reporter.event("missing", disc=disc, reason=str(e))
+                    for r in group:
+                        disc_of.setdefault(r[1], []).append(disc)
+                    continue
+                self.report.discs_read.append(disc)
                 for _d, cid, piece, offset, length, piece_sha, n_pieces, _pos in group:
                     if cid in failed:
                         continue
-                    problem = self._copy_piece(fd, disc, cid, piece, offset, length, piece_sha,
+                    problem = self._copy_piece(read_at, disc, cid, piece, offset, length, piece_sha,
                                                first=cid not in pieces_done)
                     if problem:
                         failed.add(cid)
@@ -201,22 +245,11 @@ class Restorer:
                     pieces_done[cid] = pieces_done.get(cid, 0) + 1
                     if pieces_done[cid] == n_pieces:
                         self._complete(cid)
-            finally:
-                os.close(fd)
         for cid, discs in disc_of.items():
             if cid not in failed:
                 needed = ", ".join(str(d) for d in sorted(set(discs)))
                 self._fail_content(cid, f"disc {needed} is needed" if len(set(discs)) == 1 else f"discs {needed} are needed")
         self.reporter.finish()
-
-    def _image(self, disc: int) -> str | None:
-        row = self.cat.conn.execute("SELECT image_name FROM discs WHERE id=?", (disc,)).fetchone()
-        candidates = [self.images / row[0]] if row and row[0] else []
-        candidates += sorted(self.images.glob(f"*_{disc:04d}.iso"))
-        for c in candidates:
-            if c.is_file():
-                return str(c)
-        return None
 
     def _first_path(self, cid: int) -> bytes:
         return self.cat.conn.execute("SELECT path FROM want WHERE content_id=? ORDER BY path LIMIT 1", (cid,)).fetchone()[0]
@@ -226,7 +259,7 @@ class Restorer:
         head, tail = os.path.split(dest)
         return head + b"/." + tail[:200] + TMP_SUFFIX
 
-    def _copy_piece(self, fd: int, disc: int, cid: int, piece: int, offset: int, length: int,
+    def _copy_piece(self, read_at: ReadAt, disc: int, cid: int, piece: int, offset: int, length: int,
                     piece_sha: bytes | None, first: bool) -> str | None:
         extents = self.cat.conn.execute(
             "SELECT image_offset, length FROM extents WHERE content_id=? AND piece=? ORDER BY seq", (cid, piece)
@@ -243,7 +276,10 @@ class Restorer:
             for image_offset, n in extents:
                 done = 0
                 while done < n:
-                    block = os.pread(fd, min(COPY_BLOCK, n - done), image_offset + done)
+                    try:
+                        block = read_at(image_offset + done, min(COPY_BLOCK, n - done))
+                    except OSError as e:  # a disc read through a drive: an unreadable sector
+                        return f"disc {disc} could not be read at byte {image_offset + done}: {e.strerror or e}"
                     if not block:
                         return f"disc {disc}'s image is shorter than its catalogue says"
                     h.update(block)

@@ -2,6 +2,8 @@
 
 A failed image that carries error correction is also repaired in a temporary copy under the
 home (when the home exists), and the report says whether `odarchive repair` would restore it.
+`odarchive verify --discs SEL` checks the burned discs themselves, read through the robot
+(`odarchive.app.verify_discs`); image files need no service.
 """
 
 from __future__ import annotations
@@ -10,15 +12,23 @@ import argparse
 from pathlib import Path
 
 from odarchive.app.context import Context
-from odarchive.cli.render import make_reporter, print_json, say
-from odarchive.errors import CheckFailed
+from odarchive.cli.render import announce, make_reporter, print_json, say
+from odarchive.errors import CheckFailed, UsageError
+from odarchive.units import format_size
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("images", metavar="IMAGE", nargs="+", help="disc image(s) to check")
+    p.add_argument("images", metavar="IMAGE", nargs="*", help="disc image(s) to check")
+    p.add_argument("--discs", metavar="SEL", help="check burned discs through the robot instead: N, A-B, 3,5,9-12 or all")
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
+    if args.discs is not None:
+        if args.images:
+            raise UsageError("give IMAGE... or --discs, not both", hint="images are files; --discs reads the discs in the robot")
+        return _discs(args, ctx)
+    if not args.images:
+        raise UsageError("nothing to verify", hint="give IMAGE... (image files) or --discs SEL (burned discs, through the robot)")
     from odarchive.catalogue import Catalogue
     from odarchive.iso.verify import verify_image
 
@@ -50,4 +60,24 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         raise CheckFailed(f"{len(bad)} of {len(reports)} image(s) failed verification",
                           hint="their error correction repairs them: `odarchive repair IMAGE...`" if repairable else
                           "see the problems listed above; rewrite a bad image with `odarchive create_iso N --force`")
+    return 0
+
+
+def _discs(args: argparse.Namespace, ctx: Context) -> int:
+    from odarchive.app.service.client import ensure_service
+    from odarchive.app.verify_discs import verify_discs
+
+    with ensure_service(ctx, announce) as client:
+        results = verify_discs(ctx, client, args.discs, make_reporter(args.json))
+    bad = [r for r in results if not r["ok"]]
+    if args.json:
+        print_json({"ok": not bad, "discs": results})
+    else:
+        for r in results:
+            rate = f", {format_size(r['read_bytes_per_s'])}/s" if r["read_bytes_per_s"] else ""
+            say(f"disc {r['disc']}: {'OK' if r['ok'] else 'FAILED'}{rate}" + (f" ({r['detail']})" if r["detail"] else ""))
+    if bad:
+        raise CheckFailed(f"{len(bad)} of {len(results)} disc(s) failed verification",
+                          hint="`odarchive scrub --discs N` records their health and tries their error correction;"
+                               " `odarchive robot burn --replace N` burns a new one")
     return 0

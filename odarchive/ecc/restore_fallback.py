@@ -19,14 +19,17 @@ from odarchive.catalogue import Catalogue, Snapshot, Source
 from odarchive.ecc import formats, tool
 from odarchive.planned_image import mismatch, planned_image
 from odarchive.progress import Reporter
-from odarchive.restore import RestoreReport, Restorer
+from odarchive.restore import ImageDiscs, OpenDisc, RestoreReport, Restorer
 
 DAMAGED = "damaged"  # the word restore's reasons for a failed SHA-256 carry
 
 
 def restore_with_ecc(cat: Catalogue, target: Path, images: Path, snapshots: list[tuple[Source, Snapshot]],
-                     prefixes: tuple[bytes, ...], reporter: Reporter) -> RestoreReport:
-    report = Restorer(cat, target, images, reporter).run(snapshots, prefixes)
+                     prefixes: tuple[bytes, ...], reporter: Reporter, open_disc: OpenDisc | None = None) -> RestoreReport:
+    """Restore (discs from `open_disc`, default the images in `images`), then the damaged
+    files again from repaired copies of the images that carry ECC."""
+    discs = open_disc or ImageDiscs(cat, images)
+    report = Restorer(cat, target, images, reporter, discs).run(snapshots, prefixes)
     damaged = [f for f in report.failed if DAMAGED in f["reason"]]
     if not damaged or not tool.available():
         return report
@@ -45,10 +48,12 @@ def restore_with_ecc(cat: Catalogue, target: Path, images: Path, snapshots: list
                 copy.unlink()
         if not report.ecc_repaired_discs:
             return report
-        for image in images.glob("*.iso"):
-            if not (overlay / image.name).exists():
-                (overlay / image.name).symlink_to(image.absolute())
-        again = Restorer(cat, target, overlay, reporter).run(snapshots, tuple(os.fsencode(f["path"]) for f in damaged))
+        repaired = ImageDiscs(cat, overlay)
+
+        def repaired_first(disc: int):  # the repaired image, else where the first pass read it
+            return repaired(disc) if repaired.image(disc) is not None else discs(disc)
+
+        again = Restorer(cat, target, overlay, reporter, repaired_first).run(snapshots, tuple(os.fsencode(f["path"]) for f in damaged))
     retried = {f["path"] for f in damaged}
     report.failed = [f for f in report.failed if f["path"] not in retried] + again.failed
     report.files_restored += again.files_restored
