@@ -135,6 +135,7 @@ def run(args: argparse.Namespace) -> None:
               f"  (ratio {with_reads / alone:.2f}x)")
         print(f"service cost per lease (lease + release, disc in a drive): {results['lease_ms']:.2f} ms")
     finally:
+        main([*h, "serve", "--stop", "--force"])
         main([*h, "robot", "simulate", "--stop"])
         if not args.work:
             shutil.rmtree(work, ignore_errors=True)
