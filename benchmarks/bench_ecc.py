@@ -196,9 +196,8 @@ class PacedDrive:
 
 
 def scrub(ours: Path, good: bytes) -> None:
-    from robot_drivers.drives.optical import OpticalDrive
-
     from odarchive.app.scrub import READ_BLOCK, read_back
+    from robot_drivers.drives.optical import OpticalDrive
 
     aug = ours.stat().st_size
     pseudo = OpticalDrive.for_target(f"stdio:{ours}")

@@ -19,8 +19,9 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from fuse_mount.catalogue_view import Disc
 from fuse_mount.discs import DiscSource

@@ -28,10 +28,10 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, ContextManager, Iterator
 
 from odarchive.catalogue import Catalogue, Snapshot, Source
 from odarchive.catalogue.tree import walk
@@ -68,7 +68,7 @@ class RestoreReport:
 
 
 ReadAt = Callable[[int, int], bytes]  # (offset, length) -> the bytes of a disc at that offset
-OpenDisc = Callable[[int], ContextManager[ReadAt]]  # disc -> its bytes while open; MissingDisc if none
+OpenDisc = Callable[[int], AbstractContextManager[ReadAt]]  # disc -> its bytes while open; MissingDisc if none
 
 
 class MissingDisc(Exception):

@@ -10,8 +10,9 @@ from another copy), `restore` and `verify` without images.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 from robot_drivers.drives.optical import OpticalDrive
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from fuse_mount.catalogue_view import Disc
 

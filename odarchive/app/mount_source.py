@@ -31,7 +31,6 @@ def ensure_robot_service(ctx: Context, announce: Callable[[str], None]) -> int:
 def open_disc_source(ctx: Context, mconf: Any, client_name: str):  # -> fuse_mount.discs.DiscSource
     from fuse_mount.discs import ImageDirSource
     from fuse_mount.rescue import RescuingSource
-
     from odarchive.app.mount_ecc import EccRepairer
 
     repairer = EccRepairer(ctx.home.catalogue, ctx.home.root)

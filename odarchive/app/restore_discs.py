@@ -12,9 +12,10 @@ service's message says where its copies are kept).
 from __future__ import annotations
 
 import errno
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from odarchive.app.context import Context
 from odarchive.catalogue import Catalogue

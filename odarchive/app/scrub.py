@@ -25,9 +25,9 @@ import queue
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from odarchive.app.context import Context
 from odarchive.catalogue import Catalogue
@@ -222,9 +222,9 @@ def image_from_copy(cat: Catalogue, client: Any, disc: int, isos: Path, xorriso:
         final = isos / (row[0] or f"{copy.label}.iso")
         partial = isos / f".{final.name}.partial"
         isos.mkdir(parents=True, exist_ok=True)
-        with leased_disc(client, disc, "robot burn --replace", copy=copy.copy, xorriso=xorriso) as dev:
-            with open(partial, "wb") as out:
-                sha, bad, _rate = read_back(dev, copy.image_size, out)
+        with leased_disc(client, disc, "robot burn --replace", copy=copy.copy, xorriso=xorriso) as dev, \
+                open(partial, "wb") as out:
+            sha, bad, _rate = read_back(dev, copy.image_size, out)
         if sha == copy.image_sha256 and not bad:
             os.replace(partial, final)
             return final

@@ -8,8 +8,8 @@ Chunk hashes have their own module (`chunks`).
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Iterable, Iterator
 
 SMALL_CACHE_KIB = 16384
 

@@ -8,8 +8,8 @@ are refused with a hint, since a read-only open cannot migrate.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from importlib import resources
-from typing import Callable
 
 _V3_TABLES = """
 CREATE TABLE contents_v3 (

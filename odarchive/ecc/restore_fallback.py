@@ -19,7 +19,7 @@ from odarchive.catalogue import Catalogue, Snapshot, Source
 from odarchive.ecc import formats, tool
 from odarchive.planned_image import mismatch, planned_image
 from odarchive.progress import Reporter
-from odarchive.restore import ImageDiscs, OpenDisc, RestoreReport, Restorer
+from odarchive.restore import ImageDiscs, OpenDisc, Restorer, RestoreReport
 
 DAMAGED = "damaged"  # the word restore's reasons for a failed SHA-256 carry
 

@@ -26,8 +26,9 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, BinaryIO, Iterable, Iterator
+from typing import TYPE_CHECKING, BinaryIO
 
 from odarchive.iso import names
 from odarchive.iso.layout import DATA_DIR, DiscLayout, FileNode

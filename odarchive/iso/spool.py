@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import BinaryIO, Iterable, Iterator
+from typing import BinaryIO
 
 from odarchive.catalogue import Catalogue, images
 from odarchive.ecc.post import planned_ecc

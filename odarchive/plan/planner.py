@@ -20,7 +20,8 @@ from dataclasses import dataclass
 
 from odarchive.catalogue import Catalogue, plans
 from odarchive.catalogue.tree import walk
-from odarchive.ecc.formats import NEW as ECC_FORMAT, max_data_bytes
+from odarchive.ecc.formats import NEW as ECC_FORMAT
+from odarchive.ecc.formats import max_data_bytes
 from odarchive.errors import DiscError
 from odarchive.iso.manifest import DiscInfo
 from odarchive.iso.placed import Placed

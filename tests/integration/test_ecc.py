@@ -99,8 +99,8 @@ def rs02_home(cli, home: Path, tmp_path: Path):
 
 
 def test_an_image_with_ecc_fits_its_medium_and_every_reader_reads_it(cli, ecc_home, tmp_path: Path) -> None:
-    home, src, rows = ecc_home
-    disc, name, size, sha, _capacity, medium, roots = rows[0]
+    home, _src, rows = ecc_home
+    _disc, name, size, sha, _capacity, medium, roots = rows[0]
     image = home / "isos" / name
     assert medium == 3_000_000 and roots == 34
     assert image.stat().st_size == size <= medium

@@ -6,8 +6,8 @@ every byte as archived, the log saying which served, the repaired image gone aft
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 

@@ -19,9 +19,10 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from odarchive.app.service.motions import DiscFailed, MotionError, Motions
 from odarchive.app.service.scheduler import BURN, READ, Fail, Grant, Load, LoadBlank, Request, Scheduler
@@ -145,7 +146,7 @@ class LeaseManager:
         def job() -> None:
             try:
                 done.set_result(fn())
-            except BaseException as e:  # noqa: BLE001 - handed to the caller
+            except BaseException as e:
                 done.set_exception(e)
             finally:
                 self.on_change()
@@ -196,7 +197,7 @@ class LeaseManager:
             self._motion_failed(drive, str(e), disc, drive_fault=False)
         except MotionError as e:  # in no slot: its readers fail, the drive is fine
             self._motion_failed(drive, str(e), disc, drive_fault=False)
-        except Exception as e:  # noqa: BLE001 - a fault fails only the requests it touches
+        except Exception as e:
             self._motion_failed(drive, f"{self.motions.describe(disc)}: {e}", disc)
         else:
             with self.lock:
@@ -216,7 +217,7 @@ class LeaseManager:
             self._motion_failed(drive, f"no blank for disc {r.disc} in drive {drive}: {e}", None, drive_fault=False)
         except errors.NoBlankMedia as e:  # none left: the burn fails (trying again cannot help), the drive is fine
             self._motion_failed(drive, f"no blank for disc {r.disc}: {e}", None, drive_fault=False, retry=False)
-        except Exception as e:  # noqa: BLE001 - the drive drops out; the burn goes to another
+        except Exception as e:
             self._motion_failed(drive, f"no blank for disc {r.disc} in drive {drive}: {e}", None)
         else:
             with self.lock:
@@ -245,7 +246,7 @@ class LeaseManager:
         self.activity[drive] = "unloading"
         try:
             slot = self.motions.put_back(drive, verified, reason, disc)
-        except Exception as e:  # noqa: BLE001
+        except Exception as e:
             self._motion_failed(drive, f"cannot put the medium in drive {drive} away: {e}", disc)
             done.set_exception(e)
         else:

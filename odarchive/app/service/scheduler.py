@@ -28,8 +28,8 @@ Not thread-safe: the service calls it under its own lock.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
 
 READ, BURN = "read", "burn"
 
