@@ -66,7 +66,7 @@ def synthetic_trace(seed: int = 1, files: int = 2000, reads: int = 20000) -> tup
         t += rng.expovariate(1 / 30)
         if n % 400 == 0:  # a file manager opens a folder of 50 files: reads every header
             start = rng.randrange(0, files - folder)
-            for key, size in catalogue[start:start + folder]:
+            for key, size in catalogue[start : start + folder]:
                 t += 0.01
                 out.append(Access(t, key, size, 0, min(4096, size), False))
         key, size = catalogue[order[rng.choices(range(files), weights)[0]]]
@@ -87,12 +87,21 @@ def bench_policies(quick: bool) -> list[dict]:
         for policy in ("lru", "size", "lfu"):
             for heads in (0, 64 * 1024):
                 r = base if (policy, heads) == ("lru", 0) else replay(trace, policy, size, head_bytes=heads)
-                rows.append({
-                    "cache_fraction": frac, "max_bytes": size, "policy": policy, "keep_heads_bytes": heads,
-                    "hit_ratio": r.hit_ratio, "bytes_fetched": r.bytes_fetched, "evictions": r.evictions,
-                    "hit_ratio_vs_lru": round(r.hit_ratio / base.hit_ratio, 3) if base.hit_ratio else None,
-                    "fetched_vs_lru": round(r.bytes_fetched / base.bytes_fetched, 3) if base.bytes_fetched else None,
-                })
+                rows.append(
+                    {
+                        "cache_fraction": frac,
+                        "max_bytes": size,
+                        "policy": policy,
+                        "keep_heads_bytes": heads,
+                        "hit_ratio": r.hit_ratio,
+                        "bytes_fetched": r.bytes_fetched,
+                        "evictions": r.evictions,
+                        "hit_ratio_vs_lru": round(r.hit_ratio / base.hit_ratio, 3) if base.hit_ratio else None,
+                        "fetched_vs_lru": round(r.bytes_fetched / base.bytes_fetched, 3)
+                        if base.bytes_fetched
+                        else None,
+                    }
+                )
     return rows
 
 
@@ -110,7 +119,9 @@ def bench_reads(tmp: Path, quick: bool) -> dict:
     with Cache.open(CacheConfig(dir=tmp / "cache", max_bytes=4 * GiB, min_free_bytes=0, trace=False)) as cache:
         cache.put_whole(key, data)
     passes = {}
-    with Cache.open(CacheConfig(dir=tmp / "cache", max_bytes=4 * GiB, min_free_bytes=0)) as cache:  # trace on, as by default
+    with Cache.open(
+        CacheConfig(dir=tmp / "cache", max_bytes=4 * GiB, min_free_bytes=0)
+    ) as cache:  # trace on, as by default
         for name in ("first_pass_verifying", "later_pass"):
             t0 = time.perf_counter()
             for off in range(0, size, read):
@@ -147,11 +158,16 @@ def bench_reads(tmp: Path, quick: bool) -> dict:
                 f.read()
         native_fps = len(keys) / (time.perf_counter() - t0)
     return {
-        "content_bytes": size, "read_bytes": read,
-        "cached_first_pass_MBps": passes["first_pass_verifying"], "cached_MBps": passes["later_pass"],
-        "native_MBps": native_mbps, "cached_vs_native": round(passes["later_pass"] / native_mbps, 3),
-        "small_files": len(small), "cached_small_files_per_s": round(cached_fps),
-        "native_small_files_per_s": round(native_fps), "small_vs_native": round(cached_fps / native_fps, 3),
+        "content_bytes": size,
+        "read_bytes": read,
+        "cached_first_pass_MBps": passes["first_pass_verifying"],
+        "cached_MBps": passes["later_pass"],
+        "native_MBps": native_mbps,
+        "cached_vs_native": round(passes["later_pass"] / native_mbps, 3),
+        "small_files": len(small),
+        "cached_small_files_per_s": round(cached_fps),
+        "native_small_files_per_s": round(native_fps),
+        "small_vs_native": round(cached_fps / native_fps, 3),
     }
 
 
@@ -202,8 +218,10 @@ def main() -> int:
     print("hit ratio by policy and cache size (synthetic trace; baseline: lru without heads = rclone's VFS cache)")
     print(f"{'cache':>6} {'policy':<6} {'heads':>6} {'hit_ratio':>9} {'vs_lru':>7} {'fetched_GB':>10} {'vs_lru':>7}")
     for r in policies:
-        print(f"{r['cache_fraction']:>6.0%} {r['policy']:<6} {r['keep_heads_bytes'] // 1024:>5}k {r['hit_ratio']:>9.3f}"
-              f" {r['hit_ratio_vs_lru']:>7} {r['bytes_fetched'] / 1e9:>10.2f} {r['fetched_vs_lru']:>7}")
+        print(
+            f"{r['cache_fraction']:>6.0%} {r['policy']:<6} {r['keep_heads_bytes'] // 1024:>5}k {r['hit_ratio']:>9.3f}"
+            f" {r['hit_ratio_vs_lru']:>7} {r['bytes_fetched'] / 1e9:>10.2f} {r['fetched_vs_lru']:>7}"
+        )
     print()
     print("cached reads (128 KiB reads of one content) and 4 kB small files, against native")
     for k, v in reads.items():

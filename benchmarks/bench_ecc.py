@@ -61,7 +61,9 @@ def best(fn, runs: int = 2) -> float:
 
 def sizes() -> None:
     roots = roots_for("15%")
-    print(f"| medium | sectors | image room at 15% ({roots} roots), RS03 | ECC / image | / medium | RS02 room (before) |")
+    print(
+        f"| medium | sectors | image room at 15% ({roots} roots), RS03 | ECC / image | / medium | RS02 room (before) |"
+    )
     print("|---|---:|---:|---:|---:|---:|")
     for m in ("cd", "dvd", "dvd-dl", "bluray", "bd-dl", "bd-xl", "bd-xx"):
         s = MEDIA_SECTORS[m]
@@ -113,8 +115,25 @@ def ecc_build(work: Path, image: Path, roots: int) -> tuple[Path, bytes]:
 
     def ecc_alone() -> float:
         (work / "alone.ecc").unlink(missing_ok=True)
-        return timed(["dvdisaster", "-i", str(image), "-mRS03", "-o", "file", "-n", str(roots), "-x",
-                      str(tool.threads()), "--encoding-io-strategy", "mmap", "-e", str(work / "alone.ecc"), "-c"])
+        return timed(
+            [
+                "dvdisaster",
+                "-i",
+                str(image),
+                "-mRS03",
+                "-o",
+                "file",
+                "-n",
+                str(roots),
+                "-x",
+                str(tool.threads()),
+                "--encoding-io-strategy",
+                "mmap",
+                "-e",
+                str(work / "alone.ecc"),
+                "-c",
+            ]
+        )
 
     def rs02_alone() -> float:
         shutil.copyfile(image, alone)
@@ -126,17 +145,37 @@ def ecc_build(work: Path, image: Path, roots: int) -> tuple[Path, bytes]:
         t_ours.append(ecc_ours())
     good = file_sha256(ours)
     assert good == hashlib.sha256(image.read_bytes() + (work / "alone.ecc").read_bytes()).digest(), "RS03 differs"
-    rows = [("odarchive (RS03 + SHA-256)", min(t_ours)), ("dvdisaster RS03 alone", min(t_alone)),
-            ("dvdisaster RS02 alone (before)", rs02_alone())]
+    rows = [
+        ("odarchive (RS03 + SHA-256)", min(t_ours)),
+        ("dvdisaster RS03 alone", min(t_alone)),
+        ("dvdisaster RS02 alone (before)", rs02_alone()),
+    ]
     if shutil.which("par2"):
         for f in work.glob("p*.par2"):
             f.unlink()
-        rows.append((f"par2 create -r15 -t{tool.threads()}", timed(
-            ["par2", "create", "-q", "-r15", f"-t{tool.threads()}", "-s2048000", str(work / "p.par2"), str(image)])))
+        rows.append(
+            (
+                f"par2 create -r15 -t{tool.threads()}",
+                timed(
+                    [
+                        "par2",
+                        "create",
+                        "-q",
+                        "-r15",
+                        f"-t{tool.threads()}",
+                        "-s2048000",
+                        str(work / "p.par2"),
+                        str(image),
+                    ]
+                ),
+            )
+        )
     print(f"ECC build, {size / 1e6:.0f} MB image, {roots} roots ({os.cpu_count()} cores):")
     for name, t in rows:
-        print(f"  {name}: {t:.1f} s, {size / t / 1e6:.0f} MB/s, per 25 GB disc {GB25 / size * t / 60:.1f} min;"
-              f" ratio (its time / odarchive's) {t / min(t_ours):.2f}x")
+        print(
+            f"  {name}: {t:.1f} s, {size / t / 1e6:.0f} MB/s, per 25 GB disc {GB25 / size * t / 60:.1f} min;"
+            f" ratio (its time / odarchive's) {t / min(t_ours):.2f}x"
+        )
     return ours, good
 
 
@@ -161,11 +200,19 @@ def ecc_repair(work: Path, ours: Path, good: bytes, data_bytes: int) -> None:
         shutil.copyfile(broken, hand / "disc.iso")
         n = data_bytes // SECTOR
         t0 = time.monotonic()
-        subprocess.run(f"dd if=disc.iso of=disc.ecc bs=2048 skip={n} status=none && truncate -s {data_bytes} disc.iso",
-                       shell=True, check=True, cwd=hand)
-        fix = f"dvdisaster -i disc.iso -e disc.ecc -x {tool.threads()} -f | tr '\\r' '\\n' | grep -a '^Repaired sectors'"
+        subprocess.run(
+            f"dd if=disc.iso of=disc.ecc bs=2048 skip={n} status=none && truncate -s {data_bytes} disc.iso",
+            shell=True,
+            check=True,
+            cwd=hand,
+        )
+        fix = (
+            f"dvdisaster -i disc.iso -e disc.ecc -x {tool.threads()} -f | tr '\\r' '\\n' | grep -a '^Repaired sectors'"
+        )
         for _ in range(4):  # again until a pass repairs nothing more
-            done = subprocess.run(fix, shell=True, cwd=hand, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+            done = subprocess.run(
+                fix, shell=True, cwd=hand, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+            )
             if not done.stdout.strip() or done.stdout.startswith("Repaired sectors: 0 "):
                 break
         elapsed = time.monotonic() - t0
@@ -174,8 +221,10 @@ def ecc_repair(work: Path, ours: Path, good: bytes, data_bytes: int) -> None:
         return elapsed
 
     r_hand, r_ours = repair_by_hand(), repair_ours()
-    print(f"repair of 5% random sectors: odarchive {r_ours:.1f} s ({aug / r_ours / 1e6:.1f} MB/s), the README's"
-          f" procedure by hand {r_hand:.1f} s; ratio {r_hand / r_ours:.2f}x; per 25 GB disc: {GB25 / aug * r_ours / 60:.1f} min")
+    print(
+        f"repair of 5% random sectors: odarchive {r_ours:.1f} s ({aug / r_ours / 1e6:.1f} MB/s), the README's"
+        f" procedure by hand {r_hand:.1f} s; ratio {r_hand / r_ours:.2f}x; per 25 GB disc: {GB25 / aug * r_ours / 60:.1f} min"
+    )
 
 
 class PacedDrive:
@@ -225,16 +274,21 @@ def scrub(ours: Path, good: bytes) -> None:
             drive.read(offset, min(READ_BLOCK, aug - offset))  # type: ignore[attr-defined]
         return time.monotonic() - t0
 
-    drives = (("pseudo-drive (SSD file)", lambda: pseudo), ("paced at 72 MB/s (BD 16x)", lambda: PacedDrive(pseudo, 72e6)))
+    drives = (
+        ("pseudo-drive (SSD file)", lambda: pseudo),
+        ("paced at 72 MB/s (BD 16x)", lambda: PacedDrive(pseudo, 72e6)),
+    )
     for name, make in drives:
         s_raw, s_scrub, s_serial = [], [], []
         for _ in range(2 if "paced" in name else 3):
             s_raw.append(raw(make()))
             s_scrub.append(scrubbed(make()))
             s_serial.append(serial(make()))
-        print(f"scrub read-back, {name}: {aug / min(s_scrub) / 1e6:.0f} MB/s (read then hash, as before:"
-              f" {aug / min(s_serial) / 1e6:.0f} MB/s), the drive's sequential rate {aug / min(s_raw) / 1e6:.0f} MB/s;"
-              f" ratio {min(s_raw) / min(s_scrub):.2f}x of the drive's rate (before: {min(s_raw) / min(s_serial):.2f}x)")
+        print(
+            f"scrub read-back, {name}: {aug / min(s_scrub) / 1e6:.0f} MB/s (read then hash, as before:"
+            f" {aug / min(s_serial) / 1e6:.0f} MB/s), the drive's sequential rate {aug / min(s_raw) / 1e6:.0f} MB/s;"
+            f" ratio {min(s_raw) / min(s_scrub):.2f}x of the drive's rate (before: {min(s_raw) / min(s_serial):.2f}x)"
+        )
 
 
 def throughput(work: Path, mb: int, repair: bool = True) -> None:
@@ -251,7 +305,9 @@ def main() -> int:
     ap.add_argument("--mb", type=int, default=512, help="image size in MiB (default 512)")
     ap.add_argument("--workdir", type=Path, help="where to put the images (default a temporary directory)")
     ap.add_argument("--sizes", action="store_true", help="print the ECC overhead per medium and stop")
-    ap.add_argument("--no-repair", action="store_true", help="skip the repair measure (minutes: dvdisaster logs every byte)")
+    ap.add_argument(
+        "--no-repair", action="store_true", help="skip the repair measure (minutes: dvdisaster logs every byte)"
+    )
     args = ap.parse_args()
     if args.sizes:
         sizes()

@@ -45,8 +45,11 @@ def make_file(path: Path, names: int) -> None:
         f.write('{"version": 1, "files": {')
         for i in range(names):
             sha = hashlib.sha256(i.to_bytes(8, "little")).hexdigest()
-            body = {"size": i % 100_000, "mtime": 1_700_000_000.25 + i,
-                    "filenames": {f"photos/{i // 1000:05d}/IMG_{i:08d}.jpg": None}}
+            body = {
+                "size": i % 100_000,
+                "mtime": 1_700_000_000.25 + i,
+                "filenames": {f"photos/{i // 1000:05d}/IMG_{i:08d}.jpg": None},
+            }
             f.write(("," if i else "") + "\n  " + json.dumps(sha) + ": " + json.dumps(body))
         f.write("\n}}\n")
 
@@ -87,12 +90,16 @@ def main() -> None:
     for label, tree in contenders:
         home = args.work / "home"
         shutil.rmtree(home, ignore_errors=True)
-        rows.append((label, *measure(["-c", RSS_WRAPPER, "--home", str(home), "import_json", str(data)], tree, args.work)))
+        rows.append(
+            (label, *measure(["-c", RSS_WRAPPER, "--home", str(home), "import_json", str(data)], tree, args.work))
+        )
     rows.append(("python json.load (parse only)", *measure(["-c", PARSE_ONLY, str(data)], None, args.work)))
     _, base_cpu, base_rss = rows[0][1:]
     print(f"{'contender':<48} {'wall s':>7} {'CPU s':>7} {'peak RSS':>10} {'CPU ratio':>9} {'RSS ratio':>9}")
     for label, seconds, cpu, rss in rows:
-        print(f"{label:<48} {seconds:7.1f} {cpu:7.1f} {rss / 2**20:6.0f} MiB {cpu / base_cpu:9.2f} {rss / base_rss:9.2f}")
+        print(
+            f"{label:<48} {seconds:7.1f} {cpu:7.1f} {rss / 2**20:6.0f} MiB {cpu / base_cpu:9.2f} {rss / base_rss:9.2f}"
+        )
 
 
 if __name__ == "__main__":

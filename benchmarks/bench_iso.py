@@ -88,8 +88,10 @@ def run_set(work: Path, name: str, src: Path, size: str) -> dict[str, tuple[floa
     subprocess.run([*ODARCHIVE, "--home", str(home), "plan_iso", size, "--ecc", "off"], check=True, capture_output=True)
     subprocess.run(["sh", "-c", f"find '{src}' -type f -print0 | xargs -0 cat > /dev/null"], check=True)  # warm
     out = {"odarchive": timed([*ODARCHIVE, "--home", str(home), "create_iso", "all", "--out", str(work / f"o-{name}")])}
-    for tool, cmd in (("genisoimage", "genisoimage -quiet -iso-level 3 -J -R -udf -joliet-long"),
-                      ("xorriso", "xorriso -as mkisofs -quiet -iso-level 3 -J -R -joliet-long")):
+    for tool, cmd in (
+        ("genisoimage", "genisoimage -quiet -iso-level 3 -J -R -udf -joliet-long"),
+        ("xorriso", "xorriso -as mkisofs -quiet -iso-level 3 -J -R -joliet-long"),
+    ):
         image = work / f"{tool}-{name}.iso"
         out[tool] = timed(["sh", "-c", f"{cmd} -o '{image}' '{src}' && sync '{image}'"])
         image.unlink()
@@ -114,8 +116,9 @@ def memory(work: Path, counts: list[int]) -> None:
         home.mkdir()
         with Catalogue.open(home / "catalogue.sqlite", create=True) as cat:
             scan_source(cat, src)
-        subprocess.run([*ODARCHIVE, "--home", str(home), "plan_iso", "bd-xl", "--ecc", "off"], check=True,
-                       capture_output=True)
+        subprocess.run(
+            [*ODARCHIVE, "--home", str(home), "plan_iso", "bd-xl", "--ecc", "off"], check=True, capture_output=True
+        )
         sec, peak = timed([*ODARCHIVE, "--home", str(home), "create_iso", "all", "--out", str(work / f"o{n}")])
         rows.append((n, sec, peak))
         print(f"{n:9d} files: create_iso {sec:7.1f} s, peak RSS {peak:6.0f} MB", flush=True)

@@ -189,9 +189,23 @@ def fio(path: Path, rw: str, bs: str, jobs: int = 1, runtime_s: int = 5) -> dict
     """fio on one existing file (read-only): MB/s and IOPS; the page cache is dropped first
     (and fio's invalidate=1 drops the file's pages again)."""
     drop_caches()
-    out = run(["fio", "--name=bench", f"--filename={path}", "--readonly", f"--rw={rw}", f"--bs={bs}", "--ioengine=psync",
-               f"--numjobs={jobs}", "--group_reporting", f"--runtime={runtime_s}", "--time_based", "--invalidate=1",
-               "--output-format=json"]).stdout
+    out = run(
+        [
+            "fio",
+            "--name=bench",
+            f"--filename={path}",
+            "--readonly",
+            f"--rw={rw}",
+            f"--bs={bs}",
+            "--ioengine=psync",
+            f"--numjobs={jobs}",
+            "--group_reporting",
+            f"--runtime={runtime_s}",
+            "--time_based",
+            "--invalidate=1",
+            "--output-format=json",
+        ]
+    ).stdout
     job = json.loads(out)["jobs"][0]["read"]
     return {"MBps": job["bw_bytes"] / MiB, "iops": job["iops"]}
 
@@ -233,9 +247,13 @@ def seq_read(path: Path, runs: int = 3) -> float:
 def big_images(work: Path) -> list[Path]:
     """The images holding the big file (it is split over two discs)."""
     db = sqlite3.connect(work / "home" / "catalogue.sqlite")
-    discs = [d for (d,) in db.execute(
-        "SELECT DISTINCT p.disc_id FROM placements p JOIN contents c ON c.id = p.content_id"
-        " WHERE c.size = (SELECT max(size) FROM contents)")]
+    discs = [
+        d
+        for (d,) in db.execute(
+            "SELECT DISTINCT p.disc_id FROM placements p JOIN contents c ON c.id = p.content_id"
+            " WHERE c.size = (SELECT max(size) FROM contents)"
+        )
+    ]
     db.close()
     return [work / "images" / f"disc{d}.iso" for d in discs]
 
@@ -249,14 +267,28 @@ def contenders(work: Path, skip_ratarmount: bool) -> dict:
     results: dict = {}
 
     read_files(work / "tree", sample)  # warm
-    results["native"] = {**metadata(work / "tree", rel_files, fresh=False), "small_reads_per_s": read_files(work / "tree", sample),
-                         "seq_MBps": seq_read(work / "tree" / big), "seq_warm_MBps": seq_warm(work / "tree" / big),
-                         "fio": fio_all(work / "tree" / big)}
+    results["native"] = {
+        **metadata(work / "tree", rel_files, fresh=False),
+        "small_reads_per_s": read_files(work / "tree", sample),
+        "seq_MBps": seq_read(work / "tree" / big),
+        "seq_warm_MBps": seq_warm(work / "tree" / big),
+        "fio": fio_all(work / "tree" / big),
+    }
 
     mp = work / "mnt-odarchive"
     shutil.rmtree(work / "cache", ignore_errors=True)
-    start = mount_odarchive(work / "home", mp, "--images", str(work / "images"), "--cache-dir", str(work / "cache"),
-                            "--cache-size", "0", "--cache-min-free", "0")
+    start = mount_odarchive(
+        work / "home",
+        mp,
+        "--images",
+        str(work / "images"),
+        "--cache-dir",
+        str(work / "cache"),
+        "--cache-size",
+        "0",
+        "--cache-min-free",
+        "0",
+    )
     try:
         o = {"mount_s": start, **metadata(mp, rel_files)}
         o["cold_small_reads_per_s"] = read_files(mp, cold)
@@ -326,9 +358,15 @@ def startup(work: Path, sizes: list[int]) -> dict:
             browse_s = time.perf_counter() - t
             rss_browsed = rss_bytes(pid)
             run([*ODARCHIVE, "--home", str(home), "umount", str(mp)])
-        out[n] = {"entries": n, "catalogue_bytes": cat.stat().st_size, "mount_s": statistics.median(times),
-                  "rss_ready_bytes": rss_ready, "rss_after_browse_bytes": rss_browsed, "stat_2000_s": browse_s,
-                  "listed": len(names)}
+        out[n] = {
+            "entries": n,
+            "catalogue_bytes": cat.stat().st_size,
+            "mount_s": statistics.median(times),
+            "rss_ready_bytes": rss_ready,
+            "rss_after_browse_bytes": rss_browsed,
+            "stat_2000_s": browse_s,
+            "listed": len(names),
+        }
     return out
 
 
@@ -345,14 +383,22 @@ def disc_loads(work: Path, batches: int = 5, batch: int = 64) -> dict:
     rnd = random.Random(4)
     rows = []
     db = sqlite3.connect(work / "home" / "catalogue.sqlite")
-    disc_by_sha = {bytes(s): d for s, d in db.execute("SELECT c.sha256, p.disc_id FROM contents c JOIN placements p ON p.content_id = c.id")}
+    disc_by_sha = {
+        bytes(s): d
+        for s, d in db.execute("SELECT c.sha256, p.disc_id FROM contents c JOIN placements p ON p.content_id = c.id")
+    }
     for _b in range(batches):
         shutil.rmtree(work / "cache-loads", ignore_errors=True)
         robot = FakeRobot(images, labels, drives=1, load_s=0.02)
         cache = Cache.open(CacheConfig(work / "cache-loads", chunk_bytes=16 * MiB, min_free_bytes=0, max_bytes=0))
-        service = ArchiveService(CatalogueAdapter(work / "home" / "catalogue.sqlite"), RobotSource(robot, robot.drives), cache,
-                                 MountConfig(disc_timeout_s=60))
+        service = ArchiveService(
+            CatalogueAdapter(work / "home" / "catalogue.sqlite"),
+            RobotSource(robot, robot.drives),
+            cache,
+            MountConfig(disc_timeout_s=60),
+        )
         picks = rnd.sample(small, batch)
+
         def reader(rel: str, delay_s: float) -> None:  # arrivals spread over 20 ms, in `picks` order
             time.sleep(delay_s)
             fh = service.vfs.open(b"/" + rel.encode())
@@ -367,7 +413,14 @@ def disc_loads(work: Path, batches: int = 5, batch: int = 64) -> dict:
         service.close()
         discs = [disc_by_sha[hashlib.sha256((work / "tree" / r).read_bytes()).digest()] for r in picks]
         fifo = 1 + sum(1 for a, b2 in itertools.pairwise(discs) if a != b2)
-        rows.append({"reads": batch, "distinct_discs": len(set(discs)), "odarchive_loads": len(robot.loads), "first_come_loads": fifo})
+        rows.append(
+            {
+                "reads": batch,
+                "distinct_discs": len(set(discs)),
+                "odarchive_loads": len(robot.loads),
+                "first_come_loads": fifo,
+            }
+        )
     return {"batches": rows}
 
 
@@ -383,8 +436,11 @@ def main() -> int:
     work.mkdir(parents=True, exist_ok=True)
     setup(work, args.files, args.big_mb)
     report = {"tree": {"files": args.files, "big_mb": args.big_mb}, "page_cache_dropped": drop_caches()}
-    for key, step in (("contenders", lambda: contenders(work, args.skip_ratarmount)), ("disc_loads", lambda: disc_loads(work)),
-                      ("startup", lambda: startup(work, sorted({1_000_000, args.catalogue_files})))):
+    for key, step in (
+        ("contenders", lambda: contenders(work, args.skip_ratarmount)),
+        ("disc_loads", lambda: disc_loads(work)),
+        ("startup", lambda: startup(work, sorted({1_000_000, args.catalogue_files}))),
+    ):
         report[key] = step()
         (work / "report.json").write_text(json.dumps(report, indent=2))  # kept if a later step fails
     print(json.dumps(report, indent=2))
@@ -412,15 +468,21 @@ def summarize(report: dict) -> None:
         if r:
             line += f"  ratarmount {r['fio'][key]['MBps']:8.0f} MB/s"
         print(line)
-    print(f"{'cold small reads/s':24} {o['cold_small_reads_per_s']:.0f} (fetched from disc images); "
-          f"first big read {o['first_seq_MBps']:.0f} MB/s against the images' sequential read"
-          f" {o['image_read_MBps']:.0f} MB/s: {o['first_seq_MBps'] / o['image_read_MBps']:.2f}x")
+    print(
+        f"{'cold small reads/s':24} {o['cold_small_reads_per_s']:.0f} (fetched from disc images); "
+        f"first big read {o['first_seq_MBps']:.0f} MB/s against the images' sequential read"
+        f" {o['image_read_MBps']:.0f} MB/s: {o['first_seq_MBps'] / o['image_read_MBps']:.2f}x"
+    )
     for n_, s in report["startup"].items():
-        print(f"catalogue {int(n_):>11,} entries ({s['catalogue_bytes'] / 1e6:.0f} MB): mount {s['mount_s']:.2f} s, "
-              f"RSS {s['rss_ready_bytes'] / 1e6:.0f} MB ready, {s['rss_after_browse_bytes'] / 1e6:.0f} MB after 2000 stats")
+        print(
+            f"catalogue {int(n_):>11,} entries ({s['catalogue_bytes'] / 1e6:.0f} MB): mount {s['mount_s']:.2f} s, "
+            f"RSS {s['rss_ready_bytes'] / 1e6:.0f} MB ready, {s['rss_after_browse_bytes'] / 1e6:.0f} MB after 2000 stats"
+        )
     for b in report["disc_loads"]["batches"]:
-        print(f"batch of {b['reads']} reads: {b['distinct_discs']} distinct discs, odarchive loaded {b['odarchive_loads']},"
-              f" first-come order would load {b['first_come_loads']}")
+        print(
+            f"batch of {b['reads']} reads: {b['distinct_discs']} distinct discs, odarchive loaded {b['odarchive_loads']},"
+            f" first-come order would load {b['first_come_loads']}"
+        )
 
 
 if __name__ == "__main__":

@@ -83,12 +83,23 @@ def huge_catalogue(work: Path, files: int) -> dict:
             pid = mount_pid(home, mp)
             ready = rss_bytes(pid)
             a, b = (mp / "big" / f"d{(files // 1000) * k // 3 + i:05d}" for k in (1, 2))
-            rows.append({"mount_s": mount_s, "rss_ready_bytes": ready, "listdir_s": timed(lambda: os.listdir(a)),
-                         "ls_l_s": _ls_l(b), "rss_after_bytes": rss_bytes(pid)})
+            rows.append(
+                {
+                    "mount_s": mount_s,
+                    "rss_ready_bytes": ready,
+                    "listdir_s": timed(lambda: os.listdir(a)),
+                    "ls_l_s": _ls_l(b),
+                    "rss_after_bytes": rss_bytes(pid),
+                }
+            )
         finally:
             _umount(home, mp)
-    return {"files": files, "listdir_first_s": statistics.median(r["listdir_s"] for r in rows),
-            "ls_l_first_s": statistics.median(r["ls_l_s"] for r in rows), "runs": rows}
+    return {
+        "files": files,
+        "listdir_first_s": statistics.median(r["listdir_s"] for r in rows),
+        "ls_l_first_s": statistics.median(r["ls_l_s"] for r in rows),
+        "runs": rows,
+    }
 
 
 MEASURE = """
@@ -136,8 +147,12 @@ def waiting_reads(work: Path, waiting: int = 16) -> dict:
 
     def service(robot: FakeRobot) -> ArchiveService:
         cache = Cache.open(CacheConfig(cache_dir, chunk_bytes=16 << 20, min_free_bytes=0, max_bytes=0))
-        return ArchiveService(CatalogueAdapter(work / "home" / "catalogue.sqlite"), RobotSource(robot, robot.drives), cache,
-                              MountConfig(disc_timeout_s=120))
+        return ArchiveService(
+            CatalogueAdapter(work / "home" / "catalogue.sqlite"),
+            RobotSource(robot, robot.drives),
+            cache,
+            MountConfig(disc_timeout_s=120),
+        )
 
     s = service(FakeRobot(images, labels, drives=2, load_s=0))
     for r in cached:  # in the cache before the measured mounts
@@ -155,14 +170,21 @@ def waiting_reads(work: Path, waiting: int = 16) -> dict:
         server = threading.Thread(target=serve, args=(s.vfs, str(mp)), daemon=True)
         server.start()
         wait_mounted(mp)
-        readers = [subprocess.Popen([sys.executable, "-c", "import sys; open(sys.argv[1], 'rb').read()", str(mp / r)],
-                                    stderr=subprocess.DEVNULL) for r in (stuck if jam else [])]
+        readers = [
+            subprocess.Popen(
+                [sys.executable, "-c", "import sys; open(sys.argv[1], 'rb').read()", str(mp / r)],
+                stderr=subprocess.DEVNULL,
+            )
+            for r in (stuck if jam else [])
+        ]
         deadline = time.monotonic() + 60
         while jam and sum(s.fetcher.status()["waiting_by_disc"].values()) < waiting and time.monotonic() < deadline:
             time.sleep(0.1)  # until every one of them waits for its disc
         time.sleep(1.0)
         try:
-            res = json.loads(run([sys.executable, "-c", MEASURE, str(mp), json.dumps(stats), json.dumps(cached)]).stdout)
+            res = json.loads(
+                run([sys.executable, "-c", MEASURE, str(mp), json.dumps(stats), json.dumps(cached)]).stdout
+            )
             res["waiting_after"] = sum(s.fetcher.status()["waiting_by_disc"].values())
             out[label] = res
         finally:
@@ -186,18 +208,26 @@ def main() -> int:
     report = {}
     if "big" in parts:
         b = report["big_directory"] = big_directory(work)
-        print(f"ls -l of 100,000 entries: first {b['ls_l_first_s']:.2f} s, again {b['ls_l_again_s']:.2f} s"
-              f" (native {b['native_ls_l_s']:.2f} s); listdir {b['listdir_s']:.2f} s", flush=True)
+        print(
+            f"ls -l of 100,000 entries: first {b['ls_l_first_s']:.2f} s, again {b['ls_l_again_s']:.2f} s"
+            f" (native {b['native_ls_l_s']:.2f} s); listdir {b['listdir_s']:.2f} s",
+            flush=True,
+        )
     if "huge" in parts:
         h = report["huge_catalogue"] = huge_catalogue(work, args.catalogue_files)
-        print(f"{h['files']:,}-file catalogue, one 1,000-entry directory: listdir {h['listdir_first_s'] * 1e3:.1f} ms,"
-              f" ls -l {h['ls_l_first_s'] * 1e3:.1f} ms (first after mounting, median of 3);"
-              f" RSS {h['runs'][-1]['rss_ready_bytes'] / 1e6:.0f} MB ready, {h['runs'][-1]['rss_after_bytes'] / 1e6:.0f} MB after",
-              flush=True)
+        print(
+            f"{h['files']:,}-file catalogue, one 1,000-entry directory: listdir {h['listdir_first_s'] * 1e3:.1f} ms,"
+            f" ls -l {h['ls_l_first_s'] * 1e3:.1f} ms (first after mounting, median of 3);"
+            f" RSS {h['runs'][-1]['rss_ready_bytes'] / 1e6:.0f} MB ready, {h['runs'][-1]['rss_after_bytes'] / 1e6:.0f} MB after",
+            flush=True,
+        )
     if "waiting" in parts:
         for label, r in report.setdefault("waiting_reads", waiting_reads(work)).items():
-            print(f"lstat with {label}: p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms, max {r['max_ms']:.1f} ms;"
-                  f" cached reads {r['cached_reads_per_s']:.0f}/s", flush=True)
+            print(
+                f"lstat with {label}: p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms, max {r['max_ms']:.1f} ms;"
+                f" cached reads {r['cached_reads_per_s']:.0f}/s",
+                flush=True,
+            )
     print(json.dumps(report, indent=2))
     return 0
 

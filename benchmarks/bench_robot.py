@@ -82,8 +82,11 @@ def make_images(root: Path, n: int) -> dict[int, DiscImage]:
         src.mkdir()
         (src / "data").write_bytes(hashlib.sha256(str(d).encode()).digest() * 6000)
         path = root / f"BENCH_{d:04d}.iso"
-        subprocess.run(["xorriso", "-as", "mkisofs", "-V", f"BENCH_{d:04d}", "-o", str(path), str(src)],
-                       check=True, capture_output=True)
+        subprocess.run(
+            ["xorriso", "-as", "mkisofs", "-V", f"BENCH_{d:04d}", "-o", str(path), str(src)],
+            check=True,
+            capture_output=True,
+        )
         data = path.read_bytes()
         images[d] = DiscImage(d, path, f"BENCH_{d:04d}", len(data), hashlib.sha256(data).digest())
     return images
@@ -93,20 +96,33 @@ def burn(root: Path, images: dict[int, DiscImage], drives: int, speed: float) ->
     size = max(i.size for i in images.values())
     rate = size / (REAL_BURN_S / speed) / speed  # the sidecar multiplies by speed again
     state = root / f"robot-{drives}"
-    info = control.start(state, SimConfig(slots=100, drives=drives, blanks=len(images) + 10, speed=speed,
-                                          write_bytes_per_s=rate, idle_exit_s=120.0))
+    info = control.start(
+        state,
+        SimConfig(
+            slots=100, drives=drives, blanks=len(images) + 10, speed=speed, write_bytes_per_s=rate, idle_exit_s=120.0
+        ),
+    )
     changer = SlotChanger(SerialLink(info["tty"]), motion_timeout_s=60.0)
     try:
         recorder = Recorder(images)
-        job = BurnJob(changer, {n: OpticalDrive.for_target(f"stdio:{p}") for n, p in enumerate(info["drives"])},
-                      recorder, Quiet(), progress_interval_s=60.0)
+        job = BurnJob(
+            changer,
+            {n: OpticalDrive.for_target(f"stdio:{p}") for n, p in enumerate(info["drives"])},
+            recorder,
+            Quiet(),
+            progress_interval_s=60.0,
+        )
         t0 = time.monotonic()
         done = job.run(sorted(images))
         wall = time.monotonic() - t0
         assert len(done) == len(images)
         util = statistics.mean(recorder.busy_s.get(d, 0.0) / wall for d in range(drives))
-        return {"drives": drives, "wall_s": round(wall, 2), "utilisation": round(util, 3),
-                "per_disc_s": round(wall / len(images), 3)}
+        return {
+            "drives": drives,
+            "wall_s": round(wall, 2),
+            "utilisation": round(util, 3),
+            "per_disc_s": round(wall / len(images), 3),
+        }
     finally:
         changer.close()
         control.stop(state)
@@ -129,14 +145,21 @@ def control_latency(root: Path) -> dict[str, float]:
         inventory_ms = (time.perf_counter() - t0) / 20 * 1000
         t0 = time.perf_counter()
         for _ in range(10):
-            subprocess.run([sys.executable, "-m", "robot_drivers.simulator.mtx_front", "-f", str(state), "status"],
-                           check=True, capture_output=True)
+            subprocess.run(
+                [sys.executable, "-m", "robot_drivers.simulator.mtx_front", "-f", str(state), "status"],
+                check=True,
+                capture_output=True,
+            )
         mtx_ms = (time.perf_counter() - t0) / 10 * 1000
     finally:
         changer.close()
         control.stop(state)
-    return {"query_ms": round(query_ms, 3), "inventory_600_ms": round(inventory_ms, 2),
-            "mtx_status_600_ms": round(mtx_ms, 1), "mtx_over_pty_inventory": round(mtx_ms / inventory_ms, 1)}
+    return {
+        "query_ms": round(query_ms, 3),
+        "inventory_600_ms": round(inventory_ms, 2),
+        "mtx_status_600_ms": round(mtx_ms, 1),
+        "mtx_over_pty_inventory": round(mtx_ms / inventory_ms, 1),
+    }
 
 
 def main() -> int:
@@ -151,18 +174,28 @@ def main() -> int:
         one = burn(root, images, 1, args.speed)
         two = burn(root, images, 2, args.speed)
         lat = control_latency(root)
-    result = {"discs": args.discs, "speed": args.speed, "image_bytes": max(i.size for i in images.values()),
-              "one_drive": one, "two_drives": two, "speedup_2_vs_1": round(one["wall_s"] / two["wall_s"], 2),
-              "control": lat}
+    result = {
+        "discs": args.discs,
+        "speed": args.speed,
+        "image_bytes": max(i.size for i in images.values()),
+        "one_drive": one,
+        "two_drives": two,
+        "speedup_2_vs_1": round(one["wall_s"] / two["wall_s"], 2),
+        "control": lat,
+    }
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
     print(f"burn {args.discs} discs, speed x{args.speed:g} (one real BD-R burn = {REAL_BURN_S / args.speed:.2f} s)")
     for r in (one, two):
-        print(f"  {r['drives']} drive(s): {r['wall_s']:7.2f} s wall, {r['per_disc_s']:.3f} s/disc, utilisation {r['utilisation']:.1%}")
+        print(
+            f"  {r['drives']} drive(s): {r['wall_s']:7.2f} s wall, {r['per_disc_s']:.3f} s/disc, utilisation {r['utilisation']:.1%}"
+        )
     print(f"  2 drives vs 1: {result['speedup_2_vs_1']:.2f}x faster")
-    print(f"control: query round trip {lat['query_ms']:.3f} ms over the pty; 600-slot inventory {lat['inventory_600_ms']:.1f} ms"
-          f" vs `mtx status` {lat['mtx_status_600_ms']:.0f} ms ({lat['mtx_over_pty_inventory']:.0f}x)")
+    print(
+        f"control: query round trip {lat['query_ms']:.3f} ms over the pty; 600-slot inventory {lat['inventory_600_ms']:.1f} ms"
+        f" vs `mtx status` {lat['mtx_status_600_ms']:.0f} ms ({lat['mtx_over_pty_inventory']:.0f}x)"
+    )
     return 0
 
 

@@ -49,7 +49,7 @@ def make_tree(root: Path, small: int, large: int, large_mb: int) -> tuple[int, i
             d.mkdir(parents=True, exist_ok=True)
         size = (i * 7919) % 4097
         off = (i * 104729) % (len(rnd) - size - 8)
-        (d / f"f{i:06d}.dat").write_bytes((i.to_bytes(8, "little") + rnd[off:off + size])[:size])
+        (d / f"f{i:06d}.dat").write_bytes((i.to_bytes(8, "little") + rnd[off : off + size])[:size])
         total += size
     if large:
         (root / "large").mkdir(parents=True, exist_ok=True)
@@ -126,16 +126,22 @@ def bench_tree(src: Path, work: Path, files: int, nbytes: int, label: str, repea
         keep("rescan", *odarchive(home, "create_db", str(src)))
     cat_bytes = catalogue_bytes(home)
     return {
-        "tree": label, "files": files, "bytes": nbytes, "repeat": repeat,
-        "find_sha256sum_s": round(best["find_sha256sum"], 3), "create_db_s": round(best["create_db"], 3),
+        "tree": label,
+        "files": files,
+        "bytes": nbytes,
+        "repeat": repeat,
+        "find_sha256sum_s": round(best["find_sha256sum"], 3),
+        "create_db_s": round(best["create_db"], 3),
         "scan_speedup_vs_find_sha256sum": round(best["find_sha256sum"] / best["create_db"], 2),
         "create_db_jobs1_s": round(best["create_db_jobs1"], 3),
         "jobs1_speedup_vs_find_sha256sum": round(best["find_sha256sum"] / best["create_db_jobs1"], 2),
-        "find_printf_s": round(best["find_printf"], 3), "rescan_s": round(best["rescan"], 3),
+        "find_printf_s": round(best["find_printf"], 3),
+        "rescan_s": round(best["rescan"], 3),
         "rescan_speed_vs_find_printf": round(best["find_printf"] / best["rescan"], 2),
         "catalogue_bytes_per_file": round(cat_bytes / files, 1),
         "catalogue_breakdown": catalogue_breakdown(home, files),
-        "scan_peak_rss_mb": round(rss["create_db"] / 2**20, 1), "rescan_peak_rss_mb": round(rss["rescan"] / 2**20, 1),
+        "scan_peak_rss_mb": round(rss["create_db"] / 2**20, 1),
+        "rescan_peak_rss_mb": round(rss["rescan"] / 2**20, 1),
         "scan_MB_per_s": round(nbytes / best["create_db"] / 1e6, 1),
     }
 
@@ -156,10 +162,15 @@ def million(work: Path) -> dict:
     rescan, rescan_rss = odarchive(home, "create_db", str(src))
     find_printf, _ = timed(f"find {src} -printf '%s %T@ %p\\n' > /dev/null", shell=True)
     return {
-        "tree": "million", "files": 1_000_001, "create_db_s": round(scan, 1),
-        "files_per_s": round(1_000_001 / scan), "scan_peak_rss_mb": round(rss / 2**20, 1),
-        "rescan_s": round(rescan, 1), "rescan_peak_rss_mb": round(rescan_rss / 2**20, 1),
-        "find_printf_s": round(find_printf, 2), "rescan_speed_vs_find_printf": round(find_printf / rescan, 2),
+        "tree": "million",
+        "files": 1_000_001,
+        "create_db_s": round(scan, 1),
+        "files_per_s": round(1_000_001 / scan),
+        "scan_peak_rss_mb": round(rss / 2**20, 1),
+        "rescan_s": round(rescan, 1),
+        "rescan_peak_rss_mb": round(rescan_rss / 2**20, 1),
+        "find_printf_s": round(find_printf, 2),
+        "rescan_speed_vs_find_printf": round(find_printf / rescan, 2),
         "catalogue_bytes_per_file": round(catalogue_bytes(home) / 1_000_001, 1),
         "catalogue_breakdown": catalogue_breakdown(home, 1_000_001),
     }

@@ -80,15 +80,20 @@ def wait_for_burning(home: Path, timeout_s: float = 300.0) -> None:
 
 
 def burn(home: Path, ids: list[int]) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "odarchive", "--home", str(home), "robot", "burn", "--segments",
-                             f"{ids[0]}-{ids[-1]}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [sys.executable, "-m", "odarchive", "--home", str(home), "robot", "burn", "--segments", f"{ids[0]}-{ids[-1]}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def run(args: argparse.Namespace) -> None:
     work = Path(args.work or tempfile.mkdtemp(prefix="bench-service-"))
     src, home = work / "src", work / "home"
     home.mkdir(parents=True)
-    (home / "odarchive.toml").write_text(f"[robot.simulator]\nspeed = {args.speed}\nidle_exit_s = 600\n[service]\nlisten = \"\"\n")
+    (home / "odarchive.toml").write_text(
+        f'[robot.simulator]\nspeed = {args.speed}\nidle_exit_s = 600\n[service]\nlisten = ""\n'
+    )
     h = ["--home", str(home)]
     try:
         old_ids = plan_more(home, src, "old", 30, 1)
@@ -126,13 +131,17 @@ def run(args: argparse.Namespace) -> None:
         idle, busy = results["idle"], results["busy"]
         print(f"reads: {len(names)} files over {len(old_ids)} discs, 8 threads, speed {args.speed}")
         print(f"  idle robot:       max wait {max(idle):.2f} s, mean {statistics.mean(idle):.2f} s")
-        print(f"  {args.burns} burns running: max wait {max(busy):.2f} s, mean {statistics.mean(busy):.2f} s"
-              f"  (max ratio {max(busy) / max(idle):.2f}x)")
+        print(
+            f"  {args.burns} burns running: max wait {max(busy):.2f} s, mean {statistics.mean(busy):.2f} s"
+            f"  (max ratio {max(busy) / max(idle):.2f}x)"
+        )
         n_busy, n_alone = len(busy_ids), len(alone_ids)
         with_reads = n_busy / results["burn_with_reads_s"]
         alone = n_alone / results["burn_alone_s"]
-        print(f"burns: {n_busy} discs with reads {with_reads * 60:.1f}/min, {n_alone} alone {alone * 60:.1f}/min"
-              f"  (ratio {with_reads / alone:.2f}x)")
+        print(
+            f"burns: {n_busy} discs with reads {with_reads * 60:.1f}/min, {n_alone} alone {alone * 60:.1f}/min"
+            f"  (ratio {with_reads / alone:.2f}x)"
+        )
         print(f"service cost per lease (lease + release, disc in a drive): {results['lease_ms']:.2f} ms")
     finally:
         main([*h, "serve", "--stop", "--force"])

@@ -57,7 +57,9 @@ class ImageDirSource:
 
     def __init__(self, directory: Path, drives: int = 2) -> None:
         if not directory.is_dir():
-            raise DiscUnavailable(f"image directory {directory} does not exist", hint="pass --images DIR of the disc images")
+            raise DiscUnavailable(
+                f"image directory {directory} does not exist", hint="pass --images DIR of the disc images"
+            )
         self._dir = directory
         self._lock = threading.Lock()
         self._fds: list[int | None] = [None] * drives
@@ -98,7 +100,11 @@ class ImageDirSource:
         return data
 
     def status(self) -> dict[str, Any]:
-        return {"kind": "images", "directory": str(self._dir), "drives": [{"drive": i, "disc": d} for i, d in enumerate(self._discs)]}
+        return {
+            "kind": "images",
+            "directory": str(self._dir),
+            "drives": [{"drive": i, "disc": d} for i, d in enumerate(self._discs)],
+        }
 
     def close(self) -> None:
         with self._lock:
@@ -140,8 +146,10 @@ class RobotSource:
             slot = slots.get(disc.label)
         if slot is None:
             kept = f"; it is kept at {disc.location}" if disc.location else ""
-            raise DiscUnavailable(f"disc {disc.id} ({disc.label}) is in no slot of the changer{kept}",
-                                  hint=f"insert disc {disc.id} into the robot (`odarchive robot import SLOT`)")
+            raise DiscUnavailable(
+                f"disc {disc.id} ({disc.label}) is in no slot of the changer{kept}",
+                hint=f"insert disc {disc.id} into the robot (`odarchive robot import SLOT`)",
+            )
         return slot
 
     def drive_count(self) -> int:
@@ -172,7 +180,9 @@ class RobotSource:
             except (DiscUnavailable, RobotError) as e:
                 if i == len(slots) - 1:
                     raise
-                log.warning("disc %d from slot %d failed (%s); trying its copy in slot %d", disc.id, slot, e, slots[i + 1])
+                log.warning(
+                    "disc %d from slot %d failed (%s); trying its copy in slot %d", disc.id, slot, e, slots[i + 1]
+                )
                 self._empty(drive)
                 continue
             if i:
@@ -214,7 +224,8 @@ class RobotSource:
         return {
             "kind": "robot",
             "drives": [
-                {"drive": i, "name": d.name, "disc": self._in_drive[i], "fault": self._faults[i]} for i, d in enumerate(self._drives)
+                {"drive": i, "name": d.name, "disc": self._in_drive[i], "fault": self._faults[i]}
+                for i, d in enumerate(self._drives)
             ],
         }
 

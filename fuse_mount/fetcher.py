@@ -134,7 +134,9 @@ def plan_parts(pieces: list[Piece], offset: int, length: int) -> dict[int, list[
                 covered += b - a
             pos += ext_len
     if covered != length:
-        raise DiscUnavailable(f"bytes {offset}..{end} are on no written disc", hint="burn or write the discs of this content first")
+        raise DiscUnavailable(
+            f"bytes {offset}..{end} are on no written disc", hint="burn or write the discs of this content first"
+        )
     return by_disc
 
 
@@ -171,7 +173,12 @@ class Fetcher:
         for job in jobs:
             if not job.done.wait(max(0.0, job.deadline - time.monotonic())):
                 discs = ", ".join(self._describe(d) for d in sorted(job.discs))
-                log.error("read of %s timed out after %ss waiting for %s", content.sha256.hex()[:16], self._config.disc_timeout_s, discs)
+                log.error(
+                    "read of %s timed out after %ss waiting for %s",
+                    content.sha256.hex()[:16],
+                    self._config.disc_timeout_s,
+                    discs,
+                )
                 raise DiscUnavailable(f"{discs} not available within {self._config.disc_timeout_s:g} s")
             if job.error is not None:
                 raise job.error
@@ -249,7 +256,11 @@ class Fetcher:
         if here in self._queues and here not in self._claimed:
             return here, 0.0
         elsewhere = {self._source.loaded(d) for d in range(len(self._workers)) if d != drive}
-        candidates = [(reads[0].queued_at, disc) for disc, reads in self._queues.items() if disc not in self._claimed and disc not in elsewhere]
+        candidates = [
+            (reads[0].queued_at, disc)
+            for disc, reads in self._queues.items()
+            if disc not in self._claimed and disc not in elsewhere
+        ]
         if not candidates:
             return None, 1.0
         oldest, disc = min(candidates)
@@ -333,7 +344,13 @@ class Fetcher:
                 log.error("content %s read from %s does not match its SHA-256; not served", key, discs)
                 job.error = CorruptData(f"content {key[:16]} from {discs} failed verification")
         except CacheFullError as e:  # raised only once the bytes verified
-            log.warning("content %s bytes %d+%d served straight from the disc, not kept: %s", key[:16], job.offset, len(job.buf), e)
+            log.warning(
+                "content %s bytes %d+%d served straight from the disc, not kept: %s",
+                key[:16],
+                job.offset,
+                len(job.buf),
+                e,
+            )
             job.unkept = bytes(job.buf)
         except MountFault as e:
             log.error("cannot store content %s: %s", key, e)

@@ -109,8 +109,10 @@ def _stat_packer() -> tuple[struct.Struct, Callable[[tuple[int, ...]], tuple[int
     platform: mfusepy's `c_stat` says where each field is)."""
     c_stat, ts = mfusepy.c_stat, mfusepy.c_timespec
     types = dict(c_stat._fields_)
-    fields = [(getattr(c_stat, f).offset, types[f]) for f in
-              ("st_ino", "st_mode", "st_nlink", "st_uid", "st_gid", "st_size", "st_blksize", "st_blocks")]
+    fields = [
+        (getattr(c_stat, f).offset, types[f])
+        for f in ("st_ino", "st_mode", "st_nlink", "st_uid", "st_gid", "st_size", "st_blksize", "st_blocks")
+    ]
     for t in ("st_atimespec", "st_mtimespec", "st_ctimespec"):
         base = getattr(c_stat, t).offset
         fields += [(base + ts.tv_sec.offset, ctypes.c_long), (base + ts.tv_nsec.offset, ctypes.c_long)]
@@ -133,7 +135,9 @@ def fill_stat(st: Any, row: tuple[int, ...]) -> None:
     ino, mode, nlink, uid, gid, size, mtime_ns, ctime_ns = row
     ms, mns = divmod(mtime_ns, NS)
     cs, cns = divmod(ctime_ns, NS)
-    _pack_into(st, 0, *_ORDER((ino, mode, nlink, uid, gid, size, BLKSIZE, (size + 511) >> 9, ms, mns, ms, mns, cs, cns)))
+    _pack_into(
+        st, 0, *_ORDER((ino, mode, nlink, uid, gid, size, BLKSIZE, (size + 511) >> 9, ms, mns, ms, mns, cs, cns))
+    )
 
 
 class OdarchiveFUSE(mfusepy.FUSE):
@@ -146,8 +150,13 @@ class OdarchiveFUSE(mfusepy.FUSE):
     """
 
     def __init__(
-        self, operations: Any, mountpoint: str, *, conn_settings: dict[str, int] | None = None,
-        on_init: Callable[[OdarchiveFUSE], None] | None = None, **kwargs: Any,
+        self,
+        operations: Any,
+        mountpoint: str,
+        *,
+        conn_settings: dict[str, int] | None = None,
+        on_init: Callable[[OdarchiveFUSE], None] | None = None,
+        **kwargs: Any,
     ) -> None:
         require_libfuse3()
         self._conn_settings = conn_settings or {}
@@ -172,8 +181,13 @@ class OdarchiveFUSE(mfusepy.FUSE):
         self.readdirplus = bool(c.want & FUSE_CAP_READDIRPLUS)
         self._fuse = _lib.fuse_get_context().contents.fuse
         self._session = _lib.fuse_get_session(self._fuse)
-        log.info("libfuse %d.%d: max_readahead %d, max_background %d, readdirplus %s", *LIBFUSE_VERSION,
-                 c.max_readahead, c.max_background, "on" if self.readdirplus else "off")
+        log.info(
+            "libfuse %d.%d: max_readahead %d, max_background %d, readdirplus %s",
+            *LIBFUSE_VERSION,
+            c.max_readahead,
+            c.max_background,
+            "on" if self.readdirplus else "off",
+        )
         super().init_fuse_3(conn, config)
         if self._on_init is not None:
             self._on_init(self)

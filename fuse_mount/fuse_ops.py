@@ -71,9 +71,17 @@ def _fuse_error(what: str, path: str | None, e: Exception) -> mfusepy.FuseOSErro
 
 def _attrs(a: Attr) -> dict[str, Any]:
     return {
-        "st_ino": a.ino, "st_mode": a.mode, "st_nlink": a.nlink, "st_size": a.size,
-        "st_mtime": a.mtime_ns, "st_ctime": a.ctime_ns, "st_atime": a.mtime_ns,
-        "st_uid": a.uid, "st_gid": a.gid, "st_blocks": a.blocks, "st_blksize": BLKSIZE,
+        "st_ino": a.ino,
+        "st_mode": a.mode,
+        "st_nlink": a.nlink,
+        "st_size": a.size,
+        "st_mtime": a.mtime_ns,
+        "st_ctime": a.ctime_ns,
+        "st_atime": a.mtime_ns,
+        "st_uid": a.uid,
+        "st_gid": a.gid,
+        "st_blocks": a.blocks,
+        "st_blksize": BLKSIZE,
     }
 
 
@@ -170,18 +178,24 @@ class FuseOps(mfusepy.Operations):
     mkdir = unlink = rmdir = chmod = chown = utimens = setxattr = removexattr = mknod = _refuse
 
 
-
 READ_AHEAD_KIB = 4096
 """The mount's read-ahead window (`/sys/class/bdi/<dev>/read_ahead_kb`; the kernel's 128 KiB
 default makes a cached sequential read a chain of 128 KiB requests: see BENCHMARKS.md)."""
 CONN_SETTINGS = {
     "max_read": MAX_READ_BYTES,  # libfuse 3 refuses the session unless init() asks for the mount option's max_read
-    "max_readahead": READ_AHEAD_KIB * 1024, "max_background": 64, "congestion_threshold": 48,
+    "max_readahead": READ_AHEAD_KIB * 1024,
+    "max_background": 64,
+    "congestion_threshold": 48,
 }
 
 
 def serve(
-    vfs: Vfs, mountpoint: str, *, allow_other: bool = False, attr_timeout_s: float = 60.0, refresh_s: float = 2.0,
+    vfs: Vfs,
+    mountpoint: str,
+    *,
+    allow_other: bool = False,
+    attr_timeout_s: float = 60.0,
+    refresh_s: float = 2.0,
     on_ready: Callable[[], None] | None = None,
 ) -> None:
     """Mount `vfs` read-only at `mountpoint` and serve it until unmounted.
@@ -194,9 +208,15 @@ def serve(
     libfuse starts a thread per request waiting, up to MAX_THREADS (see the test with 40
     reads stuck on a disc), so reads waiting for discs never hold up stat or cached reads."""
     options: dict[str, Any] = {
-        "ro": True, "fsname": "odarchive", "subtype": "odarchive", "use_ino": True,
-        "max_read": MAX_READ_BYTES, "max_threads": MAX_THREADS, "attr_timeout": attr_timeout_s,
-        "entry_timeout": attr_timeout_s, "negative_timeout": min(attr_timeout_s, refresh_s),
+        "ro": True,
+        "fsname": "odarchive",
+        "subtype": "odarchive",
+        "use_ino": True,
+        "max_read": MAX_READ_BYTES,
+        "max_threads": MAX_THREADS,
+        "attr_timeout": attr_timeout_s,
+        "entry_timeout": attr_timeout_s,
+        "negative_timeout": min(attr_timeout_s, refresh_s),
     }
     if allow_other:  # other users: the kernel checks the archived owners and modes for them
         options["allow_other"] = options["default_permissions"] = True
@@ -204,7 +224,9 @@ def serve(
 
     def started(fuse: OdarchiveFUSE) -> None:
         raise_read_ahead(mountpoint, READ_AHEAD_KIB)
-        watcher = threading.Thread(target=_watch, args=(vfs, fuse, refresh_s, stop), name="odarchive-refresh", daemon=True)
+        watcher = threading.Thread(
+            target=_watch, args=(vfs, fuse, refresh_s, stop), name="odarchive-refresh", daemon=True
+        )
         watcher.start()
         if on_ready is not None:
             on_ready()
@@ -212,8 +234,15 @@ def serve(
     if not keep_read_buffers():
         log.warning("cannot tune malloc (not glibc?): every read allocates its buffers afresh")
     try:
-        OdarchiveFUSE(FuseOps(vfs), mountpoint, conn_settings=CONN_SETTINGS, on_init=started, foreground=True,
-                      nothreads=False, **options)
+        OdarchiveFUSE(
+            FuseOps(vfs),
+            mountpoint,
+            conn_settings=CONN_SETTINGS,
+            on_init=started,
+            foreground=True,
+            nothreads=False,
+            **options,
+        )
     finally:
         stop.set()
 
@@ -256,7 +285,12 @@ def raise_read_ahead(mountpoint: str, kib: int) -> bool:
                 Path(f"/sys/class/bdi/{fields[2]}/read_ahead_kb").write_text(f"{kib}\n")
                 return True
     except OSError as e:
-        log.warning("cannot raise the read-ahead of %s to %d KiB (%s): sequential reads stay in 128 KiB requests", mountpoint, kib, e)
+        log.warning(
+            "cannot raise the read-ahead of %s to %d KiB (%s): sequential reads stay in 128 KiB requests",
+            mountpoint,
+            kib,
+            e,
+        )
         return False
     log.warning("cannot find the mount %s in /proc/self/mountinfo to raise its read-ahead", mountpoint)
     return False

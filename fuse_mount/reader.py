@@ -30,7 +30,9 @@ whole content of up to `whole_max_bytes` (64 MiB) and two 16 MiB chunks."""
 
 
 class CachedReader:
-    def __init__(self, cache: Cache, fetcher: Fetcher, retries: int = 2, unkept_bytes: int = UNKEPT_BUFFER_BYTES) -> None:
+    def __init__(
+        self, cache: Cache, fetcher: Fetcher, retries: int = 2, unkept_bytes: int = UNKEPT_BUFFER_BYTES
+    ) -> None:
         self._cache = cache
         self._fetcher = fetcher
         self._retries = retries

@@ -86,15 +86,26 @@ class RescuingSource:
             except READ_FAILURES as e:
                 log.warning("disc %d: its copy %d cannot be read at byte %d either (%s)", disc.id, copy, offset, e)
                 continue
-            log.warning("disc %d: read error at byte %d (%s); served by its copy %d (set %s)", disc.id, offset, error,
-                        copy, chr(ord("A") + copy))
+            log.warning(
+                "disc %d: read error at byte %d (%s); served by its copy %d (set %s)",
+                disc.id,
+                offset,
+                error,
+                copy,
+                chr(ord("A") + copy),
+            )
             return data
         with self._lock:
             hopeless = disc.id in self._beyond_repair
         if hopeless:
             raise error
-        log.warning("disc %d: read error at byte %d (%s) and no copy serves; repairing the disc with its error"
-                    " correction (the whole disc is read)", disc.id, offset, error)
+        log.warning(
+            "disc %d: read error at byte %d (%s) and no copy serves; repairing the disc with its error"
+            " correction (the whole disc is read)",
+            disc.id,
+            offset,
+            error,
+        )
         path = self._repairer.repair(disc, lambda at, n: self._inner.read(drive, at, n))
         with self._lock:
             if path is None:

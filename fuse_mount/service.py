@@ -52,7 +52,9 @@ class MountConfig:
 
     def fetch_config(self, source: DiscSource) -> FetchConfig:
         gather_s = self.gather_s if self.gather_s is not None else 0.0 if isinstance(source, ImageDirSource) else 0.05
-        return FetchConfig(self.disc_timeout_s, self.whole_max_bytes, self.read_ahead_chunks, self.fault_hold_s, gather_s)
+        return FetchConfig(
+            self.disc_timeout_s, self.whole_max_bytes, self.read_ahead_chunks, self.fault_hold_s, gather_s
+        )
 
 
 class ArchiveService:
@@ -71,8 +73,12 @@ class ArchiveService:
             **self.fetcher.status(),
             "open_files": self.vfs.open_files(),
             "cache": {
-                "bytes_cached": stats.bytes_cached, "max_bytes": stats.max_bytes, "free_bytes": stats.free_bytes,
-                "hits": stats.hits, "misses": stats.misses, "hit_ratio": stats.hit_ratio,
+                "bytes_cached": stats.bytes_cached,
+                "max_bytes": stats.max_bytes,
+                "free_bytes": stats.free_bytes,
+                "hits": stats.hits,
+                "misses": stats.misses,
+                "hit_ratio": stats.hit_ratio,
             },
         }
 

@@ -72,7 +72,7 @@ class ContentReader(Protocol):
     def closed(self, content: Content) -> None: ...
 
     def cached(self, content: Content) -> str:
-        """"yes", "partial" or "no": how much of the content the cache holds now."""
+        """ "yes", "partial" or "no": how much of the content the cache holds now."""
 
 
 class Attr(NamedTuple):  # a tuple in `fuse_lib.STAT_ROW` order: listings hand it to libfuse as it is
@@ -267,10 +267,24 @@ class Vfs:
         and find and fts treat 1 as "not counted"."""
         e = node.entry
         if e is None:
-            nlink = 2 + (len(self._latest) + 1 if node.ino == ROOT_INO else len(self._snapshots) if node.ino == SNAPSHOTS_INO else 1)
+            nlink = 2 + (
+                len(self._latest) + 1
+                if node.ino == ROOT_INO
+                else len(self._snapshots)
+                if node.ino == SNAPSHOTS_INO
+                else 1
+            )
             return Attr(node.ino, DIR_MODE, nlink, self._uid, self._gid, 0, self._mounted_ns, self._mounted_ns)
-        return Attr(node.ino, e.mode, e.nlink, self._uid if e.uid is None else e.uid, self._gid if e.gid is None else e.gid,
-                    e.size, e.mtime_ns, e.mtime_ns if e.ctime_ns is None else e.ctime_ns)
+        return Attr(
+            node.ino,
+            e.mode,
+            e.nlink,
+            self._uid if e.uid is None else e.uid,
+            self._gid if e.gid is None else e.gid,
+            e.size,
+            e.mtime_ns,
+            e.mtime_ns if e.ctime_ns is None else e.ctime_ns,
+        )
 
     def readdir(self, path: bytes) -> Iterator[tuple[bytes, int, int]]:
         """(name, st_mode type bits, inode) of `.`, `..` and every child, streamed."""
@@ -299,9 +313,22 @@ class Vfs:
                 yield snapshot.root_name, (self._child_ino(path, snapshot.root_name), stat.S_IFDIR)
         elif node.children is not None:
             view, uid0, gid0 = node.view & VIEW_MASK, self._uid, self._gid
-            for name, mode, ino_id, size, mtime_ns, ctime_ns, uid, gid, nlink in self._cat.list_attrs(node.children, node.snap):
-                yield name, Attr((ino_id << VIEW_BITS) | view, mode, nlink, uid0 if uid is None else uid,
-                                 gid0 if gid is None else gid, size, mtime_ns, ctime_ns)
+            for name, mode, ino_id, size, mtime_ns, ctime_ns, uid, gid, nlink in self._cat.list_attrs(
+                node.children, node.snap
+            ):
+                yield (
+                    name,
+                    Attr(
+                        (ino_id << VIEW_BITS) | view,
+                        mode,
+                        nlink,
+                        uid0 if uid is None else uid,
+                        gid0 if gid is None else gid,
+                        size,
+                        mtime_ns,
+                        ctime_ns,
+                    ),
+                )
 
     def _dots(self, path: bytes, node: Node) -> Iterator[tuple[bytes, int, int]]:
         yield b".", stat.S_IFDIR, node.ino
@@ -336,8 +363,15 @@ class Vfs:
         _, nbytes, entries = totals
         blocks = -(-nbytes // BLOCK_SIZE)
         return {
-            "f_bsize": BLOCK_SIZE, "f_frsize": BLOCK_SIZE, "f_namemax": 255, "f_blocks": blocks, "f_bfree": 0,
-            "f_bavail": 0, "f_files": entries, "f_ffree": 0, "f_favail": 0,
+            "f_bsize": BLOCK_SIZE,
+            "f_frsize": BLOCK_SIZE,
+            "f_namemax": 255,
+            "f_blocks": blocks,
+            "f_bfree": 0,
+            "f_bavail": 0,
+            "f_files": entries,
+            "f_ffree": 0,
+            "f_favail": 0,
         }
 
     # ---- extended attributes ----

@@ -55,23 +55,35 @@ class BurnLog:
 
     def verified(self) -> set[int]:
         if self.copy:
-            return {r[0] for r in self._query("SELECT disc_id FROM disc_copies WHERE copy=? AND state='verified'",
-                                              (self.copy,))}
+            return {
+                r[0]
+                for r in self._query("SELECT disc_id FROM disc_copies WHERE copy=? AND state='verified'", (self.copy,))
+            }
         return {r[0] for r in self._query("SELECT id FROM discs WHERE state='verified'")}
 
     def verified_any(self) -> set[int]:
         """Discs with a verified copy in any set."""
-        return {r[0] for r in self._query("SELECT id FROM discs WHERE state='verified' UNION"
-                                          " SELECT disc_id FROM disc_copies WHERE state='verified'")}
+        return {
+            r[0]
+            for r in self._query(
+                "SELECT id FROM discs WHERE state='verified' UNION"
+                " SELECT disc_id FROM disc_copies WHERE state='verified'"
+            )
+        }
 
     def shelve_found(self, disc: int, slot: int) -> None:
         """A verified medium of `disc` was found to be in `slot` (after a crash or a jam). All
         copies carry the same label, so it is recorded for the copy whose slot that already
         is, else for the first verified copy whose slot is not known."""
         with self.lock, self.cat.transaction() as conn:
-            rows = list(conn.execute("SELECT 0, slot FROM discs WHERE id=? AND state='verified' UNION ALL"
-                                     " SELECT copy, slot FROM disc_copies WHERE disc_id=? AND state='verified'"
-                                     " ORDER BY 1", (disc, disc)))
+            rows = list(
+                conn.execute(
+                    "SELECT 0, slot FROM discs WHERE id=? AND state='verified' UNION ALL"
+                    " SELECT copy, slot FROM disc_copies WHERE disc_id=? AND state='verified'"
+                    " ORDER BY 1",
+                    (disc, disc),
+                )
+            )
             if any(s == slot for _, s in rows):
                 return
             for copy, s in rows:
@@ -84,25 +96,33 @@ class BurnLog:
 
     def slots_in_use(self) -> set[int]:
         """Slots a burn must not take a blank from: our burned discs and copies, rejected media."""
-        rows = self._query("SELECT slot FROM discs WHERE slot IS NOT NULL UNION SELECT slot FROM disc_copies"
-                           " WHERE slot IS NOT NULL UNION SELECT slot FROM rejected_media")
+        rows = self._query(
+            "SELECT slot FROM discs WHERE slot IS NOT NULL UNION SELECT slot FROM disc_copies"
+            " WHERE slot IS NOT NULL UNION SELECT slot FROM rejected_media"
+        )
         return {r[0] for r in rows}
 
     def disc_by_slot(self) -> dict[int, int]:
-        rows = self._query("SELECT id, slot FROM discs WHERE slot IS NOT NULL UNION ALL"
-                           " SELECT disc_id, slot FROM disc_copies WHERE slot IS NOT NULL")
+        rows = self._query(
+            "SELECT id, slot FROM discs WHERE slot IS NOT NULL UNION ALL"
+            " SELECT disc_id, slot FROM disc_copies WHERE slot IS NOT NULL"
+        )
         return {slot: disc for disc, slot in rows}
 
     def record_verified(self, disc: int, drive: int, burn_s: float) -> None:
         """Burned and read back identical; the disc is still in `drive` (slot unknown until shelved)."""
         now = time.time_ns()
         if self.copy:
-            self._execute("UPDATE disc_copies SET state='verified', slot=NULL, location=NULL, burn_drive=?,"
-                          " burned_ns=?, verified_ns=? WHERE disc_id=? AND copy=?", (drive, now, now, disc, self.copy))
+            self._execute(
+                "UPDATE disc_copies SET state='verified', slot=NULL, location=NULL, burn_drive=?,"
+                " burned_ns=?, verified_ns=? WHERE disc_id=? AND copy=?",
+                (drive, now, now, disc, self.copy),
+            )
             return
         self._execute(
             "UPDATE discs SET state='verified', slot=NULL, burn_drive=?, burned_ns=?, burn_seconds=?, verified_ns=?"
-            " WHERE id=?", (drive, now, burn_s, now, disc),
+            " WHERE id=?",
+            (drive, now, burn_s, now, disc),
         )
 
     def record_shelved(self, disc: int, slot: int | None) -> None:
@@ -112,8 +132,10 @@ class BurnLog:
             self._execute("UPDATE discs SET slot=? WHERE id=?", (slot, disc))
 
     def record_rejected(self, disc: int | None, slot: int, reason: str) -> None:
-        self._execute("INSERT INTO rejected_media (slot, disc_id, reason, at_ns) VALUES (?,?,?,?)",
-                      (slot, disc, reason, time.time_ns()))
+        self._execute(
+            "INSERT INTO rejected_media (slot, disc_id, reason, at_ns) VALUES (?,?,?,?)",
+            (slot, disc, reason, time.time_ns()),
+        )
 
     def rejected(self) -> list[tuple[int, int | None, str]]:
         return [tuple(r) for r in self._query("SELECT slot, disc_id, reason FROM rejected_media ORDER BY rowid")]

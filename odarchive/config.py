@@ -61,11 +61,11 @@ def load_settings(config_file: Path, environ: Mapping[str, str] | None = None) -
             table, key = ENV_ALIASES[var]
             tables.setdefault(table, {})[key] = value
         elif var.startswith("ODARCHIVE_") and var != "ODARCHIVE_HOME":
-            dotted = var[len("ODARCHIVE_"):].lower()
+            dotted = var[len("ODARCHIVE_") :].lower()
             for table in sorted({*known, *TABLES}, key=len, reverse=True):
                 prefix = table.replace(".", "_") + "_"
                 if dotted.startswith(prefix):
-                    tables.setdefault(table, {})[dotted[len(prefix):]] = value
+                    tables.setdefault(table, {})[dotted[len(prefix) :]] = value
                     break
     return Settings(tables)
 
@@ -98,6 +98,8 @@ def build_config(cls: type[T], values: Mapping[str, Any], table: str) -> T:
             kwargs[key] = opt.parse(value)
         except ValueError as e:
             flag = f" or {opt.flag}" if opt.flag else ""
-            raise InputError(f"setting [{table}] {key} = {value!r}: {e}",
-                             hint=f"fix [{table}] {key} in odarchive.toml, {opt.env}{flag}") from None
+            raise InputError(
+                f"setting [{table}] {key} = {value!r}: {e}",
+                hint=f"fix [{table}] {key} in odarchive.toml, {opt.env}{flag}",
+            ) from None
     return cls(**kwargs)

@@ -46,8 +46,10 @@ def set_name(copy: int) -> str:
 
 def check_copies(n: int) -> int:
     if not 1 <= n <= MAX_COPIES:
-        raise InputError(f"copies = {n}: an archive has 1 to {MAX_COPIES} copies of each disc",
-                         hint="set [archive] copies (default 1) or plan_iso --copies N")
+        raise InputError(
+            f"copies = {n}: an archive has 1 to {MAX_COPIES} copies of each disc",
+            hint="set [archive] copies (default 1) or plan_iso --copies N",
+        )
     return n
 
 
@@ -69,15 +71,18 @@ def copies_of(cat: Catalogue, disc: int) -> list[DiscCopy]:
     label = f"{row[0]}_{disc:04d}"
     out = [DiscCopy(disc, 0, label, row[1], row[2], row[3], row[4])]
     for copy, state, slot, location, verified_ns in cat.conn.execute(
-            "SELECT copy, state, slot, location, verified_ns FROM disc_copies WHERE disc_id=? ORDER BY copy", (disc,)):
+        "SELECT copy, state, slot, location, verified_ns FROM disc_copies WHERE disc_id=? ORDER BY copy", (disc,)
+    ):
         out.append(DiscCopy(disc, copy, label, state, slot, location, verified_ns))
     return out
 
 
 def verified_copies_sql() -> str:
     """SQL: the number of verified copies of the disc `d.id` (alias d for discs)."""
-    return ("((d.state = 'verified') + (SELECT count(*) FROM disc_copies c WHERE c.disc_id = d.id"
-            " AND c.state = 'verified'))")
+    return (
+        "((d.state = 'verified') + (SELECT count(*) FROM disc_copies c WHERE c.disc_id = d.id"
+        " AND c.state = 'verified'))"
+    )
 
 
 def under_replicated(cat: Catalogue, n: int) -> dict[str, int]:
@@ -89,12 +94,16 @@ def under_replicated(cat: Catalogue, n: int) -> dict[str, int]:
     cat.conn.execute("CREATE TEMP TABLE IF NOT EXISTS short_contents (id INTEGER PRIMARY KEY)")
     cat.conn.execute("DELETE FROM short_contents")
     marks = ",".join("?" * len(short))
-    cat.conn.execute(f"INSERT OR IGNORE INTO short_contents SELECT content_id FROM placements WHERE disc_id IN ({marks})",
-                     short)
-    contents, size = cat.conn.execute("SELECT count(*), coalesce(sum(size), 0) FROM contents"
-                                      " WHERE id IN (SELECT id FROM short_contents)").fetchone()
-    files = cat.conn.execute("SELECT count(*) FROM entries WHERE kind='f' AND last_snap IS NULL"
-                             " AND content_id IN (SELECT id FROM short_contents)").fetchone()[0]
+    cat.conn.execute(
+        f"INSERT OR IGNORE INTO short_contents SELECT content_id FROM placements WHERE disc_id IN ({marks})", short
+    )
+    contents, size = cat.conn.execute(
+        "SELECT count(*), coalesce(sum(size), 0) FROM contents WHERE id IN (SELECT id FROM short_contents)"
+    ).fetchone()
+    files = cat.conn.execute(
+        "SELECT count(*) FROM entries WHERE kind='f' AND last_snap IS NULL"
+        " AND content_id IN (SELECT id FROM short_contents)"
+    ).fetchone()[0]
     return {"copies_wanted": n, "contents": contents, "bytes": size, "files": files, "discs": len(short)}
 
 
@@ -103,10 +112,18 @@ def offline_discs(cat: Catalogue) -> list[dict[str, object]]:
     "insert disc 17, shelf 3")."""
     rows = cat.conn.execute(
         "SELECT id, 0, location FROM discs WHERE state='verified' AND slot IS NULL UNION ALL"
-        " SELECT disc_id, copy, location FROM disc_copies WHERE state='verified' AND slot IS NULL ORDER BY 1, 2")
-    return [{"disc": d, "copy": c, "set": set_name(c), "location": loc,
-             "text": f"insert disc {d} (set {set_name(c)}): {loc or 'where it is kept was not recorded'}"}
-            for d, c, loc in rows]
+        " SELECT disc_id, copy, location FROM disc_copies WHERE state='verified' AND slot IS NULL ORDER BY 1, 2"
+    )
+    return [
+        {
+            "disc": d,
+            "copy": c,
+            "set": set_name(c),
+            "location": loc,
+            "text": f"insert disc {d} (set {set_name(c)}): {loc or 'where it is kept was not recorded'}",
+        }
+        for d, c, loc in rows
+    ]
 
 
 def offline_discs_of(catalogue: Path) -> list[dict[str, object]]:

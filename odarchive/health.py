@@ -38,33 +38,60 @@ def burned_copies(cat: Catalogue, discs: list[int], older_than_ns: int | None = 
         "SELECT d.id, 0, d.label, d.slot, d.location, d.image_size, d.image_sha256, d.verified_ns FROM discs d"
         " WHERE d.state='verified' UNION ALL"
         " SELECT c.disc_id, c.copy, d.label, c.slot, c.location, d.image_size, d.image_sha256, c.verified_ns"
-        " FROM disc_copies c JOIN discs d ON d.id = c.disc_id WHERE c.state='verified' ORDER BY 1, 2").fetchall()
+        " FROM disc_copies c JOIN discs d ON d.id = c.disc_id WHERE c.state='verified' ORDER BY 1, 2"
+    ).fetchall()
     wanted = set(discs)
     out = []
     for disc, copy, label, slot, location, size, sha, verified_ns in rows:
         if disc not in wanted or size is None or sha is None:
             continue
-        last = cat.conn.execute("SELECT max(at_ns) FROM disc_health WHERE disc_id=? AND copy=?", (disc, copy)).fetchone()[0]
+        last = cat.conn.execute(
+            "SELECT max(at_ns) FROM disc_health WHERE disc_id=? AND copy=?", (disc, copy)
+        ).fetchone()[0]
         checked = max(verified_ns or 0, last or 0)
         if older_than_ns is None or checked < older_than_ns:
             out.append(BurnedCopy(disc, copy, f"{label}_{disc:04d}", slot, location, size, bytes(sha), checked))
     return out
 
 
-def record(cat: Catalogue, disc: int, copy: int, result: str, *, corrected: int = 0, unreadable: int = 0,
-           read_bytes_per_s: float | None = None, detail: str | None = None) -> None:
+def record(
+    cat: Catalogue,
+    disc: int,
+    copy: int,
+    result: str,
+    *,
+    corrected: int = 0,
+    unreadable: int = 0,
+    read_bytes_per_s: float | None = None,
+    detail: str | None = None,
+) -> None:
     with cat.transaction() as conn:
-        conn.execute("INSERT INTO disc_health(disc_id, copy, at_ns, result, corrected_sectors, unreadable_sectors,"
-                     " read_bytes_per_s, detail) VALUES (?,?,?,?,?,?,?,?)",
-                     (disc, copy, time.time_ns(), result, corrected, unreadable, read_bytes_per_s, detail))
+        conn.execute(
+            "INSERT INTO disc_health(disc_id, copy, at_ns, result, corrected_sectors, unreadable_sectors,"
+            " read_bytes_per_s, detail) VALUES (?,?,?,?,?,?,?,?)",
+            (disc, copy, time.time_ns(), result, corrected, unreadable, read_bytes_per_s, detail),
+        )
 
 
 def history(cat: Catalogue, disc: int | None = None) -> list[dict[str, object]]:
-    sql = ("SELECT disc_id, copy, at_ns, result, corrected_sectors, unreadable_sectors, read_bytes_per_s, detail"
-           " FROM disc_health" + (" WHERE disc_id=?" if disc is not None else "") + " ORDER BY disc_id, copy, at_ns")
-    return [{"disc": r[0], "copy": r[1], "set": set_name(r[1]), "at_ns": r[2], "result": r[3], "corrected_sectors": r[4],
-             "unreadable_sectors": r[5], "read_bytes_per_s": r[6], "detail": r[7]}
-            for r in cat.conn.execute(sql, () if disc is None else (disc,))]
+    sql = (
+        "SELECT disc_id, copy, at_ns, result, corrected_sectors, unreadable_sectors, read_bytes_per_s, detail"
+        " FROM disc_health" + (" WHERE disc_id=?" if disc is not None else "") + " ORDER BY disc_id, copy, at_ns"
+    )
+    return [
+        {
+            "disc": r[0],
+            "copy": r[1],
+            "set": set_name(r[1]),
+            "at_ns": r[2],
+            "result": r[3],
+            "corrected_sectors": r[4],
+            "unreadable_sectors": r[5],
+            "read_bytes_per_s": r[6],
+            "detail": r[7],
+        }
+        for r in cat.conn.execute(sql, () if disc is None else (disc,))
+    ]
 
 
 def needing_attention(cat: Catalogue) -> list[dict[str, object]]:

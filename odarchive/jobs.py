@@ -92,9 +92,18 @@ class JobReporter:
         self._last_write = 0.0
         now = time.time()
         self._record: dict[str, Any] = {
-            "job": name, "command": command, "pid": os.getpid(), "started": now, "updated": now,
-            "phase": "starting", "items": 0, "bytes": 0, "total_items": None, "total_bytes": None,
-            "phase_started": now, **details,
+            "job": name,
+            "command": command,
+            "pid": os.getpid(),
+            "started": now,
+            "updated": now,
+            "phase": "starting",
+            "items": 0,
+            "bytes": 0,
+            "total_items": None,
+            "total_bytes": None,
+            "phase_started": now,
+            **details,
         }
         self._write(force=True)
 
@@ -105,8 +114,14 @@ class JobReporter:
 
     def start(self, phase: str, total_items: int | None = None, total_bytes: int | None = None) -> None:
         with self._lock:
-            self._record.update(phase=phase, items=0, bytes=0, total_items=total_items,
-                                total_bytes=total_bytes, phase_started=time.time())
+            self._record.update(
+                phase=phase,
+                items=0,
+                bytes=0,
+                total_items=total_items,
+                total_bytes=total_bytes,
+                phase_started=time.time(),
+            )
             self._write(force=True)
         self._inner.start(phase, total_items, total_bytes)
 

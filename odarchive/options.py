@@ -118,8 +118,15 @@ def _optional_duration(value: Any) -> float | None:
 
 
 _PARSE = {
-    Kind.SIZE: parse_size, Kind.DURATION: parse_duration, Kind.INT: _int, Kind.FLOAT: _float,
-    Kind.BOOL: _bool, Kind.STR: _str, Kind.LIST: _list, Kind.PATH: _path, Kind.OPTIONAL_DURATION: _optional_duration,
+    Kind.SIZE: parse_size,
+    Kind.DURATION: parse_duration,
+    Kind.INT: _int,
+    Kind.FLOAT: _float,
+    Kind.BOOL: _bool,
+    Kind.STR: _str,
+    Kind.LIST: _list,
+    Kind.PATH: _path,
+    Kind.OPTIONAL_DURATION: _optional_duration,
 }
 
 S, D, N, F, B, T, L = Kind.SIZE, Kind.DURATION, Kind.INT, Kind.FLOAT, Kind.BOOL, Kind.STR, Kind.LIST
@@ -130,8 +137,12 @@ OPTIONS: tuple[Option, ...] = (
     Option("archive", "copies", N, "discs burned of each image, one per set (A, B, ...)", "--copies"),
     # [plan]
     Option("plan", "label", T, "volume label prefix of new discs", "--label"),
-    Option("plan", "reserve_bytes", S, "room kept on each disc for its catalogue (0: 0.2% of the disc, at least 64 KiB)"),
-    Option("plan", "split_free_fraction", F, "a file is split rather than leave more than this fraction of a disc empty"),
+    Option(
+        "plan", "reserve_bytes", S, "room kept on each disc for its catalogue (0: 0.2% of the disc, at least 64 KiB)"
+    ),
+    Option(
+        "plan", "split_free_fraction", F, "a file is split rather than leave more than this fraction of a disc empty"
+    ),
     Option("plan", "min_piece_bytes", S, "smallest piece of a split file"),
     # [robot] (docs/robot-protocols.md)
     Option("robot", "driver", T, "simulator, serial, generic, mtx or manual"),
@@ -179,7 +190,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("mount", "refresh_s", D, "how often the catalogue is checked for new snapshots and discs"),
     Option("mount", "attr_timeout_s", D, "how long the kernel may cache names and attributes"),
     # [cache] (docs/cache.md)
-    Option("cache", "dir", Kind.PATH, "cache directory (default <home>/cache; not inside the mountpoint)", "--cache-dir"),
+    Option(
+        "cache", "dir", Kind.PATH, "cache directory (default <home>/cache; not inside the mountpoint)", "--cache-dir"
+    ),
     Option("cache", "max_bytes", S, "upper bound on cached bytes (0: none)", "--cache-size"),
     Option("cache", "max_age_s", D, "evict data not read for this long (0: never)", "--cache-max-age"),
     Option("cache", "min_free_bytes", S, "keep this much free space on the cache disk", "--cache-min-free"),
@@ -215,8 +228,11 @@ def add_flags(parser: argparse.ArgumentParser, *tables: str) -> None:
 
 def flag_values(args: argparse.Namespace, table: str) -> dict[str, Any]:
     """{key: value} of the flags of `table` given on this command line."""
-    return {o.key: getattr(args, o.dest) for o in BY_TABLE[table].values()
-            if o.flag and getattr(args, o.dest, None) is not None}
+    return {
+        o.key: getattr(args, o.dest)
+        for o in BY_TABLE[table].values()
+        if o.flag and getattr(args, o.dest, None) is not None
+    }
 
 
 def flag_argv(args: argparse.Namespace, *tables: str) -> list[str]:
@@ -232,8 +248,10 @@ def flag_argv(args: argparse.Namespace, *tables: str) -> list[str]:
 def markdown(options: Iterable[Option] = OPTIONS) -> str:
     """The table as Markdown, for docs/options.md."""
     lines = ["| `odarchive.toml` | environment | flag | type | what it is |", "|---|---|---|---|---|"]
-    lines += [f"| `[{o.table}] {o.key}` | `{o.env}` | {f'`{o.flag}`' if o.flag else ''} | {o.kind.value} | {o.help} |"
-              for o in options]
+    lines += [
+        f"| `[{o.table}] {o.key}` | `{o.env}` | {f'`{o.flag}`' if o.flag else ''} | {o.kind.value} | {o.help} |"
+        for o in options
+    ]
     return "\n".join(lines) + "\n"
 
 

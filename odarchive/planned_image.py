@@ -35,16 +35,19 @@ class ImageRefused(DiscError):
     """A disc whose image is not the planned one and cannot be rebuilt: it is not burned."""
 
     def __init__(self, disc: int, why: str) -> None:
-        super().__init__(f"disc {disc} refused: {why}",
-                         hint="rescan the source (`odarchive create_db`) and plan its content again, or restore the"
-                              " image file from a copy; the other discs were handled")
+        super().__init__(
+            f"disc {disc} refused: {why}",
+            hint="rescan the source (`odarchive create_db`) and plan its content again, or restore the"
+            " image file from a copy; the other discs were handled",
+        )
         self.disc = disc
         self.why = why
 
 
 def planned_image(cat: Catalogue, disc: int) -> PlannedImage:
-    row = cat.conn.execute("SELECT label, image_name, image_size, image_sha256 FROM discs WHERE id=?",
-                           (disc,)).fetchone()
+    row = cat.conn.execute(
+        "SELECT label, image_name, image_size, image_sha256 FROM discs WHERE id=?", (disc,)
+    ).fetchone()
     if row is None:
         raise DiscError(f"there is no planned disc {disc}", hint="see `odarchive num_isos`")
     return PlannedImage(disc, row[0], row[1], row[2], bytes(row[3]) if row[3] is not None else None)
@@ -70,8 +73,10 @@ def mismatch(path: Path, planned: PlannedImage) -> str | None:
     except OSError as e:
         return f"its image {path} cannot be read: {e.strerror}"
     if digest != planned.sha256:
-        return (f"its image {path} has changed: SHA-256 {digest.hex()[:16]}..., the planned image has"
-                f" {planned.sha256.hex()[:16]}...")
+        return (
+            f"its image {path} has changed: SHA-256 {digest.hex()[:16]}..., the planned image has"
+            f" {planned.sha256.hex()[:16]}..."
+        )
     return None
 
 
@@ -86,7 +91,9 @@ def intact_image(cat: Catalogue, disc: int, isos: Path) -> Path | None:
     return path if path is not None and mismatch(path, planned) is None else None
 
 
-def ensure_planned(cat: Catalogue, disc: int, isos: Path, reporter: object | None = None) -> tuple[Path, PlannedImage, str | None]:
+def ensure_planned(
+    cat: Catalogue, disc: int, isos: Path, reporter: object | None = None
+) -> tuple[Path, PlannedImage, str | None]:
     """The disc's planned image in `isos`: as it is when it matches its record, else rebuilt
     from the sources. Returns (path, record, why it was rebuilt or None). Raises ImageRefused
     when the image is wrong and the sources no longer match the catalogue."""

@@ -81,11 +81,17 @@ def read_disc(image: DiscImage) -> dict[str, Any]:
     head = _object(doc.get("odarchive"), "no 'odarchive' section")
     files = _object(doc.get("files"), "no 'files' or 'paths'")
     paths = _object(doc.get("paths") or head.get("paths"), "no 'files' or 'paths'")
-    _check(isinstance(head.get("archive_id"), str) and isinstance(head.get("label"), str)
-           and len(head["archive_id"]) <= 100 and len(head["label"]) <= 100,
-           "archive_id or label missing, of the wrong type or over 100 characters")
+    _check(
+        isinstance(head.get("archive_id"), str)
+        and isinstance(head.get("label"), str)
+        and len(head["archive_id"]) <= 100
+        and len(head["label"]) <= 100,
+        "archive_id or label missing, of the wrong type or over 100 characters",
+    )
     _number(count_problem(head.get("disc"), MAX_DISC), "disc number")
-    _check(isinstance(head.get("other_filenames_complete", True), bool), "other_filenames_complete is not true or false")
+    _check(
+        isinstance(head.get("other_filenames_complete", True), bool), "other_filenames_complete is not true or false"
+    )
     _check(head.get("data_dir") == "DATA", "data_dir is not DATA")
     contents: dict[str, tuple[int, int]] = {}
     for sha, item in files.items():
@@ -97,27 +103,39 @@ def read_disc(image: DiscImage) -> dict[str, Any]:
             _number(seconds_problem(mtime), f"files[{sha}].mtime")
         contents[sha] = (item["size"], int((mtime or 0) * 1e9))
     placed = [_path_entry("paths", udf_rel, p, contents) for udf_rel, p in paths.items()]
-    further = _object(head.get("names") or {}, "names is not an object")  # further names of contents stored once on this disc
+    further = _object(
+        head.get("names") or {}, "names is not an object"
+    )  # further names of contents stored once on this disc
     other_paths = []
     for udf_rel, p in further.items():
         _udf, sha, part, _o, _l, _s, rel, mode, mtime_ns = _path_entry("names", udf_rel, p, contents)
         _check(part == 0, f"names[{quote(udf_rel)}]: a further name of a piece")
         other_paths.append((sha, rel, mode, mtime_ns))
-    others = _object(head.get("other_filenames") or doc.get("other_filenames") or {}, "other_filenames is not an object")
+    others = _object(
+        head.get("other_filenames") or doc.get("other_filenames") or {}, "other_filenames is not an object"
+    )
     for sha, lst in others.items():
         where = f"other_filenames[{quote(sha)}]"
         _check(sha in contents and isinstance(lst, list), f"{where}: not a list for a content of the disc")
         for item in lst:  # [path, mode, mtime_ns] (or a bare path)
             if isinstance(item, str):
                 item = [item, FILE_MODE, contents[sha][1]]
-            _check(isinstance(item, list) and len(item) == 3 and isinstance(item[0], str),
-                   f"{where}: {quote(repr(item))} is not [path, mode, mtime_ns]")
+            _check(
+                isinstance(item, list) and len(item) == 3 and isinstance(item[0], str),
+                f"{where}: {quote(repr(item))} is not [path, mode, mtime_ns]",
+            )
             _number(mode_problem(item[1]), f"{where}: {quote(item[0])}: mode")
             _check(stat.S_ISREG(item[1]), f"{where}: {quote(item[0])}: mode is not a regular file's")
             _number(mtime_ns_problem(item[2]), f"{where}: {quote(item[0])}: mtime_ns")
             other_paths.append((sha, _archived(item[0]), item[1], item[2]))
-    return {"head": head, "contents": contents, "placed": placed, "others": other_paths,
-            "tree": _tree(head.get("tree") or []), "attributes": rebuild_attrs.parse(head.get("attributes") or [], _check)}
+    return {
+        "head": head,
+        "contents": contents,
+        "placed": placed,
+        "others": other_paths,
+        "tree": _tree(head.get("tree") or []),
+        "attributes": rebuild_attrs.parse(head.get("attributes") or [], _check),
+    }
 
 
 def _path_entry(section: str, udf_rel: Any, p: Any, contents: dict[str, tuple[int, int]]) -> tuple:
@@ -134,7 +152,7 @@ def _path_entry(section: str, udf_rel: Any, p: Any, contents: dict[str, tuple[in
     else:
         on_disc = names.raw_from_udf_text(udf_rel)
     _check(on_disc.startswith(b"DATA/"), f"{where} is not under DATA/")
-    rel = on_disc[len(b"DATA/"):]
+    rel = on_disc[len(b"DATA/") :]
     size = contents[sha][0]
     part = p.get("part", 0)
     _number(count_problem(part, MAX_DISC), f"{where}.part")
@@ -177,8 +195,10 @@ def _tree(lines: Any) -> list[tuple[bytes, str, int, int, bytes | None]]:
         else:
             raw = names.raw_from_udf_text(text)
         parts = raw.split(b"/")
-        _check(all(p not in (b"", b".", b"..") and b"\0" not in p and len(p) <= 255 for p in parts),
-               f"tree path {quote(text)}: empty, '.', '..' or NUL component")
+        _check(
+            all(p not in (b"", b".", b"..") and b"\0" not in p and len(p) <= 255 for p in parts),
+            f"tree path {quote(text)}: empty, '.', '..' or NUL component",
+        )
         if kind == "l":
             _check(isinstance(target, str) and len(parts) > 1 and len(target) <= 4096, f"tree symlink {quote(text)}")
             target_raw = names.raw_from_udf_text(target)
@@ -201,8 +221,10 @@ def read_discs(images: list[Path], reporter: Reporter | None = None) -> list[tup
                 disc = read_disc(image)
                 disc["extents"] = {u: image.extents("/" + u) for u, *_ in disc["placed"]}
             except (_Bad, DiscError) as e:
-                raise InputError(f"{path}: catalogue.json rejected: {e}; nothing was written",
-                                 hint="this image is damaged or not an odarchive disc; leave it out") from None
+                raise InputError(
+                    f"{path}: catalogue.json rejected: {e}; nothing was written",
+                    hint="this image is damaged or not an odarchive disc; leave it out",
+                ) from None
         discs.append((path, disc))
         reporter.advance(items=1)
     reporter.finish()
@@ -219,13 +241,19 @@ def read_discs(images: list[Path], reporter: Reporter | None = None) -> list[tup
 def rebuild(cat: Catalogue, discs: list[tuple[Path, dict[str, Any]]]) -> RebuildReport:
     """Write the discs read by `read_discs` into the empty catalogue `cat`."""
     if cat.conn.execute("SELECT (SELECT count(*) FROM sources) + (SELECT count(*) FROM discs)").fetchone()[0]:
-        raise InputError(f"{cat.path} is not empty; rebuild writes only into an empty home",
-                         hint="run rebuild with --home pointing to a new, empty directory")
+        raise InputError(
+            f"{cat.path} is not empty; rebuild writes only into an empty home",
+            hint="run rebuild with --home pointing to a new, empty directory",
+        )
     report = RebuildReport()
     with cat.transaction() as conn:
-        conn.execute("UPDATE meta SET value=? WHERE key='archive_id'", (discs[0][1]["head"]["archive_id"] if discs else "",))
-        conn.execute("CREATE TEMP TABLE rnodes (path BLOB PRIMARY KEY, kind TEXT, content_id INT, mode INT,"
-                     " mtime_ns INT, target BLOB, disc INT)")
+        conn.execute(
+            "UPDATE meta SET value=? WHERE key='archive_id'", (discs[0][1]["head"]["archive_id"] if discs else "",)
+        )
+        conn.execute(
+            "CREATE TEMP TABLE rnodes (path BLOB PRIMARY KEY, kind TEXT, content_id INT, mode INT,"
+            " mtime_ns INT, target BLOB, disc INT)"
+        )
         for path, d in sorted(discs, key=lambda x: x[1]["head"]["disc"]):
             _write_disc(conn, path, d, report)
         _build_tree(conn, report)
@@ -242,8 +270,9 @@ def _build_tree(conn: Any, report: RebuildReport) -> None:
     """One snapshot per root from every path the discs name; where discs disagree about a
     path (a file on an old disc, a directory on a newer one) the newest disc wins."""
     builder = TreeBuilder(conn, time.time_ns())
-    rows = conn.execute("SELECT path, kind, content_id, mode, mtime_ns, target FROM rnodes"
-                        " ORDER BY disc DESC, path").fetchall()
+    rows = conn.execute(
+        "SELECT path, kind, content_id, mode, mtime_ns, target FROM rnodes ORDER BY disc DESC, path"
+    ).fetchall()
     for raw, kind, cid, mode, mtime_ns, target in rows:
         raw = bytes(raw)
         try:
@@ -280,11 +309,22 @@ def _write_disc(conn: Any, path: Path, d: dict[str, Any], report: RebuildReport)
         conn.execute(
             "INSERT OR REPLACE INTO placements (content_id, piece, disc_id, offset, length, path_on_disc, raw_path,"
             " mtime_ns, sha256) VALUES (?,?,?,?,?,?,?,?,?)",
-            (cid, part, disc, offset, length, ("/" + udf_rel).encode(), rel, mtime_ns,
-             bytes.fromhex(part_sha) if part_sha else None),
+            (
+                cid,
+                part,
+                disc,
+                offset,
+                length,
+                ("/" + udf_rel).encode(),
+                rel,
+                mtime_ns,
+                bytes.fromhex(part_sha) if part_sha else None,
+            ),
         )
-        conn.executemany("INSERT OR REPLACE INTO extents (content_id, piece, seq, image_offset, length) VALUES (?,?,?,?,?)",
-                         [(cid, part, i, off, n) for i, (off, n) in enumerate(d["extents"][udf_rel])])
+        conn.executemany(
+            "INSERT OR REPLACE INTO extents (content_id, piece, seq, image_offset, length) VALUES (?,?,?,?,?)",
+            [(cid, part, i, off, n) for i, (off, n) in enumerate(d["extents"][udf_rel])],
+        )
         _remember(conn, rel, "f", cid, mode, mtime_ns, None, disc)
         report.placements += 1
     for sha, rel, mode, mtime_ns in d["others"]:
@@ -296,8 +336,9 @@ def _write_disc(conn: Any, path: Path, d: dict[str, Any], report: RebuildReport)
         report.names_incomplete.append(disc)
 
 
-def _remember(conn: Any, rel: bytes, kind: str, cid: int | None, mode: int, mtime_ns: int, target: bytes | None,
-              disc: int) -> None:
+def _remember(
+    conn: Any, rel: bytes, kind: str, cid: int | None, mode: int, mtime_ns: int, target: bytes | None, disc: int
+) -> None:
     conn.execute(
         "INSERT INTO rnodes VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(path) DO UPDATE SET kind=excluded.kind,"
         " content_id=excluded.content_id, mode=excluded.mode, mtime_ns=excluded.mtime_ns, target=excluded.target,"

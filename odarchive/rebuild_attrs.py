@@ -42,8 +42,11 @@ def parse(lines: Any, check: Callable[[bool, str], None]) -> dict[bytes, Attrs]:
             owner = Owner(uid, gid, user, group)
         encoded = None
         if attrs is not None:
-            check(isinstance(attrs, dict) and all(isinstance(k, str) and archived(k) and isinstance(v, str)
-                                                  for k, v in attrs.items()), what)
+            check(
+                isinstance(attrs, dict)
+                and all(isinstance(k, str) and archived(k) and isinstance(v, str) for k, v in attrs.items()),
+                what,
+            )
             try:
                 encoded = encode({k: base64.b64decode(v, validate=True) for k, v in attrs.items()})
             except (binascii.Error, ValueError):

@@ -110,8 +110,14 @@ def safe_relpath(path: bytes) -> bytes:
 
 
 class Restorer:
-    def __init__(self, cat: Catalogue, target: Path, images: Path, reporter: Reporter | None = None,
-                 open_disc: OpenDisc | None = None) -> None:
+    def __init__(
+        self,
+        cat: Catalogue,
+        target: Path,
+        images: Path,
+        reporter: Reporter | None = None,
+        open_disc: OpenDisc | None = None,
+    ) -> None:
         self.cat = cat
         self.target = os.fsencode(target.absolute())
         self.open_disc = open_disc or ImageDiscs(cat, images)
@@ -126,9 +132,13 @@ class Restorer:
         os.makedirs(self.target, exist_ok=True)
         self.real_target = os.path.realpath(self.target)
         conn = self.cat.conn
-        conn.execute("CREATE TEMP TABLE IF NOT EXISTS want (path BLOB, content_id INT, size INT, mtime_ns INT, mode INT,"
-                     " owner INT, xattrs INT, src INT, ino INT)")
-        conn.execute("CREATE TEMP TABLE IF NOT EXISTS want_dirs (path BLOB, mtime_ns INT, mode INT, owner INT, xattrs INT)")
+        conn.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS want (path BLOB, content_id INT, size INT, mtime_ns INT, mode INT,"
+            " owner INT, xattrs INT, src INT, ino INT)"
+        )
+        conn.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS want_dirs (path BLOB, mtime_ns INT, mode INT, owner INT, xattrs INT)"
+        )
         conn.execute("DELETE FROM want")
         conn.execute("DELETE FROM want_dirs")
         self.reporter.start("prepare")
@@ -155,7 +165,9 @@ class Restorer:
             dest = self._dest(rel)
             if e.kind == "d":
                 os.makedirs(dest, exist_ok=True)
-                conn.execute("INSERT INTO want_dirs VALUES (?, ?, ?, ?, ?)", (rel, e.mtime_ns, e.mode, e.owner, e.xattrs))
+                conn.execute(
+                    "INSERT INTO want_dirs VALUES (?, ?, ?, ?, ?)", (rel, e.mtime_ns, e.mode, e.owner, e.xattrs)
+                )
                 self.report.directories += 1
             elif e.kind == "l":
                 self._symlink(dest, e.target or b"")
@@ -164,8 +176,10 @@ class Restorer:
                 self.attrs.apply(dest, "f", e.mode, e.mtime_ns, e.owner, e.xattrs)
                 self.report.files_already_correct += 1
             else:
-                conn.execute("INSERT INTO want VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                             (rel, e.content_id, e.size, e.mtime_ns, e.mode, e.owner, e.xattrs, e.source_id, e.ino))
+                conn.execute(
+                    "INSERT INTO want VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (rel, e.content_id, e.size, e.mtime_ns, e.mode, e.owner, e.xattrs, e.source_id, e.ino),
+                )
             self.reporter.advance(items=1)
 
     def _dest(self, rel: bytes) -> bytes:
@@ -176,8 +190,10 @@ class Restorer:
             os.makedirs(parent, exist_ok=True)
             real = os.path.realpath(parent)
             if real != self.real_target and not real.startswith(self.real_target + b"/"):
-                raise InputError(f"{os.fsdecode(parent)} resolves outside the restore target; refusing to write there",
-                                 hint="remove the symlink from the target directory")
+                raise InputError(
+                    f"{os.fsdecode(parent)} resolves outside the restore target; refusing to write there",
+                    hint="remove the symlink from the target directory",
+                )
             self._checked_dirs.add(parent)
         return dest
 
@@ -201,8 +217,9 @@ class Restorer:
     # ---- steps 2 and 3 ----
     def _copy_from_discs(self) -> None:
         conn = self.cat.conn
-        for (cid,) in conn.execute("SELECT DISTINCT content_id FROM want WHERE content_id NOT IN"
-                                   " (SELECT content_id FROM placements)").fetchall():
+        for (cid,) in conn.execute(
+            "SELECT DISTINCT content_id FROM want WHERE content_id NOT IN (SELECT content_id FROM placements)"
+        ).fetchall():
             self._fail_content(cid, "not on any disc: plan and write discs first (`plan_iso`, `create_iso`)")
         rows = conn.execute(
             "SELECT p.disc_id, p.content_id, p.piece, p.offset, p.length, p.sha256,"
@@ -236,8 +253,9 @@ class Restorer:
                 for _d, cid, piece, offset, length, piece_sha, n_pieces, _pos in group:
                     if cid in failed:
                         continue
-                    problem = self._copy_piece(read_at, disc, cid, piece, offset, length, piece_sha,
-                                               first=cid not in pieces_done)
+                    problem = self._copy_piece(
+                        read_at, disc, cid, piece, offset, length, piece_sha, first=cid not in pieces_done
+                    )
                     if problem:
                         failed.add(cid)
                         self._fail_content(cid, problem)
@@ -248,19 +266,32 @@ class Restorer:
         for cid, discs in disc_of.items():
             if cid not in failed:
                 needed = ", ".join(str(d) for d in sorted(set(discs)))
-                self._fail_content(cid, f"disc {needed} is needed" if len(set(discs)) == 1 else f"discs {needed} are needed")
+                self._fail_content(
+                    cid, f"disc {needed} is needed" if len(set(discs)) == 1 else f"discs {needed} are needed"
+                )
         self.reporter.finish()
 
     def _first_path(self, cid: int) -> bytes:
-        return self.cat.conn.execute("SELECT path FROM want WHERE content_id=? ORDER BY path LIMIT 1", (cid,)).fetchone()[0]
+        return self.cat.conn.execute(
+            "SELECT path FROM want WHERE content_id=? ORDER BY path LIMIT 1", (cid,)
+        ).fetchone()[0]
 
     def _tmp(self, rel: bytes) -> bytes:
         dest = self._dest(rel)
         head, tail = os.path.split(dest)
         return head + b"/." + tail[:200] + TMP_SUFFIX
 
-    def _copy_piece(self, read_at: ReadAt, disc: int, cid: int, piece: int, offset: int, length: int,
-                    piece_sha: bytes | None, first: bool) -> str | None:
+    def _copy_piece(
+        self,
+        read_at: ReadAt,
+        disc: int,
+        cid: int,
+        piece: int,
+        offset: int,
+        length: int,
+        piece_sha: bytes | None,
+        first: bool,
+    ) -> str | None:
         extents = self.cat.conn.execute(
             "SELECT image_offset, length FROM extents WHERE content_id=? AND piece=? ORDER BY seq", (cid, piece)
         ).fetchall()
@@ -295,8 +326,9 @@ class Restorer:
 
     def _complete(self, cid: int) -> None:
         sha, size = self.cat.content(cid)
-        paths = self.cat.conn.execute("SELECT path, mtime_ns, mode, owner, xattrs, src, ino FROM want"
-                                      " WHERE content_id=? ORDER BY path", (cid,)).fetchall()
+        paths = self.cat.conn.execute(
+            "SELECT path, mtime_ns, mode, owner, xattrs, src, ino FROM want WHERE content_id=? ORDER BY path", (cid,)
+        ).fetchall()
         first = paths[0][0]
         tmp = self._tmp(first)
         self._partial.discard(tmp)
@@ -333,7 +365,9 @@ class Restorer:
             self.report.bytes_restored += size
 
     def _fail_content(self, cid: int, reason: str) -> None:
-        for (rel,) in self.cat.conn.execute("SELECT path FROM want WHERE content_id=? ORDER BY path", (cid,)).fetchall():
+        for (rel,) in self.cat.conn.execute(
+            "SELECT path FROM want WHERE content_id=? ORDER BY path", (cid,)
+        ).fetchall():
             self.report.failed.append({"path": os.fsdecode(rel), "reason": reason})
             tmp = self._tmp(rel)
             self._partial.discard(tmp)
@@ -388,7 +422,9 @@ def choose_snapshots(cat: Catalogue, snapshot: int | None) -> list[tuple[Source,
     if snapshot is None:
         chosen = cat.latest_snapshots()
         if not chosen:
-            raise InputError("the catalogue has no complete snapshot to restore", hint="run `odarchive create_db` first")
+            raise InputError(
+                "the catalogue has no complete snapshot to restore", hint="run `odarchive create_db` first"
+            )
         return chosen
     snap = cat.snapshot(snapshot)
     if snap is None or snap.state != "complete":

@@ -26,8 +26,10 @@ def parse_disc_selection(spec: str, known: Iterable[int], *, what: str = "disc s
     missing = sorted(wanted - known_set)
     if missing:
         shown = ", ".join(str(d) for d in missing[:10]) + (", ..." if len(missing) > 10 else "")
-        raise DiscError(f"no planned disc{'s' if len(missing) > 1 else ''} {shown} in the catalogue",
-                        hint="see `odarchive num_isos`; plan discs with `odarchive plan_iso SIZE`")
+        raise DiscError(
+            f"no planned disc{'s' if len(missing) > 1 else ''} {shown} in the catalogue",
+            hint="see `odarchive num_isos`; plan discs with `odarchive plan_iso SIZE`",
+        )
     return sorted(wanted)
 
 

@@ -60,6 +60,7 @@ def format_size(n: float) -> str:
         return f"{sign}{n / binary[1]:g} {binary[0][0].upper()}iB"
     return f"{sign}{n / factor:.1f} {name}"
 
+
 def parse_duration(text: str | float) -> float:
     """Seconds in `text` ("90", "90s", "15m", "1h30m", "30d"); ValueError naming the grammar."""
     if isinstance(text, bool):

@@ -36,8 +36,10 @@ def whereis(cat: Catalogue, path: bytes) -> Where:
     snap = cat.latest_snapshot(source.id) if source is not None else None
     entry = resolve(cat, b"/".join(parts), snap.id) if snap is not None else None
     if entry is None or snap is None or source is None:
-        raise InputError(f"{os.fsdecode(path)} is not in the latest snapshot of any source",
-                         hint="archived paths start with the source's root name (see `odarchive get_info`)")
+        raise InputError(
+            f"{os.fsdecode(path)} is not in the latest snapshot of any source",
+            hint="archived paths start with the source's root name (see `odarchive get_info`)",
+        )
     clean = b"/".join(parts)
     if entry.kind == "l":
         return Where(clean, "symlink")
@@ -69,19 +71,26 @@ def whereis(cat: Catalogue, path: bytes) -> Where:
 
 def _add_content(cat: Catalogue, where: Where, content_id: int, pieces: bool) -> None:
     for disc, piece, offset, length in cat.conn.execute(
-            "SELECT disc_id, piece, offset, length FROM placements WHERE content_id=? ORDER BY piece", (content_id,)):
+        "SELECT disc_id, piece, offset, length FROM placements WHERE content_id=? ORDER BY piece", (content_id,)
+    ):
         if pieces:
             where.pieces.append({"disc": disc, "piece": piece, "offset": offset, "length": length})
         d = where.discs.get(disc)
         if d is None:
-            d = where.discs[disc] = {"disc": disc, "files": 0, "bytes": 0, "copies": [_copy(cat, c) for c in copies_of(cat, disc)]}
+            d = where.discs[disc] = {
+                "disc": disc,
+                "files": 0,
+                "bytes": 0,
+                "copies": [_copy(cat, c) for c in copies_of(cat, disc)],
+            }
         d["files"] += 1
         d["bytes"] += length
 
 
 def _copy(cat: Catalogue, c: DiscCopy) -> dict[str, Any]:
-    scrub = cat.conn.execute("SELECT at_ns, result FROM disc_health WHERE disc_id=? AND copy=? ORDER BY at_ns DESC LIMIT 1",
-                             (c.disc, c.copy)).fetchone()
+    scrub = cat.conn.execute(
+        "SELECT at_ns, result FROM disc_health WHERE disc_id=? AND copy=? ORDER BY at_ns DESC LIMIT 1", (c.disc, c.copy)
+    ).fetchone()
     checked = [t for t in (c.verified_ns, scrub[0] if scrub and scrub[1] in ("ok", "corrected") else None) if t]
     if c.slot is not None:
         place = f"slot {c.slot}"
@@ -91,6 +100,14 @@ def _copy(cat: Catalogue, c: DiscCopy) -> dict[str, Any]:
         place = "out of the changer (no location recorded)"
     else:
         place = "not burned yet"
-    return {"copy": c.copy, "set": c.set_name, "label": c.label, "state": c.state, "slot": c.slot,
-            "location": c.location, "where": place, "last_verified_ns": max(checked) if checked else None,
-            "last_scrub": scrub[1] if scrub else None}
+    return {
+        "copy": c.copy,
+        "set": c.set_name,
+        "label": c.label,
+        "state": c.state,
+        "slot": c.slot,
+        "location": c.location,
+        "where": place,
+        "last_verified_ns": max(checked) if checked else None,
+        "last_scrub": scrub[1] if scrub else None,
+    }

@@ -156,8 +156,10 @@ class BurnJob:
         for d in discs:
             work.put(d)
         self.reporter.start("burn", total_items=len(discs), total_bytes=total_bytes)
-        workers = [threading.Thread(target=self._worker, args=(n, work), name=f"burn-drive-{n}", daemon=True)
-                   for n in sorted(self.drives)]
+        workers = [
+            threading.Thread(target=self._worker, args=(n, work), name=f"burn-drive-{n}", daemon=True)
+            for n in sorted(self.drives)
+        ]
         for w in workers:
             w.start()
         try:
@@ -192,8 +194,11 @@ class BurnJob:
         self._input_bin = bins.get("input")
         self._output_bin = bins.get("output")
         self._reject_bin = bins.get("reject")
-        self._blanks = [s.slot for s in inventory.slots if s.kind == SLOT_KIND_STORAGE
-                        and s.state in (BLANK, FULL) and s.slot not in self.excluded_slots]
+        self._blanks = [
+            s.slot
+            for s in inventory.slots
+            if s.kind == SLOT_KIND_STORAGE and s.state in (BLANK, FULL) and s.slot not in self.excluded_slots
+        ]
 
     # ---- one drive ---------------------------------------------------------------------------
 

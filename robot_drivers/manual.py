@@ -30,7 +30,10 @@ BLANK_SLOT = 0
 
 class ManualChanger:
     def __init__(
-        self, drive: Drive, prompt: Callable[[str | None], None], expected_label: Callable[[int], str | None],
+        self,
+        drive: Drive,
+        prompt: Callable[[str | None], None],
+        expected_label: Callable[[int], str | None],
         media_timeout_s: float = 600.0,
     ) -> None:
         self.drive = drive
@@ -67,8 +70,9 @@ class ManualChanger:
         if slot == BLANK_SLOT:
             if self.drive.medium_size() != 0:
                 self.drive.eject()
-                raise errors.WrongDisc(f"the disc in {self.drive.name} is not blank (label {actual})",
-                                       hint="insert a blank disc")
+                raise errors.WrongDisc(
+                    f"the disc in {self.drive.name} is not blank (label {actual})", hint="insert a blank disc"
+                )
         elif expected is not None and actual != expected:
             self.drive.eject()
             raise errors.WrongDisc(

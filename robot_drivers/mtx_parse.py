@@ -25,7 +25,9 @@ from robot_drivers.interfaces import (
 )
 
 _TAGS = r"\s*(?::VolumeTag\s*=\s*(?P<tag>[^:]*?))?\s*(?::AlternateVolumeTag\s*=\s*[^:]*?)?\s*$"
-HEADER = re.compile(r"^\s*Storage Changer (?P<dev>.*):(?P<drives>\d+) Drives, (?P<slots>\d+) Slots \( (?P<ie>\d+) Import/Export \)")
+HEADER = re.compile(
+    r"^\s*Storage Changer (?P<dev>.*):(?P<drives>\d+) Drives, (?P<slots>\d+) Slots \( (?P<ie>\d+) Import/Export \)"
+)
 DRIVE = re.compile(
     r"^\s*Data Transfer Element (?P<n>\d+):(?P<state>Empty|Full)"
     r"(?: \((?:Storage Element (?P<src>\d+)|Unknown Storage Element) Loaded\))?" + _TAGS
@@ -44,21 +46,26 @@ def parse_status(text: str) -> Inventory:
             header = True
         elif m := DRIVE.match(line):
             full = m["state"] == "Full"
-            drives.append(DriveInfo(
-                drive=int(m["n"]), state=DRIVE_LOADED if full else DRIVE_EMPTY,
-                loaded_from_slot=int(m["src"]) if m["src"] else None,
-                label=(m["tag"] or "").strip() or None, medium=FULL if full else None,
-            ))
+            drives.append(
+                DriveInfo(
+                    drive=int(m["n"]),
+                    state=DRIVE_LOADED if full else DRIVE_EMPTY,
+                    loaded_from_slot=int(m["src"]) if m["src"] else None,
+                    label=(m["tag"] or "").strip() or None,
+                    medium=FULL if full else None,
+                )
+            )
         elif m := STORAGE.match(line):
             info = SlotInfo(
-                slot=int(m["n"]), state=FULL if m["state"] == "Full" else EMPTY,
+                slot=int(m["n"]),
+                state=FULL if m["state"] == "Full" else EMPTY,
                 label=(m["tag"] or "").strip() or None,
                 kind=SLOT_KIND_MAIL if m["ie"] else "storage",
             )
             (mail if m["ie"] else slots).append(info)
     if not header:
         raise errors.GarbledReply(
-            "`mtx status` printed no \"Storage Changer\" header",
+            '`mtx status` printed no "Storage Changer" header',
             hint="check [robot] device (a SCSI generic device such as /dev/sg3) with `mtx -f DEV status`",
         )
     return Inventory(slots=tuple(slots), drives=tuple(drives), mail=tuple(mail))

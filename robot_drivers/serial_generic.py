@@ -42,13 +42,19 @@ REASONS: dict[bytes, tuple[type[errors.RobotError], str]] = {
     b"N": (errors.DriveNotReady, "the drive is not ready"),
     b"E": (errors.MechanismFault, "the autoloader reported an error"),
 }
-WHAT = {b"I": "input bin -> drive", b"A": "drive -> output bin", b"G": "drive -> picker",
-        b"R": "picker -> reject bin", b"C": "calibrate"}
+WHAT = {
+    b"I": "input bin -> drive",
+    b"A": "drive -> output bin",
+    b"G": "drive -> picker",
+    b"R": "picker -> reject bin",
+    b"C": "calibrate",
+}
 
 
 class GenericChanger:
-    def __init__(self, link: SerialLink, reply_timeout_s: float = 2.0, motion_timeout_s: float = 120.0,
-                 retries: int = 3) -> None:
+    def __init__(
+        self, link: SerialLink, reply_timeout_s: float = 2.0, motion_timeout_s: float = 120.0, retries: int = 3
+    ) -> None:
         self.link = link
         self.reply_timeout_s = reply_timeout_s
         self.motion_timeout_s = motion_timeout_s
@@ -115,7 +121,9 @@ class GenericChanger:
             status = self._status(time.monotonic() + self.motion_timeout_s)
         bins = tuple(SlotInfo(n, UNKNOWN, kind=SLOT_KIND_BIN, name=name) for n, name in BIN_NAMES.items())
         state = DRIVE_UNKNOWN if self.loaded is None else DRIVE_LOADED if self.loaded else DRIVE_EMPTY
-        drive = DriveInfo(0, state, loaded_from_slot=BIN_INPUT if self.loaded else None, medium=FULL if self.loaded else None)
+        drive = DriveInfo(
+            0, state, loaded_from_slot=BIN_INPUT if self.loaded else None, medium=FULL if self.loaded else None
+        )
         if status == b"J":
             raise errors.Jam("the autoloader reports a jam", hint="clear it, then `odarchive robot reset`")
         return Inventory(slots=bins, drives=(drive,))
@@ -129,7 +137,9 @@ class GenericChanger:
     def unload(self, drive: int = 0, slot: int | None = None) -> int:
         slot = slot or BIN_OUTPUT
         if drive != 0 or slot not in (BIN_OUTPUT, BIN_REJECT):
-            raise errors.BadAddress(f"a bin autoloader unloads drive 0 to the output ({BIN_OUTPUT}) or reject ({BIN_REJECT}) bin")
+            raise errors.BadAddress(
+                f"a bin autoloader unloads drive 0 to the output ({BIN_OUTPUT}) or reject ({BIN_REJECT}) bin"
+            )
         if slot == BIN_OUTPUT:
             self._motion(b"A")
         else:

@@ -17,7 +17,10 @@ from robot_drivers import errors
 
 class SerialLink:
     def __init__(
-        self, device: str, baudrate: int = 9600, reconnect_s: float = 10.0,
+        self,
+        device: str,
+        baudrate: int = 9600,
+        reconnect_s: float = 10.0,
         opener: Callable[..., Any] | None = None,
     ) -> None:
         self.device = device

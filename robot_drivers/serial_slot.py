@@ -38,7 +38,11 @@ ERROR_LINE = re.compile(r"^E\d\d$")
 
 class SlotChanger:
     def __init__(
-        self, link: SerialLink, reply_timeout_s: float = 2.0, motion_timeout_s: float = 120.0, retries: int = 3,
+        self,
+        link: SerialLink,
+        reply_timeout_s: float = 2.0,
+        motion_timeout_s: float = 120.0,
+        retries: int = 3,
     ) -> None:
         self.link = link
         self.reply_timeout_s = reply_timeout_s
@@ -122,7 +126,9 @@ class SlotChanger:
                     self.link.reopen()  # the port came back: did the motion run before it went?
                     if self._outcome(command, deadline):
                         return
-            raise errors.CommunicationError(f"changer on {self.link.device} did not take `{command}` after {self.retries + 1} attempts")
+            raise errors.CommunicationError(
+                f"changer on {self.link.device} did not take `{command}` after {self.retries + 1} attempts"
+            )
 
     def _completion(self, command: str, deadline: float) -> bool:
         """Wait for `C`/`Exx` after `A`, polling `?B` whenever the line is quiet for a while.
@@ -199,8 +205,10 @@ class SlotChanger:
                 raise errors.EmptySlot(f"drive {drive} is empty")
             slot = info.loaded_from_slot
             if slot is None:
-                raise errors.BadAddress(f"drive {drive} does not know which slot its disc came from",
-                                        hint="give the slot: `odarchive robot unload --drive N --slot S`")
+                raise errors.BadAddress(
+                    f"drive {drive} does not know which slot its disc came from",
+                    hint="give the slot: `odarchive robot unload --drive N --slot S`",
+                )
         self._motion(f"PU {drive} {slot:03d}")
         return slot
 

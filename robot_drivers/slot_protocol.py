@@ -35,8 +35,12 @@ ERROR_CODES: dict[str, tuple[type[errors.RobotError], str]] = {
 
 # The most specific error class first, so an exception maps to its own code.
 _CLASS_TO_CODE = {
-    errors.Jam: "E30", errors.MechanismFault: "E31", errors.DriveNotReady: "E20",
-    errors.BadAddress: "E02", errors.EmptySlot: "E10", errors.SlotFull: "E11",
+    errors.Jam: "E30",
+    errors.MechanismFault: "E31",
+    errors.DriveNotReady: "E20",
+    errors.BadAddress: "E02",
+    errors.EmptySlot: "E10",
+    errors.SlotFull: "E11",
 }
 
 

@@ -116,7 +116,9 @@ class Cache:
                 index.drop_dead_handles()
                 stored = index.meta("chunk_bytes")
                 if stored is not None and int(stored) != config.chunk_bytes:
-                    log.warning("cache chunk size changed from %s to %d: dropping cached data", stored, config.chunk_bytes)
+                    log.warning(
+                        "cache chunk size changed from %s to %d: dropping cached data", stored, config.chunk_bytes
+                    )
                     index.remove_chunks(index.all_chunks())
                     store.remove_all()
                 index.set_meta("chunk_bytes", str(config.chunk_bytes))
@@ -212,7 +214,7 @@ class Cache:
         if hashlib.sha256(data).hexdigest() != (sha256_expected or key).lower():
             return False
         cb, view = self._config.chunk_bytes, memoryview(data)
-        self._put(key, len(data), [(i, view[i * cb:(i + 1) * cb]) for i in range(max(1, -(-len(data) // cb)))])
+        self._put(key, len(data), [(i, view[i * cb : (i + 1) * cb]) for i in range(max(1, -(-len(data) // cb)))])
         return True
 
     def put_chunk(self, key: str, size: int, index: int, data: bytes, chunk_sha256_expected: str) -> bool:
@@ -291,7 +293,9 @@ class Cache:
         with self._db:
             self._flush()
             if self._index.is_open(key):
-                raise CacheError(f"{key} is open; close it first", hint="it is evicted once closed if the cache is full")
+                raise CacheError(
+                    f"{key} is open; close it first", hint="it is evicted once closed if the cache is full"
+                )
             if self._index.is_pinned(key):
                 raise CacheError(f"{key} is pinned", hint="unpin it first (odarchive cache pin --remove PATH)")
             return self._evictor.remove(self._index.all_chunks(key))
@@ -382,14 +386,24 @@ class Cache:
             free = self._evictor.free_bytes()
         lookups = c["hits"] + c["misses"]
         return CacheStats(
-            hits=int(c["hits"]), misses=int(c["misses"]),
+            hits=int(c["hits"]),
+            misses=int(c["misses"]),
             hit_ratio=round(c["hits"] / lookups, 4) if lookups else 0.0,
-            bytes_served=int(c["bytes_served"]), bytes_cached=totals.bytes,
-            evictions=int(c["evictions"]), disc_loads=int(c["disc_loads"]),
+            bytes_served=int(c["bytes_served"]),
+            bytes_cached=totals.bytes,
+            evictions=int(c["evictions"]),
+            disc_loads=int(c["disc_loads"]),
             mean_wait_s=round(c["wait_total_s"] / c["waits"], 3) if c["waits"] else 0.0,
-            max_wait_s=round(c["wait_max_s"], 3), bytes_evicted=int(c["bytes_evicted"]),
-            corrupt_drops=int(c["corrupt_drops"]), full_errors=int(c["full_errors"]),
-            contents=contents, chunks=totals.chunks, heads=totals.heads, pinned=pinned,
-            open_handles=handles, max_bytes=self._config.max_bytes, free_bytes=free,
+            max_wait_s=round(c["wait_max_s"], 3),
+            bytes_evicted=int(c["bytes_evicted"]),
+            corrupt_drops=int(c["corrupt_drops"]),
+            full_errors=int(c["full_errors"]),
+            contents=contents,
+            chunks=totals.chunks,
+            heads=totals.heads,
+            pinned=pinned,
+            open_handles=handles,
+            max_bytes=self._config.max_bytes,
+            free_bytes=free,
             policy=self._config.policy,
         )

@@ -36,7 +36,9 @@ still commit; and evicted beyond the data itself when a write meets a full disk.
 
 
 class Evictor:
-    def __init__(self, config: CacheConfig, index: Index, store: Store, ledger: Ledger, clock: Callable[[], float]) -> None:
+    def __init__(
+        self, config: CacheConfig, index: Index, store: Store, ledger: Ledger, clock: Callable[[], float]
+    ) -> None:
         self.config = config
         self.clock = clock
         self.policy = get_policy(config.policy)

@@ -29,8 +29,17 @@ version is not migrated: the cache is rebuilt empty (it is only a copy of the di
 HEAD = -1
 
 COUNTERS = (
-    "hits", "misses", "bytes_served", "evictions", "bytes_evicted", "disc_loads",
-    "waits", "wait_total_s", "wait_max_s", "corrupt_drops", "full_errors",
+    "hits",
+    "misses",
+    "bytes_served",
+    "evictions",
+    "bytes_evicted",
+    "disc_loads",
+    "waits",
+    "wait_total_s",
+    "wait_max_s",
+    "corrupt_drops",
+    "full_errors",
 )
 
 
@@ -131,7 +140,9 @@ class Index:
         if row is not None:
             rows = self.conn.execute(
                 "SELECT c.rowid, c.key, c.idx, c.length, b.hashes FROM chunks c JOIN blocks b ON b.chunk=c.rowid"
-                " WHERE c.key=?", (key,))
+                " WHERE c.key=?",
+                (key,),
+            )
             found = ContentMap(row[0], {r[2]: ChunkRow(*r) for r in rows})
         with self._maps_lock:
             self._maps[key] = found
@@ -189,10 +200,14 @@ class Index:
 
     def chunks_after(self, rowid: int, limit: int) -> list[ChunkRow]:
         """Up to `limit` chunks (with their block hashes) with a rowid above `rowid`, in order."""
-        return [ChunkRow(*r) for r in self.conn.execute(
-            "SELECT c.rowid, c.key, c.idx, c.length, b.hashes FROM chunks c JOIN blocks b ON b.chunk=c.rowid"
-            " WHERE c.rowid > ? ORDER BY c.rowid LIMIT ?", (rowid, limit),
-        )]
+        return [
+            ChunkRow(*r)
+            for r in self.conn.execute(
+                "SELECT c.rowid, c.key, c.idx, c.length, b.hashes FROM chunks c JOIN blocks b ON b.chunk=c.rowid"
+                " WHERE c.rowid > ? ORDER BY c.rowid LIMIT ?",
+                (rowid, limit),
+            )
+        ]
 
     def touch(self, updates: Sequence[tuple[float, int, str, int]]) -> None:
         """(last_access_s, hits to add, key, idx) for chunks read since the last flush."""
@@ -218,18 +233,23 @@ class Index:
         if order is None:
             self.conn.create_function("policy_score", 4, policy, deterministic=True)
             order = "policy_score(c.length, c.last_access_s, c.hits, :now) DESC, c.last_access_s, c.rowid"
-        return [ChunkRow(*r) for r in self.conn.execute(
-            f"SELECT c.rowid, c.key, c.idx, c.length {self._EVICTABLE} AND {kind} ORDER BY {order} LIMIT :limit",
-            {"now": now_s, "limit": limit},
-        )]
+        return [
+            ChunkRow(*r)
+            for r in self.conn.execute(
+                f"SELECT c.rowid, c.key, c.idx, c.length {self._EVICTABLE} AND {kind} ORDER BY {order} LIMIT :limit",
+                {"now": now_s, "limit": limit},
+            )
+        ]
 
     def idle_since(self, cutoff_s: float) -> list[ChunkRow]:
         """Evictable chunks (not heads) last read before `cutoff_s`."""
-        return [ChunkRow(*r) for r in self.conn.execute(
-            f"SELECT c.rowid, c.key, c.idx, c.length {self._EVICTABLE} AND c.idx >= 0"
-            " AND c.last_access_s < ?",
-            (cutoff_s,),
-        )]
+        return [
+            ChunkRow(*r)
+            for r in self.conn.execute(
+                f"SELECT c.rowid, c.key, c.idx, c.length {self._EVICTABLE} AND c.idx >= 0 AND c.last_access_s < ?",
+                (cutoff_s,),
+            )
+        ]
 
     def evictable(self, key: str | None = None) -> list[ChunkRow]:
         sql = f"SELECT c.rowid, c.key, c.idx, c.length {self._EVICTABLE}"
@@ -245,7 +265,9 @@ class Index:
             self.conn.execute("INSERT OR IGNORE INTO contents (key, size) VALUES (?, ?)", (key, size))
         self.conn.execute("UPDATE contents SET pinned=? WHERE key=?", (int(pinned), key))
         if not pinned:
-            self.conn.execute("DELETE FROM contents WHERE key=? AND NOT EXISTS (SELECT 1 FROM chunks WHERE key=?)", (key, key))
+            self.conn.execute(
+                "DELETE FROM contents WHERE key=? AND NOT EXISTS (SELECT 1 FROM chunks WHERE key=?)", (key, key)
+            )
 
     def is_pinned(self, key: str) -> bool:
         row = self.conn.execute("SELECT pinned FROM contents WHERE key=?", (key,)).fetchone()
@@ -253,7 +275,8 @@ class Index:
 
     def add_handle(self, key: str, pid: int, delta: int) -> None:
         self.conn.execute(
-            "INSERT INTO handles VALUES (?, ?, ?) ON CONFLICT (key, pid) DO UPDATE SET n=n+excluded.n", (key, pid, delta)
+            "INSERT INTO handles VALUES (?, ?, ?) ON CONFLICT (key, pid) DO UPDATE SET n=n+excluded.n",
+            (key, pid, delta),
         )
         self.conn.execute("DELETE FROM handles WHERE key=? AND pid=? AND n<=0", (key, pid))
 
@@ -282,7 +305,9 @@ class Index:
         return values
 
     def totals(self) -> Totals:
-        return Totals(*self.conn.execute("SELECT bytes, chunks, heads, head_bytes, contents, removals FROM totals").fetchone())
+        return Totals(
+            *self.conn.execute("SELECT bytes, chunks, heads, head_bytes, contents, removals FROM totals").fetchone()
+        )
 
     def summary(self) -> tuple[int, int, int]:
         """(contents with data or a pin, pinned contents, open handles of live processes)."""

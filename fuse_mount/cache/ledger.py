@@ -102,7 +102,8 @@ class Ledger:
     def drain(self) -> Drained:
         with self._lock:
             out = Drained(
-                dict(self._counters), self._wait_max_s,
+                dict(self._counters),
+                self._wait_max_s,
                 [(t, int(n), key, idx) for (key, idx), (t, n) in self._touches.items()],
                 {k: d for k, d in self._handle_deltas.items() if d},
             )

@@ -112,8 +112,11 @@ class SimulatedCache:
         if amount <= 0:
             return 0
         ranked = sorted(
-            ((-self.policy(int(e[0]), e[1], int(e[2]), now), e[1], e[3], k) for k, e in self.entries.items()
-             if (k[1] == HEAD) == heads and k[0] != reading),
+            (
+                (-self.policy(int(e[0]), e[1], int(e[2]), now), e[1], e[3], k)
+                for k, e in self.entries.items()
+                if (k[1] == HEAD) == heads and k[0] != reading
+            ),
         )
         take, freed = [], 0
         for *_, k in ranked:
@@ -131,8 +134,13 @@ class SimulatedCache:
 
 
 def replay(
-    accesses: Sequence[Access], policy: str, max_bytes: int, *,
-    chunk_bytes: int = 16 * MiB, head_bytes: int = 0, max_age_s: float = 0.0,
+    accesses: Sequence[Access],
+    policy: str,
+    max_bytes: int,
+    *,
+    chunk_bytes: int = 16 * MiB,
+    head_bytes: int = 0,
+    max_age_s: float = 0.0,
 ) -> ReplayResult:
     """Feed `accesses` in time order to a fresh simulated cache; accesses of unknown size are
     skipped. (The trace writes a run of reads when it ends, so lines are not in time order.)"""
@@ -141,5 +149,12 @@ def replay(
         if a.size >= 0:
             sim.access(a)
     lookups = sim.hits + sim.misses
-    return ReplayResult(policy, max_bytes, sim.hits, sim.misses, round(sim.hits / lookups, 4) if lookups else 0.0,
-                        sim.fetched, sim.evictions)
+    return ReplayResult(
+        policy,
+        max_bytes,
+        sim.hits,
+        sim.misses,
+        round(sim.hits / lookups, 4) if lookups else 0.0,
+        sim.fetched,
+        sim.evictions,
+    )

@@ -27,14 +27,20 @@ def room_warnings(config: CacheConfig) -> list[str]:
     floor = max(config.min_free_bytes, INDEX_HEADROOM_BYTES)
     where = f"the cache's disk ({config.dir}, {_size(total)})"
     if floor >= total:
-        return [f"{where} is smaller than min_free_bytes ({_size(floor)}): nothing can be kept, every read is"
-                " served straight from the discs; lower --cache-min-free ([cache] min_free_bytes)"]
+        return [
+            f"{where} is smaller than min_free_bytes ({_size(floor)}): nothing can be kept, every read is"
+            " served straight from the discs; lower --cache-min-free ([cache] min_free_bytes)"
+        ]
     out = []
     if free <= floor:
-        out.append(f"{where} has {_size(free)} free, not more than min_free_bytes ({_size(floor)}): nothing new is"
-                   " kept until space is freed; reads are served straight from the discs")
+        out.append(
+            f"{where} has {_size(free)} free, not more than min_free_bytes ({_size(floor)}): nothing new is"
+            " kept until space is freed; reads are served straight from the discs"
+        )
     room = total - floor if not config.max_bytes else min(total - floor, config.max_bytes)
     if room < config.chunk_bytes:
-        out.append(f"the cache can hold {_size(room)}, less than one chunk ({_size(config.chunk_bytes)}): larger files"
-                   " are not kept and are read from the discs each time they are read")
+        out.append(
+            f"the cache can hold {_size(room)}, less than one chunk ({_size(config.chunk_bytes)}): larger files"
+            " are not kept and are read from the discs each time they are read"
+        )
     return out

@@ -43,14 +43,14 @@ class Corrupt(Exception):
 def block_hashes(data: bytes | memoryview) -> bytes:
     """The SHA-256 digests of each BLOCK_BYTES block of `data`, concatenated."""
     view = memoryview(data)
-    return b"".join(hashlib.sha256(view[i:i + BLOCK_BYTES]).digest() for i in range(0, len(view), BLOCK_BYTES))
+    return b"".join(hashlib.sha256(view[i : i + BLOCK_BYTES]).digest() for i in range(0, len(view), BLOCK_BYTES))
 
 
 def _write_all(fd: int, data: bytes | memoryview) -> None:
     """Write everything (a separate function so tests can inject ENOSPC)."""
     view = memoryview(data)
     while view:
-        view = view[os.write(fd, view):]
+        view = view[os.write(fd, view) :]
 
 
 class VerifiedMemo:
@@ -172,11 +172,11 @@ class Store:
             span = os.pread(fd, hi - lo, lo)
             view = memoryview(span)
             for b in todo:
-                block = view[b * BLOCK_BYTES - lo: min((b + 1) * BLOCK_BYTES, length) - lo]
-                if hashlib.sha256(block).digest() != hashes[b * DIGEST_BYTES:(b + 1) * DIGEST_BYTES]:
+                block = view[b * BLOCK_BYTES - lo : min((b + 1) * BLOCK_BYTES, length) - lo]
+                if hashlib.sha256(block).digest() != hashes[b * DIGEST_BYTES : (b + 1) * DIGEST_BYTES]:
                     raise Corrupt(f"{key}.{idx}: block {b} does not match its SHA-256")
             self.memo.remember(rowid, range(todo[0], todo[-1] + 1), sig)
-            return _exact(bytes(view[start - lo: start - lo + n]), n, key, idx)
+            return _exact(bytes(view[start - lo : start - lo + n]), n, key, idx)
         finally:
             os.close(fd)
 

@@ -112,14 +112,18 @@ class TraceWriter:
                     self._file.close()
                 self._file = None
             if not self.dropped:
-                log.warning("cannot write the access trace %s (%s): lines are dropped while the disk is full", self.path, e)
+                log.warning(
+                    "cannot write the access trace %s (%s): lines are dropped while the disk is full", self.path, e
+                )
             self.dropped = True
 
     def _emit(self, run: list) -> None:
         t, key, size, off, length, hit, n = run
         count = f',"n":{n:d}' if n > 1 else ""
-        self._write(f'{{"t":{t:.3f},"key":"{key}","size":{size:d},"off":{off:d},"len":{length:d},'
-                    f'"hit":{"true" if hit else "false"}{count}}}\n')
+        self._write(
+            f'{{"t":{t:.3f},"key":"{key}","size":{size:d},"off":{off:d},"len":{length:d},'
+            f'"hit":{"true" if hit else "false"}{count}}}\n'
+        )
 
     def _write(self, line: str) -> None:
         def write() -> None:

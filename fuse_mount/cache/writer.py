@@ -31,8 +31,15 @@ _FULL = (errno.ENOSPC, errno.EDQUOT)
 
 class Writer:
     def __init__(
-        self, config: CacheConfig, index: Index, store: Store, ledger: Ledger, evictor: Evictor,
-        db: threading.Lock, flush: Callable[[], None], clock: Callable[[], float],
+        self,
+        config: CacheConfig,
+        index: Index,
+        store: Store,
+        ledger: Ledger,
+        evictor: Evictor,
+        db: threading.Lock,
+        flush: Callable[[], None],
+        clock: Callable[[], float],
     ) -> None:
         self._config, self._index, self._store = config, index, store
         self._ledger, self._evictor, self._db = ledger, evictor, db

@@ -53,7 +53,9 @@ def spawn_detached(ctx: Context, args: list[str], log_name: str, timeout_s: floa
     r, w = os.pipe()
     cmd = [sys.executable, "-m", "odarchive", "--home", str(ctx.home.root), *args, "--ready-fd", str(w)]
     with open(ctx.home.logs / log_name, "ab") as logf:
-        proc = subprocess.Popen(cmd, pass_fds=(w,), stdin=subprocess.DEVNULL, stdout=logf, stderr=logf, start_new_session=True)
+        proc = subprocess.Popen(
+            cmd, pass_fds=(w,), stdin=subprocess.DEVNULL, stdout=logf, stderr=logf, start_new_session=True
+        )
     os.close(w)
     try:
         ready, _, _ = select.select([r], [], [], timeout_s)

@@ -103,7 +103,9 @@ class LeasedBurn:
             try:
                 dev.wait_for_media(self.media_timeout_s)
                 dev.burn(image.path, progress_callback(self.reporter, drive, disc, "burn", PROGRESS_INTERVAL_S))
-                verify_medium(dev, image, drive, progress_callback(self.reporter, drive, disc, "verify", PROGRESS_INTERVAL_S))
+                verify_medium(
+                    dev, image, drive, progress_callback(self.reporter, drive, disc, "verify", PROGRESS_INTERVAL_S)
+                )
             except (errors.BurnFailed, errors.UnreadableDisc, errors.DriveNotReady) as e:
                 where = client.release(lease["id"], verified=False, reason=str(e))
                 self.reporter.event("rejected", disc=disc, drive=drive, slot=where, reason=str(e))

@@ -70,10 +70,19 @@ class Job:
         self.progress = JobProgress(self)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "kind": self.kind, "state": self.state, "params": self.params,
-                "client": self.client, "created": self.created, "started": self.started,
-                "finished": self.finished, "result": self.result, "error": self.error,
-                **self.progress.as_dict()}
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "state": self.state,
+            "params": self.params,
+            "client": self.client,
+            "created": self.created,
+            "started": self.started,
+            "finished": self.finished,
+            "result": self.result,
+            "error": self.error,
+            **self.progress.as_dict(),
+        }
 
 
 class JobProgress:
@@ -123,15 +132,23 @@ class JobProgress:
             if kind == "burning":
                 d.update(phase="burn", percent=0.0, attempt=fields.get("attempt"), label=fields.get("label"))
             elif kind == "drive" and fields.get("total"):
-                d.update(phase=fields.get("phase", d["phase"]),
-                         percent=round(100.0 * fields.get("done", 0) / fields["total"], 1))
+                d.update(
+                    phase=fields.get("phase", d["phase"]),
+                    percent=round(100.0 * fields.get("done", 0) / fields["total"], 1),
+                )
             elif kind == "verified":
                 d.update(phase="verified", percent=100.0, slot=fields.get("slot"))
             elif kind == "rejected":
                 d.update(phase="rejected", reason=fields.get("reason"))
         if kind in ("burning", "verified", "rejected"):
-            log_event(f"job.disc.{kind}", id=self._job.id, disc=disc, drive=fields.get("drive"),
-                      slot=fields.get("slot"), reason=fields.get("reason"))
+            log_event(
+                f"job.disc.{kind}",
+                id=self._job.id,
+                disc=disc,
+                drive=fields.get("drive"),
+                slot=fields.get("slot"),
+                reason=fields.get("reason"),
+            )
 
     def finish(self) -> None:
         pass
@@ -149,11 +166,16 @@ class JobProgress:
             eta = elapsed * (1 - fraction) / fraction if fraction and self._job.state == "running" else None
             last = self._discs.get(self._last_disc) if self._last_disc is not None else None
             return {
-                "step": self.step, "phase": self.phase,
-                "items": self._items, "bytes": self._bytes, "total_items": total_items, "total_bytes": total_bytes,
+                "step": self.step,
+                "phase": self.phase,
+                "items": self._items,
+                "bytes": self._bytes,
+                "total_items": total_items,
+                "total_bytes": total_bytes,
                 "percent": None if fraction is None else round(100.0 * min(fraction, 1.0), 1),
                 "eta_s": None if eta is None else round(eta, 1),
-                "disc": last["disc"] if last else None, "drive": last["drive"] if last else None,
+                "disc": last["disc"] if last else None,
+                "drive": last["drive"] if last else None,
                 "discs": [dict(d) for d in self._discs.values()],
             }
 

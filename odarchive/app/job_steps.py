@@ -75,8 +75,10 @@ class ArchiveSteps:
         elif row:
             capacity = int(row[0])
         else:
-            raise JobRequestError("no disc is planned yet, so the medium is not known",
-                                  hint='say it: "size": "bluray" (or dvd, cd, bd-dl, 4G, ...)')
+            raise JobRequestError(
+                "no disc is planned yet, so the medium is not known",
+                hint='say it: "size": "bluray" (or dvd, cd, bd-dl, 4G, ...)',
+            )
         path = os.fsdecode(source.path)
         _checked(lambda: check_source(path))
         return {"source": name, "path": path, "capacity_bytes": capacity}
@@ -102,11 +104,17 @@ class ArchiveSteps:
             sources = []
             for src in cat.sources():
                 snap = cat.latest_snapshot(src.id)
-                sources.append({"name": os.fsdecode(src.root_name), "path": os.fsdecode(src.path),
-                                "last_scan_ns": snap.finished_ns if snap else None})
+                sources.append(
+                    {
+                        "name": os.fsdecode(src.root_name),
+                        "path": os.fsdecode(src.path),
+                        "last_scan_ns": snap.finished_ns if snap else None,
+                    }
+                )
             states = dict(cat.conn.execute("SELECT state, count(*) FROM discs GROUP BY state").fetchall())
-            waiting = [r[0] for r in cat.conn.execute(
-                "SELECT id FROM discs WHERE verified_ns IS NULL ORDER BY id LIMIT 1000")]
+            waiting = [
+                r[0] for r in cat.conn.execute("SELECT id FROM discs WHERE verified_ns IS NULL ORDER BY id LIMIT 1000")
+            ]
         return {"sources": sources, "discs": {"by_state": states, "not_burned": waiting}}
 
     def _burned(self, spec: str, reporter: Reporter) -> dict[str, Any]:

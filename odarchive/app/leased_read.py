@@ -20,8 +20,9 @@ WAIT_S = 3600.0  # a batch job waits behind burns and other readers; the mount u
 
 
 @contextmanager
-def leased_disc(client: Any, disc: int, name: str, copy: int | None = None, timeout_s: float = WAIT_S,
-                xorriso: str = "xorriso") -> Iterator[OpticalDrive]:
+def leased_disc(
+    client: Any, disc: int, name: str, copy: int | None = None, timeout_s: float = WAIT_S, xorriso: str = "xorriso"
+) -> Iterator[OpticalDrive]:
     from odarchive.app.service.client import ServiceError
 
     lease = client.lease("read", disc, name, timeout_s=timeout_s, copy=copy)

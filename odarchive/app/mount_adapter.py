@@ -27,8 +27,9 @@ def _entry(conn, dir_id: int, name: bytes, snap: int, row: tuple) -> Entry:
     """An `Entry` from a `browse` row; hard links get their link count and shared inode."""
     entry_id, kind, size, mtime_ns, mode, content_id, target, uid, gid, attrs, ino, source_id, ctime_ns = row
     nlink, inode = browse.links(conn, source_id, ino, snap) if ino is not None else (1, None)
-    return Entry(entry_id, dir_id, name, kind, size, mtime_ns, mode, content_id, target, uid, gid, attrs, nlink, inode,
-                 ctime_ns)
+    return Entry(
+        entry_id, dir_id, name, kind, size, mtime_ns, mode, content_id, target, uid, gid, attrs, nlink, inode, ctime_ns
+    )
 
 
 class CatalogueAdapter:
@@ -126,17 +127,26 @@ class CatalogueAdapter:
 
     def disc(self, disc_id: int) -> Disc | None:
         with self._cat() as cat:
-            r = cat.conn.execute("SELECT id, label, image_name, state, slot, location FROM discs WHERE id=?",
-                                 (disc_id,)).fetchone()
-            copies = cat.conn.execute("SELECT slot, location FROM disc_copies WHERE disc_id=? AND state='verified'"
-                                      " ORDER BY copy", (disc_id,)).fetchall()
+            r = cat.conn.execute(
+                "SELECT id, label, image_name, state, slot, location FROM discs WHERE id=?", (disc_id,)
+            ).fetchone()
+            copies = cat.conn.execute(
+                "SELECT slot, location FROM disc_copies WHERE disc_id=? AND state='verified' ORDER BY copy", (disc_id,)
+            ).fetchall()
         if r is None:
             return None
         disc, plan_label, image_name, state, slot, location = r
         places = [f"set A: {location}"] if location else []
         places += [f"set {chr(ord('B') + i)}: {loc}" for i, (s, loc) in enumerate(copies) if s is None and loc]
-        return Disc(disc, volume_ident(plan_label, disc), image_name, state, slot,
-                    tuple(s for s, _ in copies if s is not None), "; ".join(places) or None)
+        return Disc(
+            disc,
+            volume_ident(plan_label, disc),
+            image_name,
+            state,
+            slot,
+            tuple(s for s, _ in copies if s is not None),
+            "; ".join(places) or None,
+        )
 
     def xattrs(self, set_id: int) -> dict[str, bytes]:
         with self._cat() as cat:

@@ -32,9 +32,13 @@ def spawn_mount(ctx: Context, mp: Path, flags: list[str]) -> tuple[int, list[str
     if started.ready:
         return started.proc.pid, started.warnings()
     if started.timed_out:
-        raise MountError(f"the mount did not become ready within {READY_TIMEOUT_S:.0f} s", hint=f"see {ctx.home.logs / 'mount.log'}")
+        raise MountError(
+            f"the mount did not become ready within {READY_TIMEOUT_S:.0f} s", hint=f"see {ctx.home.logs / 'mount.log'}"
+        )
     error, hint = started.error_and_hint()
-    raise MountError(error or "the mount process ended before it was ready", hint=hint or f"see {ctx.home.logs / 'mount.log'}")
+    raise MountError(
+        error or "the mount process ended before it was ready", hint=hint or f"see {ctx.home.logs / 'mount.log'}"
+    )
 
 
 def _bound_malloc() -> None:
@@ -73,9 +77,18 @@ def serve_mount(ctx: Context, mp: Path, mconf: Any, cconf: Any, ready_fd: int | 
     for warning in warnings:
         log.warning("%s", warning)
     name = "mount-" + hashlib.sha256(str(mp).encode()).hexdigest()[:8]
-    settings = {k: getattr(cconf, k) for k in ("max_bytes", "max_age_s", "min_free_bytes", "policy", "keep_heads_bytes")}
-    record = JobReporter(ctx.home.jobs, name, "mount", NullReporter(), mountpoint=str(mp), cache_dir=str(cconf.dir),
-                         cache_settings=settings)
+    settings = {
+        k: getattr(cconf, k) for k in ("max_bytes", "max_age_s", "min_free_bytes", "policy", "keep_heads_bytes")
+    }
+    record = JobReporter(
+        ctx.home.jobs,
+        name,
+        "mount",
+        NullReporter(),
+        mountpoint=str(mp),
+        cache_dir=str(cconf.dir),
+        cache_settings=settings,
+    )
     stop = threading.Event()
 
     def keep_status() -> None:
@@ -93,8 +106,14 @@ def serve_mount(ctx: Context, mp: Path, mconf: Any, cconf: Any, ready_fd: int | 
         report_ready(ready_fd, "\t".join(["ready", *warnings]) + "\n")
 
     try:
-        serve(service.vfs, str(mp), allow_other=mconf.allow_other, attr_timeout_s=mconf.attr_timeout_s, refresh_s=mconf.refresh_s,
-              on_ready=ready)
+        serve(
+            service.vfs,
+            str(mp),
+            allow_other=mconf.allow_other,
+            attr_timeout_s=mconf.attr_timeout_s,
+            refresh_s=mconf.refresh_s,
+            on_ready=ready,
+        )
     except RuntimeError as e:
         hint = f"libfuse's reason is in {ctx.home.logs / 'mount.log'} (or the journal with --foreground)"
         report_ready(ready_fd, f"error\tcannot mount on {mp} (libfuse error {e})\t{hint}")

@@ -43,5 +43,7 @@ def open_disc_source(ctx: Context, mconf: Any, client_name: str):  # -> fuse_mou
         ensure_robot_service(ctx, lambda text: log.warning("%s", text))
 
     drives = ensure_robot_service(ctx, lambda text: log.info("%s", text))
-    source = ServiceSource(ctx.home, max(1, drives), client_name, mconf.disc_timeout_s, robot_config(ctx).xorriso, restart)
+    source = ServiceSource(
+        ctx.home, max(1, drives), client_name, mconf.disc_timeout_s, robot_config(ctx).xorriso, restart
+    )
     return RescuingSource(source, repairer)

@@ -39,8 +39,11 @@ def unmount(ctx: Context, mp: Path, lazy: bool = False) -> None:
 
     if not mounted(mp):
         raise MountError(f"{mp} is not mounted")
-    jobs = [(ctx.home.jobs / f"{j.name}.json", int(j.record["pid"])) for j in read_jobs(ctx.home.jobs)
-            if j.record.get("mountpoint") == str(mp)]
+    jobs = [
+        (ctx.home.jobs / f"{j.name}.json", int(j.record["pid"]))
+        for j in read_jobs(ctx.home.jobs)
+        if j.record.get("mountpoint") == str(mp)
+    ]
     if shutil.which("fusermount3"):
         cmd = ["fusermount3", "-u"] + (["-z"] if lazy else []) + [str(mp)]
     else:

@@ -61,7 +61,9 @@ class ImagesThenRobot:
 
         with ExitStack() as stack:
             try:
-                dev = stack.enter_context(leased_disc(self._service(), disc, "restore", xorriso=robot_config(self.ctx).xorriso))
+                dev = stack.enter_context(
+                    leased_disc(self._service(), disc, "restore", xorriso=robot_config(self.ctx).xorriso)
+                )
             except ServiceError as e:
                 raise MissingDisc(e.message) from None
             self.through_robot.append(disc)

@@ -26,8 +26,9 @@ from odarchive.planned_image import ImageRefused, ensure_planned
 from odarchive.selection import parse_disc_selection
 
 
-def prepare_images(ctx: Context, cat: Any, discs: list[int]) -> tuple[dict[int, Any], list[dict[str, Any]],
-                                                                     list[dict[str, Any]]]:
+def prepare_images(
+    ctx: Context, cat: Any, discs: list[int]
+) -> tuple[dict[int, Any], list[dict[str, Any]], list[dict[str, Any]]]:
     """Each disc's planned image (built or rebuilt as needed) as the job's `DiscImage`;
     also the discs refused and the images rebuilt, each with the reason."""
     from robot_drivers.burn_job import DiscImage
@@ -79,8 +80,6 @@ class CatalogueRecorder:
             self.log.record_rejected(disc, slot, "medium left in a drive by an interrupted burn")
 
 
-
-
 def replace_disc(ctx: Context, client: Any, disc: int, copy: int) -> str:
     """Make copy `copy` of `disc` burnable again (scrub found it failing): its medium is
     rejected (never used as a blank, its slot left alone) and its image made ready — the
@@ -96,8 +95,10 @@ def replace_disc(ctx: Context, client: Any, disc: int, copy: int) -> str:
         table, key = ("disc_copies", "disc_id=? AND copy=?") if copy else ("discs", "id=? AND ?=0")
         row = cat.conn.execute(f"SELECT state, slot FROM {table} WHERE {key}", (disc, copy)).fetchone()
         if row is None or row[0] != "verified":
-            raise DiscError(f"disc {disc} set {set_name(copy)} is not a burned disc: nothing to replace",
-                            hint="see `odarchive whereis` or `odarchive scrub --history`")
+            raise DiscError(
+                f"disc {disc} set {set_name(copy)} is not a burned disc: nothing to replace",
+                hint="see `odarchive whereis` or `odarchive scrub --history`",
+            )
         source = "the image file"
         if intact_image(cat, disc, ctx.home.isos) is None:
             try:
@@ -105,19 +106,27 @@ def replace_disc(ctx: Context, client: Any, disc: int, copy: int) -> str:
                 source = "the image rebuilt from the sources"
             except ImageRefused:
                 with cat.transaction() as conn:  # read it from another copy, not from the one being replaced
-                    conn.execute(f"UPDATE {table} SET state=? WHERE {key}", ("written" if not copy else "planned", disc, copy))
+                    conn.execute(
+                        f"UPDATE {table} SET state=? WHERE {key}", ("written" if not copy else "planned", disc, copy)
+                    )
                 if image_from_copy(cat, client, disc, ctx.home.isos, robot_config(ctx).xorriso) is None:
-                    raise ImageRefused(disc, "its image is gone, its sources changed and no other copy reads identical") from None
+                    raise ImageRefused(
+                        disc, "its image is gone, its sources changed and no other copy reads identical"
+                    ) from None
                 source = "another copy, read back"
         if row[1] is not None:
             log.record_rejected(disc, row[1], f"replaced: disc {disc} set {set_name(copy)} failed its scrub")
         with cat.transaction() as conn:
             if copy:
-                conn.execute("UPDATE disc_copies SET state='planned', slot=NULL, location=NULL, verified_ns=NULL"
-                             " WHERE disc_id=? AND copy=?", (disc, copy))
+                conn.execute(
+                    "UPDATE disc_copies SET state='planned', slot=NULL, location=NULL, verified_ns=NULL"
+                    " WHERE disc_id=? AND copy=?",
+                    (disc, copy),
+                )
             else:
-                conn.execute("UPDATE discs SET state='written', slot=NULL, location=NULL, verified_ns=NULL WHERE id=?",
-                             (disc,))
+                conn.execute(
+                    "UPDATE discs SET state='written', slot=NULL, location=NULL, verified_ns=NULL WHERE id=?", (disc,)
+                )
         return source
 
 
@@ -138,27 +147,41 @@ def run_burn(ctx: Context, client: Any, spec: str, reporter: Any, copy: int = 0)
         if copy:
             no_copy = sorted(set(discs) - log.planned_copies())
             if no_copy:
-                raise DiscError(f"no copy in set {set_name(copy)} is planned for disc(s)"
-                                f" {', '.join(map(str, no_copy[:10]))}",
-                                hint=f"plan copies first: `odarchive plan_iso SIZE --copies {copy + 1}`")
+                raise DiscError(
+                    f"no copy in set {set_name(copy)} is planned for disc(s) {', '.join(map(str, no_copy[:10]))}",
+                    hint=f"plan copies first: `odarchive plan_iso SIZE --copies {copy + 1}`",
+                )
         done = log.verified()
         images, refused, rebuilt = prepare_images(ctx, cat, [d for d in discs if d not in done])
         todo = sorted(images)
         recorder = CatalogueRecorder(log, images)
-        job = LeasedBurn(client.spawn, recorder, reporter, workers=len(client.status()["drives"]),
-                         xorriso=conf.xorriso, max_attempts=conf.max_attempts, media_timeout_s=conf.media_timeout_s,
-                         copy=copy)
+        job = LeasedBurn(
+            client.spawn,
+            recorder,
+            reporter,
+            workers=len(client.status()["drives"]),
+            xorriso=conf.xorriso,
+            max_attempts=conf.max_attempts,
+            media_timeout_s=conf.media_timeout_s,
+            copy=copy,
+        )
         planned = sum(images[d].size for d in todo)
         outcomes = job.run(todo, total_bytes=planned or None) if todo else []
         bins = any("name" in slot for slot in client.robot("inventory")["slots"])  # burned discs go to a bin
-        stuck = [] if bins else sorted(d.disc for d in log.discs() if d.disc in discs and d.state == "verified" and d.slot is None)
+        stuck = (
+            []
+            if bins
+            else sorted(d.disc for d in log.discs() if d.disc in discs and d.state == "verified" and d.slot is None)
+        )
         return {
             "requested": discs,
             "copy": copy,
             "set": set_name(copy),
             "skipped": sorted(set(discs) & done),
-            "burned": [{"disc": o.disc, "label": o.label, "drive": o.drive, "slot": o.slot,
-                        "seconds": round(o.burn_s, 3)} for o in outcomes],
+            "burned": [
+                {"disc": o.disc, "label": o.label, "drive": o.drive, "slot": o.slot, "seconds": round(o.burn_s, 3)}
+                for o in outcomes
+            ],
             "unshelved": stuck,
             "rejected_media": [{"slot": s, "disc": d, "reason": r} for s, d, r in log.rejected()],
             "refused": refused,

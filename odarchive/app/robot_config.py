@@ -87,8 +87,9 @@ def open_robot(ctx: Context, prompt: Any = None) -> Robot:
     from robot_drivers.serial_link import SerialLink
 
     conf = robot_config(ctx)
-    timeouts: dict[str, Any] = dict(reply_timeout_s=conf.reply_timeout_s, motion_timeout_s=conf.motion_timeout_s,
-                                    retries=conf.retries)
+    timeouts: dict[str, Any] = dict(
+        reply_timeout_s=conf.reply_timeout_s, motion_timeout_s=conf.motion_timeout_s, retries=conf.retries
+    )
     drives = [OpticalDrive.for_target(d, conf.xorriso) for d in conf.drive_devices]
     sim_info = None
     if conf.driver in ("simulator", "serial", "generic"):
@@ -113,19 +114,23 @@ def open_robot(ctx: Context, prompt: Any = None) -> Robot:
         from robot_drivers.mtx_changer import MtxChanger
 
         if not conf.device:
-            raise UsageError("[robot] driver = \"mtx\" needs [robot] device (the changer's /dev/sgN)")
+            raise UsageError('[robot] driver = "mtx" needs [robot] device (the changer\'s /dev/sgN)')
         changer = MtxChanger(conf.device, shlex.split(conf.mtx_command), conf.motion_timeout_s)
         sim_state = Path(conf.device) / "state.json"  # the simulator's state directory as the device
         if not drives and sim_state.is_file():
             count = len(json.loads(sim_state.read_text())["drives"])
-            drives = [OpticalDrive.for_target(f"stdio:{Path(conf.device) / 'drives' / f'drive{n}.img'}", conf.xorriso)
-                      for n in range(count)]
+            drives = [
+                OpticalDrive.for_target(f"stdio:{Path(conf.device) / 'drives' / f'drive{n}.img'}", conf.xorriso)
+                for n in range(count)
+            ]
     else:
         from robot_drivers.manual import ManualChanger
 
         drive = OpticalDrive.for_target(conf.device or "/dev/sr0", conf.xorriso)
         drives = [drive]
-        changer = ManualChanger(drive, prompt or (lambda text: None), lambda n: expected_label(ctx, n), conf.media_timeout_s)
+        changer = ManualChanger(
+            drive, prompt or (lambda text: None), lambda n: expected_label(ctx, n), conf.media_timeout_s
+        )
     return Robot(changer=changer, drives=dict(enumerate(drives)), config=conf, sim_info=sim_info)
 
 

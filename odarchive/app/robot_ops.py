@@ -75,10 +75,28 @@ def inventory_json(ctx: Context, inventory: Any) -> dict[str, Any]:
         return found if found is not None else by_slot.get(slot) if slot is not None else None
 
     return {
-        "slots": [{"slot": s.slot, "state": s.state, "disc": disc(s.label, s.slot) if s.occupied else None,
-                   "label": s.label, "kind": s.kind, **({"name": s.name} if s.name else {})} for s in inventory.slots],
-        "drives": [{"drive": d.drive, "state": d.state, "disc": disc(d.label, d.loaded_from_slot) if d.state == "loaded" else None,
-                    "label": d.label, "loaded_from_slot": d.loaded_from_slot, "medium": d.medium} for d in inventory.drives],
+        "slots": [
+            {
+                "slot": s.slot,
+                "state": s.state,
+                "disc": disc(s.label, s.slot) if s.occupied else None,
+                "label": s.label,
+                "kind": s.kind,
+                **({"name": s.name} if s.name else {}),
+            }
+            for s in inventory.slots
+        ],
+        "drives": [
+            {
+                "drive": d.drive,
+                "state": d.state,
+                "disc": disc(d.label, d.loaded_from_slot) if d.state == "loaded" else None,
+                "label": d.label,
+                "loaded_from_slot": d.loaded_from_slot,
+                "medium": d.medium,
+            }
+            for d in inventory.drives
+        ],
         "mail": [{"slot": s.slot, "state": s.state, "label": s.label} for s in inventory.mail],
     }
 
@@ -104,8 +122,15 @@ def robot_status(ctx: Context, robot: Robot) -> dict[str, Any]:
         "device": robot.sim_info["tty"] if robot.sim_info else conf.device,
         "simulator_pid": robot.sim_info["pid"] if robot.sim_info else None,
         "slots": dict(Counter(s.state for s in inv.slots)),
-        "drives": [{"drive": d.drive, "state": d.state, "loaded_from_slot": d.loaded_from_slot,
-                    "device": robot.drives[d.drive].name if d.drive in robot.drives else None} for d in inv.drives],
+        "drives": [
+            {
+                "drive": d.drive,
+                "state": d.state,
+                "loaded_from_slot": d.loaded_from_slot,
+                "device": robot.drives[d.drive].name if d.drive in robot.drives else None,
+            }
+            for d in inv.drives
+        ],
         "request": request.read_text().strip() if conf.driver == "manual" and request.exists() else None,
     }
 

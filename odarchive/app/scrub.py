@@ -46,8 +46,9 @@ class Stopped(Exception):
     """A read-back given up because its `stop()` said so (a read or a burn waits for the drive)."""
 
 
-def read_back(dev: Any, size: int, out: Any | None = None,
-              stop: Callable[[], bool] | None = None) -> tuple[bytes, int, float]:
+def read_back(
+    dev: Any, size: int, out: Any | None = None, stop: Callable[[], bool] | None = None
+) -> tuple[bytes, int, float]:
     """(SHA-256, unreadable sectors, bytes/s) of the first `size` bytes of the medium in `dev`;
     with `out` (a binary file), the bytes read (zeros where unreadable) are written there.
     A thread reads ahead while this one hashes (both release the GIL), so the drive never
@@ -122,8 +123,9 @@ def _sectors(dev: Any, offset: int, n: int) -> tuple[bytes, int]:
     return b"".join(parts), lost
 
 
-def scrub_copy(cat: Catalogue, dev: Any, copy: BurnedCopy, scratch: Path,
-               stop: Callable[[], bool] | None = None) -> dict[str, Any] | None:
+def scrub_copy(
+    cat: Catalogue, dev: Any, copy: BurnedCopy, scratch: Path, stop: Callable[[], bool] | None = None
+) -> dict[str, Any] | None:
     """Read one copy back from the drive `dev` that holds it, record and return its health;
     None (nothing recorded) when `stop()` said to give the drive up first (a background scrub)."""
     try:
@@ -134,8 +136,16 @@ def scrub_copy(cat: Catalogue, dev: Any, copy: BurnedCopy, scratch: Path,
     except Stopped:
         return None
     record(cat, copy.disc, copy.copy, result, corrected=corrected, unreadable=bad, read_bytes_per_s=rate, detail=detail)
-    return {"disc": copy.disc, "copy": copy.copy, "slot": copy.slot, "result": result, "corrected_sectors": corrected,
-            "unreadable_sectors": bad, "read_bytes_per_s": round(rate), "detail": detail}
+    return {
+        "disc": copy.disc,
+        "copy": copy.copy,
+        "slot": copy.slot,
+        "result": result,
+        "corrected_sectors": corrected,
+        "unreadable_sectors": bad,
+        "read_bytes_per_s": round(rate),
+        "detail": detail,
+    }
 
 
 def next_due(cat: Catalogue, older_than_ns: int) -> BurnedCopy | None:
@@ -159,8 +169,9 @@ def scrub_interval_s(setting: str | None) -> float | None:
         raise InputError(f"[service] scrub = {setting!r}: {e}", hint='use e.g. scrub = "30d", or "off"') from None
 
 
-def _repair(dev: Any, copy: BurnedCopy, scratch: Path, bad: int,
-            stop: Callable[[], bool] | None = None) -> tuple[int, str, str]:
+def _repair(
+    dev: Any, copy: BurnedCopy, scratch: Path, bad: int, stop: Callable[[], bool] | None = None
+) -> tuple[int, str, str]:
     """The read-back did not match: read it into a scratch file and let its ECC repair it."""
     from odarchive.ecc import tool
     from odarchive.hashing import file_sha256
@@ -173,12 +184,27 @@ def _repair(dev: Any, copy: BurnedCopy, scratch: Path, bad: int,
         with open(path, "wb") as out:
             read_back(dev, copy.image_size, out, stop)
         if not (tool.available() and formats.has_ecc(path)):
-            return 0, "failed", f"{bad} unreadable sector(s); the read-back differs and the disc has no error correction"
+            return (
+                0,
+                "failed",
+                f"{bad} unreadable sector(s); the read-back differs and the disc has no error correction",
+            )
         result = tool.repair(path)
         if result.ok and file_sha256(path) == copy.image_sha256:
-            return result.repaired_sectors, "corrected", f"the error correction repaired {result.repaired_sectors} sector(s)"
-        return result.repaired_sectors, "failed", (f"{result.unrepaired_sectors} sector(s) beyond repair"
-                                                   if not result.ok else "repaired image differs from the planned one")
+            return (
+                result.repaired_sectors,
+                "corrected",
+                f"the error correction repaired {result.repaired_sectors} sector(s)",
+            )
+        return (
+            result.repaired_sectors,
+            "failed",
+            (
+                f"{result.unrepaired_sectors} sector(s) beyond repair"
+                if not result.ok
+                else "repaired image differs from the planned one"
+            ),
+        )
 
 
 def run_scrub(ctx: Context, client: Any, spec: str, older_than_s: float | None, reporter: Any) -> dict[str, Any]:
@@ -222,8 +248,10 @@ def image_from_copy(cat: Catalogue, client: Any, disc: int, isos: Path, xorriso:
         final = isos / (row[0] or f"{copy.label}.iso")
         partial = isos / f".{final.name}.partial"
         isos.mkdir(parents=True, exist_ok=True)
-        with leased_disc(client, disc, "robot burn --replace", copy=copy.copy, xorriso=xorriso) as dev, \
-                open(partial, "wb") as out:
+        with (
+            leased_disc(client, disc, "robot burn --replace", copy=copy.copy, xorriso=xorriso) as dev,
+            open(partial, "wb") as out,
+        ):
             sha, bad, _rate = read_back(dev, copy.image_size, out)
         if sha == copy.image_sha256 and not bad:
             os.replace(partial, final)

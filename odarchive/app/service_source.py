@@ -27,8 +27,15 @@ log = logging.getLogger(__name__)
 
 
 class ServiceSource:
-    def __init__(self, home: Home, workers: int, client_name: str, timeout_s: float, xorriso: str = "xorriso",
-                 restart: Callable[[], object] = lambda: None) -> None:
+    def __init__(
+        self,
+        home: Home,
+        workers: int,
+        client_name: str,
+        timeout_s: float,
+        xorriso: str = "xorriso",
+        restart: Callable[[], object] = lambda: None,
+    ) -> None:
         self._home, self._name, self._timeout_s, self._xorriso = home, client_name, timeout_s, xorriso
         self._restart = restart  # starts the service again if it died (kill -9, a crash)
         self._clients: list[ServiceClient | None] = [None] * workers
@@ -83,10 +90,19 @@ class ServiceSource:
                 pass  # the service restarted or reaped it: nothing is held any more
 
     def status(self) -> dict[str, Any]:
-        return {"kind": "service", "drives": [
-            {"drive": i, "name": lease["device"] if lease else None, "disc": lease["disc"] if lease else None,
-             "service_drive": lease["drive"] if lease else None, "fault": None}
-            for i, lease in enumerate(self._leases)]}
+        return {
+            "kind": "service",
+            "drives": [
+                {
+                    "drive": i,
+                    "name": lease["device"] if lease else None,
+                    "disc": lease["disc"] if lease else None,
+                    "service_drive": lease["drive"] if lease else None,
+                    "fault": None,
+                }
+                for i, lease in enumerate(self._leases)
+            ],
+        }
 
     def close(self) -> None:
         for n in range(len(self._leases)):

@@ -38,21 +38,43 @@ def verify_discs(ctx: Context, client: Any, spec: str, reporter: Any) -> list[di
         for disc in discs:
             planned = plans[disc]
             if disc not in todo:
-                results.append({"disc": disc, "ok": False, "unreadable_sectors": None, "read_bytes_per_s": None,
-                                "detail": "not burned yet: nothing to read (`odarchive robot burn`)"})
+                results.append(
+                    {
+                        "disc": disc,
+                        "ok": False,
+                        "unreadable_sectors": None,
+                        "read_bytes_per_s": None,
+                        "detail": "not burned yet: nothing to read (`odarchive robot burn`)",
+                    }
+                )
                 continue
             reporter.event("verifying", disc=disc)
             try:
                 with leased_disc(client, disc, "verify", xorriso=xorriso) as dev:
                     sha, bad, rate = read_back(dev, planned.size)
             except ServiceError as e:  # no copy could be loaded and read: this disc fails, the others go on
-                results.append({"disc": disc, "ok": False, "unreadable_sectors": None, "read_bytes_per_s": None,
-                                "detail": e.message})
+                results.append(
+                    {
+                        "disc": disc,
+                        "ok": False,
+                        "unreadable_sectors": None,
+                        "read_bytes_per_s": None,
+                        "detail": e.message,
+                    }
+                )
                 continue
             ok = sha == planned.sha256
-            results.append({"disc": disc, "ok": ok, "unreadable_sectors": bad, "read_bytes_per_s": round(rate),
-                            "detail": None if ok else f"what the disc holds differs from its recorded image"
-                                                      f" ({bad} unreadable sector(s))"})
+            results.append(
+                {
+                    "disc": disc,
+                    "ok": ok,
+                    "unreadable_sectors": bad,
+                    "read_bytes_per_s": round(rate),
+                    "detail": None
+                    if ok
+                    else f"what the disc holds differs from its recorded image ({bad} unreadable sector(s))",
+                }
+            )
             reporter.advance(items=1, nbytes=planned.size)
     finally:
         reporter.finish()

@@ -17,13 +17,16 @@ if TYPE_CHECKING:
 NAMES_PER_CONTENT = 100
 
 
-def of_content(conn: sqlite3.Connection, content_id: int) -> Iterator[tuple[bytes, tuple[int | None, int | None, int | None]]]:
+def of_content(
+    conn: sqlite3.Connection, content_id: int
+) -> Iterator[tuple[bytes, tuple[int | None, int | None, int | None]]]:
     """(archived path, (owner id, xattr set id, hard-link inode)) of the names of a content in
     the latest scans (open rows) that have any of them, at most NAMES_PER_CONTENT."""
     rows = conn.execute(
         "SELECT dir_id, name, owner, xattrs, ino FROM entries WHERE content_id=? AND last_snap IS NULL"
         " AND (owner IS NOT NULL OR xattrs IS NOT NULL OR ino IS NOT NULL) LIMIT ?",
-        (content_id, NAMES_PER_CONTENT)).fetchall()
+        (content_id, NAMES_PER_CONTENT),
+    ).fetchall()
     for dir_id, name, owner, attrs, ino in rows:
         yield node_path(conn, dir_id) + b"/" + bytes(name), (owner, attrs, ino)
 
@@ -43,9 +46,14 @@ def set_by_path(cat: Catalogue, rows: Iterable[tuple[bytes, Owner | None, str | 
         entry = resolve(cat, path, snap) if snap is not None else None
         if entry is None:
             continue
-        cat.conn.execute("UPDATE entries SET owner=?, xattrs=?, ino=? WHERE id=?", (
-            owner_ids.add(owner) if owner is not None else None,
-            xattr_ids.id_for(attrs) if attrs is not None else None,
-            ino if entry.kind == "f" else None, entry.id))
+        cat.conn.execute(
+            "UPDATE entries SET owner=?, xattrs=?, ino=? WHERE id=?",
+            (
+                owner_ids.add(owner) if owner is not None else None,
+                xattr_ids.id_for(attrs) if attrs is not None else None,
+                ino if entry.kind == "f" else None,
+                entry.id,
+            ),
+        )
         found += 1
     return found

@@ -14,20 +14,25 @@ from collections.abc import Iterator
 from odarchive.catalogue.catalogue import valid_in
 
 # (id, kind, size, mtime_ns, mode, content_id, target, uid, gid, xattrs, ino, source_id, ctime_ns)
-_ENTRY = ("e.id, e.kind, e.size, e.mtime_ns, e.mode, e.content_id, e.target, o.uid, o.gid, e.xattrs, e.ino, e.source_id,"
-          " e.mtime_ns + coalesce(e.ctime_off, 0) FROM entries e LEFT JOIN owners o ON o.id = e.owner")
+_ENTRY = (
+    "e.id, e.kind, e.size, e.mtime_ns, e.mode, e.content_id, e.target, o.uid, o.gid, e.xattrs, e.ino, e.source_id,"
+    " e.mtime_ns + coalesce(e.ctime_off, 0) FROM entries e LEFT JOIN owners o ON o.id = e.owner"
+)
 _LOOKUP = f"SELECT {_ENTRY} WHERE e.dir_id=? AND e.name=? AND " + valid_in("?")
 _LIST = f"SELECT e.name, {_ENTRY} WHERE e.dir_id=? AND " + valid_in("?")
 # hard links: every name of one inode shows the smallest entry id of the group and their count
-_LINK_GROUP = ("FROM entries x WHERE x.source_id = e.source_id AND x.ino = e.ino"
-               " AND x.first_snap <= :snap AND (x.last_snap IS NULL OR x.last_snap >= :snap)")
+_LINK_GROUP = (
+    "FROM entries x WHERE x.source_id = e.source_id AND x.ino = e.ino"
+    " AND x.first_snap <= :snap AND (x.last_snap IS NULL OR x.last_snap >= :snap)"
+)
 _ATTRS = (
     "SELECT e.name, e.mode, CASE WHEN e.ino IS NULL THEN e.id ELSE (SELECT min(x.id) " + _LINK_GROUP + ") END,"
     " e.size, e.mtime_ns, e.mtime_ns + coalesce(e.ctime_off, 0), o.uid, o.gid,"
     " CASE WHEN e.ino IS NULL THEN 1 ELSE (SELECT count(*) " + _LINK_GROUP + ") END"
     " FROM entries e LEFT JOIN owners o ON o.id = e.owner"
     " WHERE e.dir_id = :dir AND e.first_snap <= :snap AND (e.last_snap IS NULL OR e.last_snap >= :snap)"
-    " ORDER BY e.name")
+    " ORDER BY e.name"
+)
 _LINKS = "SELECT count(*), min(id) FROM entries WHERE source_id=? AND ino=? AND " + valid_in("?")
 _SNAPSHOTS = (
     "SELECT s.id, src.root_name, src.root_dir, COALESCE(s.finished_ns, s.started_ns)"
@@ -39,7 +44,8 @@ def latest_roots(conn: sqlite3.Connection) -> list[tuple[int, bytes, int, int]]:
     """(snapshot id, root name, root dir node, finished_ns) of every source's latest complete snapshot."""
     return conn.execute(
         _SNAPSHOTS + " AND s.id = (SELECT max(id) FROM snapshots x WHERE x.source_id = s.source_id"
-        " AND x.state = 'complete') ORDER BY src.root_name").fetchall()
+        " AND x.state = 'complete') ORDER BY src.root_name"
+    ).fetchall()
 
 
 def complete_snapshots(conn: sqlite3.Connection) -> list[tuple[int, bytes, int, int]]:
@@ -80,16 +86,23 @@ def links(conn: sqlite3.Connection, source_id: int, ino: int, snap: int) -> tupl
 def holds_acls(conn: sqlite3.Connection) -> bool:
     """Whether any archived extended-attribute set holds a POSIX ACL (xattr_sets is small: one
     row per distinct set)."""
-    return conn.execute("SELECT 1 FROM xattr_sets WHERE data LIKE '%\"system.posix_acl_%' LIMIT 1").fetchone() is not None
+    return (
+        conn.execute("SELECT 1 FROM xattr_sets WHERE data LIKE '%\"system.posix_acl_%' LIMIT 1").fetchone() is not None
+    )
 
 
-def placements(conn: sqlite3.Connection, content_id: int) -> list[tuple[int, int, int, int, tuple[tuple[int, int], ...]]]:
+def placements(
+    conn: sqlite3.Connection, content_id: int
+) -> list[tuple[int, int, int, int, tuple[tuple[int, int], ...]]]:
     """(piece, disc, offset, length, extents) of a content, by piece."""
     extents: dict[int, list[tuple[int, int]]] = {}
     for piece, offset, length in conn.execute(
-            "SELECT piece, image_offset, length FROM extents WHERE content_id=? ORDER BY piece, seq", (content_id,)):
+        "SELECT piece, image_offset, length FROM extents WHERE content_id=? ORDER BY piece, seq", (content_id,)
+    ):
         extents.setdefault(piece, []).append((offset, length))
-    return [(piece, disc, offset, length, tuple(extents.get(piece, ())))
-            for piece, disc, offset, length in conn.execute(
-                "SELECT piece, disc_id, offset, length FROM placements WHERE content_id=? ORDER BY piece", (content_id,))]
-
+    return [
+        (piece, disc, offset, length, tuple(extents.get(piece, ())))
+        for piece, disc, offset, length in conn.execute(
+            "SELECT piece, disc_id, offset, length FROM placements WHERE content_id=? ORDER BY piece", (content_id,)
+        )
+    ]

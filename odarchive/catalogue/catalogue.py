@@ -59,8 +59,10 @@ def valid_in(snap: str = ":snap") -> str:
     return f"first_snap <= {snap} AND (last_snap IS NULL OR last_snap >= {snap})"
 
 
-ENTRY_COLUMNS = ("id, source_id, dir_id, name, kind, first_snap, last_snap, size, mtime_ns, mode, ino, content_id, target,"
-                 " ctime_off, owner, xattrs")
+ENTRY_COLUMNS = (
+    "id, source_id, dir_id, name, kind, first_snap, last_snap, size, mtime_ns, mode, ino, content_id, target,"
+    " ctime_off, owner, xattrs"
+)
 
 
 class Catalogue:
@@ -71,7 +73,9 @@ class Catalogue:
         self.path = path
 
     @classmethod
-    def open(cls, path: Path, *, create: bool = False, readonly: bool = False, check_same_thread: bool = True) -> Catalogue:
+    def open(
+        cls, path: Path, *, create: bool = False, readonly: bool = False, check_same_thread: bool = True
+    ) -> Catalogue:
         return cls(open_catalogue(path, create=create, readonly=readonly, check_same_thread=check_same_thread), path)
 
     def close(self) -> None:
@@ -105,14 +109,21 @@ class Catalogue:
 
     # ---- sources and snapshots ----
     def sources(self) -> list[Source]:
-        return [Source(*r) for r in self.conn.execute("SELECT id, root_name, path, root_dir FROM sources ORDER BY root_name")]
+        return [
+            Source(*r)
+            for r in self.conn.execute("SELECT id, root_name, path, root_dir FROM sources ORDER BY root_name")
+        ]
 
     def source_by_name(self, root_name: bytes) -> Source | None:
-        r = self.conn.execute("SELECT id, root_name, path, root_dir FROM sources WHERE root_name=?", (root_name,)).fetchone()
+        r = self.conn.execute(
+            "SELECT id, root_name, path, root_dir FROM sources WHERE root_name=?", (root_name,)
+        ).fetchone()
         return Source(*r) if r else None
 
     def source(self, source_id: int) -> Source:
-        return Source(*self.conn.execute("SELECT id, root_name, path, root_dir FROM sources WHERE id=?", (source_id,)).fetchone())
+        return Source(
+            *self.conn.execute("SELECT id, root_name, path, root_dir FROM sources WHERE id=?", (source_id,)).fetchone()
+        )
 
     def snapshots(self, source_id: int | None = None) -> list[Snapshot]:
         sql = "SELECT id, source_id, started_ns, finished_ns, state, phase FROM snapshots"

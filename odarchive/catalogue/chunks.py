@@ -28,5 +28,6 @@ def of_content(conn: sqlite3.Connection, content_id: int, first: int = 0, last: 
     """Chunk number -> SHA-256 for chunks first..last (all when last is None)."""
     rows = conn.execute(
         "SELECT chunk, sha256 FROM chunk_hashes WHERE content_id=? AND chunk BETWEEN ? AND ?",
-        (content_id, first, (1 << 62) if last is None else last))
+        (content_id, first, (1 << 62) if last is None else last),
+    )
     return {chunk: bytes(sha) for chunk, sha in rows}

@@ -29,9 +29,10 @@ def ids_for(conn: sqlite3.Connection, contents: list[tuple[bytes, int]]) -> tupl
     known: dict[bytes, int] = {}
     prefixes = list({sha[:4] for sha, _ in contents})
     for i in range(0, len(prefixes), _PREFIXES_PER_QUERY):
-        part = prefixes[i:i + _PREFIXES_PER_QUERY]
+        part = prefixes[i : i + _PREFIXES_PER_QUERY]
         for cid, sha in conn.execute(
-                f"SELECT id, sha256 FROM contents WHERE substr(sha256, 1, 4) IN ({','.join('?' * len(part))})", part):
+            f"SELECT id, sha256 FROM contents WHERE substr(sha256, 1, 4) IN ({','.join('?' * len(part))})", part
+        ):
             known[bytes(sha)] = cid
     next_id = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM contents").fetchone()[0]
     new = []

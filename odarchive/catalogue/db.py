@@ -60,7 +60,9 @@ def _without_wal(path: Path) -> bool:
         return True
 
 
-def open_catalogue(path: Path, *, create: bool, readonly: bool = False, check_same_thread: bool = True) -> sqlite3.Connection:
+def open_catalogue(
+    path: Path, *, create: bool, readonly: bool = False, check_same_thread: bool = True
+) -> sqlite3.Connection:
     exists = path.exists()
     if not exists and not create:
         raise CatalogueError(
@@ -87,7 +89,10 @@ def open_catalogue(path: Path, *, create: bool, readonly: bool = False, check_sa
             conn = connect(path, readonly=True, check_same_thread=check_same_thread)
     except sqlite3.DatabaseError as e:
         conn.close()
-        raise CatalogueError(f"{path} is not a readable catalogue: {e}", hint="restore it from a backup or `odarchive rebuild` from discs") from None
+        raise CatalogueError(
+            f"{path} is not a readable catalogue: {e}",
+            hint="restore it from a backup or `odarchive rebuild` from discs",
+        ) from None
     except CatalogueError:
         conn.close()
         raise
@@ -150,4 +155,3 @@ def _migrate(conn: sqlite3.Connection, version: int) -> None:
     except BaseException:
         conn.execute("ROLLBACK")
         raise
-

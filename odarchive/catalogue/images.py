@@ -70,18 +70,24 @@ def source_roots(conn: sqlite3.Connection) -> dict[bytes, bytes]:
 
 def pieces_of(conn: sqlite3.Connection, content_id: int) -> list[tuple[int, int, int]]:
     """(piece, offset, length) of every piece of a split content, in order."""
-    return conn.execute("SELECT piece, offset, length FROM placements WHERE content_id=? ORDER BY piece",
-                        (content_id,)).fetchall()
+    return conn.execute(
+        "SELECT piece, offset, length FROM placements WHERE content_id=? ORDER BY piece", (content_id,)
+    ).fetchall()
 
 
 def record_piece_hashes(conn: sqlite3.Connection, content_id: int, hashes: Iterable[tuple[int, bytes]]) -> None:
     """(piece, sha256) of pieces of a content, once read."""
-    conn.executemany("UPDATE placements SET sha256=? WHERE content_id=? AND piece=?",
-                     [(h, content_id, piece) for piece, h in hashes])
+    conn.executemany(
+        "UPDATE placements SET sha256=? WHERE content_id=? AND piece=?", [(h, content_id, piece) for piece, h in hashes]
+    )
 
 
-def record_layout(conn: sqlite3.Connection, keys: list[tuple[int, int]], extents: list[tuple[int, int, int, int, int]],
-                  paths: list[tuple[bytes, int, int]]) -> None:
+def record_layout(
+    conn: sqlite3.Connection,
+    keys: list[tuple[int, int]],
+    extents: list[tuple[int, int, int, int, int]],
+    paths: list[tuple[bytes, int, int]],
+) -> None:
     """Where placements lie in a written image: for each (content_id, piece) of `keys` its
     extents (content_id, piece, seq, image_offset, length) replace an earlier build's, and its
     UDF path (path, content_id, piece) is set."""
@@ -103,7 +109,8 @@ def expected_hashes(conn: sqlite3.Connection, disc_id: int) -> Iterator[tuple[by
     """(path_on_disc, piece, piece sha256, content sha256) of a written disc's placements."""
     return conn.execute(
         "SELECT p.path_on_disc, p.piece, p.sha256, c.sha256 FROM placements p JOIN contents c ON c.id=p.content_id"
-        " WHERE p.disc_id=? AND p.path_on_disc IS NOT NULL", (disc_id,)
+        " WHERE p.disc_id=? AND p.path_on_disc IS NOT NULL",
+        (disc_id,),
     )
 
 
@@ -111,7 +118,8 @@ def live_names_of(conn: sqlite3.Connection, content_id: int) -> Iterator[tuple[i
     """(dir_id, name, mode, mtime_ns) of the files with this content in their source's latest scan."""
     for dir_id, name, mode, mtime_ns in conn.execute(
         "SELECT dir_id, name, mode, mtime_ns FROM entries WHERE content_id=? AND kind='f' AND last_snap IS NULL"
-        " ORDER BY dir_id, name", (content_id,)
+        " ORDER BY dir_id, name",
+        (content_id,),
     ):
         yield dir_id, bytes(name), mode, mtime_ns
 

@@ -94,9 +94,13 @@ def _v3_small_entries_and_metadata(conn: sqlite3.Connection) -> None:
 def _v4_disc_names(conn: sqlite3.Connection) -> None:
     """Version 4: the further names of same-content files, listed on the disc that stores the
     content (`disc_names`; the planner fills it, the image writer lists them)."""
-    conn.execute("CREATE TABLE disc_names (disc_id INTEGER NOT NULL, raw_path BLOB NOT NULL,"
-                 " content_id INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, mode INTEGER NOT NULL,"
-                 " PRIMARY KEY (disc_id, raw_path)) WITHOUT ROWID")
+    conn.execute(
+        "CREATE TABLE disc_names (disc_id INTEGER NOT NULL, raw_path BLOB NOT NULL,"
+        " content_id INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, mode INTEGER NOT NULL,"
+        " PRIMARY KEY (disc_id, raw_path)) WITHOUT ROWID"
+    )
+
+
 def _v5_copies_and_health(conn: sqlite3.Connection) -> None:
     """Version 5: copies of discs in sets, where exported discs are kept, each disc's health history
     (the tables as schema.sql defines them)."""
@@ -104,7 +108,7 @@ def _v5_copies_and_health(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE discs ADD COLUMN location TEXT")
     for start_text in ("CREATE TABLE disc_copies (", "CREATE TABLE disc_health (", "CREATE INDEX disc_health_by_disc"):
         start = sql.index(start_text)
-        conn.execute(sql[start:sql.index(";", start)])
+        conn.execute(sql[start : sql.index(";", start)])
 
 
 def _v6_ecc_format(conn: sqlite3.Connection) -> None:

@@ -51,7 +51,9 @@ class OwnerIds:
     def add(self, owner: Owner) -> int:
         """The id of this exact owner row, added if new."""
         args = (owner.uid, owner.gid, owner.user, owner.group)
-        row = self.conn.execute("SELECT id FROM owners WHERE uid=? AND gid=? AND user IS ? AND grp IS ?", args).fetchone()
+        row = self.conn.execute(
+            "SELECT id FROM owners WHERE uid=? AND gid=? AND user IS ? AND grp IS ?", args
+        ).fetchone()
         if row:
             return row[0]
         return self.conn.execute("INSERT INTO owners (uid, gid, user, grp) VALUES (?, ?, ?, ?)", args).lastrowid

@@ -38,9 +38,18 @@ def unplaced_bytes(conn: sqlite3.Connection, dir_id: int, snap: int) -> int:
     ).fetchone()[0]
 
 
-def add_disc(conn: sqlite3.Connection, disc_id: int, label: str, capacity: int, used: int, medium: int,
-             ecc_roots: int | None, placements: Iterable[tuple[int, int, int, int, bytes, int, int]],
-             names: Iterable[tuple[bytes, int, int, int]], ecc_format: str | None = None) -> None:
+def add_disc(
+    conn: sqlite3.Connection,
+    disc_id: int,
+    label: str,
+    capacity: int,
+    used: int,
+    medium: int,
+    ecc_roots: int | None,
+    placements: Iterable[tuple[int, int, int, int, bytes, int, int]],
+    names: Iterable[tuple[bytes, int, int, int]],
+    ecc_format: str | None = None,
+) -> None:
     """A closed disc: its row (with its error correction's roots and format, or none), its
     placements (content_id, piece, offset, length, raw_path, mtime_ns, mode) and its further
     names (raw_path, content_id, mtime_ns, mode)."""
@@ -52,7 +61,10 @@ def add_disc(conn: sqlite3.Connection, disc_id: int, label: str, capacity: int, 
     conn.executemany(
         "INSERT INTO placements(content_id, piece, disc_id, offset, length, raw_path, mtime_ns, mode)"
         " VALUES (?,?,?,?,?,?,?,?)",
-        ((cid, piece, disc_id, offset, length, raw, mtime, mode) for cid, piece, offset, length, raw, mtime, mode in placements),
+        (
+            (cid, piece, disc_id, offset, length, raw, mtime, mode)
+            for cid, piece, offset, length, raw, mtime, mode in placements
+        ),
     )
     conn.executemany(
         "INSERT INTO disc_names(disc_id, raw_path, content_id, mtime_ns, mode) VALUES (?,?,?,?,?)",

@@ -59,7 +59,9 @@ class ScanRows:
         self.conn.executemany("UPDATE dirs SET sig=NULL WHERE id=?", ((n,) for n in nodes))
 
     def child_dirs(self, parent: int) -> dict[bytes, tuple[int, bytes | None]]:
-        return {r[0]: (r[1], r[2]) for r in self.conn.execute("SELECT name, id, sig FROM dirs WHERE parent_id=?", (parent,))}
+        return {
+            r[0]: (r[1], r[2]) for r in self.conn.execute("SELECT name, id, sig FROM dirs WHERE parent_id=?", (parent,))
+        }
 
     def child_dir(self, parent: int, name: bytes) -> int | None:
         row = self.conn.execute("SELECT id FROM dirs WHERE parent_id=? AND name=?", (parent, name)).fetchone()
@@ -70,8 +72,10 @@ class ScanRows:
 
     # ---- entries ----
     def open_rows(self, node: int, name: bytes | None = None) -> dict[bytes, OpenRow]:
-        sql = ("SELECT name, size, mtime_ns, mode, ctime_off, owner, ino, target, id, content_id, first_snap"
-               " FROM entries WHERE dir_id=? AND last_snap IS NULL")
+        sql = (
+            "SELECT name, size, mtime_ns, mode, ctime_off, owner, ino, target, id, content_id, first_snap"
+            " FROM entries WHERE dir_id=? AND last_snap IS NULL"
+        )
         args: tuple = (node,)
         if name is not None:
             sql += " AND name=?"
@@ -86,15 +90,20 @@ class ScanRows:
     def insert_stream(self, rows: Iterable[tuple[int, bytes, Meta, int | None, int | None]]) -> None:
         """New open rows from anywhere in the tree, streamed: (node, name, meta, xattrs id, content id)."""
         s, snap = self.source_id, self.snap
-        self.conn.executemany(_INSERT, ((s, node, name, snap, *meta, xattrs, cid) for node, name, meta, xattrs, cid in rows))
+        self.conn.executemany(
+            _INSERT, ((s, node, name, snap, *meta, xattrs, cid) for node, name, meta, xattrs, cid in rows)
+        )
 
-    def insert_hashed(self, rows: list[tuple[int, bytes, Meta, int | None]], sizes_and_hashes: list[tuple[bytes, int]]) -> int:
+    def insert_hashed(
+        self, rows: list[tuple[int, bytes, Meta, int | None]], sizes_and_hashes: list[tuple[bytes, int]]
+    ) -> int:
         """New open rows of files hashed before their row was written: (node, name, meta, xattrs id)
         with their (sha256, size). Returns how many contents were new."""
         ids, new = contents.ids_for(self.conn, sizes_and_hashes)
         s, snap = self.source_id, self.snap
-        self.conn.executemany(_INSERT, [(s, node, name, snap, *meta, xattrs, cid)
-                                        for (node, name, meta, xattrs), cid in zip(rows, ids)])
+        self.conn.executemany(
+            _INSERT, [(s, node, name, snap, *meta, xattrs, cid) for (node, name, meta, xattrs), cid in zip(rows, ids)]
+        )
         return new
 
     def fill_in(self, row_id: int, ctime_off: int, owner: int, ino: int | None) -> None:
@@ -114,14 +123,17 @@ class ScanRows:
                 close_subtree(self.conn, child, self.snap, self.prev)
 
     def skip(self, node: int, name: bytes, reason: str) -> None:
-        self.conn.execute("INSERT OR REPLACE INTO skipped (snapshot_id, dir_id, name, reason) VALUES (?,?,?,?)",
-                          (self.snap, node, name, reason))
+        self.conn.execute(
+            "INSERT OR REPLACE INTO skipped (snapshot_id, dir_id, name, reason) VALUES (?,?,?,?)",
+            (self.snap, node, name, reason),
+        )
 
     # ---- the hash phase ----
     def pending(self) -> tuple[int, int]:
         """(files, bytes) still to hash."""
-        n, b = self.conn.execute(f"SELECT count(*), coalesce(sum(size), 0) FROM entries WHERE {_UNHASHED}",
-                                 (self.snap,)).fetchone()
+        n, b = self.conn.execute(
+            f"SELECT count(*), coalesce(sum(size), 0) FROM entries WHERE {_UNHASHED}", (self.snap,)
+        ).fetchone()
         return n, b
 
     def unhashed(self, page: int = 2000) -> Iterator[tuple[int, int, bytes, int, int, int | None]]:
@@ -131,7 +143,9 @@ class ScanRows:
         while True:
             rows = self.conn.execute(
                 f"SELECT id, dir_id, name, size, mtime_ns, ctime_off FROM entries WHERE {_UNHASHED} AND id > ?"
-                " ORDER BY id LIMIT ?", (self.snap, last, page)).fetchall()
+                " ORDER BY id LIMIT ?",
+                (self.snap, last, page),
+            ).fetchall()
             if not rows:
                 return
             yield from rows
@@ -141,8 +155,10 @@ class ScanRows:
         """(sha256, size, mtime_ns, ctime_off, xattrs id, entry id): hashed files of the hash phase.
         Returns their content ids and how many contents were new."""
         ids, new = contents.ids_for(self.conn, [(r[0], r[1]) for r in rows])
-        self.conn.executemany("UPDATE entries SET content_id=?, size=?, mtime_ns=?, ctime_off=?, xattrs=? WHERE id=?",
-                              [(cid, *r[1:]) for cid, r in zip(ids, rows)])
+        self.conn.executemany(
+            "UPDATE entries SET content_id=?, size=?, mtime_ns=?, ctime_off=?, xattrs=? WHERE id=?",
+            [(cid, *r[1:]) for cid, r in zip(ids, rows)],
+        )
         return ids, new
 
     def drop_entry(self, entry_id: int) -> None:
@@ -152,6 +168,7 @@ class ScanRows:
         """(entries, files, skipped) of the snapshot."""
         entries, files = self.conn.execute(
             f"SELECT count(*), coalesce(sum(kind='f'), 0) FROM entries WHERE source_id=? AND {valid_in('?')}",
-            (self.source_id, self.snap, self.snap)).fetchone()
+            (self.source_id, self.snap, self.snap),
+        ).fetchone()
         skipped = self.conn.execute("SELECT count(*) FROM skipped WHERE snapshot_id=?", (self.snap,)).fetchone()[0]
         return entries, files, skipped

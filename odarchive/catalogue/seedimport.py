@@ -42,22 +42,27 @@ def import_json_file(cat: Catalogue, path: Path) -> dict[str, int]:
     try:
         f = path.open("rb")
     except OSError as e:
-        raise InputError(f"cannot read {path}: {e.strerror}", hint="give a catalogue.json written by odarchive") from None
+        raise InputError(
+            f"cannot read {path}: {e.strerror}", hint="give a catalogue.json written by odarchive"
+        ) from None
     with f, cat.transaction() as conn:
         imp = _Importer(conn, time.time_ns())
         try:
             version, has_files = _document(events(f, MAX_NESTING), imp)
         except JsonStreamError as e:
-            raise InputError(f"{path} is not valid JSON: {e}; nothing imported",
-                             hint="give a catalogue.json written by odarchive") from None
+            raise InputError(
+                f"{path} is not valid JSON: {e}; nothing imported", hint="give a catalogue.json written by odarchive"
+            ) from None
         if version != 1 or not has_files:
-            raise InputError(f"{path} is not a version 1 catalogue.json (need {{\"version\": 1, \"files\": {{...}}}});"
-                             " nothing imported")
+            raise InputError(
+                f'{path} is not a version 1 catalogue.json (need {{"version": 1, "files": {{...}}}}); nothing imported'
+            )
         if imp.count:
             shown = "\n  ".join(imp.problems)
             more = f"\n  ... and {imp.count - len(imp.problems)} more" if imp.count > len(imp.problems) else ""
-            raise InputError(f"{path} has {imp.count} bad entr{'y' if imp.count == 1 else 'ies'}; nothing imported:"
-                             f"\n  {shown}{more}")
+            raise InputError(
+                f"{path} has {imp.count} bad entr{'y' if imp.count == 1 else 'ies'}; nothing imported:\n  {shown}{more}"
+            )
         imp.builder.complete()
     return {"files": imp.files, "new_contents": imp.contents, "sources": len(imp.builder.snapshots)}
 
@@ -93,7 +98,11 @@ class _Importer:
         """One path of an entry: checked, then written (content None: given when the entry ends)."""
         error = path_problem(name)
         if error:
-            shown = quote(name) if isinstance(name, str) else "a " + ("container" if name is _CONTAINER else type(name).__name__)
+            shown = (
+                quote(name)
+                if isinstance(name, str)
+                else "a " + ("container" if name is _CONTAINER else type(name).__name__)
+            )
             self.problem(f"{where}.filenames[{shown}]: {error}")
         elif not self.count:
             try:
@@ -105,8 +114,10 @@ class _Importer:
 
     def complete_entry(self, first_id: int, size: int, mtime_ns: int, content: int) -> None:
         """Give the files written before their entry's size was read their size, mtime and content."""
-        self.conn.execute("UPDATE entries SET size=?, mtime_ns=?, content_id=? WHERE id>=? AND kind='f'"
-                          " AND content_id IS NULL", (size, mtime_ns, content, first_id))
+        self.conn.execute(
+            "UPDATE entries SET size=?, mtime_ns=?, content_id=? WHERE id>=? AND kind='f' AND content_id IS NULL",
+            (size, mtime_ns, content, first_id),
+        )
 
 
 def _document(stream: Events, imp: _Importer) -> tuple[Any, bool]:
@@ -158,8 +169,11 @@ def _entry(stream: Events, key: str, imp: _Importer) -> None:
             value = _scalar(stream)
             problem = count_problem(value) if field == "size" else None if value is None else seconds_problem(value)
             if problem:
-                shown = "an object or array" if value is _CONTAINER else (
-                    quote(value, 40) if isinstance(value, str) else clip(repr(value), 40))
+                shown = (
+                    "an object or array"
+                    if value is _CONTAINER
+                    else (quote(value, 40) if isinstance(value, str) else clip(repr(value), 40))
+                )
                 imp.problem(f"{where}.{field}: {shown} is {problem}")
                 bad.add(field)
             else:

@@ -120,13 +120,15 @@ class TreeBuilder:
             if row is None:
                 node = self._node(0, root, None)
                 sid = self.conn.execute(
-                    "INSERT INTO sources (root_name, path, root_dir) VALUES (?, ?, ?)", (root, b"", node)).lastrowid
+                    "INSERT INTO sources (root_name, path, root_dir) VALUES (?, ?, ?)", (root, b"", node)
+                ).lastrowid
             else:
                 sid, node = row
                 self._close_open_rows(sid)
             snap = self.conn.execute(
                 "INSERT INTO snapshots (source_id, started_ns, state, phase) VALUES (?, ?, 'running', 'import')",
-                (sid, self.now)).lastrowid
+                (sid, self.now),
+            ).lastrowid
             self.snapshots[root] = (sid, snap)
             self._entry(sid, snap, 0, root, "d", 0, DIR_MODE, None)
         sid, snap = self.snapshots[root]
@@ -135,14 +137,18 @@ class TreeBuilder:
     def _close_open_rows(self, source_id: int) -> None:
         """The import becomes the source's latest snapshot: what the last scan saw ends there."""
         if self.conn.execute("SELECT 1 FROM snapshots WHERE source_id=? AND state='running'", (source_id,)).fetchone():
-            raise InputError("a scan of this source is unfinished; nothing imported",
-                             hint="run create_db on the source again to finish it first")
-        prev = self.conn.execute("SELECT max(id) FROM snapshots WHERE source_id=? AND state='complete'",
-                                 (source_id,)).fetchone()[0]
+            raise InputError(
+                "a scan of this source is unfinished; nothing imported",
+                hint="run create_db on the source again to finish it first",
+            )
+        prev = self.conn.execute(
+            "SELECT max(id) FROM snapshots WHERE source_id=? AND state='complete'", (source_id,)
+        ).fetchone()[0]
         root_dir = self.conn.execute("SELECT root_dir FROM sources WHERE id=?", (source_id,)).fetchone()[0]
         close_subtree(self.conn, root_dir, 0, prev)
-        self.conn.execute("UPDATE entries SET last_snap=? WHERE source_id=? AND dir_id=0 AND last_snap IS NULL",
-                          (prev, source_id))
+        self.conn.execute(
+            "UPDATE entries SET last_snap=? WHERE source_id=? AND dir_id=0 AND last_snap IS NULL", (prev, source_id)
+        )
 
     def _node(self, parent: int, name: bytes, entry: tuple[int, int] | None) -> int:
         key = (parent, name)
@@ -150,26 +156,41 @@ class TreeBuilder:
             if len(self.dirs) >= self.DIRS_CACHED:
                 self.dirs.clear()
             row = self.conn.execute("SELECT id FROM dirs WHERE parent_id=? AND name=?", key).fetchone()
-            self.dirs[key] = row[0] if row else self.conn.execute(
-                "INSERT INTO dirs (parent_id, name) VALUES (?, ?)", key).lastrowid
+            self.dirs[key] = (
+                row[0] if row else self.conn.execute("INSERT INTO dirs (parent_id, name) VALUES (?, ?)", key).lastrowid
+            )
             if entry is not None and self._kind(parent, name, entry[1]) != "d":  # "d": met before the cache was cleared
                 self._entry(entry[0], entry[1], parent, name, "d", 0, DIR_MODE, None)
         return self.dirs[key]
 
     def _kind(self, dir_id: int, name: bytes, snap: int) -> str | None:
-        row = self.conn.execute("SELECT kind FROM entries WHERE dir_id=? AND name=? AND first_snap=?",
-                                (dir_id, name, snap)).fetchone()
+        row = self.conn.execute(
+            "SELECT kind FROM entries WHERE dir_id=? AND name=? AND first_snap=?", (dir_id, name, snap)
+        ).fetchone()
         return row[0] if row else None
 
-    def _entry(self, sid: int, snap: int, dir_id: int, name: bytes, kind: str, size: int, mode: int,
-               content: int | None, mtime_ns: int | None = None, target: bytes | None = None) -> None:
-        if self.conn.execute("SELECT 1 FROM entries WHERE dir_id=? AND name=? AND first_snap=?",
-                             (dir_id, name, snap)).fetchone():
+    def _entry(
+        self,
+        sid: int,
+        snap: int,
+        dir_id: int,
+        name: bytes,
+        kind: str,
+        size: int,
+        mode: int,
+        content: int | None,
+        mtime_ns: int | None = None,
+        target: bytes | None = None,
+    ) -> None:
+        if self.conn.execute(
+            "SELECT 1 FROM entries WHERE dir_id=? AND name=? AND first_snap=?", (dir_id, name, snap)
+        ).fetchone():
             raise InputError(f"{os.fsdecode(name)!r} is both a file and a directory; nothing imported")
         self.conn.execute(
             "INSERT INTO entries (source_id, dir_id, name, first_snap, last_snap, size, mtime_ns, mode,"
             " content_id, target) VALUES (?,?,?,?,NULL,?,?,?,?,?)",
-            (sid, dir_id, name, snap, size, mtime_ns or self.now, _with_type(kind, mode), content, target))
+            (sid, dir_id, name, snap, size, mtime_ns or self.now, _with_type(kind, mode), content, target),
+        )
 
     def _parent(self, path: bytes) -> tuple[int, int, int, bytes]:
         """(source id, snapshot, directory node, name) for `path`, creating implied directories."""
@@ -194,12 +215,15 @@ class TreeBuilder:
         else:
             sid, snap, _ = self._root(path)
             node, name = 0, path
-        n = self.conn.execute("UPDATE entries SET mode=?, mtime_ns=? WHERE dir_id=? AND name=? AND first_snap=?"
-                              " AND kind='d'", (mode, mtime_ns, node, name, snap)).rowcount
+        n = self.conn.execute(
+            "UPDATE entries SET mode=?, mtime_ns=? WHERE dir_id=? AND name=? AND first_snap=? AND kind='d'",
+            (mode, mtime_ns, node, name, snap),
+        ).rowcount
         if not n:
             raise InputError(f"{os.fsdecode(path)!r} is both a file and a directory; nothing imported")
 
     def complete(self) -> None:
         for _, snap in self.snapshots.values():
-            self.conn.execute("UPDATE snapshots SET state='complete', phase='done', finished_ns=? WHERE id=?",
-                              (time.time_ns(), snap))
+            self.conn.execute(
+                "UPDATE snapshots SET state='complete', phase='done', finished_ns=? WHERE id=?", (time.time_ns(), snap)
+            )

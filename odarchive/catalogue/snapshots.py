@@ -18,8 +18,9 @@ def ensure_source(cat: Catalogue, root_name: bytes, path: bytes) -> Source:
                 conn.execute("UPDATE sources SET path=? WHERE id=?", (path, existing.id))
             return cat.source_by_name(root_name)  # type: ignore[return-value]
         row = conn.execute("SELECT id FROM dirs WHERE parent_id=0 AND name=?", (root_name,)).fetchone()
-        root_dir = row[0] if row else conn.execute(
-            "INSERT INTO dirs (parent_id, name) VALUES (0, ?)", (root_name,)).lastrowid
+        root_dir = (
+            row[0] if row else conn.execute("INSERT INTO dirs (parent_id, name) VALUES (0, ?)", (root_name,)).lastrowid
+        )
         conn.execute("INSERT INTO sources (root_name, path, root_dir) VALUES (?, ?, ?)", (root_name, path, root_dir))
     return cat.source_by_name(root_name)  # type: ignore[return-value]
 
@@ -51,5 +52,6 @@ def set_phase(cat: Catalogue, snap: int, phase: str) -> None:
 
 
 def complete(cat: Catalogue, snap: int) -> None:
-    cat.conn.execute("UPDATE snapshots SET state='complete', phase='done', finished_ns=? WHERE id=?",
-                     (time.time_ns(), snap))
+    cat.conn.execute(
+        "UPDATE snapshots SET state='complete', phase='done', finished_ns=? WHERE id=?", (time.time_ns(), snap)
+    )

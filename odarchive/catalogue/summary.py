@@ -23,7 +23,8 @@ def catalogue_summary(cat: Catalogue) -> dict[str, Any]:
         snap = cat.latest_snapshot(src.id)
         running = cat.latest_snapshot(src.id, complete=False)
         item: dict[str, Any] = {
-            "name": os.fsdecode(src.root_name), "path": os.fsdecode(src.path),
+            "name": os.fsdecode(src.root_name),
+            "path": os.fsdecode(src.path),
             "snapshot": snap.id if snap else None,
             "scanned_ns": snap.finished_ns if snap else None,
             "unfinished_scan": running.id if running and running.state == "running" else None,
@@ -61,7 +62,8 @@ def _snapshot_counts(cat: Catalogue, source_id: int, snap: int) -> dict[str, int
     files, nbytes, dirs, links = cat.conn.execute(
         "SELECT coalesce(sum(kind='f'),0), coalesce(sum(CASE WHEN kind='f' THEN size END),0),"
         " coalesce(sum(kind='d'),0), coalesce(sum(kind='l'),0)"
-        f" FROM entries WHERE source_id=? AND {valid_in('?')}", (source_id, snap, snap)
+        f" FROM entries WHERE source_id=? AND {valid_in('?')}",
+        (source_id, snap, snap),
     ).fetchone()
     skipped = cat.conn.execute("SELECT count(*) FROM skipped WHERE snapshot_id=?", (snap,)).fetchone()[0]
     return {"files": files, "bytes": nbytes, "directories": dirs, "symlinks": links, "skipped": skipped}

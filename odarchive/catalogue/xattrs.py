@@ -29,7 +29,9 @@ def read(target: int | bytes, follow_symlinks: bool = False) -> dict[str, bytes]
     a file system without xattr support reads as having none.
     """
     try:
-        names = os.listxattr(target, follow_symlinks=follow_symlinks) if isinstance(target, bytes) else os.listxattr(target)
+        names = (
+            os.listxattr(target, follow_symlinks=follow_symlinks) if isinstance(target, bytes) else os.listxattr(target)
+        )
     except OSError as e:
         if e.errno in (95, 61):  # EOPNOTSUPP, ENODATA
             return None
@@ -38,8 +40,11 @@ def read(target: int | bytes, follow_symlinks: bool = False) -> dict[str, bytes]
     for name in names:
         if archived(name):
             try:
-                out[name] = (os.getxattr(target, name, follow_symlinks=follow_symlinks) if isinstance(target, bytes)
-                             else os.getxattr(target, name))
+                out[name] = (
+                    os.getxattr(target, name, follow_symlinks=follow_symlinks)
+                    if isinstance(target, bytes)
+                    else os.getxattr(target, name)
+                )
             except OSError as e:
                 if e.errno == 61:  # removed meanwhile
                     continue

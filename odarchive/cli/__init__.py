@@ -37,13 +37,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log debugging detail to stderr")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for spec in COMMANDS:
-        p = sub.add_parser(spec.name, aliases=list(spec.aliases), help=spec.help, description=spec.help,
-                           parents=[JSON] if spec.reports else [])
+        p = sub.add_parser(
+            spec.name,
+            aliases=list(spec.aliases),
+            help=spec.help,
+            description=spec.help,
+            parents=[JSON] if spec.reports else [],
+        )
         p.set_defaults(_command=spec.name)
         load_command(spec.name).add_arguments(p)
     return parser
-
-
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -71,8 +74,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_PIPE
     except (RecursionError, OverflowError) as e:  # input that escaped its checks: refuse, never a traceback
         what = "nested too deeply" if isinstance(e, RecursionError) else "holds a number out of range"
-        print_error(f"the input {what} to be an odarchive file", "give a file written by odarchive",
-                    EXIT_INPUT, "InputError", as_json)
+        print_error(
+            f"the input {what} to be an odarchive file",
+            "give a file written by odarchive",
+            EXIT_INPUT,
+            "InputError",
+            as_json,
+        )
         return EXIT_INPUT
     except KeyboardInterrupt:
         print_error("interrupted", "run the same command again to continue", EXIT_INTERRUPTED, "Interrupted", as_json)

@@ -41,12 +41,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     pin = sub.add_parser("pin", parents=[JSON], help="keep a file in the cache whatever the bounds (--remove to unpin)")
     pin.add_argument("path", help="archived path or a path under the mount")
     pin.add_argument("--remove", action="store_true", help="unpin instead")
-    c = sub.add_parser("check", parents=[JSON], help="verify every cached file against its hashes; drop what is corrupt")
+    c = sub.add_parser(
+        "check", parents=[JSON], help="verify every cached file against its hashes; drop what is corrupt"
+    )
     r = sub.add_parser("replay", parents=[JSON], help="replay the access trace against policies and sizes (tuning)")
     r.add_argument("--policies", default=None, help="comma-separated (default: all)")
-    r.add_argument("--sizes", default=None, help="comma-separated max sizes, e.g. 512MiB,2G (default: 1/4, 1, 4 x max_bytes)")
-    r.add_argument("--keep-heads", metavar="SIZE", help="replay with this head size instead of [cache] keep_heads_bytes")
-    r.add_argument("--max-age", metavar="DURATION", help="replay with this max age instead of [cache] max_age_s (e.g. 30d)")
+    r.add_argument(
+        "--sizes", default=None, help="comma-separated max sizes, e.g. 512MiB,2G (default: 1/4, 1, 4 x max_bytes)"
+    )
+    r.add_argument(
+        "--keep-heads", metavar="SIZE", help="replay with this head size instead of [cache] keep_heads_bytes"
+    )
+    r.add_argument(
+        "--max-age", metavar="DURATION", help="replay with this max age instead of [cache] max_age_s (e.g. 30d)"
+    )
     r.add_argument("--trace", type=Path, default=None, help="trace file (default: <cache dir>/trace.jsonl)")
     for action in (s, e, pin, c, r):
         action.add_argument("--cache-dir", help="the cache to look at (default: the running mount's, else [cache] dir)")
@@ -95,14 +103,22 @@ def _stats(args: argparse.Namespace, cache: Cache) -> int:
         print_json(s)
         return 0
     say(f"cache:        {cache.config.dir} (policy {s['policy']})")
-    say(f"filled:       {format_size(s['bytes_cached'])} of {format_size(s['max_bytes']) if s['max_bytes'] else 'unbounded'}"
-          f" in {s['contents']} contents ({s['chunks']} chunks, {s['heads']} heads);"
-          f" {format_size(s['free_bytes'])} free on disk")
-    say(f"reads:        {s['hits']} hits, {s['misses']} misses, hit ratio {s['hit_ratio']:.1%};"
-          f" {format_size(s['bytes_served'])} served from cache")
-    say(f"misses:       {s['disc_loads']} disc loads; wait per miss mean {s['mean_wait_s']:.2f} s, max {s['max_wait_s']:.2f} s")
-    say(f"evictions:    {s['evictions']} ({format_size(s['bytes_evicted'])});"
-          f" {s['corrupt_drops']} corrupt dropped; {s['full_errors']} refused for a full disk")
+    say(
+        f"filled:       {format_size(s['bytes_cached'])} of {format_size(s['max_bytes']) if s['max_bytes'] else 'unbounded'}"
+        f" in {s['contents']} contents ({s['chunks']} chunks, {s['heads']} heads);"
+        f" {format_size(s['free_bytes'])} free on disk"
+    )
+    say(
+        f"reads:        {s['hits']} hits, {s['misses']} misses, hit ratio {s['hit_ratio']:.1%};"
+        f" {format_size(s['bytes_served'])} served from cache"
+    )
+    say(
+        f"misses:       {s['disc_loads']} disc loads; wait per miss mean {s['mean_wait_s']:.2f} s, max {s['max_wait_s']:.2f} s"
+    )
+    say(
+        f"evictions:    {s['evictions']} ({format_size(s['bytes_evicted'])});"
+        f" {s['corrupt_drops']} corrupt dropped; {s['full_errors']} refused for a full disk"
+    )
     say(f"kept:         {s['pinned']} pinned, {s['open_handles']} open")
     return 0
 
@@ -151,8 +167,10 @@ def _check(args: argparse.Namespace, cache: Cache) -> int:
     if args.json:
         print_json({"checked": checked, "corrupt": corrupt, "missing": missing})
     else:
-        say(f"checked {checked} cached chunks and heads: {corrupt} corrupt, {missing} missing (dropped;"
-              " they are fetched from the discs again when read)")
+        say(
+            f"checked {checked} cached chunks and heads: {corrupt} corrupt, {missing} missing (dropped;"
+            " they are fetched from the discs again when read)"
+        )
     return EXIT_FAILED if corrupt else 0
 
 
@@ -164,7 +182,9 @@ def _replay(args: argparse.Namespace, config: CacheConfig) -> int:
     trace = args.trace or config.dir / "trace.jsonl"
     accesses = list(read_trace(trace))
     if not accesses:
-        raise InputError(f"no accesses recorded in {trace}", hint="read files through the mount first ([cache] trace = true)")
+        raise InputError(
+            f"no accesses recorded in {trace}", hint="read files through the mount first ([cache] trace = true)"
+        )
     base = config.max_bytes or 1 << 30
     try:
         sizes = [parse_size(s) for s in args.sizes.split(",")] if args.sizes else [base // 4, base, base * 4]
@@ -175,8 +195,11 @@ def _replay(args: argparse.Namespace, config: CacheConfig) -> int:
             get_policy(name)
     except ValueError as e:
         raise UsageError(str(e)) from None
-    results = [replay(accesses, p, s, chunk_bytes=config.chunk_bytes, head_bytes=heads, max_age_s=max_age)
-               for p in policies for s in sizes]
+    results = [
+        replay(accesses, p, s, chunk_bytes=config.chunk_bytes, head_bytes=heads, max_age_s=max_age)
+        for p in policies
+        for s in sizes
+    ]
     results.sort(key=lambda r: (-r.hit_ratio, r.bytes_fetched))
     rows = [vars(r) | {"current": r.policy == config.policy and r.max_bytes == config.max_bytes} for r in results]
     if args.json:
@@ -185,8 +208,10 @@ def _replay(args: argparse.Namespace, config: CacheConfig) -> int:
     say(f"{len(accesses)} accesses from {trace}")
     for r in rows:
         mark = "  <- current" if r["current"] else ""
-        say(f"{r['policy']:<6} max {format_size(r['max_bytes']):>9}: hit ratio {r['hit_ratio']:.1%},"
-              f" {format_size(r['bytes_fetched'])} from discs, {r['evictions']} evictions{mark}")
+        say(
+            f"{r['policy']:<6} max {format_size(r['max_bytes']):>9}: hit ratio {r['hit_ratio']:.1%},"
+            f" {format_size(r['bytes_fetched'])} from discs, {r['evictions']} evictions{mark}"
+        )
     return 0
 
 
@@ -200,7 +225,9 @@ def resolve_path(ctx: Context, path: str) -> tuple[str, int]:
         else:
             return key, os.stat(path).st_size
         if os.path.isabs(path):
-            raise InputError(f"{path} is not a file in an odarchive mount", hint="give a path in the archive, e.g. photos/2019/a.jpg")
+            raise InputError(
+                f"{path} is not a file in an odarchive mount", hint="give a path in the archive, e.g. photos/2019/a.jpg"
+            )
     return _resolve_archived(ctx, os.fsencode(path))
 
 
@@ -215,7 +242,9 @@ def _resolve_archived(ctx: Context, path: bytes) -> tuple[str, int]:
     if not parts:
         raise InputError(f"{shown}: not a file in the archive")
     if not ctx.home.catalogue.exists():
-        raise CatalogueError(f"no catalogue in {ctx.home.root}", hint="run `odarchive create_db SOURCE` first, or pass --home")
+        raise CatalogueError(
+            f"no catalogue in {ctx.home.root}", hint="run `odarchive create_db SOURCE` first, or pass --home"
+        )
     with ctx.open_catalogue(readonly=True) as cat:
         source = cat.source_by_name(parts[0])
         if snap_id is None:
@@ -223,7 +252,9 @@ def _resolve_archived(ctx: Context, path: bytes) -> tuple[str, int]:
             snap_id = latest.id if latest else None
         entry = resolve(cat, b"/".join(parts), snap_id) if snap_id is not None else None
         if entry is None:
-            raise InputError(f"{shown}: no such file in the archive", hint="paths start with the root name, e.g. photos/2019/a.jpg")
+            raise InputError(
+                f"{shown}: no such file in the archive", hint="paths start with the root name, e.g. photos/2019/a.jpg"
+            )
         if entry.kind != "f":
             raise InputError(f"{shown}: not a regular file")
         if entry.content_id is None:

@@ -18,8 +18,13 @@ from odarchive.selection import parse_disc_selection
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("discs", metavar="N|A-B|all", nargs="?", default="0",
-                   help="disc number(s) to write: N, A-B, 3,5,9-12 or all (default 0)")
+    p.add_argument(
+        "discs",
+        metavar="N|A-B|all",
+        nargs="?",
+        default="0",
+        help="disc number(s) to write: N, A-B, 3,5,9-12 or all (default 0)",
+    )
     p.add_argument("--out", help="output directory (default <home>/isos)")
     p.add_argument("--force", action="store_true", help="rewrite images that exist already")
 
@@ -31,7 +36,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 
     out = Path(args.out) if args.out else ctx.home.isos
     written = []
-    with ctx.open_catalogue() as cat, exclusive(ctx.home.jobs, "create_iso", "an image build (create_iso or robot burn)"):
+    with (
+        ctx.open_catalogue() as cat,
+        exclusive(ctx.home.jobs, "create_iso", "an image build (create_iso or robot burn)"),
+    ):
         discs = parse_disc_selection(args.discs, range(disc_count(cat)))
         if not discs:
             raise UsageError("no discs are planned", hint="run `odarchive plan_iso SIZE` first")
@@ -56,4 +64,3 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if args.json:
         print_json({"images": written})
     return 0
-

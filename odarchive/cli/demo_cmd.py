@@ -24,8 +24,13 @@ SAMPLE_FILE = "video/clip0.mp4"  # split over two discs: reading it loads both
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("dir", nargs="?", type=Path, default=Path("/tmp/odarchive-demo"),
-                   help="work directory for the demo (default /tmp/odarchive-demo)")
+    p.add_argument(
+        "dir",
+        nargs="?",
+        type=Path,
+        default=Path("/tmp/odarchive-demo"),
+        help="work directory for the demo (default /tmp/odarchive-demo)",
+    )
 
 
 def steps(sample: Path, home: Path, work: Path) -> Iterator[list[str]]:
@@ -74,8 +79,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     sample = make_sample_tree(work / "sample")
     home = work / "home"
     home.mkdir()
-    (home / "odarchive.toml").write_text("# the demo's simulated robot runs 200 times faster than a real one\n"
-                                         "[robot.simulator]\nspeed = 200\n")
+    (home / "odarchive.toml").write_text(
+        "# the demo's simulated robot runs 200 times faster than a real one\n[robot.simulator]\nspeed = 200\n"
+    )
     (work / "mnt").mkdir()
     print(f"# sample data in {sample}, archive home {home}")
     for argv in steps(sample, home, work):

@@ -29,9 +29,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         if args.discs:
             info["disc_summaries"] = disc_summaries(cat)
         if args.skipped:
-            info["skipped_entries"] = [
-                e for _, snap in cat.latest_snapshots() for e in skipped_entries(cat, snap.id)
-            ]
+            info["skipped_entries"] = [e for _, snap in cat.latest_snapshots() for e in skipped_entries(cat, snap.id)]
     if args.json:
         print_json(info)
         return 0
@@ -45,19 +43,26 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             line += f"; scan {s['unfinished_scan']} unfinished (run create_db again to continue)"
         say(line)
     say(f"snapshots {info['snapshots']}")
-    say(f"files {info['files']} ({format_size(info['bytes'])}), directories {info['directories']},"
-          f" symlinks {info['symlinks']}")
+    say(
+        f"files {info['files']} ({format_size(info['bytes'])}), directories {info['directories']},"
+        f" symlinks {info['symlinks']}"
+    )
     say(f"contents {info['contents']} ({format_size(info['unique_bytes'])} after dedup)")
     say(f"skipped {info['skipped']}")
     say(f"discs {info['discs']} planned")
     short = info["under_replicated"]
     if short["contents"]:
-        say(f"under-replicated: {short['files']} files, {short['contents']} contents ({format_size(short['bytes'])})"
-              f" on {short['discs']} disc(s) with fewer than {short['copies_wanted']} verified copies"
-              " (plan_iso --copies N plans copies; robot burn --copy K burns them)")
+        say(
+            f"under-replicated: {short['files']} files, {short['contents']} contents ({format_size(short['bytes'])})"
+            f" on {short['discs']} disc(s) with fewer than {short['copies_wanted']} verified copies"
+            " (plan_iso --copies N plans copies; robot burn --copy K burns them)"
+        )
     for d in info.get("disc_summaries", []):
-        say(f"  disc {d['disc']:4d} {d['state']:9s} {d['files']} files, {format_size(d['data_bytes'])} data,"
-              f" {100 * d['fill']:.2f}% of {format_size(d['capacity_bytes'])}" + (f", image {d['image']}" if d["image"] else ""))
+        say(
+            f"  disc {d['disc']:4d} {d['state']:9s} {d['files']} files, {format_size(d['data_bytes'])} data,"
+            f" {100 * d['fill']:.2f}% of {format_size(d['capacity_bytes'])}"
+            + (f", image {d['image']}" if d["image"] else "")
+        )
     for e in info.get("skipped_entries", []):
         say(f"  {e['path']}: {e['reason']}")
     return 0

@@ -9,5 +9,8 @@ from __future__ import annotations
 import argparse
 
 JSON = argparse.ArgumentParser(add_help=False)
-JSON.add_argument("--json", action="store_true",
-                  help="print the result as JSON on stdout (progress, where there is any, as JSON lines on stderr)")
+JSON.add_argument(
+    "--json",
+    action="store_true",
+    help="print the result as JSON on stdout (progress, where there is any, as JSON lines on stderr)",
+)

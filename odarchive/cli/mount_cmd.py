@@ -41,16 +41,23 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     mconf = mount_config(ctx, **flag_values(args, "mount"))
     cconf = cache_config(ctx, **flag_values(args, "cache"))
     if mounted(mp):
-        raise MountError(f"{mp} is already a mount point (or a mount whose process died)", hint=f"odarchive umount {mp}")
+        raise MountError(
+            f"{mp} is already a mount point (or a mount whose process died)", hint=f"odarchive umount {mp}"
+        )
     if mp.exists() and not mp.is_dir():
         raise MountError(f"mountpoint {mp} is a file, not a directory", hint="mount on an empty directory")
     if not mp.is_dir():
         raise MountError(f"mountpoint {mp} does not exist", hint=f"mkdir -p {mp}")
     if next(os.scandir(mp), None) is not None:
-        raise MountError(f"mountpoint {mp} is not empty", hint="mount on an empty directory (the mount would hide what is in it)")
+        raise MountError(
+            f"mountpoint {mp} is not empty", hint="mount on an empty directory (the mount would hide what is in it)"
+        )
     for what, path in (("the cache directory", cconf.dir), ("the home", ctx.home.root)):
         if _inside(Path(path), mp):
-            raise MountError(f"{what} {path} is inside the mountpoint {mp}", hint="choose a mountpoint outside the home and the cache")
+            raise MountError(
+                f"{what} {path} is inside the mountpoint {mp}",
+                hint="choose a mountpoint outside the home and the cache",
+            )
     ctx.open_catalogue(readonly=True).close()  # a clear error now if there is no catalogue
     from odarchive.app.mount_source import ensure_robot_service, needs_service
 

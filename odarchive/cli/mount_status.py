@@ -21,7 +21,8 @@ def describe_mount(r: JobRecord) -> str:
     wait = ", ".join(f"disc {d}: {n}" for d, n in sorted(waiting.items(), key=lambda kv: int(kv[0]))) or "none"
     source = r.get("source") or {}
     drives = "; ".join(
-        f"drive {d['drive']}: {d.get('activity', 'idle')}" + (f", holds disc {d['disc']}" if d.get("disc") is not None else "")
+        f"drive {d['drive']}: {d.get('activity', 'idle')}"
+        + (f", holds disc {d['disc']}" if d.get("disc") is not None else "")
         + (f", FAULT {d['fault']}" if d.get("fault") else "")
         for d in source.get("drives", [])
     )

@@ -15,8 +15,9 @@ from odarchive.units import SIZE_HELP, format_size
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("size", metavar="SIZE",
-                   help=f"medium: cd, dvd, dvd-dl, bluray|bd, bd-dl, bd-xl, bd-xx, or bytes ({SIZE_HELP})")
+    p.add_argument(
+        "size", metavar="SIZE", help=f"medium: cd, dvd, dvd-dl, bluray|bd, bd-dl, bd-xl, bd-xx, or bytes ({SIZE_HELP})"
+    )
     p.add_argument("--replan", action="store_true", help="drop discs that are planned but not written, and plan again")
     add_flags(p, "plan", "archive")  # --label, --ecc, --copies (odarchive.options)
 
@@ -51,6 +52,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if new_copies:
         say(f"planned {new_copies} more disc(s) to burn as copies (sets B..): `robot burn --copy K` burns set K")
     for d in discs:
-        say(f"disc {d.disc_id:4d}: {d.files} files, {format_size(d.data_bytes)} data,"
-              f" {format_size(d.used_bytes)} of {format_size(d.capacity_bytes)} ({100 * d.used_bytes / d.capacity_bytes:.2f}%)")
+        say(
+            f"disc {d.disc_id:4d}: {d.files} files, {format_size(d.data_bytes)} data,"
+            f" {format_size(d.used_bytes)} of {format_size(d.capacity_bytes)} ({100 * d.used_bytes / d.capacity_bytes:.2f}%)"
+        )
     return 0

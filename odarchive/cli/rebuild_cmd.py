@@ -22,12 +22,16 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if args.json:
         print_json(vars(report))
     else:
-        say(f"rebuilt the catalogue in {ctx.home.root} from {len(report.discs)} disc(s):"
-              f" {report.files} files, {report.contents} contents, {report.placements} placements")
+        say(
+            f"rebuilt the catalogue in {ctx.home.root} from {len(report.discs)} disc(s):"
+            f" {report.files} files, {report.contents} contents, {report.placements} placements"
+        )
         for path in report.conflicts[:20]:
             say(f"left out {path}: discs disagree whether it is a file, a directory or a symlink")
         for disc in report.names_incomplete:
-            say(f"disc {disc}: its catalogue could not hold every name of its contents (names added after"
-                " planning); those names are missing")
+            say(
+                f"disc {disc}: its catalogue could not hold every name of its contents (names added after"
+                " planning); those names are missing"
+            )
         say(f"restore with: odarchive --home {ctx.home.root} restore --to DIR --images {args.images[0].parent}")
     return 0

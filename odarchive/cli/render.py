@@ -87,9 +87,14 @@ class JsonLinesReporter:
     def _progress(self) -> dict[str, object]:
         elapsed = max(time.monotonic() - self._t0, 1e-9)
         return {
-            "event": "progress", "phase": self._phase, "items": self._items, "bytes": self._bytes,
-            "total_items": self._totals[0], "total_bytes": self._totals[1],
-            "items_per_s": round(self._items / elapsed, 1), "bytes_per_s": round(self._bytes / elapsed),
+            "event": "progress",
+            "phase": self._phase,
+            "items": self._items,
+            "bytes": self._bytes,
+            "total_items": self._totals[0],
+            "total_bytes": self._totals[1],
+            "items_per_s": round(self._items / elapsed, 1),
+            "bytes_per_s": round(self._bytes / elapsed),
         }
 
     def start(self, phase: str, total_items: int | None = None, total_bytes: int | None = None) -> None:
@@ -136,9 +141,14 @@ class TqdmReporter:
                 self._bar.close()
             self._by_bytes = total_bytes is not None
             self._bar = tqdm(
-                total=total_bytes if self._by_bytes else total_items, desc=phase, file=self._out,
-                unit="B" if self._by_bytes else " files", unit_scale=True, unit_divisor=1000,
-                dynamic_ncols=True, mininterval=0.3,
+                total=total_bytes if self._by_bytes else total_items,
+                desc=phase,
+                file=self._out,
+                unit="B" if self._by_bytes else " files",
+                unit_scale=True,
+                unit_divisor=1000,
+                dynamic_ncols=True,
+                mininterval=0.3,
             )
 
     def advance(self, items: int = 0, nbytes: int = 0) -> None:

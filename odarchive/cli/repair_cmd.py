@@ -35,6 +35,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
                 say(f"  {problem}")
     bad = [r for r in reports if not r.ok]
     if bad:
-        raise CheckFailed(f"{len(bad)} of {len(reports)} image(s) could not be repaired",
-                          hint="see the problems above; burn a replacement from another copy (`robot burn --replace N`)")
+        raise CheckFailed(
+            f"{len(bad)} of {len(reports)} image(s) could not be repaired",
+            hint="see the problems above; burn a replacement from another copy (`robot burn --replace N`)",
+        )
     return 0

@@ -30,29 +30,47 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     s = sub.add_parser("unload", parents=[JSON], help="put the disc in a drive back into a slot")
     s.add_argument("--drive", type=int, default=0)
     s.add_argument("--slot", type=int, help="destination slot (default: the slot it came from)")
-    s = sub.add_parser("import", parents=[JSON], help="take the disc in a mail slot into storage SLOT (e.g. new blanks)")
+    s = sub.add_parser(
+        "import", parents=[JSON], help="take the disc in a mail slot into storage SLOT (e.g. new blanks)"
+    )
     s.add_argument("slot", type=int)
     s.add_argument("--mail", type=int, default=1, help="mail slot (default 1)")
     s = sub.add_parser("export", parents=[JSON], help="hand out the disc in storage SLOT through a mail slot")
     s.add_argument("slot", type=int)
     s.add_argument("--mail", type=int, default=1, help="mail slot (default 1)")
-    s.add_argument("--location", metavar="TEXT",
-                   help='where the disc will be kept, e.g. "shelf 3" (whereis, the mount and the status page show it)')
+    s.add_argument(
+        "--location",
+        metavar="TEXT",
+        help='where the disc will be kept, e.g. "shelf 3" (whereis, the mount and the status page show it)',
+    )
     sub.add_parser("reset", parents=[JSON], help="clear a fault (jam) and re-home the changer")
     s = sub.add_parser("simulate", parents=[JSON], help="run the simulated changer (foreground), or poke it")
     s.add_argument("--background", action="store_true", help="start it in the background and return")
     s.add_argument("--stop", action="store_true", help="stop a running simulator")
-    s.add_argument("--fault", action="append", metavar="TEXT",
-                   help="arm a fault: jam | miss SLOT | notready DRIVE | unreadable SLOT | burnfail PCT [N] |"
-                        " garble N | drop N | unplug SECONDS | clear")
+    s.add_argument(
+        "--fault",
+        action="append",
+        metavar="TEXT",
+        help="arm a fault: jam | miss SLOT | notready DRIVE | unreadable SLOT | burnfail PCT [N] |"
+        " garble N | drop N | unplug SECONDS | clear",
+    )
     s.add_argument("--add-blanks", type=int, metavar="N", help="put N blank media into free slots")
     s = sub.add_parser("burn", parents=[JSON], help="burn, verify and shelve discs (e.g. --segments 0-40)")
     which = s.add_mutually_exclusive_group(required=True)
     which.add_argument("--segments", metavar="SPEC", help="0-40, 3,5,9-12 or all")
-    which.add_argument("--replace", type=int, metavar="N",
-                       help="burn a new disc for disc N (of set --copy) that failed its scrub; the old medium is rejected")
-    s.add_argument("--copy", type=_copy_number, default=0, metavar="K",
-                   help="burn the copies of set K (1 or B, 2 or C, ...; see plan_iso --copies) instead of the discs")
+    which.add_argument(
+        "--replace",
+        type=int,
+        metavar="N",
+        help="burn a new disc for disc N (of set --copy) that failed its scrub; the old medium is rejected",
+    )
+    s.add_argument(
+        "--copy",
+        type=_copy_number,
+        default=0,
+        metavar="K",
+        help="burn the copies of set K (1 or B, 2 or C, ...; see plan_iso --copies) instead of the discs",
+    )
 
 
 def _copy_number(text: str) -> int:
@@ -87,12 +105,17 @@ def _run(args: argparse.Namespace, ctx: Context) -> int:
             if args.replace is not None:
                 from odarchive.app.robot_burn import replace_disc
 
-                replaced = {"disc": args.replace, "copy": args.copy,
-                            "image_from": replace_disc(ctx, client, args.replace, args.copy)}
+                replaced = {
+                    "disc": args.replace,
+                    "copy": args.copy,
+                    "image_from": replace_disc(ctx, client, args.replace, args.copy),
+                }
                 spec = str(args.replace)
             result = run_burn(ctx, client, spec, make_reporter(args.json), copy=args.copy) | {"replaced": replaced}
-            text = (f"burned {len(result['burned'])} disc(s), skipped {len(result['skipped'])} already verified"
-                    f"; rejected media so far: {len(result['rejected_media'])}")
+            text = (
+                f"burned {len(result['burned'])} disc(s), skipped {len(result['skipped'])} already verified"
+                f"; rejected media so far: {len(result['rejected_media'])}"
+            )
             text += "".join(f"\nrebuilt disc {r['disc']}: {r['reason']}" for r in result["rebuilt"])
             text += "".join(f"\nREFUSED disc {r['disc']}: {r['reason']}" for r in result["refused"])
             _show(args, result, text)
@@ -100,14 +123,19 @@ def _run(args: argparse.Namespace, ctx: Context) -> int:
                 from odarchive.planned_image import ImageRefused
 
                 first = result["refused"][0]
-                raise ImageRefused(first["disc"], first["reason"] + (f" (and {len(result['refused']) - 1} more disc(s))"
-                                                                     if len(result["refused"]) > 1 else ""))
+                raise ImageRefused(
+                    first["disc"],
+                    first["reason"]
+                    + (f" (and {len(result['refused']) - 1} more disc(s))" if len(result["refused"]) > 1 else ""),
+                )
             if result["unshelved"]:
                 from odarchive.errors import CheckFailed
 
                 shown = ", ".join(str(d) for d in result["unshelved"])
-                raise CheckFailed(f"disc(s) {shown} are verified but still in a drive (slot unknown)",
-                                  hint="clear the fault, `odarchive robot reset` (it shelves them), then check `robot inventory`")
+                raise CheckFailed(
+                    f"disc(s) {shown} are verified but still in a drive (slot unknown)",
+                    hint="clear the fault, `odarchive robot reset` (it shelves them), then check `robot inventory`",
+                )
             return 0
         if args.robot_action == "inventory":
             return _inventory(args, _robot(client, "inventory"))
@@ -126,8 +154,11 @@ def _run(args: argparse.Namespace, ctx: Context) -> int:
         if args.robot_action == "export":
             _robot(client, "export", slot=args.slot, mail=args.mail, location=args.location)
             where = f" (to be kept at {args.location})" if args.location else ""
-            return _show(args, {"exported": args.slot, "mail": args.mail, "location": args.location},
-                         f"slot {args.slot} -> mail slot {args.mail}{where}")
+            return _show(
+                args,
+                {"exported": args.slot, "mail": args.mail, "location": args.location},
+                f"slot {args.slot} -> mail slot {args.mail}{where}",
+            )
         _robot(client, "reset")
         return _show(args, {"reset": True}, "changer reset")
 
@@ -172,7 +203,10 @@ def _status(args: argparse.Namespace, status: Reply) -> int:
     if args.json:
         print_json(status)
         return 0
-    say(f"driver {status['driver']} on {status['device']}" + (f" (simulator pid {status['simulator_pid']})" if status["simulator_pid"] else ""))
+    say(
+        f"driver {status['driver']} on {status['device']}"
+        + (f" (simulator pid {status['simulator_pid']})" if status["simulator_pid"] else "")
+    )
     say("slots: " + ", ".join(f"{n} {state}" for state, n in sorted(status["slots"].items())))
     for d in status["drives"]:
         src = f" from slot {d['loaded_from_slot']}" if d["loaded_from_slot"] else ""

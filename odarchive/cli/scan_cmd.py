@@ -15,8 +15,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("source", help="directory to archive")
     p.add_argument("--name", help="root name of the source in the archive (default: its basename)")
     p.add_argument("--jobs", type=int, help="hashing threads (default: number of CPUs, at most 8)")
-    p.add_argument("--exclude", action="append", default=[], metavar="GLOB",
-                   help="skip names or relative paths matching GLOB (repeatable)")
+    p.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="skip names or relative paths matching GLOB (repeatable)",
+    )
     p.add_argument("--rehash", action="store_true", help="hash every file again, changed or not")
 
 
@@ -38,8 +43,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         **({"jobs": args.jobs} if args.jobs else {}),
     )
     with ctx.open_catalogue(create=True) as cat, exclusive(ctx.home.jobs, "scan", "a scan"):
-        reporter = JobReporter(ctx.home.jobs, "scan", "create_db", make_reporter(args.json),
-                               source=os.path.abspath(args.source))
+        reporter = JobReporter(
+            ctx.home.jobs, "scan", "create_db", make_reporter(args.json), source=os.path.abspath(args.source)
+        )
         try:
             summary = scan_source(cat, args.source, options, reporter)
         except BaseException as e:

@@ -12,7 +12,9 @@ from odarchive.units import format_size, parse_duration
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--discs", default="all", metavar="SEL", help="discs to read back: N, A-B, 3,5,9-12 or all (default)")
+    p.add_argument(
+        "--discs", default="all", metavar="SEL", help="discs to read back: N, A-B, 3,5,9-12 or all (default)"
+    )
     p.add_argument("--older-than", metavar="AGE", help="only copies not checked for AGE (e.g. 30d, 12h)")
     p.add_argument("--history", action="store_true", help="print every disc's health history, read nothing")
 
@@ -27,8 +29,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             print_json({"history": rows})
         for h in [] if args.json else rows:
             when = time.strftime("%Y-%m-%d %H:%M", time.localtime(h["at_ns"] / 1e9))  # type: ignore[operator]
-            say(f"disc {h['disc']} set {h['set']} {when}: {h['result']}, {h['corrected_sectors']} corrected,"
-                  f" {h['unreadable_sectors']} unreadable sectors" + (f" ({h['detail']})" if h["detail"] else ""))
+            say(
+                f"disc {h['disc']} set {h['set']} {when}: {h['result']}, {h['corrected_sectors']} corrected,"
+                f" {h['unreadable_sectors']} unreadable sectors" + (f" ({h['detail']})" if h["detail"] else "")
+            )
         return 0
     from odarchive.app.scrub import run_scrub
     from odarchive.app.service.client import ensure_service
@@ -43,14 +47,21 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         print_json(result)
     else:
         for r in result["scrubbed"]:
-            say(f"disc {r['disc']} set {chr(65 + r['copy'])} (slot {r['slot']}): {r['result']},"
-                  f" {r['corrected_sectors']} corrected, {r['unreadable_sectors']} unreadable sectors,"
-                  f" {format_size(r['read_bytes_per_s'])}/s" + (f" ({r['detail']})" if r["detail"] else ""))
+            say(
+                f"disc {r['disc']} set {chr(65 + r['copy'])} (slot {r['slot']}): {r['result']},"
+                f" {r['corrected_sectors']} corrected, {r['unreadable_sectors']} unreadable sectors,"
+                f" {format_size(r['read_bytes_per_s'])}/s" + (f" ({r['detail']})" if r["detail"] else "")
+            )
         for r in result["not_in_changer"]:
-            say(f"disc {r['disc']} set {chr(65 + r['copy'])}: not in the changer" +
-                  (f" (kept at {r['location']})" if r["location"] else "") + ", not read")
+            say(
+                f"disc {r['disc']} set {chr(65 + r['copy'])}: not in the changer"
+                + (f" (kept at {r['location']})" if r["location"] else "")
+                + ", not read"
+            )
     if result["attention"]:
         names = ", ".join(f"disc {h['disc']} set {h['set']} ({h['result']})" for h in result["attention"])
-        raise CheckFailed(f"{len(result['attention'])} disc(s) need attention: {names}",
-                          hint="burn a replacement: `odarchive robot burn --replace N [--copy K]`")
+        raise CheckFailed(
+            f"{len(result['attention'])} disc(s) need attention: {names}",
+            hint="burn a replacement: `odarchive robot burn --replace N [--copy K]`",
+        )
     return 0

@@ -40,16 +40,22 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if client is not None:
         status = client.status()["service"]
         client.close()
-        return _show(args, {"running": True, "pid": status["pid"], "listen": status["listen"], "started": False},
-                     f"the archive service already runs (pid {status['pid']})")
+        return _show(
+            args,
+            {"running": True, "pid": status["pid"], "listen": status["listen"], "started": False},
+            f"the archive service already runs (pid {status['pid']})",
+        )
     pid = start_background(ctx, flag_argv(args, "service"))
     client = service_client(ctx.home)
     listen = client.status()["service"]["listen"] if client else ""
     if client:
         client.close()
     where = f"; page on http://{listen}/" if listen else ""
-    return _show(args, {"running": True, "pid": pid, "listen": listen, "started": True},
-                 f"started the archive service (pid {pid}){where}; `odarchive serve --stop` stops it")
+    return _show(
+        args,
+        {"running": True, "pid": pid, "listen": listen, "started": True},
+        f"started the archive service (pid {pid}){where}; `odarchive serve --stop` stops it",
+    )
 
 
 def _stop(args: argparse.Namespace, ctx: Context, force: bool) -> int:

@@ -17,8 +17,14 @@ from odarchive.units import format_size
 if TYPE_CHECKING:
     from odarchive.app.service.client import Reply
 
-SLOT_WORDS = {"recorded": "recorded", "blank": "blank", "empty": "empty", "drive": "in a drive", "faulty": "faulty",
-              "full": "full (not ours or unknown)"}
+SLOT_WORDS = {
+    "recorded": "recorded",
+    "blank": "blank",
+    "empty": "empty",
+    "drive": "in a drive",
+    "faulty": "faulty",
+    "full": "full (not ours or unknown)",
+}
 
 
 def describe_service(s: Reply) -> list[str]:
@@ -31,8 +37,11 @@ def describe_service(s: Reply) -> list[str]:
     lines += [_drive(d, now) for d in s.get("drives") or []] or ["  no drives"]
     queue = s.get("queue") or []
     lines.append("  queue: nothing waits" if not queue else "  queue:")
-    lines += [f"    disc {q.get('disc')}: {q.get('waiting', 0)} {q.get('kind', 'request')}(s) waiting,"
-              f" oldest {_age(q.get('oldest_age_s'))}" + _clients(q.get("clients")) for q in queue]
+    lines += [
+        f"    disc {q.get('disc')}: {q.get('waiting', 0)} {q.get('kind', 'request')}(s) waiting,"
+        f" oldest {_age(q.get('oldest_age_s'))}" + _clients(q.get("clients"))
+        for q in queue
+    ]
     lines += [_job(j, now) for j in s.get("jobs") or []]
     lines += [_mount(m) for m in s.get("mounts") or []]
     lines += offline_lines(s.get("offline_discs") or [])
@@ -47,8 +56,11 @@ def offline_lines(discs: list[Reply]) -> list[str]:
 def _changer(c: Reply) -> list[str]:
     slots = c.get("slots") or []
     counts = Counter(slot.get("state", "unknown") for slot in slots)
-    by_state = ", ".join(f"{counts[k]} {SLOT_WORDS.get(k, k)}" for k in [*SLOT_WORDS, *sorted(set(counts) - set(SLOT_WORDS))]
-                         if counts[k])
+    by_state = ", ".join(
+        f"{counts[k]} {SLOT_WORDS.get(k, k)}"
+        for k in [*SLOT_WORDS, *sorted(set(counts) - set(SLOT_WORDS))]
+        if counts[k]
+    )
     out = [f"  changer {c.get('driver', '?')}: {len(slots)} slots" + (f": {by_state}" if by_state else "")]
     for f in c.get("faults") or []:
         out.append(f"  FAULT: {f if isinstance(f, str) else f.get('message', f)}")
@@ -76,7 +88,7 @@ def _job(j: Reply, now: float) -> str:
     if j.get("state") == "failed":
         return f"{head}: {j.get('error', '')}"
     if j.get("state") == "finished":
-        burned = ((j.get("result") or {}) if j.get("kind") == "burn" else (j.get("result") or {}).get("burn") or {})
+        burned = (j.get("result") or {}) if j.get("kind") == "burn" else (j.get("result") or {}).get("burn") or {}
         return f"{head} {_age(now - (j.get('finished') or now))} ago, {len(burned.get('burned', []))} disc(s) burned"
     if j.get("state") != "running":
         return head
@@ -93,9 +105,11 @@ def _job(j: Reply, now: float) -> str:
 def _mount(m: Reply) -> str:
     c = m.get("cache") or {}
     limit = f" of {format_size(c['max_bytes'])}" if c.get("max_bytes") else ""
-    return (f"  mount {m.get('mountpoint', '?')}: hit ratio {c.get('hit_ratio', 0):.2f},"
-            f" {m.get('disc_loads', 0)} disc loads, {m.get('disc_failures', 0)} failures,"
-            f" cache {format_size(c.get('bytes_cached', 0))}{limit}")
+    return (
+        f"  mount {m.get('mountpoint', '?')}: hit ratio {c.get('hit_ratio', 0):.2f},"
+        f" {m.get('disc_loads', 0)} disc loads, {m.get('disc_failures', 0)} failures,"
+        f" cache {format_size(c.get('bytes_cached', 0))}{limit}"
+    )
 
 
 def _client(c: object) -> str:

@@ -66,8 +66,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 def _describe(r: dict) -> str:
     head = f"{r['job']} ({r.get('command', '?')}, pid {r.get('pid')})"
     if r["state"] == "died":
-        return (f"{head}: died during phase {r.get('phase')} {r['age_s']:.0f} s ago;"
-                " run the same command again to continue")
+        return (
+            f"{head}: died during phase {r.get('phase')} {r['age_s']:.0f} s ago; run the same command again to continue"
+        )
     if r["state"] == "failed":
         return f"{head}: failed: {r.get('error', '')}"
     if r.get("command") == "mount":
@@ -83,5 +84,6 @@ def _describe(r: dict) -> str:
     rate = f"{r.get('items_per_s', 0):.0f} items/s, {format_size(r.get('bytes_per_s', 0))}/s"
     eta = f", ETA {r['eta_s']:.0f} s" if r.get("eta_s") is not None else ""
     extra = "".join(f", {k} {v}" for k, v in r.items() if k.endswith("_count"))
-    return (f"{head}: {r.get('phase')}: {done} {' '.join(totals)} ({rate}{eta}{extra});"
-            f" last update {r['age_s']:.0f} s ago")
+    return (
+        f"{head}: {r.get('phase')}: {done} {' '.join(totals)} ({rate}{eta}{extra}); last update {r['age_s']:.0f} s ago"
+    )

@@ -19,16 +19,22 @@ from odarchive.units import format_size
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("images", metavar="IMAGE", nargs="*", help="disc image(s) to check")
-    p.add_argument("--discs", metavar="SEL", help="check burned discs through the robot instead: N, A-B, 3,5,9-12 or all")
+    p.add_argument(
+        "--discs", metavar="SEL", help="check burned discs through the robot instead: N, A-B, 3,5,9-12 or all"
+    )
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
     if args.discs is not None:
         if args.images:
-            raise UsageError("give IMAGE... or --discs, not both", hint="images are files; --discs reads the discs in the robot")
+            raise UsageError(
+                "give IMAGE... or --discs, not both", hint="images are files; --discs reads the discs in the robot"
+            )
         return _discs(args, ctx)
     if not args.images:
-        raise UsageError("nothing to verify", hint="give IMAGE... (image files) or --discs SEL (burned discs, through the robot)")
+        raise UsageError(
+            "nothing to verify", hint="give IMAGE... (image files) or --discs SEL (burned discs, through the robot)"
+        )
     from odarchive.catalogue import Catalogue
     from odarchive.iso.verify import verify_image
 
@@ -42,24 +48,45 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             cat.close()
     bad = [r for r in reports if not r.ok]
     if args.json:
-        print_json({"ok": not bad, "images": [
-            {"image": r.image, "disc": r.disc, "ok": r.ok, "files_checked": r.files_checked,
-             "bytes_checked": r.bytes_checked, "problems": [vars(p) for p in r.problems], "ecc": r.ecc}
-            for r in reports]})
+        print_json(
+            {
+                "ok": not bad,
+                "images": [
+                    {
+                        "image": r.image,
+                        "disc": r.disc,
+                        "ok": r.ok,
+                        "files_checked": r.files_checked,
+                        "bytes_checked": r.bytes_checked,
+                        "problems": [vars(p) for p in r.problems],
+                        "ecc": r.ecc,
+                    }
+                    for r in reports
+                ],
+            }
+        )
     else:
         for r in reports:
             say(f"{r.image}: {'OK' if r.ok else 'FAILED'} ({r.files_checked} files checked)")
             for p in r.problems:
                 say(f"  {p.kind}: {p.path}: {p.detail}")
             if r.ecc is not None:
-                say(f"  error correction: {r.ecc['repaired_sectors']} sector(s) repaired in a copy;"
-                      + (" every file is then correct: run `odarchive repair IMAGE`" if r.ecc["repairable"]
-                         else f" {len(r.ecc['problems_after_repair'])} problem(s) remain"))  # type: ignore[arg-type]
+                say(
+                    f"  error correction: {r.ecc['repaired_sectors']} sector(s) repaired in a copy;"
+                    + (
+                        " every file is then correct: run `odarchive repair IMAGE`"
+                        if r.ecc["repairable"]
+                        else f" {len(r.ecc['problems_after_repair'])} problem(s) remain"
+                    )
+                )  # type: ignore[arg-type]
     if bad:
         repairable = all(r.ecc and r.ecc["repairable"] for r in bad)
-        raise CheckFailed(f"{len(bad)} of {len(reports)} image(s) failed verification",
-                          hint="their error correction repairs them: `odarchive repair IMAGE...`" if repairable else
-                          "see the problems listed above; rewrite a bad image with `odarchive create_iso N --force`")
+        raise CheckFailed(
+            f"{len(bad)} of {len(reports)} image(s) failed verification",
+            hint="their error correction repairs them: `odarchive repair IMAGE...`"
+            if repairable
+            else "see the problems listed above; rewrite a bad image with `odarchive create_iso N --force`",
+        )
     return 0
 
 
@@ -75,9 +102,14 @@ def _discs(args: argparse.Namespace, ctx: Context) -> int:
     else:
         for r in results:
             rate = f", {format_size(r['read_bytes_per_s'])}/s" if r["read_bytes_per_s"] else ""
-            say(f"disc {r['disc']}: {'OK' if r['ok'] else 'FAILED'}{rate}" + (f" ({r['detail']})" if r["detail"] else ""))
+            say(
+                f"disc {r['disc']}: {'OK' if r['ok'] else 'FAILED'}{rate}"
+                + (f" ({r['detail']})" if r["detail"] else "")
+            )
     if bad:
-        raise CheckFailed(f"{len(bad)} of {len(results)} disc(s) failed verification",
-                          hint="`odarchive scrub --discs N` records their health and tries their error correction;"
-                               " `odarchive robot burn --replace N` burns a new one")
+        raise CheckFailed(
+            f"{len(bad)} of {len(results)} disc(s) failed verification",
+            hint="`odarchive scrub --discs N` records their health and tries their error correction;"
+            " `odarchive robot burn --replace N` burns a new one",
+        )
     return 0

@@ -57,11 +57,11 @@ def image_format(image: Path) -> str | None:
         f.seek(end)
         head = f.read(SECTOR * (2 + CRC_WITNESSES))
     if head.startswith(_COOKIE):
-        method = head[len(_COOKIE):len(_COOKIE) + 4].decode("ascii", "replace")
+        method = head[len(_COOKIE) : len(_COOKIE) + 4].decode("ascii", "replace")
         return method if method in (RS02, RS03) else None
     crc_cookie = _COOKIE + RS03.encode()
     for k in range(2, 2 + CRC_WITNESSES):
-        if head[k * SECTOR + SECTOR // 2:k * SECTOR + SECTOR // 2 + len(crc_cookie)] == crc_cookie:
+        if head[k * SECTOR + SECTOR // 2 : k * SECTOR + SECTOR // 2 + len(crc_cookie)] == crc_cookie:
             return RS03
     return RS02 if len(head) >= SECTOR else None
 

@@ -37,8 +37,12 @@ def add_planned_ecc(cat: Catalogue, disc_id: int, image: Path, image_sha256: byt
     if ecc is None:
         return image_sha256
     size = tool.augment(image, ecc.roots, ecc.format)
-    medium = cat.conn.execute("SELECT coalesce(medium_bytes, capacity_bytes) FROM discs WHERE id=?", (disc_id,)).fetchone()[0]
+    medium = cat.conn.execute(
+        "SELECT coalesce(medium_bytes, capacity_bytes) FROM discs WHERE id=?", (disc_id,)
+    ).fetchone()[0]
     if size > medium:
-        raise DiscError(f"disc {disc_id} with its error correction would need {size} bytes, more than its {medium}",
-                        hint="this is a bug in the planner's ECC arithmetic (odarchive.ecc.formats); please report it")
+        raise DiscError(
+            f"disc {disc_id} with its error correction would need {size} bytes, more than its {medium}",
+            hint="this is a bug in the planner's ECC arithmetic (odarchive.ecc.formats); please report it",
+        )
     return file_sha256(image)

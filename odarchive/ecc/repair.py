@@ -40,8 +40,10 @@ def repair_image(path: Path, cat: Catalogue | None) -> ImageRepair:
         return report
     report.repaired_sectors, report.unrepaired_sectors = result.repaired_sectors, result.unrepaired_sectors
     if not result.ok:
-        report.problems.append(f"{result.unrepaired_sectors} sector(s) could not be repaired: the damage is larger than"
-                               " the error correction; read the disc again or use another copy")
+        report.problems.append(
+            f"{result.unrepaired_sectors} sector(s) could not be repaired: the damage is larger than"
+            " the error correction; read the disc again or use another copy"
+        )
     report.disc = _disc_of(path, cat) if cat is not None else None
     if cat is not None and report.disc is not None:
         why = mismatch(path, planned_image(cat, report.disc))

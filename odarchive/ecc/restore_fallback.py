@@ -24,8 +24,15 @@ from odarchive.restore import ImageDiscs, OpenDisc, Restorer, RestoreReport
 DAMAGED = "damaged"  # the word restore's reasons for a failed SHA-256 carry
 
 
-def restore_with_ecc(cat: Catalogue, target: Path, images: Path, snapshots: list[tuple[Source, Snapshot]],
-                     prefixes: tuple[bytes, ...], reporter: Reporter, open_disc: OpenDisc | None = None) -> RestoreReport:
+def restore_with_ecc(
+    cat: Catalogue,
+    target: Path,
+    images: Path,
+    snapshots: list[tuple[Source, Snapshot]],
+    prefixes: tuple[bytes, ...],
+    reporter: Reporter,
+    open_disc: OpenDisc | None = None,
+) -> RestoreReport:
     """Restore (discs from `open_disc`, default the images in `images`), then the damaged
     files again from repaired copies of the images that carry ECC."""
     discs = open_disc or ImageDiscs(cat, images)
@@ -53,7 +60,9 @@ def restore_with_ecc(cat: Catalogue, target: Path, images: Path, snapshots: list
         def repaired_first(disc: int):  # the repaired image, else where the first pass read it
             return repaired(disc) if repaired.image(disc) is not None else discs(disc)
 
-        again = Restorer(cat, target, overlay, reporter, repaired_first).run(snapshots, tuple(os.fsencode(f["path"]) for f in damaged))
+        again = Restorer(cat, target, overlay, reporter, repaired_first).run(
+            snapshots, tuple(os.fsencode(f["path"]) for f in damaged)
+        )
     retried = {f["path"] for f in damaged}
     report.failed = [f for f in report.failed if f["path"] not in retried] + again.failed
     report.files_restored += again.files_restored

@@ -25,8 +25,10 @@ def roots_for(setting: str) -> int | None:
     if text in ("off", "none", "0", "0%"):
         return None
     if not text.endswith("%"):
-        raise InputError(f"[archive] ecc = {setting!r} is neither a percentage nor off",
-                         hint='use e.g. ecc = "15%" (the default), "33%" or "off"')
+        raise InputError(
+            f"[archive] ecc = {setting!r} is neither a percentage nor off",
+            hint='use e.g. ecc = "15%" (the default), "33%" or "off"',
+        )
     try:
         percent = float(text[:-1])
     except ValueError:
@@ -34,8 +36,9 @@ def roots_for(setting: str) -> int | None:
     for roots in range(MIN_ROOTS, MAX_ROOTS + 1):
         if roots * 100.0 / (FIELD - roots) >= percent:
             return roots
-    raise InputError(f"[archive] ecc = {setting!r} is more than dvdisaster's RS02 can give (200%)",
-                     hint='use at most "200%"')
+    raise InputError(
+        f"[archive] ecc = {setting!r} is more than dvdisaster's RS02 can give (200%)", hint='use at most "200%"'
+    )
 
 
 def redundancy_percent(roots: int) -> float:

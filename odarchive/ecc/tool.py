@@ -28,8 +28,22 @@ TOOL = "dvdisaster"
 _REPAIRED = re.compile(r"Repaired sectors: (\d+)")
 _UNREPAIRED = re.compile(r"Unrepaired sectors: (\d+)")
 _GOOD = ("Good!", "No error")
-_SUMMARY = ("Repaired sectors", "Unrepaired sectors", "Good!", "Erasure counts", "not", "No error", "can not",
-            "Image file", "dvdisaster -", "*", "Opening", "method", "medium sectors", "error correction")
+_SUMMARY = (
+    "Repaired sectors",
+    "Unrepaired sectors",
+    "Good!",
+    "Erasure counts",
+    "not",
+    "No error",
+    "can not",
+    "Image file",
+    "dvdisaster -",
+    "*",
+    "Opening",
+    "method",
+    "medium sectors",
+    "error correction",
+)
 
 
 @dataclass(frozen=True)
@@ -50,8 +64,10 @@ def available() -> bool:
 
 def _run(args: list[str]) -> tuple[int, list[str]]:
     if not available():
-        raise DiscError("dvdisaster is not installed: it adds and uses the discs' error correction",
-                        hint="install the Debian package `dvdisaster` (scripts/install does), or set [archive] ecc = \"off\"")
+        raise DiscError(
+            "dvdisaster is not installed: it adds and uses the discs' error correction",
+            hint='install the Debian package `dvdisaster` (scripts/install does), or set [archive] ecc = "off"',
+        )
     tool = subprocess.Popen([TOOL, *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     # A repair prints one "-> ..." line per corrected byte (2048 a damaged sector): grep drops
     # them at C speed, so Python only reads the summary and the progress lines.
@@ -86,8 +102,24 @@ def augment(image: Path, roots: int, fmt: str = formats.NEW) -> int:
     if fmt == formats.RS03:
         ecc = _ecc_beside(image)
         try:
-            code, out = _run(["-i", str(image), "-mRS03", "-o", "file", "-n", str(roots), "-x", str(threads()),
-                              "--encoding-io-strategy", "mmap", "-e", str(ecc), "-c"])
+            code, out = _run(
+                [
+                    "-i",
+                    str(image),
+                    "-mRS03",
+                    "-o",
+                    "file",
+                    "-n",
+                    str(roots),
+                    "-x",
+                    str(threads()),
+                    "--encoding-io-strategy",
+                    "mmap",
+                    "-e",
+                    str(ecc),
+                    "-c",
+                ]
+            )
             if code == 0 and ecc.is_file():
                 rs03.join(image, ecc)
         finally:
@@ -99,9 +131,11 @@ def augment(image: Path, roots: int, fmt: str = formats.NEW) -> int:
         code, out = _run(["-i", str(image), "-mRS02", "-n", f"{roots} r", "-c"])
     got = image.stat().st_size
     if code != 0 or got != expected:
-        raise DiscError(f"dvdisaster could not add error correction to {image} (exit {code}, {got} bytes,"
-                        f" expected {expected}): {' / '.join(out[-3:])}",
-                        hint="check the disc space in the output directory; or set [archive] ecc = \"off\"")
+        raise DiscError(
+            f"dvdisaster could not add error correction to {image} (exit {code}, {got} bytes,"
+            f" expected {expected}): {' / '.join(out[-3:])}",
+            hint='check the disc space in the output directory; or set [archive] ecc = "off"',
+        )
     return got
 
 
@@ -115,8 +149,10 @@ def repair(image: Path) -> RepairResult:
         rs03.join(image, ecc)  # an earlier repair was stopped while the ECC file was beside the image
     fmt = formats.image_format(image)
     if fmt is None:
-        raise DiscError(f"{image} carries no error correction behind its file system",
-                        hint="only images written with [archive] ecc on can be repaired")
+        raise DiscError(
+            f"{image} carries no error correction behind its file system",
+            hint="only images written with [archive] ecc on can be repaired",
+        )
     if fmt == formats.RS02:
         return _fix(image, ["-i", str(image), "-f"])
     rs03.split(image, data, ecc)
@@ -124,8 +160,16 @@ def repair(image: Path) -> RepairResult:
         total: RepairResult | None = None
         for _ in range(MAX_PASSES):
             result = _fix(image, ["-i", str(image), "-e", str(ecc), "-x", str(threads()), "-f"])
-            total = result if total is None else RepairResult(str(image), total.repaired_sectors + result.repaired_sectors,
-                                                             result.unrepaired_sectors, result.summary)
+            total = (
+                result
+                if total is None
+                else RepairResult(
+                    str(image),
+                    total.repaired_sectors + result.repaired_sectors,
+                    result.unrepaired_sectors,
+                    result.summary,
+                )
+            )
             if result.ok or not result.repaired_sectors:
                 break
         assert total is not None
@@ -148,6 +192,8 @@ def _fix(image: Path, args: list[str]) -> RepairResult:
     left = _UNREPAIRED.search(text)
     unrepaired = int(left.group(1)) if left else 0
     if code != 0 and not left and not any(line.startswith(_GOOD) for line in out):
-        raise DiscError(f"dvdisaster could not repair {image} (exit {code}): {' / '.join(out[-3:])}",
-                        hint="does the image carry error correction? (`dvdisaster -i IMAGE -t`)")
+        raise DiscError(
+            f"dvdisaster could not repair {image} (exit {code}): {' / '.join(out[-3:])}",
+            hint="does the image carry error correction? (`dvdisaster -i IMAGE -t`)",
+        )
     return RepairResult(str(image), repaired, unrepaired, out)

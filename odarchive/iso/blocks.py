@@ -121,6 +121,7 @@ class ImageBlocks:
                 return kids + ([ViewDir(DEEP_DIR.encode(), None, 0)] if self.deep else [])
             nodes = self.deep if d.node is None else [s for s in d.node.subdirs.values() if s.iso_parent is not None]
             return [ViewDir(s.iso.encode(), s, 0) for s in nodes]
+
         return _breadth_first(children)
 
     def _joliet_tree(self) -> list[ViewDir]:
@@ -128,6 +129,7 @@ class ImageBlocks:
             if d.node is None:
                 return [ViewDir(DATA_DIR.encode("utf-16-be"), self.layout.data, 0)]
             return [ViewDir(s.joliet.encode("utf-16-be"), s, 0) for s in d.node.subdirs.values()]
+
         return _breadth_first(children)
 
     def records(self, view: list[ViewDir], d: ViewDir) -> list[tuple[bytes, int, object]]:
@@ -140,10 +142,13 @@ class ImageBlocks:
         """The lengths of `records(view, d)`, in the same order (no file views made)."""
         return [n for _, n, _ in self._records(view, d, lambda node: node.idx)]
 
-    def _records(self, view: list[ViewDir], d: ViewDir,
-                 files: Callable[[DirNode], Iterable[object]]) -> list[tuple[bytes, int, object]]:
+    def _records(
+        self, view: list[ViewDir], d: ViewDir, files: Callable[[DirNode], Iterable[object]]
+    ) -> list[tuple[bytes, int, object]]:
         joliet = view is self.joliet
-        out: list[tuple[bytes, int, object]] = [(view[c].ident, iso_record_len(len(view[c].ident)), c) for c in d.children]
+        out: list[tuple[bytes, int, object]] = [
+            (view[c].ident, iso_record_len(len(view[c].ident)), c) for c in d.children
+        ]
         if d.node is None and d.ident == b"\0":
             for name in MANIFEST_FILES:
                 ident = name.encode("utf-16-be") if joliet else MANIFEST_ISO[name].encode()

@@ -66,9 +66,11 @@ def _build(cat: Catalogue, disc_id: int, out_dir: Path, reporter: Reporter | Non
     try:
         blocks = ImageBlocks(layout)
         if blocks.total_blocks != texts.model_blocks() or blocks.total_blocks * sizing.BLOCK > capacity:
-            raise DiscError(f"disc {disc_id} would need {blocks.total_blocks * sizing.BLOCK} bytes (the size model"
-                            f" says {texts.model_blocks() * sizing.BLOCK}), its capacity is {capacity}",
-                            hint="this is a bug in the size model; please report it")
+            raise DiscError(
+                f"disc {disc_id} would need {blocks.total_blocks * sizing.BLOCK} bytes (the size model"
+                f" says {texts.model_blocks() * sizing.BLOCK}), its capacity is {capacity}",
+                hint="this is a bug in the size model; please report it",
+            )
         image_sha = _write(cat, blocks, texts, volume_ident(label, disc_id), roots, partial, chunks, reporter)
         image_sha = add_planned_ecc(cat, disc_id, partial, image_sha)  # the image as it will be burned
         size = partial.stat().st_size
@@ -93,13 +95,16 @@ def _hash_split_contents(cat: Catalogue, layout: DiscLayout, roots: dict[bytes, 
     for content_id, p in todo.items():
         pieces = images.pieces_of(cat.conn, content_id)
         path = source_file(roots, p.raw_path)
-        whole, chunks, piece_hashes = hash_whole(path, os.fsdecode(path), p.content_size, cat.chunk_size,
-                                                 [(o, n) for _, o, n in pieces])
+        whole, chunks, piece_hashes = hash_whole(
+            path, os.fsdecode(path), p.content_size, cat.chunk_size, [(o, n) for _, o, n in pieces]
+        )
         if whole != p.content_sha:
             raise SourceChanged(os.fsdecode(path), "its SHA-256 differs from the catalogue's")
         with cat.transaction():
             chunk_hashes.record(cat.conn, [(content_id, i, h) for i, h in chunks])
-            images.record_piece_hashes(cat.conn, content_id, [(piece, h) for (piece, _, _), h in zip(pieces, piece_hashes)])
+            images.record_piece_hashes(
+                cat.conn, content_id, [(piece, h) for (piece, _, _), h in zip(pieces, piece_hashes)]
+            )
         for f in layout.file_nodes():
             if f.content_id == content_id:
                 layout.set_piece_sha(f, piece_hashes[f.ref.piece - 1])
@@ -107,8 +112,16 @@ def _hash_split_contents(cat: Catalogue, layout: DiscLayout, roots: dict[bytes, 
     reporter.finish()
 
 
-def _write(cat: Catalogue, blocks: ImageBlocks, texts: Manifests, vol: str, roots: dict[bytes, bytes],
-           partial: Path, chunks: list[tuple[int, int, bytes]], reporter: Reporter) -> bytes:
+def _write(
+    cat: Catalogue,
+    blocks: ImageBlocks,
+    texts: Manifests,
+    vol: str,
+    roots: dict[bytes, bytes],
+    partial: Path,
+    chunks: list[tuple[int, int, bytes]],
+    reporter: Reporter,
+) -> bytes:
     """Write the image to `partial`; returns its SHA-256. Chunk hashes computed on
     the way (large whole contents) are appended to `chunks` as (content_id, chunk, sha256)."""
     chunk_size = cat.chunk_size
@@ -124,23 +137,43 @@ def _write(cat: Catalogue, blocks: ImageBlocks, texts: Manifests, vol: str, root
         path = source_file(roots, p.raw_path)
         expect_sha, expect_chunks = (None if p.piece else p.content_sha), None
         if p.piece or wants_chunk_hashes(p.content_size, chunk_size):
-            expect_chunks = chunk_hashes.of_content(cat.conn, p.content_id, p.offset // chunk_size,
-                                                    (p.offset + p.length - 1) // chunk_size)
+            expect_chunks = chunk_hashes.of_content(
+                cat.conn, p.content_id, p.offset // chunk_size, (p.offset + p.length - 1) // chunk_size
+            )
             if not p.piece and len(expect_chunks) == -(-p.content_size // chunk_size):
                 expect_sha = None  # chunk hashes recorded earlier check every byte: one hash pass, not two
             elif not p.piece:
                 expect_chunks = None
         for feed in current:
             feed.close()
-        current[:] = [SourceFeed(path, os.fsdecode(path), p.content_size, p.offset, p.length, chunk_size,
-                                 expect_sha, expect_chunks, lambda feed, cid=p.content_id: done(feed, cid))]
+        current[:] = [
+            SourceFeed(
+                path,
+                os.fsdecode(path),
+                p.content_size,
+                p.offset,
+                p.length,
+                chunk_size,
+                expect_sha,
+                expect_chunks,
+                lambda feed, cid=p.content_id: done(feed, cid),
+            )
+        ]
         return current[0]
 
     reporter.start("write", total_items=blocks.layout.n_files, total_bytes=blocks.total_blocks * sizing.BLOCK)
     sink = ImageSink(partial)
     try:
-        write_image(blocks, sink, vol, texts.contents(), open_file, mtime_of=lambda f: f.mtime_ns,
-                    mode_of=lambda f: f.mode, progress=lambda n: reporter.advance(nbytes=n))
+        write_image(
+            blocks,
+            sink,
+            vol,
+            texts.contents(),
+            open_file,
+            mtime_of=lambda f: f.mtime_ns,
+            mode_of=lambda f: f.mode,
+            progress=lambda n: reporter.advance(nbytes=n),
+        )
         sink.close()
     finally:
         for feed in current:
@@ -166,6 +199,9 @@ def _record(cat: Catalogue, blocks: ImageBlocks, layout: DiscLayout, chunks: lis
 
 
 def _record_batch(cat: Catalogue, blocks: ImageBlocks, batch: list[tuple[FileNode, str, Placed]]) -> None:
-    images.record_layout(cat.conn, [(p.content_id, p.piece) for _f, _u, p in batch],
-                         [(p.content_id, p.piece, i, off, n) for f, _u, p in batch for i, (off, n) in enumerate(blocks.extents(f))],
-                         [(udf.encode("utf-8"), p.content_id, p.piece) for _f, udf, p in batch])
+    images.record_layout(
+        cat.conn,
+        [(p.content_id, p.piece) for _f, _u, p in batch],
+        [(p.content_id, p.piece, i, off, n) for f, _u, p in batch for i, (off, n) in enumerate(blocks.extents(f))],
+        [(udf.encode("utf-8"), p.content_id, p.piece) for _f, udf, p in batch],
+    )

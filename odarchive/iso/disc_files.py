@@ -16,7 +16,9 @@ def disc_row(cat: Catalogue, disc_id: int) -> tuple[str, int, int, str]:
     """(label, capacity_bytes, used_bytes, state) of a planned disc."""
     r = images.disc_row(cat.conn, disc_id)
     if r is None:
-        raise DiscError(f"there is no planned disc {disc_id}", hint="see `odarchive num_isos`; plan with `odarchive plan_iso SIZE`")
+        raise DiscError(
+            f"there is no planned disc {disc_id}", hint="see `odarchive num_isos`; plan with `odarchive plan_iso SIZE`"
+        )
     return r
 
 

@@ -64,9 +64,20 @@ def _text(value: str, width: int, joliet: bool) -> bytes:
     return (raw + " ".encode("utf-16-be") * ((even - len(raw)) // 2)).ljust(width, b"\0")
 
 
-def volume_descriptor(*, joliet: bool, system_id: str, volume_id: str, application_id: str,
-                      space_blocks: int, path_table_bytes: int, path_le: int, path_be: int,
-                      root_extent: int, root_bytes: int, created: float) -> bytes:
+def volume_descriptor(
+    *,
+    joliet: bool,
+    system_id: str,
+    volume_id: str,
+    application_id: str,
+    space_blocks: int,
+    path_table_bytes: int,
+    path_le: int,
+    path_be: int,
+    root_extent: int,
+    root_bytes: int,
+    created: float,
+) -> bytes:
     """The primary (joliet=False) or Joliet supplementary (joliet=True) volume descriptor."""
     date = volume_date(created)
     root = dir_record(b"\0", root_extent, root_bytes, FLAG_DIR, record_date(created))
@@ -85,10 +96,10 @@ def volume_descriptor(*, joliet: bool, system_id: str, volume_id: str, applicati
     vd[148:152] = struct.pack(">I", path_be)
     vd[156:190] = root
     for start, width in ((190, 128), (318, 128), (446, 128)):  # volume set, publisher, preparer
-        vd[start:start + width] = _text("", width, joliet)
+        vd[start : start + width] = _text("", width, joliet)
     vd[574:702] = _text(application_id, 128, joliet)
     for start in (702, 739, 776):  # copyright, abstract and bibliographic file identifiers
-        vd[start:start + 37] = _text("", 37, joliet)
+        vd[start : start + 37] = _text("", 37, joliet)
     vd[813:830] = date
     vd[830:847] = date
     vd[847:864] = NO_DATE

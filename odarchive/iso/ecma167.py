@@ -50,8 +50,19 @@ def timestamp(epoch_ns: int) -> bytes:
     secs, ns = divmod(max(0, epoch_ns), 1_000_000_000)
     t = time.gmtime(min(secs, 253402300799))
     micro = ns // 1000
-    return struct.pack("<HhBBBBBBBB", 0x1000, t.tm_year, t.tm_mon, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec,
-                       micro // 10000, (micro // 100) % 100, micro % 100)
+    return struct.pack(
+        "<HhBBBBBBBB",
+        0x1000,
+        t.tm_year,
+        t.tm_mon,
+        t.tm_mday,
+        t.tm_hour,
+        t.tm_min,
+        t.tm_sec,
+        micro // 10000,
+        (micro // 100) % 100,
+        micro % 100,
+    )
 
 
 def fi_bytes(text: str) -> bytes:
@@ -79,8 +90,15 @@ def anchor(location: int) -> bytes:
     return tag(TAG_AVDP, location, body.ljust(496, b"\0"))
 
 
-def volume_sequence(start: int, volume_id: str, volume_set_id: str, created_ns: int, partition_start: int,
-                    partition_blocks: int, integrity_location: int) -> bytes:
+def volume_sequence(
+    start: int,
+    volume_id: str,
+    volume_set_id: str,
+    created_ns: int,
+    partition_start: int,
+    partition_blocks: int,
+    integrity_location: int,
+) -> bytes:
     """The six descriptors of a volume descriptor sequence from block `start`, padded to 16 blocks."""
     ts = timestamp(created_ns)
     pvd = struct.pack("<II", 0, 0) + dstring(volume_id, 32) + struct.pack("<HHHHII", 1, 1, 2, 2, 1, 1)
@@ -94,8 +112,14 @@ def volume_sequence(start: int, volume_id: str, volume_set_id: str, created_ns: 
     lvd += long_ad(BLOCK, 0) + struct.pack("<II", 6, 1) + IMPL + bytes(128)
     lvd += struct.pack("<II", 2 * BLOCK, integrity_location) + struct.pack("<BBHH", 1, 6, 1, 0)
     usd = struct.pack("<II", 4, 0)
-    parts = [tag(TAG_PVD, start, pvd), tag(TAG_IUVD, start + 1, iuvd), tag(TAG_PD, start + 2, pd),
-             tag(TAG_LVD, start + 3, lvd), tag(TAG_USD, start + 4, usd), terminating(start + 5)]
+    parts = [
+        tag(TAG_PVD, start, pvd),
+        tag(TAG_IUVD, start + 1, iuvd),
+        tag(TAG_PD, start + 2, pd),
+        tag(TAG_LVD, start + 3, lvd),
+        tag(TAG_USD, start + 4, usd),
+        terminating(start + 5),
+    ]
     return b"".join(p.ljust(BLOCK, b"\0") for p in parts).ljust(VDS_BLOCKS * BLOCK, b"\0")
 
 
@@ -103,8 +127,9 @@ def terminating(location: int) -> bytes:
     return tag(TAG_TD, location, bytes(496))
 
 
-def integrity(location: int, created_ns: int, next_unique_id: int, files: int, dirs: int,
-              partition_blocks: int) -> bytes:
+def integrity(
+    location: int, created_ns: int, next_unique_id: int, files: int, dirs: int, partition_blocks: int
+) -> bytes:
     """The logical volume integrity descriptor (closed) and its terminator: two blocks."""
     body = timestamp(created_ns) + struct.pack("<I", 1) + bytes(8)
     body += struct.pack("<Q", next_unique_id) + bytes(24) + struct.pack("<IIII", 1, 46, 0, partition_blocks)
@@ -119,8 +144,9 @@ def file_set(created_ns: int, volume_id: str, root_lbn: int) -> bytes:
     return tag(TAG_FSD, 0, body).ljust(BLOCK, b"\0") + terminating(1).ljust(BLOCK, b"\0")
 
 
-def file_entry(lbn: int, file_type: int, perms: int, links: int, length: int, data_lbn: int,
-               mtime_ns: int, unique_id: int) -> bytes:
+def file_entry(
+    lbn: int, file_type: int, perms: int, links: int, length: int, data_lbn: int, mtime_ns: int, unique_id: int
+) -> bytes:
     """A file entry (4/14.9) at partition block `lbn` for `length` bytes recorded contiguously
     from partition block `data_lbn` (one short_ad per extent of at most MAX_AD_BYTES)."""
     ads = b""

@@ -34,19 +34,26 @@ from odarchive.iso.manifest import Section
 from odarchive.iso.names import raw_from_udf_text, udf_text
 
 
-def optional_sections(cat: Catalogue, layout: DiscLayout, room: int,
-                      spool: Callable[[], BinaryIO] = io.BytesIO) -> list[Section]:
+def optional_sections(
+    cat: Catalogue, layout: DiscLayout, room: int, spool: Callable[[], BinaryIO] = io.BytesIO
+) -> list[Section]:
     """The sections, filled within `room` bytes; each spools its lines to a `spool()` file
     (the caller closes the sections)."""
-    sections = [Section(name, opener, spool()) for name, opener in
-                (("other_filenames", "{"), ("tree", "["), ("attributes", "["), ("disc_map", "["))]
+    sections = [
+        Section(name, opener, spool())
+        for name, opener in (("other_filenames", "{"), ("tree", "["), ("attributes", "["), ("disc_map", "["))
+    ]
     if room <= sum(s.cost() for s in sections):
         for section in sections:
             section.close()
         return []
     room -= sum(s.cost() for s in sections)
-    fillers = (_other_filename_lines(cat, layout), _tree_lines(cat, layout), _attribute_lines(cat, layout),
-               _disc_map_lines(cat))
+    fillers = (
+        _other_filename_lines(cat, layout),
+        _tree_lines(cat, layout),
+        _attribute_lines(cat, layout),
+        _disc_map_lines(cat),
+    )
     for section, lines in zip(sections, fillers):
         base = section.cost()
         for line in lines:
@@ -66,7 +73,7 @@ def _tree_lines(cat: Catalogue, layout: DiscLayout) -> Iterator[str]:
     snaps = {bytes(src.root_name): (src, snap.id) for src, snap in cat.latest_snapshots()}
     seen: set[bytes] = set()
     for _node, udf, _jol, _iso in layout.dirs():
-        rel = udf[len("/DATA/"):] if udf.startswith("/DATA/") else ""
+        rel = udf[len("/DATA/") :] if udf.startswith("/DATA/") else ""
         if not rel:
             continue
         raw_dir = raw_from_udf_text(rel)
@@ -107,7 +114,7 @@ def _attribute_lines(cat: Catalogue, layout: DiscLayout) -> Iterator[str]:
             yield _attribute_line(cat, owner_of, path, row)
     seen: set[bytes] = set()
     for _node, udf, _jol, _iso in layout.dirs():
-        rel = udf[len("/DATA/"):] if udf.startswith("/DATA/") else ""
+        rel = udf[len("/DATA/") :] if udf.startswith("/DATA/") else ""
         parts = raw_from_udf_text(rel).split(b"/") if rel else []
         for i in range(1, len(parts) + 1):
             path = b"/".join(parts[:i])
@@ -125,14 +132,28 @@ def _attribute_lines(cat: Catalogue, layout: DiscLayout) -> Iterator[str]:
                     yield _attribute_line(cat, owner_of, path + b"/" + child.name, (child.owner, None, None))
 
 
-def _attribute_line(cat: Catalogue, owner_of: Callable[[int], owners.Owner | None], path: bytes,
-                    row: tuple[int | None, int | None, int | None]) -> str:
+def _attribute_line(
+    cat: Catalogue,
+    owner_of: Callable[[int], owners.Owner | None],
+    path: bytes,
+    row: tuple[int | None, int | None, int | None],
+) -> str:
     owner_id, set_id, ino = row
     o = owner_of(owner_id) if owner_id is not None else None
     text, raw = _text(path)
     attrs = json.loads(xattrs.text_of(cat.conn, set_id) or "null") if set_id is not None else None
-    return json.dumps([text, raw, o.uid if o else None, o.gid if o else None, o.user if o else None,
-                       o.group if o else None, attrs, ino])
+    return json.dumps(
+        [
+            text,
+            raw,
+            o.uid if o else None,
+            o.gid if o else None,
+            o.user if o else None,
+            o.group if o else None,
+            attrs,
+            ino,
+        ]
+    )
 
 
 def _other_filename_lines(cat: Catalogue, layout: DiscLayout) -> Iterator[str]:

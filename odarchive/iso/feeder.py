@@ -109,9 +109,18 @@ class SourceFeed:
         "sha",
     )
 
-    def __init__(self, path: bytes, name: str, content_size: int, offset: int, length: int, chunk_size: int,
-                 expect_sha: bytes | None, expect_chunks: dict[int, bytes] | None,
-                 on_done: Callable[[SourceFeed], None] | None = None) -> None:
+    def __init__(
+        self,
+        path: bytes,
+        name: str,
+        content_size: int,
+        offset: int,
+        length: int,
+        chunk_size: int,
+        expect_sha: bytes | None,
+        expect_chunks: dict[int, bytes] | None,
+        on_done: Callable[[SourceFeed], None] | None = None,
+    ) -> None:
         self.path, self.name, self.content_size = path, name, content_size
         self.offset, self.length, self.chunk_size = offset, length, chunk_size
         self.expect_sha, self.expect_chunks, self.on_done = expect_sha, expect_chunks, on_done
@@ -198,8 +207,9 @@ class SourceFeed:
             self.fd = -1
 
 
-def hash_whole(path: bytes, name: str, size: int, chunk_size: int,
-               pieces: list[tuple[int, int]]) -> tuple[bytes, list[tuple[int, bytes]], list[bytes]]:
+def hash_whole(
+    path: bytes, name: str, size: int, chunk_size: int, pieces: list[tuple[int, int]]
+) -> tuple[bytes, list[tuple[int, bytes]], list[bytes]]:
     """Read a whole source once: (content SHA-256, chunk hashes, SHA-256 of each (offset, length) piece)."""
     fd = open_source(path, name, size)
     try:
@@ -216,7 +226,7 @@ def hash_whole(path: bytes, name: str, size: int, chunk_size: int,
             for (off, length), h in zip(pieces, piece_h):
                 lo, hi = max(off, pos), min(off + length, pos + len(data))
                 if lo < hi:
-                    h.update(view[lo - pos: hi - pos])
+                    h.update(view[lo - pos : hi - pos])
             done.result()
             pos += len(data)
         chunks.close()

@@ -97,8 +97,16 @@ class FileNode:
 
     __slots__ = ("iso", "joliet", "lay", "n", "node", "raw_name", "udf")
 
-    def __init__(self, lay: DiscLayout, n: int, node: DirNode | None, raw_name: bytes = b"",
-                 udf: str = "", joliet: str = "", iso: str = "") -> None:
+    def __init__(
+        self,
+        lay: DiscLayout,
+        n: int,
+        node: DirNode | None,
+        raw_name: bytes = b"",
+        udf: str = "",
+        joliet: str = "",
+        iso: str = "",
+    ) -> None:
         self.lay, self.n, self.node, self.raw_name = lay, n, node, raw_name
         self.udf, self.joliet, self.iso = udf, joliet, iso
 
@@ -191,8 +199,18 @@ class FileNode:
             return None
         size = lay.sizes[n]
         piece, offset, content_size, piece_sha = lay._pieces.get(n) or (0, 0, size, None)
-        return Placed(cid, piece, offset, size, bytes(lay._sha[32 * n: 32 * n + 32]), content_size, lay._mtime[n],
-                      self.raw_path, piece_sha, lay._mode[n])
+        return Placed(
+            cid,
+            piece,
+            offset,
+            size,
+            bytes(lay._sha[32 * n : 32 * n + 32]),
+            content_size,
+            lay._mtime[n],
+            self.raw_path,
+            piece_sha,
+            lay._mode[n],
+        )
 
 
 class DiscLayout:
@@ -266,7 +284,7 @@ class DiscLayout:
         d, n = chain[-1], node.n
         pos = list(d.idx).index(n)
         raws = d.raw_names()
-        d._set_files([i for k, i in enumerate(d.idx) if k != pos], raws[:pos] + raws[pos + 1:])
+        d._set_files([i for k, i in enumerate(d.idx) if k != pos], raws[:pos] + raws[pos + 1 :])
         p = self.primaries[n]
         if p >= 0:
             self._aliases[p].remove(n)

@@ -82,7 +82,9 @@ def _file_line(p: Placed, udf: str, jol: str, iso: str, also: list[bytes], alias
     files_line = ""
     if not alias:
         filenames = ", ".join(f"{_q(names.udf_text(raw))}: null" for raw in (p.raw_path, *also))
-        files_line = f'"{sha}": {{"filenames": {{{filenames}}}, "size": {p.content_size}, "mtime": {p.mtime_ns / 1e9!r}}}'
+        files_line = (
+            f'"{sha}": {{"filenames": {{{filenames}}}, "size": {p.content_size}, "mtime": {p.mtime_ns / 1e9!r}}}'
+        )
     entry = f'{{"sha256": "{sha}"'
     if p.piece:
         part_sha = p.piece_sha.hex() if p.piece_sha else ZERO_HASH
@@ -148,9 +150,16 @@ def catalogue_json_pieces(layout: DiscLayout, info: DiscInfo, memo: bool = True)
         if f.stored:
             yield sep + file_line(f, udf, jol, iso, memo)[0]
             sep = ",\n"
-    head = {"format": 1, "archive_id": info.archive_id, "disc": info.disc, "label": info.label,
-            "data_dir": DATA_DIR, "chunk_size": info.chunk_size, "piece_suffix": PIECE_SUFFIX,
-            "name_encoding": NAME_ENCODING}
+    head = {
+        "format": 1,
+        "archive_id": info.archive_id,
+        "disc": info.disc,
+        "label": info.label,
+        "data_dir": DATA_DIR,
+        "chunk_size": info.chunk_size,
+        "piece_suffix": PIECE_SUFFIX,
+        "name_encoding": NAME_ENCODING,
+    }
     yield "\n},\n" + '"odarchive": ' + json.dumps(head)[:-1] + ',\n"paths": {\n'
     for section, stored in (("", True), (',\n"names": {\n', False)):
         yield section

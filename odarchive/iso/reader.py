@@ -68,7 +68,7 @@ class _PaddedImage(io.RawIOBase):
         for at, data in self._overlay.items():
             lo, hi = max(at, self._pos), min(at + len(data), self._pos + n)
             if lo < hi:
-                memoryview(buf)[lo - self._pos:hi - self._pos] = data[lo - at:hi - at]
+                memoryview(buf)[lo - self._pos : hi - self._pos] = data[lo - at : hi - at]
         self._pos += n
         return n
 
@@ -129,13 +129,23 @@ class DiscImage:
             self.actual_bytes = self.path.stat().st_size
             self._fp = _PaddedImage(self.path, declared_size(self.path))
             self._iso.open_fp(self._fp)
-        except (PyCdlibException, OSError, ValueError, struct.error, KeyError) as e:  # a damaged image fails in many ways
+        except (
+            PyCdlibException,
+            OSError,
+            ValueError,
+            struct.error,
+            KeyError,
+        ) as e:  # a damaged image fails in many ways
             if self._fp is not None:
                 self._fp.close()
-            raise DiscError(f"cannot read image {self.path}: {e}", hint="is it a complete odarchive disc image?") from None
+            raise DiscError(
+                f"cannot read image {self.path}: {e}", hint="is it a complete odarchive disc image?"
+            ) from None
         if not self._iso.has_udf():
             self.close()
-            raise DiscError(f"{self.path} has no UDF file system", hint="odarchive discs are UDF/ISO 9660 bridge images")
+            raise DiscError(
+                f"{self.path} has no UDF file system", hint="odarchive discs are UDF/ISO 9660 bridge images"
+            )
 
     def __enter__(self) -> DiscImage:
         return self
@@ -212,7 +222,7 @@ class DiscImage:
                 if child is None or child.file_ident is None:
                     continue
                 name = child.file_ident.fi.decode(child.file_ident.encoding)
-                path = (d.rstrip("/") + "/" + name)
+                path = d.rstrip("/") + "/" + name
                 if child.is_dir():
                     stack.append(path)
                 else:

@@ -69,16 +69,18 @@ class Manifests:
 
     def __init__(self, cat: Catalogue, layout: DiscLayout, info: manifest.DiscInfo, used: int, out_dir: Path) -> None:
         n_discs = images.disc_count(cat.conn)
-        self.readme = manifest.readme(info, layout.n_files, layout.data_bytes, n_discs,
-                                      planned_ecc(cat, info.disc)).encode()
+        self.readme = manifest.readme(
+            info, layout.n_files, layout.data_bytes, n_discs, planned_ecc(cat, info.disc)
+        ).encode()
         self.catalogue = Spooled(out_dir)
         self.data_sums = Spooled(out_dir)
         try:
             self.catalogue.write(manifest.catalogue_json_pieces(layout, info, memo=False))
             self.data_sums.write(manifest.sha256sums_pieces(layout))
             head_len = sum(len(manifest.sha256sums_line(h, p).encode()) for h, p in manifest.manifest_extra())
-            layout.set_manifest_sizes({"README.md": len(self.readme), "catalogue.json": 0,
-                                       "SHA256SUMS": head_len + self.data_sums.size})
+            layout.set_manifest_sizes(
+                {"README.md": len(self.readme), "catalogue.json": 0, "SHA256SUMS": head_len + self.data_sums.size}
+            )
             self.blocks_without_catalogue = sizing.image_blocks(layout)
             room = (used // sizing.BLOCK - self.blocks_without_catalogue) * sizing.BLOCK - self.catalogue.size
             sections = optional_sections(cat, layout, room, lambda: tempfile.TemporaryFile(dir=out_dir, prefix=PREFIX))
@@ -87,14 +89,21 @@ class Manifests:
             finally:
                 for section in sections:
                     section.close()
-            self.sums_head = (manifest.sha256sums_line(hashlib.sha256(self.readme).hexdigest(), "README.md")
-                              + manifest.sha256sums_line(self.catalogue.hexdigest(), "catalogue.json")).encode()
+            self.sums_head = (
+                manifest.sha256sums_line(hashlib.sha256(self.readme).hexdigest(), "README.md")
+                + manifest.sha256sums_line(self.catalogue.hexdigest(), "catalogue.json")
+            ).encode()
         except BaseException:
             self.close()
             raise
         assert len(self.sums_head) == head_len
-        layout.set_manifest_sizes({"README.md": len(self.readme), "catalogue.json": self.catalogue.size,
-                                   "SHA256SUMS": head_len + self.data_sums.size})
+        layout.set_manifest_sizes(
+            {
+                "README.md": len(self.readme),
+                "catalogue.json": self.catalogue.size,
+                "SHA256SUMS": head_len + self.data_sums.size,
+            }
+        )
 
     def model_blocks(self) -> int:
         """The size model's block count of the whole image (the catalogue.json's data added)."""
@@ -102,8 +111,11 @@ class Manifests:
 
     def contents(self) -> dict[str, Iterable[bytes]]:
         """Each file's bytes, in pieces, for the writer (read once)."""
-        return {"README.md": [self.readme], "catalogue.json": self.catalogue.chunks(),
-                "SHA256SUMS": _chain(self.sums_head, self.data_sums.chunks())}
+        return {
+            "README.md": [self.readme],
+            "catalogue.json": self.catalogue.chunks(),
+            "SHA256SUMS": _chain(self.sums_head, self.data_sums.chunks()),
+        }
 
     def close(self) -> None:
         self.catalogue.close()

@@ -52,8 +52,9 @@ def _expected_from_catalogue(cat: Catalogue, disc: int) -> dict[str, str]:
     return out
 
 
-def verify_image(path: Path, cat: Catalogue | None = None, reporter: Reporter | None = None,
-                 scratch: Path | None = None) -> ImageReport:
+def verify_image(
+    path: Path, cat: Catalogue | None = None, reporter: Reporter | None = None, scratch: Path | None = None
+) -> ImageReport:
     """Check one image; with `scratch` (a directory for a temporary copy), a failed image
     that carries error correction is repaired in a copy and checked again."""
     report = _verify(path, cat, reporter or NullReporter())
@@ -64,10 +65,14 @@ def verify_image(path: Path, cat: Catalogue | None = None, reporter: Reporter | 
             if repaired is not None:
                 copy, result = repaired
                 again = _verify(copy, cat, NullReporter())
-                report.ecc = {"repairable": again.ok, "repaired_sectors": result.repaired_sectors,
-                              "unrepaired_sectors": result.unrepaired_sectors,
-                              "problems_after_repair": [vars(p) | {"path": p.path.replace(str(copy), str(path))}
-                                                        for p in again.problems]}
+                report.ecc = {
+                    "repairable": again.ok,
+                    "repaired_sectors": result.repaired_sectors,
+                    "unrepaired_sectors": result.unrepaired_sectors,
+                    "problems_after_repair": [
+                        vars(p) | {"path": p.path.replace(str(copy), str(path))} for p in again.problems
+                    ],
+                }
     return report
 
 
@@ -81,7 +86,9 @@ def _verify(path: Path, cat: Catalogue | None, reporter: Reporter) -> ImageRepor
     with img:
         actual = path.stat().st_size
         if actual < img.declared_bytes():
-            report.problems.append(Problem(str(path), "truncated", f"{actual} bytes, the volume declares {img.declared_bytes()}"))
+            report.problems.append(
+                Problem(str(path), "truncated", f"{actual} bytes, the volume declares {img.declared_bytes()}")
+            )
         try:
             sums = dict((p, h) for h, p in img.sha256sums())
             head = img.catalogue().get("odarchive", {})
@@ -100,11 +107,15 @@ def _verify(path: Path, cat: Catalogue | None, reporter: Reporter) -> ImageRepor
                 continue
             want = [(w, src) for w, src in ((sums.get(rel), "SHA256SUMS"), (expected.get(rel), "catalogue")) if w]
             if not want:
-                report.problems.append(Problem(rel, "unlisted", "in the image but in neither SHA256SUMS nor the catalogue"))
+                report.problems.append(
+                    Problem(rel, "unlisted", "in the image but in neither SHA256SUMS nor the catalogue")
+                )
                 continue
             try:
                 if img.missing_tail("/" + rel):
-                    report.problems.append(Problem(rel, "unreadable", "its data lies beyond the end of the truncated image"))
+                    report.problems.append(
+                        Problem(rel, "unreadable", "its data lies beyond the end of the truncated image")
+                    )
                     continue
                 got = img.sha256("/" + rel)
             except Exception as e:  # a damaged directory or extent: name the file, go on

@@ -35,8 +35,15 @@ def _perms(mode: int) -> int:
 
 
 class _Writer:
-    def __init__(self, b: ImageBlocks, sink: ImageSink, volume_id: str, created_ns: int,
-                 mtime_of: Callable[[FileNode], int], mode_of: Callable[[FileNode], int]) -> None:
+    def __init__(
+        self,
+        b: ImageBlocks,
+        sink: ImageSink,
+        volume_id: str,
+        created_ns: int,
+        mtime_of: Callable[[FileNode], int],
+        mode_of: Callable[[FileNode], int],
+    ) -> None:
         self.b, self.sink, self.volume_id, self.created_ns = b, sink, volume_id, created_ns
         self.mtime_of, self.mode_of = mtime_of, mode_of
         self.date = ecma119.record_date(created_ns / 1e9)
@@ -50,19 +57,35 @@ class _Writer:
     def head(self) -> None:
         b, sink = self.b, self.sink
         self.at(16)
-        for joliet, view, pt, pt_bytes in ((False, b.iso, b.iso_pt, b.iso_pt_bytes),
-                                           (True, b.joliet, b.joliet_pt, b.joliet_pt_bytes)):
-            sink.put(ecma119.volume_descriptor(
-                joliet=joliet, system_id="LINUX", volume_id=self.volume_id, application_id="odarchive",
-                space_blocks=b.total_blocks, path_table_bytes=pt_bytes, path_le=pt[0], path_be=pt[1],
-                root_extent=view[0].extent, root_bytes=view[0].blocks * BLOCK, created=self.created_ns / 1e9))
+        for joliet, view, pt, pt_bytes in (
+            (False, b.iso, b.iso_pt, b.iso_pt_bytes),
+            (True, b.joliet, b.joliet_pt, b.joliet_pt_bytes),
+        ):
+            sink.put(
+                ecma119.volume_descriptor(
+                    joliet=joliet,
+                    system_id="LINUX",
+                    volume_id=self.volume_id,
+                    application_id="odarchive",
+                    space_blocks=b.total_blocks,
+                    path_table_bytes=pt_bytes,
+                    path_le=pt[0],
+                    path_be=pt[1],
+                    root_extent=view[0].extent,
+                    root_bytes=view[0].blocks * BLOCK,
+                    created=self.created_ns / 1e9,
+                )
+            )
         sink.put(ecma119.terminator())
         sink.put(ecma119.recognition_sequence())
         part_blocks = b.total_blocks - 1 - PARTITION_START
         for start in (32, 48):
             self.at(start)
-            sink.put(ecma167.volume_sequence(start, self.volume_id, f"{self.created_ns:016x}", self.created_ns,
-                                             PARTITION_START, part_blocks, 64))
+            sink.put(
+                ecma167.volume_sequence(
+                    start, self.volume_id, f"{self.created_ns:016x}", self.created_ns, PARTITION_START, part_blocks, 64
+                )
+            )
         sink.put(ecma167.integrity(64, self.created_ns, b.file_fe_base + b.n_files, b.n_files, b.n_dirs, part_blocks))
         self.at(256)
         sink.put(ecma167.anchor(256).ljust(BLOCK, b"\0"))
@@ -72,9 +95,18 @@ class _Writer:
     def _dir_entry(self, fe_block: int, fid_bytes: int, subdirs: int) -> None:
         self.at(fe_block)
         lbn = fe_block - PARTITION_START
-        self.sink.put(ecma167.file_entry(lbn, ecma167.FILE_TYPE_DIR, ecma167.PERM_DIR, 1 + subdirs, fid_bytes,
-                                         lbn + 1, self.created_ns, 0 if fe_block == self.b.udf_root_fe else fe_block)
-                      .ljust(BLOCK, b"\0"))
+        self.sink.put(
+            ecma167.file_entry(
+                lbn,
+                ecma167.FILE_TYPE_DIR,
+                ecma167.PERM_DIR,
+                1 + subdirs,
+                fid_bytes,
+                lbn + 1,
+                self.created_ns,
+                0 if fe_block == self.b.udf_root_fe else fe_block,
+            ).ljust(BLOCK, b"\0")
+        )
 
     def _fids(self, start_block: int, parent_fe: int, items: list[tuple[int, bytes, int]]) -> None:
         """A directory's identifiers from `start_block`: '..' then (characteristics, fi, FE block)."""
@@ -107,8 +139,9 @@ class _Writer:
             self._fids(fe + 1, parents[id(node)], items)
         self.at(b.file_fe_base)
         for i, name in enumerate(MANIFEST_FILES):
-            self._file_entry(b.manifest_fe(i), b.layout.manifest[name], b.manifest_block[name], self.created_ns,
-                             0o644, 1)
+            self._file_entry(
+                b.manifest_fe(i), b.layout.manifest[name], b.manifest_block[name], self.created_ns, 0o644, 1
+            )
         for node in b.nodes:
             for f in node.files:
                 if f.stored:
@@ -135,8 +168,10 @@ class _Writer:
     def _directory(self, view: list[ViewDir], d: ViewDir) -> None:
         self.at(d.extent)
         parent = view[d.parent]
-        recs = [dir_record(b"\0", d.extent, d.blocks * BLOCK, FLAG_DIR, self.date),
-                dir_record(b"\1", parent.extent, parent.blocks * BLOCK, FLAG_DIR, self.date)]
+        recs = [
+            dir_record(b"\0", d.extent, d.blocks * BLOCK, FLAG_DIR, self.date),
+            dir_record(b"\1", parent.extent, parent.blocks * BLOCK, FLAG_DIR, self.date),
+        ]
         last: object = None
         part = 0
         for ident, _n, what in self.b.records(view, d):
@@ -199,9 +234,17 @@ class _Writer:
         self.sink.put(ecma167.anchor(self.b.total_blocks - 1).ljust(BLOCK, b"\0"))
 
 
-def write_image(blocks: ImageBlocks, sink: ImageSink, volume_id: str, texts: dict[str, Iterable[bytes]], open_file: OpenFile,
-                mtime_of: Callable[[FileNode], int], mode_of: Callable[[FileNode], int],
-                progress: Progress = lambda n: None, created_ns: int | None = None) -> None:
+def write_image(
+    blocks: ImageBlocks,
+    sink: ImageSink,
+    volume_id: str,
+    texts: dict[str, Iterable[bytes]],
+    open_file: OpenFile,
+    mtime_of: Callable[[FileNode], int],
+    mode_of: Callable[[FileNode], int],
+    progress: Progress = lambda n: None,
+    created_ns: int | None = None,
+) -> None:
     """Write the whole image of `blocks` into `sink` (which the caller closes)."""
     w = _Writer(blocks, sink, volume_id, time.time_ns() if created_ns is None else created_ns, mtime_of, mode_of)
     w.head()

@@ -52,8 +52,15 @@ def reserve_for(capacity: int, config: PlanConfig) -> int:
     return config.reserve_bytes or max(64 * 1024, capacity // 500)
 
 
-def plan(cat: Catalogue, capacity: int, config: PlanConfig = PlanConfig(), *, replan: bool = False,
-         reporter: Reporter | None = None, ecc_roots: int | None = None) -> list[PlannedDisc]:
+def plan(
+    cat: Catalogue,
+    capacity: int,
+    config: PlanConfig = PlanConfig(),
+    *,
+    replan: bool = False,
+    reporter: Reporter | None = None,
+    ecc_roots: int | None = None,
+) -> list[PlannedDisc]:
     """Plan all unplaced content onto new discs of `capacity` bytes; returns the new discs.
 
     With `ecc_roots`, each image is planned small enough that with its RS03 error correction
@@ -70,12 +77,16 @@ def plan(cat: Catalogue, capacity: int, config: PlanConfig = PlanConfig(), *, re
 
 def _check_label(label: str) -> None:
     if not re.fullmatch(r"[A-Z0-9_]{1,27}", label):
-        raise DiscError(f"disc label {label!r} must be 1-27 characters of A-Z, 0-9 and _",
-                        hint="set [plan] label in odarchive.toml, or plan_iso --label")
+        raise DiscError(
+            f"disc label {label!r} must be 1-27 characters of A-Z, 0-9 and _",
+            hint="set [plan] label in odarchive.toml, or plan_iso --label",
+        )
 
 
 class _Planner:
-    def __init__(self, cat: Catalogue, medium: int, config: PlanConfig, reporter: Reporter, ecc_roots: int | None) -> None:
+    def __init__(
+        self, cat: Catalogue, medium: int, config: PlanConfig, reporter: Reporter, ecc_roots: int | None
+    ) -> None:
         self.cat, self.config, self.reporter = cat, config, reporter
         self.medium, self.ecc_roots = medium, ecc_roots
         self.capacity = max_data_bytes(medium, ecc_roots, ECC_FORMAT)  # the image before its error correction
@@ -84,8 +95,10 @@ class _Planner:
         self.done: list[PlannedDisc] = []
         self.disc = self._open()
         if self.disc.exact_free(Placed(0, 0, 0, 0, b"\0" * 32, 0, 0, b"x/x")) <= 0:
-            raise DiscError(f"a disc of {medium} bytes cannot even hold its own catalogue and file system",
-                            hint="choose a larger SIZE (e.g. cd, dvd, bluray)")
+            raise DiscError(
+                f"a disc of {medium} bytes cannot even hold its own catalogue and file system",
+                hint="choose a larger SIZE (e.g. cd, dvd, bluray)",
+            )
 
     def _open(self) -> OpenDisc:
         info = DiscInfo(self.cat.meta("archive_id") or "", self.next_id, self.config.label, self.cat.chunk_size)
@@ -173,11 +186,22 @@ class _Planner:
         d = self.disc
         used = d.used_bytes()
         if used > self.capacity:  # the incremental bound failed: never plan an oversized disc
-            raise DiscError(f"internal error: disc {d.disc_id} was planned at {used} bytes, over {self.capacity}",
-                            hint="please report this; try a slightly larger [plan] reserve_bytes meanwhile")
-        plans.add_disc(self.cat.conn, d.disc_id, self.config.label, self.capacity, used, self.medium, self.ecc_roots,
-                       ((p.content_id, p.piece, p.offset, p.length, p.raw_path, p.mtime_ns, p.mode) for p in d.placed),
-                       ((p.raw_path, p.content_id, p.mtime_ns, p.mode) for p in d.names), ECC_FORMAT)
+            raise DiscError(
+                f"internal error: disc {d.disc_id} was planned at {used} bytes, over {self.capacity}",
+                hint="please report this; try a slightly larger [plan] reserve_bytes meanwhile",
+            )
+        plans.add_disc(
+            self.cat.conn,
+            d.disc_id,
+            self.config.label,
+            self.capacity,
+            used,
+            self.medium,
+            self.ecc_roots,
+            ((p.content_id, p.piece, p.offset, p.length, p.raw_path, p.mtime_ns, p.mode) for p in d.placed),
+            ((p.raw_path, p.content_id, p.mtime_ns, p.mode) for p in d.names),
+            ECC_FORMAT,
+        )
         self.done.append(PlannedDisc(d.disc_id, len(d.placed), sum(p.length for p in d.placed), used, self.capacity))
         self.reporter.event("disc", disc=d.disc_id, files=len(d.placed), used_bytes=used)
         self.next_id += 1

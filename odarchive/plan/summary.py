@@ -15,8 +15,18 @@ def disc_summaries(cat: Catalogue) -> list[dict[str, Any]]:
     """One dict per disc: id, label, state, capacity, used and data bytes, files, pieces, image."""
     rows = plans.disc_summaries(cat.conn)
     return [
-        {"disc": r[0], "label": r[1], "state": r[2], "capacity_bytes": r[3], "used_bytes": r[4],
-         "fill": round(r[4] / r[3], 4) if r[3] else 0.0, "image": r[5], "image_size": r[6],
-         "files": r[7], "data_bytes": r[8], "pieces": r[9]}
+        {
+            "disc": r[0],
+            "label": r[1],
+            "state": r[2],
+            "capacity_bytes": r[3],
+            "used_bytes": r[4],
+            "fill": round(r[4] / r[3], 4) if r[3] else 0.0,
+            "image": r[5],
+            "image_size": r[6],
+            "files": r[7],
+            "data_bytes": r[8],
+            "pieces": r[9],
+        }
         for r in rows
     ]

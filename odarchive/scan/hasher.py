@@ -113,10 +113,21 @@ def hash_file(path: bytes, chunk_size: int | None = None) -> HashResult | str:
             return f"cannot read: {e.strerror}"
         finally:
             os.close(fd)
-        if (before.st_size, before.st_mtime_ns, before.st_ctime_ns) == (after.st_size, after.st_mtime_ns, after.st_ctime_ns):
+        if (before.st_size, before.st_mtime_ns, before.st_ctime_ns) == (
+            after.st_size,
+            after.st_mtime_ns,
+            after.st_ctime_ns,
+        ):
             done = chunks.finish() if chunks is not None else []
-            return HashResult(h.digest(), after.st_size, after.st_mtime_ns, after.st_ctime_ns - after.st_mtime_ns,
-                              attrs, warning, done)
+            return HashResult(
+                h.digest(),
+                after.st_size,
+                after.st_mtime_ns,
+                after.st_ctime_ns - after.st_mtime_ns,
+                attrs,
+                warning,
+                done,
+            )
     return "changed while being read (unstable); scan again when it is quiet"
 
 
@@ -294,8 +305,16 @@ class Hasher:
         for d, r in hashed:
             if r.warning:
                 self.reporter.event("warning", path=os.fsdecode(d.path), reason=r.warning)
-            rows.append((r.sha256, r.size, r.mtime_ns, r.ctime_off, self.xattr_ids.id_for(r.xattrs) if r.xattrs else None,
-                         d.entry_id))
+            rows.append(
+                (
+                    r.sha256,
+                    r.size,
+                    r.mtime_ns,
+                    r.ctime_off,
+                    self.xattr_ids.id_for(r.xattrs) if r.xattrs else None,
+                    d.entry_id,
+                )
+            )
         ids, new = self.rows.set_contents(rows)
         self.counts.new_contents += new
         for (_d, r), cid in zip(hashed, ids):

@@ -63,8 +63,12 @@ def check_source(source: str | os.PathLike[str] | bytes) -> bytes:
     return path
 
 
-def scan_source(cat: Catalogue, source: str | os.PathLike[str] | bytes, options: ScanOptions | None = None,
-                reporter: Reporter | None = None) -> ScanSummary:
+def scan_source(
+    cat: Catalogue,
+    source: str | os.PathLike[str] | bytes,
+    options: ScanOptions | None = None,
+    reporter: Reporter | None = None,
+) -> ScanSummary:
     options = options or ScanOptions()
     reporter = reporter or NullReporter()
     t0 = time.monotonic()
@@ -83,8 +87,9 @@ def scan_source(cat: Catalogue, source: str | os.PathLike[str] | bytes, options:
     assert snapshot is not None, "begin_snapshot made it"
     if snapshot.phase == "walk" or options.rehash or not resumed:
         reporter.start("walk")
-        walker = Walker(rows, WalkOptions(options.excludes, options.rehash, _dir_ids(options.exclude_dirs),
-                                          options.jobs), reporter)
+        walker = Walker(
+            rows, WalkOptions(options.excludes, options.rehash, _dir_ids(options.exclude_dirs), options.jobs), reporter
+        )
         walk_counts = walker.walk(path, root_name, src.root_dir)
         small, excluded = walker.small.counts, walker.excluded
         reporter.finish()
@@ -99,12 +104,19 @@ def scan_source(cat: Catalogue, source: str | os.PathLike[str] | bytes, options:
     snapshots.complete(cat, snap)
     entries, nfiles, skipped = rows.summary()
     return ScanSummary(
-        source=os.fsdecode(path), root_name=os.fsdecode(root_name), snapshot=snap, resumed=resumed,
-        entries=entries, files=nfiles, unchanged=walk_counts.unchanged if walk_counts else 0,
+        source=os.fsdecode(path),
+        root_name=os.fsdecode(root_name),
+        snapshot=snap,
+        resumed=resumed,
+        entries=entries,
+        files=nfiles,
+        unchanged=walk_counts.unchanged if walk_counts else 0,
         hashed_files=counts.files + (small.files if small else 0),
         hashed_bytes=counts.bytes + (small.bytes if small else 0),
         new_contents=counts.new_contents + (small.new_contents if small else 0),
-        skipped=skipped, seconds=round(time.monotonic() - t0, 3), excluded=excluded,
+        skipped=skipped,
+        seconds=round(time.monotonic() - t0, 3),
+        excluded=excluded,
     )
 
 

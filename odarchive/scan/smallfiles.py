@@ -142,8 +142,9 @@ class SmallFiles:
             if self._pool is None:
                 # spawned, not forked: a forked worker would inherit the scan's lock on the home
                 # (and its catalogue connection) and keep the next scan out after a kill -9
-                self._pool = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("spawn"),
-                                                 initializer=_worker_init)
+                self._pool = ProcessPoolExecutor(
+                    self.jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_init
+                )
             fut = self._pool.submit(hash_batch, items)
         self._inflight.append((fut, task))
         while len(self._inflight) > 2 * self.jobs:

@@ -117,8 +117,15 @@ class Walker:
         mode = st.st_mode
         linked = st.st_ino if st.st_nlink > 1 and mode & 0o170000 == _REG and st.st_dev == self._dev else None
         size = 0 if mode & 0o170000 == _DIR else len(target) if target is not None else st.st_size
-        return (size, st.st_mtime_ns, mode, st.st_ctime_ns - st.st_mtime_ns,
-                self.owners.id_for(st.st_uid, st.st_gid), linked, target)
+        return (
+            size,
+            st.st_mtime_ns,
+            mode,
+            st.st_ctime_ns - st.st_mtime_ns,
+            self.owners.id_for(st.st_uid, st.st_gid),
+            linked,
+            target,
+        )
 
     # ---- one directory ----
     def _walk_dir(self, node: int, sig: bytes | None, abspath: bytes, relpath: bytes) -> list[tuple]:
@@ -157,8 +164,14 @@ class Walker:
                     if fmt == _REG:
                         size = st.st_size
                         linked = st.st_ino if st.st_nlink > 1 and st.st_dev == dev else None
-                        add((name, (size, mtime, mode, st.st_ctime_ns - mtime, owner, linked, None),
-                             st.st_blocks * 512 < size, de.path))
+                        add(
+                            (
+                                name,
+                                (size, mtime, mode, st.st_ctime_ns - mtime, owner, linked, None),
+                                st.st_blocks * 512 < size,
+                                de.path,
+                            )
+                        )
                     elif fmt == _DIR:
                         if self._exclude and (st.st_dev, st.st_ino) in self._exclude:
                             self._left_out(de.path, self._exclude[(st.st_dev, st.st_ino)])
@@ -167,7 +180,14 @@ class Walker:
                         subdirs.append(name)
                     elif fmt == _LNK:
                         target = os.readlink(de.path)
-                        add((name, (len(target), mtime, mode, st.st_ctime_ns - mtime, owner, None, target), False, de.path))
+                        add(
+                            (
+                                name,
+                                (len(target), mtime, mode, st.st_ctime_ns - mtime, owner, None, target),
+                                False,
+                                de.path,
+                            )
+                        )
                     else:
                         self._skip(node, name, f"{_special_kind(mode)}: not archived", de.path)
                 except FileNotFoundError:
@@ -232,8 +252,14 @@ class Walker:
             prior = old.get(name)
             content = None
             if prior is not None:
-                if (fmt == _REG and not rehash and prior[9] is not None and prior[3] & 0o170000 == _REG
-                        and prior[1:3] == meta[:2] and prior[4] == meta[3]):
+                if (
+                    fmt == _REG
+                    and not rehash
+                    and prior[9] is not None
+                    and prior[3] & 0o170000 == _REG
+                    and prior[1:3] == meta[:2]
+                    and prior[4] == meta[3]
+                ):
                     content = prior[9]  # same bytes (size, mtime and ctime agree): only the owner name changed
                 self.rows.close(node, name, prior, subtree=prior[3] & 0o170000 == _DIR and fmt != _DIR)
             if fmt == _REG and content is None and meta[0] <= SMALL_FILE and not sparse:
@@ -253,7 +279,9 @@ class Walker:
         try:
             attrs = xattr_sets.read(path)
         except OSError as e:
-            self.reporter.event("warning", path=os.fsdecode(path), reason=f"extended attributes not archived: {e.strerror}")
+            self.reporter.event(
+                "warning", path=os.fsdecode(path), reason=f"extended attributes not archived: {e.strerror}"
+            )
             return None
         return self.xattr_ids.id_for(xattr_sets.encode(attrs)) if attrs else None
 

@@ -44,8 +44,14 @@ def burn_command(xorriso: str, target: str, image: str, tsize: int | None = None
 
 
 def run_burn(
-    target: str, image_path: Path, progress_cb: ProgressCallback | None = None, *, xorriso: str = "xorriso",
-    write_bytes_per_s: float | None = None, fail_at_byte: int | None = None, timeout_s: float = 6 * 3600,
+    target: str,
+    image_path: Path,
+    progress_cb: ProgressCallback | None = None,
+    *,
+    xorriso: str = "xorriso",
+    write_bytes_per_s: float | None = None,
+    fail_at_byte: int | None = None,
+    timeout_s: float = 6 * 3600,
 ) -> None:
     """Burn `image_path` to `target` (`/dev/srN` or `stdio:PATH`); BurnFailed on failure."""
     size = image_path.stat().st_size
@@ -59,8 +65,13 @@ def run_burn(
 
     try:
         proc = subprocess.Popen(
-            cmd, stdin=subprocess.PIPE if throttled else subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, text=True, errors="replace", preexec_fn=limit,
+            cmd,
+            stdin=subprocess.PIPE if throttled else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+            preexec_fn=limit,
         )
     except FileNotFoundError:
         raise errors.BurnFailed(f"`{xorriso}` is not installed", hint="install the `xorriso` package") from None
@@ -68,7 +79,9 @@ def run_burn(
     failed_lines: list[str] = []
     feeder = None
     if throttled:
-        feeder = threading.Thread(target=_feed, args=(proc, image_path, float(write_bytes_per_s or 0), cb, size), daemon=True)
+        feeder = threading.Thread(
+            target=_feed, args=(proc, image_path, float(write_bytes_per_s or 0), cb, size), daemon=True
+        )
         feeder.start()
     cb(0, size)
     deadline = time.monotonic() + timeout_s
@@ -106,7 +119,7 @@ def _feed(proc: subprocess.Popen[str], image_path: Path, rate: float, cb: Progre
             while chunk := f.read(FEED_CHUNK):
                 view = memoryview(chunk)
                 while view:
-                    view = view[os.write(fd, view):]
+                    view = view[os.write(fd, view) :]
                 done += len(chunk)
                 cb(done, size)
                 ahead = done / rate - (time.monotonic() - t0)

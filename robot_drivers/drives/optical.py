@@ -22,7 +22,7 @@ STDIO = "stdio:"
 class OpticalDrive:
     def __init__(self, target: str, probe: MediaProbe, xorriso: str = "xorriso") -> None:
         self.name = target
-        self.path = target[len(STDIO):] if target.startswith(STDIO) else target
+        self.path = target[len(STDIO) :] if target.startswith(STDIO) else target
         self.probe = probe
         self.xorriso = xorriso
 

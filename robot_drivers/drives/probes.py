@@ -78,8 +78,9 @@ class SidecarProbe:
         first, last = offset // SECTOR, (offset + max(length, 1) - 1) // SECTOR
         for start, count in side.get("bad_sectors") or ():
             if start <= last and first < start + count:
-                raise errors.UnreadableDisc(f"read error on stdio:{path} at sector {max(first, start)}"
-                                            " (simulated scratch)")
+                raise errors.UnreadableDisc(
+                    f"read error on stdio:{path} at sector {max(first, start)} (simulated scratch)"
+                )
 
     def burn_limits(self, path: str, image_size: int) -> tuple[float | None, int | None]:
         side = self._sidecar(path) or {}
@@ -129,8 +130,10 @@ class UdevProbe:
         monitor.start()
         while time.monotonic() < deadline:
             event = monitor.poll(timeout=min(self.poll_s, max(0.0, deadline - time.monotonic())))
-            changed = event is not None and event.device_node == path and (
-                event.properties.get("DISK_MEDIA_CHANGE") == "1" or self.has_media(event)
+            changed = (
+                event is not None
+                and event.device_node == path
+                and (event.properties.get("DISK_MEDIA_CHANGE") == "1" or self.has_media(event))
             )
             if (changed or event is None) and self._ok(path):
                 return
@@ -172,6 +175,8 @@ class UdevProbe:
             fcntl.ioctl(fd, CDROM_LOCKDOOR, 0)
             fcntl.ioctl(fd, CDROMEJECT, 0)
         except OSError as e:
-            raise errors.MechanismFault(f"{path} did not eject: {e.strerror}", hint="check the tray; press its button") from None
+            raise errors.MechanismFault(
+                f"{path} did not eject: {e.strerror}", hint="check the tray; press its button"
+            ) from None
         finally:
             os.close(fd)

@@ -39,8 +39,16 @@ def start(state_dir: Path, config: SimConfig, timeout_s: float = 15.0) -> dict[s
     state_dir = Path(state_dir)
     state_dir.mkdir(parents=True, exist_ok=True)
     (state_dir / INFO_FILE).unlink(missing_ok=True)
-    cmd = [sys.executable, "-m", "robot_drivers.simulator", "serve", "--state", str(state_dir),
-           "--config-json", json.dumps(asdict(config))]
+    cmd = [
+        sys.executable,
+        "-m",
+        "robot_drivers.simulator",
+        "serve",
+        "--state",
+        str(state_dir),
+        "--config-json",
+        json.dumps(asdict(config)),
+    ]
     with open(state_dir / "sim.log", "ab") as log:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
     deadline = time.monotonic() + timeout_s

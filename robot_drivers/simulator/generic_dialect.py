@@ -17,7 +17,10 @@ from robot_drivers.simulator.mechanism import Mechanism
 Reply = tuple[float, str]
 
 REASONS: tuple[tuple[type[errors.RobotError], str], ...] = (
-    (errors.MechanismFault, "J"), (errors.EmptySlot, "M"), (errors.SlotFull, "F"), (errors.DriveNotReady, "N"),
+    (errors.MechanismFault, "J"),
+    (errors.EmptySlot, "M"),
+    (errors.SlotFull, "F"),
+    (errors.DriveNotReady, "N"),
 )
 
 
@@ -39,8 +42,11 @@ class GenericDialect:
         if c == "V":
             return [(reply_s, "ODASIM-GENERIC 1.0\r")]
         motions = {
-            "I": m.bin_input_to_drive, "A": lambda: m.bin_drive_to("output"),
-            "G": lambda: m.bin_drive_to("picker"), "R": m.bin_reject, "C": m.reset,
+            "I": m.bin_input_to_drive,
+            "A": lambda: m.bin_drive_to("output"),
+            "G": lambda: m.bin_drive_to("picker"),
+            "R": m.bin_reject,
+            "C": m.reset,
         }
         if c not in motions or busy:
             return [(reply_s, "E")]

@@ -97,7 +97,9 @@ class Mechanism:
             self._check_mail(st, mail)
             self._check_slot(st, slot)
             if st["mail"][mail - 1] is None:
-                raise _coded(errors.EmptySlot(f"mail slot {mail} is empty", hint="put a disc into the mail slot first"), "E40")
+                raise _coded(
+                    errors.EmptySlot(f"mail slot {mail} is empty", hint="put a disc into the mail slot first"), "E40"
+                )
             if st["slots"][slot - 1] is not None:
                 raise errors.SlotFull(f"slot {slot} is occupied")
             st["slots"][slot - 1], st["mail"][mail - 1] = st["mail"][mail - 1], None
@@ -111,7 +113,9 @@ class Mechanism:
             if st["slots"][slot - 1] is None:
                 raise errors.EmptySlot(f"slot {slot} is empty")
             if st["mail"][mail - 1] is not None:
-                raise _coded(errors.SlotFull(f"mail slot {mail} is occupied", hint="take the disc out of the mail slot"), "E41")
+                raise _coded(
+                    errors.SlotFull(f"mail slot {mail} is occupied", hint="take the disc out of the mail slot"), "E41"
+                )
             st["mail"][mail - 1], st["slots"][slot - 1] = st["slots"][slot - 1], None
         return self.config.seconds("mail_s")
 

@@ -35,7 +35,9 @@ class MtxFailure(Exception):
 
 def status_text(st: dict[str, Any], device: str) -> str:
     slots, mail = st["slots"], st["mail"]
-    lines = [f"  Storage Changer {device}:{len(st['drives'])} Drives, {len(slots) + len(mail)} Slots ( {len(mail)} Import/Export )"]
+    lines = [
+        f"  Storage Changer {device}:{len(st['drives'])} Drives, {len(slots) + len(mail)} Slots ( {len(mail)} Import/Export )"
+    ]
     for n, d in enumerate(st["drives"]):
         if d["medium"] is None:
             lines.append(f"Data Transfer Element {n}:Empty")
@@ -55,11 +57,23 @@ def _tag(st: dict[str, Any], medium: str | None, prefix: str) -> str:
 
 
 def _sense(key: str, asc: int, ascq: int) -> str:
-    return "".join(f"mtx: Request Sense: {line}\n" for line in (
-        "Long Report=yes", "Valid Residual=no", "Error Code=70 (Current)", f"Sense Key={key}",
-        "FileMark=no", "EOM=no", "ILI=no", f"Additional Sense Code = {asc:02X}",
-        f"Additional Sense Qual = {ascq:02X}", "BPV=no", "Error in CDB=no", "SKSV=no",
-    ))
+    return "".join(
+        f"mtx: Request Sense: {line}\n"
+        for line in (
+            "Long Report=yes",
+            "Valid Residual=no",
+            "Error Code=70 (Current)",
+            f"Sense Key={key}",
+            "FileMark=no",
+            "EOM=no",
+            "ILI=no",
+            f"Additional Sense Code = {asc:02X}",
+            f"Additional Sense Qual = {ascq:02X}",
+            "BPV=no",
+            "Error in CDB=no",
+            "SKSV=no",
+        )
+    )
 
 
 def _move(mech: Mechanism, st: dict[str, Any], src: int, dst: int, op: Any) -> None:
@@ -71,9 +85,13 @@ def _move(mech: Mechanism, st: dict[str, Any], src: int, dst: int, op: Any) -> N
     except errors.SlotFull:
         raise MtxFailure(f"Destination Element Address {dst} is Already Full\n") from None
     except errors.DriveNotReady:
-        raise MtxFailure(_sense("Not Ready", 0x04, 0x01) + f"MOVE MEDIUM from Element Address {src} to {dst} Failed\n") from None
+        raise MtxFailure(
+            _sense("Not Ready", 0x04, 0x01) + f"MOVE MEDIUM from Element Address {src} to {dst} Failed\n"
+        ) from None
     except errors.RobotError:
-        raise MtxFailure(_sense("Hardware Error", 0x15, 0x01) + f"MOVE MEDIUM from Element Address {src} to {dst} Failed\n") from None
+        raise MtxFailure(
+            _sense("Hardware Error", 0x15, 0x01) + f"MOVE MEDIUM from Element Address {src} to {dst} Failed\n"
+        ) from None
     time.sleep(duration)
 
 

@@ -63,7 +63,10 @@ class PtyServer:
         os.replace(tmp, link)
         st = self.mech.snapshot()
         info = {
-            "pid": os.getpid(), "tty": str(link), "pts": os.ttyname(self.slave), "dialect": st["dialect"],
+            "pid": os.getpid(),
+            "tty": str(link),
+            "pts": os.ttyname(self.slave),
+            "dialect": st["dialect"],
             "drives": [str(self.mech.store.drive_file(n)) for n in range(len(st["drives"]))],
             "config": asdict(self.config),
         }

@@ -89,7 +89,7 @@ class SlotDialect:
         if cmd == "?I" and len(a) == 2 and 1 <= a[0] <= a[1] <= len(st["slots"]):
             if a[1] - a[0] + 1 > P.INVENTORY_CHUNK:
                 raise ValueError(cmd)
-            return f"I {a[0]:03d} " + "".join(letter(m) for m in st["slots"][a[0] - 1: a[1]])
+            return f"I {a[0]:03d} " + "".join(letter(m) for m in st["slots"][a[0] - 1 : a[1]])
         if cmd == "?M":
             return "M " + "".join(letter(m) for m in st["mail"])
         if cmd == "?D" and len(a) == 1 and 0 <= a[0] < len(st["drives"]):

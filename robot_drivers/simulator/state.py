@@ -59,8 +59,14 @@ def new_state(config: SimConfig) -> dict[str, Any]:
 
 def empty_faults() -> dict[str, Any]:
     return {
-        "jammed": False, "jam_after": None, "miss": [], "not_ready": [],
-        "burnfail": None, "garble": 0, "drop": 0, "unplug_s": 0.0,
+        "jammed": False,
+        "jam_after": None,
+        "miss": [],
+        "not_ready": [],
+        "burnfail": None,
+        "garble": 0,
+        "drop": 0,
+        "unplug_s": 0.0,
     }
 
 

@@ -41,8 +41,13 @@ def peak_rss_mb(*argv: str) -> float:
         "hwm = re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1);"
         "print(int(hwm) / 1024, file=sys.stderr); sys.exit(rc)"
     )
-    proc = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True,
-                          env=dict(os.environ, PYTHONPATH=str(REPO)), timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-c", code, *argv],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(REPO)),
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     return float(proc.stderr.strip().splitlines()[-1])
 

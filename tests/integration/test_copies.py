@@ -20,8 +20,9 @@ def archive(cli, home: Path, tmp_path: Path) -> Path:
         (src / "2019" / f"p{n}.jpg").write_bytes(bytes([n]) * 120_000)
     (src / "big.bin").write_bytes(os.urandom(700_000))  # larger than a disc: split
     (src / os.fsdecode(b"caf\xe9.txt")).write_bytes(b"latin-1 name")
-    (home / "odarchive.toml").write_text("[archive]\ncopies = 2\n[robot.simulator]\nspeed = 1000.0\nslots = 16\n"
-                                         "blanks = 14\nidle_exit_s = 60.0\n")
+    (home / "odarchive.toml").write_text(
+        "[archive]\ncopies = 2\n[robot.simulator]\nspeed = 1000.0\nslots = 16\nblanks = 14\nidle_exit_s = 60.0\n"
+    )
     assert cli("create_db", str(src)).code == 0
     r = cli("plan_iso", "900k", "--json")
     assert r.code == 0, r.err
@@ -48,7 +49,9 @@ def test_copies_are_planned_reported_and_burned_in_sets(cli, home: Path, archive
     w = cli("whereis", "photos/2019/p1.jpg", "--json").json()["paths"][0]
     [disc] = w["discs"]
     assert [c["set"] for c in disc["copies"]] == ["A", "B"]
-    assert all(c["state"] == "verified" and c["where"].startswith("slot ") and c["last_verified_ns"] for c in disc["copies"])
+    assert all(
+        c["state"] == "verified" and c["where"].startswith("slot ") and c["last_verified_ns"] for c in disc["copies"]
+    )
     assert cli("robot", "burn", "--segments", "0", "--copy", "C").code == 5  # no set C planned
     slot_b = disc["copies"][1]["slot"]
     assert cli("robot", "export", str(slot_b), "--location", "off-site box 2").code == 0
@@ -58,8 +61,15 @@ def test_copies_are_planned_reported_and_burned_in_sets(cli, home: Path, archive
     from odarchive.copies import offline_discs
 
     with Catalogue.open(home / "catalogue.sqlite") as cat:
-        assert offline_discs(cat) == [{"disc": disc["disc"], "copy": 1, "set": "B", "location": "off-site box 2",
-                                       "text": f"insert disc {disc['disc']} (set B): off-site box 2"}]
+        assert offline_discs(cat) == [
+            {
+                "disc": disc["disc"],
+                "copy": 1,
+                "set": "B",
+                "location": "off-site box 2",
+                "text": f"insert disc {disc['disc']} (set B): off-site box 2",
+            }
+        ]
     status = cli("status", "--json")
     assert status.code == 0 and status.json()["offline_discs"][0]["location"] == "off-site box 2"
     shown = cli("status")

@@ -75,8 +75,10 @@ def ecc_home(cli, home: Path, tmp_path: Path):
     assert r.code == 0, r.err
     assert cli("create_iso", "all").code == 0
     with sqlite3.connect(home / "catalogue.sqlite") as conn:
-        rows = conn.execute("SELECT id, image_name, image_size, image_sha256, capacity_bytes, medium_bytes, ecc_roots"
-                            " FROM discs ORDER BY id").fetchall()
+        rows = conn.execute(
+            "SELECT id, image_name, image_size, image_sha256, capacity_bytes, medium_bytes, ecc_roots"
+            " FROM discs ORDER BY id"
+        ).fetchall()
     return home, src, rows
 
 
@@ -91,7 +93,10 @@ def rs02_home(cli, home: Path, tmp_path: Path):
     assert cli("create_db", str(src)).code == 0
     assert cli("plan_iso", "3M").code == 0
     with sqlite3.connect(home / "catalogue.sqlite") as conn:
-        conn.execute("UPDATE discs SET ecc_format='RS02', capacity_bytes=?", (formats.max_data_bytes(3_000_000, 34, formats.RS02),))
+        conn.execute(
+            "UPDATE discs SET ecc_format='RS02', capacity_bytes=?",
+            (formats.max_data_bytes(3_000_000, 34, formats.RS02),),
+        )
     assert cli("create_iso", "all").code == 0
     with sqlite3.connect(home / "catalogue.sqlite") as conn:
         name, sha = conn.execute("SELECT image_name, image_sha256 FROM discs WHERE id=0").fetchone()
@@ -110,7 +115,9 @@ def test_an_image_with_ecc_fits_its_medium_and_every_reader_reads_it(cli, ecc_ho
     subprocess.run(["7zz", "x", "-tudf", f"-o{x}", str(image)], check=True, capture_output=True)  # pure UDF reader
     check = subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=x, capture_output=True, text=True)
     assert check.returncode == 0 and "FAILED" not in check.stdout, check.stdout + check.stderr
-    listing = subprocess.run(["isoinfo", "-J", "-f", "-i", str(image)], check=True, capture_output=True, text=True).stdout
+    listing = subprocess.run(
+        ["isoinfo", "-J", "-f", "-i", str(image)], check=True, capture_output=True, text=True
+    ).stdout
     assert "/README.md" in listing and "/SHA256SUMS" in listing
     assert cli("verify", str(image)).code == 0
 
@@ -141,7 +148,7 @@ def test_the_readme_repair_instructions_work_as_written(cli, ecc_home, tmp_path:
     image = home / "isos" / rows[0][1]
     readme = _readme(image, tmp_path)
     assert "dvdisaster" in readme and "RS03" in readme
-    section = readme[readme.index("## Repairing it"):]
+    section = readme[readme.index("## Repairing it") :]
     commands = re.findall(r"^    (\S.*?)(?:\s+#.*)?$", section, re.M)
     assert commands[0].startswith("ddrescue ") and len(commands) == 5, commands  # read, size, split, repair, test
     work = tmp_path / "work"
@@ -152,8 +159,9 @@ def test_the_readme_repair_instructions_work_as_written(cli, ecc_home, tmp_path:
     for command in commands[1:]:
         script = "\n".join([commands[1], command]) if "$N" in command else command  # N is set by the line before
         for _ in range(4):  # the repair: "again until a pass repairs no more sectors"
-            done = subprocess.run(script, shell=True, cwd=work, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                  text=True, env=env)
+            done = subprocess.run(
+                script, shell=True, cwd=work, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+            )
             if " -f" not in command or not re.search(r"(^|\r)Repaired sectors: [1-9]", done.stdout, re.M):
                 break
         assert done.returncode == 0 or " -f" in command, command + done.stdout[-2000:]

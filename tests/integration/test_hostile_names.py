@@ -53,7 +53,7 @@ def test_every_command_shows_hostile_names_escaped(cli, home: Path, hostile: Pat
     assert r.code == 0 and "OK (4 files checked)" in r.out  # a carriage return in a name is no line end
     data = image.read_bytes()
     at = data.index(b"forged\n")
-    image.write_bytes(data[:at] + b"F" + data[at + 1:])
+    image.write_bytes(data[:at] + b"F" + data[at + 1 :])
     r = cli("verify", str(image))
     assert r.code == EXIT_FAILED
     assert_clean(r.out + r.err) and f"DATA/src/d/{SHOWN}.txt" in r.out
@@ -120,11 +120,18 @@ def test_closed_stdout_ends_quietly(cli, hostile: Path, capsys: pytest.CaptureFi
 
 
 def test_robot_inventory_into_a_closed_pipe_ends_quietly(home: Path) -> None:
-    (home / "odarchive.toml").write_text("[robot.simulator]\nspeed = 1000.0\nslots = 600\nblanks = 600\nidle_exit_s = 60.0\n")
+    (home / "odarchive.toml").write_text(
+        "[robot.simulator]\nspeed = 1000.0\nslots = 600\nblanks = 600\nidle_exit_s = 60.0\n"
+    )
     try:
         proc = subprocess.run(
             f"{Path(sys.executable).parent / 'odarchive'} --home {home} robot inventory | true; exit ${{PIPESTATUS[0]}}",
-            shell=True, executable="/bin/bash", capture_output=True, text=True, timeout=60)
+            shell=True,
+            executable="/bin/bash",
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     finally:
         control.stop(home / "robot")
     # `true` has gone before the inventory is printed (as `head` has once it read its lines):

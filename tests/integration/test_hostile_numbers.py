@@ -23,17 +23,20 @@ def scanned(cli, home: Path, tmp_path: Path) -> Path:
     return home
 
 
-@pytest.mark.parametrize("entry, named", [
-    ('{"filenames": {"r/a": null}, "size": 1, "mtime": NaN}', None),
-    ('{"filenames": {"r/a": null}, "size": 1, "mtime": Infinity}', None),
-    ('{"filenames": {"r/a": null}, "size": 1, "mtime": -Infinity}', None),
-    ('{"filenames": {"r/a": null}, "size": 1, "mtime": 1e300}', ".mtime: 1e+300 is out of range"),
-    ('{"filenames": {"r/a": null}, "size": 1, "mtime": -1e300}', ".mtime: -1e+300 is out of range"),
-    ('{"filenames": {"r/a": null}, "size": 1000000000000000000000000000000}', "'size'"),
-    ('{"filenames": {"r/a": null}, "size": 9223372036854775808}', "'size'"),
-    ('{"filenames": {"r/a": null}, "size": 1.5}', ".size: 1.5 is not an integer"),
-    ('{"filenames": {"r/a": null}, "size": [1]}', ".size: an object or array is not an integer"),
-])
+@pytest.mark.parametrize(
+    "entry, named",
+    [
+        ('{"filenames": {"r/a": null}, "size": 1, "mtime": NaN}', None),
+        ('{"filenames": {"r/a": null}, "size": 1, "mtime": Infinity}', None),
+        ('{"filenames": {"r/a": null}, "size": 1, "mtime": -Infinity}', None),
+        ('{"filenames": {"r/a": null}, "size": 1, "mtime": 1e300}', ".mtime: 1e+300 is out of range"),
+        ('{"filenames": {"r/a": null}, "size": 1, "mtime": -1e300}', ".mtime: -1e+300 is out of range"),
+        ('{"filenames": {"r/a": null}, "size": 1000000000000000000000000000000}', "'size'"),
+        ('{"filenames": {"r/a": null}, "size": 9223372036854775808}', "'size'"),
+        ('{"filenames": {"r/a": null}, "size": 1.5}', ".size: 1.5 is not an integer"),
+        ('{"filenames": {"r/a": null}, "size": [1]}', ".size: an object or array is not an integer"),
+    ],
+)
 def test_import_refuses_numbers_out_of_range(cli, scanned: Path, tmp_path: Path, entry: str, named: str | None) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text(f'{{"version": 1, "files": {{"{H}": {entry}}}}}')
@@ -87,16 +90,19 @@ def test_import_keeps_names_that_are_not_utf8(cli, home: Path, tmp_path: Path) -
     assert list(json.loads(out.read_text())["files"][H]["filenames"]) == [name]
 
 
-@pytest.mark.parametrize("change, named", [
-    ({"disc": 10**30}, "disc number: out of range"),
-    ({"disc": -1}, "disc number: out of range"),
-    ({"label": "L" * 10_000}, "over 100 characters"),
-    ({"other_filenames": {SHA: [["root/b", 0o1777777, 5]]}}, "mode: out of range"),
-    ({"other_filenames": {SHA: [["root/b", 0o100644, 2**64]]}}, "mtime_ns: out of range"),
-    ({"other_filenames": {SHA: [["root/b", 0o100644, float("nan")]]}}, "mtime_ns: not an integer"),
-    ({"tree": [["d", "root", 0o40755, float("inf"), None, None]]}, "mtime_ns: not an integer"),
-    ({"other_filenames_complete": "yes"}, "other_filenames_complete"),
-])
+@pytest.mark.parametrize(
+    "change, named",
+    [
+        ({"disc": 10**30}, "disc number: out of range"),
+        ({"disc": -1}, "disc number: out of range"),
+        ({"label": "L" * 10_000}, "over 100 characters"),
+        ({"other_filenames": {SHA: [["root/b", 0o1777777, 5]]}}, "mode: out of range"),
+        ({"other_filenames": {SHA: [["root/b", 0o100644, 2**64]]}}, "mtime_ns: out of range"),
+        ({"other_filenames": {SHA: [["root/b", 0o100644, float("nan")]]}}, "mtime_ns: not an integer"),
+        ({"tree": [["d", "root", 0o40755, float("inf"), None, None]]}, "mtime_ns: not an integer"),
+        ({"other_filenames_complete": "yes"}, "other_filenames_complete"),
+    ],
+)
 def test_rebuild_refuses_numbers_out_of_range(tmp_path: Path, cli, home: Path, change: dict, named: str) -> None:
     image = disc_image(tmp_path / "crafted_0000.iso", json.dumps(disc_doc(**change)).encode())
     r = cli("rebuild", str(image))
@@ -104,13 +110,16 @@ def test_rebuild_refuses_numbers_out_of_range(tmp_path: Path, cli, home: Path, c
     assert home_state(home) == ((), None)
 
 
-@pytest.mark.parametrize("doc", [
-    lambda d: json.dumps(d).replace('"mtime": 1.0', '"mtime": NaN'),
-    lambda d: json.dumps(d).replace('"mtime": 1.0', '"mtime": 1e300'),
-    lambda d: json.dumps(d).replace('"size": 5', '"size": 1000000000000000000000000000000'),
-    lambda d: json.dumps(d).replace('"mode": 33188', '"mode": 99999999999'),
-    lambda d: json.dumps(d)[:-1] + ', "deep": ' + "[" * 100_000 + "]" * 100_000 + "}",
-])
+@pytest.mark.parametrize(
+    "doc",
+    [
+        lambda d: json.dumps(d).replace('"mtime": 1.0', '"mtime": NaN'),
+        lambda d: json.dumps(d).replace('"mtime": 1.0', '"mtime": 1e300'),
+        lambda d: json.dumps(d).replace('"size": 5', '"size": 1000000000000000000000000000000'),
+        lambda d: json.dumps(d).replace('"mode": 33188', '"mode": 99999999999'),
+        lambda d: json.dumps(d)[:-1] + ', "deep": ' + "[" * 100_000 + "]" * 100_000 + "}",
+    ],
+)
 def test_rebuild_refuses_hostile_numbers_and_nesting(tmp_path: Path, cli, home: Path, doc) -> None:
     image = disc_image(tmp_path / "crafted_0000.iso", doc(disc_doc()).encode())
     r = cli("rebuild", str(image))

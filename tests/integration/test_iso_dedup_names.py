@@ -22,8 +22,14 @@ from odarchive.iso.reader import DiscImage
 pytestmark = pytest.mark.skipif(not (shutil.which("7zz") and shutil.which("isoinfo")), reason="7zz/isoinfo missing")
 
 SAME = os.urandom(5000)
-NAMES = [b"a/one.bin", b"a/two.bin", b"b/deeper/three.bin", "b/中文 four.bin".encode(), b"c/caf\xe9.bin",
-         b"c/" + b"x" * 255]
+NAMES = [
+    b"a/one.bin",
+    b"a/two.bin",
+    b"b/deeper/three.bin",
+    "b/中文 four.bin".encode(),
+    b"c/caf\xe9.bin",
+    b"c/" + b"x" * 255,
+]
 
 
 def _archive(tmp_path: Path, extra_dups: int = 0) -> tuple[Path, Path]:
@@ -46,8 +52,9 @@ def _archive(tmp_path: Path, extra_dups: int = 0) -> tuple[Path, Path]:
 
 def _isoinfo_extents(image: Path, joliet: bool) -> dict[str, int]:
     """name -> first block, from `isoinfo -l` (files only)."""
-    out = subprocess.run(["isoinfo", *(["-J"] if joliet else []), "-l", "-i", str(image)],
-                         check=True, capture_output=True).stdout.decode("latin-1")
+    out = subprocess.run(
+        ["isoinfo", *(["-J"] if joliet else []), "-l", "-i", str(image)], check=True, capture_output=True
+    ).stdout.decode("latin-1")
     found = {}
     for line in out.splitlines():
         m = re.match(r"-\S+\s.*\[\s*(\d+) 00\]  (.*) $", line)
@@ -87,8 +94,21 @@ def test_same_content_is_stored_once_under_every_name(tmp_path: Path) -> None:
     assert len(extracted) == len(NAMES)
     for joliet in (False, True):
         blocks = _isoinfo_extents(image, joliet)
-        same = {name: b for name, b in blocks.items() if name not in ("README.MD;1", "CATALOGUE.JSON;1",
-                "SHA256SUMS.;1", "README.md", "catalogue.json", "SHA256SUMS", "OTHER.TXT;1", "other.txt")}
+        same = {
+            name: b
+            for name, b in blocks.items()
+            if name
+            not in (
+                "README.MD;1",
+                "CATALOGUE.JSON;1",
+                "SHA256SUMS.;1",
+                "README.md",
+                "catalogue.json",
+                "SHA256SUMS",
+                "OTHER.TXT;1",
+                "other.txt",
+            )
+        }
         assert len(same) == len(NAMES) and len(set(same.values())) == 1, f"one extent (joliet={joliet}): {same}"
     from odarchive.cli import main
 

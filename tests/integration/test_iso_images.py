@@ -80,8 +80,10 @@ def test_images_are_within_size_and_complete(archive) -> None:
         assert states == {"written"}
         for name, sha in cat.conn.execute("SELECT image_name, image_sha256 FROM discs"):
             assert hashlib.sha256((home / "isos" / name).read_bytes()).digest() == sha
-        assert cat.conn.execute("SELECT count(*) FROM extents").fetchone()[0] >= cat.conn.execute(
-            "SELECT count(*) FROM placements").fetchone()[0]
+        assert (
+            cat.conn.execute("SELECT count(*) FROM extents").fetchone()[0]
+            >= cat.conn.execute("SELECT count(*) FROM placements").fetchone()[0]
+        )
 
 
 def test_udf_tree_extracts_with_7zz_and_sha256sum_passes(archive, tmp_path: Path) -> None:
@@ -115,13 +117,18 @@ def test_iso9660_and_joliet_views_follow_the_recorded_mapping(archive, tmp_path:
     checked = 0
     for i, img in enumerate(images):
         jdir = tmp_path / f"j{i}"
-        subprocess.run(["xorriso", "-osirrox", "on", "-local_charset", "UTF-8", "-indev", str(img),
-                        "-extract", "/", str(jdir)], check=True, capture_output=True)
+        subprocess.run(
+            ["xorriso", "-osirrox", "on", "-local_charset", "UTF-8", "-indev", str(img), "-extract", "/", str(jdir)],
+            check=True,
+            capture_output=True,
+        )
         with DiscImage(img) as d:
             paths = d.catalogue()["odarchive"]["paths"]
         for udf_path, entry in paths.items():
             raw = bytes.fromhex(entry["raw"]) if "raw" in entry else raw_from_udf_text(udf_path)
-            iso = subprocess.run(["isoinfo", "-i", str(img), "-x", entry["iso"]], capture_output=True, check=True).stdout
+            iso = subprocess.run(
+                ["isoinfo", "-i", str(img), "-x", entry["iso"]], capture_output=True, check=True
+            ).stdout
             assert hashlib.sha256(iso).hexdigest() == entry.get("part_sha256", entry["sha256"]), udf_path
             assert (jdir / entry["joliet"].lstrip("/")).read_bytes() == iso
             if "part" not in entry:
@@ -136,9 +143,14 @@ def test_verify_passes_then_names_a_flipped_byte(archive, capsys: pytest.Capture
 
     assert main(["--home", str(home), "verify", *map(str, images)]) == 0
     with Catalogue.open(home / "catalogue.sqlite") as cat:
-        disc, offset = next((d, o) for d, o, raw in cat.conn.execute(
-            "SELECT p.disc_id, e.image_offset, p.raw_path FROM placements p JOIN extents e"
-            " ON e.content_id=p.content_id AND e.piece=p.piece") if bytes(raw).endswith(b"bottom.txt"))
+        disc, offset = next(
+            (d, o)
+            for d, o, raw in cat.conn.execute(
+                "SELECT p.disc_id, e.image_offset, p.raw_path FROM placements p JOIN extents e"
+                " ON e.content_id=p.content_id AND e.piece=p.piece"
+            )
+            if bytes(raw).endswith(b"bottom.txt")
+        )
     bad = tmp_path / "bad.iso"
     shutil.copy(images[disc], bad)
     with open(bad, "r+b") as f:

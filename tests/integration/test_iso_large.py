@@ -38,8 +38,9 @@ def test_a_file_over_4_gib_becomes_a_multi_extent_file(tmp_path: Path) -> None:
     assert listing.count("HUGE.BIN;1") == 2  # two ISO 9660 extents of one file
     listing = subprocess.run(["7zz", "l", "-tudf", str(image)], capture_output=True, text=True, check=True).stdout
     assert f" {size} " in listing and "DATA/src/huge.bin" in listing
-    head_bytes = subprocess.run(f"7zz x -so -tudf {image} DATA/src/huge.bin | head -c {len(head)}", shell=True,
-                                capture_output=True).stdout
+    head_bytes = subprocess.run(
+        f"7zz x -so -tudf {image} DATA/src/huge.bin | head -c {len(head)}", shell=True, capture_output=True
+    ).stdout
     assert head_bytes == head
     with open(image, "rb") as f:  # the recorded extents hold the file: its head, and zeros after
         f.seek(extents[0][0])

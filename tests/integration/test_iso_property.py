@@ -28,10 +28,11 @@ from odarchive.iso.names import raw_from_udf_text
 from odarchive.iso.reader import DiscImage
 from tests.lib import image_readers
 
-pytestmark = pytest.mark.skipif(not all(shutil.which(t) for t in ("7zz", "isoinfo", "xorriso")),
-                                reason="7zz, isoinfo or xorriso missing")
+pytestmark = pytest.mark.skipif(
+    not all(shutil.which(t) for t in ("7zz", "isoinfo", "xorriso")), reason="7zz, isoinfo or xorriso missing"
+)
 
-ALPHABET = "abcXYZ_-. 09éü中文\U0001F600;*?:\"<>|\\'# ~"
+ALPHABET = "abcXYZ_-. 09éü中文\U0001f600;*?:\"<>|\\'# ~"
 
 
 def _name(rng: random.Random, taken: set[bytes]) -> bytes:
@@ -104,7 +105,11 @@ def _expected(img: DiscImage) -> tuple[dict[str, dict[str, str]], dict[str, int]
     paths = {**doc["odarchive"]["paths"], **doc["odarchive"]["names"]}
     udf = dict(sums)
     udf["SHA256SUMS"] = img.sha256("/SHA256SUMS")
-    iso = {"README.MD;1": udf["README.md"], "CATALOGUE.JSON;1": udf["catalogue.json"], "SHA256SUMS.;1": udf["SHA256SUMS"]}
+    iso = {
+        "README.MD;1": udf["README.md"],
+        "CATALOGUE.JSON;1": udf["catalogue.json"],
+        "SHA256SUMS.;1": udf["SHA256SUMS"],
+    }
     joliet = {n: udf[n] for n in ("README.md", "catalogue.json", "SHA256SUMS")}
     sizes: dict[str, int] = {}  # files over 4 GiB (multi-extent), by their UDF, ISO 9660 and Joliet paths
     for path, entry in paths.items():
@@ -148,10 +153,11 @@ def _check_archive(tmp_path: Path, seed: int, huge: bool = False) -> None:
                 assert image_readers.isoinfo_view(image, joliet) == shown, f"isoinfo {view}, seed {seed}"
             big_jol = {p: n_ for p, n_ in sizes.items() if p in want["joliet"]}
             listed = {p: (f"{big_jol[p]} bytes" if p in big_jol else h) for p, h in want["joliet"].items()}
-            assert image_readers.xorriso_tree(image, tmp_path / f"xo{n}", list(want["joliet"]), big_jol) == listed, \
+            assert image_readers.xorriso_tree(image, tmp_path / f"xo{n}", list(want["joliet"]), big_jol) == listed, (
                 f"xorriso, seed {seed}"
+            )
             for path, entry in paths.items():
-                raw = bytes.fromhex(entry["raw"])[len(b"DATA/"):] if "raw" in entry else raw_from_udf_text(path[5:])
+                raw = bytes.fromhex(entry["raw"])[len(b"DATA/") :] if "raw" in entry else raw_from_udf_text(path[5:])
                 seen[raw] = want["udf"][path]
     for rel, data in files.items():  # every source file is on a disc, with its bytes (huge: its hash)
         if rel == b"src/huge.bin":

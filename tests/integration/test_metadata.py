@@ -70,8 +70,9 @@ def archive():  # -> Iterator[tuple[Path, Path]]
 
 def rsync_differences(src: Path, dest: Path) -> list[str]:
     """What `rsync -aAXH --checksum -n` would change to make `dest` like `src` (nothing: equal)."""
-    proc = subprocess.run(["rsync", "-aAXH", "--checksum", "-n", "-i", f"{src}/", f"{dest}/"],
-                          capture_output=True, text=True, check=True)
+    proc = subprocess.run(
+        ["rsync", "-aAXH", "--checksum", "-n", "-i", f"{src}/", f"{dest}/"], capture_output=True, text=True, check=True
+    )
     return [line for line in proc.stdout.splitlines() if line.strip()]
 
 
@@ -105,8 +106,9 @@ def test_catalogue_view_shows_owners_xattrs_and_one_inode_per_hard_link(archive)
         tagged = view.lookup(docs, b"tagged.txt", root.snapshot_id)
         assert view.xattrs(tagged.xattrs) == {"user.comment": b"keep me", "user.empty": b""}
         acl = view.lookup(docs, b"acl.txt", root.snapshot_id)
-        assert view.xattrs(acl.xattrs)["system.posix_acl_access"] == os.getxattr(src / "docs" / "acl.txt",
-                                                                                "system.posix_acl_access")
+        assert view.xattrs(acl.xattrs)["system.posix_acl_access"] == os.getxattr(
+            src / "docs" / "acl.txt", "system.posix_acl_access"
+        )
         listed = {e.name: e for e in view.list_entries(links, root.snapshot_id)}
         assert listed[b"one"].inode == listed[b"two"].inode == one.inode
     finally:
@@ -121,9 +123,26 @@ def test_restore_as_another_user_says_what_it_could_not_set_and_drops_setuid(arc
         out = base / "out"
         code = "import sys; from odarchive.cli import main; sys.exit(main(sys.argv[1:]))"
         proc = subprocess.run(
-            ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", sys.executable, "-c", code,
-             "--home", str(home), "restore", "--to", str(out), "--json"],
-            capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(REPO)), timeout=120)
+            [
+                "setpriv",
+                "--reuid=nobody",
+                "--regid=nogroup",
+                "--clear-groups",
+                sys.executable,
+                "-c",
+                code,
+                "--home",
+                str(home),
+                "restore",
+                "--to",
+                str(out),
+                "--json",
+            ],
+            capture_output=True,
+            text=True,
+            env=dict(os.environ, PYTHONPATH=str(REPO)),
+            timeout=120,
+        )
         assert proc.returncode == 0, proc.stderr
         report = json.loads(proc.stdout)
         assert any(line.startswith("owner and group: not set") and "not root" in line for line in report["not_set"])
@@ -170,7 +189,9 @@ def test_the_mount_shows_owners_xattrs_acls_and_hard_links_so_rsync_copies_them(
         assert (owned.st_uid, owned.st_gid) == (NOBODY, NOGROUP)
         assert os.lstat(shown / "link").st_uid == NOBODY
         assert os.listxattr(shown / "docs" / "tagged.txt") == os.listxattr(src / "docs" / "tagged.txt")
-        getfacl = subprocess.run(["getfacl", "-cp", str(shown / "docs" / "acl.txt")], capture_output=True, text=True, check=True)
+        getfacl = subprocess.run(
+            ["getfacl", "-cp", str(shown / "docs" / "acl.txt")], capture_output=True, text=True, check=True
+        )
         assert "user:nobody:rw-" in getfacl.stdout.splitlines()
         copy = tmp_path / "copy"
         subprocess.run(["rsync", "-aAXH", f"{shown}/", f"{copy}/"], check=True, capture_output=True)

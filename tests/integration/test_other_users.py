@@ -31,9 +31,23 @@ def test_get_info_as_another_user_on_a_root_owned_home():
         code = "import sys; from odarchive.cli import main; sys.exit(main(sys.argv[1:]))"
         for command in (["get_info", "--json"], ["num_isos"], ["export_json", str(out / "c.json")]):
             proc = subprocess.run(
-                ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", sys.executable, "-c", code,
-                 "--home", str(home), *command],
-                capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(REPO)), timeout=60)
+                [
+                    "setpriv",
+                    "--reuid=nobody",
+                    "--regid=nogroup",
+                    "--clear-groups",
+                    sys.executable,
+                    "-c",
+                    code,
+                    "--home",
+                    str(home),
+                    *command,
+                ],
+                capture_output=True,
+                text=True,
+                env=dict(os.environ, PYTHONPATH=str(REPO)),
+                timeout=60,
+            )
             assert proc.returncode == 0, (command, proc.stderr)
         assert not list(home.glob("catalogue.sqlite-journal"))
     finally:
@@ -56,12 +70,30 @@ def test_unreadable_directory_as_unprivileged_user(tmp_path):
         for p in (base, src, src / "open", home):
             os.chown(p, 65534, 65534)
         env = dict(os.environ, PYTHONPATH=str(REPO))
-        cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-m", "odarchive",
-               "--home", str(home), "create_db", str(src), "--json"]
+        cmd = [
+            "setpriv",
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            sys.executable,
+            "-m",
+            "odarchive",
+            "--home",
+            str(home),
+            "create_db",
+            str(src),
+            "--json",
+        ]
         proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=60, cwd=str(base))
         assert proc.returncode == 0, proc.stderr
-        out = subprocess.run([*cmd[:5], "-m", "odarchive", "--home", str(home), "get_info", "--json", "--skipped"],
-                             capture_output=True, text=True, env=env, timeout=60, cwd=str(base))
+        out = subprocess.run(
+            [*cmd[:5], "-m", "odarchive", "--home", str(home), "get_info", "--json", "--skipped"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+            cwd=str(base),
+        )
         info = json.loads(out.stdout)
         reasons = {e["path"]: e["reason"] for e in info["skipped_entries"]}
         assert reasons["src/locked.txt"].startswith("cannot open: Permission denied")

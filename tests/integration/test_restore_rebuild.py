@@ -30,13 +30,18 @@ def tree_state(root: Path) -> dict[bytes, tuple]:
         for name in dirnames + filenames:
             p = os.path.join(dirpath, name)
             st = os.lstat(p)
-            rel = p[len(base) + 1:]
+            rel = p[len(base) + 1 :]
             if stat.S_ISLNK(st.st_mode):
                 out[rel] = ("l", os.readlink(p), st.st_mtime_ns)
             elif stat.S_ISDIR(st.st_mode):
                 out[rel] = ("d", stat.S_IMODE(st.st_mode), st.st_mtime_ns)
             else:
-                out[rel] = ("f", hashlib.sha256(open(p, "rb").read()).hexdigest(), stat.S_IMODE(st.st_mode), st.st_mtime_ns)
+                out[rel] = (
+                    "f",
+                    hashlib.sha256(open(p, "rb").read()).hexdigest(),
+                    stat.S_IMODE(st.st_mode),
+                    st.st_mtime_ns,
+                )
     return out
 
 
@@ -73,8 +78,9 @@ def test_missing_disc_is_named_and_the_rest_restored(archive, tmp_path, capsys):
     assert code == EXIT_FAILED
     report = json.loads(capsys.readouterr().out)
     assert report["missing_discs"] == [0]
-    assert report["failed"] and all("disc 0 is needed" in f["reason"] or "discs 0" in f["reason"]
-                                    for f in report["failed"])
+    assert report["failed"] and all(
+        "disc 0 is needed" in f["reason"] or "discs 0" in f["reason"] for f in report["failed"]
+    )
     missing = {f["path"] for f in report["failed"]}
     restored = tree_state(tmp_path / "out" / "family")
     for rel, state in tree_state(src).items():
@@ -126,7 +132,8 @@ def test_damaged_image_file_is_not_put_in_place(archive, tmp_path, capsys):
         off, name = cat.conn.execute(
             "SELECT x.image_offset, d.image_name FROM extents x JOIN placements p USING (content_id, piece)"
             " JOIN contents c ON c.id = p.content_id JOIN discs d ON d.id = p.disc_id WHERE c.sha256 = ?",
-            (sha,)).fetchone()
+            (sha,),
+        ).fetchone()
     with open(images / name, "r+b") as f:
         f.seek(off)
         byte = f.read(1)
@@ -180,21 +187,34 @@ def test_rebuild_from_images_alone_then_restore(archive, tmp_path, capsys):
     assert run(new_home, "rebuild", *isos) == EXIT_INPUT
 
 
-@pytest.mark.parametrize("evil", [
-    {"raw": b"DATA/../../escape".hex()},
-    {"raw": b"/etc/passwd".hex()},
-    {"raw": b"DATA/root/nul\0byte".hex()},
-    {"sha256": "f" * 64},
-    {"part": 1, "offset": 0, "length": 10 ** 9, "part_sha256": "0" * 64},
-])
+@pytest.mark.parametrize(
+    "evil",
+    [
+        {"raw": b"DATA/../../escape".hex()},
+        {"raw": b"/etc/passwd".hex()},
+        {"raw": b"DATA/root/nul\0byte".hex()},
+        {"sha256": "f" * 64},
+        {"part": 1, "offset": 0, "length": 10**9, "part_sha256": "0" * 64},
+    ],
+)
 def test_rebuild_rejects_a_hostile_disc_and_writes_nothing(tmp_path, evil):
     import pycdlib
 
     sha = hashlib.sha256(b"hello").hexdigest()
     entry = {"sha256": sha, "iso": "/DATA/ROOT/A.;1", "joliet": "/DATA/root/a", **evil}
-    doc = {"version": 1, "files": {sha: {"filenames": {"root/a": None}, "size": 5, "mtime": 1.0}},
-           "odarchive": {"format": 1, "archive_id": "x", "disc": 0, "label": "EVIL", "data_dir": "DATA",
-                         "chunk_size": 16777216, "paths": {"DATA/root/a": entry}}}
+    doc = {
+        "version": 1,
+        "files": {sha: {"filenames": {"root/a": None}, "size": 5, "mtime": 1.0}},
+        "odarchive": {
+            "format": 1,
+            "archive_id": "x",
+            "disc": 0,
+            "label": "EVIL",
+            "data_dir": "DATA",
+            "chunk_size": 16777216,
+            "paths": {"DATA/root/a": entry},
+        },
+    }
     data = json.dumps(doc).encode()
     iso = pycdlib.PyCdlib()
     iso.new(interchange_level=3, joliet=3, udf="2.60")

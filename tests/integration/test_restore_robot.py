@@ -22,7 +22,9 @@ def burned(cli, home: Path, tmp_path: Path) -> Path:
     for n in range(6):
         (src / "y" / f"p{n}.jpg").write_bytes(os.urandom(110_000 + n))
     (src / "big.bin").write_bytes(os.urandom(900_000))  # split over discs
-    (home / "odarchive.toml").write_text("[robot.simulator]\nspeed = 1000.0\nslots = 20\nblanks = 16\nidle_exit_s = 60.0\n")
+    (home / "odarchive.toml").write_text(
+        "[robot.simulator]\nspeed = 1000.0\nslots = 20\nblanks = 16\nidle_exit_s = 60.0\n"
+    )
     assert cli("create_db", str(src)).code == 0
     assert cli("plan_iso", "1200k").code == 0
     r = cli("robot", "burn", "--segments", "all", "--json")
@@ -74,7 +76,9 @@ def test_verify_discs_through_the_robot_and_a_damaged_one(cli, home: Path, burne
 
 
 @pytest.mark.slow
-def test_a_disc_out_of_the_changer_is_named_and_the_rest_restored(cli, home: Path, burned: Path, tmp_path: Path) -> None:
+def test_a_disc_out_of_the_changer_is_named_and_the_rest_restored(
+    cli, home: Path, burned: Path, tmp_path: Path
+) -> None:
     with sqlite3.connect(home / "catalogue.sqlite") as db:
         slot = db.execute("SELECT slot FROM discs WHERE id=0").fetchone()[0]
     assert cli("robot", "export", str(slot), "--mail", "1", "--location", "shelf 7").code == 0

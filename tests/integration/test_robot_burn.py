@@ -114,8 +114,11 @@ def test_jam_during_burn_leaves_an_exact_record_and_the_next_run_finishes(cli, h
 def test_interrupted_burn_continues_on_the_next_run(cli, home: Path) -> None:
     # images of ~660 kB at 800 kB/s (x1000 speed): close to a second per disc, time to kill mid-way
     images = setup_home(home, 3, drives=1, extra="write_bytes_per_s = 800.0\n")
-    proc = subprocess.Popen([sys.executable, "-m", "odarchive", "--home", str(home), "robot", "burn", "--segments", "all"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "odarchive", "--home", str(home), "robot", "burn", "--segments", "all"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 60
         while not burning_after_disc_0(home):
@@ -149,7 +152,9 @@ def test_plan_build_burn_and_verify_the_read_back(cli, home: Path, tmp_path: Pat
     src.mkdir()
     for n in range(3):
         (src / f"p{n}.jpg").write_bytes(bytes([n]) * 300_000)
-    (home / "odarchive.toml").write_text("[robot.simulator]\nspeed = 1000.0\nslots = 10\nblanks = 8\nidle_exit_s = 60.0\n")
+    (home / "odarchive.toml").write_text(
+        "[robot.simulator]\nspeed = 1000.0\nslots = 10\nblanks = 8\nidle_exit_s = 60.0\n"
+    )
     assert cli("create_db", str(src)).code == 0
     assert cli("plan_iso", "900k").code == 0
     r = cli("robot", "burn", "--segments", "all", "--json")
@@ -167,7 +172,6 @@ def test_plan_build_burn_and_verify_the_read_back(cli, home: Path, tmp_path: Pat
     assert v.code == 0, v.out + v.err
 
 
-
 def test_only_the_planned_image_is_burned(cli, home: Path, tmp_path: Path) -> None:
     """Issue 10: an image truncated to a third is rebuilt (its sources match); an image changed
     after its source changed too is refused, never burned nor recorded verified; the rest burn."""
@@ -176,13 +180,19 @@ def test_only_the_planned_image_is_burned(cli, home: Path, tmp_path: Path) -> No
         (src / d).mkdir(parents=True)
         for n in range(3):
             (src / d / f"p{n}.jpg").write_bytes(bytes([n, ord(d)]) * 50_000)
-    (home / "odarchive.toml").write_text("[robot.simulator]\nspeed = 1000.0\nslots = 10\nblanks = 8\nidle_exit_s = 60.0\n")
+    (home / "odarchive.toml").write_text(
+        "[robot.simulator]\nspeed = 1000.0\nslots = 10\nblanks = 8\nidle_exit_s = 60.0\n"
+    )
     assert cli("create_db", str(src)).code == 0
     assert cli("plan_iso", "900k").code == 0
     assert cli("create_iso", "all").code == 0
     with sqlite3.connect(home / "catalogue.sqlite") as conn:
-        planned = {d: (name, size, bytes(sha)) for d, name, size, sha in
-                   conn.execute("SELECT id, image_name, image_size, image_sha256 FROM discs ORDER BY id")}
+        planned = {
+            d: (name, size, bytes(sha))
+            for d, name, size, sha in conn.execute(
+                "SELECT id, image_name, image_size, image_sha256 FROM discs ORDER BY id"
+            )
+        }
     assert len(planned) >= 3
     first = home / "isos" / planned[0][0]
     first.write_bytes(first.read_bytes()[: planned[0][1] // 3])  # a copy cut short
@@ -213,6 +223,7 @@ def _disc_of(home: Path, path: Path, src: Path) -> int:
     raw = (src.name + "/" + str(path.relative_to(src))).encode()
     with sqlite3.connect(home / "catalogue.sqlite") as conn:
         return conn.execute("SELECT disc_id FROM placements WHERE raw_path=?", (raw,)).fetchone()[0]
+
 
 def test_burn_with_a_bin_autoloader(cli, home: Path) -> None:
     """Generic dialect: blanks from the input bin, burned discs to the output bin, rejects to the reject bin."""
@@ -274,8 +285,10 @@ def test_burn_through_the_mtx_driver(cli, home: Path) -> None:
     assert cli("robot", "status").code == 0  # create the simulator's state, then drive it by mtx
     control.stop(home / "robot")
     with open(home / "odarchive.toml", "a") as f:
-        f.write(f'[robot]\ndriver = "mtx"\ndevice = "{home / "robot"}"\n'
-                f'mtx_command = "{sys.executable} -m robot_drivers.simulator.mtx_front"\n')
+        f.write(
+            f'[robot]\ndriver = "mtx"\ndevice = "{home / "robot"}"\n'
+            f'mtx_command = "{sys.executable} -m robot_drivers.simulator.mtx_front"\n'
+        )
     r = cli("robot", "burn", "--segments", "all", "--json")
     assert r.code == 0, r.err
     assert_shelved_and_identical(home, images, [0, 1])

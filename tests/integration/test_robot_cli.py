@@ -59,7 +59,11 @@ def test_faults_through_the_cli_and_reset(cli, home: Path) -> None:
 def test_generic_dialect_simulator(cli, home: Path) -> None:
     (home / "odarchive.toml").write_text(FAST + 'dialect = "generic"\ndrives = 1\n')
     inv = cli("robot", "inventory", "--json").json()
-    assert [(s["slot"], s.get("name"), s["kind"]) for s in inv["slots"]] == [(1, "input", "bin"), (2, "output", "bin"), (3, "reject", "bin")]
+    assert [(s["slot"], s.get("name"), s["kind"]) for s in inv["slots"]] == [
+        (1, "input", "bin"),
+        (2, "output", "bin"),
+        (3, "reject", "bin"),
+    ]
     assert cli("robot", "load", "1").code == 0
     assert cli("robot", "load", "5").code == 6
 
@@ -85,7 +89,9 @@ def test_bad_robot_configuration(cli, home: Path) -> None:
     assert r.code == 2 and "telepathy" in r.err
     (home / "odarchive.toml").write_text('[robot]\ndriver = "serial"\n')
     assert cli("robot", "status").code == 2
-    (home / "odarchive.toml").write_text('[robot]\ndriver = "serial"\ndevice = "/dev/odarchive-nothing"\nreconnect_s = 0.2\n')
+    (home / "odarchive.toml").write_text(
+        '[robot]\ndriver = "serial"\ndevice = "/dev/odarchive-nothing"\nreconnect_s = 0.2\n'
+    )
     r = cli("robot", "status")
     assert r.code == 6 and "/dev/odarchive-nothing" in r.err and "udev" in r.err
 
@@ -96,8 +102,9 @@ def test_simulate_in_the_foreground_until_interrupted(home: Path) -> None:
     import time
 
     (home / "odarchive.toml").write_text(FAST)
-    proc = subprocess.Popen([sys.executable, "-m", "odarchive", "--home", str(home), "robot", "simulate"],
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "odarchive", "--home", str(home), "robot", "simulate"], stderr=subprocess.PIPE, text=True
+    )
     try:
         deadline = time.monotonic() + 20
         while control.running(home / "robot") is None and time.monotonic() < deadline:
@@ -120,7 +127,9 @@ def test_manual_driver_asks_and_checks_the_label(cli, home: Path, tmp_path: Path
 
     images = setup_home(home, 4)
     drive = tmp_path / "drive.img"
-    (home / "odarchive.toml").write_text(f'[robot]\ndriver = "manual"\ndevice = "stdio:{drive}"\nmedia_timeout_s = 0.3\n')
+    (home / "odarchive.toml").write_text(
+        f'[robot]\ndriver = "manual"\ndevice = "stdio:{drive}"\nmedia_timeout_s = 0.3\n'
+    )
     r = cli("robot", "load", "3")
     assert r.code == 6 and "insert disc 3 (label TESTARCHIVE_0003)" in r.err and "no medium" in r.err
     assert cli("robot", "status", "--json").json()["request"].startswith("insert disc 3")

@@ -60,12 +60,15 @@ def test_volume_tags_appear_after_a_burn_label(mtx) -> None:
     assert parse_status(text).slot(1).label == "ODA1a2b3c4d_0007"
 
 
-@pytest.mark.parametrize(("call", "cls"), [
-    (lambda c: c.load(10, 0), errors.EmptySlot),
-    (lambda c: c.load(40, 0), errors.BadAddress),
-    (lambda c: c.transfer(1, 2), errors.SlotFull),
-    (lambda c: c.unload(1), errors.EmptySlot),
-])
+@pytest.mark.parametrize(
+    ("call", "cls"),
+    [
+        (lambda c: c.load(10, 0), errors.EmptySlot),
+        (lambda c: c.load(40, 0), errors.BadAddress),
+        (lambda c: c.transfer(1, 2), errors.SlotFull),
+        (lambda c: c.unload(1), errors.EmptySlot),
+    ],
+)
 def test_refusals(mtx, call, cls) -> None:
     state, c = mtx
     before = media_places(state)
@@ -75,8 +78,10 @@ def test_refusals(mtx, call, cls) -> None:
     assert media_places(state) == before
 
 
-@pytest.mark.parametrize(("fault", "cls"), [("jam", errors.MechanismFault), ("notready 0", errors.DriveNotReady),
-                                            ("miss 4", errors.EmptySlot)])
+@pytest.mark.parametrize(
+    ("fault", "cls"),
+    [("jam", errors.MechanismFault), ("notready 0", errors.DriveNotReady), ("miss 4", errors.EmptySlot)],
+)
 def test_faults_then_inventory_resets(mtx, fault, cls) -> None:
     state, c = mtx
     before = media_places(state)

@@ -64,13 +64,16 @@ def test_slot_dialect_moves_and_inventory(slot_sim) -> None:
     assert c.inventory().slot(26).state == BLANK and c.inventory().slot(4).state == EMPTY
 
 
-@pytest.mark.parametrize(("call", "cls", "words"), [
-    (lambda c: c.load(21, 0), errors.EmptySlot, "source is empty"),
-    (lambda c: c.load(99, 0), errors.BadAddress, "bad parameter"),
-    (lambda c: c.unload(0, 5), errors.EmptySlot, "drive is empty"),
-    (lambda c: c.transfer(1, 2), errors.SlotFull, "occupied"),
-    (lambda c: c.import_disc(5), errors.EmptySlot, "mail slot is empty"),
-])
+@pytest.mark.parametrize(
+    ("call", "cls", "words"),
+    [
+        (lambda c: c.load(21, 0), errors.EmptySlot, "source is empty"),
+        (lambda c: c.load(99, 0), errors.BadAddress, "bad parameter"),
+        (lambda c: c.unload(0, 5), errors.EmptySlot, "drive is empty"),
+        (lambda c: c.transfer(1, 2), errors.SlotFull, "occupied"),
+        (lambda c: c.import_disc(5), errors.EmptySlot, "mail slot is empty"),
+    ],
+)
 def test_slot_dialect_refusals(slot_sim, call, cls, words) -> None:
     state, c = slot_sim
     before = media_places(state)
@@ -80,13 +83,16 @@ def test_slot_dialect_refusals(slot_sim, call, cls, words) -> None:
     consistent(state, c, before)
 
 
-@pytest.mark.parametrize(("fault", "action", "cls"), [
-    ("jam", lambda c: c.load(1, 0), errors.Jam),
-    ("miss 2", lambda c: c.load(2, 0), errors.EmptySlot),
-    ("notready 1", lambda c: c.load(2, 1), errors.DriveNotReady),
-    ("garble 20", lambda c: c.load(2, 0), errors.GarbledReply),
-    ("drop 20", lambda c: c.load(2, 0), errors.CommunicationTimeout),
-])
+@pytest.mark.parametrize(
+    ("fault", "action", "cls"),
+    [
+        ("jam", lambda c: c.load(1, 0), errors.Jam),
+        ("miss 2", lambda c: c.load(2, 0), errors.EmptySlot),
+        ("notready 1", lambda c: c.load(2, 1), errors.DriveNotReady),
+        ("garble 20", lambda c: c.load(2, 0), errors.GarbledReply),
+        ("drop 20", lambda c: c.load(2, 0), errors.CommunicationTimeout),
+    ],
+)
 def test_slot_faults_give_clear_errors_and_reset_restores(slot_sim, fault, action, cls) -> None:
     state, c = slot_sim
     c.load(5, 0)  # a disc in a drive while things go wrong
@@ -153,8 +159,10 @@ def test_generic_dialect_bins(generic_sim) -> None:
     assert c.inventory().drive(0).state == DRIVE_EMPTY
 
 
-@pytest.mark.parametrize(("fault", "cls"), [("jam", errors.Jam), ("garble 20", errors.CommunicationError),
-                                            ("drop 20", errors.CommunicationError)])
+@pytest.mark.parametrize(
+    ("fault", "cls"),
+    [("jam", errors.Jam), ("garble 20", errors.CommunicationError), ("drop 20", errors.CommunicationError)],
+)
 def test_generic_faults_and_reset(generic_sim, fault, cls) -> None:
     state, c = generic_sim
     before = set(media_places(state))

@@ -22,8 +22,9 @@ def burned(cli, home: Path, tmp_path: Path) -> Path:
     src.mkdir()
     for n in range(4):
         (src / f"p{n}.jpg").write_bytes(os.urandom(150_000))
-    (home / "odarchive.toml").write_text("[archive]\ncopies = 2\n[robot.simulator]\nspeed = 1000.0\nslots = 20\n"
-                                         "blanks = 16\nidle_exit_s = 60.0\n")
+    (home / "odarchive.toml").write_text(
+        "[archive]\ncopies = 2\n[robot.simulator]\nspeed = 1000.0\nslots = 20\nblanks = 16\nidle_exit_s = 60.0\n"
+    )
     assert cli("create_db", str(src)).code == 0
     assert cli("plan_iso", "1000k").code == 0
     assert cli("robot", "burn", "--segments", "all").code == 0
@@ -63,12 +64,16 @@ def test_scrub_flags_an_unreadable_disc_and_a_replacement_is_burned(cli, home: P
     assert all(c["last_scrub"] == "ok" for d in w["discs"] for c in d["copies"])
 
 
-def test_a_decaying_disc_with_ecc_is_corrected(cli, home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_decaying_disc_with_ecc_is_corrected(
+    cli, home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("ODARCHIVE_ARCHIVE_ECC", raising=False)  # on, as by default
     src = tmp_path / "s"
     src.mkdir()
     (src / "a.bin").write_bytes(os.urandom(400_000))
-    (home / "odarchive.toml").write_text("[robot.simulator]\nspeed = 1000.0\nslots = 6\nblanks = 4\nidle_exit_s = 60.0\n")
+    (home / "odarchive.toml").write_text(
+        "[robot.simulator]\nspeed = 1000.0\nslots = 6\nblanks = 4\nidle_exit_s = 60.0\n"
+    )
     assert cli("create_db", str(src)).code == 0
     assert cli("plan_iso", "2M").code == 0
     assert cli("robot", "burn", "--segments", "all").code == 0

@@ -53,7 +53,9 @@ def follow(jobs: JobManager, job_id: int, timeout_s: float = 60.0) -> tuple[dict
     while time.monotonic() < deadline:
         job = jobs.get(job_id)
         assert job is not None
-        if not seen or {k: job[k] for k in ("step", "percent", "discs")} != {k: seen[-1][k] for k in ("step", "percent", "discs")}:
+        if not seen or {k: job[k] for k in ("step", "percent", "discs")} != {
+            k: seen[-1][k] for k in ("step", "percent", "discs")
+        }:
             seen.append(job)
         if job["state"] in ("finished", "failed"):
             return job, seen
@@ -72,7 +74,9 @@ def test_burn_job_reports_the_robots_progress(home):
     assert {d["drive"] for d in job["discs"]} <= {0, 1} and all(d["slot"] for d in job["discs"])
     assert job["percent"] == 100.0 and job["items"] == 3
     running = [s for s in seen if s["state"] == "running" and s["discs"]]
-    assert running and any(s["percent"] is not None and s["percent"] < 100 for s in running)  # progress, not just the end
+    assert running and any(
+        s["percent"] is not None and s["percent"] < 100 for s in running
+    )  # progress, not just the end
     shelved = {s["disc"]: s["state"] for s in slots if s["disc"] is not None}
     assert shelved == {0: "recorded", 1: "recorded", 2: "recorded"}  # the status knows where they went
 

@@ -61,8 +61,10 @@ def fixture_page(home, tmp_path, cli):
 @pytest.mark.slow
 def test_page_renders_slots_and_drives_and_escapes_names(fixture_page):
     browser, url, tmp_path = fixture_page
-    counts = browser.evaluate("(() => { const c = {}; for (const s of document.querySelectorAll('#slots .slot'))"
-                              " c[s.dataset.state] = (c[s.dataset.state] || 0) + 1; return c; })()")
+    counts = browser.evaluate(
+        "(() => { const c = {}; for (const s of document.querySelectorAll('#slots .slot'))"
+        " c[s.dataset.state] = (c[s.dataset.state] || 0) + 1; return c; })()"
+    )
     assert sum(counts.values()) == 600
     assert set(counts) == {"recorded", "blank", "empty", "drive", "faulty"} and counts["recorded"] == 300
     assert browser.evaluate("document.querySelectorAll('#drives .card').length") == 2
@@ -75,18 +77,23 @@ def test_page_renders_slots_and_drives_and_escapes_names(fixture_page):
     assert HOSTILE in browser.evaluate("document.querySelector('#slots .slot').title")
     assert HOSTILE in browser.evaluate("document.getElementById('queue').textContent")
     assert HOSTILE in browser.evaluate("document.getElementById('mounts').textContent")
-    assert f"insert disc 17 (set B): shelf {HOSTILE}" in browser.evaluate("document.getElementById('offline').textContent")
+    assert f"insert disc 17 (set B): shelf {HOSTILE}" in browser.evaluate(
+        "document.getElementById('offline').textContent"
+    )
     assert "0.90" in browser.evaluate("document.getElementById('mounts').textContent")  # cache hit ratio
     browser.click("#slots .slot")
-    assert browser.evaluate("document.getElementById('slot-detail').textContent").startswith("slot 1: recorded, disc 0 (<script>")
+    assert browser.evaluate("document.getElementById('slot-detail').textContent").startswith(
+        "slot 1: recorded, disc 0 (<script>"
+    )
     assert browser.problems() == []
     keep(browser.screenshot(tmp_path / "status-page-desktop.png"))
 
     browser.viewport(390, 844, mobile=True)  # a phone
     open_page(browser, url)
     assert browser.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-    box = browser.evaluate("(() => { const r = document.getElementById('slots').getBoundingClientRect();"
-                           " return [r.width, r.height]; })()")
+    box = browser.evaluate(
+        "(() => { const r = document.getElementById('slots').getBoundingClientRect(); return [r.width, r.height]; })()"
+    )
     assert box[0] <= 390 and box[1] < 844  # all 600 slots on one phone screen
     keep(browser.screenshot(tmp_path / "status-page-phone.png"))
 
@@ -120,14 +127,19 @@ def test_a_burn_started_with_the_token_shows_its_progress(home, tmp_path):
             assert not browser.evaluate(TOKEN_BOX_SHOWN)
             browser.click("#burn")
             browser.wait_for("document.getElementById('action-result').textContent.includes('queued')")
-            line = browser.wait_for("(() => { const j = document.querySelector('#jobs .job.running');"
-                                    " return j && j.querySelector('progress') && j.querySelector('.discs')"
-                                    " && j.textContent; })()", timeout_s=30)
+            line = browser.wait_for(
+                "(() => { const j = document.querySelector('#jobs .job.running');"
+                " return j && j.querySelector('progress') && j.querySelector('.discs')"
+                " && j.textContent; })()",
+                timeout_s=30,
+            )
             assert "burn discs all" in line and "by page" in line and "drive" in line
             keep(browser.screenshot(tmp_path / "status-page-burning.png"))
 
-            done = browser.wait_for("(() => { const j = document.querySelector('#jobs .job.finished');"
-                                    " return j && j.textContent; })()", timeout_s=90)
+            done = browser.wait_for(
+                "(() => { const j = document.querySelector('#jobs .job.finished'); return j && j.textContent; })()",
+                timeout_s=90,
+            )
             assert "2 disc(s) burned" in done
             browser.wait_for("document.querySelectorAll('#slots .slot.s-recorded').length === 2")
             assert browser.evaluate("localStorage.getItem('odarchive.token')") == token  # asked once, kept

@@ -20,9 +20,18 @@ from typing import Any
 
 import websocket
 
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-extensions", "--remote-debugging-port=0")
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-extensions",
+    "--remote-debugging-port=0",
+)
 
 
 def chromium_path() -> str | None:
@@ -44,21 +53,27 @@ class Browser:
         self.profile.mkdir(parents=True)
         self.log_path = workdir / "chromium.log"
         self._log = self.log_path.open("wb")
-        self.proc = subprocess.Popen([exe, *FLAGS, f"--user-data-dir={self.profile}",
-                                      f"--window-size={width},{height}", "about:blank"],
-                                     stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            [exe, *FLAGS, f"--user-data-dir={self.profile}", f"--window-size={width},{height}", "about:blank"],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
         self.timeout_s = timeout_s
         self._ids = itertools.count(1)
         self.events: list[dict[str, Any]] = []
         try:
             self.ws = websocket.create_connection(self._endpoint(), timeout=timeout_s, suppress_origin=True)
             target = self.call("Target.createTarget", {"url": "about:blank"}, session=False)["targetId"]
-            self.session = self.call("Target.attachToTarget", {"targetId": target, "flatten": True},
-                                     session=False)["sessionId"]
+            self.session = self.call("Target.attachToTarget", {"targetId": target, "flatten": True}, session=False)[
+                "sessionId"
+            ]
             for domain in ("Page", "Runtime", "Log"):
                 self.call(f"{domain}.enable")
-            self.call("Emulation.setDeviceMetricsOverride",
-                      {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+            self.call(
+                "Emulation.setDeviceMetricsOverride",
+                {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+            )
         except BaseException:
             self.close()
             raise
@@ -121,15 +136,21 @@ class Browser:
 
     def click(self, selector: str) -> None:
         """A real mouse click in the middle of the element."""
-        box = self.evaluate(f"(() => {{ const e = document.querySelector({json.dumps(selector)});"
-                            " e.scrollIntoView({block: 'center'}); const r = e.getBoundingClientRect();"
-                            " return [r.x + r.width / 2, r.y + r.height / 2]; })()")
+        box = self.evaluate(
+            f"(() => {{ const e = document.querySelector({json.dumps(selector)});"
+            " e.scrollIntoView({block: 'center'}); const r = e.getBoundingClientRect();"
+            " return [r.x + r.width / 2, r.y + r.height / 2]; })()"
+        )
         for kind in ("mousePressed", "mouseReleased"):
-            self.call("Input.dispatchMouseEvent", {"type": kind, "x": box[0], "y": box[1], "button": "left", "clickCount": 1})
+            self.call(
+                "Input.dispatchMouseEvent", {"type": kind, "x": box[0], "y": box[1], "button": "left", "clickCount": 1}
+            )
 
     def viewport(self, width: int, height: int, mobile: bool = False) -> None:
-        self.call("Emulation.setDeviceMetricsOverride",
-                  {"width": width, "height": height, "deviceScaleFactor": 2 if mobile else 1, "mobile": mobile})
+        self.call(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": width, "height": height, "deviceScaleFactor": 2 if mobile else 1, "mobile": mobile},
+        )
 
     def screenshot(self, path: Path, full_page: bool = True) -> Path:
         params: dict[str, Any] = {"format": "png", "captureBeyondViewport": full_page}

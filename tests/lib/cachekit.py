@@ -34,8 +34,9 @@ def sha(data: bytes) -> str:
 
 
 def config(tmp_path: Path, **overrides: Any) -> CacheConfig:
-    values: dict[str, Any] = dict(dir=tmp_path / "cache", chunk_bytes=CHUNK, keep_heads_bytes=0, min_free_bytes=0,
-                                  max_bytes=0)
+    values: dict[str, Any] = dict(
+        dir=tmp_path / "cache", chunk_bytes=CHUNK, keep_heads_bytes=0, min_free_bytes=0, max_bytes=0
+    )
     values.update(overrides)
     return CacheConfig(**values)
 
@@ -49,5 +50,5 @@ def put_chunks(cache: Cache, key: str, data: bytes, indexes: list[int] | None = 
     cb = cache.config.chunk_bytes
     count = max(1, -(-len(data) // cb))
     for i in indexes if indexes is not None else range(count):
-        piece = data[i * cb:(i + 1) * cb]
+        piece = data[i * cb : (i + 1) * cb]
         assert cache.put_chunk(key, len(data), i, piece, sha(piece))

@@ -18,11 +18,22 @@ SHA = hashlib.sha256(DATA).hexdigest()
 def disc_doc(**head: Any) -> dict[str, Any]:
     """A disc catalogue.json that rebuild accepts: one file root/a holding DATA."""
     entry = {"sha256": SHA, "mode": 0o100644, "mtime_ns": 10**18, "iso": "/DATA/ROOT/A.;1", "joliet": "/DATA/root/a"}
-    return {"version": 1, "files": {SHA: {"filenames": {"root/a": None}, "size": len(DATA), "mtime": 1.0}},
-            "odarchive": {"format": 1, "archive_id": "x", "disc": 0, "label": "CRAFTED", "data_dir": "DATA",
-                          "chunk_size": 16777216, "paths": {"DATA/root/a": entry},
-                          "other_filenames_complete": True, "other_filenames": {SHA: [["root/b", 0o100600, 5]]},
-                          **head}}
+    return {
+        "version": 1,
+        "files": {SHA: {"filenames": {"root/a": None}, "size": len(DATA), "mtime": 1.0}},
+        "odarchive": {
+            "format": 1,
+            "archive_id": "x",
+            "disc": 0,
+            "label": "CRAFTED",
+            "data_dir": "DATA",
+            "chunk_size": 16777216,
+            "paths": {"DATA/root/a": entry},
+            "other_filenames_complete": True,
+            "other_filenames": {SHA: [["root/b", 0o100600, 5]]},
+            **head,
+        },
+    }
 
 
 def disc_image(path: Path, catalogue_json: bytes) -> Path:
@@ -31,8 +42,13 @@ def disc_image(path: Path, catalogue_json: bytes) -> Path:
 
     iso = pycdlib.PyCdlib()
     iso.new(interchange_level=3, joliet=3, udf="2.60")
-    iso.add_fp(io.BytesIO(catalogue_json), len(catalogue_json), "/CATALOG.JSO;1", joliet_path="/catalogue.json",
-               udf_path="/catalogue.json")
+    iso.add_fp(
+        io.BytesIO(catalogue_json),
+        len(catalogue_json),
+        "/CATALOG.JSO;1",
+        joliet_path="/catalogue.json",
+        udf_path="/catalogue.json",
+    )
     iso.add_directory("/DATA", joliet_path="/DATA", udf_path="/DATA")
     iso.add_directory("/DATA/ROOT", joliet_path="/DATA/root", udf_path="/DATA/root")
     iso.add_fp(io.BytesIO(DATA), len(DATA), "/DATA/ROOT/A.;1", joliet_path="/DATA/root/a", udf_path="/DATA/root/a")

@@ -82,8 +82,9 @@ def sevenzip_udf(image: Path, dest: Path, big: dict[str, int] | None = None) -> 
     """Everything extracted and hashed, but the files in `big` (paths over 4 GiB): not written
     out, their size as 7zz lists it ("N bytes")."""
     big = big or {}
-    subprocess.run(["7zz", "x", "-y", "-tudf", f"-o{dest}", *(f"-x!{p}" for p in big), str(image)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["7zz", "x", "-y", "-tudf", f"-o{dest}", *(f"-x!{p}" for p in big), str(image)], check=True, capture_output=True
+    )
     out = _walk_sha(dest)
     for path in big:
         info = subprocess.run(["7zz", "l", "-slt", "-tudf", str(image), path], check=True, capture_output=True).stdout
@@ -114,7 +115,7 @@ def isoinfo_view(image: Path, joliet: bool) -> list[tuple[str, str | None]]:
     directory = "/"
     for line in listing.decode("latin-1").split("\n"):
         if line.startswith("Directory listing of "):
-            directory = line[len("Directory listing of "):]
+            directory = line[len("Directory listing of ") :]
         elif (m := _ISOINFO_LINE.match(line)) and not line.startswith("d"):
             path = directory + m.group(1)
             if not paths or paths[-1] != path:
@@ -127,8 +128,9 @@ def isoinfo_view(image: Path, joliet: bool) -> list[tuple[str, str | None]]:
         if len(extents[path]) > 1:
             sha = f"{len(extents[path])} extents, {sum(extents[path])} bytes"
         elif paths.count(path) == 1:
-            data = subprocess.run(["isoinfo", *flags, "-i", str(image), "-x", path.encode("latin-1")], check=True,
-                                  capture_output=True).stdout
+            data = subprocess.run(
+                ["isoinfo", *flags, "-i", str(image), "-x", path.encode("latin-1")], check=True, capture_output=True
+            ).stdout
             sha = _sha(data)
         out.append((path.lstrip("/"), sha))
     return sorted(out, key=lambda e: (e[0], e[1] or ""))
@@ -143,8 +145,10 @@ def isoinfo_expected(listing: Listing, joliet: bool, sizes: dict[str, int]) -> l
     counts: dict[str, int] = {}
     for p, _ in shown:
         counts[p] = counts.get(p, 0) + 1
-    return sorted(((p, h if counts[p] == 1 or " extents, " in (h or "") else None) for p, h in shown),
-                  key=lambda e: (e[0], e[1] or ""))
+    return sorted(
+        ((p, h if counts[p] == 1 or " extents, " in (h or "") else None) for p, h in shown),
+        key=lambda e: (e[0], e[1] or ""),
+    )
 
 
 def xorriso_tree(image: Path, dest: Path, files: list[str], big: dict[str, int] | None = None) -> Listing:
@@ -152,12 +156,31 @@ def xorriso_tree(image: Path, dest: Path, files: list[str], big: dict[str, int] 
     their size as `xorriso -lsl` lists it ("N bytes")."""
     big = big or {}
     wanted = ["/" + p for p in files if p not in big]
-    subprocess.run(["xorriso", "-osirrox", "on", "-iso_rr_pattern", "off", "-indev", str(image),
-                    "-extract_l", "/", str(dest), *wanted, "--"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "xorriso",
+            "-osirrox",
+            "on",
+            "-iso_rr_pattern",
+            "off",
+            "-indev",
+            str(image),
+            "-extract_l",
+            "/",
+            str(dest),
+            *wanted,
+            "--",
+        ],
+        check=True,
+        capture_output=True,
+    )
     out = _walk_sha(dest)
     for path in big:
-        info = subprocess.run(["xorriso", "-iso_rr_pattern", "off", "-indev", str(image), "-lsl", "/" + path],
-                              check=True, capture_output=True).stdout
+        info = subprocess.run(
+            ["xorriso", "-iso_rr_pattern", "off", "-indev", str(image), "-lsl", "/" + path],
+            check=True,
+            capture_output=True,
+        ).stdout
         line = next(ln for ln in info.decode("utf-8", "replace").splitlines() if ln.startswith("-"))
         out[path] = line.split()[4] + " bytes"
     return out

@@ -36,7 +36,7 @@ def pycdlib_blocks(layout: DiscLayout) -> tuple[int, Any]:
 
 
 def _name(rng: random.Random) -> bytes:
-    alphabet = "abcXYZ_-. 09éü中\U0001F600;*?:\\"
+    alphabet = "abcXYZ_-. 09éü中\U0001f600;*?:\\"
     text = "".join(rng.choice(alphabet) for _ in range(rng.choice([1, 3, 8, 20, 40, 70, 130])))
     raw = text.encode()[: rng.choice([255, 60, 20])]
     raw = raw.decode("utf-8", "ignore").encode() or b"x"
@@ -55,7 +55,14 @@ def random_layout(seed: int) -> DiscLayout:
     for i in range(rng.randint(1, 300)):
         if rng.random() < 0.2:
             dirs.append(rng.choice(dirs) + b"/" + _name(rng))
-        layout.add(rng.choice(dirs) + b"/" + _name(rng) + str(i).encode(), rng.choice([0, 1, 2047, 2048, 2049, 100_000]), None)
-    layout.set_manifest_sizes({"README.md": rng.randint(1, 9000), "catalogue.json": rng.randint(1, 90_000),
-                               "SHA256SUMS": rng.randint(1, 50_000)})
+        layout.add(
+            rng.choice(dirs) + b"/" + _name(rng) + str(i).encode(), rng.choice([0, 1, 2047, 2048, 2049, 100_000]), None
+        )
+    layout.set_manifest_sizes(
+        {
+            "README.md": rng.randint(1, 9000),
+            "catalogue.json": rng.randint(1, 90_000),
+            "SHA256SUMS": rng.randint(1, 50_000),
+        }
+    )
     return layout

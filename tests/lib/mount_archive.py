@@ -118,16 +118,24 @@ def place_on_discs(catalogue: Path, images: Path, discs: int, chunk: int = CHUNK
             db.execute("INSERT INTO extents VALUES (?,?,?,?,?)", (cid, 1, 0, put(d1, data[:half]), half))
             db.execute(_PLACE, (cid, 2, first + d2, half, size - half))
             quarter = (size - half) // 2
-            db.execute("INSERT INTO extents VALUES (?,?,?,?,?)", (cid, 2, 0, put(d2, data[half : half + quarter]), quarter))
+            db.execute(
+                "INSERT INTO extents VALUES (?,?,?,?,?)", (cid, 2, 0, put(d2, data[half : half + quarter]), quarter)
+            )
             put(d2, b"\0" * SECTOR)  # a gap between the two extents
-            db.execute("INSERT INTO extents VALUES (?,?,?,?,?)", (cid, 2, 1, put(d2, data[half + quarter :]), size - half - quarter))
+            db.execute(
+                "INSERT INTO extents VALUES (?,?,?,?,?)",
+                (cid, 2, 1, put(d2, data[half + quarter :]), size - half - quarter),
+            )
         else:
             disc = n % discs
             db.execute(_PLACE, (cid, 0, first + disc, 0, size))
             db.execute("INSERT INTO extents VALUES (?,?,?,?,?)", (cid, 0, 0, put(disc, data), size))
         if size > chunk:  # the scan may have recorded them already (same data, same chunk size)
             for i in range(0, size, chunk):
-                db.execute("INSERT OR REPLACE INTO chunk_hashes VALUES (?,?,?)", (cid, i // chunk, hashlib.sha256(data[i : i + chunk]).digest()))
+                db.execute(
+                    "INSERT OR REPLACE INTO chunk_hashes VALUES (?,?,?)",
+                    (cid, i // chunk, hashlib.sha256(data[i : i + chunk]).digest()),
+                )
     for d, f in enumerate(files):
         f.truncate(pos[d])
         f.close()

@@ -48,6 +48,7 @@ class FsClient(Protocol):
     def listxattr(self, path: bytes) -> list[str]: ...
     def try_write(self, op: str, path: bytes) -> int:
         """Attempt a change; the errno it failed with, 0 if it succeeded."""
+
     def disc_loads(self) -> int: ...
     def statvfs(self) -> tuple[int, int, int]:
         """(block size, blocks, entries) as `df` and `df -i` see them."""
@@ -203,8 +204,15 @@ class ConformanceSuite:
     def test_partial_reads_across_chunks_pieces_and_extents(self, fs: FsClient, archive: Archive) -> None:
         data = (archive.src / "big.bin").read_bytes()
         half = len(data) // 2
-        for offset, size in ((0, 10), (CHUNK - 5, 10), (half - 100, 200), (half + (len(data) - half) // 2 - 3, 7),
-                             (len(data) - 10, 100), (len(data) + 5, 10), (3 * CHUNK, 2 * CHUNK)):
+        for offset, size in (
+            (0, 10),
+            (CHUNK - 5, 10),
+            (half - 100, 200),
+            (half + (len(data) - half) // 2 - 3, 7),
+            (len(data) - 10, 100),
+            (len(data) + 5, 10),
+            (3 * CHUNK, 2 * CHUNK),
+        ):
             assert fs.read(b"/src/big.bin", offset, size) == data[offset : offset + size], (offset, size)
 
     def test_snapshots_keep_old_versions(self, fs: FsClient, archive: Archive) -> None:
@@ -230,8 +238,14 @@ class ConformanceSuite:
         assert fs.listxattr(b"/src/photos") == []
 
     def test_missing_paths_are_enoent(self, fs: FsClient) -> None:
-        for path in (b"/nope", b"/src/nope", b"/src/photos/nope.jpg", b"/.snapshots/99", b"/.snapshots/x",
-                     b"/.snapshots/1/other-root"):
+        for path in (
+            b"/nope",
+            b"/src/nope",
+            b"/src/photos/nope.jpg",
+            b"/.snapshots/99",
+            b"/.snapshots/x",
+            b"/.snapshots/1/other-root",
+        ):
             with pytest.raises(OSError) as e:
                 fs.lstat(path)
             assert e.value.errno == errno.ENOENT, path

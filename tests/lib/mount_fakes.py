@@ -70,7 +70,14 @@ class FakeDrive:
 class FakeRobot:
     """A changer with `drives` drives; slot s (from 1) holds the disc with labels[s]."""
 
-    def __init__(self, images: dict[int, Path], labels: dict[int, str], drives: int = 1, load_s: float = 0.05, read_s: float = 0.0) -> None:
+    def __init__(
+        self,
+        images: dict[int, Path],
+        labels: dict[int, str],
+        drives: int = 1,
+        load_s: float = 0.05,
+        read_s: float = 0.0,
+    ) -> None:
         self.images, self.labels, self.load_s, self.read_s = images, labels, load_s, read_s
         self.in_drive: list[int | None] = [None] * drives
         self.jammed = self.jam_hangs = self.unreadable = False

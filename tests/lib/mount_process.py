@@ -37,8 +37,11 @@ class Mounted:
 
     def status(self, until: Callable[[dict], object] = bool, timeout_s: float = 10.0) -> dict:
         """The mount's status record (it rewrites it about every second), once `until(record)`."""
-        return wait_until(lambda: (r := self._record()) is not None and until(r) and r,
-                          f"the mount's status record to satisfy {until}", timeout_s)
+        return wait_until(
+            lambda: (r := self._record()) is not None and until(r) and r,
+            f"the mount's status record to satisfy {until}",
+            timeout_s,
+        )
 
     def quiet_status(self) -> dict:
         """The status record once the mount had time to report a change (it does within
@@ -72,7 +75,9 @@ class PosixClient:
 
     def lstat(self, path: bytes) -> Stat:
         st = os.lstat(self._p(path))
-        return Stat(st.st_mode, st.st_size, st.st_mtime_ns, st.st_nlink, st.st_ino, st.st_uid, st.st_gid, st.st_ctime_ns)
+        return Stat(
+            st.st_mode, st.st_size, st.st_mtime_ns, st.st_nlink, st.st_ino, st.st_uid, st.st_gid, st.st_ctime_ns
+        )
 
     def readlink(self, path: bytes) -> bytes:
         return os.readlink(self._p(path))

@@ -28,8 +28,12 @@ def new_image(volume_label: str) -> Any:
 
     iso = pycdlib.PyCdlib()
     iso.new(
-        interchange_level=3, joliet=3, udf="2.60", vol_ident=volume_label,
-        app_ident_str="odarchive", sys_ident="LINUX",
+        interchange_level=3,
+        joliet=3,
+        udf="2.60",
+        vol_ident=volume_label,
+        app_ident_str="odarchive",
+        sys_ident="LINUX",
     )
     return iso
 
@@ -65,8 +69,13 @@ def populate(iso: Any, layout: DiscLayout, open_file: OpenFile, manifest: dict[s
 
 def _populate(iso: Any, layout: DiscLayout, open_file: OpenFile, manifest: dict[str, BinaryIO]) -> None:
     for name in sorted(MANIFEST_FILES, key=lambda n: MANIFEST_ISO[n]):
-        iso.add_fp(manifest[name], layout.manifest[name], iso_path="/" + MANIFEST_ISO[name],
-                   joliet_path="/" + name, udf_path="/" + name)
+        iso.add_fp(
+            manifest[name],
+            layout.manifest[name],
+            iso_path="/" + MANIFEST_ISO[name],
+            joliet_path="/" + name,
+            udf_path="/" + name,
+        )
     dirs = list(layout.dirs())
     iso.add_directory(iso_path="/" + DATA_DIR, joliet_path="/" + DATA_DIR, udf_path="/" + DATA_DIR)
     if layout.deep:
@@ -79,8 +88,13 @@ def _populate(iso: Any, layout: DiscLayout, open_file: OpenFile, manifest: dict[
         together = all(a is b for a, b in zip(iso_order, jol_order))  # the usual case: one call each
         for f in iso_order:
             one_call = together or extent_count(f.size) > 1
-            iso.add_fp(open_file(f), f.size, iso_path=f"{iso_path}/{f.iso}", udf_path=f"{udf}/{f.udf}",
-                       joliet_path=f"{jol}/{f.joliet}" if one_call else None)
+            iso.add_fp(
+                open_file(f),
+                f.size,
+                iso_path=f"{iso_path}/{f.iso}",
+                udf_path=f"{udf}/{f.udf}",
+                joliet_path=f"{jol}/{f.joliet}" if one_call else None,
+            )
         if not together:
             for f in jol_order:
                 if extent_count(f.size) == 1:

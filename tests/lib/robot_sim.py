@@ -64,15 +64,18 @@ def make_image(path: Path, label: str, nbytes: int, seed: int = 0) -> Path:
     src = path.with_suffix(".src")
     src.mkdir(parents=True, exist_ok=True)
     (src / "data.bin").write_bytes(random.Random(seed).randbytes(nbytes))
-    subprocess.run(["xorriso", "-as", "mkisofs", "-V", label, "-o", str(path), str(src)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["xorriso", "-as", "mkisofs", "-V", label, "-o", str(path), str(src)], check=True, capture_output=True
+    )
     return path
 
 
 IMAGE_BYTES = 300_000
 
 
-def setup_home(home: Path, discs: int, drives: int = 2, slots: int = 16, blanks: int = 12, extra: str = "") -> dict[int, Path]:
+def setup_home(
+    home: Path, discs: int, drives: int = 2, slots: int = 16, blanks: int = 12, extra: str = ""
+) -> dict[int, Path]:
     """A catalogue with `discs` planned discs whose images are built, and a fast simulator config."""
     (home / "odarchive.toml").write_text(
         "[robot.simulator]\n"
@@ -86,8 +89,18 @@ def setup_home(home: Path, discs: int, drives: int = 2, slots: int = 16, blanks:
             img = make_image(home / "isos" / f"disc{n:04d}.iso", label, IMAGE_BYTES + n, seed=n)
             images[n] = img
             with cat.transaction() as c:
-                c.execute("INSERT INTO discs (id, label, capacity_bytes, used_bytes, planned_ns, image_name, image_size,"
-                          " image_sha256, state) VALUES (?,?,?,?,?,?,?,?, 'written')",
-                          (n, "TESTARCHIVE", 10**9, img.stat().st_size, time.time_ns(), img.name, img.stat().st_size,
-                           file_sha256(img)))
+                c.execute(
+                    "INSERT INTO discs (id, label, capacity_bytes, used_bytes, planned_ns, image_name, image_size,"
+                    " image_sha256, state) VALUES (?,?,?,?,?,?,?,?, 'written')",
+                    (
+                        n,
+                        "TESTARCHIVE",
+                        10**9,
+                        img.stat().st_size,
+                        time.time_ns(),
+                        img.name,
+                        img.stat().st_size,
+                        file_sha256(img),
+                    ),
+                )
     return images

@@ -55,9 +55,13 @@ def synthetic_catalogue(path: Path, files: int, per_dir: int = 1000, distinct: b
             batch = range(start, min(files, start + CONTENT_BATCH))
             with cat.transaction():
                 if distinct:
-                    ids = contents.ids_for(cat.conn, [(hashlib.sha256(b"%d" % i).digest(), len(CONTENT)) for i in batch])[0]
+                    ids = contents.ids_for(
+                        cat.conn, [(hashlib.sha256(b"%d" % i).digest(), len(CONTENT)) for i in batch]
+                    )[0]
                 else:
                     ids = [shared] * len(batch)
-                rows.insert_stream((nodes[i // per_dir], _file_name(i), (len(CONTENT), now, FILE_MODE, 0, None, None, None),
-                                    None, cid) for i, cid in zip(batch, ids))
+                rows.insert_stream(
+                    (nodes[i // per_dir], _file_name(i), (len(CONTENT), now, FILE_MODE, 0, None, None, None), None, cid)
+                    for i, cid in zip(batch, ids)
+                )
         snapshots.complete(cat, snap)

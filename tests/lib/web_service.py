@@ -31,23 +31,50 @@ def fixture_status(slots: int = 600, label: str = HOSTILE) -> dict[str, Any]:
     table = []
     for n in range(1, slots + 1):
         state = states[0] if n <= slots // 2 else states[1 + n % 4]
-        table.append({"slot": n, "state": state, "disc": n - 1 if state == "recorded" else None,
-                      "label": f"{label}_{n:04d}" if state == "recorded" else None})
+        table.append(
+            {
+                "slot": n,
+                "state": state,
+                "disc": n - 1 if state == "recorded" else None,
+                "label": f"{label}_{n:04d}" if state == "recorded" else None,
+            }
+        )
     now = time.time()
     return {
         "now": now,
         "service": {"pid": 4242, "started": now - 60, "home": f"/archive/{label}", "listen": "127.0.0.1:0"},
         "changer": {"driver": "simulator", "slots": table, "mail_slots": [], "faults": [f"jam near {label}"]},
         "drives": [
-            {"drive": 0, "state": "reading", "disc": 7, "label": f"{label}_0007",
-             "lease": {"id": "L1", "kind": "read", "client": f"mount {label}", "disc": 7}, "since": now - 5, "fault": None},
+            {
+                "drive": 0,
+                "state": "reading",
+                "disc": 7,
+                "label": f"{label}_0007",
+                "lease": {"id": "L1", "kind": "read", "client": f"mount {label}", "disc": 7},
+                "since": now - 5,
+                "fault": None,
+            },
             {"drive": 1, "state": "idle", "disc": None, "label": None, "lease": None, "since": now - 30, "fault": None},
         ],
         "queue": [{"disc": 12, "kind": "read", "waiting": 3, "oldest_age_s": 4.5, "clients": [f"mount {label}"]}],
-        "mounts": [{"mountpoint": f"/mnt/{label}", "pid": 99, "disc_loads": 4, "disc_failures": 1,
-                    "cache": {"hits": 90, "misses": 10, "hit_ratio": 0.9, "bytes_cached": 5_000_000, "max_bytes": 10**9}}],
-        "offline_discs": [{"disc": 17, "copy": 1, "set": "B", "location": f"shelf {label}",
-                           "text": f"insert disc 17 (set B): shelf {label}"}],
+        "mounts": [
+            {
+                "mountpoint": f"/mnt/{label}",
+                "pid": 99,
+                "disc_loads": 4,
+                "disc_failures": 1,
+                "cache": {"hits": 90, "misses": 10, "hit_ratio": 0.9, "bytes_cached": 5_000_000, "max_bytes": 10**9},
+            }
+        ],
+        "offline_discs": [
+            {
+                "disc": 17,
+                "copy": 1,
+                "set": "B",
+                "location": f"shelf {label}",
+                "text": f"insert disc 17 (set B): shelf {label}",
+            }
+        ],
     }
 
 

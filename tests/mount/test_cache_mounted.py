@@ -37,9 +37,15 @@ def test_cache_commands_on_a_running_mount(archive: Archive, tmp_path: Path, cap
         old = (m.mountpoint / ".snapshots" / str(archive.old_snapshot) / "src" / "hello.txt").read_bytes()
         assert copy == old == archive.old_bytes  # one content: the second file is a cache hit
         assert photo.read_bytes() == (archive.src / "photos" / "img003.jpg").read_bytes()
-        s = wait_until(lambda: (s := cache_cmd(archive, capsys, "stats"))["hits"] >= 1 and s["misses"] >= 2
-                       and s["disc_loads"] >= 1 and s,
-                       "the mount to flush its counters (at least every second)")
+        s = wait_until(
+            lambda: (
+                (s := cache_cmd(archive, capsys, "stats"))["hits"] >= 1
+                and s["misses"] >= 2
+                and s["disc_loads"] >= 1
+                and s
+            ),
+            "the mount to flush its counters (at least every second)",
+        )
         assert s["bytes_cached"] > 0 and s["max_wait_s"] > 0
 
         pinned = cache_cmd(archive, capsys, "pin", str(hello))
@@ -47,7 +53,10 @@ def test_cache_commands_on_a_running_mount(archive: Archive, tmp_path: Path, cap
 
         with open(photo, "rb") as f:  # an open file in the mount is never evicted
             f.read()
-            wait_until(lambda: cache_cmd(archive, capsys, "stats")["open_handles"] >= 1, "the open file's handle to be recorded")
+            wait_until(
+                lambda: cache_cmd(archive, capsys, "stats")["open_handles"] >= 1,
+                "the open file's handle to be recorded",
+            )
             cache_cmd(archive, capsys, "evict", "--all")
             assert os.getxattr(photo, "user.odarchive.cached") == b"yes"
             assert os.getxattr(hello, "user.odarchive.cached") == b"yes"  # pinned
@@ -67,7 +76,9 @@ def test_cache_commands_find_the_cache_of_the_running_mount(archive: Archive, tm
     flags = ("--images", str(archive.images), "--cache-dir", str(elsewhere), "--cache-policy", "size")
     with Mounted(archive.home, tmp_path / "mnt", *flags) as m:
         assert (m.mountpoint / "src" / "hello.txt").read_bytes() == (archive.src / "hello.txt").read_bytes()
-        s = wait_until(lambda: (s := cache_cmd(archive, capsys, "stats"))["misses"] >= 1 and s, "the miss to be counted")
+        s = wait_until(
+            lambda: (s := cache_cmd(archive, capsys, "stats"))["misses"] >= 1 and s, "the miss to be counted"
+        )
         assert s["dir"] == str(elsewhere) and s["policy"] == "size" and s["bytes_cached"] > 0
         assert cache_cmd(archive, capsys, "check")["checked"] >= 1
         assert cache_cmd(archive, capsys, "stats", "--cache-dir", str(tmp_path / "other"))["bytes_cached"] == 0

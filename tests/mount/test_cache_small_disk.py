@@ -44,10 +44,16 @@ def _every_file(archive: Archive) -> Iterator[tuple[bytes, bytes]]:
             yield b"/" + path, open(os.path.join(os.fsencode(archive.src.parent), path), "rb").read()
 
 
-def test_a_cache_that_can_keep_nothing_still_serves_every_byte(archive: Archive, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_a_cache_that_can_keep_nothing_still_serves_every_byte(
+    archive: Archive, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     config = CacheConfig(tmp_path / "cache", chunk_bytes=CHUNK, keep_heads_bytes=0, min_free_bytes=1 << 60)
-    service = ArchiveService(CatalogueAdapter(archive.catalogue), ImageDirSource(archive.images), Cache.open(config),
-                             MountConfig(disc_timeout_s=10, whole_max_bytes=2 * CHUNK))
+    service = ArchiveService(
+        CatalogueAdapter(archive.catalogue),
+        ImageDirSource(archive.images),
+        Cache.open(config),
+        MountConfig(disc_timeout_s=10, whole_max_bytes=2 * CHUNK),
+    )
     fs = VfsClient(service)
     try:
         with caplog.at_level(logging.WARNING, logger="odarchive.mount"):
@@ -62,8 +68,9 @@ def test_a_cache_that_can_keep_nothing_still_serves_every_byte(archive: Archive,
         service.close()
 
 
-def test_mount_on_a_small_disk_warns_and_reads_everything(archive: Archive, tmp_path: Path, small_disk: Path,
-                                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_mount_on_a_small_disk_warns_and_reads_everything(
+    archive: Archive, tmp_path: Path, small_disk: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     flags = ("--images", str(archive.images), "--cache-dir", str(small_disk / "cache"), "--disc-timeout", "20s")
     with Mounted(archive.home, tmp_path / "mnt", *flags) as m:  # the default min_free_bytes: 1 GiB
         assert "warning: the cache's disk" in capsys.readouterr().err

@@ -15,8 +15,13 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def odarchive(*argv: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "odarchive", *argv], capture_output=True, text=True,
-                          env=dict(os.environ, PYTHONPATH=str(REPO), ODARCHIVE_SIM_SPEED="1000"), timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "odarchive", *argv],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(REPO), ODARCHIVE_SIM_SPEED="1000"),
+        timeout=600,
+    )
 
 
 @pytest.mark.slow

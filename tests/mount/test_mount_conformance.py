@@ -21,8 +21,16 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Archive:
 
 @pytest.fixture
 def fs(archive: Archive, tmp_path: Path) -> Iterator[PosixClient]:
-    with Mounted(archive.home, tmp_path / "mnt", "--images", str(archive.images), "--cache-dir", str(tmp_path / "cache"),
-                 "--disc-timeout", "20s") as m:
+    with Mounted(
+        archive.home,
+        tmp_path / "mnt",
+        "--images",
+        str(archive.images),
+        "--cache-dir",
+        str(tmp_path / "cache"),
+        "--disc-timeout",
+        "20s",
+    ) as m:
         yield PosixClient(m)
 
 

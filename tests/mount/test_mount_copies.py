@@ -23,8 +23,10 @@ def two_sets(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, P
     src.mkdir()
     home.mkdir()
     make_tree(src)
-    (home / "odarchive.toml").write_text("[archive]\ncopies = 2\n[robot.simulator]\nspeed = 500\nmail_slots = 30\n"
-                                         "slots = 60\nblanks = 50\n[mount]\ndisc_timeout_s = 20\n")
+    (home / "odarchive.toml").write_text(
+        "[archive]\ncopies = 2\n[robot.simulator]\nspeed = 500\nmail_slots = 30\n"
+        "slots = 60\nblanks = 50\n[mount]\ndisc_timeout_s = 20\n"
+    )
     h = ["--home", str(home)]
     assert main([*h, "create_db", str(src)]) == 0
     assert main([*h, "plan_iso", "1200k"]) == 0

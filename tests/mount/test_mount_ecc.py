@@ -28,8 +28,9 @@ def scratched(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, 
     src.mkdir()
     home.mkdir()
     make_tree(src)
-    (home / "odarchive.toml").write_text("[archive]\ncopies = 2\n[robot.simulator]\nspeed = 500\nslots = 20\n"
-                                         "blanks = 10\n[mount]\ndisc_timeout_s = 60\n")
+    (home / "odarchive.toml").write_text(
+        "[archive]\ncopies = 2\n[robot.simulator]\nspeed = 500\nslots = 20\nblanks = 10\n[mount]\ndisc_timeout_s = 60\n"
+    )
     h = ["--home", str(home)]
     assert main([*h, "create_db", str(src)]) == 0
     assert main([*h, "plan_iso", "3M", "--ecc", "15%"]) == 0
@@ -39,7 +40,8 @@ def scratched(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, 
         disc, offset, length = db.execute(
             "SELECT p.disc_id, e.image_offset, e.length FROM placements p JOIN extents e"
             " ON e.content_id=p.content_id AND e.piece=p.piece WHERE p.raw_path=?",
-            (f"src/{FILE}".encode(),)).fetchone()
+            (f"src/{FILE}".encode(),),
+        ).fetchone()
         a = db.execute("SELECT slot FROM discs WHERE id=?", (disc,)).fetchone()[0]
         b = db.execute("SELECT slot FROM disc_copies WHERE disc_id=? AND copy=1", (disc,)).fetchone()[0]
     where = {"disc": disc, "a": a, "b": b, "first": offset // SECTOR, "count": -(-length // SECTOR)}
@@ -50,8 +52,10 @@ def scratched(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, 
 def _scratch(home: Path, slot: int, where: dict[str, int]) -> None:
     for drive in (0, 1):  # a disc left in a drive keeps its old sidecar until it is loaded again
         main(["--home", str(home), "robot", "unload", "--drive", str(drive)])
-    assert main(["--home", str(home), "robot", "simulate", "--fault",
-                 f"scratch {slot} {where['first']} {where['count']}"]) == 0
+    assert (
+        main(["--home", str(home), "robot", "simulate", "--fault", f"scratch {slot} {where['first']} {where['count']}"])
+        == 0
+    )
 
 
 def _read_through_mount(home: Path, src: Path, tmp: Path) -> str:

@@ -34,7 +34,7 @@ def test_find_lists_exactly_the_catalogue(archive: Archive, tmp_path: Path) -> N
     with Mounted(archive.home, tmp_path / "mnt", *_flags(archive, tmp_path / "cache")) as m:
         out = subprocess.run(["find", str(m.mountpoint / "src"), "-print0"], capture_output=True, check=True).stdout
     root = os.fsencode(m.mountpoint) + b"/"
-    found = {p[len(root):] for p in out.split(b"\0") if p}
+    found = {p[len(root) :] for p in out.split(b"\0") if p}
     assert found == set(expected_tree(archive.src))
 
 
@@ -55,9 +55,14 @@ def test_unmount_is_clean(archive: Archive, tmp_path: Path) -> None:
     with Mounted(archive.home, mp, *_flags(archive, tmp_path / "cache")) as m:
         pid = m.status()["pid"]
         (mp / "src" / "hello.txt").read_bytes()
-        status = json.loads(subprocess.run(
-            [sys.executable, "-m", "odarchive", "--home", str(archive.home), "status", "--json"],
-            capture_output=True, check=True, text=True).stdout)
+        status = json.loads(
+            subprocess.run(
+                [sys.executable, "-m", "odarchive", "--home", str(archive.home), "status", "--json"],
+                capture_output=True,
+                check=True,
+                text=True,
+            ).stdout
+        )
         [job] = [j for j in status["jobs"] if j.get("mountpoint") == str(mp)]
         assert job["state"] == "running" and job["command"] == "mount"
         assert {"waiting_by_disc", "source", "cache", "disc_loads"} <= set(job)
@@ -89,7 +94,10 @@ def test_refusals(archive: Archive, tmp_path: Path, capsys: pytest.CaptureFixtur
     assert main([*home, "umount", str(mp)]) == 7
     assert "not mounted" in capsys.readouterr().err
     assert main(["--home", str(tmp_path / "nohome"), "mount", str(mp)]) == 4
-    assert main([*home, "mount", str(mp), "--images", str(tmp_path / "no-images"), "--cache-dir", str(tmp_path / "c")]) == 7
+    assert (
+        main([*home, "mount", str(mp), "--images", str(tmp_path / "no-images"), "--cache-dir", str(tmp_path / "c")])
+        == 7
+    )
     assert "image directory" in capsys.readouterr().err
     assert not os.path.ismount(mp)
     (tmp_path / "full").mkdir()
@@ -124,7 +132,11 @@ def test_reads_stuck_on_a_disc_leave_room_for_everything_else(archive: Archive, 
     stuck_disc = min(archive.disc_of(b"photos/" + p.name.encode()).pop() for p in (archive.src / "photos").iterdir())
     (images / f"disc{stuck_disc}.iso").unlink()
     os.mkfifo(images / f"disc{stuck_disc}.iso")  # opening it hangs: a drive that never gets ready
-    stuck = [p.name for p in (archive.src / "photos").iterdir() if archive.disc_of(b"photos/" + p.name.encode()) == {stuck_disc}]
+    stuck = [
+        p.name
+        for p in (archive.src / "photos").iterdir()
+        if archive.disc_of(b"photos/" + p.name.encode()) == {stuck_disc}
+    ]
     other = next(p.name for p in (archive.src / "photos").iterdir() if p.name not in stuck)
     flags = ("--images", str(images), "--cache-dir", str(tmp_path / "cache"), "--disc-timeout", "4")
     with Mounted(archive.home, tmp_path / "mnt", *flags) as m:
@@ -156,7 +168,9 @@ def test_reads_stuck_on_a_disc_leave_room_for_everything_else(archive: Archive, 
             pass
 
 
-def test_a_mount_whose_process_died_is_refused_then_unmounted(archive: Archive, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_mount_whose_process_died_is_refused_then_unmounted(
+    archive: Archive, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     mp = tmp_path / "mnt"
     home = ["--home", str(archive.home)]
     with Mounted(archive.home, mp, *_flags(archive, tmp_path / "cache")) as m:

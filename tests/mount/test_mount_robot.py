@@ -32,7 +32,9 @@ def burned(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Pat
     src.mkdir()
     home.mkdir()
     make_tree(src)
-    (home / "odarchive.toml").write_text("[robot.simulator]\nspeed = 200\n[robot]\nreply_timeout_s = 0.5\nretries = 1\n")
+    (home / "odarchive.toml").write_text(
+        "[robot.simulator]\nspeed = 200\n[robot]\nreply_timeout_s = 0.5\nretries = 1\n"
+    )
     h = ["--home", str(home)]
     assert main([*h, "create_db", str(src)]) == 0
     assert main([*h, "plan_iso", "1200k"]) == 0
@@ -45,7 +47,9 @@ def burned(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Pat
 def disc_of(home: Path, src: Path, rel: str) -> int:
     sha = hashlib.sha256((src / rel).read_bytes()).digest()
     with sqlite3.connect(home / "catalogue.sqlite") as db:
-        return db.execute("SELECT disc_id FROM placements p JOIN contents c ON c.id = p.content_id WHERE c.sha256=?", (sha,)).fetchone()[0]
+        return db.execute(
+            "SELECT disc_id FROM placements p JOIN contents c ON c.id = p.content_id WHERE c.sha256=?", (sha,)
+        ).fetchone()[0]
 
 
 def photos_by_disc(home: Path, src: Path) -> dict[int, list[str]]:
@@ -90,7 +94,9 @@ def test_robot_fault_gives_eio_within_the_timeout_while_cached_reads_go_on(
             outcome: dict[str, tuple[int, float]] = {}
             t = threading.Thread(target=lambda: outcome.update(victim=_read_errno(root / victim)))
             t.start()
-            m.status(lambda r: r.get("waiting_by_disc") or not t.is_alive())  # the read waits for its disc (or failed already)
+            m.status(
+                lambda r: r.get("waiting_by_disc") or not t.is_alive()
+            )  # the read waits for its disc (or failed already)
             while t.is_alive():  # during the fault, cached reads and metadata are served at once
                 t0 = time.monotonic()
                 assert (root / cached).read_bytes() == (src / cached).read_bytes()

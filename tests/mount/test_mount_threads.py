@@ -59,8 +59,10 @@ def test_reads_waiting_on_more_files_than_libfuse_had_threads_leave_stat_and_cac
         for t in readers:
             t.start()
         try:
-            _until(lambda: sum(m.status().get("waiting_by_disc", {}).values()) == WAITING,
-                   f"not all {WAITING} reads reached the mount: a cap on libfuse's threads holds the rest back")
+            _until(
+                lambda: sum(m.status().get("waiting_by_disc", {}).values()) == WAITING,
+                f"not all {WAITING} reads reached the mount: a cap on libfuse's threads holds the rest back",
+            )
             answered: dict[str, float] = {}
 
             def probe() -> None:  # each of these reaches the mount (nothing the kernel has cached)

@@ -61,8 +61,12 @@ def _burning(home: Path) -> dict[str, Any] | None:
 
 
 def _burn(home: Path, spec: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "odarchive", "--home", str(home), "robot", "burn", "--segments", spec],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "odarchive", "--home", str(home), "robot", "burn", "--segments", spec],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 @pytest.mark.slow

@@ -38,8 +38,9 @@ def _files(root: Path, prefix: str, count: int, seed: int) -> dict[str, bytes]:
 def test_reads_through_the_mount_are_served_while_new_discs_burn(tmp_path: Path) -> None:
     src, home = tmp_path / "src", tmp_path / "home"
     home.mkdir()
-    (home / "odarchive.toml").write_text("[robot.simulator]\nspeed = 200\nwrite_bytes_per_s = 2000.0\nidle_exit_s = 120\n"
-                                         "[service]\nlisten = \"\"\n")
+    (home / "odarchive.toml").write_text(
+        '[robot.simulator]\nspeed = 200\nwrite_bytes_per_s = 2000.0\nidle_exit_s = 120\n[service]\nlisten = ""\n'
+    )
     h = ["--home", str(home)]
     old = _files(src, "old", 24, 1)
     assert main([*h, "create_db", str(src)]) == 0
@@ -56,8 +57,20 @@ def test_reads_through_the_mount_are_served_while_new_discs_burn(tmp_path: Path)
     assert new_discs
     try:
         with Mounted(home, tmp_path / "mnt", "--cache-dir", str(tmp_path / "cache"), "--disc-timeout", "120s") as m:
-            burn = subprocess.Popen([sys.executable, "-m", "odarchive", *h, "robot", "burn", "--segments",
-                                     f"{new_discs[0]}-{new_discs[-1]}"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            burn = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "odarchive",
+                    *h,
+                    "robot",
+                    "burn",
+                    "--segments",
+                    f"{new_discs[0]}-{new_discs[-1]}",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            )
             root = m.mountpoint / "src"
 
             def read(name: str) -> tuple[str, bool, float]:

@@ -46,7 +46,9 @@ def test_state_changing_requests_need_the_token(tmp_path: Path) -> None:
         assert httpx.get(f"http://{listen}/api/status").json()["service"]["listen"] == listen
 
 
-def test_second_start_reuses_the_running_service_and_stop_ends_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_second_start_reuses_the_running_service_and_stop_ends_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     home = make_home(tmp_path / "home")
     with running_service(home) as client:
         pid = client.status()["service"]["pid"]

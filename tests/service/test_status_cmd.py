@@ -38,9 +38,19 @@ def test_a_mount_killed_with_9_is_not_shown_mounted(tmp_path: Path, cli, home) -
     make_home(home)
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     (home / "jobs").mkdir(exist_ok=True)
-    (home / "jobs" / "mount-dead.json").write_text(json.dumps(
-        {"job": "mount-dead", "command": "mount", "pid": int(dead.stdout), "updated": 0, "phase": "mounted",
-         "mountpoint": str(tmp_path / "mnt"), "disc_loads": 3}))
+    (home / "jobs" / "mount-dead.json").write_text(
+        json.dumps(
+            {
+                "job": "mount-dead",
+                "command": "mount",
+                "pid": int(dead.stdout),
+                "updated": 0,
+                "phase": "mounted",
+                "mountpoint": str(tmp_path / "mnt"),
+                "disc_loads": 3,
+            }
+        )
+    )
     with running_service(home):
         j = cli("status", "--json").json()
         assert j["service"]["mounts"] == []  # the service lists live mounts only

@@ -36,7 +36,7 @@ def test_ranges_across_chunks_need_every_chunk(tmp_path):
         assert not cache.is_cached(key)
         put_chunks(cache, key, data, [1, 3])
         assert cache.is_cached(key)
-        assert cache.get(key, CHUNK - 5, 2 * CHUNK + 30) == data[CHUNK - 5: 3 * CHUNK + 25]
+        assert cache.get(key, CHUNK - 5, 2 * CHUNK + 30) == data[CHUNK - 5 : 3 * CHUNK + 25]
         assert cache.get(key, 0, len(data)) == data
 
 
@@ -45,7 +45,7 @@ def test_put_whole_of_a_large_content_is_stored_as_chunks(tmp_path):
     with open_cache(tmp_path) as cache:
         assert cache.put_whole(key, data)
         assert cache.stats().chunks == 3
-        assert cache.get(key, 2 * CHUNK - 1, 2) == data[2 * CHUNK - 1:]
+        assert cache.get(key, 2 * CHUNK - 1, 2) == data[2 * CHUNK - 1 :]
         assert (tmp_path / "cache" / "data" / key[:2] / f"{key}.2").stat().st_size == 1
 
 

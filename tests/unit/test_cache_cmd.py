@@ -8,8 +8,17 @@ import pytest
 
 from fuse_mount.cache import Cache, CacheConfig
 
-STATS_KEYS = {"hits", "misses", "hit_ratio", "bytes_served", "bytes_cached", "evictions", "disc_loads",
-              "mean_wait_s", "max_wait_s"}
+STATS_KEYS = {
+    "hits",
+    "misses",
+    "hit_ratio",
+    "bytes_served",
+    "bytes_cached",
+    "evictions",
+    "disc_loads",
+    "mean_wait_s",
+    "max_wait_s",
+}
 
 
 @pytest.fixture
@@ -72,7 +81,12 @@ def test_cache_dir_from_the_file_is_under_the_home_and_from_a_flag_under_the_cwd
     assert cache_config(ctx).dir == home / "fast" / "cache"
     monkeypatch.chdir(tmp_path)
     conf = cache_config(ctx, dir="here", max_bytes="1MiB", max_age_s="1h", keep_heads_bytes=None)
-    assert (conf.dir, conf.max_bytes, conf.max_age_s, conf.keep_heads_bytes) == (tmp_path / "here", 1 << 20, 3600.0, 65536)
+    assert (conf.dir, conf.max_bytes, conf.max_age_s, conf.keep_heads_bytes) == (
+        tmp_path / "here",
+        1 << 20,
+        3600.0,
+        65536,
+    )
 
 
 def test_bad_cache_settings_are_clear_errors(cli, home):
@@ -81,7 +95,7 @@ def test_bad_cache_settings_are_clear_errors(cli, home):
     assert r.code == 7 and "fifo" in r.err
     (home / "odarchive.toml").write_text('[cache]\nmax_bytes = "lots"\n')
     assert cli("cache", "stats").code == 3
-    (home / "odarchive.toml").write_text('[cache]\nsize = 5\n')
+    (home / "odarchive.toml").write_text("[cache]\nsize = 5\n")
     assert cli("cache", "stats").code == 3
 
 

@@ -32,7 +32,7 @@ def test_many_threads_put_get_evict_and_never_see_wrong_bytes(tmp_path):
                             else:
                                 put_chunks(cache, key, data, missing)
                             got = cache.peek(key, off, n)
-                        assert got == data[off:off + n], "wrong bytes served"
+                        assert got == data[off : off + n], "wrong bytes served"
                         with lock:
                             served[0] += 1
                     finally:

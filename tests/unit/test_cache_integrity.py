@@ -46,7 +46,7 @@ def test_alteration_after_a_verified_read_is_still_caught(tmp_path):
     key, data = content(2 * MiB, seed=2)
     with open_cache(tmp_path, chunk_bytes=4 * MiB) as cache:
         cache.put_whole(key, data)
-        assert cache.get(key, MiB + 5, 100) == data[MiB + 5:MiB + 105]
+        assert cache.get(key, MiB + 5, 100) == data[MiB + 5 : MiB + 105]
         path = data_file(tmp_path, key, 0)
         st = path.stat()
         flip_byte(path, MiB + 50)

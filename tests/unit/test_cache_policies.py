@@ -25,8 +25,10 @@ def test_sql_twin_orders_as_the_function(name):
     sql = policy_sql(policy)
     assert sql is not None
     got = [r[0] for r in conn.execute(f"SELECT c.rowid FROM chunks c ORDER BY {sql}", {"now": now})]
-    want = sorted(range(1, len(rows) + 1),
-                  key=lambda i: (-policy(rows[i - 1][0], rows[i - 1][1], rows[i - 1][2], now), rows[i - 1][1], i))
+    want = sorted(
+        range(1, len(rows) + 1),
+        key=lambda i: (-policy(rows[i - 1][0], rows[i - 1][1], rows[i - 1][2], now), rows[i - 1][1], i),
+    )
     assert got == want
 
 

@@ -128,8 +128,12 @@ def test_keep_heads_turns_header_reads_into_hits():
 
 def test_replay_command_line(cli, home, tmp_path):
     path = tmp_path / "trace.jsonl"
-    path.write_text("".join(json.dumps({"t": a.t, "key": a.key, "size": a.size, "off": a.off, "len": a.len,
-                                        "hit": a.hit}) + "\n" for a in _scan_pollution_trace()))
+    path.write_text(
+        "".join(
+            json.dumps({"t": a.t, "key": a.key, "size": a.size, "off": a.off, "len": a.len, "hit": a.hit}) + "\n"
+            for a in _scan_pollution_trace()
+        )
+    )
     (home / "odarchive.toml").write_text(f'[cache]\nchunk_bytes = "{CHUNK}"\n')
     r = cli("cache", "replay", "--trace", str(path), "--sizes", "512KiB,4MiB", "--keep-heads", "4KiB", "--json")
     rows = r.json()["results"]
@@ -172,8 +176,9 @@ def test_sequential_reads_are_one_line_and_replay_as_many(tmp_path):
 
 def test_runs_break_on_gaps_outcome_and_time(tmp_path):
     writer = TraceWriter(tmp_path / "t.jsonl", max_bytes=1 << 20)
-    for _i, (t, off, hit) in enumerate([(0.0, 0, True), (0.1, 10, True), (0.2, 30, True), (0.3, 40, False),
-                                       (5.0, 50, False)]):
+    for _i, (t, off, hit) in enumerate(
+        [(0.0, 0, True), (0.1, 10, True), (0.2, 30, True), (0.3, 40, False), (5.0, 50, False)]
+    ):
         writer.append(Access(t, "k", 100, off, 10, hit))
     writer.close()
     got = [(a.off, a.len, a.n, a.hit) for a in read_trace(tmp_path / "t.jsonl")]

@@ -25,25 +25,37 @@ def make_v1_catalogue(path: Path, src: Path) -> None:
             db.execute("INSERT INTO meta VALUES (?, ?)", (k, v))
         root = db.execute("INSERT INTO dirs (parent_id, name, sig) VALUES (0, ?, ?)", (b"src", b"old digest")).lastrowid
         db.execute("INSERT INTO sources (root_name, path, root_dir) VALUES (?, ?, ?)", (b"src", os.fsencode(src), root))
-        db.execute("INSERT INTO snapshots (source_id, started_ns, finished_ns, state, phase) VALUES (1, 1, 2, 'complete', 'done')")
+        db.execute(
+            "INSERT INTO snapshots (source_id, started_ns, finished_ns, state, phase) VALUES (1, 1, 2, 'complete', 'done')"
+        )
         st = os.stat(src)
-        db.execute("INSERT INTO entries (source_id, dir_id, name, kind, first_snap, size, mtime_ns, mode, ino)"
-                   " VALUES (1, 0, ?, 'd', 1, 0, ?, ?, ?)", (b"src", st.st_mtime_ns, st.st_mode, st.st_ino))
+        db.execute(
+            "INSERT INTO entries (source_id, dir_id, name, kind, first_snap, size, mtime_ns, mode, ino)"
+            " VALUES (1, 0, ?, 'd', 1, 0, ?, ?, ?)",
+            (b"src", st.st_mtime_ns, st.st_mode, st.st_ino),
+        )
         for name in sorted(os.listdir(src)):
             p = src / name
             st = os.lstat(p)
             if p.is_symlink():
                 target = os.readlink(p).encode()
-                db.execute("INSERT INTO entries (source_id, dir_id, name, kind, first_snap, size, mtime_ns, mode, ino,"
-                           " target) VALUES (1, ?, ?, 'l', 1, ?, ?, ?, ?, ?)",
-                           (root, name.encode(), len(target), st.st_mtime_ns, st.st_mode, st.st_ino, target))
+                db.execute(
+                    "INSERT INTO entries (source_id, dir_id, name, kind, first_snap, size, mtime_ns, mode, ino,"
+                    " target) VALUES (1, ?, ?, 'l', 1, ?, ?, ?, ?, ?)",
+                    (root, name.encode(), len(target), st.st_mtime_ns, st.st_mode, st.st_ino, target),
+                )
                 continue
             data = p.read_bytes()
-            db.execute("INSERT OR IGNORE INTO contents (sha256, size) VALUES (?, ?)", (hashlib.sha256(data).digest(), len(data)))
+            db.execute(
+                "INSERT OR IGNORE INTO contents (sha256, size) VALUES (?, ?)",
+                (hashlib.sha256(data).digest(), len(data)),
+            )
             cid = db.execute("SELECT id FROM contents WHERE sha256=?", (hashlib.sha256(data).digest(),)).fetchone()[0]
-            db.execute("INSERT INTO entries (source_id, dir_id, name, kind, first_snap, size, mtime_ns, mode, ino,"
-                       " content_id) VALUES (1, ?, ?, 'f', 1, ?, ?, ?, ?, ?)",
-                       (root, name.encode(), st.st_size, st.st_mtime_ns, st.st_mode, st.st_ino, cid))
+            db.execute(
+                "INSERT INTO entries (source_id, dir_id, name, kind, first_snap, size, mtime_ns, mode, ino,"
+                " content_id) VALUES (1, ?, ?, 'f', 1, ?, ?, ?, ?, ?)",
+                (root, name.encode(), st.st_size, st.st_mtime_ns, st.st_mode, st.st_ino, cid),
+            )
     db.close()
 
 
@@ -61,7 +73,12 @@ def test_schema_1_is_migrated_and_its_rows_are_kept_without_rehash(cli, home, tm
         cat.conn.execute("INSERT INTO contents (sha256, size) VALUES (?, 5)", (sha,))
         assert contents.count(cat.conn) == 1
     listing = snapshot_listing(home)
-    assert [(p, k) for p, k, *_ in listing] == [(b"src", "d"), (b"src/a.txt", "f"), (b"src/b.txt", "f"), (b"src/link", "l")]
+    assert [(p, k) for p, k, *_ in listing] == [
+        (b"src", "d"),
+        (b"src/a.txt", "f"),
+        (b"src/b.txt", "f"),
+        (b"src/link", "l"),
+    ]
     # the first scan after the upgrade trusts size + mtime as schemas 1 and 2 did, fills in ctime and
     # owner, and hashes nothing
     summary = cli("create_db", "--json", str(src)).json()
@@ -73,7 +90,10 @@ def test_schema_1_is_migrated_and_its_rows_are_kept_without_rehash(cli, home, tm
     os.utime(src / "a.txt", ns=(st.st_atime_ns, st.st_mtime_ns))
     summary = cli("create_db", "--json", str(src)).json()
     assert summary["hashed_files"] == 1
-    assert dict((p, s) for p, _k, _n, s, _t in snapshot_listing(home))[b"src/a.txt"] == hashlib.sha256(b"ALPHA").hexdigest()
+    assert (
+        dict((p, s) for p, _k, _n, s, _t in snapshot_listing(home))[b"src/a.txt"]
+        == hashlib.sha256(b"ALPHA").hexdigest()
+    )
 
 
 def test_change_with_mtime_put_back_is_found_by_ctime(cli, home, tmp_path):

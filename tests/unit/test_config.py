@@ -21,8 +21,15 @@ from odarchive.options import BY_TABLE, OPTIONS, add_flags, flag_argv, flag_valu
 from odarchive.plan.planner import PlanConfig
 from robot_drivers.simulator.config import SimConfig
 
-DATACLASSES = {"archive": ArchiveConfig, "plan": PlanConfig, "robot": RobotConfig, "robot.simulator": SimConfig,
-               "mount": MountConfig, "cache": CacheConfig, "service": ServiceConfig}
+DATACLASSES = {
+    "archive": ArchiveConfig,
+    "plan": PlanConfig,
+    "robot": RobotConfig,
+    "robot.simulator": SimConfig,
+    "mount": MountConfig,
+    "cache": CacheConfig,
+    "service": ServiceConfig,
+}
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -32,13 +39,22 @@ def test_precedence_defaults_file_env_flags(tmp_path):
     assert load_settings(tmp_path / "none.toml", {}).build(SimConfig, "robot.simulator") == SimConfig()
     s = load_settings(f, {})
     assert s.build(SimConfig, "robot.simulator") == SimConfig(speed=10.0, slots=40, dialect="generic")
-    s = load_settings(f, {"ODARCHIVE_ROBOT_SIMULATOR_SLOTS": "80", "ODARCHIVE_SIM_SPEED": "1000",
-                          "ODARCHIVE_ROBOT_SIMULATOR_FAULTS": "jam 2,miss 6", "ODARCHIVE_CACHE_POLICY": "size"})
-    assert s.build(SimConfig, "robot.simulator") == SimConfig(speed=1000.0, slots=80, faults=("jam 2", "miss 6"),
-                                                              dialect="generic")
+    s = load_settings(
+        f,
+        {
+            "ODARCHIVE_ROBOT_SIMULATOR_SLOTS": "80",
+            "ODARCHIVE_SIM_SPEED": "1000",
+            "ODARCHIVE_ROBOT_SIMULATOR_FAULTS": "jam 2,miss 6",
+            "ODARCHIVE_CACHE_POLICY": "size",
+        },
+    )
+    assert s.build(SimConfig, "robot.simulator") == SimConfig(
+        speed=1000.0, slots=80, faults=("jam 2", "miss 6"), dialect="generic"
+    )
     assert s.section("cache") == {"policy": "size"}
     assert s.build(SimConfig, "robot.simulator", slots=5, dialect=None) == SimConfig(
-        speed=1000.0, slots=5, faults=("jam 2", "miss 6"), dialect="generic")
+        speed=1000.0, slots=5, faults=("jam 2", "miss 6"), dialect="generic"
+    )
 
 
 def test_every_setting_is_declared_once_with_its_dataclass_field():
@@ -80,12 +96,15 @@ def test_unknown_setting_is_named(tmp_path):
     assert "speed" in e.value.hint
 
 
-@pytest.mark.parametrize(("env", "value", "message"), [
-    ("ODARCHIVE_ROBOT_SIMULATOR_SLOTS", "many", r"\[robot.simulator\] slots = 'many': not a whole number"),
-    ("ODARCHIVE_ROBOT_SIMULATOR_LOAD_S", "soon", r"\[robot.simulator\] load_s = 'soon': not a duration"),
-    ("ODARCHIVE_ROBOT_SIMULATOR_CAPACITY_BYTES", "big", r"\[robot.simulator\] capacity_bytes = 'big': not a size"),
-    ("ODARCHIVE_ROBOT_SIMULATOR_SPEED", "-1h", r"\[robot.simulator\] speed = '-1h': not a number"),
-])
+@pytest.mark.parametrize(
+    ("env", "value", "message"),
+    [
+        ("ODARCHIVE_ROBOT_SIMULATOR_SLOTS", "many", r"\[robot.simulator\] slots = 'many': not a whole number"),
+        ("ODARCHIVE_ROBOT_SIMULATOR_LOAD_S", "soon", r"\[robot.simulator\] load_s = 'soon': not a duration"),
+        ("ODARCHIVE_ROBOT_SIMULATOR_CAPACITY_BYTES", "big", r"\[robot.simulator\] capacity_bytes = 'big': not a size"),
+        ("ODARCHIVE_ROBOT_SIMULATOR_SPEED", "-1h", r"\[robot.simulator\] speed = '-1h': not a number"),
+    ],
+)
 def test_wrong_type_from_environment_is_named(tmp_path, env, value, message):
     s = load_settings(tmp_path / "none.toml", {env: value})
     with pytest.raises(InputError, match=message) as e:

@@ -75,9 +75,15 @@ def test_paths_round_trip_as_bytes_and_attributes_carry_nanoseconds() -> None:
 
 @pytest.mark.parametrize(
     ("error", "code"),
-    [(NotFound("x"), errno.ENOENT), (ReadOnly("x"), errno.EROFS), (DiscUnavailable("disc 3"), errno.EIO),
-     (CorruptData("x"), errno.EIO), (NoAttribute("x"), errno.ENODATA),
-     (CacheFullError("cache disk full"), errno.ENOSPC), (CacheError("index broken"), errno.EIO)],
+    [
+        (NotFound("x"), errno.ENOENT),
+        (ReadOnly("x"), errno.EROFS),
+        (DiscUnavailable("disc 3"), errno.EIO),
+        (CorruptData("x"), errno.EIO),
+        (NoAttribute("x"), errno.ENODATA),
+        (CacheFullError("cache disk full"), errno.ENOSPC),
+        (CacheError("index broken"), errno.EIO),
+    ],
 )
 def test_one_errno_table(error: BaseException, code: int) -> None:
     ops = FuseOps(StubVfs(error))  # type: ignore[arg-type]
@@ -88,12 +94,23 @@ def test_one_errno_table(error: BaseException, code: int) -> None:
 def test_every_change_is_erofs() -> None:
     vfs = StubVfs()
     ops = FuseOps(vfs)  # type: ignore[arg-type]
-    calls = [lambda: ops.mkdir("/d", 0o755), lambda: ops.unlink("/a"), lambda: ops.rmdir("/d"),
-             lambda: ops.rename("/a", "/b"), lambda: ops.chmod("/a", 0o777), lambda: ops.chown("/a", 1, 1),
-             lambda: ops.truncate("/a", 0), lambda: ops.write("/a", b"x", 0, 1), lambda: ops.create("/n", 0o644),
-             lambda: ops.setxattr("/a", "user.x", b"1", 0), lambda: ops.removexattr("/a", "user.x"),
-             lambda: ops.symlink("/l", "t"), lambda: ops.link("/h", "/a"), lambda: ops.utimens("/a", None),
-             lambda: ops.mknod("/f", 0o644, 0)]
+    calls = [
+        lambda: ops.mkdir("/d", 0o755),
+        lambda: ops.unlink("/a"),
+        lambda: ops.rmdir("/d"),
+        lambda: ops.rename("/a", "/b"),
+        lambda: ops.chmod("/a", 0o777),
+        lambda: ops.chown("/a", 1, 1),
+        lambda: ops.truncate("/a", 0),
+        lambda: ops.write("/a", b"x", 0, 1),
+        lambda: ops.create("/n", 0o644),
+        lambda: ops.setxattr("/a", "user.x", b"1", 0),
+        lambda: ops.removexattr("/a", "user.x"),
+        lambda: ops.symlink("/l", "t"),
+        lambda: ops.link("/h", "/a"),
+        lambda: ops.utimens("/a", None),
+        lambda: ops.mknod("/f", 0o644, 0),
+    ]
     assert [_errno(c) for c in calls] == [errno.EROFS] * len(calls)
 
 
@@ -109,7 +126,6 @@ def test_unexpected_exception_is_eio_and_logged(caplog: pytest.LogCaptureFixture
     with caplog.at_level(logging.ERROR, logger="odarchive.mount"):
         assert _errno(lambda: ops.getxattr("/a", "user.odarchive.sha256")) == errno.EIO
     assert "getxattr" in caplog.text and "ZeroDivisionError" in caplog.text
-
 
 
 def test_readdir_errors_are_translated_too() -> None:

@@ -20,21 +20,34 @@ from tests.lib.crafted import disc_doc, disc_image, home_state
 from tests.lib.trees import write
 
 DEEP = "\ue000deep"  # replaced by 5000 levels of nesting once the document is text
-HOSTILE_TEXT = st.lists(st.sampled_from(["a", "/", ".", "..", "\x00", "\x1b", "\n", "\udcff", "\ufdd0", "é", "\\"]),
-                        max_size=8).map("".join)
+HOSTILE_TEXT = st.lists(
+    st.sampled_from(["a", "/", ".", "..", "\x00", "\x1b", "\n", "\udcff", "\ufdd0", "é", "\\"]), max_size=8
+).map("".join)
 VALUES = st.one_of(
-    st.integers(min_value=-2**80, max_value=2**80), st.sampled_from([2**63 - 1, 2**63, -2**63 - 1, 0o177777, 0o200000]),
-    st.floats(allow_nan=True, allow_infinity=True), st.booleans(), st.none(), HOSTILE_TEXT,
-    st.just(DEEP), st.lists(st.integers(), max_size=3), st.dictionaries(HOSTILE_TEXT, st.none(), max_size=2),
+    st.integers(min_value=-(2**80), max_value=2**80),
+    st.sampled_from([2**63 - 1, 2**63, -(2**63) - 1, 0o177777, 0o200000]),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.booleans(),
+    st.none(),
+    HOSTILE_TEXT,
+    st.just(DEEP),
+    st.lists(st.integers(), max_size=3),
+    st.dictionaries(HOSTILE_TEXT, st.none(), max_size=2),
 )
-SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True,
-                    database=None)
+SETTINGS = settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True, database=None
+)
 
 
 def seed_doc() -> dict[str, Any]:
     sha = [hashlib.sha256(bytes([i])).hexdigest() for i in range(3)]
-    return {"version": 1, "files": {s: {"size": i, "mtime": 1.5 + i, "filenames": {f"r/d/f{i}": None, f"r/e{i}/g": None}}
-                                    for i, s in enumerate(sha)}}
+    return {
+        "version": 1,
+        "files": {
+            s: {"size": i, "mtime": 1.5 + i, "filenames": {f"r/d/f{i}": None, f"r/e{i}/g": None}}
+            for i, s in enumerate(sha)
+        },
+    }
 
 
 def paths(doc: Any, prefix: tuple = ()) -> list[tuple]:

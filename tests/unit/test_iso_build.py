@@ -38,7 +38,7 @@ def test_build_records_chunks_and_extents_and_rebuilds_identically(disc) -> None
     image = build_disc_image(cat, disc_id, out)
     big_id = cat.conn.execute("SELECT id FROM contents WHERE size > 1000").fetchone()[0]
     assert cat.conn.execute("SELECT count(*) FROM chunk_hashes WHERE content_id=?", (big_id,)).fetchone()[0] == 6
-    (offset, length), = cat.conn.execute("SELECT image_offset, length FROM extents WHERE content_id=?", (big_id,))
+    ((offset, length),) = cat.conn.execute("SELECT image_offset, length FROM extents WHERE content_id=?", (big_id,))
     with open(image, "rb") as f:
         f.seek(offset)
         assert f.read(length) == (src / "big.bin").read_bytes()

@@ -28,7 +28,9 @@ def test_create_iso_writes_named_images_and_get_info_summarises(cli, home: Path,
     info = cli("get_info", "--json", "--discs").json()
     assert info["discs"] == n
     states = [d["state"] for d in info["disc_summaries"]]
-    assert states[:2] == ["written", "written"] and all(d["used_bytes"] <= d["capacity_bytes"] for d in info["disc_summaries"])
+    assert states[:2] == ["written", "written"] and all(
+        d["used_bytes"] <= d["capacity_bytes"] for d in info["disc_summaries"]
+    )
     assert cli("verify", *[i["image"] for i in r.json()["images"]]).code == 0
 
 

@@ -42,7 +42,9 @@ def test_a_piece_is_checked_against_chunk_hashes_around_it(tmp_path: Path) -> No
     f = tmp_path / "big.bin"
     data = os.urandom(10 * CHUNK + 17)
     f.write_bytes(data)
-    whole, chunks, pieces = hash_whole(os.fsencode(f), "big.bin", len(data), CHUNK, [(0, 2500), (2500, len(data) - 2500)])
+    whole, chunks, pieces = hash_whole(
+        os.fsencode(f), "big.bin", len(data), CHUNK, [(0, 2500), (2500, len(data) - 2500)]
+    )
     assert whole == hashlib.sha256(data).digest()
     assert pieces == [hashlib.sha256(data[:2500]).digest(), hashlib.sha256(data[2500:]).digest()]
     expect = dict(chunks)
@@ -67,8 +69,8 @@ def test_image_sink_keeps_bytes_hashes_them_and_makes_holes(tmp_path: Path) -> N
     out.zeros(8192)  # trailing zeros: a hole the file is extended over
     out.close()
     raw = path.read_bytes()
-    assert raw[:4] == b"head" and raw[4096 + (1 << 20):][:4] == b"tail"
-    assert raw[4100 + (1 << 20):][:300_000] == data
+    assert raw[:4] == b"head" and raw[4096 + (1 << 20) :][:4] == b"tail"
+    assert raw[4100 + (1 << 20) :][:300_000] == data
     assert len(raw) == out.pos == 4100 + (1 << 20) + 300_000 + 8192
     assert out.sha256 == hashlib.sha256(raw).digest()
     assert path.stat().st_blocks * 512 < 512 * 1024

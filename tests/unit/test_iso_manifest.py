@@ -15,7 +15,11 @@ def test_sections_fill_up_to_their_room_and_render_valid_json() -> None:
         room = rng.randint(0, 3000)
         sec = Section("disc_map", "[") if rng.random() < 0.5 else Section("other", "{")
         for i in range(rng.randint(0, 80)):
-            line = json.dumps([i, "x" * rng.randint(0, 90)]) if sec.opener == "[" else f'"k{i}": {json.dumps(["y"] * rng.randint(0, 5))}'
+            line = (
+                json.dumps([i, "x" * rng.randint(0, 90)])
+                if sec.opener == "["
+                else f'"k{i}": {json.dumps(["y"] * rng.randint(0, 5))}'
+            )
             if not sec.add(line, room):
                 break
         text = sec.render()

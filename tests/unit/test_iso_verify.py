@@ -79,7 +79,7 @@ def test_a_tail_truncated_image_checks_every_file_it_still_holds(tmp_path: Path)
         image = build_disc_image(cat, d.disc_id, tmp_path / "isos")
         cut = tmp_path / "cut.iso"
         data = image.read_bytes()
-        cut.write_bytes(data[:len(data) // 2])
+        cut.write_bytes(data[: len(data) // 2])
         report = verify_image(cut, cat)
     kinds = {}
     for p in report.problems:

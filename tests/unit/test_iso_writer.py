@@ -37,9 +37,15 @@ def test_writer_matches_the_model_and_pycdlib_reads_every_view(tmp_path: Path, s
     texts = {n: _content(n, layout.manifest[n]) for n in MANIFEST_FILES}
     image = tmp_path / "image.iso"
     sink = ImageSink(image)
-    write_image(blocks, sink, "TEST_0001", {n: [t] for n, t in texts.items()},
-                lambda f: io.BytesIO(_content(f.udf, f.size)), mtime_of=lambda f: 1_700_000_000 * 10**9,
-                mode_of=lambda f: 0o100644)
+    write_image(
+        blocks,
+        sink,
+        "TEST_0001",
+        {n: [t] for n, t in texts.items()},
+        lambda f: io.BytesIO(_content(f.udf, f.size)),
+        mtime_of=lambda f: 1_700_000_000 * 10**9,
+        mode_of=lambda f: 0o100644,
+    )
     sink.close()
     raw = image.read_bytes()
     assert len(raw) == blocks.total_blocks * sizing.BLOCK
@@ -65,7 +71,14 @@ def test_a_source_that_ends_early_stops_the_image(tmp_path: Path) -> None:
 
     sink = ImageSink(tmp_path / "image.iso")
     with pytest.raises(ValueError, match="short read"):
-        write_image(blocks, sink, "T", {n: [bytes(layout.manifest[n])] for n in MANIFEST_FILES}, short,
-                    mtime_of=lambda f: 0, mode_of=lambda f: 0o100644)
+        write_image(
+            blocks,
+            sink,
+            "T",
+            {n: [bytes(layout.manifest[n])] for n in MANIFEST_FILES},
+            short,
+            mtime_of=lambda f: 0,
+            mode_of=lambda f: 0o100644,
+        )
     sink.abandon()
     assert sink.sha256 is None

@@ -30,13 +30,25 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Archive:
 
 
 class Stack:
-    def __init__(self, archive: Archive, tmp: Path, drives: int = 1, timeout_s: float = 10, load_s: float = 0.05,
-                 read_s: float = 0.0, hold_s: float = 10.0) -> None:
+    def __init__(
+        self,
+        archive: Archive,
+        tmp: Path,
+        drives: int = 1,
+        timeout_s: float = 10,
+        load_s: float = 0.05,
+        read_s: float = 0.0,
+        hold_s: float = 10.0,
+    ) -> None:
         images = {d + 1: archive.images / f"disc{d}.iso" for d in range(archive.discs)}
-        self.robot = FakeRobot(images, {s: f"ODARCHIVE_{s - 1:04d}" for s in images}, drives=drives, load_s=load_s, read_s=read_s)
+        self.robot = FakeRobot(
+            images, {s: f"ODARCHIVE_{s - 1:04d}" for s in images}, drives=drives, load_s=load_s, read_s=read_s
+        )
         cache = Cache.open(CacheConfig(tmp / "cache", chunk_bytes=CHUNK, keep_heads_bytes=0, min_free_bytes=0))
         self.service = ArchiveService(
-            CatalogueAdapter(archive.catalogue), RobotSource(self.robot, self.robot.drives), cache,
+            CatalogueAdapter(archive.catalogue),
+            RobotSource(self.robot, self.robot.drives),
+            cache,
             MountConfig(disc_timeout_s=timeout_s, gather_s=0.05, whole_max_bytes=2 * CHUNK, fault_hold_s=hold_s),
         )
         self.vfs = self.service.vfs
@@ -168,7 +180,9 @@ def test_jammed_robot_gives_eio_within_timeout_while_cached_reads_go_on(
         s.close()
 
 
-def test_robot_fault_fails_the_waiting_reads_at_once(archive: Archive, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_robot_fault_fails_the_waiting_reads_at_once(
+    archive: Archive, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     stack = Stack(archive, tmp_path, hold_s=0.5)
     try:
         stack.robot.jammed = True
@@ -230,7 +244,9 @@ def test_missing_image_names_the_disc(archive: Archive, tmp_path: Path) -> None:
     empty = tmp_path / "no-images"
     empty.mkdir()
     cache = Cache.open(CacheConfig(tmp_path / "cache", chunk_bytes=CHUNK, keep_heads_bytes=0, min_free_bytes=0))
-    service = ArchiveService(CatalogueAdapter(archive.catalogue), ImageDirSource(empty), cache, MountConfig(disc_timeout_s=5))
+    service = ArchiveService(
+        CatalogueAdapter(archive.catalogue), ImageDirSource(empty), cache, MountConfig(disc_timeout_s=5)
+    )
     try:
         fh = service.vfs.open(b"/src/hello.txt")
         with pytest.raises(DiscUnavailable, match=r"disc \d \(ODARCHIVE_000\d\): no image disc\d.iso"):
@@ -259,7 +275,11 @@ def test_a_read_the_cache_serves_at_a_new_chunk_queues_the_chunks_beyond(stack: 
     entry = stack.vfs.resolve(b"/src/big.bin").entry
     assert entry is not None and entry.content_id is not None
     content = CatalogueAdapter(stack.archive.catalogue).content(entry.content_id)
-    reader, cache, data = CachedReader(stack.service.cache, stack.service.fetcher), stack.service.cache, stack.source("big.bin")
+    reader, cache, data = (
+        CachedReader(stack.service.cache, stack.service.fetcher),
+        stack.service.cache,
+        stack.source("big.bin"),
+    )
     key = content.sha256.hex()
 
     def until_missing(want: list[int]) -> list[int]:
@@ -271,5 +291,5 @@ def test_a_read_the_cache_serves_at_a_new_chunk_queues_the_chunks_beyond(stack: 
     assert content.size == 5 * CHUNK + 1234  # six chunks
     assert reader.read(content, 0, 100) == data[:100]  # a miss: chunk 0, and 1 and 2 read ahead
     assert until_missing([3, 4, 5]) == [3, 4, 5]
-    assert reader.read(content, 2 * CHUNK, 100) == data[2 * CHUNK:2 * CHUNK + 100]  # a hit on a chunk read ahead
+    assert reader.read(content, 2 * CHUNK, 100) == data[2 * CHUNK : 2 * CHUNK + 100]  # a hit on a chunk read ahead
     assert until_missing([5]) == [5]  # 3 and 4 queued by it: no read waited for them

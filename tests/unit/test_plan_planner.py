@@ -56,7 +56,9 @@ def test_discs_are_filled_to_99_percent_and_never_over(cat: Catalogue, tmp_path:
     for d in discs:
         assert d.used_bytes <= capacity
         layout = load_layout(cat, d.disc_id)
-        layout.set_manifest_sizes(required_sizes(layout, disc_info(cat, d.disc_id, "ODARCHIVE"), reserve_for(capacity, PlanConfig())))
+        layout.set_manifest_sizes(
+            required_sizes(layout, disc_info(cat, d.disc_id, "ODARCHIVE"), reserve_for(capacity, PlanConfig()))
+        )
         assert sizing.image_bytes(layout) == d.used_bytes  # what create_iso will lay out
     for d in discs[:-1]:
         assert d.used_bytes >= 0.99 * capacity, d

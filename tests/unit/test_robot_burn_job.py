@@ -33,7 +33,7 @@ class MemDrive:
         return self.medium.data[:16].decode() if self.medium.data else None
 
     def read(self, offset: int, length: int) -> bytes:
-        return self.medium.data[offset: offset + length]
+        return self.medium.data[offset : offset + length]
 
     def burn(self, image_path: Path, progress_cb=None) -> None:
         if self.medium.bad:
@@ -54,7 +54,10 @@ class MemChanger:
         state = lambda m: EMPTY if m is None else BLANK if not m.data else RECORDED  # noqa: E731
         return Inventory(
             slots=tuple(SlotInfo(i + 1, state(m)) for i, m in enumerate(self.slots)),
-            drives=tuple(DriveInfo(i, DRIVE_LOADED if d.medium else DRIVE_EMPTY, self.source[i]) for i, d in enumerate(self.drives)),
+            drives=tuple(
+                DriveInfo(i, DRIVE_LOADED if d.medium else DRIVE_EMPTY, self.source[i])
+                for i, d in enumerate(self.drives)
+            ),
         )
 
     def load(self, slot: int, drive: int = 0) -> None:
@@ -143,7 +146,9 @@ def test_excluded_and_full_slot_that_turns_out_not_blank(images) -> None:
     class NoSensor(MemChanger):  # reports FULL-like states as blank: the drive must tell
         def inventory(self) -> Inventory:
             inv = super().inventory()
-            return Inventory(tuple(SlotInfo(s.slot, BLANK if s.state != EMPTY else EMPTY) for s in inv.slots), inv.drives)
+            return Inventory(
+                tuple(SlotInfo(s.slot, BLANK if s.state != EMPTY else EMPTY) for s in inv.slots), inv.drives
+            )
 
     changer = NoSensor([Medium(b"SOMEONE_ELSES_DI"), Medium(), Medium()], drives)
     j, rec = job(changer, drives, images, excluded_slots={2})

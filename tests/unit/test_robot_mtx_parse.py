@@ -31,7 +31,12 @@ def test_barcodes_two_drives() -> None:
 def test_no_barcodes() -> None:
     inv = parse_status(read("no_barcodes.txt"))
     assert [(s.slot, s.state, s.label) for s in inv.slots] == [
-        (1, FULL, None), (2, EMPTY, None), (3, FULL, None), (4, FULL, None), (5, EMPTY, None)]
+        (1, FULL, None),
+        (2, EMPTY, None),
+        (3, FULL, None),
+        (4, FULL, None),
+        (5, EMPTY, None),
+    ]
     assert inv.drive(0).loaded_from_slot == 2 and inv.mail == ()
 
 
@@ -73,5 +78,13 @@ def test_classify_failure(name: str, cls: type[errors.RobotError]) -> None:
 
 
 def test_classify_not_ready_and_bad_address() -> None:
-    assert isinstance(classify_failure("mtx: Request Sense: Sense Key=Not Ready\nMOVE MEDIUM from Element Address 1 to 2 Failed\n", "x"), errors.DriveNotReady)
-    assert isinstance(classify_failure("mtx: Invalid <storage-element-number> argument '99' to 'load' command\n", "x"), errors.BadAddress)
+    assert isinstance(
+        classify_failure(
+            "mtx: Request Sense: Sense Key=Not Ready\nMOVE MEDIUM from Element Address 1 to 2 Failed\n", "x"
+        ),
+        errors.DriveNotReady,
+    )
+    assert isinstance(
+        classify_failure("mtx: Invalid <storage-element-number> argument '99' to 'load' command\n", "x"),
+        errors.BadAddress,
+    )

@@ -127,7 +127,7 @@ def test_depth_100(cli, home, tmp_path):
     write(deep + b"/leaf.txt", b"deep")
     assert cli("create_db", str(src)).code == 0
     leaf = [p for p, k, *_ in snapshot_listing(home) if k == "f"]
-    assert leaf == [b"src" + deep[len(os.fsencode(src)):] + b"/leaf.txt"]
+    assert leaf == [b"src" + deep[len(os.fsencode(src)) :] + b"/leaf.txt"]
 
 
 @pytest.mark.slow
@@ -234,8 +234,9 @@ def test_file_that_never_stops_changing_is_recorded_unstable(cli, home, tmp_path
     src = tmp_path / "src"
     write(src / "busy.log", b"x")
     write(src / "calm.txt", b"calm")
-    changing_while_read(monkeypatch, "busy.log",
-                        lambda: os.utime(src / "busy.log", ns=(time.time_ns(), time.time_ns())))
+    changing_while_read(
+        monkeypatch, "busy.log", lambda: os.utime(src / "busy.log", ns=(time.time_ns(), time.time_ns()))
+    )
     assert cli("create_db", str(src)).code == 0
     info = cli("get_info", "--json", "--skipped").json()
     assert info["files"] == 1

@@ -9,11 +9,27 @@ from tests.lib.web_service import HOSTILE, fixture_status
 def test_every_part_of_the_status_is_described():
     s = fixture_status()
     s["jobs"] = [
-        {"id": 2, "kind": "burn", "state": "running", "params": {"segments": "0-3"}, "step": "burn",
-         "phase": "burn", "percent": 42.04, "eta_s": 130, "disc": 1, "drive": 0},
+        {
+            "id": 2,
+            "kind": "burn",
+            "state": "running",
+            "params": {"segments": "0-3"},
+            "step": "burn",
+            "phase": "burn",
+            "percent": 42.04,
+            "eta_s": 130,
+            "disc": 1,
+            "drive": 0,
+        },
         {"id": 1, "kind": "rescan", "state": "failed", "params": {"source": "photos"}, "error": "source is gone"},
-        {"id": 0, "kind": "rescan", "state": "finished", "params": {"source": "photos"}, "finished": s["now"] - 120,
-         "result": {"planned": [4, 5], "burn": {"burned": [{"disc": 4}, {"disc": 5}]}}},
+        {
+            "id": 0,
+            "kind": "rescan",
+            "state": "finished",
+            "params": {"source": "photos"},
+            "finished": s["now"] - 120,
+            "result": {"planned": [4, 5], "burn": {"burned": [{"disc": 4}, {"disc": 5}]}},
+        },
     ]
     text = "\n".join(describe_service(s))
     assert "service (pid 4242)" in text and "page http://127.0.0.1:0/" in text and "up 60 s" in text

@@ -10,11 +10,26 @@ from hypothesis import strategies as st
 from odarchive.units import format_duration, format_size, parse_duration, parse_size
 
 
-@pytest.mark.parametrize(("text", "size"), [
-    ("10G", 10 * 10**9), ("10GB", 10 * 10**9), ("10gb", 10 * 10**9), ("10GiB", 10 * 2**30), ("10Gi", 10 * 2**30),
-    ("512k", 512_000), ("512KiB", 524_288), ("1.5M", 1_500_000), ("4096", 4096), ("64_000", 64_000), ("0", 0),
-    ("2T", 2 * 10**12), ("1PiB", 2**50), (" 700 M ", 700_000_000), (4096, 4096),
-])
+@pytest.mark.parametrize(
+    ("text", "size"),
+    [
+        ("10G", 10 * 10**9),
+        ("10GB", 10 * 10**9),
+        ("10gb", 10 * 10**9),
+        ("10GiB", 10 * 2**30),
+        ("10Gi", 10 * 2**30),
+        ("512k", 512_000),
+        ("512KiB", 524_288),
+        ("1.5M", 1_500_000),
+        ("4096", 4096),
+        ("64_000", 64_000),
+        ("0", 0),
+        ("2T", 2 * 10**12),
+        ("1PiB", 2**50),
+        (" 700 M ", 700_000_000),
+        (4096, 4096),
+    ],
+)
 def test_sizes(text, size):
     assert parse_size(text) == size
 
@@ -25,10 +40,21 @@ def test_bad_sizes_name_the_grammar(bad):
         parse_size(bad)
 
 
-@pytest.mark.parametrize(("size", "text"), [
-    (0, "0 B"), (999, "999 B"), (1024, "1 KiB"), (1536, "1.5 KiB"), (10 * 2**30, "10 GiB"), (16 * 2**20, "16 MiB"),
-    (10 * 10**9, "10 GB"), (25_025_314_816, "25.0 GB"), (1_500_000, "1.5 MB"), (64_000, "64 kB"),
-])
+@pytest.mark.parametrize(
+    ("size", "text"),
+    [
+        (0, "0 B"),
+        (999, "999 B"),
+        (1024, "1 KiB"),
+        (1536, "1.5 KiB"),
+        (10 * 2**30, "10 GiB"),
+        (16 * 2**20, "16 MiB"),
+        (10 * 10**9, "10 GB"),
+        (25_025_314_816, "25.0 GB"),
+        (1_500_000, "1.5 MB"),
+        (64_000, "64 kB"),
+    ],
+)
 def test_sizes_print_in_the_grammar(size, text):
     assert format_size(size) == text
 
@@ -39,16 +65,30 @@ def test_a_printed_size_reads_back_within_its_last_digit(n):
     assert back == n or abs(back - n) <= 0.0501 * n
 
 
-@given(st.integers(min_value=0, max_value=50).flatmap(
-    lambda k: st.sampled_from([2**10, 2**20, 2**30, 2**40]).map(lambda unit: k * unit)))
+@given(
+    st.integers(min_value=0, max_value=50).flatmap(
+        lambda k: st.sampled_from([2**10, 2**20, 2**30, 2**40]).map(lambda unit: k * unit)
+    )
+)
 def test_binary_sizes_read_back_exactly(n):
     assert parse_size(format_size(n).replace(" ", "")) == n
 
 
-@pytest.mark.parametrize(("text", "seconds"), [
-    ("90", 90.0), ("90s", 90.0), ("15m", 900.0), ("12h", 43200.0), ("30d", 2592000.0), ("2w", 1209600.0),
-    ("1h30m", 5400.0), ("0.5s", 0.5), (" 1h 30m ", 5400.0), (60, 60.0),
-])
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("90", 90.0),
+        ("90s", 90.0),
+        ("15m", 900.0),
+        ("12h", 43200.0),
+        ("30d", 2592000.0),
+        ("2w", 1209600.0),
+        ("1h30m", 5400.0),
+        ("0.5s", 0.5),
+        (" 1h 30m ", 5400.0),
+        (60, 60.0),
+    ],
+)
 def test_durations(text, seconds):
     assert parse_duration(text) == seconds
 

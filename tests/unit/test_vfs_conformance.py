@@ -24,7 +24,9 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Archive:
 def fs(archive: Archive, tmp_path: Path) -> Iterator[VfsClient]:
     cache = Cache.open(CacheConfig(tmp_path / "cache", chunk_bytes=CHUNK, keep_heads_bytes=0, min_free_bytes=0))
     service = ArchiveService(
-        CatalogueAdapter(archive.catalogue), ImageDirSource(archive.images, drives=2), cache,
+        CatalogueAdapter(archive.catalogue),
+        ImageDirSource(archive.images, drives=2),
+        cache,
         MountConfig(disc_timeout_s=10, gather_s=0.05, whole_max_bytes=2 * CHUNK),
     )
     yield VfsClient(service)

@@ -49,8 +49,12 @@ def test_directory_of_100000_entries_lists_fast(tmp_path: Path) -> None:
 
 def _service(home: Path, images: Path, tmp: Path) -> ArchiveService:
     cache = Cache.open(CacheConfig(tmp / "cache", chunk_bytes=CHUNK, keep_heads_bytes=0, min_free_bytes=0))
-    return ArchiveService(CatalogueAdapter(home / "catalogue.sqlite"), ImageDirSource(images), cache,
-                          MountConfig(disc_timeout_s=5, refresh_s=0.0))
+    return ArchiveService(
+        CatalogueAdapter(home / "catalogue.sqlite"),
+        ImageDirSource(images),
+        cache,
+        MountConfig(disc_timeout_s=5, refresh_s=0.0),
+    )
 
 
 def test_new_snapshots_and_discs_appear_without_remount(tmp_path: Path) -> None:

@@ -64,8 +64,9 @@ def test_burn_job_shows_progress_then_finishes(api, burn, cli, tmp_path):
         running = api.get(f"/api/jobs/{job['id']}").json()["job"]
     assert running["step"] == "burn" and running["percent"] == 40.0 and running["eta_s"] is not None
     assert (running["disc"], running["drive"]) == (0, 0)
-    assert running["discs"] == [{"disc": 0, "drive": 0, "phase": "burn", "percent": 40.0, "attempt": 1,
-                                 "label": "DISC_0000"}]
+    assert running["discs"] == [
+        {"disc": 0, "drive": 0, "phase": "burn", "percent": 40.0, "attempt": 1, "label": "DISC_0000"}
+    ]
     burn.release.set()
     done = wait_job(api, job["id"], "finished")
     assert done["result"]["burned"] == [{"disc": 0, "drive": 0}] and done["percent"] == 100.0
@@ -74,16 +75,19 @@ def test_burn_job_shows_progress_then_finishes(api, burn, cli, tmp_path):
     assert api.get("/api/status").json()["jobs"][0]["id"] == job["id"]
 
 
-@pytest.mark.parametrize("body,status,words", [
-    ({"kind": "burn", "segments": "7-3"}, 400, "bad segments '7-3'"),
-    ({"kind": "burn", "segments": "99"}, 400, "no planned disc 99"),
-    ({"kind": "burn", "segments": 5}, 400, "'segments' must be"),
-    ({"kind": "erase"}, 400, "unknown job kind 'erase'"),
-    ({"segments": "0"}, 400, "unknown job kind"),
-    ({"kind": "rescan", "source": "nope"}, 400, "no source 'nope'"),
-    ({"kind": "rescan", "source": "photos", "size": "huge"}, 400, "unknown disc size"),
-    ({"kind": "rescan"}, 400, "'source' must be"),
-])
+@pytest.mark.parametrize(
+    "body,status,words",
+    [
+        ({"kind": "burn", "segments": "7-3"}, 400, "bad segments '7-3'"),
+        ({"kind": "burn", "segments": "99"}, 400, "no planned disc 99"),
+        ({"kind": "burn", "segments": 5}, 400, "'segments' must be"),
+        ({"kind": "erase"}, 400, "unknown job kind 'erase'"),
+        ({"segments": "0"}, 400, "unknown job kind"),
+        ({"kind": "rescan", "source": "nope"}, 400, "no source 'nope'"),
+        ({"kind": "rescan", "source": "photos", "size": "huge"}, 400, "unknown disc size"),
+        ({"kind": "rescan"}, 400, "'source' must be"),
+    ],
+)
 def test_bad_requests_say_why_and_queue_nothing(api, burn, cli, tmp_path, body, status, words):
     archived(cli, tmp_path)
     r = api.post("/api/jobs", json=body)

@@ -60,12 +60,15 @@ def test_status_json_carries_hostile_names_as_data(client):
     assert HOSTILE not in client.get("/").text  # the page never has data in its HTML
 
 
-@pytest.mark.parametrize("fields,line", [
-    ({"id": 3, "kind": "burn"}, "event=job.started id=3 kind=burn"),
-    ({"path": "a b", "n": None}, 'event=job.started path="a b"'),
-    ({"name": 'x"\ny'}, 'event=job.started name="x\\"\\ny"'),
-    ({"name": b"caf\xff"}, 'event=job.started name="caf\\udcff"'),
-    ({"seconds": 1.23456}, "event=job.started seconds=1.235"),
-])
+@pytest.mark.parametrize(
+    "fields,line",
+    [
+        ({"id": 3, "kind": "burn"}, "event=job.started id=3 kind=burn"),
+        ({"path": "a b", "n": None}, 'event=job.started path="a b"'),
+        ({"name": 'x"\ny'}, 'event=job.started name="x\\"\\ny"'),
+        ({"name": b"caf\xff"}, 'event=job.started name="caf\\udcff"'),
+        ({"seconds": 1.23456}, "event=job.started seconds=1.235"),
+    ],
+)
 def test_event_lines(fields, line):
     assert format_event("job.started", **fields) == line

@@ -58,8 +58,13 @@ def test_every_state_changing_route_needs_the_token(service, client, token):
     routes = state_changing(service.app)
     assert {("POST", "/api/jobs"), ("POST", "/api/stop")} <= set(routes)
     for method, path in routes:
-        for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Basic {token}"},
-                        {"Authorization": f"Bearer {token}x"}, {"Authorization": "Bearer"}):
+        for headers in (
+            {},
+            {"Authorization": "Bearer wrong"},
+            {"Authorization": f"Basic {token}"},
+            {"Authorization": f"Bearer {token}x"},
+            {"Authorization": "Bearer"},
+        ):
             r = client.request(method, path, headers=headers, json={"kind": "burn"})
             assert r.status_code == 401, (method, path, headers, r.text)
             assert "token" in r.json()["error"] and "service.token" in r.json()["hint"]
@@ -73,14 +78,17 @@ def test_reading_needs_no_token(client):
         assert client.get(path).status_code in (200, 409), path  # 409: /api/archive without a catalogue
 
 
-@pytest.mark.parametrize("headers", [
-    {"Origin": "http://evil.example"},
-    {"Origin": "http://127.0.0.1:9999"},  # another port is another origin
-    {"Origin": "null"},
-    {"Sec-Fetch-Site": "cross-site"},
-    {"Sec-Fetch-Site": "same-site"},
-    {"Sec-Fetch-Site": "cross-site", "Origin": "http://127.0.0.1:8780"},
-])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Origin": "http://evil.example"},
+        {"Origin": "http://127.0.0.1:9999"},  # another port is another origin
+        {"Origin": "null"},
+        {"Sec-Fetch-Site": "cross-site"},
+        {"Sec-Fetch-Site": "same-site"},
+        {"Sec-Fetch-Site": "cross-site", "Origin": "http://127.0.0.1:8780"},
+    ],
+)
 def test_cross_origin_requests_are_refused_even_with_the_token(service, client, token, headers):
     for method, path in [*state_changing(service.app), ("GET", "/api/status"), ("GET", "/api/jobs")]:
         r = client.request(method, path, headers={**headers, "Authorization": f"Bearer {token}"}, json={"kind": "burn"})
@@ -99,10 +107,18 @@ def test_same_origin_and_navigation_pass(client, token):
     assert r.status_code == 403  # but a cross-site form post is no navigation we let through
 
 
-@pytest.mark.parametrize("host,ok", [
-    ("127.0.0.1:8780", True), ("[::1]:8780", True), ("localhost:8780", True), ("192.0.2.7", True),
-    ("evil.example", False), ("evil.example:8780", False), ("localhost.evil.example", False),
-])
+@pytest.mark.parametrize(
+    "host,ok",
+    [
+        ("127.0.0.1:8780", True),
+        ("[::1]:8780", True),
+        ("localhost:8780", True),
+        ("192.0.2.7", True),
+        ("evil.example", False),
+        ("evil.example:8780", False),
+        ("localhost.evil.example", False),
+    ],
+)
 def test_foreign_host_names_are_refused(client, host, ok):
     r = client.get("/api/status", headers={"Host": host})
     assert (r.status_code == 200) is ok

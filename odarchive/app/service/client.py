@@ -54,8 +54,9 @@ class ServiceClient:
         self.home = home
         self._name = short_path(home.service_socket)
         uds = self._name.__enter__()
-        self.http = httpx.Client(transport=httpx.HTTPTransport(uds=uds), base_url=BASE_URL, timeout=timeout_s,
-                                 headers=auth_headers(home))
+        self.http = httpx.Client(
+            transport=httpx.HTTPTransport(uds=uds), base_url=BASE_URL, timeout=timeout_s, headers=auth_headers(home)
+        )
 
     def close(self) -> None:
         self.http.close()
@@ -78,16 +79,21 @@ class ServiceClient:
                 kwargs["timeout"] = timeout_s
             r = self.http.request(method, path, **kwargs)
         except httpx.TransportError as e:
-            raise ServiceUnreachable(f"the archive service of {self.home.root} did not answer: {e}",
-                               hint="see <home>/logs/service.log; `odarchive serve` starts it again") from None
+            raise ServiceUnreachable(
+                f"the archive service of {self.home.root} did not answer: {e}",
+                hint="see <home>/logs/service.log; `odarchive serve` starts it again",
+            ) from None
         try:
             body = r.json()
         except ValueError:
             body = {"error": r.text.strip()}
         if r.status_code >= 400:
             code = body.get("exit_code")
-            raise ServiceError(str(body.get("error") or f"HTTP {r.status_code}"), str(body.get("hint") or ""),
-                               code if isinstance(code, int) else None)
+            raise ServiceError(
+                str(body.get("error") or f"HTTP {r.status_code}"),
+                str(body.get("hint") or ""),
+                code if isinstance(code, int) else None,
+            )
         return body
 
     def status(self) -> Reply:
@@ -96,8 +102,9 @@ class ServiceClient:
     def stop(self, force: bool = False) -> None:
         self.request("POST", "/api/stop", params={"force": "1"} if force else None)
 
-    def lease(self, kind: str, disc: int, client: str, timeout_s: float | None = None,
-              copy: int | None = None) -> Reply:
+    def lease(
+        self, kind: str, disc: int, client: str, timeout_s: float | None = None, copy: int | None = None
+    ) -> Reply:
         """Wait for a lease: {id, kind, disc, copy, drive, device, slot, notes}; ServiceError if
         it fails (a read not granted within `timeout_s`: the message names the disc). `copy`:
         a read of that copy only (None: any), or the set a burn burns."""
@@ -107,8 +114,12 @@ class ServiceClient:
 
     def release(self, lease_id: int, verified: bool = True, reason: str = "") -> int | None:
         """Give a lease back; for a burn, the slot its medium went to."""
-        body = self.request("POST", f"/api/leases/{lease_id}/release", json={"verified": verified, "reason": reason},
-                            timeout_s=LONG_WAIT_S)
+        body = self.request(
+            "POST",
+            f"/api/leases/{lease_id}/release",
+            json={"verified": verified, "reason": reason},
+            timeout_s=LONG_WAIT_S,
+        )
         return body.get("slot")
 
     def robot(self, action: str, **fields: object) -> Reply:
@@ -158,7 +169,9 @@ def ensure_service(ctx: Context, announce: Callable[[str], None]) -> ServiceClie
     announce(f"started the archive service for {ctx.home.root} (pid {pid}); `odarchive serve --stop` stops it")
     client = service_client(ctx.home)
     if client is None:
-        raise ServiceError("the archive service started but does not answer", hint=f"see {ctx.home.logs / 'service.log'}")
+        raise ServiceError(
+            "the archive service started but does not answer", hint=f"see {ctx.home.logs / 'service.log'}"
+        )
     return client
 
 
@@ -184,10 +197,15 @@ def start_background(ctx: Context, extra: list[str] | None = None) -> int:
     if started.ready:
         return started.proc.pid
     if started.timed_out:
-        raise ServiceError(f"the archive service did not answer within {timeout_s:g} s", hint=f"see {ctx.home.logs / 'service.log'}")
+        raise ServiceError(
+            f"the archive service did not answer within {timeout_s:g} s", hint=f"see {ctx.home.logs / 'service.log'}"
+        )
     error, hint = started.error_and_hint()
-    raise ServiceError(f"the archive service did not start: {error or _log_tail(ctx) or 'it ended at once'}",
-                       hint or f"see {ctx.home.logs / 'service.log'}", started.exit_code())
+    raise ServiceError(
+        f"the archive service did not start: {error or _log_tail(ctx) or 'it ended at once'}",
+        hint or f"see {ctx.home.logs / 'service.log'}",
+        started.exit_code(),
+    )
 
 
 def _log_tail(ctx: Context) -> str:

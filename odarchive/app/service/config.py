@@ -35,5 +35,7 @@ def parse_listen(text: str) -> tuple[str, int]:
     """HOST:PORT -> (host, port); UsageError for anything else."""
     host, sep, port = text.rpartition(":")
     if not sep or not host or not port.isdigit() or int(port) > 65535:
-        raise UsageError(f"bad listen address {text!r}: use HOST:PORT, e.g. 127.0.0.1:8780", hint='`listen = ""` turns TCP off')
+        raise UsageError(
+            f"bad listen address {text!r}: use HOST:PORT, e.g. 127.0.0.1:8780", hint='`listen = ""` turns TCP off'
+        )
     return host.strip("[]"), int(port)

@@ -35,8 +35,11 @@ class TokenGuard:
         if scope["type"] == "http" and scope["method"] not in SAFE_METHODS:
             header = dict(scope.get("headers") or []).get(b"authorization", b"").decode("latin-1")
             if not token_matches(self.token, header):
-                response = error_response(401, "this request needs the home's token",
-                                          "send `Authorization: Bearer <token>` with the token in <home>/service.token")
+                response = error_response(
+                    401,
+                    "this request needs the home's token",
+                    "send `Authorization: Bearer <token>` with the token in <home>/service.token",
+                )
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
@@ -60,7 +63,9 @@ def build_app(svc: Any, token: str, stop: Callable[[], None]) -> Starlette:
     async def stop_route(request: Request) -> Response:
         busy = svc.busy()
         if busy and request.query_params.get("force") != "1":
-            return error_response(409, f"{busy} lease(s) or request(s) in flight", "wait for them, or stop with force=1")
+            return error_response(
+                409, f"{busy} lease(s) or request(s) in flight", "wait for them, or stop with force=1"
+            )
         stop()
         return JSONResponse({"stopping": True})
 

@@ -45,8 +45,14 @@ class LeaseInfo:
 
 
 class LeaseManager:
-    def __init__(self, motions: Motions, scheduler: Scheduler, on_change: Callable[[], None],
-                 on_fault: Callable[[str, int | None, int | None], None], clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        motions: Motions,
+        scheduler: Scheduler,
+        on_change: Callable[[], None],
+        on_fault: Callable[[str, int | None, int | None], None],
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.motions, self.scheduler, self.clock = motions, scheduler, clock
         self.on_change = on_change  # inventory refresh after motions
         self.on_fault = on_fault  # recorded for the status snapshot
@@ -58,8 +64,10 @@ class LeaseManager:
         self._load_notes: dict[int, list[str]] = {}  # drive -> what its last load said, for its first lease
         self._work: queue.Queue[Callable[[], None] | None] = queue.Queue()
         self._stop = threading.Event()
-        self._threads = [threading.Thread(target=self._robot_thread, name="odarchive-robot", daemon=True),
-                         threading.Thread(target=self._reaper, name="odarchive-reaper", daemon=True)]
+        self._threads = [
+            threading.Thread(target=self._robot_thread, name="odarchive-robot", daemon=True),
+            threading.Thread(target=self._reaper, name="odarchive-reaper", daemon=True),
+        ]
 
     def start(self) -> None:
         for t in self._threads:
@@ -73,8 +81,9 @@ class LeaseManager:
                 t.join(10.0)
 
     # ---- clients ----
-    async def acquire(self, kind: str, disc: int, client: str, pid: int | None, timeout_s: float | None,
-                      copy: int | None = None) -> LeaseInfo:
+    async def acquire(
+        self, kind: str, disc: int, client: str, pid: int | None, timeout_s: float | None, copy: int | None = None
+    ) -> LeaseInfo:
         """Wait until a lease is granted (returned) or fails (MotionError with the reason)."""
         loop = asyncio.get_running_loop()
         event = asyncio.Event()
@@ -87,21 +96,36 @@ class LeaseManager:
             raise
         return self._outcome(r)
 
-    def acquire_blocking(self, kind: str, disc: int, client: str, timeout_s: float | None = None,
-                         copy: int | None = None) -> LeaseInfo:
+    def acquire_blocking(
+        self, kind: str, disc: int, client: str, timeout_s: float | None = None, copy: int | None = None
+    ) -> LeaseInfo:
         """`acquire` for a thread of the service itself (its burn jobs)."""
         event = threading.Event()
         r = self._submit(kind, disc, client, None, timeout_s, event.set, copy)
         event.wait()
         return self._outcome(r)
 
-    def _submit(self, kind: str, disc: int, client: str, pid: int | None, timeout_s: float | None,
-                wake: Callable[[], object], copy: int | None) -> Request:
+    def _submit(
+        self,
+        kind: str,
+        disc: int,
+        client: str,
+        pid: int | None,
+        timeout_s: float | None,
+        wake: Callable[[], object],
+        copy: int | None,
+    ) -> Request:
         with self.lock:
             r = self.scheduler.submit(kind, disc, client, self.clock(), timeout_s if kind == READ else None, pid, copy)
             self._waiters[r.id] = wake
-            log.info("event=lease.requested id=%d kind=%s disc=%d copy=%s client=%r", r.id, kind, disc,
-                     "-" if copy is None else copy, client)
+            log.info(
+                "event=lease.requested id=%d kind=%s disc=%d copy=%s client=%r",
+                r.id,
+                kind,
+                disc,
+                "-" if copy is None else copy,
+                client,
+            )
             self._decide()
         return r
 
@@ -179,8 +203,15 @@ class LeaseManager:
         device = self.motions.robot.drives[drive].name
         self.leases[r.id] = LeaseInfo(r, device, self._blank_slot.pop(r.id, None), self._load_notes.pop(drive, []))
         self.activity[drive] = "burning" if r.kind == BURN else "reading"
-        log.info("event=lease.granted id=%d kind=%s disc=%d drive=%d client=%s wait_s=%.3f",
-                 r.id, r.kind, r.disc, drive, r.client, (r.granted or 0) - r.created)
+        log.info(
+            "event=lease.granted id=%d kind=%s disc=%d drive=%d client=%s wait_s=%.3f",
+            r.id,
+            r.kind,
+            r.disc,
+            drive,
+            r.client,
+            (r.granted or 0) - r.created,
+        )
         self._wake(r.id)
 
     def _wake(self, rid: int) -> None:
@@ -232,8 +263,9 @@ class LeaseManager:
                 self._decide()
         self.on_change()
 
-    def _motion_failed(self, drive: int, message: str, disc: int | None, drive_fault: bool = True,
-                       retry: bool = True) -> None:
+    def _motion_failed(
+        self, drive: int, message: str, disc: int | None, drive_fault: bool = True, retry: bool = True
+    ) -> None:
         log.error("event=%s drive=%d reason=%r", "drive.fault" if drive_fault else "disc.unavailable", drive, message)
         with self.lock:
             self.on_fault(message, drive, disc)
@@ -286,18 +318,26 @@ class LeaseManager:
             now = self.clock()
             queue_: dict[tuple[int, str], dict[str, Any]] = {}
             for r in self.scheduler.requests:
-                q = queue_.setdefault((r.disc, r.kind), {"disc": r.disc, "kind": r.kind, "waiting": 0,
-                                                         "oldest_age_s": 0.0, "clients": []})
+                q = queue_.setdefault(
+                    (r.disc, r.kind), {"disc": r.disc, "kind": r.kind, "waiting": 0, "oldest_age_s": 0.0, "clients": []}
+                )
                 q["waiting"] += 1
                 q["oldest_age_s"] = round(max(q["oldest_age_s"], now - r.created), 3)
                 if r.client not in q["clients"]:
                     q["clients"].append(r.client)
             drives = {}
             for n, d in self.scheduler.drives.items():
-                leases = [{"id": x.id, "kind": x.kind, "disc": x.disc, "client": x.client, "pid": x.pid, "since": x.granted}
-                          for x in d.leases]
-                drives[n] = {"activity": self.activity.get(n) or d.motion, "lease": leases[0] if leases else None,
-                             "leases": leases, "fault": d.fault, "disc": d.disc}
+                leases = [
+                    {"id": x.id, "kind": x.kind, "disc": x.disc, "client": x.client, "pid": x.pid, "since": x.granted}
+                    for x in d.leases
+                ]
+                drives[n] = {
+                    "activity": self.activity.get(n) or d.motion,
+                    "lease": leases[0] if leases else None,
+                    "leases": leases,
+                    "fault": d.fault,
+                    "disc": d.disc,
+                }
             return {"queue": sorted(queue_.values(), key=lambda q: -q["oldest_age_s"]), "drives": drives}
 
 

@@ -78,16 +78,21 @@ class Motions:
         if self.ctx.home.catalogue.exists():
             with self.ctx.open_catalogue() as cat:
                 copies = [c for c in copies_of(cat, disc) if copy is None or c.copy == copy]
-        tries: list[tuple[int | None, int]] = [(c.copy, c.slot) for c in copies if c.state == "verified"
-                                               and c.slot is not None and inventory.slot(c.slot).occupied]
+        tries: list[tuple[int | None, int]] = [
+            (c.copy, c.slot)
+            for c in copies
+            if c.state == "verified" and c.slot is not None and inventory.slot(c.slot).occupied
+        ]
         if not tries and copy is None:
             tries += [(None, s.slot) for s in inventory.slots if label and s.label == label and s.occupied][:1]
         if tries:
             return tries
         kept = "; ".join(f"set {set_name(c.copy)}: {c.location}" for c in copies if c.slot is None and c.location)
         which = f"{self.describe(disc)}" + (f" set {set_name(copy)}" if copy is not None else "")
-        raise MotionError(f"{which} is in no slot of the changer" + (f"; it is kept at {kept}" if kept else ""),
-                          hint=f"insert disc {disc} into the robot (`odarchive robot import SLOT`): the service identifies it")
+        raise MotionError(
+            f"{which} is in no slot of the changer" + (f"; it is kept at {kept}" if kept else ""),
+            hint=f"insert disc {disc} into the robot (`odarchive robot import SLOT`): the service identifies it",
+        )
 
     def load_disc(self, drive: int, disc: int, copy: int | None = None) -> tuple[int | None, list[str]]:
         """Load `disc` (copy `copy`, or any) into `drive`, checked readable; when a copy cannot
@@ -169,7 +174,9 @@ class Motions:
         for s in inventory.slots:
             if s.kind == SLOT_KIND_STORAGE and s.state in (BLANK, FULL) and s.slot not in excluded:
                 return s.slot, False
-        raise errors.NoBlankMedia("no blank medium left in the changer", hint="add blanks (`odarchive robot import SLOT`)")
+        raise errors.NoBlankMedia(
+            "no blank medium left in the changer", hint="add blanks (`odarchive robot import SLOT`)"
+        )
 
     def put_back(self, drive: int, verified: bool, reason: str = "", disc: int | None = None) -> int | None:
         """Eject and unload `drive` (to its slot, or the output/reject bin); a medium put back
@@ -200,7 +207,9 @@ class Motions:
             label, blank = None, False
         bins = {s.name: s.slot for s in inventory.slots if s.kind == SLOT_KIND_BIN}
         ours = self._verified_disc(label)
-        target = (bins.get("output") if ours is not None else bins.get("reject")) if bins else self.slot_of_drive.get(drive)
+        target = (
+            (bins.get("output") if ours is not None else bins.get("reject")) if bins else self.slot_of_drive.get(drive)
+        )
         self.slot_of_drive.pop(drive, None)
         dev.eject()
         slot = self.robot.changer.unload(drive, target)

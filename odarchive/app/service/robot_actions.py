@@ -33,7 +33,9 @@ class RobotActions:
             d = self.leases.scheduler.drives.get(drive)
             if d is not None and (d.leases or d.motion):
                 who = ", ".join(x.client for x in d.leases) or d.motion
-                raise DriveLeased(f"drive {drive} is in use ({who})", hint="try again when it is done, or use another drive")
+                raise DriveLeased(
+                    f"drive {drive} is in use ({who})", hint="try again when it is done, or use another drive"
+                )
 
     def _sync(self, drive: int) -> None:
         """Tell the scheduler what `drive` holds now (a disc of ours by its label)."""

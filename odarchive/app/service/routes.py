@@ -28,8 +28,17 @@ from odarchive.app.service.robot_actions import DriveLeased, RobotActions
 from odarchive.app.service.scheduler import BURN, READ
 from robot_drivers.errors import RobotError
 
-ROBOT_ACTIONS = frozenset({("GET", "inventory"), ("GET", "status"), ("POST", "load"), ("POST", "unload"),
-                           ("POST", "import"), ("POST", "export"), ("POST", "reset")})
+ROBOT_ACTIONS = frozenset(
+    {
+        ("GET", "inventory"),
+        ("GET", "status"),
+        ("POST", "load"),
+        ("POST", "unload"),
+        ("POST", "import"),
+        ("POST", "export"),
+        ("POST", "reset"),
+    }
+)
 
 
 def service_routes(svc: Any) -> list[BaseRoute]:
@@ -48,7 +57,9 @@ def service_routes(svc: Any) -> list[BaseRoute]:
         try:
             info = await svc.leases.acquire(kind, disc, str(body.get("client") or "?")[:200], pid, timeout_s, copy)
         except LeaseFailed as e:
-            return error_response(504 if "not available within" in e.message else 503, e.message, e.hint or "", e.exit_code)
+            return error_response(
+                504 if "not available within" in e.message else 503, e.message, e.hint or "", e.exit_code
+            )
         return JSONResponse(lease_json(info))
 
     async def release(request: Request) -> Response:
@@ -58,7 +69,9 @@ def service_routes(svc: Any) -> list[BaseRoute]:
             done = svc.leases.release(lease_id, bool(body.get("verified", True)), str(body.get("reason") or ""))
             slot = await asyncio.wrap_future(done)
         except KeyError:
-            return error_response(404, f"no lease {request.path_params['lease_id']}", "it was released already, or its client died")
+            return error_response(
+                404, f"no lease {request.path_params['lease_id']}", "it was released already, or its client died"
+            )
         except RobotError as e:
             return error_response(503, str(e), e.hint or "", e.exit_code)
         return JSONResponse({"slot": slot})
@@ -75,8 +88,9 @@ def service_routes(svc: Any) -> list[BaseRoute]:
             ("POST", "load"): lambda: actions.load(int(body["slot"]), int(body.get("drive", 0))),
             ("POST", "unload"): lambda: actions.unload(int(body.get("drive", 0)), _opt_int(body.get("slot"))),
             ("POST", "import"): lambda: actions.import_disc(int(body["slot"]), int(body.get("mail", 1))),
-            ("POST", "export"): lambda: actions.export_disc(int(body["slot"]), int(body.get("mail", 1)),
-                                                            _opt_str(body.get("location"))),
+            ("POST", "export"): lambda: actions.export_disc(
+                int(body["slot"]), int(body.get("mail", 1)), _opt_str(body.get("location"))
+            ),
             ("POST", "reset"): actions.reset,
         }
         call = calls[(request.method, action)]
@@ -117,5 +131,13 @@ def _opt_str(value: Any) -> str | None:
 def lease_json(info: Any) -> dict[str, Any]:
     """A granted lease as the API answers it (`LeaseInfo`)."""
     r = info.request
-    return {"id": r.id, "kind": r.kind, "disc": r.disc, "copy": r.copy, "drive": r.drive, "device": info.device,
-            "slot": info.slot, "notes": info.notes}
+    return {
+        "id": r.id,
+        "kind": r.kind,
+        "disc": r.disc,
+        "copy": r.copy,
+        "drive": r.drive,
+        "device": info.device,
+        "slot": info.slot,
+        "notes": info.notes,
+    }

@@ -105,8 +105,14 @@ Action = Grant | Load | LoadBlank | Fail
 
 
 class Scheduler:
-    def __init__(self, drives: Iterable[int], read_drives: int = 1, burn_max_wait_s: float = 1800.0,
-                 blank_attempts: int = 3, describe: Callable[[int], str] = lambda d: f"disc {d}") -> None:
+    def __init__(
+        self,
+        drives: Iterable[int],
+        read_drives: int = 1,
+        burn_max_wait_s: float = 1800.0,
+        blank_attempts: int = 3,
+        describe: Callable[[int], str] = lambda d: f"disc {d}",
+    ) -> None:
         self.drives = {n: DriveModel(n) for n in drives}
         self.read_drives = read_drives
         self.burn_max_wait_s = burn_max_wait_s
@@ -116,10 +122,19 @@ class Scheduler:
         self._next_id = 1
 
     # ---- clients ----
-    def submit(self, kind: str, disc: int, client: str, now: float, timeout_s: float | None = None,
-               pid: int | None = None, copy: int | None = None) -> Request:
-        r = Request(self._next_id, kind, disc, client, pid, now, now + timeout_s if timeout_s is not None else None,
-                    copy=copy)
+    def submit(
+        self,
+        kind: str,
+        disc: int,
+        client: str,
+        now: float,
+        timeout_s: float | None = None,
+        pid: int | None = None,
+        copy: int | None = None,
+    ) -> Request:
+        r = Request(
+            self._next_id, kind, disc, client, pid, now, now + timeout_s if timeout_s is not None else None, copy=copy
+        )
         self._next_id += 1
         self.requests.append(r)
         return r
@@ -158,8 +173,9 @@ class Scheduler:
         d = self.drives[drive]
         d.motion, d.disc, d.copy, d.blank_for, d.occupied, d.since = None, None, None, None, False, now
 
-    def load_failed(self, drive: int, message: str, now: float, drive_fault: bool = True,
-                    retry: bool = True) -> list[Request]:
+    def load_failed(
+        self, drive: int, message: str, now: float, drive_fault: bool = True, retry: bool = True
+    ) -> list[Request]:
         """A motion for `drive` failed: the requests it was for fail (a burn's goes back to
         the queue for another blank, up to `blank_attempts`, unless not `retry`: no blank is
         left); returns the failed ones. With `drive_fault` the drive is out until
@@ -265,8 +281,13 @@ class Scheduler:
                     r.drive = d.drive
             actions.append(Load(d.drive, disc, copy))
         for b in burns:  # rule 2
-            burning = sum(1 for d in usable if d.blank_for is not None or any(x.kind == BURN for x in d.leases)
-                          or (d.motion or "").startswith("loading a blank"))
+            burning = sum(
+                1
+                for d in usable
+                if d.blank_for is not None
+                or any(x.kind == BURN for x in d.leases)
+                or (d.motion or "").startswith("loading a blank")
+            )
             if reads_wait and burning >= len(usable) - self.read_drives:
                 break
             d = self._free_drive()

@@ -48,8 +48,14 @@ def serve(ctx: Context, config: ServiceConfig, ready_fd: int | None = None, stri
         except BaseException:
             ctx.home.service_socket.unlink(missing_ok=True)
             raise
-        server = uvicorn.Server(uvicorn.Config(build_app(svc, token, lambda: setattr(server, "should_exit", True)),
-                                               log_level="warning", lifespan="off", timeout_graceful_shutdown=5))
+        server = uvicorn.Server(
+            uvicorn.Config(
+                build_app(svc, token, lambda: setattr(server, "should_exit", True)),
+                log_level="warning",
+                lifespan="off",
+                timeout_graceful_shutdown=5,
+            )
+        )
     except BaseException as e:
         report_ready(ready_fd, f"error\t{e}\t{getattr(e, 'hint', '')}\t{getattr(e, 'exit_code', '')}")
         for sock in sockets:
@@ -148,8 +154,10 @@ def bind_tcp(host: str, port: int) -> socket.socket:
         sock.bind((host, port))
     except OSError as e:
         sock.close()
-        raise UsageError(f"cannot listen on {host}:{port}: {e.strerror}",
-                         hint='choose another [service] listen (or --listen), or `listen = ""` for none') from None
+        raise UsageError(
+            f"cannot listen on {host}:{port}: {e.strerror}",
+            hint='choose another [service] listen (or --listen), or `listen = ""` for none',
+        ) from None
     sock.listen(128)
     return sock
 
@@ -185,5 +193,3 @@ def notify_systemd(message: str) -> None:
             s.sendall(message.encode())
         except OSError as e:
             log.warning("cannot notify systemd at %s: %s", addr, e)
-
-

@@ -31,7 +31,9 @@ MAX_FAULTS = 50  # faults kept for the status snapshot
 class RobotService:
     """One home's robot, owned by the service process."""
 
-    def __init__(self, ctx: Context, robot: Robot, config: ServiceConfig, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, ctx: Context, robot: Robot, config: ServiceConfig, clock: Callable[[], float] = time.time
+    ) -> None:
         self.ctx, self.robot, self.config, self.clock = ctx, robot, config, clock
         self.started = clock()
         self.listen = ""  # the TCP address actually bound, set by the server
@@ -44,8 +46,13 @@ class RobotService:
         self.jobs: Callable[[], list[dict[str, Any]]] = lambda: []  # the web side's job list (hook)
         self.job_manager: Any = None  # the web side's JobManager, set by its routes
         self.motions = Motions(ctx, robot)
-        scheduler = Scheduler(sorted(robot.drives), config.read_drives, config.burn_max_wait_s,
-                              robot.config.max_attempts, self.motions.describe)
+        scheduler = Scheduler(
+            sorted(robot.drives),
+            config.read_drives,
+            config.burn_max_wait_s,
+            robot.config.max_attempts,
+            self.motions.describe,
+        )
         self.leases = LeaseManager(self.motions, scheduler, self.refresh_inventory, self.record_fault)
 
     def start(self) -> None:
@@ -115,8 +122,13 @@ class RobotService:
                 d["state"] = "faulty"
         return {
             "now": self.clock(),
-            "service": {"pid": os.getpid(), "started": self.started, "home": str(self.ctx.home.root), "listen": self.listen,
-                        "robot": self.fingerprint},
+            "service": {
+                "pid": os.getpid(),
+                "started": self.started,
+                "home": str(self.ctx.home.root),
+                "listen": self.listen,
+                "robot": self.fingerprint,
+            },
             "changer": _changer(self.robot, inventory, by_slot, plan_labels, rejected, faults),
             "drives": drives,
             "queue": leases["queue"],
@@ -133,8 +145,9 @@ class LocalClient:
     def __init__(self, svc: RobotService) -> None:
         self.svc = svc
 
-    def lease(self, kind: str, disc: int, client: str, timeout_s: float | None = None,
-              copy: int | None = None) -> dict[str, Any]:
+    def lease(
+        self, kind: str, disc: int, client: str, timeout_s: float | None = None, copy: int | None = None
+    ) -> dict[str, Any]:
         from odarchive.app.service.client import ServiceError
         from odarchive.app.service.leases import LeaseFailed
         from odarchive.app.service.routes import lease_json
@@ -209,16 +222,29 @@ def _slot_state(s: Any, in_drive: set[int], rejected: set[int], disc: int | None
     return s.state  # blank, recorded
 
 
-def _changer(robot: Robot, inventory: Any, by_slot: dict[int, int], plan_labels: set[str], rejected: set[int],
-             faults: list[dict[str, Any]]) -> dict[str, Any]:
+def _changer(
+    robot: Robot,
+    inventory: Any,
+    by_slot: dict[int, int],
+    plan_labels: set[str],
+    rejected: set[int],
+    faults: list[dict[str, Any]],
+) -> dict[str, Any]:
     if inventory is None:
         return {"driver": robot.config.driver, "slots": [], "slot_counts": {}, "mail_slots": [], "faults": faults}
     in_drive = {d.loaded_from_slot for d in inventory.drives if d.loaded_from_slot is not None}
     slots = []
     for s in inventory.slots:
         disc = _disc(s.label, s.slot, by_slot, plan_labels) if s.occupied else None
-        slots.append({"slot": s.slot, "state": _slot_state(s, in_drive, rejected, disc), "disc": disc, "label": s.label,
-                      **({"name": s.name} if s.name else {})})
+        slots.append(
+            {
+                "slot": s.slot,
+                "state": _slot_state(s, in_drive, rejected, disc),
+                "disc": disc,
+                "label": s.label,
+                **({"name": s.name} if s.name else {}),
+            }
+        )
     return {
         "driver": robot.config.driver,
         "slots": slots,
@@ -228,24 +254,28 @@ def _changer(robot: Robot, inventory: Any, by_slot: dict[int, int], plan_labels:
     }
 
 
-def _drives(robot: Robot, inventory: Any, by_slot: dict[int, int], plan_labels: set[str], since: dict[int, float]) -> list[dict[str, Any]]:
+def _drives(
+    robot: Robot, inventory: Any, by_slot: dict[int, int], plan_labels: set[str], since: dict[int, float]
+) -> list[dict[str, Any]]:
     if inventory is None:
         return []
     out = []
     for d in inventory.drives:
         loaded = d.state == "loaded"
-        out.append({
-            "drive": d.drive,
-            "state": "idle" if d.state == "empty" else "loaded" if loaded else d.state,
-            "disc": _disc(d.label, d.loaded_from_slot, by_slot, plan_labels) if loaded else None,
-            "label": d.label,
-            "medium": d.medium,
-            "loaded_from_slot": d.loaded_from_slot,
-            "device": robot.drives[d.drive].name if d.drive in robot.drives else None,
-            "lease": None,
-            "since": since.get(d.drive),
-            "fault": None,
-        })
+        out.append(
+            {
+                "drive": d.drive,
+                "state": "idle" if d.state == "empty" else "loaded" if loaded else d.state,
+                "disc": _disc(d.label, d.loaded_from_slot, by_slot, plan_labels) if loaded else None,
+                "label": d.label,
+                "medium": d.medium,
+                "loaded_from_slot": d.loaded_from_slot,
+                "device": robot.drives[d.drive].name if d.drive in robot.drives else None,
+                "lease": None,
+                "since": since.get(d.drive),
+                "fault": None,
+            }
+        )
     return out
 
 
@@ -274,8 +304,17 @@ def _mounts(ctx: Context) -> list[dict[str, Any]]:
         if r.get("command") != "mount" or not job.alive:
             continue
         cache = r.get("cache") or {}
-        out.append({"mountpoint": r.get("mountpoint"), "pid": r.get("pid"), "disc_loads": r.get("disc_loads", 0),
-                    "disc_failures": r.get("disc_failures", 0), "waiting_by_disc": r.get("waiting_by_disc", {}),
-                    "open_files": r.get("open_files", 0),
-                    "cache": {k: cache.get(k) for k in ("hits", "misses", "hit_ratio", "bytes_cached", "max_bytes", "free_bytes")}})
+        out.append(
+            {
+                "mountpoint": r.get("mountpoint"),
+                "pid": r.get("pid"),
+                "disc_loads": r.get("disc_loads", 0),
+                "disc_failures": r.get("disc_failures", 0),
+                "waiting_by_disc": r.get("waiting_by_disc", {}),
+                "open_files": r.get("open_files", 0),
+                "cache": {
+                    k: cache.get(k) for k in ("hits", "misses", "hit_ratio", "bytes_cached", "max_bytes", "free_bytes")
+                },
+            }
+        )
     return out

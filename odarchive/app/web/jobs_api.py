@@ -55,8 +55,12 @@ def job_routes(jobs: Any) -> list[BaseRoute]:
     async def one_job(request: Request) -> Response:
         job = jobs.get(request.path_params["job_id"])
         if job is None:
-            return problem(404, "NotFound", f"no job {request.path_params['job_id']}",
-                           "finished jobs are kept for a while only; see GET /api/jobs")
+            return problem(
+                404,
+                "NotFound",
+                f"no job {request.path_params['job_id']}",
+                "finished jobs are kept for a while only; see GET /api/jobs",
+            )
         return AsciiJSON({"job": job})
 
     async def post_job(request: Request) -> Response:
@@ -66,7 +70,9 @@ def job_routes(jobs: Any) -> list[BaseRoute]:
         kind = body.get("kind")
         params = {k: v for k, v in body.items() if k != "kind"}
         try:
-            job = await run_in_threadpool(jobs.submit, kind if isinstance(kind, str) else "", params, client_of(request))
+            job = await run_in_threadpool(
+                jobs.submit, kind if isinstance(kind, str) else "", params, client_of(request)
+            )
         except OdarchiveError as e:
             return problem(400, type(e).__name__, e.message, e.hint)
         return AsciiJSON({"job": job.as_dict()}, status_code=202, headers={"Location": f"/api/jobs/{job.id}"})

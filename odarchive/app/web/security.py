@@ -51,22 +51,41 @@ class OriginGuard:
             await self.app(scope, receive, send)
             return
         status, error, message, hint = refusal
-        log_event("request.refused", status=status, method=method, path=scope.get("path"),
-                  origin=headers.get("origin"), reason=error)
+        log_event(
+            "request.refused",
+            status=status,
+            method=method,
+            path=scope.get("path"),
+            origin=headers.get("origin"),
+            reason=error,
+        )
         body = json.dumps({"error": message, "hint": hint, "kind": error}).encode()
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
     def refusal(self, method: str, headers: dict[str, str], on_tcp: bool = True) -> tuple[int, str, str, str] | None:
         """(status, error, message, hint) for a request to refuse, None to let it through."""
         host = headers.get("host", "")
         if on_tcp and host and not self._host_allowed(host):
-            return (403, "ForeignHost", f"requests for host {host!r} are refused",
-                    "open the page by the service's IP address (as `odarchive serve` prints it) or as localhost")
+            return (
+                403,
+                "ForeignHost",
+                f"requests for host {host!r} are refused",
+                "open the page by the service's IP address (as `odarchive serve` prints it) or as localhost",
+            )
         if self._cross_origin(method, host, headers):
-            return (403, "CrossOrigin", "requests from another origin are refused",
-                    "use the page the service itself serves, or the odarchive command")
+            return (
+                403,
+                "CrossOrigin",
+                "requests from another origin are refused",
+                "use the page the service itself serves, or the odarchive command",
+            )
         return None
 
     @staticmethod
