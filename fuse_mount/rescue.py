@@ -81,6 +81,7 @@ class RescuingSource:
         load_copy = getattr(self._inner, "load_copy", None)
         for copy in range(1, 1 + len(disc.copy_slots)) if load_copy is not None else ():
             try:
+                assert load_copy is not None  # (the loop runs only then)
                 load_copy(drive, disc, copy)
                 data = self._inner.read(drive, offset, length)
             except READ_FAILURES as e:

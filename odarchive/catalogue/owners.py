@@ -11,6 +11,8 @@ import pwd
 import sqlite3
 from dataclasses import dataclass
 
+from odarchive.catalogue.inserts import insert
+
 
 @dataclass(frozen=True)
 class Owner:
@@ -56,7 +58,7 @@ class OwnerIds:
         ).fetchone()
         if row:
             return row[0]
-        return self.conn.execute("INSERT INTO owners (uid, gid, user, grp) VALUES (?, ?, ?, ?)", args).lastrowid
+        return insert(self.conn, "INSERT INTO owners (uid, gid, user, grp) VALUES (?, ?, ?, ?)", args)
 
 
 def get(conn: sqlite3.Connection, owner_id: int) -> Owner | None:

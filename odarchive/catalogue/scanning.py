@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator
 
 from odarchive.catalogue import contents
 from odarchive.catalogue.catalogue import valid_in
+from odarchive.catalogue.inserts import insert
 from odarchive.catalogue.versions import close_subtree
 
 Meta = tuple  # (size, mtime_ns, mode, ctime_off, owner, ino, target)
@@ -68,7 +69,7 @@ class ScanRows:
         return row[0] if row else None
 
     def new_dir(self, parent: int, name: bytes) -> int:
-        return self.conn.execute("INSERT INTO dirs (parent_id, name) VALUES (?, ?)", (parent, name)).lastrowid
+        return insert(self.conn, "INSERT INTO dirs (parent_id, name) VALUES (?, ?)", (parent, name))
 
     # ---- entries ----
     def open_rows(self, node: int, name: bytes | None = None) -> dict[bytes, OpenRow]:

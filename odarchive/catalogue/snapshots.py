@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 from odarchive.catalogue.catalogue import Catalogue, Source
+from odarchive.catalogue.inserts import insert
 
 
 def ensure_source(cat: Catalogue, root_name: bytes, path: bytes) -> Source:
@@ -33,10 +34,11 @@ def running_or_new(cat: Catalogue, source_id: int) -> tuple[int, bool]:
         ).fetchone()
         if row:
             return row[0], True
-        snap = conn.execute(
+        snap = insert(
+            conn,
             "INSERT INTO snapshots (source_id, started_ns, state, phase) VALUES (?, ?, 'running', 'walk')",
             (source_id, time.time_ns()),
-        ).lastrowid
+        )
         return snap, False
 
 

@@ -15,6 +15,8 @@ import json
 import os
 import sqlite3
 
+from odarchive.catalogue.inserts import insert
+
 ACL_NAMES = ("system.posix_acl_access", "system.posix_acl_default")
 
 
@@ -73,7 +75,7 @@ class XattrIds:
         found = self._ids.get(data)
         if found is None:
             row = self.conn.execute("SELECT id FROM xattr_sets WHERE data=?", (data,)).fetchone()
-            found = row[0] if row else self.conn.execute("INSERT INTO xattr_sets (data) VALUES (?)", (data,)).lastrowid
+            found = row[0] if row else insert(self.conn, "INSERT INTO xattr_sets (data) VALUES (?)", (data,))
             if len(self._ids) < self.MEMO:
                 self._ids[data] = found
         return found

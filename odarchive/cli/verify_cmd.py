@@ -71,14 +71,13 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             for p in r.problems:
                 say(f"  {p.kind}: {p.path}: {p.detail}")
             if r.ecc is not None:
-                say(
-                    f"  error correction: {r.ecc['repaired_sectors']} sector(s) repaired in a copy;"
-                    + (
-                        " every file is then correct: run `odarchive repair IMAGE`"
-                        if r.ecc["repairable"]
-                        else f" {len(r.ecc['problems_after_repair'])} problem(s) remain"
-                    )
-                )  # type: ignore[arg-type]
+                remaining = r.ecc["problems_after_repair"]
+                after = (
+                    " every file is then correct: run `odarchive repair IMAGE`"
+                    if r.ecc["repairable"]
+                    else f" {len(remaining) if isinstance(remaining, list) else '?'} problem(s) remain"
+                )
+                say(f"  error correction: {r.ecc['repaired_sectors']} sector(s) repaired in a copy;" + after)
     if bad:
         repairable = all(r.ecc and r.ecc["repairable"] for r in bad)
         raise CheckFailed(

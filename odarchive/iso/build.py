@@ -13,6 +13,7 @@ so an image under its final name is always whole.
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -88,7 +89,7 @@ def _hash_split_contents(cat: Catalogue, layout: DiscLayout, roots: dict[bytes, 
     """Pieces whose hash is unknown: read their content once, check it, record all hashes."""
     if not layout.has_pieces():
         return
-    todo = {f.content_id: f.ref for f in layout.file_nodes() if f.is_piece and f.ref.piece_sha is None}
+    todo = {f.content_id: f.placed for f in layout.file_nodes() if f.is_piece and f.placed.piece_sha is None}
     if not todo:
         return
     reporter.start("hash pieces", total_items=len(todo), total_bytes=sum(p.content_size for p in todo.values()))
@@ -107,7 +108,7 @@ def _hash_split_contents(cat: Catalogue, layout: DiscLayout, roots: dict[bytes, 
             )
         for f in layout.file_nodes():
             if f.content_id == content_id:
-                layout.set_piece_sha(f, piece_hashes[f.ref.piece - 1])
+                layout.set_piece_sha(f, piece_hashes[f.placed.piece - 1])
         reporter.advance(items=1, nbytes=p.content_size)
     reporter.finish()
 
@@ -133,7 +134,7 @@ def _write(
             chunks.extend((content_id, i, h) for i, h in feed.chunks.done)
 
     def open_file(f: FileNode) -> SourceFeed:
-        p = f.ref
+        p = f.placed
         path = source_file(roots, p.raw_path)
         expect_sha, expect_chunks = (None if p.piece else p.content_sha), None
         if p.piece or wants_chunk_hashes(p.content_size, chunk_size):
@@ -156,7 +157,7 @@ def _write(
                 chunk_size,
                 expect_sha,
                 expect_chunks,
-                lambda feed, cid=p.content_id: done(feed, cid),
+                functools.partial(done, content_id=p.content_id),
             )
         ]
         return current[0]
@@ -190,7 +191,7 @@ def _record(cat: Catalogue, blocks: ImageBlocks, layout: DiscLayout, chunks: lis
     batch: list[tuple[FileNode, str, Placed]] = []
     for f, udf, _jol, _iso in layout.files():
         if f.stored:  # (a further name has the stored file's extents)
-            batch.append((f, udf, f.ref))
+            batch.append((f, udf, f.placed))
         if len(batch) == RECORD_BATCH:
             _record_batch(cat, blocks, batch)
             batch = []

@@ -43,7 +43,7 @@ def load_layout(cat: Catalogue, disc_id: int) -> DiscLayout:
 
 def add_name(layout: DiscLayout, primary: FileNode, raw_path: bytes, mtime_ns: int, mode: int) -> FileNode:
     """Add a further name of the content stored as `primary` (same bytes, its own mtime and mode)."""
-    p: Placed = primary.ref
+    p: Placed = primary.placed
     name = Placed(p.content_id, 0, 0, p.length, p.content_sha, p.content_size, mtime_ns, raw_path, mode=mode)
     return layout.add(raw_path, p.length, name, primary=primary)
 

@@ -65,7 +65,7 @@ class DirNode:
         self.iso_depth = 0
 
     def raw_names(self) -> list[bytes]:
-        return self.raw.split(b"\0")[:-1]
+        return bytes(self.raw).split(b"\0")[:-1]
 
     def name_lists(self) -> tuple[list[str], list[str], list[str]]:
         """The UDF, Joliet and ISO names of the files, in `idx` order (once finalized)."""
@@ -189,6 +189,14 @@ class FileNode:
             raw = raw[: -len(PIECE_SUFFIX.format(lay._pieces[n][0]))]
         node = self.node or lay._home[n]
         return node.raw_path + b"/" + raw if node.raw_path else raw
+
+    @property
+    def placed(self) -> Placed:
+        """The `Placed` row of a file that shows a source file (every file but the manifest's)."""
+        ref = self.ref
+        if ref is None:
+            raise ValueError(f"{self.raw_path!r} shows no source file")
+        return ref
 
     @property
     def ref(self) -> Placed | None:

@@ -64,14 +64,15 @@ def file_line(f: FileNode, udf: str, jol: str, iso: str, memo: bool = True) -> t
     """(files-entry line, paths- or names-entry line) of catalogue.json for one disc file
     (memoised for the planner, which sizes a disc many times; the builder renders each line
     once, `memo=False`). A further name of a stored content has no files-entry line ("")."""
-    p: Placed = f.ref
+    p: Placed = f.placed
     also = [a.raw_path for a in f.aliases] if f.aliases else []
     if not memo:
         return _file_line(p, udf, jol, iso, also, not f.stored)
     key = (udf, jol, iso, p.piece_sha, len(also))
-    if f.memo is None or f.memo[0] != key:
-        f.memo = (key, _file_line(p, udf, jol, iso, also, not f.stored))
-    return f.memo[1]
+    cached = f.memo
+    if not (isinstance(cached, tuple) and cached[0] == key):
+        cached = f.memo = (key, _file_line(p, udf, jol, iso, also, not f.stored))
+    return cached[1]
 
 
 _q = json.encoder.encode_basestring_ascii  # json.dumps of one string, without its per-call set-up
@@ -196,7 +197,7 @@ def sha256sums_line(sha_hex: str, path: str) -> str:
 def sha256sums_pieces(layout: DiscLayout) -> Iterator[str]:
     """SHA256SUMS lines of the data files (pieces by their own hash)."""
     for f, udf, _jol, _iso in layout.files():
-        p: Placed = f.ref
+        p: Placed = f.placed
         sha = (p.piece_sha.hex() if p.piece_sha else ZERO_HASH) if p.piece else p.content_sha.hex()
         yield sha256sums_line(sha, _udf_rel(udf))
 

@@ -19,7 +19,7 @@ import os
 import struct
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 from odarchive.errors import DiscError
 
@@ -128,7 +128,7 @@ class DiscImage:
         try:
             self.actual_bytes = self.path.stat().st_size
             self._fp = _PaddedImage(self.path, declared_size(self.path))
-            self._iso.open_fp(self._fp)
+            self._iso.open_fp(cast(BinaryIO, self._fp))  # it reads, seeks and tells like a file
         except (
             PyCdlibException,
             OSError,

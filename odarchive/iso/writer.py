@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from typing import BinaryIO
+from typing import Protocol
 
 from odarchive.iso import ecma119, ecma167
 from odarchive.iso.blocks import PARTITION_START, ImageBlocks, ViewDir
@@ -26,7 +26,13 @@ from odarchive.iso.outfile import ImageSink
 from odarchive.iso.sizing import MULTI_EXTENT_CHUNK
 
 READ = 1 << 20
-OpenFile = Callable[[FileNode], BinaryIO]
+
+
+class Readable(Protocol):
+    def read(self, n: int = -1, /) -> bytes: ...
+
+
+OpenFile = Callable[[FileNode], Readable]
 Progress = Callable[[int], None]
 
 

@@ -102,7 +102,7 @@ class OpenDisc:
             self.base_bytes, self.pending_bytes = blocks * BLOCK + FIXED_SLACK_BYTES, 0
         parts = raw_path.split(b"/")[:-1]
         self._dirs.update(b"/".join(parts[:i]) for i in range(1, len(parts) + 1))
-        self.names.append(node.ref)
+        self.names.append(node.placed)
         return True
 
     def exact_free(self, trial: Placed) -> int:
