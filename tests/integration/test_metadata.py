@@ -9,7 +9,6 @@ import os
 import shutil
 import stat
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -18,8 +17,8 @@ import pytest
 from odarchive.app.mount_adapter import CatalogueAdapter
 from odarchive.cli import main
 from tests.lib.trees import write
+from tests.lib.users import odarchive_as_nobody
 
-REPO = Path(__file__).resolve().parents[2]
 NOBODY, NOGROUP = 65534, 65534
 SPARSE_SIZE = 8 << 20
 
@@ -121,28 +120,7 @@ def test_restore_as_another_user_says_what_it_could_not_set_and_drops_setuid(arc
     try:
         os.chmod(base, 0o777)
         out = base / "out"
-        code = "import sys; from odarchive.cli import main; sys.exit(main(sys.argv[1:]))"
-        proc = subprocess.run(
-            [
-                "setpriv",
-                "--reuid=nobody",
-                "--regid=nogroup",
-                "--clear-groups",
-                sys.executable,
-                "-c",
-                code,
-                "--home",
-                str(home),
-                "restore",
-                "--to",
-                str(out),
-                "--json",
-            ],
-            capture_output=True,
-            text=True,
-            env=dict(os.environ, PYTHONPATH=str(REPO)),
-            timeout=120,
-        )
+        proc = odarchive_as_nobody("--home", str(home), "restore", "--to", str(out), "--json")
         assert proc.returncode == 0, proc.stderr
         report = json.loads(proc.stdout)
         assert any(line.startswith("owner and group: not set") and "not root" in line for line in report["not_set"])

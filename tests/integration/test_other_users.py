@@ -13,6 +13,7 @@ from pathlib import Path
 
 from odarchive.cli import main
 from tests.lib.trees import write
+from tests.lib.users import odarchive_as_nobody
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -28,26 +29,8 @@ def test_get_info_as_another_user_on_a_root_owned_home():
         out = base / "out"
         out.mkdir(mode=0o777)
         os.chmod(out, 0o777)
-        code = "import sys; from odarchive.cli import main; sys.exit(main(sys.argv[1:]))"
         for command in (["get_info", "--json"], ["num_isos"], ["export_json", str(out / "c.json")]):
-            proc = subprocess.run(
-                [
-                    "setpriv",
-                    "--reuid=nobody",
-                    "--regid=nogroup",
-                    "--clear-groups",
-                    sys.executable,
-                    "-c",
-                    code,
-                    "--home",
-                    str(home),
-                    *command,
-                ],
-                capture_output=True,
-                text=True,
-                env=dict(os.environ, PYTHONPATH=str(REPO)),
-                timeout=60,
-            )
+            proc = odarchive_as_nobody("--home", str(home), *command, timeout_s=60)
             assert proc.returncode == 0, (command, proc.stderr)
         assert not list(home.glob("catalogue.sqlite-journal"))
     finally:
