@@ -28,10 +28,10 @@ def running(state_dir: Path) -> dict[str, Any] | None:
     """The published info of a live simulator of `state_dir`, else None."""
     try:
         info = json.loads((Path(state_dir) / INFO_FILE).read_text())
-        os.kill(int(info["pid"]), 0)
+        pid = int(info["pid"])
     except (OSError, ValueError, KeyError):
         return None
-    return info
+    return None if _exited(pid) else info
 
 
 def start(state_dir: Path, config: SimConfig, timeout_s: float = 15.0) -> dict[str, Any]:
@@ -74,14 +74,24 @@ def stop(state_dir: Path, timeout_s: float = 10.0) -> bool:
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except OSError:
-            return True
         try:  # our own child (tests): reap it
             if os.waitpid(pid, os.WNOHANG)[0] == pid:
                 return True
         except ChildProcessError:
             pass
+        if _exited(pid):
+            return True
         time.sleep(0.02)
     return False
+
+
+def _exited(pid: int) -> bool:
+    """Whether `pid` has exited: gone, or a zombie its parent (say the archive service that
+    started it) has not reaped yet, which signal 0 still reaches."""
+    try:
+        os.kill(pid, 0)
+        with open(f"/proc/{pid}/stat") as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return True
+    return state in ("Z", "X")
