@@ -30,6 +30,7 @@ def archive(cli, home: Path, tmp_path: Path) -> Path:
     return src
 
 
+@pytest.mark.slow
 def test_copies_are_planned_reported_and_burned_in_sets(cli, home: Path, archive: Path) -> None:
     info = cli("get_info", "--json").json()["under_replicated"]
     assert info["copies_wanted"] == 2 and info["files"] == 5 and info["discs"] >= 2

@@ -68,6 +68,7 @@ def test_generic_dialect_simulator(cli, home: Path) -> None:
     assert cli("robot", "load", "5").code == 6
 
 
+@pytest.mark.slow
 def test_mtx_driver_on_the_simulator_state(cli, home: Path) -> None:
     (home / "odarchive.toml").write_text(FAST)
     assert cli("robot", "status").code == 0  # creates <home>/robot

@@ -77,6 +77,7 @@ def _read_errno(path: Path) -> tuple[int, float]:
     return 0, time.monotonic() - start
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fault", ["jam", "drop 50"])
 def test_robot_fault_gives_eio_within_the_timeout_while_cached_reads_go_on(
     burned: tuple[Path, Path], tmp_path: Path, fault: str
