@@ -11,19 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from robot_drivers.simulator import control
-from tests.lib.robot_sim import arm, media_places, setup_home
+from tests.lib.robot_sim import arm, disc_states, media_places, setup_home
 
-
-@pytest.fixture(autouse=True)
-def stop_simulator(home: Path):
-    yield
-    control.stop(home / "robot")
-
-
-def _rows(home: Path) -> dict[int, tuple[str, int | None]]:
-    with sqlite3.connect(home / "catalogue.sqlite") as db:
-        return {d: (state, slot) for d, state, slot in db.execute("SELECT id, state, slot FROM discs")}
+pytestmark = pytest.mark.usefixtures("simulator_stopped")
 
 
 def test_a_second_burn_after_a_jam_says_the_disc_is_stuck_and_reset_shelves_it(cli, home: Path) -> None:
@@ -31,13 +21,13 @@ def test_a_second_burn_after_a_jam_says_the_disc_is_stuck_and_reset_shelves_it(c
     assert cli("robot", "status").code == 0
     arm(home / "robot", "jam 3")  # disc 0 load + unload, disc 1 load; its unload jams
     assert cli("robot", "burn", "--segments", "0-1").code == 6
-    assert _rows(home)[1] == ("verified", None)
+    assert disc_states(home)[1] == ("verified", None)
     again = cli("robot", "burn", "--segments", "0-1")  # before any reset: not "burned 0 disc(s)" and exit 0
     assert again.code == 1 and "still in a drive" in again.err and "robot reset" in again.err
     inv = cli("robot", "inventory", "--json").json()
     assert [d["disc"] for d in inv["drives"]] == [1]  # the inventory knows the burned disc, not "blank"
     assert cli("robot", "reset").code == 0
-    assert _rows(home)[1][1] is not None  # shelved in its slot
+    assert disc_states(home)[1][1] is not None  # shelved in its slot
     r = cli("robot", "burn", "--segments", "0-1", "--json")
     assert r.code == 0 and r.json()["skipped"] == [0, 1] and r.json()["unshelved"] == []
 
@@ -57,7 +47,7 @@ def test_a_sensor_miss_on_the_first_blank_takes_another_and_the_slot_loads_later
 def test_export_of_a_disc_in_a_drive_puts_it_back_first(cli, home: Path) -> None:
     setup_home(home, 1, drives=1)
     assert cli("robot", "burn", "--segments", "all").code == 0
-    slot = _rows(home)[0][1]
+    slot = disc_states(home)[0][1]
     assert cli("robot", "load", str(slot), "--drive", "0").code == 0
     r = cli("robot", "export", str(slot), "--location", "shelf 2", "--json")
     assert r.code == 0, r.err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import sqlite3
 import subprocess
 import time
 from collections.abc import Iterator
@@ -36,6 +37,12 @@ def arm(state: Path, text: str) -> None:
     mech = Mechanism(state, Mechanism.stored_config(state) or SimConfig())
     with mech.store.locked() as st:
         apply_fault(st, text)
+
+
+def disc_states(home: Path) -> dict[int, tuple[str, int | None]]:
+    """Every disc's (state, slot) as the catalogue records them."""
+    with sqlite3.connect(home / "catalogue.sqlite") as db:
+        return {d: (state, slot) for d, state, slot in db.execute("SELECT id, state, slot FROM discs")}
 
 
 def media_places(state: Path) -> dict[str, str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -19,21 +18,12 @@ import pytest
 from odarchive.app.service.client import ServiceClient, ServiceError, ServiceUnreachable, service_client
 from odarchive.home import Home
 from robot_drivers.drives.optical import OpticalDrive
-from robot_drivers.simulator import control
-from tests.lib.robot_sim import arm, media_places, setup_home
+from tests.lib.robot_sim import arm, disc_states, media_places, setup_home
 
 SLOW_BURN = "write_bytes_per_s = 100.0\n"  # ~3 s per disc at speed 1000: time to act mid-burn
 
 
-@pytest.fixture(autouse=True)
-def stop_simulator(home: Path):
-    yield
-    control.stop(home / "robot")
-
-
-def _rows(home: Path) -> dict[int, tuple[str, int | None]]:
-    with sqlite3.connect(home / "catalogue.sqlite") as db:
-        return {d: (state, slot) for d, state, slot in db.execute("SELECT id, state, slot FROM discs")}
+pytestmark = pytest.mark.usefixtures("simulator_stopped")
 
 
 def _wait(what: str, cond: Callable[[], Any], timeout_s: float = 60.0) -> Any:
@@ -87,14 +77,14 @@ def test_a_jam_during_a_recall_fails_the_read_in_time_and_the_burn_carries_on(cl
         _, err = burn.communicate(timeout=120)
     finally:
         burn.kill()
-    assert _rows(home)[1] == ("verified", None)  # burned and verified through the jam; stuck in its drive
+    assert disc_states(home)[1] == ("verified", None)  # burned and verified through the jam; stuck in its drive
     assert burn.returncode != 0 and "jam" in err.lower() and "reset" in err
     assert cli("robot", "reset").code == 0  # reconciles: disc 1 is recorded in its slot
-    assert _rows(home)[1][1] is not None
+    assert disc_states(home)[1][1] is not None
     r = cli("robot", "burn", "--segments", "0-3", "--json")
     assert r.code == 0, r.err
     assert sorted(b["disc"] for b in r.json()["burned"]) == [2, 3]
-    rows = _rows(home)
+    rows = disc_states(home)
     assert all(state == "verified" and slot is not None for state, slot in rows.values())
     assert len({slot for _, slot in rows.values()}) == 4
 
@@ -115,7 +105,7 @@ def test_kill_9_of_the_service_mid_burn_then_robot_burn_continues(cli, home: Pat
     r = cli("robot", "burn", "--segments", "all", "--json")  # starts the service again: it reconciles
     assert r.code == 0, r.err
     assert "started the archive service" in r.err
-    rows = _rows(home)
+    rows = disc_states(home)
     assert all(state == "verified" and slot is not None for state, slot in rows.values())
     assert len({slot for _, slot in rows.values()}) == 3
     assert set(media_places(home / "robot")) == set(places)  # no medium lost
