@@ -115,29 +115,11 @@ def ecc_build(work: Path, image: Path, roots: int) -> tuple[Path, bytes]:
 
     def ecc_alone() -> float:
         (work / "alone.ecc").unlink(missing_ok=True)
-        return timed(
-            [
-                "dvdisaster",
-                "-i",
-                str(image),
-                "-mRS03",
-                "-o",
-                "file",
-                "-n",
-                str(roots),
-                "-x",
-                str(tool.threads()),
-                "--encoding-io-strategy",
-                "mmap",
-                "-e",
-                str(work / "alone.ecc"),
-                "-c",
-            ]
-        )
+        return timed(["dvdisaster", *tool.rs03_encode_args(image, work / "alone.ecc", roots)])
 
     def rs02_alone() -> float:
         shutil.copyfile(image, alone)
-        return timed(["dvdisaster", "-i", str(alone), "-mRS02", "-n", f"{roots} r", "-c"])
+        return timed(["dvdisaster", *tool.rs02_augment_args(alone, roots)])
 
     t_alone, t_ours = [], []
     for _ in range(2):

@@ -93,6 +93,21 @@ def threads() -> int:
     return max(1, min(os.cpu_count() or 1, 32))
 
 
+def rs03_encode_args(image: Path, ecc: Path, roots: int) -> list[str]:
+    """dvdisaster's arguments that write `image`'s RS03 error correction file `ecc`, on every core."""
+    args = ["-i", str(image), "-mRS03", "-o", "file", "-n", str(roots), "-x", str(threads())]
+    return [*args, "--encoding-io-strategy", "mmap", "-e", str(ecc), "-c"]
+
+
+def rs02_augment_args(image: Path, roots: int) -> list[str]:
+    """dvdisaster's arguments that augment `image` with RS02 error correction, in place.
+
+    "34 r", not "34r": dvdisaster 0.79.5 copies the digits without a terminating NUL before
+    atoi(), so a stray digit after them (seen in tests: 34r -> 170 roots) changes the roots;
+    the blank stops atoi. `augment`'s size check catches any other surprise."""
+    return ["-i", str(image), "-mRS02", "-n", f"{roots} r", "-c"]
+
+
 def augment(image: Path, roots: int, fmt: str = formats.NEW) -> int:
     """Add `fmt` error correction with `roots` roots to `image` (in place); the new size in bytes."""
     size = image.stat().st_size
@@ -102,33 +117,13 @@ def augment(image: Path, roots: int, fmt: str = formats.NEW) -> int:
     if fmt == formats.RS03:
         ecc = _ecc_beside(image)
         try:
-            code, out = _run(
-                [
-                    "-i",
-                    str(image),
-                    "-mRS03",
-                    "-o",
-                    "file",
-                    "-n",
-                    str(roots),
-                    "-x",
-                    str(threads()),
-                    "--encoding-io-strategy",
-                    "mmap",
-                    "-e",
-                    str(ecc),
-                    "-c",
-                ]
-            )
+            code, out = _run(rs03_encode_args(image, ecc, roots))
             if code == 0 and ecc.is_file():
                 rs03.join(image, ecc)
         finally:
             ecc.unlink(missing_ok=True)
     else:
-        # "34 r", not "34r": dvdisaster 0.79.5 copies the digits without a terminating NUL before
-        # atoi(), so a stray digit after them (seen in tests: 34r -> 170 roots) changes the roots;
-        # the blank stops atoi. The size check below catches any other surprise.
-        code, out = _run(["-i", str(image), "-mRS02", "-n", f"{roots} r", "-c"])
+        code, out = _run(rs02_augment_args(image, roots))
     got = image.stat().st_size
     if code != 0 or got != expected:
         raise DiscError(
