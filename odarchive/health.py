@@ -9,10 +9,10 @@ not give the planned image (`failed`, `unreadable`) or needed the error correcti
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 from odarchive.catalogue import Catalogue
+from odarchive.catalogue import health as health_rows
 from odarchive.copies import set_name
 
 ATTENTION = ("corrected", "failed", "unreadable")
@@ -34,21 +34,13 @@ class BurnedCopy:
 
 def burned_copies(cat: Catalogue, discs: list[int], older_than_ns: int | None = None) -> list[BurnedCopy]:
     """Verified copies of `discs` not checked since `older_than_ns` (None: every one)."""
-    rows = cat.conn.execute(
-        "SELECT d.id, 0, d.label, d.slot, d.location, d.image_size, d.image_sha256, d.verified_ns FROM discs d"
-        " WHERE d.state='verified' UNION ALL"
-        " SELECT c.disc_id, c.copy, d.label, c.slot, c.location, d.image_size, d.image_sha256, c.verified_ns"
-        " FROM disc_copies c JOIN discs d ON d.id = c.disc_id WHERE c.state='verified' ORDER BY 1, 2"
-    ).fetchall()
     wanted = set(discs)
     out = []
-    for disc, copy, label, slot, location, size, sha, verified_ns in rows:
+    for disc, copy, label, slot, location, size, sha, verified_ns in health_rows.verified_copies(cat.conn):
         if disc not in wanted or size is None or sha is None:
             continue
-        last = cat.conn.execute(
-            "SELECT max(at_ns) FROM disc_health WHERE disc_id=? AND copy=?", (disc, copy)
-        ).fetchone()[0]
-        checked = max(verified_ns or 0, last or 0)
+        last = health_rows.last_read_back(cat.conn, disc, copy)
+        checked = max(verified_ns or 0, last[0] if last else 0)
         if older_than_ns is None or checked < older_than_ns:
             out.append(BurnedCopy(disc, copy, f"{label}_{disc:04d}", slot, location, size, bytes(sha), checked))
     return out
@@ -66,18 +58,10 @@ def record(
     detail: str | None = None,
 ) -> None:
     with cat.transaction() as conn:
-        conn.execute(
-            "INSERT INTO disc_health(disc_id, copy, at_ns, result, corrected_sectors, unreadable_sectors,"
-            " read_bytes_per_s, detail) VALUES (?,?,?,?,?,?,?,?)",
-            (disc, copy, time.time_ns(), result, corrected, unreadable, read_bytes_per_s, detail),
-        )
+        health_rows.add(conn, disc, copy, result, corrected, unreadable, read_bytes_per_s, detail)
 
 
 def history(cat: Catalogue, disc: int | None = None) -> list[dict[str, object]]:
-    sql = (
-        "SELECT disc_id, copy, at_ns, result, corrected_sectors, unreadable_sectors, read_bytes_per_s, detail"
-        " FROM disc_health" + (" WHERE disc_id=?" if disc is not None else "") + " ORDER BY disc_id, copy, at_ns"
-    )
     return [
         {
             "disc": r[0],
@@ -90,7 +74,7 @@ def history(cat: Catalogue, disc: int | None = None) -> list[dict[str, object]]:
             "read_bytes_per_s": r[6],
             "detail": r[7],
         }
-        for r in cat.conn.execute(sql, () if disc is None else (disc,))
+        for r in health_rows.rows(cat.conn, disc)
     ]
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from odarchive.catalogue import Catalogue
+from odarchive.catalogue import discs as disc_rows
 from odarchive.errors import DiscError
 from odarchive.hashing import file_sha256
 
@@ -45,12 +46,10 @@ class ImageRefused(DiscError):
 
 
 def planned_image(cat: Catalogue, disc: int) -> PlannedImage:
-    row = cat.conn.execute(
-        "SELECT label, image_name, image_size, image_sha256 FROM discs WHERE id=?", (disc,)
-    ).fetchone()
-    if row is None:
+    record = disc_rows.image_record(cat.conn, disc)
+    if record is None:
         raise DiscError(f"there is no planned disc {disc}", hint="see `odarchive num_isos`")
-    return PlannedImage(disc, row[0], row[1], row[2], bytes(row[3]) if row[3] is not None else None)
+    return PlannedImage(disc, *record)
 
 
 def mismatch(path: Path, planned: PlannedImage) -> str | None:

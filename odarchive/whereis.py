@@ -13,7 +13,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from odarchive.catalogue import Catalogue
+from odarchive.catalogue import Catalogue, browse
+from odarchive.catalogue import health as health_rows
 from odarchive.catalogue.tree import child_dir, list_dir, resolve
 from odarchive.copies import DiscCopy, copies_of
 from odarchive.errors import InputError
@@ -70,9 +71,7 @@ def whereis(cat: Catalogue, path: bytes) -> Where:
 
 
 def _add_content(cat: Catalogue, where: Where, content_id: int, pieces: bool) -> None:
-    for disc, piece, offset, length in cat.conn.execute(
-        "SELECT disc_id, piece, offset, length FROM placements WHERE content_id=? ORDER BY piece", (content_id,)
-    ):
+    for piece, disc, offset, length in browse.pieces(cat.conn, content_id):
         if pieces:
             where.pieces.append({"disc": disc, "piece": piece, "offset": offset, "length": length})
         d = where.discs.get(disc)
@@ -88,9 +87,7 @@ def _add_content(cat: Catalogue, where: Where, content_id: int, pieces: bool) ->
 
 
 def _copy(cat: Catalogue, c: DiscCopy) -> dict[str, Any]:
-    scrub = cat.conn.execute(
-        "SELECT at_ns, result FROM disc_health WHERE disc_id=? AND copy=? ORDER BY at_ns DESC LIMIT 1", (c.disc, c.copy)
-    ).fetchone()
+    scrub = health_rows.last_read_back(cat.conn, c.disc, c.copy)
     checked = [t for t in (c.verified_ns, scrub[0] if scrub and scrub[1] in ("ok", "corrected") else None) if t]
     if c.slot is not None:
         place = f"slot {c.slot}"

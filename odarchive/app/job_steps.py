@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from odarchive.app.job_manager import JobRequestError
 from odarchive.catalogue import Catalogue
+from odarchive.catalogue import discs as disc_rows
 from odarchive.config import Settings
 from odarchive.errors import OdarchiveError
 from odarchive.home import Home
@@ -68,12 +69,12 @@ class ArchiveSteps:
             if source is None:
                 known = ", ".join(os.fsdecode(s.root_name) for s in cat.sources()[:20]) or "none"
                 raise JobRequestError(f"no source {name!r} in the catalogue", hint=f"sources: {known}")
-            row = cat.conn.execute("SELECT capacity_bytes FROM discs ORDER BY id DESC LIMIT 1").fetchone()
+            last_capacity = disc_rows.last_capacity(cat.conn)
         size = params.get("size")
         if size not in (None, ""):
             capacity = _checked(lambda: parse_size(_text(params, "size")))
-        elif row:
-            capacity = int(row[0])
+        elif last_capacity is not None:
+            capacity = last_capacity
         else:
             raise JobRequestError(
                 "no disc is planned yet, so the medium is not known",
@@ -111,10 +112,8 @@ class ArchiveSteps:
                         "last_scan_ns": snap.finished_ns if snap else None,
                     }
                 )
-            states = dict(cat.conn.execute("SELECT state, count(*) FROM discs GROUP BY state").fetchall())
-            waiting = [
-                r[0] for r in cat.conn.execute("SELECT id FROM discs WHERE verified_ns IS NULL ORDER BY id LIMIT 1000")
-            ]
+            states = disc_rows.count_by_state(cat.conn)
+            waiting = disc_rows.not_verified(cat.conn, 1000)
         return {"sources": sources, "discs": {"by_state": states, "not_burned": waiting}}
 
     def _burned(self, spec: str, reporter: Reporter) -> dict[str, Any]:

@@ -47,13 +47,14 @@ class EccRepairer:
     def repair(self, disc: Disc, read: Callable[[int, int], bytes]) -> Path | None:
         from odarchive.app.scrub import read_back
         from odarchive.catalogue import Catalogue
+        from odarchive.catalogue import discs as disc_rows
         from odarchive.ecc import formats, tool
         from odarchive.errors import OdarchiveError
         from odarchive.planned_image import mismatch, planned_image
 
         with Catalogue.open(self._catalogue, readonly=True, check_same_thread=False) as cat:
             planned = planned_image(cat, disc.id)
-            has_ecc = cat.conn.execute("SELECT ecc_roots FROM discs WHERE id=?", (disc.id,)).fetchone()[0]
+            has_ecc = disc_rows.ecc(cat.conn, disc.id) is not None
         if not has_ecc or planned.size is None or not tool.available():
             return None
         if self._dir is None:

@@ -87,13 +87,12 @@ def replace_disc(ctx: Context, client: Any, disc: int, copy: int) -> str:
     identical. Returns where the image came from."""
     from odarchive.app.robot_config import robot_config
     from odarchive.app.scrub import image_from_copy
-    from odarchive.catalogue import Catalogue
+    from odarchive.catalogue import Catalogue, burns
     from odarchive.planned_image import intact_image
 
     with Catalogue.open(ctx.home.catalogue) as cat:
         log = BurnLog(cat, copy)
-        table, key = ("disc_copies", "disc_id=? AND copy=?") if copy else ("discs", "id=? AND ?=0")
-        row = cat.conn.execute(f"SELECT state, slot FROM {table} WHERE {key}", (disc, copy)).fetchone()
+        row = burns.state_and_slot(cat.conn, disc, copy)
         if row is None or row[0] != "verified":
             raise DiscError(
                 f"disc {disc} set {set_name(copy)} is not a burned disc: nothing to replace",
@@ -106,9 +105,7 @@ def replace_disc(ctx: Context, client: Any, disc: int, copy: int) -> str:
                 source = "the image rebuilt from the sources"
             except ImageRefused:
                 with cat.transaction() as conn:  # read it from another copy, not from the one being replaced
-                    conn.execute(
-                        f"UPDATE {table} SET state=? WHERE {key}", ("written" if not copy else "planned", disc, copy)
-                    )
+                    burns.set_state(conn, disc, copy, "written" if not copy else "planned")
                 if image_from_copy(cat, client, disc, ctx.home.isos, robot_config(ctx).xorriso) is None:
                     raise ImageRefused(
                         disc, "its image is gone, its sources changed and no other copy reads identical"
@@ -117,16 +114,7 @@ def replace_disc(ctx: Context, client: Any, disc: int, copy: int) -> str:
         if row[1] is not None:
             log.record_rejected(disc, row[1], f"replaced: disc {disc} set {set_name(copy)} failed its scrub")
         with cat.transaction() as conn:
-            if copy:
-                conn.execute(
-                    "UPDATE disc_copies SET state='planned', slot=NULL, location=NULL, verified_ns=NULL"
-                    " WHERE disc_id=? AND copy=?",
-                    (disc, copy),
-                )
-            else:
-                conn.execute(
-                    "UPDATE discs SET state='written', slot=NULL, location=NULL, verified_ns=NULL WHERE id=?", (disc,)
-                )
+            burns.unburn(conn, disc, copy)
         return source
 
 

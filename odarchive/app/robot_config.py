@@ -150,8 +150,9 @@ def expected_label(ctx: Context, disc: int) -> str | None:
     """The volume label disc `disc` carries (odarchive.iso.build.volume_ident), if planned."""
     if not ctx.home.catalogue.exists():
         return None
+    from odarchive.catalogue import discs as disc_rows
     from odarchive.iso.build import volume_ident
 
     with ctx.open_catalogue() as cat:
-        row = cat.conn.execute("SELECT label FROM discs WHERE id=?", (disc,)).fetchone()
-    return volume_ident(row[0], disc) if row else None
+        label = disc_rows.label(cat.conn, disc)
+    return volume_ident(label, disc) if label is not None else None

@@ -22,12 +22,13 @@ def verify_discs(ctx: Context, client: Any, spec: str, reporter: Any) -> list[di
     from odarchive.app.robot_config import robot_config
     from odarchive.app.scrub import read_back
     from odarchive.app.service.client import ServiceError
+    from odarchive.catalogue import discs as disc_rows
     from odarchive.copies import copies_of
     from odarchive.planned_image import planned_image
 
     xorriso = robot_config(ctx).xorriso
     with ctx.open_catalogue(readonly=True) as cat:
-        known = [r[0] for r in cat.conn.execute("SELECT id FROM discs")]
+        known = disc_rows.ids(cat.conn)
         discs = parse_disc_selection(spec, known, what="--discs")
         plans = {d: planned_image(cat, d) for d in discs}
         burned = {d for d in discs if any(c.state == "verified" for c in copies_of(cat, d))}

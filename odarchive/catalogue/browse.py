@@ -91,6 +91,13 @@ def holds_acls(conn: sqlite3.Connection) -> bool:
     )
 
 
+def pieces(conn: sqlite3.Connection, content_id: int) -> list[tuple[int, int, int, int]]:
+    """(piece, disc, offset, length) of a content, by piece."""
+    return conn.execute(
+        "SELECT piece, disc_id, offset, length FROM placements WHERE content_id=? ORDER BY piece", (content_id,)
+    ).fetchall()
+
+
 def placements(
     conn: sqlite3.Connection, content_id: int
 ) -> list[tuple[int, int, int, int, tuple[tuple[int, int], ...]]]:
@@ -102,7 +109,5 @@ def placements(
         extents.setdefault(piece, []).append((offset, length))
     return [
         (piece, disc, offset, length, tuple(extents.get(piece, ())))
-        for piece, disc, offset, length in conn.execute(
-            "SELECT piece, disc_id, offset, length FROM placements WHERE content_id=? ORDER BY piece", (content_id,)
-        )
+        for piece, disc, offset, length in pieces(conn, content_id)
     ]

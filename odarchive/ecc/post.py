@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from odarchive.catalogue import Catalogue
+from odarchive.catalogue import discs as disc_rows
 from odarchive.ecc import formats, tool
 from odarchive.errors import DiscError
 from odarchive.hashing import file_sha256
@@ -25,10 +26,10 @@ class PlannedEcc:
 
 def planned_ecc(cat: Catalogue, disc_id: int) -> PlannedEcc | None:
     """The error correction disc `disc_id` was planned with (None: none)."""
-    row = cat.conn.execute("SELECT ecc_roots, ecc_format FROM discs WHERE id=?", (disc_id,)).fetchone()
-    if not row or not row[0]:
+    planned = disc_rows.ecc(cat.conn, disc_id)
+    if planned is None:
         return None
-    return PlannedEcc(int(row[0]), row[1] or formats.RS02)
+    return PlannedEcc(planned[0], planned[1] or formats.RS02)
 
 
 def add_planned_ecc(cat: Catalogue, disc_id: int, image: Path, image_sha256: bytes) -> bytes:
@@ -37,9 +38,7 @@ def add_planned_ecc(cat: Catalogue, disc_id: int, image: Path, image_sha256: byt
     if ecc is None:
         return image_sha256
     size = tool.augment(image, ecc.roots, ecc.format)
-    medium = cat.conn.execute(
-        "SELECT coalesce(medium_bytes, capacity_bytes) FROM discs WHERE id=?", (disc_id,)
-    ).fetchone()[0]
+    medium = disc_rows.medium_bytes(cat.conn, disc_id)
     if size > medium:
         raise DiscError(
             f"disc {disc_id} with its error correction would need {size} bytes, more than its {medium}",

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from odarchive.catalogue import Catalogue
+from odarchive.catalogue import discs as disc_rows
 from odarchive.ecc import tool
 from odarchive.errors import DiscError
 from odarchive.planned_image import mismatch, planned_image
@@ -54,9 +55,9 @@ def repair_image(path: Path, cat: Catalogue | None) -> ImageRepair:
 
 
 def _disc_of(path: Path, cat: Catalogue) -> int | None:
-    row = cat.conn.execute("SELECT id FROM discs WHERE image_name=?", (path.name,)).fetchone()
-    if row is not None:
-        return int(row[0])
+    known = disc_rows.by_image_name(cat.conn, path.name)
+    if known is not None:
+        return known
     from odarchive.iso.reader import DiscImage
 
     try:
@@ -67,4 +68,4 @@ def _disc_of(path: Path, cat: Catalogue) -> int | None:
     disc = head.get("disc") if isinstance(head, dict) else None
     if not isinstance(disc, int) or head.get("archive_id") != cat.meta("archive_id"):
         return None
-    return disc if cat.conn.execute("SELECT 1 FROM discs WHERE id=?", (disc,)).fetchone() else None
+    return disc if disc_rows.exists(cat.conn, disc) else None
