@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from odarchive import rebuild_attrs
-from odarchive.catalogue import Catalogue
+from odarchive.catalogue import Catalogue, rebuilding
 from odarchive.catalogue import contents as content_rows
 from odarchive.catalogue.seedjson import FILE_MODE, TreeBuilder, path_problem
 from odarchive.errors import DiscError, InputError
@@ -240,64 +240,51 @@ def read_discs(images: list[Path], reporter: Reporter | None = None) -> list[tup
 
 def rebuild(cat: Catalogue, discs: list[tuple[Path, dict[str, Any]]]) -> RebuildReport:
     """Write the discs read by `read_discs` into the empty catalogue `cat`."""
-    if cat.conn.execute("SELECT (SELECT count(*) FROM sources) + (SELECT count(*) FROM discs)").fetchone()[0]:
+    if not rebuilding.is_empty(cat.conn):
         raise InputError(
             f"{cat.path} is not empty; rebuild writes only into an empty home",
             hint="run rebuild with --home pointing to a new, empty directory",
         )
     report = RebuildReport()
     with cat.transaction() as conn:
-        conn.execute(
-            "UPDATE meta SET value=? WHERE key='archive_id'", (discs[0][1]["head"]["archive_id"] if discs else "",)
-        )
-        conn.execute(
-            "CREATE TEMP TABLE rnodes (path BLOB PRIMARY KEY, kind TEXT, content_id INT, mode INT,"
-            " mtime_ns INT, target BLOB, disc INT)"
-        )
+        rebuilding.set_archive_id(conn, discs[0][1]["head"]["archive_id"] if discs else "")
+        nodes = rebuilding.Nodes(conn)
         for path, d in sorted(discs, key=lambda x: x[1]["head"]["disc"]):
-            _write_disc(conn, path, d, report)
-        _build_tree(conn, report)
-        conn.execute("DROP TABLE temp.rnodes")
+            _write_disc(conn, nodes, path, d, report)
+        _build_tree(conn, nodes, report)
+        nodes.close()
         attrs: dict[bytes, rebuild_attrs.Attrs] = {}
         for _path, d in sorted(discs, key=lambda x: x[1]["head"]["disc"]):  # the newest disc wins
             attrs.update(d["attributes"])
         rebuild_attrs.record(cat, attrs)
-    report.contents = cat.conn.execute("SELECT count(*) FROM contents").fetchone()[0]
+    report.contents = content_rows.count(cat.conn)
     return report
 
 
-def _build_tree(conn: Any, report: RebuildReport) -> None:
+def _build_tree(conn: Any, nodes: rebuilding.Nodes, report: RebuildReport) -> None:
     """One snapshot per root from every path the discs name; where discs disagree about a
     path (a file on an old disc, a directory on a newer one) the newest disc wins."""
     builder = TreeBuilder(conn, time.time_ns())
-    rows = conn.execute(
-        "SELECT path, kind, content_id, mode, mtime_ns, target FROM rnodes ORDER BY disc DESC, path"
-    ).fetchall()
-    for raw, kind, cid, mode, mtime_ns, target in rows:
-        raw = bytes(raw)
+    for raw, kind, cid, mode, mtime_ns, target in nodes.newest_first():
         try:
             if kind == "f":
-                size = conn.execute("SELECT size FROM contents WHERE id=?", (cid,)).fetchone()[0]
-                builder.add_file(raw, size, mtime_ns, cid, mode)
+                assert cid is not None, "a file's node names its content"
+                builder.add_file(raw, content_rows.get(conn, cid)[1], mtime_ns, cid, mode)
                 report.files += 1
             elif kind == "d":
                 builder.add_dir(raw, mode, mtime_ns)
             else:
-                builder.add_symlink(raw, bytes(target), mode, mtime_ns)
+                builder.add_symlink(raw, target or b"", mode, mtime_ns)
         except InputError:
             report.conflicts.append(os.fsdecode(raw))
     builder.complete()
 
 
-def _write_disc(conn: Any, path: Path, d: dict[str, Any], report: RebuildReport) -> None:
+def _write_disc(conn: Any, nodes: rebuilding.Nodes, path: Path, d: dict[str, Any], report: RebuildReport) -> None:
     head = d["head"]
     disc = head["disc"]
-    size = path.stat().st_size
-    conn.execute(
-        "INSERT INTO discs (id, label, capacity_bytes, used_bytes, state, planned_ns, image_name, image_size, written_ns)"
-        " VALUES (?, ?, ?, ?, 'written', ?, ?, ?, ?)",
-        (disc, head["label"], size, size, time.time_ns(), path.name, size, int(path.stat().st_mtime_ns)),
-    )
+    st = path.stat()
+    rebuilding.add_written_disc(conn, disc, head["label"], path.name, st.st_size, int(st.st_mtime_ns))
     ids: dict[str, int] = {}
     for sha, (csize, _mtime) in d["contents"].items():
         content_rows.add(conn, [(bytes.fromhex(sha), csize)])
@@ -306,42 +293,25 @@ def _write_disc(conn: Any, path: Path, d: dict[str, Any], report: RebuildReport)
         ids[sha] = cid
     for udf_rel, sha, part, offset, length, part_sha, rel, mode, mtime_ns in d["placed"]:
         cid = ids[sha]
-        conn.execute(
-            "INSERT OR REPLACE INTO placements (content_id, piece, disc_id, offset, length, path_on_disc, raw_path,"
-            " mtime_ns, sha256) VALUES (?,?,?,?,?,?,?,?,?)",
-            (
-                cid,
-                part,
-                disc,
-                offset,
-                length,
-                ("/" + udf_rel).encode(),
-                rel,
-                mtime_ns,
-                bytes.fromhex(part_sha) if part_sha else None,
-            ),
+        rebuilding.add_placement(
+            conn,
+            cid,
+            part,
+            disc,
+            offset,
+            length,
+            ("/" + udf_rel).encode(),
+            rel,
+            mtime_ns,
+            bytes.fromhex(part_sha) if part_sha else None,
+            d["extents"][udf_rel],
         )
-        conn.executemany(
-            "INSERT OR REPLACE INTO extents (content_id, piece, seq, image_offset, length) VALUES (?,?,?,?,?)",
-            [(cid, part, i, off, n) for i, (off, n) in enumerate(d["extents"][udf_rel])],
-        )
-        _remember(conn, rel, "f", cid, mode, mtime_ns, None, disc)
+        nodes.remember(rel, "f", cid, mode, mtime_ns, None, disc)
         report.placements += 1
     for sha, rel, mode, mtime_ns in d["others"]:
-        _remember(conn, rel, "f", ids[sha], mode, mtime_ns, None, disc)
+        nodes.remember(rel, "f", ids[sha], mode, mtime_ns, None, disc)
     for raw, kind, mode, mtime_ns, target in d["tree"]:
-        _remember(conn, raw, kind, None, mode, mtime_ns, target, disc)
+        nodes.remember(raw, kind, None, mode, mtime_ns, target, disc)
     report.discs.append(disc)
     if head.get("other_filenames_complete") is False:
         report.names_incomplete.append(disc)
-
-
-def _remember(
-    conn: Any, rel: bytes, kind: str, cid: int | None, mode: int, mtime_ns: int, target: bytes | None, disc: int
-) -> None:
-    conn.execute(
-        "INSERT INTO rnodes VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(path) DO UPDATE SET kind=excluded.kind,"
-        " content_id=excluded.content_id, mode=excluded.mode, mtime_ns=excluded.mtime_ns, target=excluded.target,"
-        " disc=excluded.disc WHERE excluded.disc > rnodes.disc",
-        (rel, kind, cid, mode, mtime_ns, target, disc),
-    )

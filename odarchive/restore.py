@@ -34,6 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from odarchive.catalogue import Catalogue, Snapshot, Source
+from odarchive.catalogue import discs as disc_rows
+from odarchive.catalogue.restoring import Wanted, piece_extents
 from odarchive.catalogue.tree import walk
 from odarchive.errors import InputError
 from odarchive.hashing import file_sha256
@@ -82,8 +84,8 @@ class ImageDiscs:
         self.cat, self.images = cat, images
 
     def image(self, disc: int) -> str | None:
-        row = self.cat.conn.execute("SELECT image_name FROM discs WHERE id=?", (disc,)).fetchone()
-        candidates = [self.images / row[0]] if row and row[0] else []
+        name = disc_rows.image_name(self.cat.conn, disc)
+        candidates = [self.images / name] if name else []
         candidates += sorted(self.images.glob(f"*_{disc:04d}.iso"))
         for c in candidates:
             if c.is_file():
@@ -131,21 +133,12 @@ class Restorer:
     def run(self, snapshots: list[tuple[Source, Snapshot]], prefixes: tuple[bytes, ...]) -> RestoreReport:
         os.makedirs(self.target, exist_ok=True)
         self.real_target = os.path.realpath(self.target)
-        conn = self.cat.conn
-        conn.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS want (path BLOB, content_id INT, size INT, mtime_ns INT, mode INT,"
-            " owner INT, xattrs INT, src INT, ino INT)"
-        )
-        conn.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS want_dirs (path BLOB, mtime_ns INT, mode INT, owner INT, xattrs INT)"
-        )
-        conn.execute("DELETE FROM want")
-        conn.execute("DELETE FROM want_dirs")
+        self.want = Wanted(self.cat.conn)
         self.reporter.start("prepare")
         for source, snap in snapshots:
             self._prepare(source, snap, prefixes)
         self.reporter.finish()
-        conn.execute("CREATE INDEX IF NOT EXISTS temp.want_by_content ON want(content_id)")
+        self.want.listed()
         try:
             self._copy_from_discs()
         finally:  # interrupted: leave no half-written temporary file behind
@@ -157,7 +150,6 @@ class Restorer:
 
     # ---- step 1 ----
     def _prepare(self, source: Source, snap: Snapshot, prefixes: tuple[bytes, ...]) -> None:
-        conn = self.cat.conn
         for path, e in walk(self.cat, source, snap.id):
             if prefixes and not any(path == p or path.startswith(p + b"/") for p in prefixes):
                 continue
@@ -165,9 +157,7 @@ class Restorer:
             dest = self._dest(rel)
             if e.kind == "d":
                 os.makedirs(dest, exist_ok=True)
-                conn.execute(
-                    "INSERT INTO want_dirs VALUES (?, ?, ?, ?, ?)", (rel, e.mtime_ns, e.mode, e.owner, e.xattrs)
-                )
+                self.want.add_dir(rel, e.mtime_ns, e.mode, e.owner, e.xattrs)
                 self.report.directories += 1
             elif e.kind == "l":
                 self._symlink(dest, e.target or b"")
@@ -176,10 +166,7 @@ class Restorer:
                 self.attrs.apply(dest, "f", e.mode, e.mtime_ns, e.owner, e.xattrs)
                 self.report.files_already_correct += 1
             else:
-                conn.execute(
-                    "INSERT INTO want VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (rel, e.content_id, e.size, e.mtime_ns, e.mode, e.owner, e.xattrs, e.source_id, e.ino),
-                )
+                self.want.add_file(rel, e.content_id, e.size, e.mtime_ns, e.mode, e.owner, e.xattrs, e.source_id, e.ino)
             self.reporter.advance(items=1)
 
     def _dest(self, rel: bytes) -> bytes:
@@ -216,17 +203,9 @@ class Restorer:
 
     # ---- steps 2 and 3 ----
     def _copy_from_discs(self) -> None:
-        conn = self.cat.conn
-        for (cid,) in conn.execute(
-            "SELECT DISTINCT content_id FROM want WHERE content_id NOT IN (SELECT content_id FROM placements)"
-        ).fetchall():
+        for cid in self.want.unplaced():
             self._fail_content(cid, "not on any disc: plan and write discs first (`plan_iso`, `create_iso`)")
-        rows = conn.execute(
-            "SELECT p.disc_id, p.content_id, p.piece, p.offset, p.length, p.sha256,"
-            " (SELECT count(*) FROM placements q WHERE q.content_id = p.content_id),"
-            " (SELECT min(image_offset) FROM extents x WHERE x.content_id = p.content_id AND x.piece = p.piece) AS pos"
-            " FROM placements p WHERE p.content_id IN (SELECT content_id FROM want) ORDER BY p.disc_id, pos"
-        ).fetchall()
+        rows = self.want.pieces()
         total = sum(r[4] for r in rows)
         self.reporter.start("restore", total_bytes=total)
         pieces_done: dict[int, int] = {}
@@ -271,11 +250,6 @@ class Restorer:
                 )
         self.reporter.finish()
 
-    def _first_path(self, cid: int) -> bytes:
-        return self.cat.conn.execute(
-            "SELECT path FROM want WHERE content_id=? ORDER BY path LIMIT 1", (cid,)
-        ).fetchone()[0]
-
     def _tmp(self, rel: bytes) -> bytes:
         dest = self._dest(rel)
         head, tail = os.path.split(dest)
@@ -292,12 +266,10 @@ class Restorer:
         piece_sha: bytes | None,
         first: bool,
     ) -> str | None:
-        extents = self.cat.conn.execute(
-            "SELECT image_offset, length FROM extents WHERE content_id=? AND piece=? ORDER BY seq", (cid, piece)
-        ).fetchall()
+        extents = piece_extents(self.cat.conn, cid, piece)
         if sum(n for _, n in extents) != length:
             return f"disc {disc} has no recorded extents for this file; rebuild the catalogue from the images"
-        tmp = self._tmp(self._first_path(cid))
+        tmp = self._tmp(self.want.first_path(cid))
         flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | (os.O_TRUNC if first else 0)
         out = os.open(tmp, flags, 0o600)
         self._partial.add(tmp)
@@ -326,9 +298,7 @@ class Restorer:
 
     def _complete(self, cid: int) -> None:
         sha, size = self.cat.content(cid)
-        paths = self.cat.conn.execute(
-            "SELECT path, mtime_ns, mode, owner, xattrs, src, ino FROM want WHERE content_id=? ORDER BY path", (cid,)
-        ).fetchall()
+        paths = self.want.names(cid)
         first = paths[0][0]
         tmp = self._tmp(first)
         self._partial.discard(tmp)
@@ -365,9 +335,7 @@ class Restorer:
             self.report.bytes_restored += size
 
     def _fail_content(self, cid: int, reason: str) -> None:
-        for (rel,) in self.cat.conn.execute(
-            "SELECT path FROM want WHERE content_id=? ORDER BY path", (cid,)
-        ).fetchall():
+        for rel in self.want.paths(cid):
             self.report.failed.append({"path": os.fsdecode(rel), "reason": reason})
             tmp = self._tmp(rel)
             self._partial.discard(tmp)
@@ -376,9 +344,7 @@ class Restorer:
 
     # ---- step 4 ----
     def _finish_dirs(self) -> None:
-        for rel, mtime_ns, mode, owner, attrs in self.cat.conn.execute(
-            "SELECT path, mtime_ns, mode, owner, xattrs FROM want_dirs ORDER BY length(path) DESC"
-        ).fetchall():
+        for rel, mtime_ns, mode, owner, attrs in self.want.dirs_deepest_first():
             self.attrs.apply(self.target + b"/" + rel, "d", mode, mtime_ns, owner, attrs)
 
 
