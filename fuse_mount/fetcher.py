@@ -13,9 +13,12 @@ How a miss is served (see DESIGN.md "The mount"):
    another drive or are claimed by another worker). It loads the disc once, reads every
    waiting extent in order of position on the disc, and keeps taking requests that arrive for
    that disc while it is loaded.
-4. When all reads of a job are in, the bytes go to the cache, which verifies them (whole
-   content SHA-256 or the chunk's SHA-256) before storing them; a mismatch is never served.
-   Then the readers wake and read from the cache. Verified bytes the cache cannot keep (its
+4. When all reads of a job are in, a *finisher* thread hands the bytes to the cache, which
+   verifies them (whole content SHA-256 or the chunk's SHA-256) before storing them; a
+   mismatch is never served. Then the readers wake and read from the cache. The drive's
+   worker goes on reading the next extent meanwhile (the hashing and the cache write overlap
+   the disc read; at most `FINISH_QUEUE` read jobs wait for a finisher, so the bytes held in
+   memory stay bounded). Verified bytes the cache cannot keep (its
    disk is too small or full: `CacheFullError`) are handed to the readers instead (`fetch`
    returns them), with a log line: a read never fails because the cache is small.
 
@@ -27,13 +30,14 @@ fails every read waiting for that disc at once, and new reads of that disc fail 
 `fault_hold_s` (rather than each waiting for the robot again). Nothing here holds a lock while loading or
 reading a disc, so metadata operations and cached reads never wait for the robot.
 
-Threads: FUSE threads call `fetch`; `drive_count` worker threads run `_work`. `_cond`
-guards the queues, the jobs in flight and the counters.
+Threads: FUSE threads call `fetch`; `drive_count` worker threads run `_work`; `FINISHERS`
+threads run `_finish_jobs`. `_cond` guards the queues, the jobs in flight and the counters.
 """
 
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 from dataclasses import dataclass, field
@@ -48,6 +52,10 @@ log = logging.getLogger("odarchive.mount.fetcher")
 
 WHOLE = -1  # job index for "the whole content"
 MiB = 1024 * 1024
+FINISHERS = 2
+"""Threads verifying and storing read jobs (SHA-256 releases the GIL: two hash at once)."""
+FINISH_QUEUE = 2
+"""Read jobs waiting for a finisher at most; a worker with one more to hand over waits."""
 
 
 @dataclass(frozen=True)
@@ -90,7 +98,7 @@ class _Job:
     chunk_sha256: str | None
     deadline: float  # readers give up at this time (monotonic), however late they joined
     discs: set[int] = field(default_factory=set)
-    buf: bytearray = field(default_factory=bytearray)
+    pieces: list[tuple[int, bytes]] = field(default_factory=list)  # (offset in the job, bytes) read
     outstanding: int = 0
     error: MountFault | None = None
     unkept: bytes | None = None  # verified bytes the cache had no room for
@@ -99,6 +107,12 @@ class _Job:
     @property
     def key(self) -> tuple[int, int]:
         return (self.content.id, self.index)
+
+    def data(self) -> bytes:
+        """The job's bytes, once every piece is read (no copy when one read gave them all)."""
+        if len(self.pieces) == 1:
+            return self.pieces[0][1]
+        return b"".join(data for _, data in sorted(self.pieces, key=lambda p: p[0]))
 
 
 @dataclass(eq=False)
@@ -158,11 +172,16 @@ class Fetcher:
         self._failed: dict[int, tuple[float, DiscUnavailable]] = {}  # disc -> (until, error)
         self.loads: list[int] = []  # every disc loaded, in order (for status and tests)
         self.failures = 0
+        self._finishing: queue.Queue[_Job | None] = queue.Queue(FINISH_QUEUE)
+        self._finishers = [
+            threading.Thread(target=self._finish_jobs, name=f"odarchive-verify{n}", daemon=True)
+            for n in range(FINISHERS)
+        ]
         self._workers = [
             threading.Thread(target=self._work, args=(d,), name=f"odarchive-drive{d}", daemon=True)
             for d in range(source.drive_count())
         ]
-        for w in self._workers:
+        for w in self._finishers + self._workers:
             w.start()
 
     # ---- the reader side ----
@@ -241,7 +260,7 @@ class Fetcher:
                 job = self._jobs.get((content.id, index))
                 if job is None:
                     deadline = now + self._config.disc_timeout_s
-                    job = _Job(content, index, off, ln, sha, deadline, set(by_disc), bytearray(ln), len(by_disc))
+                    job = _Job(content, index, off, ln, sha, deadline, set(by_disc), outstanding=len(by_disc))
                     self._jobs[job.key] = job
                     for disc, parts in by_disc.items():
                         self._queues.setdefault(disc, []).append(_DiscRead(job, disc, parts, now))
@@ -324,21 +343,32 @@ class Fetcher:
         if job.done.is_set():
             return
         for image_offset, length, dest in r.parts:
-            job.buf[dest : dest + length] = self._source.read(drive, image_offset, length)
+            job.pieces.append((dest, self._source.read(drive, image_offset, length)))
         with self._cond:
             job.outstanding -= 1
             last = job.outstanding == 0
         if last:
-            self._finish(job)
+            self._finishing.put(job)  # waits while FINISH_QUEUE jobs wait already
+
+    def _finish_jobs(self) -> None:
+        """A finisher thread: verify and store the jobs the workers read, until None comes."""
+        while (job := self._finishing.get()) is not None:
+            try:
+                self._finish(job)
+            except Exception as e:  # never lose a finisher, nor leave the job's readers waiting
+                log.exception("cannot finish the read of content %s", job.content.sha256.hex()[:16])
+                job.error = DiscUnavailable(f"content {job.content.sha256.hex()[:16]}: {e}")
+                self._end(job)
 
     def _finish(self, job: _Job) -> None:
         key = job.content.sha256.hex()
+        data = job.data()
         try:
             if job.index == WHOLE:
-                ok = self._cache.put_whole(key, bytes(job.buf))
+                ok = self._cache.put_whole(key, data)
             else:
                 assert job.chunk_sha256 is not None
-                ok = self._cache.put_chunk(key, job.content.size, job.index, bytes(job.buf), job.chunk_sha256)
+                ok = self._cache.put_chunk(key, job.content.size, job.index, data, job.chunk_sha256)
             if not ok:
                 discs = ", ".join(self._describe(d) for d in sorted(job.discs))
                 log.error("content %s read from %s does not match its SHA-256; not served", key, discs)
@@ -348,17 +378,17 @@ class Fetcher:
                 "content %s bytes %d+%d served straight from the disc, not kept: %s",
                 key[:16],
                 job.offset,
-                len(job.buf),
+                len(data),
                 e,
             )
-            job.unkept = bytes(job.buf)
+            job.unkept = data
         except MountFault as e:
             log.error("cannot store content %s: %s", key, e)
             job.error = e
         self._end(job)
 
     def _end(self, job: _Job) -> None:
-        job.buf = bytearray()
+        job.pieces = []
         with self._cond:
             if self._jobs.get(job.key) is job:
                 del self._jobs[job.key]
@@ -394,4 +424,8 @@ class Fetcher:
             self._cond.notify_all()
         for w in self._workers:
             w.join(timeout_s)
+        for _ in self._finishers:
+            self._finishing.put(None)
+        for f in self._finishers:
+            f.join(timeout_s)
         self._source.close()

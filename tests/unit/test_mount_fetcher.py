@@ -293,3 +293,29 @@ def test_a_read_the_cache_serves_at_a_new_chunk_queues_the_chunks_beyond(stack: 
     assert until_missing([3, 4, 5]) == [3, 4, 5]
     assert reader.read(content, 2 * CHUNK, 100) == data[2 * CHUNK : 2 * CHUNK + 100]  # a hit on a chunk read ahead
     assert until_missing([5]) == [5]  # 3 and 4 queued by it: no read waited for them
+
+
+def test_the_drive_reads_on_while_chunks_read_are_verified_and_stored(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Verifying and storing a chunk happens beside the drive, not in its way: while every
+    store waits, the drive still reads the chunk asked for and the two read ahead."""
+    cache = stack.service.cache
+    real_put, stored = cache.put_chunk, threading.Event()
+    storing = threading.Semaphore(0)
+
+    def held_put(*args: object) -> bool:
+        storing.release()
+        stored.wait(10)
+        return real_put(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cache, "put_chunk", held_put)
+    reader = threading.Thread(target=lambda: stack.read("big.bin"))
+    reader.start()
+    try:
+        assert storing.acquire(timeout=10), "no chunk reached the cache"
+        wait_until(lambda: len(stack.robot.reads) >= 3, timeout_s=10, what="the chunks after a held store read")
+    finally:
+        stored.set()
+        reader.join(20)
+    assert stack.read("big.bin") == stack.source("big.bin")
