@@ -247,7 +247,7 @@ def rebuild(cat: Catalogue, discs: list[tuple[Path, dict[str, Any]]]) -> Rebuild
         )
     report = RebuildReport()
     with cat.transaction() as conn:
-        rebuilding.set_archive_id(conn, discs[0][1]["head"]["archive_id"] if discs else "")
+        cat.set_meta("archive_id", discs[0][1]["head"]["archive_id"] if discs else "")
         nodes = rebuilding.Nodes(conn)
         for path, d in sorted(discs, key=lambda x: x[1]["head"]["disc"]):
             _write_disc(conn, nodes, path, d, report)

@@ -18,6 +18,8 @@ from pathlib import Path
 
 from fuse_mount.catalogue_view import Content, Disc, Entry, Piece, RootSnapshot
 from odarchive.catalogue import Catalogue, browse, chunks, tree, xattrs
+from odarchive.catalogue import copies as copy_rows
+from odarchive.catalogue import discs as disc_rows
 from odarchive.iso.build import volume_ident
 
 PAGE_CACHE_KIB = 2048  # per pooled connection; the kernel's page cache holds the rest
@@ -45,7 +47,7 @@ class CatalogueAdapter:
 
     def _open(self) -> Catalogue:
         cat = Catalogue.open(self._path, readonly=True, check_same_thread=False)
-        cat.conn.execute(f"PRAGMA cache_size=-{PAGE_CACHE_KIB}")  # bounded RSS whatever the catalogue size
+        cat.set_cache_kib(PAGE_CACHE_KIB)  # bounded RSS whatever the catalogue size
         return cat
 
     @contextmanager
@@ -75,7 +77,7 @@ class CatalogueAdapter:
 
     def generation(self) -> int:
         with self._watch_lock:
-            return int(self._watch.conn.execute("PRAGMA data_version").fetchone()[0])
+            return self._watch.data_version()
 
     def latest_roots(self) -> list[RootSnapshot]:
         with self._cat() as cat:
@@ -127,20 +129,17 @@ class CatalogueAdapter:
 
     def disc(self, disc_id: int) -> Disc | None:
         with self._cat() as cat:
-            r = cat.conn.execute(
-                "SELECT id, label, image_name, state, slot, location FROM discs WHERE id=?", (disc_id,)
-            ).fetchone()
-            copies = cat.conn.execute(
-                "SELECT slot, location FROM disc_copies WHERE disc_id=? AND state='verified' ORDER BY copy", (disc_id,)
-            ).fetchall()
-        if r is None:
+            found = copy_rows.of_disc(cat.conn, disc_id)
+            image_name = disc_rows.image_name(cat.conn, disc_id)
+        if found is None:
             return None
-        disc, plan_label, image_name, state, slot, location = r
+        plan_label, ((_, state, slot, location, _), *others) = found
+        copies = [(s, loc) for _, st, s, loc, _ in others if st == "verified"]
         places = [f"set A: {location}"] if location else []
         places += [f"set {chr(ord('B') + i)}: {loc}" for i, (s, loc) in enumerate(copies) if s is None and loc]
         return Disc(
-            disc,
-            volume_ident(plan_label, disc),
+            disc_id,
+            volume_ident(plan_label, disc_id),
             image_name,
             state,
             slot,

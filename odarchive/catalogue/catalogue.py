@@ -98,10 +98,24 @@ class Catalogue:
             raise
         self.conn.execute("COMMIT")
 
+    def set_cache_kib(self, kib: int) -> None:
+        """Bound this connection's page cache to `kib` KiB."""
+        self.conn.execute(f"PRAGMA cache_size=-{int(kib)}")
+
+    def data_version(self) -> int:
+        """A number that changes whenever another connection commits (SQLite's data_version):
+        cheap to poll."""
+        return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
+
     # ---- meta ----
     def meta(self, key: str) -> str | None:
         row = self.conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
         return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Change a setting of the catalogue (`meta`): the archive id a rebuild reads from its
+        discs, or the chunk size of a catalogue that has no chunk hashes yet."""
+        self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
     @property
     def chunk_size(self) -> int:

@@ -28,6 +28,16 @@ def is_placed(conn: sqlite3.Connection, content_id: int) -> bool:
     return conn.execute("SELECT 1 FROM placements WHERE content_id=? LIMIT 1", (content_id,)).fetchone() is not None
 
 
+def unplaced_contents(conn: sqlite3.Connection) -> list[tuple[int, bytes, int]]:
+    """(id, sha256, size) of every content on no disc yet, by id."""
+    return [
+        (cid, bytes(sha), size)
+        for cid, sha, size in conn.execute(
+            "SELECT id, sha256, size FROM contents WHERE id NOT IN (SELECT content_id FROM placements) ORDER BY id"
+        )
+    ]
+
+
 def unplaced_bytes(conn: sqlite3.Connection, dir_id: int, snap: int) -> int:
     """Bytes of the files directly in a directory (in snapshot `snap`) whose content is on no disc yet."""
     return conn.execute(

@@ -19,10 +19,6 @@ def is_empty(conn: sqlite3.Connection) -> bool:
     return not conn.execute("SELECT (SELECT count(*) FROM sources) + (SELECT count(*) FROM discs)").fetchone()[0]
 
 
-def set_archive_id(conn: sqlite3.Connection, archive_id: str) -> None:
-    conn.execute("UPDATE meta SET value=? WHERE key='archive_id'", (archive_id,))
-
-
 def add_written_disc(
     conn: sqlite3.Connection, disc: int, label: str, image_name: str, size: int, written_ns: int
 ) -> None:

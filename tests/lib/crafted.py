@@ -7,9 +7,10 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import sqlite3
 from pathlib import Path
 from typing import Any
+
+from odarchive.catalogue import storage
 
 DATA = b"hello"
 SHA = hashlib.sha256(DATA).hexdigest()
@@ -64,8 +65,4 @@ def home_state(home: Path) -> tuple:
     db = home / "catalogue.sqlite"
     if not db.exists():
         return names, None
-    conn = sqlite3.connect(db)
-    try:
-        return names, tuple(conn.iterdump())
-    finally:
-        conn.close()
+    return names, storage.dump(db)

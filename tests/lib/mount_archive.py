@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sqlite3
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from odarchive.catalogue import Catalogue, browse, chunks, contents, plans
+from odarchive.catalogue import images as images_rows
 from odarchive.cli import main
+from odarchive.hashing import file_sha256
 
 CHUNK = 64 * 1024
 SECTOR = 2048
@@ -43,14 +44,9 @@ class Archive:
     def disc_of(self, rel: bytes) -> set[int]:
         """The discs holding the file at source-relative path `rel`."""
         sha = hashlib.sha256((self.src / os.fsdecode(rel)).read_bytes()).digest()
-        with sqlite3.connect(self.catalogue) as db:
-            rows = db.execute(
-                "SELECT disc_id FROM placements p JOIN contents c ON c.id = p.content_id WHERE c.sha256 = ?", (sha,)
-            ).fetchall()
-        return {r[0] for r in rows}
-
-
-_PLACE = "INSERT INTO placements (content_id, piece, disc_id, offset, length) VALUES (?,?,?,?,?)"
+        with Catalogue.open(self.catalogue, readonly=True) as cat:
+            cid = contents.id_of(cat.conn, sha)
+            return {disc for _, disc, _, _ in browse.pieces(cat.conn, cid)} if cid is not None else set()
 
 
 def _pattern(seed: int, size: int) -> bytes:
@@ -91,69 +87,61 @@ def place_on_discs(catalogue: Path, images: Path, discs: int, chunk: int = CHUNK
     piece is stored in two extents with a gap between them.
     """
     images.mkdir(parents=True, exist_ok=True)
-    db = sqlite3.connect(catalogue)
-    db.execute("UPDATE meta SET value=? WHERE key='chunk_size'", (str(chunk),))
-    contents = db.execute(
-        "SELECT id, sha256, size FROM contents WHERE id NOT IN (SELECT content_id FROM placements) ORDER BY id"
-    ).fetchall()
-    largest = max(contents, key=lambda c: c[2])[0] if split_largest else None
-    first = db.execute("SELECT coalesce(max(id) + 1, 0) FROM discs").fetchone()[0]
-    files = [open(images / f"disc{first + d}.iso", "wb") for d in range(discs)]
-    pos = [SYSTEM_AREA] * discs
     data_by_sha = _data_by_sha(catalogue)
+    with Catalogue.open(catalogue) as cat, cat.transaction() as conn:
+        cat.set_meta("chunk_size", str(chunk))
+        unplaced = plans.unplaced_contents(conn)
+        largest = max(unplaced, key=lambda c: c[2])[0] if split_largest else None
+        first = plans.next_disc_id(conn)
+        files = [open(images / f"disc{first + d}.iso", "wb") for d in range(discs)]
+        pos = [SYSTEM_AREA] * discs
+        placed: list[list[tuple]] = [[] for _ in range(discs)]  # per disc: (content, piece, offset, length, ...)
+        extents: list[tuple[int, int, int, int, int]] = []  # (content, piece, seq, image offset, length)
+        chunk_rows: list[tuple[int, int, bytes]] = []
 
-    def put(disc: int, data: bytes) -> int:
-        off = pos[disc]
-        files[disc].seek(off)
-        files[disc].write(data)
-        pos[disc] = off + (len(data) + SECTOR - 1) // SECTOR * SECTOR
-        return off
+        def put(disc: int, data: bytes) -> int:
+            off = pos[disc]
+            files[disc].seek(off)
+            files[disc].write(data)
+            pos[disc] = off + (len(data) + SECTOR - 1) // SECTOR * SECTOR
+            return off
 
-    for n, (cid, sha, size) in enumerate(contents):
-        data = data_by_sha[bytes(sha)]
-        if cid == largest:
-            half = size // 2
-            d1, d2 = n % discs, (n + 1) % discs
-            db.execute(_PLACE, (cid, 1, first + d1, 0, half))
-            db.execute("INSERT INTO extents VALUES (?,?,?,?,?)", (cid, 1, 0, put(d1, data[:half]), half))
-            db.execute(_PLACE, (cid, 2, first + d2, half, size - half))
-            quarter = (size - half) // 2
-            db.execute(
-                "INSERT INTO extents VALUES (?,?,?,?,?)", (cid, 2, 0, put(d2, data[half : half + quarter]), quarter)
-            )
-            put(d2, b"\0" * SECTOR)  # a gap between the two extents
-            db.execute(
-                "INSERT INTO extents VALUES (?,?,?,?,?)",
-                (cid, 2, 1, put(d2, data[half + quarter :]), size - half - quarter),
-            )
-        else:
-            disc = n % discs
-            db.execute(_PLACE, (cid, 0, first + disc, 0, size))
-            db.execute("INSERT INTO extents VALUES (?,?,?,?,?)", (cid, 0, 0, put(disc, data), size))
-        if size > chunk:  # the scan may have recorded them already (same data, same chunk size)
-            for i in range(0, size, chunk):
-                db.execute(
-                    "INSERT OR REPLACE INTO chunk_hashes VALUES (?,?,?)",
-                    (cid, i // chunk, hashlib.sha256(data[i : i + chunk]).digest()),
-                )
-    for d, f in enumerate(files):
-        f.truncate(pos[d])
-        f.close()
-        db.execute(
-            "INSERT INTO discs (id, label, capacity_bytes, used_bytes, state, planned_ns, image_name, image_size)"
-            " VALUES (?,?,?,?,?,?,?,?)",
-            (first + d, "ODARCHIVE", 25 * 10**9, pos[d], "written", time.time_ns(), f"disc{first + d}.iso", pos[d]),
-        )
-    db.commit()
-    db.close()
+        for n, (cid, sha, size) in enumerate(unplaced):
+            data = data_by_sha[sha]
+            if cid == largest:
+                half = size // 2
+                d1, d2 = n % discs, (n + 1) % discs
+                placed[d1].append((cid, 1, 0, half, None, None, None))
+                extents.append((cid, 1, 0, put(d1, data[:half]), half))
+                placed[d2].append((cid, 2, half, size - half, None, None, None))
+                quarter = (size - half) // 2
+                extents.append((cid, 2, 0, put(d2, data[half : half + quarter]), quarter))
+                put(d2, b"\0" * SECTOR)  # a gap between the two extents
+                extents.append((cid, 2, 1, put(d2, data[half + quarter :]), size - half - quarter))
+            else:
+                disc = n % discs
+                placed[disc].append((cid, 0, 0, size, None, None, None))
+                extents.append((cid, 0, 0, put(disc, data), size))
+            if size > chunk:  # the scan may have recorded them already (same data, same chunk size)
+                chunk_rows += [
+                    (cid, i // chunk, hashlib.sha256(data[i : i + chunk]).digest()) for i in range(0, size, chunk)
+                ]
+        for d, f in enumerate(files):
+            f.truncate(pos[d])
+            f.close()
+            plans.add_disc(conn, first + d, "ODARCHIVE", 25 * 10**9, pos[d], 25 * 10**9, None, placed[d], [])
+        images_rows.record_layout(conn, [(e[0], e[1]) for e in extents if e[2] == 0], extents, [])
+        chunks.record(conn, chunk_rows)
+        for d in range(discs):
+            name = f"disc{first + d}.iso"
+            images_rows.mark_written(conn, first + d, name, pos[d], file_sha256(images / name))
 
 
 def _data_by_sha(catalogue: Path) -> dict[bytes, bytes]:
     """Every archived file's bytes by SHA-256, read back from the sources' paths."""
     out: dict[bytes, bytes] = {}
-    db = sqlite3.connect(catalogue)
-    (src_path,) = db.execute("SELECT path FROM sources").fetchone()
-    db.close()
+    with Catalogue.open(catalogue, readonly=True) as cat:
+        src_path = cat.sources()[0].path
     for dirpath, _dirs, names in os.walk(os.fsencode(src_path)):
         for name in names:
             p = os.path.join(dirpath, name)

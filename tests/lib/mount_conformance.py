@@ -288,11 +288,10 @@ class ConformanceSuite:
         assert fs.disc_loads() == len(discs), (fs.disc_loads(), len(discs))
 
     def test_df_shows_the_archive_size_and_its_entries(self, fs: FsClient, archive: Archive) -> None:
-        import sqlite3
+        from odarchive.catalogue import Catalogue, browse
 
-        with sqlite3.connect(archive.catalogue) as db:
-            nbytes = db.execute("SELECT sum(size) FROM contents").fetchone()[0]
-            entries = db.execute("SELECT count(*) FROM entries").fetchone()[0]
+        with Catalogue.open(archive.catalogue, readonly=True) as cat:
+            nbytes, entries = browse.totals(cat.conn)
         frsize, blocks, files = fs.statvfs()
         assert blocks == -(-nbytes // frsize) and nbytes > 0
         assert files == entries > 40

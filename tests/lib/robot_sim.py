@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import random
-import sqlite3
 import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from odarchive.catalogue import Catalogue
+from odarchive.burnlog import BurnLog
+from odarchive.catalogue import Catalogue, plans
+from odarchive.catalogue import images as images_rows
 from odarchive.hashing import file_sha256
 from robot_drivers.simulator import control
 from robot_drivers.simulator.config import SimConfig
@@ -41,8 +41,8 @@ def arm(state: Path, text: str) -> None:
 
 def disc_states(home: Path) -> dict[int, tuple[str, int | None]]:
     """Every disc's (state, slot) as the catalogue records them."""
-    with sqlite3.connect(home / "catalogue.sqlite") as db:
-        return {d: (state, slot) for d, state, slot in db.execute("SELECT id, state, slot FROM discs")}
+    with Catalogue.open(home / "catalogue.sqlite", readonly=True) as cat:
+        return {d.disc: (d.state, d.slot) for d in BurnLog(cat).discs()}
 
 
 def media_places(state: Path) -> dict[str, str]:
@@ -95,19 +95,8 @@ def setup_home(
             label = f"TESTARCHIVE_{n:04d}"  # as odarchive.iso.build.volume_ident names them
             img = make_image(home / "isos" / f"disc{n:04d}.iso", label, IMAGE_BYTES + n, seed=n)
             images[n] = img
+            size = img.stat().st_size
             with cat.transaction() as c:
-                c.execute(
-                    "INSERT INTO discs (id, label, capacity_bytes, used_bytes, planned_ns, image_name, image_size,"
-                    " image_sha256, state) VALUES (?,?,?,?,?,?,?,?, 'written')",
-                    (
-                        n,
-                        "TESTARCHIVE",
-                        10**9,
-                        img.stat().st_size,
-                        time.time_ns(),
-                        img.name,
-                        img.stat().st_size,
-                        file_sha256(img),
-                    ),
-                )
+                plans.add_disc(c, n, "TESTARCHIVE", 10**9, size, 10**9, None, [], [])
+                images_rows.mark_written(c, n, img.name, size, file_sha256(img))
     return images

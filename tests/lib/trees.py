@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 from pathlib import Path
 
 
@@ -30,9 +29,9 @@ def snapshot_listing(home: Path, root: str | None = None) -> list[tuple]:
     return sorted(out)
 
 
-def query(home: Path, sql: str, *args: object) -> list[tuple]:
-    conn = sqlite3.connect(home / "catalogue.sqlite")
-    try:
-        return conn.execute(sql, args).fetchall()
-    finally:
-        conn.close()
+def row_counts(home: Path) -> tuple[int, int]:
+    """(entry rows of every snapshot, contents) of a home's catalogue."""
+    from odarchive.catalogue import Catalogue, browse, contents
+
+    with Catalogue.open(home / "catalogue.sqlite", readonly=True) as cat:
+        return browse.totals(cat.conn)[1], contents.count(cat.conn)

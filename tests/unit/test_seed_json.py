@@ -10,7 +10,7 @@ import os
 import pytest
 
 from odarchive.errors import EXIT_INPUT
-from tests.lib.trees import query, snapshot_listing, write
+from tests.lib.trees import row_counts, snapshot_listing, write
 
 H = hashlib.sha256(b"x").hexdigest()
 
@@ -95,7 +95,7 @@ def test_hostile_or_malformed_import_is_rejected_and_changes_nothing(cli, home, 
     src = tmp_path / "src"
     write(src / "keep.txt", b"keep")
     assert cli("create_db", str(src)).code == 0
-    before = query(home, "SELECT count(*) FROM entries"), query(home, "SELECT count(*) FROM contents")
+    before = row_counts(home)
     bad = tmp_path / "bad.json"
     good = {"data/fine.txt": None}
     bad.write_text(
@@ -106,7 +106,7 @@ def test_hostile_or_malformed_import_is_rejected_and_changes_nothing(cli, home, 
     r = cli("import_json", str(bad))
     assert r.code == EXIT_INPUT
     assert complaint in r.err and "nothing imported" in r.err
-    assert (query(home, "SELECT count(*) FROM entries"), query(home, "SELECT count(*) FROM contents")) == before
+    assert row_counts(home) == before
 
 
 @pytest.mark.parametrize("text", ["not json", "[]", '{"version": 2, "files": {}}', '{"version": 1}'])
