@@ -123,6 +123,7 @@ def _stat_packer() -> tuple[struct.Struct, Callable[[tuple[int, ...]], tuple[int
         code = {4: "i", 8: "q"}[ctypes.sizeof(ctype)]
         fmt += "x" * (offset - at) + (code if ctype(-1).value < 0 else code.upper())
         at = offset + ctypes.sizeof(ctype)
+    fmt += "x" * (ctypes.sizeof(c_stat) - at)  # to the end: packing zeroes every byte of the stat
     return struct.Struct(fmt), operator.itemgetter(*order)
 
 
@@ -131,13 +132,54 @@ _pack_into = _PACKER.pack_into
 
 
 def fill_stat(st: Any, row: tuple[int, ...]) -> None:
-    """Write a `STAT_ROW` tuple into a zeroed `c_stat`."""
+    """Write a `STAT_ROW` tuple into a `c_stat` (every byte: the fields not set are zeroed)."""
     ino, mode, nlink, uid, gid, size, mtime_ns, ctime_ns = row
     ms, mns = divmod(mtime_ns, NS)
     cs, cns = divmod(ctime_ns, NS)
     _pack_into(
         st, 0, *_ORDER((ino, mode, nlink, uid, gid, size, BLKSIZE, (size + 511) >> 9, ms, mns, ms, mns, cs, cns))
     )
+
+
+LIBFUSE_MAX_THREADS = 10
+"""libfuse's worker threads at most unless the `max_threads` option says otherwise."""
+_gil_ensure = ctypes.pythonapi.PyGILState_Ensure
+_gil_ensure.restype, _gil_ensure.argtypes = ctypes.c_int, []
+
+
+class ThreadStates:
+    """Keeps the Python thread state of each libfuse worker thread between its callbacks.
+
+    ctypes runs a callback from a thread Python did not start in a thread state made for that
+    call (PyGILState_Ensure) and deleted after it (PyGILState_Release): a new state, its frame
+    stack mmapped and freed, on every lookup, about a sixth of a lookup's CPU. `keep` takes one
+    more PyGILState hold the first time a thread calls, so the state outlives the call and
+    later calls of that thread reuse it. A state is never given back: libfuse 3.14 keeps its
+    workers until unmount (idle threads are destroyed only with `max_idle_threads`, which the
+    mount does not set), and at most `limit` (the `max_threads` of the pool) are ever kept, so
+    a thread pool that did end and start threads would leave at most `limit` states behind
+    (a few KiB each), never one per call.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self._local = threading.local()  # per thread state: set once the state is kept
+        self._left = limit
+        self._lock = threading.Lock()
+
+    def keep(self) -> None:
+        if self._left <= 0 or getattr(self._local, "kept", False):
+            return
+        with self._lock:
+            if self._left <= 0:
+                return
+            self._left -= 1
+        _gil_ensure()  # the GIL is held: this only counts one more hold of this thread's state
+        self._local.kept = True
+
+    @property
+    def left(self) -> int:
+        """How many more threads may have their state kept."""
+        return self._left
 
 
 class OdarchiveFUSE(mfusepy.FUSE):
@@ -166,6 +208,7 @@ class OdarchiveFUSE(mfusepy.FUSE):
         self._listings: dict[int, _Listing] = {}  # open directory handle -> its listing
         self._listings_lock = threading.Lock()
         self.readdirplus = False  # whether the kernel agreed to readdirplus (set in init)
+        self._thread_states = ThreadStates(int(kwargs.get("max_threads", LIBFUSE_MAX_THREADS)))
         super().__init__(operations, mountpoint, **kwargs)
 
     # ---- init: connection settings, and the session for invalidations ----
@@ -209,9 +252,15 @@ class OdarchiveFUSE(mfusepy.FUSE):
     def getattr_fuse_3(self, path: bytes | None, buf: Any, fip: Any) -> int:
         """As mfusepy's, but from `operations.getattr_row` (a `STAT_ROW` tuple) packed into the
         stat in one call, instead of a dict copied through mfusepy's generic loop."""
-        ctypes.memset(buf, 0, ctypes.sizeof(mfusepy.c_stat))
         fill_stat(buf.contents, self.operations.getattr_row(path))
         return 0
+
+    # ---- every callback: the thread's Python state is kept ----
+    def _wrapper(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """mfusepy's wrapper of every callback (errors to errno), in a thread state kept from
+        one call of this libfuse thread to the next (`ThreadStates`)."""
+        self._thread_states.keep()
+        return super()._wrapper(func, *args, **kwargs)
 
     # ---- open: keep_cache decided per file ----
     def open(self, path: bytes, fip: Any) -> int:

@@ -103,8 +103,12 @@ class FuseOps(mfusepy.Operations):
         return _attrs(self.getattr_row(_b(path)))
 
     def getattr_row(self, path: bytes) -> Attr:
-        """`getattr` as a `fuse_lib.STAT_ROW` tuple (what `OdarchiveFUSE` fills the stat from)."""
-        return _translate("getattr", _s(path), lambda: self._vfs.getattr(path))
+        """`getattr` as a `fuse_lib.STAT_ROW` tuple (what `OdarchiveFUSE` fills the stat from);
+        `_translate` written out: this is the call of every lookup."""
+        try:
+            return self._vfs.getattr(path)
+        except Exception as e:
+            raise _fuse_error("getattr", _s(path), e) from None
 
     def readdir(self, path: str, fh: int) -> Iterator[tuple[str, dict[str, Any], int]]:
         """fusepy's readdir: every entry with its attributes as a dict (`readdir_rows` is what

@@ -90,9 +90,9 @@ class Attr(NamedTuple):  # a tuple in `fuse_lib.STAT_ROW` order: listings hand i
         return (self.size + 511) // 512
 
 
-@dataclass(frozen=True)
-class Node:
-    """A resolved path: a virtual directory (entry None) or a catalogue entry in a view."""
+class Node(NamedTuple):
+    """A resolved path: a virtual directory (entry None) or a catalogue entry in a view (a
+    tuple: one is built for every path looked up)."""
 
     ino: int
     kind: str  # 'd', 'f', 'l'
@@ -180,7 +180,10 @@ class Vfs:
     # ---- resolving paths ----
     def resolve(self, path: bytes) -> Node:
         self.refresh()
-        path = b"/" + path.strip(b"/")
+        return self._resolve(b"/" + path.strip(b"/"))
+
+    def _resolve(self, path: bytes) -> Node:
+        """`resolve` of a normalised path (b"/" or b"/a/b"), without the refresh check."""
         with self._lock:
             node = self._nodes.get(path)
         if node is not None:
@@ -196,7 +199,7 @@ class Vfs:
         if path == b"/":
             return Node(ROOT_INO, "d", 0, 0, None, None)
         parent_path, _, name = path.rpartition(b"/")
-        parent = self.resolve(parent_path or b"/")
+        parent = self._resolve(parent_path or b"/")
         if parent.kind != "d":
             raise NotADirectory(f"not a directory: {parent_path!r}")
         if parent.ino == ROOT_INO:

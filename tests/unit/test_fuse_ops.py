@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import errno
 import logging
+import threading
 
 import mfusepy
 import pytest
 
+from fuse_mount import fuse_lib
 from fuse_mount.cache.errors import CacheError, CacheFullError
 from fuse_mount.errors import CorruptData, DiscUnavailable, NoAttribute, NotFound, ReadOnly
 from fuse_mount.fuse_ops import FuseOps
@@ -162,3 +164,24 @@ def test_foreign_xattr_namespaces_are_unsupported_so_ls_stops_asking() -> None:
     vfs.acls = True  # the archive holds ACLs: asked of the model (ENODATA where a file has none)
     assert ops.getxattr("/a", "system.posix_acl_access") == b"x"
     assert _errno(lambda: ops.getxattr("/a", "security.selinux")) == errno.ENOTSUP
+
+
+def test_a_thread_s_python_state_is_kept_once_and_for_at_most_the_pool_s_threads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`ThreadStates.keep` takes one PyGILState hold per thread, never more, and only for the
+    first `limit` threads (a pool that ended and started threads leaves at most `limit`)."""
+    holds: list[int] = []
+    monkeypatch.setattr(fuse_lib, "_gil_ensure", lambda: holds.append(threading.get_ident()))
+    states = fuse_lib.ThreadStates(limit=2)
+
+    def calls() -> None:
+        for _ in range(5):
+            states.keep()
+
+    for _ in range(4):
+        t = threading.Thread(target=calls)
+        t.start()
+        t.join()
+    assert len(holds) == 2 and len(set(holds)) == 2  # one hold for each of the first two threads
+    assert states.left == 0
