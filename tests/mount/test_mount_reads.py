@@ -16,6 +16,13 @@ from tests.lib.mount_archive import place_on_discs
 from tests.lib.mount_process import Mounted
 
 SIZE = 16 << 20
+MAX_FAULTS = 1_000
+"""Page faults allowed for one pass over SIZE bytes (without keep_read_buffers: ~11,600)."""
+PASSES = 5
+"""Passes at most: a pass counts every fault of the mount's process, so a libfuse thread that
+serves its first read in that pass (more threads serve when the machine is loaded) still faults
+its own buffers in, and the status writer runs meanwhile; without the fix every pass faults
+every page again, so the best pass after the first tells the two apart."""
 
 
 def _minor_faults(pid: int) -> int:
@@ -35,12 +42,17 @@ def test_a_cached_read_reuses_the_mount_s_buffers(tmp_path: Path) -> None:
         path = m.mountpoint / "src" / "big.bin"
         assert path.read_bytes() == data  # from the disc image into the cache
         pid = m.status()["pid"]
-        for _ in range(2):  # the second time: buffers from the first are there to reuse
+        passes = []
+        for _ in range(PASSES):  # from the second on, buffers from the earlier ones are there to reuse
             fd = os.open(path, os.O_RDONLY)
             os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)  # the kernel forgets its pages: read from the cache
             before = _minor_faults(pid)
             got = b"".join(iter(lambda: os.read(fd, 1 << 20), b""))  # noqa: B023 (consumed here)
-            faults = _minor_faults(pid) - before
+            passes.append(_minor_faults(pid) - before)
             os.close(fd)
             assert got == data
-        assert faults < 1_000, f"{faults} page faults of the mount for {SIZE >> 20} MiB served from its cache"
+            if len(passes) > 1 and passes[-1] < MAX_FAULTS:
+                break
+        assert min(passes[1:]) < MAX_FAULTS, (
+            f"page faults of the mount for {SIZE >> 20} MiB served from its cache, by pass: {passes}"
+        )
