@@ -58,6 +58,12 @@ def ecc(conn: sqlite3.Connection, disc: int) -> tuple[int, str | None] | None:
     return (int(row[0]), row[1]) if row and row[0] else None
 
 
+def set_ecc(conn: sqlite3.Connection, disc: int, ecc_format: str, capacity: int) -> None:
+    """Plan a disc's error correction in `ecc_format`, with `capacity` bytes of room for the
+    image before it (what the migration to schema 6 leaves for the discs planned before)."""
+    conn.execute("UPDATE discs SET ecc_format=?, capacity_bytes=? WHERE id=?", (ecc_format, capacity, disc))
+
+
 def medium_bytes(conn: sqlite3.Connection, disc: int) -> int:
     """The size of the medium a disc was planned for (its capacity where no medium was recorded)."""
     return conn.execute("SELECT coalesce(medium_bytes, capacity_bytes) FROM discs WHERE id=?", (disc,)).fetchone()[0]

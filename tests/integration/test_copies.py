@@ -4,10 +4,11 @@ not UTF-8), and burning set B on the simulated robot."""
 from __future__ import annotations
 
 import os
-import sqlite3
 from pathlib import Path
 
 import pytest
+
+from tests.lib.trees import disc_copies, disc_ids
 
 pytestmark = pytest.mark.usefixtures("simulator_stopped")
 
@@ -41,9 +42,9 @@ def test_copies_are_planned_reported_and_burned_in_sets(cli, home: Path, archive
     assert r.code == 0, r.err
     assert r.json()["set"] == "B" and len(r.json()["burned"]) == info["discs"]
     assert cli("get_info", "--json").json()["under_replicated"]["files"] == 0
-    with sqlite3.connect(home / "catalogue.sqlite") as conn:
-        slots_a = {r[0] for r in conn.execute("SELECT slot FROM discs")}
-        slots_b = {r[0] for r in conn.execute("SELECT slot FROM disc_copies WHERE state='verified'")}
+    copies = [c for d in disc_ids(home) for c in disc_copies(home, d)]
+    slots_a = {c.slot for c in copies if c.copy == 0}
+    slots_b = {c.slot for c in copies if c.copy and c.state == "verified"}
     assert None not in slots_a | slots_b and not slots_a & slots_b  # two different discs each
     again = cli("robot", "burn", "--segments", "all", "--copy", "1", "--json").json()
     assert again["burned"] == [] and len(again["skipped"]) == info["discs"]

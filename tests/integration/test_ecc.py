@@ -10,14 +10,16 @@ import os
 import random
 import re
 import shutil
-import sqlite3
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from odarchive.catalogue import Catalogue, images
+from odarchive.catalogue import discs as disc_rows
 from odarchive.ecc import formats, rs02, rs03, tool
 from odarchive.plan.media import MEDIA_SECTORS
+from odarchive.planned_image import planned_image
 
 SECTOR = 2048
 
@@ -74,11 +76,16 @@ def ecc_home(cli, home: Path, tmp_path: Path):
     r = cli("plan_iso", "3M", "--json")
     assert r.code == 0, r.err
     assert cli("create_iso", "all").code == 0
-    with sqlite3.connect(home / "catalogue.sqlite") as conn:
-        rows = conn.execute(
-            "SELECT id, image_name, image_size, image_sha256, capacity_bytes, medium_bytes, ecc_roots"
-            " FROM discs ORDER BY id"
-        ).fetchall()
+    rows = []
+    with Catalogue.open(home / "catalogue.sqlite", readonly=True) as cat:
+        for d in disc_rows.ids(cat.conn):
+            image, (_, capacity, _, _), ecc = (
+                planned_image(cat, d),
+                images.disc_row(cat.conn, d),
+                disc_rows.ecc(cat.conn, d),
+            )
+            roots = ecc[0] if ecc else None
+            rows.append((d, image.name, image.size, image.sha256, capacity, disc_rows.medium_bytes(cat.conn, d), roots))
     return home, src, rows
 
 
@@ -92,15 +99,14 @@ def rs02_home(cli, home: Path, tmp_path: Path):
     (home / "odarchive.toml").write_text('[archive]\necc = "15%"\n')
     assert cli("create_db", str(src)).code == 0
     assert cli("plan_iso", "3M").code == 0
-    with sqlite3.connect(home / "catalogue.sqlite") as conn:
-        conn.execute(
-            "UPDATE discs SET ecc_format='RS02', capacity_bytes=?",
-            (formats.max_data_bytes(3_000_000, 34, formats.RS02),),
-        )
+    with Catalogue.open(home / "catalogue.sqlite") as cat, cat.transaction() as conn:
+        for d in disc_rows.ids(conn):  # as the migration to schema 6 leaves a disc planned for RS02
+            disc_rows.set_ecc(conn, d, formats.RS02, formats.max_data_bytes(3_000_000, 34, formats.RS02))
     assert cli("create_iso", "all").code == 0
-    with sqlite3.connect(home / "catalogue.sqlite") as conn:
-        name, sha = conn.execute("SELECT image_name, image_sha256 FROM discs WHERE id=0").fetchone()
-    return home / "isos" / name, bytes(sha)
+    with Catalogue.open(home / "catalogue.sqlite", readonly=True) as cat:
+        image = planned_image(cat, 0)
+    assert image.name is not None and image.sha256 is not None
+    return home / "isos" / image.name, image.sha256
 
 
 def test_an_image_with_ecc_fits_its_medium_and_every_reader_reads_it(cli, ecc_home, tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from odarchive.catalogue import Catalogue
+from odarchive.catalogue import Catalogue, images
 from odarchive.iso import sizing
 from odarchive.iso.disc_files import load_layout
 from odarchive.iso.reader import DiscImage
@@ -83,7 +83,7 @@ def test_same_content_is_stored_once_under_every_name(tmp_path: Path) -> None:
         with DiscImage(image) as img:
             layout.set_manifest_sizes({n: len(img.read_bytes("/" + n)) for n in layout.manifest})
         assert image.stat().st_size == sizing.image_bytes(layout), "the planner's model, block for block"
-        data_blocks = sum(sizing.data_blocks(n) for (n,) in cat.conn.execute("SELECT length FROM placements"))
+        data_blocks = sum(sizing.data_blocks(p[3]) for p in images.placements(cat.conn, 0))
         assert data_blocks == sizing.data_blocks(len(SAME)) + 1, "no extra data"
     listing = subprocess.run(["7zz", "l", "-tudf", str(image)], check=True, capture_output=True).stdout.decode()
     for name in (n.decode("utf-8", "replace") for n in NAMES[:4]):

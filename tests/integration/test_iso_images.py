@@ -16,7 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from odarchive.catalogue import Catalogue
+from odarchive.catalogue import Catalogue, browse
+from odarchive.catalogue import discs as disc_rows
+from odarchive.catalogue import images as image_rows
 from odarchive.iso.names import raw_from_udf_text, udf_text
 from odarchive.iso.reader import DiscImage
 
@@ -76,14 +78,13 @@ def test_images_are_within_size_and_complete(archive) -> None:
     assert all(img.stat().st_size <= 2_200_000 for img in images)
     assert not list((home / "isos").glob(".*partial"))
     with Catalogue.open(home / "catalogue.sqlite") as cat:
-        states = {s for (s,) in cat.conn.execute("SELECT state FROM discs")}
-        assert states == {"written"}
-        for name, sha in cat.conn.execute("SELECT image_name, image_sha256 FROM discs"):
+        discs = disc_rows.ids(cat.conn)
+        assert {image_rows.disc_row(cat.conn, d)[3] for d in discs} == {"written"}
+        for d in discs:
+            _, name, _, sha = disc_rows.image_record(cat.conn, d)
             assert hashlib.sha256((home / "isos" / name).read_bytes()).digest() == sha
-        assert (
-            cat.conn.execute("SELECT count(*) FROM extents").fetchone()[0]
-            >= cat.conn.execute("SELECT count(*) FROM placements").fetchone()[0]
-        )
+            for p in image_rows.placements(cat.conn, d):  # every placement has its extents in the image
+                assert all(extents for *_, extents in browse.placements(cat.conn, p[0]))
 
 
 def test_udf_tree_extracts_with_7zz_and_sha256sum_passes(archive, tmp_path: Path) -> None:
@@ -144,12 +145,10 @@ def test_verify_passes_then_names_a_flipped_byte(archive, capsys: pytest.Capture
     assert main(["--home", str(home), "verify", *map(str, images)]) == 0
     with Catalogue.open(home / "catalogue.sqlite") as cat:
         disc, offset = next(
-            (d, o)
-            for d, o, raw in cat.conn.execute(
-                "SELECT p.disc_id, e.image_offset, p.raw_path FROM placements p JOIN extents e"
-                " ON e.content_id=p.content_id AND e.piece=p.piece"
-            )
-            if bytes(raw).endswith(b"bottom.txt")
+            (d, browse.placements(cat.conn, p[0])[0][4][0][0])
+            for d in disc_rows.ids(cat.conn)
+            for p in image_rows.placements(cat.conn, d)
+            if p[7].endswith(b"bottom.txt")
         )
     bad = tmp_path / "bad.iso"
     shutil.copy(images[disc], bad)
@@ -178,4 +177,4 @@ def test_a_source_changed_after_the_scan_stops_the_image(tmp_path: Path, cli, ho
     assert "a.txt" in r.err and "changed since it was scanned" in r.err
     assert not (home / "isos").exists() or not list((home / "isos").iterdir())
     with Catalogue.open(home / "catalogue.sqlite") as cat:
-        assert cat.conn.execute("SELECT state FROM discs WHERE id=0").fetchone()[0] == "planned"
+        assert image_rows.disc_row(cat.conn, 0)[3] == "planned"

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from odarchive.catalogue import Catalogue
+from odarchive.catalogue import Catalogue, chunks, images
 from odarchive.iso.build import build_disc_image
 from odarchive.plan.planner import plan
 from odarchive.scan import scan_source
+from tests.lib.trees import placements_of
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not shutil.which("7zz"), reason="7zz missing")]
 
@@ -29,10 +30,10 @@ def test_a_file_over_4_gib_becomes_a_multi_extent_file(tmp_path: Path) -> None:
         scan_source(cat, src)
         [disc] = plan(cat, 5 * 2**30)
         image = build_disc_image(cat, disc.disc_id, tmp_path / "isos")
-        extents = cat.conn.execute("SELECT image_offset, length FROM extents ORDER BY seq").fetchall()
+        ((_, _, _, _, extents),) = placements_of(cat, b"src/huge.bin")
         assert sum(n for _, n in extents) == size
-        chunks = cat.conn.execute("SELECT count(*) FROM chunk_hashes").fetchone()[0]
-        assert chunks == -(-size // cat.chunk_size)
+        ((cid, *_),) = images.placements(cat.conn, disc.disc_id)
+        assert len(chunks.of_content(cat.conn, cid)) == -(-size // cat.chunk_size)
     (src / "huge.bin").unlink()
     listing = subprocess.run(["isoinfo", "-l", "-i", str(image)], capture_output=True, text=True, check=True).stdout
     assert listing.count("HUGE.BIN;1") == 2  # two ISO 9660 extents of one file

@@ -15,7 +15,7 @@ import pytest
 from odarchive.cli import main
 from odarchive.errors import EXIT_FAILED, EXIT_INPUT
 from odarchive.sample import make_sample_tree
-from tests.lib.trees import write
+from tests.lib.trees import placements_of, write
 
 
 def run(home: Path, *argv: str) -> int:
@@ -126,14 +126,11 @@ def test_damaged_image_file_is_not_put_in_place(archive, tmp_path, capsys):
     for iso in (home / "isos").glob("*.iso"):
         (images / iso.name).write_bytes(iso.read_bytes())
     from odarchive.catalogue import Catalogue
+    from odarchive.catalogue import discs as disc_rows
 
     with Catalogue.open(home / "catalogue.sqlite") as cat:
-        sha = hashlib.sha256((src / "documents" / "letter.txt").read_bytes()).digest()
-        off, name = cat.conn.execute(
-            "SELECT x.image_offset, d.image_name FROM extents x JOIN placements p USING (content_id, piece)"
-            " JOIN contents c ON c.id = p.content_id JOIN discs d ON d.id = p.disc_id WHERE c.sha256 = ?",
-            (sha,),
-        ).fetchone()
+        ((_, disc, _, _, ((off, _), *_)),) = placements_of(cat, src.name.encode() + b"/documents/letter.txt")
+        name = disc_rows.image_name(cat.conn, disc)
     with open(images / name, "r+b") as f:
         f.seek(off)
         byte = f.read(1)

@@ -7,10 +7,11 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import sqlite3
 from pathlib import Path
 
 import pytest
+
+from tests.lib.trees import disc_copies, disc_ids
 
 pytestmark = pytest.mark.usefixtures("simulator_stopped")
 
@@ -54,8 +55,7 @@ def test_restore_reads_each_disc_once_in_disc_order(cli, home: Path, burned: Pat
     before = len(log.read_text())
     r = cli("restore", "--to", str(tmp_path / "out"), "--json")
     assert r.code == 0, r.err
-    with sqlite3.connect(home / "catalogue.sqlite") as db:
-        discs = [d for (d,) in db.execute("SELECT id FROM discs ORDER BY id")]
+    discs = disc_ids(home)
     assert r.json()["discs_read"] == discs and r.json()["read_through_robot"] == discs
     assert _loads_since(log, before) == discs  # each disc loaded once, in disc order
     _same_tree(burned, tmp_path / "out" / "photos")
@@ -66,8 +66,7 @@ def test_verify_discs_through_the_robot_and_a_damaged_one(cli, home: Path, burne
     ok = cli("verify", "--discs", "all", "--json")
     assert ok.code == 0, ok.err
     assert ok.json()["ok"] and all(d["ok"] and d["read_bytes_per_s"] > 0 for d in ok.json()["discs"])
-    with sqlite3.connect(home / "catalogue.sqlite") as db:
-        slot = db.execute("SELECT slot FROM discs WHERE id=1").fetchone()[0]
+    slot = disc_copies(home, 1)[0].slot
     assert cli("robot", "simulate", "--fault", f"unreadable {slot}").code == 0
     bad = cli("verify", "--discs", "0-1", "--json")
     assert bad.code == 1 and "1 of 2 disc(s) failed" in bad.err
@@ -79,8 +78,7 @@ def test_verify_discs_through_the_robot_and_a_damaged_one(cli, home: Path, burne
 def test_a_disc_out_of_the_changer_is_named_and_the_rest_restored(
     cli, home: Path, burned: Path, tmp_path: Path
 ) -> None:
-    with sqlite3.connect(home / "catalogue.sqlite") as db:
-        slot = db.execute("SELECT slot FROM discs WHERE id=0").fetchone()[0]
+    slot = disc_copies(home, 0)[0].slot
     assert cli("robot", "export", str(slot), "--mail", "1", "--location", "shelf 7").code == 0
     r = cli("restore", "--to", str(tmp_path / "out"), "--json")
     assert r.code == 1, r.err

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -12,9 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from odarchive.burnlog import BurnLog
+from odarchive.catalogue import Catalogue
 from robot_drivers.simulator import control
 from robot_drivers.simulator.mechanism import Mechanism
 from tests.lib.robot_sim import arm, media_places, setup_home
+from tests.lib.trees import placements_of, planned_images
 
 
 @pytest.fixture(autouse=True)
@@ -24,8 +26,9 @@ def stop_simulator(home: Path):
 
 
 def disc_rows(home: Path) -> dict[int, tuple]:
-    with sqlite3.connect(home / "catalogue.sqlite") as conn:
-        return {r[0]: r[1:] for r in conn.execute("SELECT id, state, slot, burn_drive, verified_ns FROM discs")}
+    """Disc -> (state, slot, burn_drive, verified_ns) as the burn record has them."""
+    with Catalogue.open(home / "catalogue.sqlite", readonly=True) as cat:
+        return {d.disc: (d.state, d.slot, d.burn_drive, d.verified_ns) for d in BurnLog(cat).discs()}
 
 
 def medium_bytes(home: Path, slot: int) -> bytes:
@@ -161,13 +164,13 @@ def test_plan_build_burn_and_verify_the_read_back(cli, home: Path, tmp_path: Pat
     assert r.code == 0, r.err
     burned = r.json()["burned"]
     assert len(burned) >= 3
-    with sqlite3.connect(home / "catalogue.sqlite") as conn:
-        rows = conn.execute("SELECT id, slot, image_name, image_size, state FROM discs").fetchall()
     out = tmp_path / "read-back"
     out.mkdir()
-    for _disc, slot, name, size, state in rows:
-        assert state == "verified"
-        (out / name).write_bytes(medium_bytes(home, slot)[:size])  # what the disc holds
+    rows = disc_rows(home)
+    for disc, image in planned_images(home).items():
+        state, slot = rows[disc][:2]
+        assert state == "verified" and image.name is not None and image.size is not None
+        (out / image.name).write_bytes(medium_bytes(home, slot)[: image.size])  # what the disc holds
     v = cli("verify", *sorted(str(p) for p in out.iterdir()))
     assert v.code == 0, v.out + v.err
 
@@ -186,13 +189,7 @@ def test_only_the_planned_image_is_burned(cli, home: Path, tmp_path: Path) -> No
     assert cli("create_db", str(src)).code == 0
     assert cli("plan_iso", "900k").code == 0
     assert cli("create_iso", "all").code == 0
-    with sqlite3.connect(home / "catalogue.sqlite") as conn:
-        planned = {
-            d: (name, size, bytes(sha))
-            for d, name, size, sha in conn.execute(
-                "SELECT id, image_name, image_size, image_sha256 FROM discs ORDER BY id"
-            )
-        }
+    planned = {d: (p.name, p.size, p.sha256) for d, p in planned_images(home).items()}
     assert len(planned) >= 3
     first = home / "isos" / planned[0][0]
     first.write_bytes(first.read_bytes()[: planned[0][1] // 3])  # a copy cut short
@@ -211,8 +208,7 @@ def test_only_the_planned_image_is_burned(cli, home: Path, tmp_path: Path) -> No
     assert sorted(b["disc"] for b in result["burned"]) == [0, 2]
     rows = disc_rows(home)
     assert rows[1][0] != "verified" and rows[1][1] is None
-    with sqlite3.connect(home / "catalogue.sqlite") as conn:
-        now = {d: (size, bytes(sha)) for d, size, sha in conn.execute("SELECT id, image_size, image_sha256 FROM discs")}
+    now = {d: (p.size, p.sha256) for d, p in planned_images(home).items()}
     for d in (0, 2):
         medium = medium_bytes(home, rows[d][1])[: now[d][0]]
         assert hashlib.sha256(medium).digest() == now[d][1]  # the disc holds the recorded image
@@ -220,9 +216,9 @@ def test_only_the_planned_image_is_burned(cli, home: Path, tmp_path: Path) -> No
 
 
 def _disc_of(home: Path, path: Path, src: Path) -> int:
-    raw = (src.name + "/" + str(path.relative_to(src))).encode()
-    with sqlite3.connect(home / "catalogue.sqlite") as conn:
-        return conn.execute("SELECT disc_id FROM placements WHERE raw_path=?", (raw,)).fetchone()[0]
+    with Catalogue.open(home / "catalogue.sqlite", readonly=True) as cat:
+        ((_, disc, _, _, _),) = placements_of(cat, (src.name + "/" + str(path.relative_to(src))).encode())
+    return disc
 
 
 def test_burn_with_a_bin_autoloader(cli, home: Path) -> None:

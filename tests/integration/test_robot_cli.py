@@ -163,14 +163,12 @@ def test_simulator_ends_when_its_home_is_removed(tmp_path: Path) -> None:
 
 
 def test_moves_by_hand_keep_the_burn_record_true(cli, home: Path) -> None:
-    import sqlite3
-
     from tests.lib.robot_sim import setup_home
+    from tests.lib.trees import disc_copies
 
     setup_home(home, 2, drives=1, slots=8, blanks=4)
     assert cli("robot", "burn", "--segments", "all").code == 0
-    db = home / "catalogue.sqlite"
-    slot_of = lambda d: sqlite3.connect(db).execute("SELECT slot FROM discs WHERE id=?", (d,)).fetchone()[0]  # noqa: E731
+    slot_of = lambda d: disc_copies(home, d)[0].slot  # noqa: E731
     s0 = slot_of(0)
     assert cli("robot", "load", str(s0)).code == 0
     assert cli("robot", "unload", "--slot", "7").code == 0  # disc 0 now lives in slot 7

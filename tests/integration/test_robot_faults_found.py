@@ -6,12 +6,12 @@ tests/service/test_status_cmd.py.)"""
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
 
 from tests.lib.robot_sim import arm, disc_states, media_places, setup_home
+from tests.lib.trees import disc_copies
 
 pytestmark = pytest.mark.usefixtures("simulator_stopped")
 
@@ -53,5 +53,5 @@ def test_export_of_a_disc_in_a_drive_puts_it_back_first(cli, home: Path) -> None
     assert r.code == 0, r.err
     assert "removed by hand" not in r.err
     assert "mail 1" in media_places(home / "robot").values()
-    with sqlite3.connect(home / "catalogue.sqlite") as db:
-        assert db.execute("SELECT slot, location FROM discs WHERE id=0").fetchone() == (None, "shelf 2")
+    disc = disc_copies(home, 0)[0]
+    assert (disc.slot, disc.location) == (None, "shelf 2")

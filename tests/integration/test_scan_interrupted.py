@@ -14,6 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from odarchive.catalogue import Catalogue, browse
+from odarchive.catalogue.scanning import ScanRows
+from odarchive.errors import OdarchiveError
 from tests.lib.trees import snapshot_listing, write
 
 REPO = Path(__file__).resolve().parents[2]
@@ -28,20 +31,29 @@ def odarchive(home: Path, *args: str) -> subprocess.Popen:
     )
 
 
-def poll(home: Path, sql: str) -> int:
+def poll(home: Path) -> dict[str, int]:
+    """What a scan (perhaps still running) has written: entry rows, files hashed in the running
+    snapshot, snapshots, and those running and walking; all 0 while there is no catalogue yet."""
+    counts = {"entries": 0, "hashed": 0, "snapshots": 0, "running": 0, "walking": 0}
     try:
-        conn = sqlite3.connect(f"file:{home / 'catalogue.sqlite'}?mode=ro", uri=True, timeout=0.1)
-        try:
-            return conn.execute(sql).fetchone()[0] or 0
-        finally:
-            conn.close()
-    except sqlite3.Error:
-        return 0
+        with Catalogue.open(home / "catalogue.sqlite", readonly=True) as cat:
+            snaps = cat.snapshots()
+            counts["entries"] = browse.totals(cat.conn)[1]
+            counts["snapshots"] = len(snaps)
+            counts["running"] = sum(s.state == "running" for s in snaps)
+            counts["walking"] = sum(s.phase == "walk" for s in snaps)
+            for s in snaps:
+                if s.state == "running":
+                    rows = ScanRows(cat.conn, s.source_id, s.id, None)
+                    counts["hashed"] += rows.summary()[1] - rows.pending()[0]
+    except (sqlite3.Error, OdarchiveError):
+        pass
+    return counts
 
 
-def kill_when(proc: subprocess.Popen, home: Path, sql: str, at_least: int, timeout_s: float = 60) -> None:
+def kill_when(proc: subprocess.Popen, home: Path, what: str, at_least: int, timeout_s: float = 60) -> None:
     deadline = time.monotonic() + timeout_s
-    while poll(home, sql) < at_least:
+    while poll(home)[what] < at_least:
         assert proc.poll() is None, f"scan ended before it could be interrupted: {proc.stderr.read().decode()}"
         assert time.monotonic() < deadline, "scan made no progress"
         time.sleep(0.01)
@@ -73,9 +85,9 @@ def reference(tree, tmp_path_factory) -> list[tuple]:
 def test_kill_during_hash_then_continue(tree, reference, tmp_path):
     home = tmp_path / "home"
     proc = odarchive(home, "create_db", str(tree), "--jobs", "1")
-    kill_when(proc, home, "SELECT count(*) FROM entries WHERE content_id IS NOT NULL", 1)
-    hashed_before = poll(home, "SELECT count(*) FROM entries WHERE content_id IS NOT NULL")
-    assert poll(home, "SELECT count(*) FROM snapshots WHERE state='running'") == 1
+    kill_when(proc, home, "hashed", 1)
+    hashed_before = poll(home)["hashed"]
+    assert poll(home)["running"] == 1
 
     status = odarchive(home, "status", "--json")
     out, _ = status.communicate()
@@ -89,20 +101,20 @@ def test_kill_during_hash_then_continue(tree, reference, tmp_path):
     assert summary["resumed"] is True
     assert summary["hashed_files"] == 45003 - hashed_before  # nothing finished is hashed again
     assert snapshot_listing(home) == reference
-    assert poll(home, "SELECT count(*) FROM snapshots") == 1
+    assert poll(home)["snapshots"] == 1
 
 
 @pytest.mark.slow
 def test_kill_during_walk_then_continue(tree, reference, tmp_path):
     home = tmp_path / "home"
     proc = odarchive(home, "create_db", str(tree), "--jobs", "1")
-    kill_when(proc, home, "SELECT count(*) FROM entries", 1)
-    assert poll(home, "SELECT count(*) FROM snapshots WHERE phase='walk'") == 1
+    kill_when(proc, home, "entries", 1)
+    assert poll(home)["walking"] == 1
     again = odarchive(home, "create_db", str(tree), "--jobs", "1")
     assert again.wait() == 0
     assert snapshot_listing(home) == reference
     # no duplicate rows from walking twice
-    assert poll(home, "SELECT count(*) FROM entries") == len(reference)
+    assert poll(home)["entries"] == len(reference)
 
 
 @pytest.mark.slow
@@ -111,10 +123,10 @@ def test_kill_while_worker_processes_hash_small_files_then_continue(tree, refere
     as their batches come back; a kill between leaves no directory marked as done too early."""
     home = tmp_path / "home"
     proc = odarchive(home, "create_db", str(tree), "--jobs", "2")
-    kill_when(proc, home, "SELECT count(*) FROM entries WHERE content_id IS NOT NULL", 2000)
+    kill_when(proc, home, "hashed", 2000)
     again = odarchive(home, "create_db", str(tree), "--jobs", "2", "--json")
     out, err = again.communicate()
     assert again.returncode == 0, err.decode()
     assert json.loads(out)["resumed"] is True
     assert snapshot_listing(home) == reference
-    assert poll(home, "SELECT count(*) FROM entries") == len(reference)
+    assert poll(home)["entries"] == len(reference)

@@ -5,13 +5,13 @@ error correction is `corrected`."""
 from __future__ import annotations
 
 import os
-import sqlite3
 import time
 from pathlib import Path
 
 import pytest
 
 from robot_drivers.simulator.mechanism import Mechanism
+from tests.lib.trees import disc_copies
 
 pytestmark = pytest.mark.usefixtures("simulator_stopped")
 
@@ -33,8 +33,9 @@ def burned(cli, home: Path, tmp_path: Path) -> Path:
 
 
 def _slot(home: Path, disc: int) -> int:
-    with sqlite3.connect(home / "catalogue.sqlite") as conn:
-        return conn.execute("SELECT slot FROM discs WHERE id=?", (disc,)).fetchone()[0]
+    slot = disc_copies(home, disc)[0].slot
+    assert slot is not None
+    return slot
 
 
 def test_scrub_flags_an_unreadable_disc_and_a_replacement_is_burned(cli, home: Path, burned: Path) -> None:

@@ -16,10 +16,11 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from odarchive.catalogue import Catalogue, browse, chunks, contents, plans
+from odarchive.catalogue import Catalogue, chunks, plans
 from odarchive.catalogue import images as images_rows
 from odarchive.cli import main
 from odarchive.hashing import file_sha256
+from tests.lib.trees import discs_holding
 
 CHUNK = 64 * 1024
 SECTOR = 2048
@@ -43,10 +44,7 @@ class Archive:
 
     def disc_of(self, rel: bytes) -> set[int]:
         """The discs holding the file at source-relative path `rel`."""
-        sha = hashlib.sha256((self.src / os.fsdecode(rel)).read_bytes()).digest()
-        with Catalogue.open(self.catalogue, readonly=True) as cat:
-            cid = contents.id_of(cat.conn, sha)
-            return {disc for _, disc, _, _ in browse.pieces(cat.conn, cid)} if cid is not None else set()
+        return discs_holding(self.catalogue, hashlib.sha256((self.src / os.fsdecode(rel)).read_bytes()).digest())
 
 
 def _pattern(seed: int, size: int) -> bytes:

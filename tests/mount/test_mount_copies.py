@@ -5,15 +5,16 @@ the changer gives EIO with a log line saying where it is kept."""
 from __future__ import annotations
 
 import errno
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from odarchive.catalogue import Catalogue, images
 from odarchive.cli import main
 from tests.lib.mount_archive import make_tree
 from tests.lib.mount_process import Mounted
+from tests.lib.trees import disc_copies, disc_ids
 
 
 @pytest.fixture(scope="module")
@@ -38,10 +39,8 @@ def two_sets(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, P
 
 
 def _slots(home: Path) -> tuple[dict[int, int], dict[int, int]]:
-    with sqlite3.connect(home / "catalogue.sqlite") as db:
-        a = dict(db.execute("SELECT id, slot FROM discs"))
-        b = dict(db.execute("SELECT disc_id, slot FROM disc_copies WHERE copy=1"))
-    return a, b
+    copies = {d: disc_copies(home, d) for d in disc_ids(home)}
+    return {d: c[0].slot for d, c in copies.items()}, {d: c[1].slot for d, c in copies.items() if len(c) > 1}
 
 
 def _files(src: Path) -> list[Path]:
@@ -68,9 +67,9 @@ def test_a_disc_with_no_copy_in_the_changer_names_where_it_is(two_sets: tuple[Pa
     home, _src = two_sets
     h = ["--home", str(home)]
     a, b = _slots(home)
-    with sqlite3.connect(home / "catalogue.sqlite") as db:
-        disc = db.execute("SELECT max(id) FROM discs").fetchone()[0]
-        rel = db.execute("SELECT raw_path FROM placements WHERE disc_id=? AND piece=0 LIMIT 1", (disc,)).fetchone()[0]
+    disc = max(disc_ids(home))
+    with Catalogue.open(home / "catalogue.sqlite", readonly=True) as cat:
+        rel = next(p[7] for p in images.placements(cat.conn, disc) if p[1] == 0)
     for drive in (0, 1):  # the first test's mount left discs in the drives: shelve them
         main([*h, "robot", "unload", "--drive", str(drive)])
     if a[disc] is not None:

@@ -5,15 +5,16 @@ every byte as archived, the log saying which served, the repaired image gone aft
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from odarchive.catalogue import Catalogue
 from odarchive.cli import main
 from tests.lib.mount_archive import make_tree
 from tests.lib.mount_process import Mounted
+from tests.lib.trees import disc_copies, placements_of
 
 pytestmark = pytest.mark.slow  # two mounts and two burns: about 15 s
 
@@ -36,14 +37,9 @@ def scratched(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, 
     assert main([*h, "plan_iso", "3M", "--ecc", "15%"]) == 0
     assert main([*h, "robot", "burn", "--segments", "all"]) == 0
     assert main([*h, "robot", "burn", "--segments", "all", "--copy", "B"]) == 0
-    with sqlite3.connect(home / "catalogue.sqlite") as db:
-        disc, offset, length = db.execute(
-            "SELECT p.disc_id, e.image_offset, e.length FROM placements p JOIN extents e"
-            " ON e.content_id=p.content_id AND e.piece=p.piece WHERE p.raw_path=?",
-            (f"src/{FILE}".encode(),),
-        ).fetchone()
-        a = db.execute("SELECT slot FROM discs WHERE id=?", (disc,)).fetchone()[0]
-        b = db.execute("SELECT slot FROM disc_copies WHERE disc_id=? AND copy=1", (disc,)).fetchone()[0]
+    with Catalogue.open(home / "catalogue.sqlite", readonly=True) as cat:
+        ((_, disc, _, _, ((offset, length), *_)),) = placements_of(cat, f"src/{FILE}".encode())
+    a, b = (c.slot for c in disc_copies(home, disc)[:2])
     where = {"disc": disc, "a": a, "b": b, "first": offset // SECTOR, "count": -(-length // SECTOR)}
     yield home, src, where
     main([*h, "robot", "simulate", "--stop"])

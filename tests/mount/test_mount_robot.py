@@ -11,7 +11,6 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
-import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ import pytest
 from odarchive.cli import main
 from tests.lib.mount_archive import make_tree
 from tests.lib.mount_process import Mounted
+from tests.lib.trees import discs_holding
 from tests.lib.waiting import wait_until
 
 
@@ -45,11 +45,8 @@ def burned(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Pat
 
 
 def disc_of(home: Path, src: Path, rel: str) -> int:
-    sha = hashlib.sha256((src / rel).read_bytes()).digest()
-    with sqlite3.connect(home / "catalogue.sqlite") as db:
-        return db.execute(
-            "SELECT disc_id FROM placements p JOIN contents c ON c.id = p.content_id WHERE c.sha256=?", (sha,)
-        ).fetchone()[0]
+    (disc,) = discs_holding(home / "catalogue.sqlite", hashlib.sha256((src / rel).read_bytes()).digest())
+    return disc
 
 
 def photos_by_disc(home: Path, src: Path) -> dict[int, list[str]]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import random
-import sqlite3
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ import pytest
 
 from odarchive.cli import main
 from tests.lib.mount_process import Mounted
+from tests.lib.trees import disc_ids
 
 
 def _files(root: Path, prefix: str, count: int, seed: int) -> dict[str, bytes]:
@@ -46,14 +46,12 @@ def test_reads_through_the_mount_are_served_while_new_discs_burn(tmp_path: Path)
     assert main([*h, "create_db", str(src)]) == 0
     assert main([*h, "plan_iso", "1200k"]) == 0
     assert main([*h, "robot", "burn", "--segments", "all"]) == 0
-    with sqlite3.connect(home / "catalogue.sqlite") as db:
-        old_discs = [r[0] for r in db.execute("SELECT id FROM discs ORDER BY id")]
+    old_discs = disc_ids(home)
     assert len(old_discs) >= 5
     new = _files(src, "new", 6, 2)
     assert main([*h, "create_db", str(src)]) == 0
     assert main([*h, "plan_iso", "1200k"]) == 0
-    with sqlite3.connect(home / "catalogue.sqlite") as db:
-        new_discs = [r[0] for r in db.execute("SELECT id FROM discs WHERE id > ? ORDER BY id", (old_discs[-1],))]
+    new_discs = [d for d in disc_ids(home) if d > old_discs[-1]]
     assert new_discs
     try:
         with Mounted(home, tmp_path / "mnt", "--cache-dir", str(tmp_path / "cache"), "--disc-timeout", "120s") as m:

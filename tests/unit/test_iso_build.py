@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from odarchive.catalogue import Catalogue
+from odarchive.catalogue import Catalogue, browse, chunks, images
+from odarchive.catalogue import discs as disc_rows
 from odarchive.iso.build import build_disc_image
 from odarchive.iso.feeder import SourceChanged
 from odarchive.iso.reader import DiscImage
@@ -26,7 +27,7 @@ def disc(tmp_path: Path):
     (src / "big.bin").write_bytes(os.urandom(5 * CHUNK + 123))
     (src / "small.txt").write_bytes(b"small")
     cat = Catalogue.open(tmp_path / "catalogue.sqlite", create=True)
-    cat.conn.execute("UPDATE meta SET value=? WHERE key='chunk_size'", (str(CHUNK),))
+    cat.set_meta("chunk_size", str(CHUNK))
     scan_source(cat, src)
     [d] = plan(cat, 10_000_000)
     yield cat, d.disc_id, src, tmp_path / "isos"
@@ -36,15 +37,15 @@ def disc(tmp_path: Path):
 def test_build_records_chunks_and_extents_and_rebuilds_identically(disc) -> None:
     cat, disc_id, src, out = disc
     image = build_disc_image(cat, disc_id, out)
-    big_id = cat.conn.execute("SELECT id FROM contents WHERE size > 1000").fetchone()[0]
-    assert cat.conn.execute("SELECT count(*) FROM chunk_hashes WHERE content_id=?", (big_id,)).fetchone()[0] == 6
-    ((offset, length),) = cat.conn.execute("SELECT image_offset, length FROM extents WHERE content_id=?", (big_id,))
+    big_id = next(p[0] for p in images.placements(cat.conn, disc_id) if p[5] > 1000)
+    assert len(chunks.of_content(cat.conn, big_id)) == 6
+    ((_, _, _, _, ((offset, length),)),) = browse.placements(cat.conn, big_id)
     with open(image, "rb") as f:
         f.seek(offset)
         assert f.read(length) == (src / "big.bin").read_bytes()
     first = image.read_bytes()
-    recorded = cat.conn.execute("SELECT image_sha256, image_size FROM discs WHERE id=?", (disc_id,)).fetchone()
-    assert recorded == (hashlib.sha256(first).digest(), len(first))  # hashed while written
+    _, _, size, sha = disc_rows.image_record(cat.conn, disc_id)
+    assert (sha, size) == (hashlib.sha256(first).digest(), len(first))  # hashed while written
     again = build_disc_image(cat, disc_id, out)  # checked by the chunk hashes this time
     assert again == image and len(again.read_bytes()) == len(first)
     with DiscImage(image) as d:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from odarchive.catalogue import Catalogue
+from odarchive.catalogue import Catalogue, plans
 from odarchive.iso.build import build_disc_image
 from odarchive.iso.verify import verify_image
 from odarchive.plan.planner import plan
@@ -42,7 +42,7 @@ def test_a_truncated_image_is_named(built, tmp_path: Path, keep: int) -> None:
 def test_another_archives_disc_is_checked_by_its_own_sums_only(built, tmp_path: Path) -> None:
     _cat, image = built
     with Catalogue.open(tmp_path / "other.sqlite", create=True) as other:
-        other.conn.execute("INSERT INTO discs(id, label, capacity_bytes, used_bytes, planned_ns) VALUES (0,'X',1,1,0)")
+        plans.add_disc(other.conn, 0, "X", 1, 1, 1, None, [], [])
         report = verify_image(image, other)
     assert report.ok and report.files_checked == 3
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from odarchive.catalogue import Catalogue
+from odarchive.catalogue import Catalogue, browse, burns, contents, images, plans
+from odarchive.catalogue import discs as disc_rows
 from odarchive.errors import DiscError, UsageError
 from odarchive.iso import sizing
 from odarchive.iso.disc_files import disc_info, load_layout
@@ -62,8 +63,7 @@ def test_discs_are_filled_to_99_percent_and_never_over(cat: Catalogue, tmp_path:
         assert sizing.image_bytes(layout) == d.used_bytes  # what create_iso will lay out
     for d in discs[:-1]:
         assert d.used_bytes >= 0.99 * capacity, d
-    placed = cat.conn.execute("SELECT count(DISTINCT content_id) FROM placements").fetchone()[0]
-    assert placed == cat.conn.execute("SELECT count(*) FROM contents").fetchone()[0]
+    assert plans.unplaced_contents(cat.conn) == [] and contents.count(cat.conn) > 0
 
 
 def test_planning_is_incremental(cat: Catalogue, tmp_path: Path) -> None:
@@ -83,7 +83,8 @@ def test_large_content_is_split_into_pieces_over_discs(cat: Catalogue, tmp_path:
     _sparse_tree(tmp_path / "src", [5 * MB])
     scan_source(cat, tmp_path / "src")
     discs = plan(cat, 2 * MB + 200_000)
-    rows = cat.conn.execute("SELECT piece, disc_id, offset, length FROM placements ORDER BY piece").fetchall()
+    ((cid, *_),) = images.placements(cat.conn, discs[0].disc_id)
+    rows = browse.pieces(cat.conn, cid)
     assert len(rows) >= 3 and [r[0] for r in rows] == list(range(1, len(rows) + 1))
     assert rows[0][2] == 0 and all(a[2] + a[3] == b[2] for a, b in itertools.pairwise(rows))
     assert rows[-1][2] + rows[-1][3] == 5 * MB
@@ -94,11 +95,11 @@ def test_replan_keeps_written_discs(cat: Catalogue, tmp_path: Path) -> None:
     _sparse_tree(tmp_path / "src", [3 * MB] * 30)
     scan_source(cat, tmp_path / "src")
     discs = plan(cat, 40 * MB)
-    cat.conn.execute("UPDATE discs SET state='written' WHERE id=0")
-    kept = cat.conn.execute("SELECT count(*) FROM placements WHERE disc_id=0").fetchone()[0]
+    burns.set_state(cat.conn, 0, 0, "written")
+    kept = sorted(images.placements(cat.conn, 0))
     again = plan(cat, 20 * MB, replan=True)
     assert again[0].disc_id == 1 and len(again) > len(discs) - 1
-    assert cat.conn.execute("SELECT count(*) FROM placements WHERE disc_id=0").fetchone()[0] == kept
+    assert sorted(images.placements(cat.conn, 0)) == kept
 
 
 def test_a_size_below_the_overhead_is_a_clear_error(cat: Catalogue, tmp_path: Path) -> None:
@@ -106,7 +107,7 @@ def test_a_size_below_the_overhead_is_a_clear_error(cat: Catalogue, tmp_path: Pa
     scan_source(cat, tmp_path / "src")
     with pytest.raises(DiscError, match="cannot even hold"):
         plan(cat, 300_000)
-    assert cat.conn.execute("SELECT count(*) FROM discs").fetchone()[0] == 0
+    assert images.disc_count(cat.conn) == 0
 
 
 def test_cli_plan_iso_and_num_isos(cli, home: Path, tmp_path: Path) -> None:
@@ -127,7 +128,7 @@ def test_label_must_suit_iso9660_and_is_used_for_images(cat: Catalogue, tmp_path
     with pytest.raises(DiscError, match="label"):
         plan(cat, 40 * MB, PlanConfig(label="bad label"))
     [d] = plan(cat, 40 * MB, PlanConfig(label="PHOTOS_2024"))
-    assert cat.conn.execute("SELECT label FROM discs WHERE id=?", (d.disc_id,)).fetchone()[0] == "PHOTOS_2024"
+    assert disc_rows.label(cat.conn, d.disc_id) == "PHOTOS_2024"
 
 
 def test_a_directory_starts_a_new_disc_rather_than_straddle_a_full_one(cat: Catalogue, tmp_path: Path) -> None:
@@ -140,5 +141,5 @@ def test_a_directory_starts_a_new_disc_rather_than_straddle_a_full_one(cat: Cata
     scan_source(cat, src)
     discs = plan(cat, 40 * MB)
     assert discs[0].used_bytes >= 0.99 * 40 * MB
-    b_discs = {d for d, raw in cat.conn.execute("SELECT disc_id, raw_path FROM placements") if b"/b/" in bytes(raw)}
+    b_discs = {d for d in disc_rows.ids(cat.conn) for p in images.placements(cat.conn, d) if b"/b/" in p[7]}
     assert b_discs == {1}
