@@ -114,7 +114,7 @@ class FuseOps(mfusepy.Operations):
         """fusepy's readdir: every entry with its attributes as a dict (`readdir_rows` is what
         `OdarchiveFUSE` calls)."""
         for name, row in self.readdir_rows(_b(path), fh):
-            yield _s(name), _attrs(row) if isinstance(row, Attr) else {"st_ino": row[0], "st_mode": row[1]}, 0
+            yield _s(name), _attrs(Attr(*row)) if len(row) > 2 else {"st_ino": row[0], "st_mode": row[1]}, 0
 
     def readdir_rows(self, path: bytes, fh: int) -> Iterator[tuple[bytes, tuple[int, ...]]]:
         """(name, `fuse_lib.STAT_ROW` tuple, or (inode, mode) only) of every entry, names as
