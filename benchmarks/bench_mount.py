@@ -30,7 +30,6 @@ import json
 import os
 import random
 import shutil
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -246,15 +245,11 @@ def seq_read(path: Path, runs: int = 3) -> float:
 
 def big_images(work: Path) -> list[Path]:
     """The images holding the big file (it is split over two discs)."""
-    db = sqlite3.connect(work / "home" / "catalogue.sqlite")
-    discs = [
-        d
-        for (d,) in db.execute(
-            "SELECT DISTINCT p.disc_id FROM placements p JOIN contents c ON c.id = p.content_id"
-            " WHERE c.size = (SELECT max(size) FROM contents)"
-        )
-    ]
-    db.close()
+    from odarchive.catalogue import Catalogue
+    from tests.lib.trees import placements_of
+
+    with Catalogue.open(work / "home" / "catalogue.sqlite", readonly=True) as cat:
+        discs = sorted({disc for _, disc, *_ in placements_of(cat, b"data/big.bin")})
     return [work / "images" / f"disc{d}.iso" for d in discs]
 
 
@@ -376,23 +371,20 @@ def disc_loads(work: Path, batches: int = 5, batch: int = 64) -> dict:
     from fuse_mount.service import ArchiveService, MountConfig
     from odarchive.app.mount_adapter import CatalogueAdapter
     from tests.lib.mount_fakes import FakeRobot
+    from tests.lib.trees import discs_holding
 
+    catalogue = work / "home" / "catalogue.sqlite"
     images = {d + 1: work / "images" / f"disc{d}.iso" for d in range(10)}
     labels = {s: f"ODARCHIVE_{s - 1:04d}" for s in images}
     small = sorted(str(p.relative_to(work / "tree")) for p in (work / "tree" / "data").rglob("*.txt"))
     rnd = random.Random(4)
     rows = []
-    db = sqlite3.connect(work / "home" / "catalogue.sqlite")
-    disc_by_sha = {
-        bytes(s): d
-        for s, d in db.execute("SELECT c.sha256, p.disc_id FROM contents c JOIN placements p ON p.content_id = c.id")
-    }
     for _b in range(batches):
         shutil.rmtree(work / "cache-loads", ignore_errors=True)
         robot = FakeRobot(images, labels, drives=1, load_s=0.02)
         cache = Cache.open(CacheConfig(work / "cache-loads", chunk_bytes=16 * MiB, min_free_bytes=0, max_bytes=0))
         service = ArchiveService(
-            CatalogueAdapter(work / "home" / "catalogue.sqlite"),
+            CatalogueAdapter(catalogue),
             RobotSource(robot, robot.drives),
             cache,
             MountConfig(disc_timeout_s=60),
@@ -411,7 +403,9 @@ def disc_loads(work: Path, batches: int = 5, batch: int = 64) -> dict:
         for t in threads:
             t.join()
         service.close()
-        discs = [disc_by_sha[hashlib.sha256((work / "tree" / r).read_bytes()).digest()] for r in picks]
+        discs = [
+            min(discs_holding(catalogue, hashlib.sha256((work / "tree" / r).read_bytes()).digest())) for r in picks
+        ]
         fifo = 1 + sum(1 for a, b2 in itertools.pairwise(discs) if a != b2)
         rows.append(
             {

@@ -82,26 +82,17 @@ def odarchive(home: Path, *args: str) -> tuple[float, int]:
 
 def catalogue_bytes(home: Path) -> int:
     """Bytes of every table's and index's pages (dbstat), after a checkpoint."""
-    import sqlite3
+    from odarchive.catalogue import storage
 
-    conn = sqlite3.connect(home / "catalogue.sqlite")
-    try:
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        return conn.execute("SELECT sum(pgsize) FROM dbstat").fetchone()[0]
-    finally:
-        conn.close()
+    return storage.page_bytes(home / "catalogue.sqlite")
 
 
 def catalogue_breakdown(home: Path, files: int) -> dict[str, float]:
     """Bytes per file of each table and index (dbstat), largest first."""
-    import sqlite3
+    from odarchive.catalogue import storage
 
-    conn = sqlite3.connect(home / "catalogue.sqlite")
-    try:
-        rows = conn.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC").fetchall()
-    finally:
-        conn.close()
-    return {name: round(n / files, 1) for name, n in rows if n / files >= 0.5}
+    rows = storage.page_bytes_by_name(home / "catalogue.sqlite")
+    return {name: round(n / files, 1) for name, n in rows.items() if n / files >= 0.5}
 
 
 def bench_tree(src: Path, work: Path, files: int, nbytes: int, label: str, repeat: int) -> dict:

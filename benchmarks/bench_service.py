@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import random
 import shutil
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -34,6 +33,7 @@ sys.path.insert(0, str(REPO))
 from odarchive.app.service.client import ServiceClient  # noqa: E402
 from odarchive.cli import main  # noqa: E402
 from odarchive.home import Home  # noqa: E402
+from tests.lib.trees import disc_ids  # noqa: E402
 
 
 def files(root: Path, prefix: str, count: int, seed: int) -> None:
@@ -46,8 +46,7 @@ def files(root: Path, prefix: str, count: int, seed: int) -> None:
 def discs(home: Path) -> list[int]:
     if not (home / "catalogue.sqlite").exists():
         return []
-    with sqlite3.connect(home / "catalogue.sqlite") as db:
-        return [r[0] for r in db.execute("SELECT id FROM discs ORDER BY id")]
+    return disc_ids(home)
 
 
 def plan_more(home: Path, src: Path, prefix: str, count: int, seed: int) -> list[int]:

@@ -5,13 +5,13 @@ the tree in Python."""
 from __future__ import annotations
 
 import os
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from odarchive.catalogue import storage
 from tests.lib.synthetic_catalogue import synthetic_catalogue
 
 REPO = Path(__file__).resolve().parents[2]
@@ -26,12 +26,7 @@ def build(home: Path) -> None:
 
 def catalogue_bytes_per_file(path: Path) -> float:
     """Pages of every table and index (`dbstat`), per file."""
-    db = sqlite3.connect(path)
-    try:
-        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        return db.execute("SELECT sum(pgsize) FROM dbstat").fetchone()[0] / FILES
-    finally:
-        db.close()
+    return storage.page_bytes(path) / FILES
 
 
 def peak_rss_mb(*argv: str) -> float:
