@@ -8,6 +8,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
+from odarchive.catalogue import entryrows
 from odarchive.catalogue.tree import node_path
 
 if TYPE_CHECKING:
@@ -23,9 +24,9 @@ def of_content(
     """(archived path, (owner id, xattr set id, hard-link inode)) of the names of a content in
     the latest scans (open rows) that have any of them, at most NAMES_PER_CONTENT."""
     rows = conn.execute(
-        "SELECT dir_id, name, owner, xattrs, ino FROM entries WHERE content_id=? AND last_snap IS NULL"
-        " AND (owner IS NOT NULL OR xattrs IS NOT NULL OR ino IS NOT NULL) LIMIT ?",
-        (content_id, NAMES_PER_CONTENT),
+        f"SELECT dir_id, name, owner, xattrs, ino FROM entries WHERE {entryrows.BY_CONTENT} AND last_snap IS NULL"
+        " AND (owner IS NOT NULL OR xattrs IS NOT NULL OR ino IS NOT NULL) LIMIT :limit",
+        {"content": content_id, "limit": NAMES_PER_CONTENT},
     ).fetchall()
     for dir_id, name, owner, attrs, ino in rows:
         yield node_path(conn, dir_id) + b"/" + bytes(name), (owner, attrs, ino)
@@ -47,11 +48,11 @@ def set_by_path(cat: Catalogue, rows: Iterable[tuple[bytes, Owner | None, str | 
         if entry is None:
             continue
         cat.conn.execute(
-            "UPDATE entries SET owner=?, xattrs=?, ino=? WHERE id=?",
+            f"UPDATE entries SET {entryrows.SET_OWNER_XATTRS}, {entryrows.SET_INO} WHERE id=?",
             (
                 owner_ids.add(owner) if owner is not None else None,
                 xattr_ids.id_for(attrs) if attrs is not None else None,
-                ino if entry.kind == "f" else None,
+                ino,
                 entry.id,
             ),
         )

@@ -19,7 +19,7 @@ from urllib.parse import quote
 from odarchive.catalogue.migrations import MIGRATIONS
 from odarchive.errors import CatalogueError
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 DEFAULT_CHUNK_SIZE = 16 * 1024 * 1024
 
 

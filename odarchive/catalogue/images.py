@@ -11,6 +11,8 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
+from odarchive.catalogue import entryrows
+
 SMALL_CACHE_KIB = 16384
 
 PlacementRow = tuple[int, int, int, int, bytes, int, int, bytes, bytes | None, int]
@@ -117,9 +119,9 @@ def expected_hashes(conn: sqlite3.Connection, disc_id: int) -> Iterator[tuple[by
 def live_names_of(conn: sqlite3.Connection, content_id: int) -> Iterator[tuple[int, bytes, int, int]]:
     """(dir_id, name, mode, mtime_ns) of the files with this content in their source's latest scan."""
     for dir_id, name, mode, mtime_ns in conn.execute(
-        "SELECT dir_id, name, mode, mtime_ns FROM entries WHERE content_id=? AND kind='f' AND last_snap IS NULL"
-        " ORDER BY dir_id, name",
-        (content_id,),
+        f"SELECT dir_id, name, mode, mtime_ns FROM entries WHERE {entryrows.BY_CONTENT} AND kind='f'"
+        " AND last_snap IS NULL ORDER BY dir_id, name",
+        {"content": content_id},
     ):
         yield dir_id, bytes(name), mode, mtime_ns
 

@@ -11,6 +11,8 @@ import sqlite3
 from collections.abc import Callable
 from importlib import resources
 
+from odarchive.catalogue import entryrows
+
 _V3_TABLES = """
 CREATE TABLE contents_v3 (
     id     INTEGER PRIMARY KEY,
@@ -118,10 +120,47 @@ def _v6_ecc_format(conn: sqlite3.Connection) -> None:
     conn.execute("UPDATE discs SET ecc_format='RS02' WHERE ecc_roots IS NOT NULL")
 
 
+def _v7_packed_entries(conn: sqlite3.Connection) -> None:
+    """Version 7: entries in fewer bytes (schema.sql, `entries`): mode, owner and xattrs in one
+    integer, first and last snapshot in one, a symlink's target and a file's inode in one column,
+    the content as an offset from the entry's id, the index by content only for the further names
+    of a content; the hash index on 3 bytes. The old columns stay readable as VIRTUAL columns.
+
+    Rows keep their ids and contents theirs, so an old row's content is rarely its own id and
+    stays in the index by content; contents added from now on take their first entry's id.
+    """
+    sql = resources.files("odarchive.catalogue").joinpath("schema.sql").read_text()
+    for index in ("entries_by_dir", "entries_by_content", "entries_unhashed", "entries_by_ino", "contents_by_sha"):
+        conn.execute(f"DROP INDEX {index}")
+    conn.execute("DROP TRIGGER contents_unique")
+    conn.execute("ALTER TABLE entries RENAME TO entries_v6")
+    table = sql.index("CREATE TABLE entries (")
+    conn.execute(sql[table : sql.index("\n);", table) + 3])
+    conn.execute(
+        "INSERT INTO entries (id, source_id, dir_id, name, snaps, size, mtime_ns, ctime_off, bits, content_off, link)"
+        f" SELECT id, source_id, dir_id, name, {entryrows.snaps('first_snap', 'last_snap')}, size, mtime_ns,"
+        f" ctime_off, {entryrows.bits('mode', 'owner', 'xattrs')}, content_id - id, {entryrows.link('target', 'ino')}"
+        " FROM entries_v6"
+    )
+    conn.execute("DROP TABLE entries_v6")
+    for start_text in (
+        "CREATE INDEX entries_by_dir",
+        "CREATE INDEX entries_by_content",
+        "CREATE INDEX entries_unhashed",
+        "CREATE INDEX entries_by_ino",
+        "CREATE INDEX contents_by_sha",
+    ):
+        start = sql.index(start_text)
+        conn.execute(sql[start : sql.index(";", start)])
+    start = sql.index("CREATE TRIGGER contents_unique")
+    conn.execute(sql[start : sql.index("END;", start) + len("END;")])
+
+
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     2: _v2_error_correction,
     3: _v3_small_entries_and_metadata,
     4: _v4_disc_names,
     5: _v5_copies_and_health,
     6: _v6_ecc_format,
+    7: _v7_packed_entries,
 }

@@ -15,7 +15,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Iterator
 
-from odarchive.catalogue import contents
+from odarchive.catalogue import contents, entryrows
 from odarchive.catalogue.catalogue import valid_in
 from odarchive.catalogue.inserts import insert
 from odarchive.catalogue.versions import close_subtree
@@ -23,8 +23,6 @@ from odarchive.catalogue.versions import close_subtree
 Meta = tuple  # (size, mtime_ns, mode, ctime_off, owner, ino, target)
 OpenRow = tuple
 
-_COLS = "source_id, dir_id, name, first_snap, size, mtime_ns, mode, ctime_off, owner, ino, target, xattrs, content_id"
-_INSERT = f"INSERT INTO entries ({_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
 _UNHASHED = "first_snap=? AND content_id IS NULL AND mode & 0xF000 = 0x8000"
 
 
@@ -86,30 +84,48 @@ class ScanRows:
     def insert(self, node: int, rows: list[tuple[bytes, Meta, int | None, int | None]]) -> None:
         """New open rows: (name, meta, xattrs id, content id or None)."""
         s, snap = self.source_id, self.snap
-        self.conn.executemany(_INSERT, [(s, node, name, snap, *meta, xattrs, cid) for name, meta, xattrs, cid in rows])
+        entryrows.insert(
+            self.conn,
+            entryrows.numbered(
+                self.conn, ((s, node, name, snap, *meta, xattrs, cid) for name, meta, xattrs, cid in rows)
+            ),
+        )
 
     def insert_stream(self, rows: Iterable[tuple[int, bytes, Meta, int | None, int | None]]) -> None:
         """New open rows from anywhere in the tree, streamed: (node, name, meta, xattrs id, content id)."""
         s, snap = self.source_id, self.snap
-        self.conn.executemany(
-            _INSERT, ((s, node, name, snap, *meta, xattrs, cid) for node, name, meta, xattrs, cid in rows)
+        entryrows.insert(
+            self.conn,
+            entryrows.numbered(
+                self.conn, ((s, node, name, snap, *meta, xattrs, cid) for node, name, meta, xattrs, cid in rows)
+            ),
         )
 
     def insert_hashed(
         self, rows: list[tuple[int, bytes, Meta, int | None]], sizes_and_hashes: list[tuple[bytes, int]]
     ) -> int:
         """New open rows of files hashed before their row was written: (node, name, meta, xattrs id)
-        with their (sha256, size). Returns how many contents were new."""
-        ids, new = contents.ids_for(self.conn, sizes_and_hashes)
+        with their (sha256, size). Returns how many contents were new. A new content takes the id
+        of its first row."""
+        first = entryrows.next_id(self.conn)
+        entry_ids = range(first, first + len(rows))
+        ids, new = contents.ids_for(self.conn, sizes_and_hashes, prefer=entry_ids)
         s, snap = self.source_id, self.snap
-        self.conn.executemany(
-            _INSERT, [(s, node, name, snap, *meta, xattrs, cid) for (node, name, meta, xattrs), cid in zip(rows, ids)]
+        entryrows.insert(
+            self.conn,
+            [
+                (eid, s, node, name, snap, *meta, xattrs, cid)
+                for eid, (node, name, meta, xattrs), cid in zip(entry_ids, rows, ids)
+            ],
         )
         return new
 
     def fill_in(self, row_id: int, ctime_off: int, owner: int, ino: int | None) -> None:
         """A row from before schema 3 that still matches: record what it did not know."""
-        self.conn.execute("UPDATE entries SET ctime_off=?, owner=?, ino=? WHERE id=?", (ctime_off, owner, ino, row_id))
+        self.conn.execute(
+            f"UPDATE entries SET ctime_off=?, {entryrows.SET_OWNER}, {entryrows.SET_INO} WHERE id=?",
+            (ctime_off, owner, ino, row_id),
+        )
 
     def close(self, node: int, name: bytes, prior: OpenRow, subtree: bool) -> None:
         """The open row `prior` is no longer current: end it at the previous snapshot (a row this
@@ -117,7 +133,7 @@ class ScanRows:
         if prior[10] == self.snap or self.prev is None:
             self.conn.execute("DELETE FROM entries WHERE id=?", (prior[8],))
         else:
-            self.conn.execute("UPDATE entries SET last_snap=? WHERE id=?", (self.prev, prior[8]))
+            self.conn.execute(f"UPDATE entries SET {entryrows.CLOSE} WHERE id=?", (self.prev, prior[8]))
         if subtree:
             child = self.child_dir(node, name)
             if child is not None:
@@ -154,10 +170,12 @@ class ScanRows:
 
     def set_contents(self, rows: list[tuple[bytes, int, int, int, int | None, int]]) -> tuple[list[int], int]:
         """(sha256, size, mtime_ns, ctime_off, xattrs id, entry id): hashed files of the hash phase.
-        Returns their content ids and how many contents were new."""
-        ids, new = contents.ids_for(self.conn, [(r[0], r[1]) for r in rows])
+        Returns their content ids and how many contents were new. A new content takes the id of
+        its first entry."""
+        ids, new = contents.ids_for(self.conn, [(r[0], r[1]) for r in rows], prefer=[r[5] for r in rows])
         self.conn.executemany(
-            "UPDATE entries SET content_id=?, size=?, mtime_ns=?, ctime_off=?, xattrs=? WHERE id=?",
+            f"UPDATE entries SET {entryrows.SET_CONTENT}, size=?, mtime_ns=?, ctime_off=?, {entryrows.SET_XATTRS}"
+            " WHERE id=?",
             [(cid, *r[1:]) for cid, r in zip(ids, rows)],
         )
         return ids, new

@@ -1,4 +1,4 @@
--- odarchive catalogue, schema version 5 (odarchive/catalogue/migrations.py brings versions 1 to 4 forward).
+-- odarchive catalogue, schema version 7 (odarchive/catalogue/migrations.py brings versions 1 to 6 forward).
 --
 -- One SQLite file per home (catalogue.sqlite), WAL mode. Names and paths are raw bytes (BLOB)
 -- exactly as the file system gave them, never decoded, so names that are not UTF-8 round-trip.
@@ -51,18 +51,20 @@ CREATE TABLE dirs (
 );
 
 -- A unique byte sequence (dedup key: SHA-256). The hash is stored once: lookups by hash go through
--- an index of its first 4 bytes (14 bytes per content instead of 45 for a UNIQUE index on all 32,
--- measured with dbstat), and the trigger keeps hashes unique, so `INSERT OR IGNORE` and a plain
--- INSERT of a known hash both leave the existing row alone. odarchive.catalogue.contents holds
--- the queries; a lookup by hash must name the prefix (`substr(sha256, 1, 4) = ...`) to use it.
+-- an index of its first 3 bytes (13 bytes per content instead of 45 for a UNIQUE index on all 32,
+-- measured with dbstat; 16 million prefixes keep a lookup at about one row), and the trigger keeps
+-- hashes unique, so `INSERT OR IGNORE` and a plain INSERT of a known hash both leave the existing
+-- row alone. odarchive.catalogue.contents holds the queries; a lookup by hash must name the prefix
+-- (`substr(sha256, 1, 3) = ...`) to use it. A new content takes the id of the entry that brought it
+-- where that id is free (see entries.content_off).
 CREATE TABLE contents (
     id     INTEGER PRIMARY KEY,
     sha256 BLOB NOT NULL,             -- 32 raw bytes
     size   INTEGER NOT NULL
 );
-CREATE INDEX contents_by_sha ON contents(substr(sha256, 1, 4));
+CREATE INDEX contents_by_sha ON contents(substr(sha256, 1, 3));
 CREATE TRIGGER contents_unique BEFORE INSERT ON contents
-WHEN EXISTS (SELECT 1 FROM contents WHERE substr(sha256, 1, 4) = substr(NEW.sha256, 1, 4) AND sha256 = NEW.sha256)
+WHEN EXISTS (SELECT 1 FROM contents WHERE substr(sha256, 1, 3) = substr(NEW.sha256, 1, 3) AND sha256 = NEW.sha256)
 BEGIN SELECT RAISE(IGNORE); END;
 
 -- Owner and group of entries (numeric ids and the names they had on the scanning machine; a
@@ -87,31 +89,49 @@ CREATE TABLE xattr_sets (
 -- A file, directory or symlink in a directory, valid for snapshots first_snap..last_snap.
 -- The root directory of a source is an entry with dir_id 0 and its root name.
 -- For kind 'd', the directory node with (parent_id = dir_id, name = name) holds the children.
--- Every column costs bytes times tens of millions: `kind` is computed from `mode` (not stored),
--- ctime is stored as its distance from mtime (0 for most files: no byte at all), absent
--- metadata is NULL (one header byte).
+--
+-- Every column costs bytes times tens of millions (schema 7: 118 bytes per file with its content
+-- and indexes at a million files, from 142; BENCHMARKS.md, "Catalogue size, schema 7"), so rows
+-- store a few packed integers and the columns every query reads are VIRTUAL ones computed from
+-- them (no bytes on disk). Writers go through odarchive.catalogue.entryrows, which packs them:
+--   snaps       = first_snap | last_snap << 32 (last_snap 0: open)
+--   bits        = permission bits (12) | type << 12 (0 file, 1 directory, 2 symlink)
+--                 | owners.id << 14 (20 bits) | xattr_sets.id << 34 (0: none or not known)
+--   content_off = content_id - id: 0 for the file whose scan brought the content (its id is the
+--                 content's), so only further names of a content (dedup, later versions, hard
+--                 links) are in entries_by_content; NULL until hashed
+--   link        = a symlink's target (bytes), or a hard-linked file's st_ino
+-- ctime is stored as its distance from mtime (0 for most files: no byte at all), absent metadata
+-- is NULL or 0 (one header byte or none).
 CREATE TABLE entries (
-    id         INTEGER PRIMARY KEY,
-    source_id  INTEGER NOT NULL,      -- sources.id
-    dir_id     INTEGER NOT NULL,      -- dirs.id of the containing directory
-    name       BLOB NOT NULL,
-    first_snap INTEGER NOT NULL,
-    last_snap  INTEGER,               -- NULL: open (present in the latest scan)
-    size       INTEGER NOT NULL,      -- file bytes; symlink target length; 0 for directories
-    mtime_ns   INTEGER NOT NULL,
-    ctime_off  INTEGER,               -- st_ctime_ns - mtime_ns; NULL: not known (rows from before schema 3)
-    mode       INTEGER NOT NULL,      -- st_mode: type and permission bits
-    owner      INTEGER,               -- owners.id; NULL: not known
-    content_id INTEGER,               -- files: contents.id; NULL until hashed
-    target     BLOB,                  -- symlinks: the target, as bytes
-    xattrs     INTEGER,               -- xattr_sets.id; NULL: none
-    ino        INTEGER,               -- files with more than one hard link: st_ino (links of one
-                                      -- source share it: one content, one inode in the mount)
-    kind       TEXT GENERATED ALWAYS AS (CASE mode & 0xF000 WHEN 0x8000 THEN 'f' WHEN 0x4000 THEN 'd'
-                                         WHEN 0xA000 THEN 'l' END) VIRTUAL
+    id          INTEGER PRIMARY KEY,
+    source_id   INTEGER NOT NULL,     -- sources.id
+    dir_id      INTEGER NOT NULL,     -- dirs.id of the containing directory
+    name        BLOB NOT NULL,
+    snaps       INTEGER NOT NULL,     -- first_snap | last_snap << 32
+    size        INTEGER NOT NULL,     -- file bytes; symlink target length; 0 for directories
+    mtime_ns    INTEGER NOT NULL,
+    ctime_off   INTEGER,              -- st_ctime_ns - mtime_ns; NULL: not known (rows from before schema 3)
+    bits        INTEGER NOT NULL,     -- mode, owner and xattrs, packed (above)
+    content_off INTEGER,              -- files: content_id - id; NULL until hashed
+    link        BLOB,                 -- symlinks: the target, as bytes; files with more than one hard
+                                      -- link: st_ino (links of one source share it: one content, one
+                                      -- inode in the mount)
+    first_snap  INTEGER GENERATED ALWAYS AS (snaps & 0xFFFFFFFF) VIRTUAL,
+    last_snap   INTEGER GENERATED ALWAYS AS (nullif(snaps >> 32, 0)) VIRTUAL,  -- NULL: open (present in the latest scan)
+    kind        TEXT GENERATED ALWAYS AS (CASE (bits >> 12) & 3 WHEN 0 THEN 'f' WHEN 1 THEN 'd' WHEN 2 THEN 'l' END) VIRTUAL,
+    mode        INTEGER GENERATED ALWAYS AS ((bits & 0xFFF) | (CASE (bits >> 12) & 3 WHEN 0 THEN 0x8000 WHEN 1 THEN 0x4000
+                                             ELSE 0xA000 END)) VIRTUAL,  -- st_mode: type and permission bits
+    owner       INTEGER GENERATED ALWAYS AS (nullif((bits >> 14) & 0xFFFFF, 0)) VIRTUAL,  -- owners.id; NULL: not known
+    xattrs      INTEGER GENERATED ALWAYS AS (nullif(bits >> 34, 0)) VIRTUAL,  -- xattr_sets.id; NULL: none
+    content_id  INTEGER GENERATED ALWAYS AS (id + content_off) VIRTUAL,  -- files: contents.id; NULL until hashed
+    target      BLOB GENERATED ALWAYS AS (CASE WHEN (bits >> 12) & 3 = 2 THEN link END) VIRTUAL,
+    ino         INTEGER GENERATED ALWAYS AS (CASE WHEN (bits >> 12) & 3 = 0 THEN link END) VIRTUAL
 );
+-- Lookup by (directory, name) and listings in name order (the mount, scans, restore).
 CREATE INDEX entries_by_dir ON entries(dir_id, name);
-CREATE INDEX entries_by_content ON entries(content_id) WHERE content_id IS NOT NULL;
+-- The names of a content other than the entry whose id it has: `entryrows.BY_CONTENT` asks both.
+CREATE INDEX entries_by_content ON entries(content_id) WHERE content_id != id;
 -- Files still to hash (small: only rows of a running or interrupted scan).
 CREATE INDEX entries_unhashed ON entries(first_snap) WHERE content_id IS NULL AND mode & 0xF000 = 0x8000;
 -- Hard links (few rows).

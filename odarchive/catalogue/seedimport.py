@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from odarchive.catalogue import contents
+from odarchive.catalogue import contents, entryrows
 from odarchive.catalogue.catalogue import Catalogue
 from odarchive.catalogue.seedjson import TreeBuilder, path_problem
 from odarchive.errors import InputError
@@ -115,7 +115,7 @@ class _Importer:
     def complete_entry(self, first_id: int, size: int, mtime_ns: int, content: int) -> None:
         """Give the files written before their entry's size was read their size, mtime and content."""
         self.conn.execute(
-            "UPDATE entries SET size=?, mtime_ns=?, content_id=? WHERE id>=? AND kind='f' AND content_id IS NULL",
+            f"UPDATE entries SET size=?, mtime_ns=?, {entryrows.SET_CONTENT} WHERE id>=? AND kind='f' AND content_id IS NULL",
             (size, mtime_ns, content, first_id),
         )
 
@@ -197,7 +197,7 @@ def _entry(stream: Events, key: str, imp: _Importer) -> None:
                     name = _CONTAINER
                 names += 1
                 if content is None and first_id is None and not imp.count:
-                    first_id = imp.conn.execute("SELECT coalesce(max(id), 0) + 1 FROM entries").fetchone()[0]
+                    first_id = entryrows.next_id(imp.conn)
                 size = numbers["size"] if content is not None else 0
                 imp.name(where, name, size, _ns(numbers.get("mtime"), imp.now), content)
         else:

@@ -21,6 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, TextIO
 
+from odarchive.catalogue import entryrows
 from odarchive.catalogue.catalogue import Catalogue
 from odarchive.catalogue.summary import latest_condition
 from odarchive.catalogue.tree import dir_path
@@ -147,7 +148,8 @@ class TreeBuilder:
         root_dir = self.conn.execute("SELECT root_dir FROM sources WHERE id=?", (source_id,)).fetchone()[0]
         close_subtree(self.conn, root_dir, 0, prev)
         self.conn.execute(
-            "UPDATE entries SET last_snap=? WHERE source_id=? AND dir_id=0 AND last_snap IS NULL", (prev, source_id)
+            f"UPDATE entries SET {entryrows.CLOSE} WHERE source_id=? AND dir_id=0 AND last_snap IS NULL",
+            (prev, source_id),
         )
 
     def _node(self, parent: int, name: bytes, entry: tuple[int, int] | None) -> int:
@@ -186,11 +188,8 @@ class TreeBuilder:
             "SELECT 1 FROM entries WHERE dir_id=? AND name=? AND first_snap=?", (dir_id, name, snap)
         ).fetchone():
             raise InputError(f"{os.fsdecode(name)!r} is both a file and a directory; nothing imported")
-        self.conn.execute(
-            "INSERT INTO entries (source_id, dir_id, name, first_snap, last_snap, size, mtime_ns, mode,"
-            " content_id, target) VALUES (?,?,?,?,NULL,?,?,?,?,?)",
-            (sid, dir_id, name, snap, size, mtime_ns or self.now, _with_type(kind, mode), content, target),
-        )
+        row = (sid, dir_id, name, snap, size, mtime_ns or self.now, _with_type(kind, mode), None, None, None, target)
+        entryrows.insert(self.conn, entryrows.numbered(self.conn, [(*row, None, content)]))
 
     def _parent(self, path: bytes) -> tuple[int, int, int, bytes]:
         """(source id, snapshot, directory node, name) for `path`, creating implied directories."""
@@ -216,8 +215,9 @@ class TreeBuilder:
             sid, snap, _ = self._root(path)
             node, name = 0, path
         n = self.conn.execute(
-            "UPDATE entries SET mode=?, mtime_ns=? WHERE dir_id=? AND name=? AND first_snap=? AND kind='d'",
-            (mode, mtime_ns, node, name, snap),
+            f"UPDATE entries SET {entryrows.SET_MODE}, mtime_ns=:mtime WHERE dir_id=:dir AND name=:name"
+            " AND first_snap=:snap AND kind='d'",
+            {"mode": mode, "mtime": mtime_ns, "dir": node, "name": name, "snap": snap},
         ).rowcount
         if not n:
             raise InputError(f"{os.fsdecode(path)!r} is both a file and a directory; nothing imported")

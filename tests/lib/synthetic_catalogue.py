@@ -53,15 +53,13 @@ def synthetic_catalogue(path: Path, files: int, per_dir: int = 1000, distinct: b
             shared = contents.ids_for(cat.conn, [(hashlib.sha256(CONTENT).digest(), len(CONTENT))])[0][0]
         for start in range(0, files, CONTENT_BATCH):
             batch = range(start, min(files, start + CONTENT_BATCH))
+            meta = (len(CONTENT), now, FILE_MODE, 0, None, None, None)
             with cat.transaction():
-                if distinct:
-                    ids = contents.ids_for(
-                        cat.conn, [(hashlib.sha256(b"%d" % i).digest(), len(CONTENT)) for i in batch]
-                    )[0]
+                if distinct:  # as a scan writes files hashed before their rows
+                    rows.insert_hashed(
+                        [(nodes[i // per_dir], _file_name(i), meta, None) for i in batch],
+                        [(hashlib.sha256(b"%d" % i).digest(), len(CONTENT)) for i in batch],
+                    )
                 else:
-                    ids = [shared] * len(batch)
-                rows.insert_stream(
-                    (nodes[i // per_dir], _file_name(i), (len(CONTENT), now, FILE_MODE, 0, None, None, None), None, cid)
-                    for i, cid in zip(batch, ids)
-                )
+                    rows.insert_stream((nodes[i // per_dir], _file_name(i), meta, None, shared) for i in batch)
         snapshots.complete(cat, snap)
