@@ -2,6 +2,7 @@
 """create_iso against genisoimage and xorriso on the same file sets, plus the planner's fill ratio.
 
     flock /work/bench.lock .venv/bin/python benchmarks/bench_iso.py [--data-mb 1024] [--small 100000] [--workdir DIR]
+        [--peers genisoimage,xorriso] [--peer-timeout SECONDS]
     flock /work/bench.lock .venv/bin/python benchmarks/bench_iso.py --memory 100000,1000000 [--workdir DIR]
 
 Data-heavy set: files of 1-256 MB of random bytes (planned as `bd`); small set: N files of a
@@ -14,8 +15,13 @@ from the page cache (warm: the set is read once before the first tool), writes t
 disk and ends with the image on the disk (create_iso fsyncs it; the others are followed by
 `sync FILE`). Prints MB/s, seconds per 100,000 files, peak memory and the ratios.
 
-`--memory N,M,...`: only `create_iso`'s peak RSS (and time) for N, M, ... tiny files in
-directories of 1,000 (one bd-xl disc each), and the memory per file between the counts.
+`--peers`: which peer tools run (default both; xorriso took over 17 minutes on the
+100,000-file directory under load, so `--peers genisoimage` leaves it out); a peer that runs
+longer than `--peer-timeout` seconds is stopped and reported as such, not timed.
+
+`--memory N,M,...`: only `plan_iso`'s and `create_iso`'s peak RSS (and time) for N, M, ...
+tiny files in directories of 1,000 (one bd-xl disc each), and the memory per file between the
+counts.
 """
 
 from __future__ import annotations
@@ -41,16 +47,34 @@ from odarchive.scan import scan_source  # noqa: E402
 ODARCHIVE = [str(ROOT / ".venv/bin/odarchive")]
 
 
-def timed(cmd: list[str]) -> tuple[float, float]:
-    """(seconds, peak RSS in MB) of one command run in a child process."""
+PEERS = {
+    "genisoimage": "genisoimage -quiet -iso-level 3 -J -R -udf -joliet-long",
+    "xorriso": "xorriso -as mkisofs -quiet -iso-level 3 -J -R -joliet-long",
+}
+TIMED_OUT = (float("inf"), float("nan"))
+
+
+def timed(cmd: list[str], timeout: float | None = None) -> tuple[float, float]:
+    """(seconds, peak RSS in MB) of one command run in a child process (its own process
+    group); `TIMED_OUT` if it ran longer than `timeout` seconds (the group is killed)."""
     t0 = time.monotonic()
     pid = os.fork()
     if pid == 0:
+        os.setpgid(0, 0)
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, 1)
         os.dup2(devnull, 2)
         os.execvp(cmd[0], cmd)
-    _, status, usage = os.wait4(pid, 0)
+    deadline = None if timeout is None else t0 + timeout
+    while True:
+        got, status, usage = os.wait4(pid, os.WNOHANG if deadline is not None else 0)
+        if got:
+            break
+        if deadline is not None and time.monotonic() > deadline:
+            os.killpg(pid, 9)
+            os.wait4(pid, 0)
+            return TIMED_OUT
+        time.sleep(0.05)
     seconds = time.monotonic() - t0
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"failed: {' '.join(cmd)}")
@@ -79,8 +103,10 @@ def make_small(src: Path, n: int) -> None:
         (d / f"file_{i:06d}.txt").write_bytes(b"%d\n" % i)
 
 
-def run_set(work: Path, name: str, src: Path, size: str) -> dict[str, tuple[float, float]]:
-    """{tool: (seconds, peak MB)} for the three writers on one file set."""
+def run_set(
+    work: Path, name: str, src: Path, size: str, peers: list[str], timeout: float | None
+) -> dict[str, tuple[float, float]]:
+    """{tool: (seconds, peak MB)} for create_iso and the `peers` on one file set."""
     home = work / f"home-{name}"
     home.mkdir()
     with Catalogue.open(home / "catalogue.sqlite", create=True) as cat:
@@ -88,13 +114,10 @@ def run_set(work: Path, name: str, src: Path, size: str) -> dict[str, tuple[floa
     subprocess.run([*ODARCHIVE, "--home", str(home), "plan_iso", size, "--ecc", "off"], check=True, capture_output=True)
     subprocess.run(["sh", "-c", f"find '{src}' -type f -print0 | xargs -0 cat > /dev/null"], check=True)  # warm
     out = {"odarchive": timed([*ODARCHIVE, "--home", str(home), "create_iso", "all", "--out", str(work / f"o-{name}")])}
-    for tool, cmd in (
-        ("genisoimage", "genisoimage -quiet -iso-level 3 -J -R -udf -joliet-long"),
-        ("xorriso", "xorriso -as mkisofs -quiet -iso-level 3 -J -R -joliet-long"),
-    ):
+    for tool in peers:
         image = work / f"{tool}-{name}.iso"
-        out[tool] = timed(["sh", "-c", f"{cmd} -o '{image}' '{src}' && sync '{image}'"])
-        image.unlink()
+        out[tool] = timed(["sh", "-c", f"{PEERS[tool]} -o '{image}' '{src}' && sync '{image}'"], timeout)
+        image.unlink(missing_ok=True)
     return out
 
 
@@ -107,7 +130,7 @@ def make_tree(src: Path, n: int, per_dir: int = 1000) -> None:
 
 
 def memory(work: Path, counts: list[int]) -> None:
-    """create_iso's peak RSS at each file count, and MB per 100,000 files between them."""
+    """plan_iso's and create_iso's peak RSS at each file count, and bytes per file between them."""
     rows = []
     for n in counts:
         src = work / f"tree{n}"
@@ -116,16 +139,19 @@ def memory(work: Path, counts: list[int]) -> None:
         home.mkdir()
         with Catalogue.open(home / "catalogue.sqlite", create=True) as cat:
             scan_source(cat, src)
-        subprocess.run(
-            [*ODARCHIVE, "--home", str(home), "plan_iso", "bd-xl", "--ecc", "off"], check=True, capture_output=True
-        )
+        plan_sec, plan_peak = timed([*ODARCHIVE, "--home", str(home), "plan_iso", "bd-xl", "--ecc", "off"])
         sec, peak = timed([*ODARCHIVE, "--home", str(home), "create_iso", "all", "--out", str(work / f"o{n}")])
-        rows.append((n, sec, peak))
-        print(f"{n:9d} files: create_iso {sec:7.1f} s, peak RSS {peak:6.0f} MB", flush=True)
+        rows.append((n, plan_peak, peak))
+        print(
+            f"{n:9d} files: plan_iso {plan_sec:7.1f} s, peak RSS {plan_peak:6.0f} MB;"
+            f" create_iso {sec:7.1f} s, peak RSS {peak:6.0f} MB",
+            flush=True,
+        )
         shutil.rmtree(src)
         shutil.rmtree(work / f"o{n}")
-    for (n0, _, m0), (n1, _, m1) in itertools.pairwise(rows):
-        print(f"{n0}..{n1}: {(m1 - m0) * 1e6 / (n1 - n0):.0f} bytes per file")
+    for (n0, p0, m0), (n1, p1, m1) in itertools.pairwise(rows):
+        per_file = [(b - a) * 2**20 / (n1 - n0) for a, b in ((p0, p1), (m0, m1))]
+        print(f"{n0}..{n1}: plan_iso {per_file[0]:.0f}, create_iso {per_file[1]:.0f} bytes per file")
 
 
 def fill_ratio(work: Path, src: Path) -> float:
@@ -136,12 +162,23 @@ def fill_ratio(work: Path, src: Path) -> float:
     return sum(d.used_bytes / d.capacity_bytes for d in full) / len(full)
 
 
+def _timed_out(seconds: float) -> str:
+    return "stopped after --peer-timeout" if seconds == TIMED_OUT[0] else ""
+
+
+def _ran(tool: str, seconds: float) -> bool:
+    """Whether a ratio to this tool's time is printed (a peer that finished)."""
+    return tool != "odarchive" and seconds != TIMED_OUT[0]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data-mb", type=int, default=1024)
     ap.add_argument("--small", type=int, default=100_000)
     ap.add_argument("--workdir")
-    ap.add_argument("--memory", help="comma-separated file counts: create_iso's peak memory only")
+    ap.add_argument("--memory", help="comma-separated file counts: plan_iso's and create_iso's peak memory only")
+    ap.add_argument("--peers", default=",".join(PEERS), help=f"comma-separated, of {', '.join(PEERS)}; '' for none")
+    ap.add_argument("--peer-timeout", type=float, help="stop a peer after this many seconds (reported, not timed)")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench_iso.", dir=args.workdir))
     try:
@@ -151,19 +188,22 @@ def main() -> None:
         data_src, small_src = work / "data", work / "small"
         total = make_data(data_src, args.data_mb)
         make_small(small_src, args.small)
-        data = run_set(work, "data", data_src, "bd")
-        small = run_set(work, "small", small_src, "bd-xl")
+        peers = [p for p in args.peers.split(",") if p]
+        data = run_set(work, "data", data_src, "bd", peers, args.peer_timeout)
+        small = run_set(work, "small", small_src, "bd-xl", peers, args.peer_timeout)
         fill = fill_ratio(work, data_src)
         mb = total / 1e6
         print(f"data set: {mb:.0f} MB in {len(list(data_src.rglob('*.bin')))} files")
         for tool, (sec, peak) in data.items():
-            ratio = f"  odarchive throughput / {tool}: {sec / data['odarchive'][0]:.2f}x" if tool != "odarchive" else ""
-            print(f"  {tool:12s} {mb / sec:7.1f} MB/s  peak {peak:6.0f} MB{ratio}")
+            ratio = f"  odarchive throughput / {tool}: {sec / data['odarchive'][0]:.2f}x" if _ran(tool, sec) else ""
+            print(f"  {tool:12s} {_timed_out(sec) or f'{mb / sec:7.1f} MB/s'}  peak {peak:6.0f} MB{ratio}")
         per = 100_000 / args.small
         print(f"small set: {args.small} files of a few bytes in one directory")
         for tool, (sec, peak) in small.items():
-            ratio = f"  odarchive time / {tool}: {small['odarchive'][0] / sec:.2f}x" if tool != "odarchive" else ""
-            print(f"  {tool:12s} {sec * per:7.1f} s per 100,000 files  peak {peak:6.0f} MB{ratio}")
+            ratio = f"  odarchive time / {tool}: {small['odarchive'][0] / sec:.2f}x" if _ran(tool, sec) else ""
+            print(
+                f"  {tool:12s} {_timed_out(sec) or f'{sec * per:7.1f} s per 100,000 files'}  peak {peak:6.0f} MB{ratio}"
+            )
         print(f"planner fill ratio (100 MB discs, all but the last): {fill:.4f}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
