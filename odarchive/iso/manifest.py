@@ -172,11 +172,20 @@ def catalogue_json_pieces(layout: DiscLayout, info: DiscInfo, memo: bool = True)
         yield "\n}"
 
 
+CATALOGUE_END = "}}\n"  # closes the odarchive section and the document, after the optional sections
+
+
+def sections_room(free: int) -> int:
+    """The bytes the optional sections may take when `free` bytes may follow catalogue.json's
+    required part (`catalogue_json_pieces`): the closing braces come after them."""
+    return free - len(CATALOGUE_END)
+
+
 def catalogue_json_end(sections: Iterable[Section] = ()) -> Iterator[str]:
     """The optional sections and the closing braces of catalogue.json, in pieces."""
     for section in sections:
         yield from section.pieces()
-    yield "}}\n"
+    yield CATALOGUE_END
 
 
 def catalogue_json(layout: DiscLayout, info: DiscInfo, sections: Iterable[Section] = ()) -> str:

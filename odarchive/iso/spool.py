@@ -82,7 +82,8 @@ class Manifests:
                 {"README.md": len(self.readme), "catalogue.json": 0, "SHA256SUMS": head_len + self.data_sums.size}
             )
             self.blocks_without_catalogue = sizing.image_blocks(layout)
-            room = (used // sizing.BLOCK - self.blocks_without_catalogue) * sizing.BLOCK - self.catalogue.size
+            free = (used // sizing.BLOCK - self.blocks_without_catalogue) * sizing.BLOCK - self.catalogue.size
+            room = manifest.sections_room(free)
             sections = optional_sections(cat, layout, room, lambda: tempfile.TemporaryFile(dir=out_dir, prefix=PREFIX))
             try:
                 self.catalogue.write(manifest.catalogue_json_end(sections))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -11,7 +12,10 @@ import pytest
 
 from odarchive.catalogue import Catalogue, chunks, images
 from odarchive.iso.build import build_disc_image
-from odarchive.plan.planner import plan
+from odarchive.iso.disc_files import disc_info, load_layout
+from odarchive.iso.layout import MANIFEST_FILES
+from odarchive.iso.manifest import required_sizes
+from odarchive.plan.planner import PlanConfig, plan, reserve_for
 from odarchive.scan import scan_source
 from tests.lib.trees import placements_of
 
@@ -65,6 +69,24 @@ def test_100000_files_in_one_directory(tmp_path: Path) -> None:
         scan_source(cat, tmp_path / "src")
         [disc] = plan(cat, 737_280_000)
         image = build_disc_image(cat, disc.disc_id, tmp_path / "isos")
-    assert image.stat().st_size <= disc.used_bytes
+        planned = _planned_manifest_sizes(cat, disc.disc_id, disc.capacity_bytes)
+    assert image.stat().st_size <= disc.used_bytes, (
+        f"image {image.stat().st_size} bytes, planned {disc.used_bytes}; manifest files planned (with"
+        f" catalogue.json's reserve) {planned}, written {_manifest_sizes(image)}"
+    )
     listing = subprocess.run(["7zz", "l", "-tudf", str(image)], capture_output=True, text=True, check=True).stdout
     assert "100003 files" in listing  # + README.md, catalogue.json, SHA256SUMS
+
+
+def _planned_manifest_sizes(cat: Catalogue, disc_id: int, capacity: int) -> dict[str, int]:
+    layout = load_layout(cat, disc_id)
+    return required_sizes(layout, disc_info(cat, disc_id, PlanConfig().label), reserve_for(capacity, PlanConfig()))
+
+
+def _manifest_sizes(image: Path) -> dict[str, int]:
+    """The sizes of the manifest files in the image's UDF view (7-Zip's listing)."""
+    out = subprocess.run(
+        ["7zz", "l", "-slt", "-tudf", str(image), *MANIFEST_FILES], capture_output=True, text=True, check=True
+    ).stdout
+    fields = re.findall(r"^Path = (.*)\n(?:Folder = .*\n)?Size = (\d+)$", out, re.M)
+    return {path: int(size) for path, size in fields}

@@ -104,3 +104,29 @@ def test_a_tiny_reserve_keeps_catalogue_json_valid_and_the_image_within_its_plan
     assert len(data["odarchive"]["paths"]) == 1
     for name in ("tree", "other_filenames", "disc_map"):
         assert name not in data["odarchive"] or isinstance(data["odarchive"][f"{name}_complete"], bool)
+
+
+def test_optional_sections_and_the_closing_braces_fit_the_room_given(tmp_path: Path) -> None:
+    """Every byte of catalogue.json after its required part counts against the room the
+    build gives it: the sections and the closing braces (a disc 2,048 bytes over its plan
+    when the sections filled the room to the byte, issue 11)."""
+    from odarchive.iso.disc_files import load_layout
+    from odarchive.iso.extras import optional_sections
+    from odarchive.iso.manifest import catalogue_json_end, sections_room
+
+    src = tmp_path / "src"
+    (src / "d").mkdir(parents=True)
+    for i in range(40):
+        (src / "d" / f"f{i:03d}").write_bytes(b"%d" % i)
+    with Catalogue.open(tmp_path / "catalogue.sqlite", create=True) as cat:
+        scan_source(cat, src)
+        [d] = plan(cat, 2_000_000)
+        layout = load_layout(cat, d.disc_id)
+        for free in range(200, 1200):
+            room = sections_room(free)
+            sections = optional_sections(cat, layout, room)
+            try:
+                assert len("".join(catalogue_json_end(sections))) <= free, free
+            finally:
+                for section in sections:
+                    section.close()
