@@ -23,6 +23,18 @@ def next_disc_id(conn: sqlite3.Connection) -> int:
     return conn.execute("SELECT coalesce(max(id), -1) + 1 FROM discs").fetchone()[0]
 
 
+def contents_with_names(conn: sqlite3.Connection) -> set[int]:
+    """The contents that more than one entry shows (in any snapshot): the only ones that can
+    have further names on a disc (the planner keeps a node for these alone). One pass over
+    the content-id index; the set is as large as the duplicated contents."""
+    return {
+        r[0]
+        for r in conn.execute(
+            "SELECT content_id FROM entries WHERE content_id IS NOT NULL GROUP BY content_id HAVING count(*) > 1"
+        )
+    }
+
+
 def is_placed(conn: sqlite3.Connection, content_id: int) -> bool:
     """Whether the content (or a piece of it) is on some disc."""
     return conn.execute("SELECT 1 FROM placements WHERE content_id=? LIMIT 1", (content_id,)).fetchone() is not None

@@ -44,12 +44,15 @@ class DirNode:
         "iso_parent",
         "joliet",
         "layout",
+        "memo",
+        "named_version",
         "names",
         "raw",
         "raw_name",
         "raw_path",
         "subdirs",
         "udf",
+        "version",
     )
 
     def __init__(self, layout: DiscLayout, raw_name: bytes, raw_path: bytes) -> None:
@@ -63,6 +66,12 @@ class DirNode:
         self.udf = self.iso = self.joliet = ""
         self.iso_parent: DirNode | None = None
         self.iso_depth = 0
+        # `version` changes with every change of its files, their further names or its
+        # subdirectories; `finalize` names the children of a directory again only when it
+        # changed, and the manifest keeps the sizes of its lines in `memo` for a version
+        self.version = 0
+        self.named_version = -1
+        self.memo: object = None
 
     def raw_names(self) -> list[bytes]:
         return bytes(self.raw).split(b"\0")[:-1]
@@ -151,15 +160,6 @@ class FileNode:
         return [self.lay._view(a) for a in more] if more else None
 
     @property
-    def memo(self) -> object:
-        """The manifest's cache of this file's lines (see manifest.file_line)."""
-        return self.lay._memo.get(self.n)
-
-    @memo.setter
-    def memo(self, value: object) -> None:
-        self.lay._memo[self.n] = value
-
-    @property
     def mtime_ns(self) -> int:
         return self.lay._mtime[self.n]
 
@@ -241,7 +241,6 @@ class DiscLayout:
         self._pieces: dict[int, tuple[int, int, int, bytes | None]] = {}  # (piece, offset, content size, piece hash)
         self._aliases: dict[int, list[int]] = {}  # stored file -> its further names
         self._home: dict[int, DirNode] = {}  # directory of the files that take part in further names
-        self._memo: dict[int, object] = {}
 
     def add(self, raw_path: bytes, size: int, ref: Placed | None, primary: FileNode | None = None) -> FileNode:
         """Add a file at archived path `raw_path` (b"root/dir/name"), `size` bytes, showing
@@ -252,6 +251,7 @@ class DiscLayout:
             sub = node.subdirs.get(part)
             if sub is None:
                 sub = node.subdirs[part] = DirNode(self, part, node.raw_path + b"/" + part if node.raw_path else part)
+                node.version += 1
             node = sub
         n = len(self.sizes)
         self.sizes.append(size)
@@ -272,13 +272,15 @@ class DiscLayout:
                 self._pieces[n] = (ref.piece, ref.offset, ref.content_size, ref.piece_sha)
         node.idx.append(n)
         node.raw += name + b"\0"
+        node.version += 1
         if primary is None:
             self.n_files += 1
             self.data_bytes += size
         else:
             self._aliases.setdefault(primary.n, []).append(n)
             self._home[n] = node
-            self._home[primary.n] = primary.node or self._home[primary.n]
+            home = self._home[primary.n] = primary.node or self._home[primary.n]
+            home.version += 1  # (the stored file's line lists its further names)
             self.n_names += 1
         self._final = False
         return FileNode(self, n, node, name)
@@ -293,8 +295,10 @@ class DiscLayout:
         pos = list(d.idx).index(n)
         raws = d.raw_names()
         d._set_files([i for k, i in enumerate(d.idx) if k != pos], raws[:pos] + raws[pos + 1 :])
+        d.version += 1
         p = self.primaries[n]
         if p >= 0:
+            self._home[p].version += 1
             self._aliases[p].remove(n)
             if not self._aliases[p]:
                 del self._aliases[p]
@@ -304,7 +308,6 @@ class DiscLayout:
             self.n_files -= 1
             self.data_bytes -= self.sizes[n]
         self._pieces.pop(n, None)
-        self._memo.pop(n, None)
         if n == len(self.sizes) - 1:  # the usual trial: the last file added; its numbers are dropped
             for col in (self.sizes, self._cid, self._mtime, self._mode, self.blocks, self.fes, self.primaries):
                 col.pop()
@@ -313,6 +316,7 @@ class DiscLayout:
             if child.idx or child.subdirs:
                 break
             del parent.subdirs[part]
+            parent.version += 1
         self._final = False
 
     def set_manifest_sizes(self, sizes: dict[str, int]) -> None:
@@ -322,6 +326,7 @@ class DiscLayout:
         """Record the hash of the piece file `f` shows, once it was read."""
         piece, offset, content_size, _ = self._pieces[f.n]
         self._pieces[f.n] = (piece, offset, content_size, sha)
+        (f.node or self._home[f.n]).version += 1
 
     def has_pieces(self) -> bool:
         return bool(self._pieces)
@@ -335,7 +340,9 @@ class DiscLayout:
 
     # ---- naming ----
     def finalize(self) -> None:
-        """Decide every name in every view (idempotent until more files are added)."""
+        """Decide every name in every view (idempotent until more files are added). A
+        directory's names depend on its children alone, so only the children of directories
+        that changed since are named again; directories under /DEEP are numbered anew."""
         if self._final:
             return
         self.deep = []
@@ -344,9 +351,20 @@ class DiscLayout:
         stack = [self.data]
         while stack:
             node = stack.pop()
-            self._name_children(node)
+            if node.named_version != node.version:
+                self._name_children(node)
+                node.named_version = node.version
+            elif node.iso_depth + 1 > ISO_MAX_DIR_DEPTH:
+                for raw in sorted(node.subdirs):
+                    self._relocate(node.subdirs[raw])
             stack.extend(node.subdirs.values())
         self._final = True
+
+    def _relocate(self, d: DirNode) -> None:
+        """Place directory `d` under /DEEP in the ISO view (numbered in walk order)."""
+        d.iso = f"D{len(self.deep):06d}"
+        d.iso_depth = 2
+        self.deep.append(d)
 
     def _name_children(self, node: DirNode) -> None:
         udf_taken: set[str] = set()
@@ -357,9 +375,7 @@ class DiscLayout:
             d.udf = names.udf_name(raw, udf_taken)
             d.joliet = names.joliet_name(d.udf, jol_taken)
             if node.iso_depth + 1 > ISO_MAX_DIR_DEPTH:
-                d.iso = f"D{len(self.deep):06d}"
-                d.iso_depth = 2
-                self.deep.append(d)
+                self._relocate(d)
             else:
                 d.iso = names.iso_dir_name(d.udf, iso_taken)
                 d.iso_parent = node

@@ -20,6 +20,11 @@ catalogue.json is the seed's format (version 1: `files` keyed by SHA-256 with `f
 The required part is a pure function of the disc's layout, so the planner can size it exactly
 before the image is built; only hashes of pieces are filled in later, and they have a fixed
 width. SHA256SUMS lists every file of the disc but itself, in `sha256sum` format.
+
+The planner sizes a disc many times while it fills it (`required_sizes`), so nothing is
+rendered whole: each directory's lines are rendered once, their byte counts kept on the
+directory (`DirNode.memo`) for as long as the directory and its paths do not change, and the
+sizes are sums of those counts and the fixed text around the lists.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, BinaryIO
 
 from odarchive.iso import names
-from odarchive.iso.layout import DATA_DIR, DiscLayout, FileNode
+from odarchive.iso.layout import DATA_DIR, DirNode, DiscLayout, FileNode
 from odarchive.iso.placed import PIECE_SUFFIX, Placed, disc_raw_path
 
 if TYPE_CHECKING:
@@ -60,19 +65,12 @@ def _udf_rel(udf_abs: str) -> str:
     return udf_abs.lstrip("/")
 
 
-def file_line(f: FileNode, udf: str, jol: str, iso: str, memo: bool = True) -> tuple[str, str]:
-    """(files-entry line, paths- or names-entry line) of catalogue.json for one disc file
-    (memoised for the planner, which sizes a disc many times; the builder renders each line
-    once, `memo=False`). A further name of a stored content has no files-entry line ("")."""
+def file_line(f: FileNode, udf: str, jol: str, iso: str) -> tuple[str, str]:
+    """(files-entry line, paths- or names-entry line) of catalogue.json for one disc file.
+    A further name of a stored content has no files-entry line ("")."""
     p: Placed = f.placed
     also = [a.raw_path for a in f.aliases] if f.aliases else []
-    if not memo:
-        return _file_line(p, udf, jol, iso, also, not f.stored)
-    key = (udf, jol, iso, p.piece_sha, len(also))
-    cached = f.memo
-    if not (isinstance(cached, tuple) and cached[0] == key):
-        cached = f.memo = (key, _file_line(p, udf, jol, iso, also, not f.stored))
-    return cached[1]
+    return _file_line(p, udf, jol, iso, also, not f.stored)
 
 
 _q = json.encoder.encode_basestring_ascii  # json.dumps of one string, without its per-call set-up
@@ -143,14 +141,12 @@ class Section:
         self.spool.close()
 
 
-def catalogue_json_pieces(layout: DiscLayout, info: DiscInfo, memo: bool = True) -> Iterator[str]:
-    """catalogue.json up to its optional sections, in pieces (so a builder can stream it)."""
-    yield '{"version": 1,\n"files": {\n'
-    sep = ""
-    for f, udf, jol, iso in layout.files():  # (each content is stored on a disc once)
-        if f.stored:
-            yield sep + file_line(f, udf, jol, iso, memo)[0]
-            sep = ",\n"
+SEP = ",\n"  # between the lines of a list
+
+
+def _frame(info: DiscInfo) -> tuple[str, str, str, str]:
+    """The fixed text of catalogue.json's required part around its three lists of lines:
+    before `files`, between `files` and `paths`, between `paths` and `names`, after `names`."""
     head = {
         "format": 1,
         "archive_id": info.archive_id,
@@ -161,15 +157,29 @@ def catalogue_json_pieces(layout: DiscLayout, info: DiscInfo, memo: bool = True)
         "piece_suffix": PIECE_SUFFIX,
         "name_encoding": NAME_ENCODING,
     }
-    yield "\n},\n" + '"odarchive": ' + json.dumps(head)[:-1] + ',\n"paths": {\n'
-    for section, stored in (("", True), (',\n"names": {\n', False)):
-        yield section
+    mid = "\n},\n" + '"odarchive": ' + json.dumps(head)[:-1] + ',\n"paths": {\n'
+    return '{"version": 1,\n"files": {\n', mid, '\n},\n"names": {\n', "\n}"
+
+
+def catalogue_json_pieces(layout: DiscLayout, info: DiscInfo) -> Iterator[str]:
+    """catalogue.json up to its optional sections, in pieces (so a builder can stream it)."""
+    start, mid, between, end = _frame(info)
+    yield start
+    sep = ""
+    for f, udf, jol, iso in layout.files():  # (each content is stored on a disc once)
+        if f.stored:
+            yield sep + file_line(f, udf, jol, iso)[0]
+            sep = SEP
+    yield mid
+    for stored in (True, False):
+        if not stored:
+            yield between
         sep = ""
         for f, udf, jol, iso in layout.files() if stored or layout.n_names else ():
             if f.stored == stored:
-                yield sep + file_line(f, udf, jol, iso, memo)[1]
-                sep = ",\n"
-        yield "\n}"
+                yield sep + file_line(f, udf, jol, iso)[1]
+                sep = SEP
+    yield end
 
 
 CATALOGUE_END = "}}\n"  # closes the odarchive section and the document, after the optional sections
@@ -203,12 +213,17 @@ def sha256sums_line(sha_hex: str, path: str) -> str:
     return f"{prefix}{sha_hex}  {p}\n"
 
 
+def _sums_line(f: FileNode, udf: str) -> str:
+    """The SHA256SUMS line of one data file (a piece by its own hash)."""
+    p: Placed = f.placed
+    sha = (p.piece_sha.hex() if p.piece_sha else ZERO_HASH) if p.piece else p.content_sha.hex()
+    return sha256sums_line(sha, _udf_rel(udf))
+
+
 def sha256sums_pieces(layout: DiscLayout) -> Iterator[str]:
     """SHA256SUMS lines of the data files (pieces by their own hash)."""
     for f, udf, _jol, _iso in layout.files():
-        p: Placed = f.placed
-        sha = (p.piece_sha.hex() if p.piece_sha else ZERO_HASH) if p.piece else p.content_sha.hex()
-        yield sha256sums_line(sha, _udf_rel(udf))
+        yield _sums_line(f, udf)
 
 
 def sha256sums(layout: DiscLayout, extra: Iterable[tuple[str, str]] = ()) -> str:
@@ -222,10 +237,48 @@ def manifest_extra() -> Iterator[tuple[str, str]]:
     yield ZERO_HASH, "catalogue.json"
 
 
+@dataclass(frozen=True, slots=True)
+class _DirLines:
+    """What one directory's files add to the manifests, in bytes and lines (a `DirNode.memo`),
+    for the directory's `version` and paths in `key`."""
+
+    key: tuple[int, str, str, str]
+    files: int  # files-entry lines (one a stored file)
+    paths: int  # paths-entry lines (one a stored file)
+    stored: int
+    names: int  # names-entry lines (one a further name)
+    n_names: int
+    sums: int  # SHA256SUMS lines (UTF-8)
+
+
+def _dir_lines(node: DirNode, udf: str, jol: str, iso: str) -> _DirLines:
+    key = (node.version, udf, jol, iso)
+    memo = node.memo
+    if isinstance(memo, _DirLines) and memo.key == key:
+        return memo
+    files = paths = stored = names = n_names = sums = 0
+    for f in node.files:
+        f_udf, f_jol, f_iso = f"{udf}/{f.udf}", f"{jol}/{f.joliet}", f"{iso}/{f.iso}"
+        files_line, entry_line = file_line(f, f_udf, f_jol, f_iso)
+        if f.stored:
+            files, paths, stored = files + len(files_line), paths + len(entry_line), stored + 1
+        else:
+            names, n_names = names + len(entry_line), n_names + 1
+        sums += len(_sums_line(f, f_udf).encode())
+    node.memo = lines = _DirLines(key, files, paths, stored, names, n_names, sums)
+    return lines
+
+
 def required_sizes(layout: DiscLayout, info: DiscInfo, reserve: int) -> dict[str, int]:
-    """Manifest sizes the planner accounts for: README budget, catalogue.json + reserve, SHA256SUMS."""
-    cat = len(catalogue_json(layout, info).encode())
-    sums = len(sha256sums(layout, manifest_extra()).encode())
+    """Manifest sizes the planner accounts for: README budget, catalogue.json's required part
+    (`catalogue_json` without sections: every line is ASCII) + reserve, SHA256SUMS; summed
+    from each directory's line counts, without rendering the files whole."""
+    parts = [_dir_lines(node, udf, jol, iso) for node, udf, jol, iso in layout.dirs()]
+    stored, n_names = sum(d.stored for d in parts), sum(d.n_names for d in parts)
+    cat = sum(map(len, _frame(info))) + len(CATALOGUE_END)
+    cat += sum(d.files + d.paths + d.names for d in parts)
+    cat += len(SEP) * (2 * max(stored - 1, 0) + max(n_names - 1, 0))
+    sums = sum(len(sha256sums_line(h, p).encode()) for h, p in manifest_extra()) + sum(d.sums for d in parts)
     return {"README.md": README_BUDGET, "catalogue.json": cat + reserve, "SHA256SUMS": sums}
 
 

@@ -75,7 +75,7 @@ class Manifests:
         self.catalogue = Spooled(out_dir)
         self.data_sums = Spooled(out_dir)
         try:
-            self.catalogue.write(manifest.catalogue_json_pieces(layout, info, memo=False))
+            self.catalogue.write(manifest.catalogue_json_pieces(layout, info))
             self.data_sums.write(manifest.sha256sums_pieces(layout))
             head_len = sum(len(manifest.sha256sums_line(h, p).encode()) for h, p in manifest.manifest_extra())
             layout.set_manifest_sizes(

@@ -6,9 +6,16 @@ catalogue.json entry; a further name of a content already on the disc adds no da
 file entry). Only when the bound says "full" does `exact_free` lay the disc out
 exactly (`odarchive.iso.sizing`, the model the tests check against pycdlib) and re-base the
 bound, so a disc is filled to the byte while most files cost no exact layout.
+
+Memory (a disc may hold millions of files): the disc's files are its layout's columns
+(`odarchive.iso.layout`) and nothing else per file: which contents are on the disc is a bit
+per content id (`IdBits`), and a node is kept only for the contents that may have further
+names (`may_have_names`, known from the catalogue).
 """
 
 from __future__ import annotations
+
+from collections.abc import Container, Iterator
 
 from odarchive.iso import disc_files, manifest, names, sizing
 from odarchive.iso.layout import DiscLayout, FileNode
@@ -37,19 +44,39 @@ def upper_bytes(raw_path: bytes, size: int, new_dirs: int, stored: bool = True) 
     return data + fid + iso + joliet + sums + cat + new_dirs * NEW_DIR_BYTES
 
 
-class OpenDisc:
-    """The disc being filled: its layout, its placements and how full it is."""
+class IdBits:
+    """A set of non-negative integers (content ids, which are dense) as one bit each."""
 
-    def __init__(self, disc_id: int, capacity: int, info: DiscInfo, reserve: int) -> None:
+    def __init__(self) -> None:
+        self.bits = bytearray()
+
+    def add(self, n: int) -> None:
+        byte = n >> 3
+        if byte >= len(self.bits):
+            self.bits.extend(bytes(max(byte + 1 - len(self.bits), len(self.bits))))
+        self.bits[byte] |= 1 << (n & 7)
+
+    def __contains__(self, n: object) -> bool:
+        if not isinstance(n, int) or n < 0:
+            return False
+        byte = n >> 3
+        return byte < len(self.bits) and bool(self.bits[byte] >> (n & 7) & 1)
+
+
+class OpenDisc:
+    """The disc being filled: its layout (its placements and further names) and how full it is."""
+
+    def __init__(
+        self, disc_id: int, capacity: int, info: DiscInfo, reserve: int, may_have_names: Container[int] = ()
+    ) -> None:
         self.disc_id = disc_id
         self.capacity_blocks = capacity // BLOCK
         self.info = info
         self.reserve = reserve
         self.layout = DiscLayout()
-        self.placed: list[Placed] = []
-        self.content_ids: set[int] = set()
-        self.stored: dict[int, FileNode] = {}  # content id -> its node, for contents placed whole
-        self.names: list[Placed] = []  # further names of those contents
+        self.content_ids = IdBits()  # every content with a piece or all of it on this disc
+        self.may_have_names = may_have_names
+        self.stored: dict[int, FileNode] = {}  # content id -> its node: placed whole, in may_have_names
         self.names_full = False  # a further name did not fit: no more are tried
         self._dirs: set[bytes] = set()
         self.base_bytes = self.exact_blocks() * BLOCK + FIXED_SLACK_BYTES
@@ -72,16 +99,28 @@ class OpenDisc:
     def fits_estimate(self, cost: int) -> bool:
         return self.base_bytes + self.pending_bytes + cost <= self.capacity_blocks * BLOCK
 
+    @property
+    def n_files(self) -> int:
+        """Stored files (contents and pieces) on the disc."""
+        return self.layout.n_files
+
     def add(self, p: Placed, cost: int | None = None) -> None:
         path = disc_raw_path(p)
         self.pending_bytes += self.cost(p) if cost is None else cost
         parts = path.split(b"/")[:-1]
         self._dirs.update(b"/".join(parts[:i]) for i in range(1, len(parts) + 1))
         node = self.layout.add(path, p.length, p)
-        self.placed.append(p)
         self.content_ids.add(p.content_id)
-        if not p.piece:
+        if not p.piece and p.content_id in self.may_have_names:
             self.stored[p.content_id] = node
+
+    def placements(self) -> Iterator[Placed]:
+        """The disc's stored files (contents and pieces), from its layout."""
+        return (f.placed for f in self.layout.file_nodes() if f.stored)
+
+    def further_names(self) -> Iterator[Placed]:
+        """The further names of contents stored on the disc (`add_name`), from its layout."""
+        return (f.placed for f in self.layout.file_nodes() if not f.stored)
 
     def add_name(self, content_id: int, raw_path: bytes, mtime_ns: int, mode: int) -> bool:
         """List a content placed whole on this disc under one more name, if that still fits
@@ -102,7 +141,6 @@ class OpenDisc:
             self.base_bytes, self.pending_bytes = blocks * BLOCK + FIXED_SLACK_BYTES, 0
         parts = raw_path.split(b"/")[:-1]
         self._dirs.update(b"/".join(parts[:i]) for i in range(1, len(parts) + 1))
-        self.names.append(node.placed)
         return True
 
     def exact_free(self, trial: Placed) -> int:

@@ -4,7 +4,8 @@ It walks the latest complete snapshot of every source (depth first, so a directo
 are placed together), skips contents already placed (an earlier run's discs, or earlier in
 this run: each content is stored once, and a further file with the same bytes found while
 its content's disc is still open becomes one more name on that disc (`disc_names`); memory
-is bounded by one disc's files, closed discs are in the catalogue already), and fills discs in order (`fill.OpenDisc`). A content
+is bounded by one disc's files, kept in the columns of its layout, closed discs are in the
+catalogue already), and fills discs in order (`fill.OpenDisc`). A content
 larger than the room left is split into pieces when it could not fit an empty disc either, or
 when leaving the room empty would waste more than `split_free_fraction` of the disc; otherwise
 the disc is closed and the content starts the next one. A directory that would straddle two
@@ -93,6 +94,7 @@ class _Planner:
         self.reserve = reserve_for(self.capacity, config)
         self.next_id = plans.next_disc_id(cat.conn)
         self.done: list[PlannedDisc] = []
+        self.may_have_names = plans.contents_with_names(cat.conn)
         self.disc = self._open()
         if self.disc.exact_free(Placed(0, 0, 0, 0, b"\0" * 32, 0, 0, b"x/x")) <= 0:
             raise DiscError(
@@ -102,7 +104,7 @@ class _Planner:
 
     def _open(self) -> OpenDisc:
         info = DiscInfo(self.cat.meta("archive_id") or "", self.next_id, self.config.label, self.cat.chunk_size)
-        return OpenDisc(self.next_id, self.capacity, info, self.reserve)
+        return OpenDisc(self.next_id, self.capacity, info, self.reserve, self.may_have_names)
 
     def run(self) -> None:
         self.reporter.start("plan")
@@ -123,7 +125,7 @@ class _Planner:
                 sha, size = self.cat.content(entry.content_id)
                 self._place(entry.content_id, bytes(sha), size, entry.mtime_ns, entry.mode, path)
                 self.reporter.advance(items=1, nbytes=size)
-        if self.disc.placed:
+        if self.disc.n_files:
             self._close()
         self.reporter.finish()
 
@@ -131,7 +133,7 @@ class _Planner:
         """Start a new disc for a directory that would straddle two, when this disc is full
         enough already (>= 1 - split_free_fraction) and the directory fits an empty disc."""
         d = self.disc
-        if not d.placed:
+        if not d.n_files:
             return
         free = self.capacity - (d.base_bytes + d.pending_bytes)
         full_enough = free <= self.capacity * self.config.split_free_fraction
@@ -155,7 +157,7 @@ class _Planner:
             if left <= free:
                 self.disc.add(trial)
                 return
-            if free >= self.config.min_piece_bytes or (not self.disc.placed and free > 0):
+            if free >= self.config.min_piece_bytes or (not self.disc.n_files and free > 0):
                 self.disc.add(Placed(content_id, piece, offset, free, sha, size, mtime_ns, path, mode=mode))
                 offset += free
                 piece += 1
@@ -172,7 +174,7 @@ class _Planner:
         return False
 
     def _next_disc(self) -> None:
-        if self.disc.placed:
+        if self.disc.n_files:
             self._close()
         self.disc = self._open()
 
@@ -180,7 +182,7 @@ class _Planner:
         if free < self.config.min_piece_bytes:
             return False
         empty_room = self.capacity - self.reserve
-        return size > empty_room or not self.disc.placed or free > self.capacity * self.config.split_free_fraction
+        return size > empty_room or not self.disc.n_files or free > self.capacity * self.config.split_free_fraction
 
     def _close(self) -> None:
         d = self.disc
@@ -198,10 +200,10 @@ class _Planner:
             used,
             self.medium,
             self.ecc_roots,
-            ((p.content_id, p.piece, p.offset, p.length, p.raw_path, p.mtime_ns, p.mode) for p in d.placed),
-            ((p.raw_path, p.content_id, p.mtime_ns, p.mode) for p in d.names),
+            ((p.content_id, p.piece, p.offset, p.length, p.raw_path, p.mtime_ns, p.mode) for p in d.placements()),
+            ((p.raw_path, p.content_id, p.mtime_ns, p.mode) for p in d.further_names()),
             ECC_FORMAT,
         )
-        self.done.append(PlannedDisc(d.disc_id, len(d.placed), sum(p.length for p in d.placed), used, self.capacity))
-        self.reporter.event("disc", disc=d.disc_id, files=len(d.placed), used_bytes=used)
+        self.done.append(PlannedDisc(d.disc_id, d.n_files, d.layout.data_bytes, used, self.capacity))
+        self.reporter.event("disc", disc=d.disc_id, files=d.n_files, used_bytes=used)
         self.next_id += 1
