@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from odarchive.catalogue import Catalogue, plans
+from odarchive.catalogue import Catalogue, images, plans
 from odarchive.catalogue.tree import walk
 from odarchive.ecc.formats import NEW as ECC_FORMAT
 from odarchive.ecc.formats import max_data_bytes
@@ -68,7 +68,7 @@ def plan(
     (added after it is written, `odarchive.ecc`) it still fits `capacity`."""
     reporter = reporter or NullReporter()
     _check_label(config.label)
-    with cat.transaction():
+    with cat.transaction(), images.small_cache(cat.conn):  # (the layout is most of the memory: keep SQLite's small)
         if replan:
             plans.drop_planned(cat.conn)
         planner = _Planner(cat, capacity, config, reporter, ecc_roots)
