@@ -69,21 +69,22 @@ def file_line(f: FileNode, udf: str, jol: str, iso: str) -> tuple[str, str]:
     """(files-entry line, paths- or names-entry line) of catalogue.json for one disc file.
     A further name of a stored content has no files-entry line ("")."""
     p: Placed = f.placed
-    also = [a.raw_path for a in f.aliases] if f.aliases else []
-    return _file_line(p, udf, jol, iso, also, not f.stored)
+    return files_line(f, p) if f.stored else "", entry_line(p, udf, jol, iso)
 
 
 _q = json.encoder.encode_basestring_ascii  # json.dumps of one string, without its per-call set-up
 
 
-def _file_line(p: Placed, udf: str, jol: str, iso: str, also: list[bytes], alias: bool) -> tuple[str, str]:
+def files_line(f: FileNode, p: Placed) -> str:
+    """The `files` line of a stored file (`p` is `f.placed`): its content with every name."""
+    also = [a.raw_path for a in f.aliases] if f.aliases else []
+    filenames = ", ".join(f"{_q(names.udf_text(raw))}: null" for raw in (p.raw_path, *also))
+    return f'"{p.content_sha.hex()}": {{"filenames": {{{filenames}}}, "size": {p.content_size}, "mtime": {p.mtime_ns / 1e9!r}}}'
+
+
+def entry_line(p: Placed, udf: str, jol: str, iso: str) -> str:
+    """The `paths` (or `names`) line of a disc file showing placement `p`."""
     sha = p.content_sha.hex()
-    files_line = ""
-    if not alias:
-        filenames = ", ".join(f"{_q(names.udf_text(raw))}: null" for raw in (p.raw_path, *also))
-        files_line = (
-            f'"{sha}": {{"filenames": {{{filenames}}}, "size": {p.content_size}, "mtime": {p.mtime_ns / 1e9!r}}}'
-        )
     entry = f'{{"sha256": "{sha}"'
     if p.piece:
         part_sha = p.piece_sha.hex() if p.piece_sha else ZERO_HASH
@@ -92,7 +93,7 @@ def _file_line(p: Placed, udf: str, jol: str, iso: str, also: list[bytes], alias
     raw = DATA_DIR.encode() + b"/" + disc_raw_path(p)
     if names.raw_from_udf_text(_udf_rel(udf)) != raw:
         entry += f', "raw": "{raw.hex()}"'
-    return files_line, f"{_q(_udf_rel(udf))}: {entry}}}"
+    return f"{_q(_udf_rel(udf))}: {entry}}}"
 
 
 @dataclass
@@ -166,9 +167,9 @@ def catalogue_json_pieces(layout: DiscLayout, info: DiscInfo) -> Iterator[str]:
     start, mid, between, end = _frame(info)
     yield start
     sep = ""
-    for f, udf, jol, iso in layout.files():  # (each content is stored on a disc once)
+    for f, *_ in layout.files():  # (each content is stored on a disc once)
         if f.stored:
-            yield sep + file_line(f, udf, jol, iso)[0]
+            yield sep + files_line(f, f.placed)
             sep = SEP
     yield mid
     for stored in (True, False):
@@ -177,7 +178,7 @@ def catalogue_json_pieces(layout: DiscLayout, info: DiscInfo) -> Iterator[str]:
         sep = ""
         for f, udf, jol, iso in layout.files() if stored or layout.n_names else ():
             if f.stored == stored:
-                yield sep + file_line(f, udf, jol, iso)[1]
+                yield sep + entry_line(f.placed, udf, jol, iso)
                 sep = SEP
     yield end
 
