@@ -24,15 +24,11 @@ def next_disc_id(conn: sqlite3.Connection) -> int:
 
 
 def contents_with_names(conn: sqlite3.Connection) -> set[int]:
-    """The contents that more than one entry shows (in any snapshot): the only ones that can
-    have further names on a disc (the planner keeps a node for these alone). One pass over
-    the content-id index; the set is as large as the duplicated contents."""
-    return {
-        r[0]
-        for r in conn.execute(
-            "SELECT content_id FROM entries WHERE content_id IS NOT NULL GROUP BY content_id HAVING count(*) > 1"
-        )
-    }
+    """The contents that more than one entry may show (in any snapshot): the only ones that can
+    have further names on a disc (the planner keeps a node for these alone). Every entry but
+    the one whose id a content has is in the partial index `entries_by_content`, so this
+    reads that index alone; the set is as large as the contents with further names."""
+    return {r[0] for r in conn.execute("SELECT DISTINCT content_id FROM entries WHERE content_id != id")}
 
 
 def is_placed(conn: sqlite3.Connection, content_id: int) -> bool:
