@@ -228,10 +228,12 @@ class Cache:
             raise ValueError(f"chunk {index} of {key} must be {expected_len} bytes, got {len(data)}")
         if hashlib.sha256(data).hexdigest() != chunk_sha256_expected.lower():
             return False
-        self._put(key, size, [(index, memoryview(data))])
+        self._put(key, size, [(index, memoryview(data))], {index: bytes.fromhex(chunk_sha256_expected)})
         return True
 
-    def _put(self, key: str, size: int, pieces: list[tuple[int, memoryview]]) -> None:
+    def _put(
+        self, key: str, size: int, pieces: list[tuple[int, memoryview]], digests: dict[int, bytes] | None = None
+    ) -> None:
         if key == EMPTY_KEY:
             return
         head = self._config.head_bytes
@@ -247,7 +249,7 @@ class Cache:
         present = found.rows if found is not None else {}
         items = [(idx, data) for idx, data in items if idx not in present]
         if items:
-            self._writer.store(key, size, items)
+            self._writer.store(key, size, items, digests)
             if self._trace is not None:
                 self._trace.append_fill(self._clock(), key, size)
         self._maintain_if_due()

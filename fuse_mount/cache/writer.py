@@ -49,13 +49,18 @@ class Writer:
         self.over_quota = False
         """Open or pinned data made a put exceed max_bytes: re-check when a file is closed."""
 
-    def store(self, key: str, size: int, items: list[tuple[int, memoryview]]) -> None:
-        """Store pieces (index, bytes) of the `size`-byte content `key` (index -1: the head)."""
+    def store(
+        self, key: str, size: int, items: list[tuple[int, memoryview]], digests: dict[int, bytes] | None = None
+    ) -> None:
+        """Store pieces (index, bytes) of the `size`-byte content `key` (index -1: the head).
+
+        `digests`: the SHA-256 of a whole piece already verified (a chunk, by the catalogue's
+        chunk hash), recorded as its one digest; the other pieces get block hashes."""
         left = sum(len(data) for _, data in items)
         self._make_room(left)
         try:
             for idx, data in items:
-                hashes = block_hashes(data)
+                hashes = (digests or {}).get(idx) or block_hashes(data)
                 tmp = self._write(data)
                 with self._db:
                     self._install(tmp, key, size, idx, len(data), hashes)

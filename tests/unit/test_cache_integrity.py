@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 
 import pytest
@@ -160,3 +161,22 @@ def test_enospc_that_eviction_cannot_cure_fails_that_put_only(tmp_path, monkeypa
         assert list((tmp_path / "cache" / "tmp").iterdir()) == []
         assert cache.put_whole(key, data)  # the disk has room again
         assert cache.get(key, 0, len(data)) == data
+
+
+def test_a_chunk_verified_by_its_catalogue_hash_keeps_that_one_digest_and_is_still_checked_whole(tmp_path):
+    """A chunk put with the catalogue's chunk hash is not hashed a second time block by block:
+    the index keeps that one digest, and after a restart (nothing remembered as verified) a
+    read of any part hashes the whole file, so a flipped byte in another block is still caught."""
+    key, data = content(3 * MiB, seed=21)
+    with open_cache(tmp_path, chunk_bytes=4 * MiB) as cache:
+        put_chunks(cache, key, data)
+        assert cache.get(key, 0, 10) == data[:10]
+        found = cache._index.content_map(key)
+        assert found is not None
+        [row] = [r for r in found.rows.values() if r.idx == 0]
+        assert row.hashes == hashlib.sha256(data).digest()  # one digest, not three
+    flip_byte(data_file(tmp_path, key, 0), 2 * MiB + 7)
+    with open_cache(tmp_path, chunk_bytes=4 * MiB) as cache:
+        assert cache.get(key, 10, 100) is None  # block 0 is intact, the file is not: a miss
+        assert not data_file(tmp_path, key, 0).exists()
+        assert cache.stats().corrupt_drops == 1
