@@ -31,6 +31,7 @@ from typing import Any
 
 from odarchive.app.context import Context
 from odarchive.catalogue import Catalogue
+from odarchive.catalogue import discs as disc_rows
 from odarchive.ecc import formats
 from odarchive.errors import InputError
 from odarchive.health import BurnedCopy, burned_copies, needing_attention, record
@@ -151,7 +152,7 @@ def scrub_copy(
 def next_due(cat: Catalogue, older_than_ns: int) -> BurnedCopy | None:
     """The copy in the changer checked longest ago, if that is before `older_than_ns` (what a
     background scrub reads next); None when none is due."""
-    known = [r[0] for r in cat.conn.execute("SELECT id FROM discs")]
+    known = disc_rows.ids(cat.conn)
     due = [c for c in burned_copies(cat, known, older_than_ns) if c.slot is not None]
     return min(due, key=lambda c: (c.last_checked_ns, c.disc, c.copy)) if due else None
 
@@ -216,7 +217,7 @@ def run_scrub(ctx: Context, client: Any, spec: str, older_than_s: float | None, 
     xorriso = robot_config(ctx).xorriso
 
     with Catalogue.open(ctx.home.catalogue) as cat:
-        known = [r[0] for r in cat.conn.execute("SELECT id FROM discs")]
+        known = disc_rows.ids(cat.conn)
         discs = parse_disc_selection(spec, known, what="--discs")
         cutoff = time.time_ns() - int(older_than_s * 1e9) if older_than_s is not None else None
         todo = burned_copies(cat, discs, cutoff)
@@ -241,11 +242,11 @@ def image_from_copy(cat: Catalogue, client: Any, disc: int, isos: Path, xorriso:
     file is gone); None if no copy does."""
     from odarchive.app.leased_read import leased_disc
 
-    row = cat.conn.execute("SELECT image_name FROM discs WHERE id=?", (disc,)).fetchone()
+    image_name = disc_rows.image_name(cat.conn, disc)
     for copy in burned_copies(cat, [disc]):
         if copy.slot is None:
             continue
-        final = isos / (row[0] or f"{copy.label}.iso")
+        final = isos / (image_name or f"{copy.label}.iso")
         partial = isos / f".{final.name}.partial"
         isos.mkdir(parents=True, exist_ok=True)
         with (

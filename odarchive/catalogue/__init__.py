@@ -2,8 +2,16 @@
 
 Layout of this package: `schema.sql` (the commented schema), `db` (open, create, migrate),
 `catalogue` (the `Catalogue` object, transactions and small shared queries), `tree` (reading
-snapshots: lookup by directory + name, listing, walking, paths). Writers for one concern live
-next to it (`odarchive.scan` writes entries and contents, `odarchive.plan` writes discs).
+snapshots: lookup by directory + name, listing, walking, paths), and one query module per
+concern: `scanning`, `snapshots`, `contents`, `chunks`, `owners`, `xattrs`, `attributes` (what
+a scan writes); `plans` (the planner), `images` (image build and verify), `discs` (facts of
+one disc), `burns` (the burn record), `copies`, `health` (scrub history), `restoring`,
+`rebuilding`, `seedimport` and `seedjson` (import_json), `browse` (the mount), `summary`
+(get_info), `storage` (the file as a whole).
+
+No SQL reaches the catalogue from outside this package: the rest of odarchive, the
+benchmarks and the tests' fixtures call these modules (`tests/unit/test_sql_boundary.py`
+fails otherwise). A new question gets a function in the module of its concern.
 
 Threads: a `Catalogue` (one connection) is used by one thread at a time; other threads open
 their own with `Catalogue.open(..., readonly=True)`.

@@ -1,3 +1,5 @@
+# Its subject is the migrations themselves (old catalogues made by hand), so this test may use SQL
+# (tests/unit/test_sql_boundary.py exempts it).
 """A catalogue made by an older odarchive is brought forward when opened, and keeps its rows:
 one of version 3 (before disc_names), one of version 5 (before ecc_format), one of version 6
 (before the packed entries of schema 7, every field of every kind of row compared) and one of

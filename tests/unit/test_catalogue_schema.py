@@ -1,3 +1,4 @@
+# Its subject is the schema itself, so this test may use SQL (tests/unit/test_sql_boundary.py exempts it).
 """Schema 3: a catalogue of schema 1 is brought forward (and then scanned without re-hashing),
 contents stay unique by hash, and commands that only read open the catalogue read-only."""
 

@@ -62,10 +62,11 @@ class Motions:
     def _labels(self) -> dict[int, str]:
         if not self.ctx.home.catalogue.exists():
             return {}
+        from odarchive.catalogue import discs as disc_rows
         from odarchive.iso.build import volume_ident
 
         with self.ctx.open_catalogue() as cat:
-            return {d: volume_ident(label, d) for d, label in cat.conn.execute("SELECT id, label FROM discs")}
+            return {d: volume_ident(label, d) for d, label in disc_rows.labels(cat.conn).items()}
 
     def _tries(self, disc: int, copy: int | None, inventory: Any) -> list[tuple[int | None, int]]:
         """(copy, slot) to load `disc` from, in turn: the recorded slots of its burned copies
