@@ -113,9 +113,12 @@ class Section:
     def _frame(self, complete: bool) -> str:
         return f',\n"{self.name}_complete": {json.dumps(complete)},\n"{self.name}": {self.opener}\n'
 
+    def __post_init__(self) -> None:
+        self._fixed = len(self._frame(False)) + 2  # the frame and the closing "\n]" or "\n}"
+
     def cost(self) -> int:
         """Bytes this section adds (counted with `false`, the longer of the two flags)."""
-        return len(self._frame(False)) + 2 + self.body
+        return self._fixed + self.body
 
     def add(self, line: str, room: int) -> bool:
         """Add `line` if the section then costs at most `room`; else mark it incomplete."""
