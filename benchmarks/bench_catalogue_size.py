@@ -12,7 +12,6 @@ Takes about 2 minutes per million files on a quiet core.
 from __future__ import annotations
 
 import argparse
-import sqlite3
 import sys
 import tempfile
 import time
@@ -21,17 +20,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from odarchive.catalogue import storage  # noqa: E402
 from tests.lib.synthetic_catalogue import synthetic_catalogue  # noqa: E402
 
 
 def breakdown(path: Path) -> list[tuple[str, int]]:
     """(table or index, bytes of its pages), largest first."""
-    conn = sqlite3.connect(path)
-    try:
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        return conn.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC").fetchall()
-    finally:
-        conn.close()
+    return list(storage.page_bytes_by_name(path).items())
 
 
 def main() -> int:

@@ -12,14 +12,14 @@ from pathlib import Path
 
 def page_bytes(path: Path) -> int:
     """Bytes of the pages of every table and index, after the WAL is checkpointed into the file."""
-    with closing(sqlite3.connect(path)) as conn:
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        return int(conn.execute("SELECT sum(pgsize) FROM dbstat").fetchone()[0])
+    return sum(page_bytes_by_name(path).values())
 
 
 def page_bytes_by_name(path: Path) -> dict[str, int]:
-    """Bytes of the pages of each table and index, largest first."""
+    """Bytes of the pages of each table and index, largest first, after the WAL is
+    checkpointed into the file."""
     with closing(sqlite3.connect(path)) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return dict(conn.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC"))
 
 

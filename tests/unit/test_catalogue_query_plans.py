@@ -1,3 +1,5 @@
+# Its subject is the schema's indexes and query plans, so this test may use SQL
+# (tests/unit/test_sql_boundary.py exempts it).
 """Every lookup the mount, the planner, the image builder and the scan make per file or per
 directory is indexed: each statement they run is traced and its query plan (EXPLAIN QUERY PLAN)
 may not scan a table or sort (listings come in name order from the index). An index dropped or
