@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from odarchive.ecc.setting import FIELD
 
@@ -45,9 +46,12 @@ def split(image: Path, data_sectors: int, ecc: Path) -> None:
     os.truncate(image, data_sectors * SECTOR)
 
 
-def join(image: Path, ecc: Path) -> None:
-    """Append `ecc` to `image` again (the inverse of `split`) and remove it."""
+def join(image: Path, ecc: Path, digest: Any = None) -> None:
+    """Append `ecc` to `image` (behind a file system, or again: the inverse of `split`) and
+    remove it; with `digest` (a hashlib object), what is appended is hashed into it too."""
     with open(ecc, "rb") as src, open(image, "ab") as out:
         while block := src.read(1 << 22):
             out.write(block)
+            if digest is not None:
+                digest.update(block)
     ecc.unlink()

@@ -1,8 +1,12 @@
 """Running dvdisaster (Debian `dvdisaster` 0.79.5, headless) on image files.
 
 `augment` adds error correction to a finished image in place: RS03 (new discs: the ECC file
-`dvdisaster -mRS03 -o file -x THREADS -c` makes, appended behind the file system) or RS02
-(`-mRS02 -c`, an augmented image; discs planned before RS03). `repair` repairs either format
+`dvdisaster -mRS03 -o file -x 1 -c` makes, appended behind the file system) or RS02
+(`-mRS02 -c`, an augmented image; discs planned before RS03). The RS03 encoder runs on one
+thread: with two (`-x 2`), dvdisaster 0.79.5 wrote a wrong ECC file in about one run in ten
+under CPU contention (small images: the last sector of every ECC layer differed; seen in
+tests, 2026-12-02), which `dvdisaster -t` does not notice and a repair turns into a wrong
+image. `repair` repairs either format
 in place and says how many sectors it repaired and whether any are left: RS02 with
 `dvdisaster -i IMAGE -f`; RS03 by moving the ECC file out beside the image, running
 `dvdisaster -i IMAGE -e ECC -f` until a pass repairs nothing more (a codeword whose CRC
@@ -20,6 +24,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from odarchive.ecc import formats, rs03
 from odarchive.errors import DiscError
@@ -89,13 +94,16 @@ def _run(args: list[str]) -> tuple[int, list[str]]:
 
 
 def threads() -> int:
-    """Encoder threads for RS03: every core (dvdisaster caps it itself)."""
+    """Decoder threads for an RS03 repair: every core (dvdisaster caps it itself)."""
     return max(1, min(os.cpu_count() or 1, 32))
 
 
+ENCODER_THREADS = 1  # not more: dvdisaster 0.79.5's threaded RS03 encoder races (module docstring)
+
+
 def rs03_encode_args(image: Path, ecc: Path, roots: int) -> list[str]:
-    """dvdisaster's arguments that write `image`'s RS03 error correction file `ecc`, on every core."""
-    args = ["-i", str(image), "-mRS03", "-o", "file", "-n", str(roots), "-x", str(threads())]
+    """dvdisaster's arguments that write `image`'s RS03 error correction file `ecc`."""
+    args = ["-i", str(image), "-mRS03", "-o", "file", "-n", str(roots), "-x", str(ENCODER_THREADS)]
     return [*args, "--encoding-io-strategy", "mmap", "-e", str(ecc), "-c"]
 
 
@@ -108,8 +116,11 @@ def rs02_augment_args(image: Path, roots: int) -> list[str]:
     return ["-i", str(image), "-mRS02", "-n", f"{roots} r", "-c"]
 
 
-def augment(image: Path, roots: int, fmt: str = formats.NEW) -> int:
-    """Add `fmt` error correction with `roots` roots to `image` (in place); the new size in bytes."""
+def augment(image: Path, roots: int, fmt: str = formats.NEW, digest: Any = None) -> int:
+    """Add `fmt` error correction with `roots` roots to `image` (in place); the new size in bytes.
+    With `digest` (the hashlib object of `image` as it was), RS03's appended ECC file is hashed
+    into it on the way: it then holds the SHA-256 of the whole new image without reading the
+    image again. (RS02 rewrites the image: `digest` is not touched.)"""
     size = image.stat().st_size
     if size % formats.SECTOR:
         raise DiscError(f"{image} is not a whole number of 2048-byte sectors ({size} bytes)")
@@ -119,7 +130,7 @@ def augment(image: Path, roots: int, fmt: str = formats.NEW) -> int:
         try:
             code, out = _run(rs03_encode_args(image, ecc, roots))
             if code == 0 and ecc.is_file():
-                rs03.join(image, ecc)
+                rs03.join(image, ecc, digest)
         finally:
             ecc.unlink(missing_ok=True)
     else:

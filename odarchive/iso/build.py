@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import os
 from pathlib import Path
+from typing import Any
 
 from odarchive.catalogue import Catalogue, images
 from odarchive.catalogue import chunks as chunk_hashes
@@ -72,8 +73,8 @@ def _build(cat: Catalogue, disc_id: int, out_dir: Path, reporter: Reporter | Non
                 f" says {texts.model_blocks() * sizing.BLOCK}), its capacity is {capacity}",
                 hint="this is a bug in the size model; please report it",
             )
-        image_sha = _write(cat, blocks, texts, volume_ident(label, disc_id), roots, partial, chunks, reporter)
-        image_sha = add_planned_ecc(cat, disc_id, partial, image_sha)  # the image as it will be burned
+        image_hash = _write(cat, blocks, texts, volume_ident(label, disc_id), roots, partial, chunks, reporter)
+        image_sha = add_planned_ecc(cat, disc_id, partial, image_hash)  # the image as it will be burned
         size = partial.stat().st_size
         with cat.transaction():
             _record(cat, blocks, layout, chunks)
@@ -122,8 +123,8 @@ def _write(
     partial: Path,
     chunks: list[tuple[int, int, bytes]],
     reporter: Reporter,
-) -> bytes:
-    """Write the image to `partial`; returns its SHA-256. Chunk hashes computed on
+) -> Any:
+    """Write the image to `partial`; returns its SHA-256 (the hashlib object). Chunk hashes computed on
     the way (large whole contents) are appended to `chunks` as (content_id, chunk, sha256)."""
     chunk_size = cat.chunk_size
     current: list[SourceFeed] = []  # the one source open at a time (closed on any failure)
@@ -182,7 +183,7 @@ def _write(
         sink.abandon()
         reporter.finish()
     assert sink.sha256 is not None
-    return sink.sha256
+    return sink.hash
 
 
 def _record(cat: Catalogue, blocks: ImageBlocks, layout: DiscLayout, chunks: list[tuple[int, int, bytes]]) -> None:

@@ -31,6 +31,7 @@ class ImageSink:
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="odarchive-image-hash")
         self._pending: Future[None] | None = None
         self.sha256: bytes | None = None
+        self.hash = self._sha  # the hashlib object: it goes on over what is appended later (the ECC)
 
     def put(self, data: bytes | bytearray | memoryview) -> None:
         n = len(data)

@@ -86,7 +86,7 @@ def test_a_decaying_disc_with_ecc_is_corrected(
     r = cli("scrub", "--json")
     assert r.code == 1
     [res] = r.json()["scrubbed"]
-    assert res["result"] == "corrected" and res["corrected_sectors"] >= 20
+    assert res["result"] == "corrected" and res["corrected_sectors"] >= 20, res
 
 
 def test_a_background_scrub_picks_the_oldest_copy_and_gives_way(cli, home: Path, burned: Path) -> None:
