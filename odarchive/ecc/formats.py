@@ -1,7 +1,7 @@
 """Which error correction an image carries, and the planner's arithmetic for either format.
 
 New discs get RS03 (`NEW`): dvdisaster's RS03 ECC file behind the file system (`rs03`),
-encoded on every core; discs planned before (schema 6) carry RS02, dvdisaster's augmented
+encoded on one thread (`tool` says why); discs planned before (schema 6) carry RS02, dvdisaster's augmented
 image (`rs02`, single-threaded, about 6x slower to make). Both stay readable and repairable.
 The format is recorded per disc (`discs.ecc_format`) when it is planned, so the image is
 built with the arithmetic it was planned with. An image says which it carries: the header
