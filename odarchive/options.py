@@ -174,6 +174,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("robot.simulator", "reset_s", D, "re-homing the picker"),
     Option("robot.simulator", "spinup_s", D, "a loaded medium becomes readable"),
     Option("robot.simulator", "write_bytes_per_s", F, "burn speed (18000000: 4x BD-R)"),
+    Option("robot.simulator", "read_bytes_per_s", F, "read speed (0: the file's; 72000000: BD 16x)"),
     Option("robot.simulator", "reply_s", D, "latency of one reply on the line"),
     Option("robot.simulator", "idle_exit_s", D, "the simulator exits after this long without commands"),
     Option("robot.simulator", "faults", L, 'faults to inject: "jam 2", "miss 6", "drop 20", ...'),
@@ -207,6 +208,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("service", "burn_max_wait_s", D, "a burn waiting longer gets the next free drive even while reads wait"),
     Option("service", "read_timeout_s", D, "a read not granted a drive within this long fails naming the disc"),
     Option("service", "start_timeout_s", D, "how long a command waits for a service it started"),
+    Option("service", "scrub", T, 'scrub discs not read back for this long while no read or burn waits ("30d"; "off")'),
 )
 
 BY_TABLE: dict[str, dict[str, Option]] = {}

@@ -25,7 +25,7 @@ import queue
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,7 @@ from odarchive.selection import parse_disc_selection
 
 READ_BLOCK = 8 << 20
 AHEAD = 3  # blocks read ahead of the hashing
+POLL_S = 0.05  # how often `stop` is asked while a block is awaited
 SECTOR = 2048
 PROBE_SECTORS = 64
 
@@ -53,10 +54,11 @@ def read_back(
     """(SHA-256, unreadable sectors, bytes/s) of the first `size` bytes of the medium in `dev`;
     with `out` (a binary file), the bytes read (zeros where unreadable) are written there.
     A thread reads ahead while this one hashes (both release the GIL), so the drive never
-    waits for the hash. `stop` is asked before each block: True raises `Stopped`."""
+    waits for the hash. `stop` is asked before each block and while waiting for one: True
+    raises `Stopped` once the block being read is in (a read cannot be cut short)."""
     digest, bad = hashlib.sha256(), 0
     start = time.monotonic()
-    for block, lost in _read_ahead(dev, size):
+    for block, lost in _read_ahead(dev, size, stop):
         if stop is not None and stop():
             raise Stopped("the scrub gave way")
         digest.update(block)
@@ -66,8 +68,9 @@ def read_back(
     return digest.digest(), bad, size / max(time.monotonic() - start, 1e-9)
 
 
-def _read_ahead(dev: Any, size: int) -> Iterator[tuple[bytes, int]]:
-    """(block, unreadable sectors in it) in order, read by a thread up to AHEAD blocks ahead."""
+def _read_ahead(dev: Any, size: int, stop_asked: Callable[[], bool] | None = None) -> Iterator[tuple[bytes, int]]:
+    """(block, unreadable sectors in it) in order, read by a thread up to AHEAD blocks ahead;
+    `stop_asked` is polled while a block is awaited (True raises `Stopped`)."""
     blocks: queue.Queue[tuple[bytes, int] | BaseException | None] = queue.Queue(AHEAD)
     stop = threading.Event()
 
@@ -84,7 +87,15 @@ def _read_ahead(dev: Any, size: int) -> Iterator[tuple[bytes, int]]:
     thread = threading.Thread(target=reader, name="scrub-read", daemon=True)
     thread.start()
     try:
-        while (item := blocks.get()) is not None:
+        while True:
+            try:
+                item = blocks.get(timeout=POLL_S)
+            except queue.Empty:
+                if stop_asked is not None and stop_asked():
+                    raise Stopped("the scrub gave way") from None
+                continue
+            if item is None:
+                return
             if isinstance(item, BaseException):
                 raise item
             yield item
@@ -149,11 +160,11 @@ def scrub_copy(
     }
 
 
-def next_due(cat: Catalogue, older_than_ns: int) -> BurnedCopy | None:
+def next_due(cat: Catalogue, older_than_ns: int, skip: Collection[tuple[int, int]] = ()) -> BurnedCopy | None:
     """The copy in the changer checked longest ago, if that is before `older_than_ns` (what a
-    background scrub reads next); None when none is due."""
+    background scrub reads next), leaving out the (disc, copy) pairs in `skip`; None when none is due."""
     known = disc_rows.ids(cat.conn)
-    due = [c for c in burned_copies(cat, known, older_than_ns) if c.slot is not None]
+    due = [c for c in burned_copies(cat, known, older_than_ns) if c.slot is not None and (c.disc, c.copy) not in skip]
     return min(due, key=lambda c: (c.last_checked_ns, c.disc, c.copy)) if due else None
 
 

@@ -3,7 +3,8 @@
 The same information as the status page, as lines of text: the service, the changer's slots
 by state and its faults, each drive (state, disc, lease holder, since when), the queue by
 disc, the jobs (phase, percent, ETA, disc and drive; finished and failed), the mounts
-with their cache figures, and the burned discs out of the changer with where they are kept. Names (labels, clients, mount points) are shown as the status
+with their cache figures, the burned discs out of the changer with where they are kept,
+and the background scrub. Names (labels, clients, mount points) are shown as the status
 gives them; the caller prints the lines through the escaping helper.
 """
 
@@ -45,7 +46,37 @@ def describe_service(s: Reply) -> list[str]:
     lines += [_job(j, now) for j in s.get("jobs") or []]
     lines += [_mount(m) for m in s.get("mounts") or []]
     lines += offline_lines(s.get("offline_discs") or [])
+    lines += _scrub(s.get("scrub"), now)
     return lines
+
+
+def _scrub(sc: Reply | None, now: float) -> list[str]:
+    """The background scrub (`[service] scrub`): its interval, what it reads now, its last result."""
+    if not sc:
+        return []
+    if sc.get("every") in (None, "off"):
+        return ["  background scrub: off"]
+    text = (
+        f"  background scrub: every {sc['every']}, {sc.get('scrubbed', 0)} disc(s) scrubbed,"
+        f" gave way {sc.get('gave_way', 0)} time(s)"
+    )
+    c = sc.get("current")
+    if c:
+        text += f"; scrubbing disc {c.get('disc')} (set {c.get('set')}) on drive {c.get('drive')}"
+        text += f" for {_age(now - c['since'])}" if c.get("since") else ""
+    last = sc.get("last")
+    if last:
+        text += f"; last: disc {last.get('disc')} (set {last.get('set')}) {last.get('result')}"
+        text += f" {_age(now - last['at'])} ago" if last.get("at") else ""
+    skipped = [
+        f"    skipped disc {k.get('disc')} copy {k.get('copy')}: {k.get('reason')}" for k in sc.get("skipped") or []
+    ]
+    attention = [
+        f"    needs attention: disc {h.get('disc')} (set {h.get('set')}) {h.get('result')}"
+        f" (`odarchive robot burn --replace {h.get('disc')}`)"
+        for h in sc.get("attention") or []
+    ]
+    return [text, *skipped, *attention]
 
 
 def offline_lines(discs: list[Reply]) -> list[str]:

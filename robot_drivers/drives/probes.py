@@ -6,7 +6,8 @@ CDROM_DRIVE_STATUS ioctl, sizes the medium with BLKGETSIZE64 and ejects with CDR
 
 `SidecarProbe` is for xorriso `stdio:` pseudo-drives: the simulator writes `<file>.json`
 next to the drive file, saying whether a medium is present, when it has spun up, whether it is
-unreadable (wholly, or in `bad_sectors` ranges: a scratch) and where a blank is defective (a burn failing at a percentage). A pseudo-drive
+unreadable (wholly, or in `bad_sectors` ranges: a scratch), where a blank is defective (a burn failing at a percentage)
+and how fast it reads (`read_bytes_per_s`: each read takes as long as a real drive's). A pseudo-drive
 without a sidecar is ready when its file exists.
 """
 
@@ -81,6 +82,9 @@ class SidecarProbe:
                 raise errors.UnreadableDisc(
                     f"read error on stdio:{path} at sector {max(first, start)} (simulated scratch)"
                 )
+        rate = float(side.get("read_bytes_per_s") or 0)
+        if rate > 0:
+            self.sleep(length / rate)
 
     def burn_limits(self, path: str, image_size: int) -> tuple[float | None, int | None]:
         side = self._sidecar(path) or {}

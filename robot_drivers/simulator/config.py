@@ -28,6 +28,7 @@ class SimConfig:
     reset_s: float = 12.0  # re-home the picker
     spinup_s: float = 5.0  # a loaded medium becomes readable
     write_bytes_per_s: float = 18_000_000.0  # 4x BD-R
+    read_bytes_per_s: float = 0.0  # 0: as fast as the medium file reads (72000000: BD 16x)
     reply_s: float = 0.002  # latency of one reply on the line (9600 baud is ~1 ms/char)
     idle_exit_s: float = 1800.0  # the server process exits after this long without commands
     faults: tuple[str, ...] = ()

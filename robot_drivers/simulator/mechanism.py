@@ -269,6 +269,7 @@ class Mechanism:
             "fail_at_percent": info.get("fail_at_percent"),
             "capacity_bytes": self.config.capacity_bytes,
             "write_bytes_per_s": self.config.write_bytes_per_s * self.config.speed,
+            "read_bytes_per_s": self.config.read_bytes_per_s * self.config.speed,
             "medium": medium,
         }
         self.store.drive_sidecar(drive).write_text(json.dumps(sidecar))

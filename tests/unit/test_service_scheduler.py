@@ -212,3 +212,40 @@ def test_no_blank_left_fails_the_burn_at_once_and_no_drive_left_fails_what_waits
     failed = s.decide(3.0)
     assert [a.request for a in failed if isinstance(a, Fail)] == waiting  # not a wait of forever (burns) or 600 s
     assert all("every drive is out" in r.error and "robot reset" in r.error for r in waiting)
+
+
+def test_a_background_read_gives_way_before_and_after_it_has_a_drive() -> None:
+    """Rule 5: the scrub's background read comes after every other request, fails when one
+    waits before it has a drive, and once granted is told (`wanted`) to give its drive back;
+    it never counts as busy."""
+    s = Scheduler([0])
+    bg = s.submit(READ, 5, "background scrub", 0.0, copy=1, background=True)
+    [load] = s.decide(0.0)
+    assert isinstance(load, Load) and (load.disc, load.copy) == (5, 1) and s.busy() == 0
+    s.loaded(0, 5, 1.0, copy=1)
+    [grant] = s.decide(1.0)
+    assert isinstance(grant, Grant) and grant.request is bg and not s.wanted()
+    same = s.submit(READ, 5, "reader of the same disc", 2.0)
+    assert [a.request for a in s.decide(2.0) if isinstance(a, Grant)] == [same] and not s.wanted()  # shares it
+    s.release(same)
+    other = s.submit(READ, 7, "reader", 3.0)
+    assert s.decide(3.0) == [] and s.wanted() and s.busy() == 1  # the scrub must give drive 0 back
+    s.release(bg)
+    [load] = s.decide(3.1)
+    assert isinstance(load, Load) and load.disc == 7
+    late = s.submit(READ, 6, "background scrub", 3.2, background=True)
+    assert s.decide(3.2) == [] and late.waiting  # disc 7's reader has its drive coming: nothing else waits
+    s.submit(BURN, 8, "burner", 3.3)
+    [fail] = s.decide(3.3)  # a burn waits for a drive: the background read without one gives way
+    assert isinstance(fail, Fail) and fail.request is late and late.error == "gave way to a read or burn"
+    assert other.waiting and other.drive == 0 and s.busy() == 2
+
+
+def test_background_reads_are_loaded_after_every_other_read() -> None:
+    s = Scheduler([0, 1])
+    s.submit(READ, 1, "background scrub", 0.0, background=True)
+    s.submit(READ, 2, "reader", 1.0)
+    s.submit(READ, 3, "reader", 2.0)
+    loads = [a.disc for a in s.decide(2.0) if isinstance(a, Load)]
+    assert loads == [2, 3]  # the foreground reads first, though the background one is older
+    assert not s.wanted()  # both are being loaded: nothing waits for the background's drive

@@ -47,3 +47,25 @@ def test_every_part_of_the_status_is_described():
 def test_an_idle_service_with_nothing_known():
     lines = describe_service({"service": {"pid": 1, "home": "/h"}})
     assert lines == ["service (pid 1) on /h", "  changer ?: 0 slots", "  no drives", "  queue: nothing waits"]
+
+
+def test_the_background_scrub_is_described():
+    s = fixture_status()
+    s["scrub"] = {
+        "every": "30d",
+        "current": {"disc": 3, "copy": 1, "set": "B", "drive": 1, "since": s["now"] - 20, "bytes": 25_000_000_000},
+        "last": {"disc": 2, "copy": 0, "set": "A", "result": "corrected", "at": s["now"] - 300},
+        "scrubbed": 4,
+        "gave_way": 1,
+        "skipped": [{"disc": 9, "copy": 0, "reason": "disc 9 is in no slot of the changer"}],
+        "attention": [{"disc": 5, "copy": 1, "set": "B", "result": "failed", "at_ns": 1, "detail": "x"}],
+    }
+    lines = describe_service(s)
+    assert (
+        "  background scrub: every 30d, 4 disc(s) scrubbed, gave way 1 time(s); scrubbing disc 3 (set B) on"
+        " drive 1 for 20 s; last: disc 2 (set A) corrected 5 min ago" in lines
+    )
+    assert "    skipped disc 9 copy 0: disc 9 is in no slot of the changer" in lines
+    assert "    needs attention: disc 5 (set B) failed (`odarchive robot burn --replace 5`)" in lines
+    s["scrub"] = {"every": "off"}
+    assert "  background scrub: off" in describe_service(s)

@@ -20,6 +20,16 @@ class ServiceConfig:
     """A read lease not granted within this long fails with an error naming the disc."""
     start_timeout_s: float = 60.0
     """How long a command waits for a service it started to answer."""
+    scrub: str = "30d"
+    """Background scrub: a disc in the changer not read back for this long is scrubbed while
+    no read or burn waits ("30d", "12h"; "off": never). `odarchive.app.service.scrubber`."""
+
+    @property
+    def scrub_s(self) -> float | None:
+        """`scrub` in seconds (None: off)."""
+        from odarchive.app.scrub import scrub_interval_s
+
+        return scrub_interval_s(self.scrub)
 
 
 def service_config(ctx: Context, **flags: object) -> ServiceConfig:
@@ -28,6 +38,7 @@ def service_config(ctx: Context, **flags: object) -> ServiceConfig:
         parse_listen(conf.listen)
     if conf.read_drives < 0:
         raise UsageError(f"[service] read_drives = {conf.read_drives} must be 0 or more")
+    conf.scrub_s  # noqa: B018 -- a bad [service] scrub is an error now, not when the service starts scrubbing
     return conf
 
 

@@ -97,11 +97,18 @@ class LeaseManager:
         return self._outcome(r)
 
     def acquire_blocking(
-        self, kind: str, disc: int, client: str, timeout_s: float | None = None, copy: int | None = None
+        self,
+        kind: str,
+        disc: int,
+        client: str,
+        timeout_s: float | None = None,
+        copy: int | None = None,
+        background: bool = False,
     ) -> LeaseInfo:
-        """`acquire` for a thread of the service itself (its burn jobs)."""
+        """`acquire` for a thread of the service itself (its burn jobs; its scrub, `background`:
+        scheduler rule 5)."""
         event = threading.Event()
-        r = self._submit(kind, disc, client, None, timeout_s, event.set, copy)
+        r = self._submit(kind, disc, client, None, timeout_s, event.set, copy, background)
         event.wait()
         return self._outcome(r)
 
@@ -114,9 +121,11 @@ class LeaseManager:
         timeout_s: float | None,
         wake: Callable[[], object],
         copy: int | None,
+        background: bool = False,
     ) -> Request:
         with self.lock:
-            r = self.scheduler.submit(kind, disc, client, self.clock(), timeout_s if kind == READ else None, pid, copy)
+            timeout = timeout_s if kind == READ else None
+            r = self.scheduler.submit(kind, disc, client, self.clock(), timeout, pid, copy, background)
             self._waiters[r.id] = wake
             log.info(
                 "event=lease.requested id=%d kind=%s disc=%d copy=%s client=%r",
@@ -147,6 +156,8 @@ class LeaseManager:
                 return done
             r = info.request
             log.info("event=lease.released id=%d kind=%s disc=%d drive=%s", r.id, r.kind, r.disc, r.drive)
+            if r.drive is not None and not self.scheduler.drives[r.drive].leases[1:]:
+                self.activity.pop(r.drive, None)  # its last reader is done: the drive just holds its disc
             if not self.scheduler.release(r):
                 done.set_result(None)
                 self._decide()

@@ -22,6 +22,10 @@ The rules (docs/service.md, after CERN CTA's mount policies):
    and stays out until a successful motion or `reset_faults`; when every drive is out, the
    requests waiting fail at once (nothing could serve them until a reset). A blank that cannot be loaded
    puts the burn back in the queue (another blank is tried), up to `blank_attempts`.
+5. Background reads (`background=True`: the service's own scrub) come last: one that has no
+   drive yet fails ("gave way") as soon as any other request waits for a drive, and
+   `wanted()` tells the holder of a background lease to give its drive back. They do not
+   count as work in flight (`busy`).
 
 Not thread-safe: the service calls it under its own lock.
 """
@@ -48,6 +52,7 @@ class Request:
     granted: float | None = None
     error: str | None = None  # set when it failed
     copy: int | None = None  # reads: this copy only (None: any); burns: the set being burned
+    background: bool = False  # rule 5: the service's own scrub, which gives way to everything
 
     @property
     def key(self) -> tuple[int, int | None]:
@@ -121,6 +126,11 @@ class Scheduler:
         self.requests: list[Request] = []  # waiting, oldest first
         self._next_id = 1
 
+    @property
+    def submitted(self) -> int:
+        """Requests submitted so far (a number that changes whenever a client asks)."""
+        return self._next_id - 1
+
     # ---- clients ----
     def submit(
         self,
@@ -131,10 +141,10 @@ class Scheduler:
         timeout_s: float | None = None,
         pid: int | None = None,
         copy: int | None = None,
+        background: bool = False,
     ) -> Request:
-        r = Request(
-            self._next_id, kind, disc, client, pid, now, now + timeout_s if timeout_s is not None else None, copy=copy
-        )
+        deadline = now + timeout_s if timeout_s is not None else None
+        r = Request(self._next_id, kind, disc, client, pid, now, deadline, copy=copy, background=background)
         self._next_id += 1
         self.requests.append(r)
         return r
@@ -222,6 +232,11 @@ class Scheduler:
                 self.requests.remove(r)
                 r.error = f"every drive is out with a fault ({faults[0]}); clear it, then `odarchive robot reset`"
                 actions.append(Fail(r, r.error))
+        if self.wanted():  # rule 5: a background read without a drive gives way
+            for r in [r for r in self.requests if r.background and r.drive is None]:
+                self.requests.remove(r)
+                r.error = "gave way to a read or burn"
+                actions.append(Fail(r, r.error))
         for r in [r for r in self.requests if r.drive is None]:  # ready drives first
             d = self._ready_for(r)
             if d is not None:
@@ -303,9 +318,9 @@ class Scheduler:
 
     @staticmethod
     def _discs_in_order(reads: list[Request]) -> list[tuple[int, int | None]]:
-        first: dict[tuple[int, int | None], float] = {}
+        first: dict[tuple[int, int | None], tuple[bool, float]] = {}
         for r in reads:
-            first[r.key] = min(first.get(r.key, r.created), r.created)
+            first[r.key] = min(first.get(r.key, (r.background, r.created)), (r.background, r.created))
         return sorted(first, key=lambda key: (first[key], key[0], -1 if key[1] is None else key[1]))
 
     def _free_drive(self, avoid_wanted: set[int] = frozenset()) -> DriveModel | None:  # type: ignore[assignment]
@@ -325,8 +340,25 @@ class Scheduler:
         released = [x for d in self.drives.values() for x in d.leases if x.pid is not None and not alive(x.pid)]
         return cancelled, released
 
+    def wanted(self) -> bool:
+        """Rule 5: a request other than a background read waits for a drive (a background
+        lease should be given back). A read whose disc is being loaded, or is held by a
+        reader that is not a background one, waits for that drive, not for another."""
+        coming = {r.key for r in self.requests if r.kind == READ and r.drive is not None}
+        held = [d for d in self.drives.values() if d.leases and not any(x.background for x in d.leases)]
+        for r in self.requests:
+            if r.background or r.drive is not None:
+                continue
+            if r.kind == READ and (r.key in coming or any(_holds(d, r) for d in held)):
+                continue
+            return True
+        return False
+
     def busy(self) -> int:
-        return len(self.requests) + sum(len(d.leases) for d in self.drives.values())
+        """Requests waiting and leases held, background reads left out."""
+        return sum(not r.background for r in self.requests) + sum(
+            not x.background for d in self.drives.values() for x in d.leases
+        )
 
 
 def _holds(d: DriveModel, r: Request) -> bool:

@@ -2,8 +2,8 @@
 
 Holds the opened robot (`odarchive.app.robot_config.Robot`), the last inventory read from
 the changer (refreshed after every motion, so `status()` never waits for the robot), what
-each drive is doing, the faults seen, and the scheduler with its leases and queue
-(`odarchive.app.service.scheduler`). Threads: HTTP handlers call `status()`; robot motions
+each drive is doing, the faults seen, the scheduler with its leases and queue
+(`odarchive.app.service.scheduler`), and the background scrub (`scrubber`). Threads: HTTP handlers call `status()`; robot motions
 run on worker threads; `_lock` guards everything here.
 """
 
@@ -23,6 +23,7 @@ from odarchive.app.service.config import ServiceConfig
 from odarchive.app.service.leases import LeaseManager
 from odarchive.app.service.motions import Motions
 from odarchive.app.service.scheduler import Scheduler
+from odarchive.app.service.scrubber import BackgroundScrub
 from odarchive.copies import offline_discs_of
 
 MAX_FAULTS = 50  # faults kept for the status snapshot
@@ -54,6 +55,10 @@ class RobotService:
             self.motions.describe,
         )
         self.leases = LeaseManager(self.motions, scheduler, self.refresh_inventory, self.record_fault)
+        every_s = config.scrub_s
+        self.scrubber = (
+            BackgroundScrub(ctx, self.leases, config.scrub, every_s, self._jobs_busy) if every_s is not None else None
+        )
 
     def start(self) -> None:
         """Reconcile the drives with the changer (after a restart or a kill -9), then serve."""
@@ -63,8 +68,12 @@ class RobotService:
                 self.leases.scheduler.set_contents(drive, disc, disc is not None, self.clock())
         self.refresh_inventory()
         self.leases.start()
+        if self.scrubber is not None:
+            self.scrubber.start()
 
     def close(self) -> None:
+        if self.scrubber is not None:
+            self.scrubber.close()  # first: it gives its drive back
         self.leases.close()
         self.robot.close()
 
@@ -95,10 +104,13 @@ class RobotService:
         finally:
             self.refresh_inventory()
 
+    def _jobs_busy(self) -> int:
+        return int(self.job_manager.busy()) if self.job_manager is not None else 0
+
     def busy(self) -> int:
         """Leases held, requests waiting and jobs running or queued (the service stops only
-        when this is 0)."""
-        jobs = int(self.job_manager.busy()) if self.job_manager is not None else 0
+        when this is 0; the background scrub does not count: it gives way)."""
+        jobs = self._jobs_busy()
         with self.leases.lock:
             return self.leases.scheduler.busy() + jobs
 
@@ -135,6 +147,7 @@ class RobotService:
             "jobs": self.jobs(),
             "mounts": _mounts(self.ctx),
             "offline_discs": offline_discs_of(self.ctx.home.catalogue),
+            "scrub": self.scrubber.snapshot() if self.scrubber is not None else {"every": "off"},
         }
 
 

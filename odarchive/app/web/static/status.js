@@ -210,6 +210,21 @@
     $("offline-empty").hidden = !!(discs && discs.length);
   }
 
+  // The same words as `odarchive status` (odarchive/cli/service_status.py).
+  function renderScrub(sc, now) {
+    let t = "off";
+    if (sc && sc.every && sc.every !== "off") {
+      t = `every ${str(sc.every)}, ${sc.scrubbed || 0} disc(s) scrubbed, gave way ${sc.gave_way || 0} time(s)`;
+      const c = sc.current;
+      if (c) t += `; scrubbing disc ${c.disc} (set ${str(c.set)}) on drive ${c.drive} for ${since(c.since, now)}`;
+      const l = sc.last;
+      if (l) t += `; last: disc ${l.disc} (set ${str(l.set)}) ${str(l.result)} ${since(l.at, now)} ago`;
+      for (const k of sc.skipped || []) t += `; skipped disc ${k.disc} copy ${k.copy}: ${str(k.reason)}`;
+      for (const h of sc.attention || []) t += `; needs attention: disc ${h.disc} (set ${str(h.set)}) ${str(h.result)}`;
+    }
+    $("scrub").textContent = t;
+  }
+
   function render(s) {
     const now = s.now || Date.now() / 1000;
     renderHeader(s);
@@ -219,6 +234,7 @@
     renderJobs(s.jobs, now);
     renderMounts(s.mounts);
     renderOffline(s.offline_discs);
+    renderScrub(s.scrub, now);
     document.body.dataset.rendered = String((Number(document.body.dataset.rendered) || 0) + 1);
   }
 
