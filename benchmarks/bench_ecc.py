@@ -5,10 +5,13 @@
     .venv/bin/python benchmarks/bench_ecc.py --sizes                      # overhead per medium
 
 1. ECC build at the default 15% (34 roots), the same image (an odarchive disc image of random
-   files) each time: odarchive's path (`odarchive.ecc.tool.augment`: dvdisaster RS03 on every
-   core, the ECC file appended, + the SHA-256 to record), `dvdisaster -mRS03 -o file` alone,
-   dvdisaster RS02 alone (the format of discs planned before RS03), and par2 (`par2 create
-   -r15 -t<cores>`, Debian `par2`, if installed).
+   files) each time: odarchive's path (`odarchive.ecc.tool.augment`: dvdisaster RS03 on one
+   thread, the ECC file appended and hashed into the writer's SHA-256 of the file system, as
+   `create_iso` does), split into dvdisaster's time and ours; `dvdisaster -mRS03 -o file -x 1`
+   alone and with `-x 2` (faster on idle cores, but it races: odarchive.ecc.tool), the SHA-256
+   of the whole image read again (what odarchive did before), dvdisaster RS02 alone (the format
+   of discs planned before RS03), and par2 (`par2 create -r15 -t<cores>`, Debian `par2`, if
+   installed).
 2. Repair of the image with 5% of its sectors zeroed at random: odarchive's path
    (`tool.repair`: split, dvdisaster passes, join) against the README's procedure run by
    hand (dd, dvdisaster -f until clean); both must give back the exact image.
@@ -106,30 +109,48 @@ def ecc_build(work: Path, image: Path, roots: int) -> tuple[Path, bytes]:
     size = image.stat().st_size
     ours, alone = work / "ours.iso", work / "alone.iso"
 
+    written = hashlib.sha256(image.read_bytes())  # the writer hashes the file system as it writes it
+    got: list[bytes] = []
+
     def ecc_ours() -> float:
         shutil.copyfile(image, ours)
         t0 = time.monotonic()
-        tool.augment(ours, roots, formats.RS03)
-        file_sha256(ours)
+        digest = written.copy()
+        tool.augment(ours, roots, formats.RS03, digest)
+        got.append(digest.digest())
         return time.monotonic() - t0
 
-    def ecc_alone() -> float:
+    def ecc_alone(threads: int = tool.ENCODER_THREADS) -> float:
         (work / "alone.ecc").unlink(missing_ok=True)
-        return timed(["dvdisaster", *tool.rs03_encode_args(image, work / "alone.ecc", roots)])
+        args = tool.rs03_encode_args(image, work / "alone.ecc", roots)
+        args[args.index("-x") + 1] = str(threads)
+        return timed(["dvdisaster", *args])
+
+    def rehash() -> float:
+        t0 = time.monotonic()
+        file_sha256(ours)
+        return time.monotonic() - t0
 
     def rs02_alone() -> float:
         shutil.copyfile(image, alone)
         return timed(["dvdisaster", *tool.rs02_augment_args(alone, roots)])
 
-    t_alone, t_ours = [], []
+    t_alone, t_ours, t_two, t_rehash = [], [], [], []
     for _ in range(2):
         t_alone.append(ecc_alone())
         t_ours.append(ecc_ours())
+        t_two.append(ecc_alone(2))
+        t_rehash.append(rehash())
     good = file_sha256(ours)
+    assert set(got) == {good}, "the hash continued over the ECC is not the image's SHA-256"
+    (work / "alone.ecc").unlink()
+    ecc_alone()
     assert good == hashlib.sha256(image.read_bytes() + (work / "alone.ecc").read_bytes()).digest(), "RS03 differs"
     rows = [
-        ("odarchive (RS03 + SHA-256)", min(t_ours)),
-        ("dvdisaster RS03 alone", min(t_alone)),
+        ("odarchive (RS03 -x 1, appended, ECC hashed)", min(t_ours)),
+        (f"dvdisaster RS03 -x {tool.ENCODER_THREADS} alone", min(t_alone)),
+        ("dvdisaster RS03 -x 2 alone (races)", min(t_two)),
+        ("SHA-256 of the whole image again (before)", min(t_rehash)),
         ("dvdisaster RS02 alone (before)", rs02_alone()),
     ]
     if shutil.which("par2"):
@@ -152,7 +173,8 @@ def ecc_build(work: Path, image: Path, roots: int) -> tuple[Path, bytes]:
                 ),
             )
         )
-    print(f"ECC build, {size / 1e6:.0f} MB image, {roots} roots ({os.cpu_count()} cores):")
+    print(f"ECC build, {size / 1e6:.0f} MB image, {roots} roots ({os.cpu_count()} cores, load {os.getloadavg()}):")
+    print(f"  odarchive's own part (append + hash the ECC): {min(t_ours) - min(t_alone):.2f} s")
     for name, t in rows:
         print(
             f"  {name}: {t:.1f} s, {size / t / 1e6:.0f} MB/s, per 25 GB disc {GB25 / size * t / 60:.1f} min;"
