@@ -145,6 +145,7 @@ class Vfs:
         self._totals: tuple[int | None, int, int] | None = None  # (generation, content bytes, entries)
         self._acls: tuple[int | None, bool] | None = None  # (generation, whether the archive holds ACLs)
         self._xattr_sets: Lru[int, dict[str, bytes]] = Lru(1024)
+        self._contents: Lru[int, Content] = Lru(node_cache_entries)  # content id -> its record (every open)
         self.tree_version = 0
         """Counts changes of the tree shown (a snapshot completed or went away)."""
         self._mounted_ns = time.time_ns()
@@ -170,6 +171,7 @@ class Vfs:
             self._nodes.clear()
             self._listings.clear()
             self._lookups.clear()
+            self._contents.clear()
         return True
 
     def top_names(self) -> set[bytes]:
@@ -423,7 +425,7 @@ class Vfs:
     def _own_xattr(self, node: Node, name: str, path: bytes) -> bytes:
         if node.kind != "f" or node.entry is None or node.entry.content_id is None:
             raise NoAttribute(f"no attribute {name} on {path!r}")
-        content = self._cat.content(node.entry.content_id)
+        content = self._content(node.entry.content_id)
         if name == XATTR_SHA256:
             return content.sha256.hex().encode()
         if name == XATTR_DISCS:
@@ -446,7 +448,7 @@ class Vfs:
         if entry is None or entry.kind != "f":
             raise NotFound(f"not a regular file: {path!r}")
         if entry.content_id is not None:
-            content = self._cat.content(entry.content_id)
+            content = self._content(entry.content_id)
         elif entry.size == 0:
             content = Content(0, b"", 0)
         else:
@@ -462,6 +464,19 @@ class Vfs:
             fh = next(self._fh)
             self._handles[fh] = Handle(content, entry, path, keep, bool(others))
         return fh
+
+    def _content(self, content_id: int) -> Content:
+        """A content's record (hash, size), remembered: every open needs it, and it was a
+        catalogue query per open of a small file (forgotten when the catalogue changes)."""
+        with self._lock:
+            content = self._contents.get(content_id)
+        if content is None:
+            generation = self._generation
+            content = self._cat.content(content_id)
+            with self._lock:
+                if generation == self._generation:
+                    self._contents.put(content_id, content)
+        return content
 
     def keep_cache(self, fh: int) -> bool:
         """Whether the kernel may keep the pages it cached for this file's path (FUSE keep_cache).

@@ -33,17 +33,17 @@ def test_directory_of_100000_entries_lists_fast(tmp_path: Path) -> None:
     cat = tmp_path / "catalogue.sqlite"
     synthetic_catalogue(cat, 100_000, per_dir=100_000)
     vfs = Vfs(CatalogueAdapter(cat), NoReads())
-    start = time.monotonic()
+    start = time.process_time()  # CPU seconds: a loaded machine stretches wall time 5x and more
     names = [n for n, _, _ in vfs.readdir(b"/big/d00000")]
-    elapsed = time.monotonic() - start
+    elapsed = time.process_time() - start
     assert len(names) == 100_002 and names[2] == b"f0000000" and names[-1] == b"f0099999"
     # a guard against a query per entry (that took minutes), not a benchmark: on the shared
     # CI cores this takes 0.5-2.4 s; BENCHMARKS.md has `ls -l` of such a directory measured
-    assert elapsed < 4.0, f"listing 100,000 entries took {elapsed:.2f} s"
-    start = time.monotonic()
-    for i in range(0, 100_000, 100):
+    assert elapsed < 4.0, f"listing 100,000 entries took {elapsed:.2f} s of CPU"
+    start = time.process_time()
+    for i in range(0, 100_000, 100):  # ~0.1-0.2 s; a listing read per lookup would take 30 s
         assert vfs.getattr(b"/big/d00000/f%07d" % i).size == 10
-    assert time.monotonic() - start < 2.0
+    assert time.process_time() - start < 2.0
     assert vfs.getattr(b"/big").nlink == 1  # directories: not counted (a query per directory)
 
 
@@ -106,7 +106,7 @@ def test_misused_paths(tmp_path: Path) -> None:
 class CountingAdapter(CatalogueAdapter):
     def __init__(self, path: Path) -> None:
         super().__init__(path)
-        self.lookups = self.listings = 0
+        self.lookups = self.listings = self.contents = 0
 
     def lookup(self, dir_id, name, snap):
         self.lookups += 1
@@ -115,6 +115,10 @@ class CountingAdapter(CatalogueAdapter):
     def list_entries(self, dir_id, snap):
         self.listings += 1
         return super().list_entries(dir_id, snap)
+
+    def content(self, content_id):
+        self.contents += 1
+        return super().content(content_id)
 
 
 def test_stat_of_a_whole_directory_reads_it_once(tmp_path: Path) -> None:
@@ -169,3 +173,16 @@ def test_the_kernel_keeps_pages_only_of_the_content_a_path_showed_before(tmp_pat
         vfs.release(fh)
     finally:
         service.close()
+
+
+def test_a_file_opened_again_needs_no_catalogue_query_for_its_content(tmp_path: Path) -> None:
+    cat = tmp_path / "catalogue.sqlite"
+    synthetic_catalogue(cat, 10, per_dir=10)
+    adapter = CountingAdapter(cat)
+    vfs = Vfs(adapter, NoReads())
+    for _ in range(3):
+        vfs.release(vfs.open(b"/big/d00000/f0000003"))
+    assert adapter.contents == 1
+    vfs.refresh(force=True)  # the catalogue may have changed: its records are read again
+    vfs.release(vfs.open(b"/big/d00000/f0000003"))
+    assert adapter.contents == 2
