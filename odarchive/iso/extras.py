@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import BinaryIO
 
-from odarchive.catalogue import Catalogue, attributes, images, owners, xattrs
+from odarchive.catalogue import Catalogue, attributes, images, owners, plans, xattrs
 from odarchive.catalogue.tree import child_dir, dir_path, list_dir, resolve
 from odarchive.iso.layout import DiscLayout
 from odarchive.iso.manifest import Section
@@ -160,7 +160,10 @@ def _other_filename_lines(cat: Catalogue, layout: DiscLayout) -> Iterator[str]:
     """For each content on the disc, its names in the latest scan that the disc's trees do not
     show (pieces of split contents, names added after planning), every one."""
     dirs: dict[int, bytes] = {}  # directory paths by id: bounded by the directories of the disc's contents
+    named = plans.contents_with_names(cat.conn)  # any other content has one entry: the one the disc shows
     for content_id, shown in _disc_contents(layout):
+        if content_id not in named:
+            continue
         others = []
         for dir_id, name, mode, mtime_ns in images.live_names_of(cat.conn, content_id):
             if dir_id not in dirs:
