@@ -7,11 +7,12 @@ concern: `scanning`, `snapshots`, `contents`, `chunks`, `owners`, `xattrs`, `att
 a scan writes); `plans` (the planner), `images` (image build and verify), `discs` (facts of
 one disc), `burns` (the burn record), `copies`, `health` (scrub history), `restoring`,
 `rebuilding`, `seedimport` and `seedjson` (import_json), `browse` (the mount), `summary`
-(get_info), `storage` (the file as a whole).
+(get_info), `storage` (the file as a whole), `failures` (hints for SQLite's errors).
 
 No SQL reaches the catalogue from outside this package: the rest of odarchive, the
 benchmarks and the tests' fixtures call these modules (`tests/unit/test_sql_boundary.py`
-fails otherwise). A new question gets a function in the module of its concern.
+fails otherwise, and an import-linter contract keeps `sqlite3` to this package and the
+mount's cache). A new question gets a function in the module of its concern.
 
 Threads: a `Catalogue` (one connection) is used by one thread at a time; other threads open
 their own with `Catalogue.open(..., readonly=True)`.

@@ -128,22 +128,16 @@ def _stdout_closed() -> bool:
 def _classify(e: Exception) -> tuple[int | None, str]:
     """Exit code and hint for exceptions from outside odarchive.errors (None: a bug, re-raise)."""
     import errno
-    import sqlite3
 
+    from odarchive.catalogue.failures import hint_for
     from odarchive.errors import EXIT_CATALOGUE, EXIT_FAILED
 
     code = getattr(e, "exit_code", None)  # robot_drivers and fuse_mount errors carry their own
     if isinstance(code, int):
         return code, getattr(e, "hint", "")
-    if isinstance(e, sqlite3.OperationalError):
-        text = str(e)
-        if "locked" in text or "busy" in text:
-            return EXIT_CATALOGUE, "another odarchive process is writing the catalogue; try again when it is done"
-        if "full" in text:
-            return EXIT_CATALOGUE, "the disk holding the home is full: free space and run again; work done is kept"
-        return EXIT_CATALOGUE, "the catalogue could not be written; check the home's disk"
-    if isinstance(e, sqlite3.DatabaseError):
-        return EXIT_CATALOGUE, "the catalogue file is damaged: restore it or `odarchive rebuild` it from discs"
+    hint = hint_for(e)
+    if hint is not None:
+        return EXIT_CATALOGUE, hint
     if isinstance(e, OSError):
         if e.errno == errno.ENOSPC:
             return EXIT_FAILED, "free some space and run the command again; the work done so far is kept"
