@@ -22,6 +22,7 @@ in the disc's reserve allows (`manifest.Section`; `<name>_complete` says whether
 from __future__ import annotations
 
 import io
+import itertools
 import json
 from collections.abc import Callable, Iterator
 from functools import lru_cache
@@ -32,6 +33,8 @@ from odarchive.catalogue.tree import child_dir, dir_path, list_dir, resolve
 from odarchive.iso.layout import DiscLayout
 from odarchive.iso.manifest import Section
 from odarchive.iso.names import raw_from_udf_text, udf_text
+
+ATTRIBUTE_BATCH = 500  # contents whose attributes one query reads
 
 
 def optional_sections(
@@ -109,9 +112,21 @@ def _dir_lines(cat: Catalogue, path: bytes, snap: int) -> Iterator[str]:
 def _attribute_lines(cat: Catalogue, layout: DiscLayout) -> Iterator[str]:
     snaps = {bytes(src.root_name): snap.id for src, snap in cat.latest_snapshots()}
     owner_of = lru_cache(maxsize=4096)(lambda owner_id: owners.get(cat.conn, owner_id))
-    for cid, _shown in _disc_contents(layout):
-        for path, row in attributes.of_content(cat.conn, cid):
-            yield _attribute_line(cat, owner_of, path, row)
+    named = plans.contents_with_names(cat.conn)
+    dirs: dict[int, bytes] = {}  # directory paths by id: bounded by the directories of the disc's contents
+    contents = _disc_contents(layout)
+    while batch := [cid for cid, _shown in itertools.islice(contents, ATTRIBUTE_BATCH)]:
+        # a content with one entry in a batch query; one with further names (if any) by itself
+        first = attributes.of_first_names(cat.conn, [cid for cid in batch if cid not in named])
+        for cid in batch:
+            if cid in named:
+                for path, row in attributes.of_content(cat.conn, cid):
+                    yield _attribute_line(cat, owner_of, path, row)
+            elif cid in first:
+                dir_id, name, row = first[cid]
+                if dir_id not in dirs:
+                    dirs[dir_id] = dir_path(cat, dir_id)
+                yield _attribute_line(cat, owner_of, dirs[dir_id] + b"/" + name, row)
     seen: set[bytes] = set()
     for _node, udf, _jol, _iso in layout.dirs():
         rel = udf[len("/DATA/") :] if udf.startswith("/DATA/") else ""
