@@ -1,7 +1,7 @@
 """The archive service's background scrub (`[service] scrub`) on the simulated robot: an idle
 service scrubs the discs that are due and records their health, one log line each; a read
 asked for while the scrub holds the only drive gets it within one block read and one disc
-swap, and the scrub takes the disc up again later; a disc made unreadable is flagged; "off"
+swap, and the scrub takes the disc up again later (and gives way to a robot command); a disc made unreadable is flagged; "off"
 never scrubs; a bad setting is a clear error."""
 
 from __future__ import annotations
@@ -121,6 +121,12 @@ def test_a_read_takes_the_only_drive_from_the_scrub_within_one_block_and_one_swa
     assert waited < bound, f"the read waited {waited:.2f} s for the drive (bound {bound:.2f} s)"
     assert not [h for h in _history(cli) if h["disc"] == 0 and h["at_ns"] > scrubbing["current"]["since"] * 1e9]
     assert any("disc=0 " in line for line in _log_events(home, "scrub.gave_way"))
+    wait_until(  # it reads disc 0 again from the start; a person unloads the drive meanwhile
+        lambda: (c := _status(home)["scrub"]["current"]) and c["disc"] == 0, "the scrub of disc 0 again", timeout_s=60
+    )
+    unload = cli("robot", "unload", "--drive", "0")
+    assert unload.code == 0, unload.err  # the scrub gave the drive up to the command
+    assert not [h for h in _history(cli) if h["disc"] == 0]  # and recorded nothing for the cut pass
     again = wait_until(  # the service is idle again: disc 0 is scrubbed from the start
         lambda: [h for h in _history(cli) if h["disc"] == 0 and h["result"] == "ok"],
         "disc 0 scrubbed after the read",

@@ -62,6 +62,7 @@ class LeaseManager:
         self._waiters: dict[int, Callable[[], object]] = {}  # request id -> wakes its waiter
         self._blank_slot: dict[int, int | None] = {}  # burn request id -> blank slot
         self._load_notes: dict[int, list[str]] = {}  # drive -> what its last load said, for its first lease
+        self.commands = 0  # robot commands queued or running (the background scrub gives way to them)
         self._work: queue.Queue[Callable[[], None] | None] = queue.Queue()
         self._stop = threading.Event()
         self._threads = [
@@ -184,8 +185,12 @@ class LeaseManager:
             except BaseException as e:
                 done.set_exception(e)
             finally:
+                with self.lock:
+                    self.commands -= 1
                 self.on_change()
 
+        with self.lock:
+            self.commands += 1
         self._work.put(job)
         return done
 

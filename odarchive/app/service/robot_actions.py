@@ -1,13 +1,15 @@
 """`robot load|unload|import|export|reset|inventory|status` as the service does them.
 
 Each runs on the service's robot thread (`LeaseManager.run_motion`), so it never collides
-with a scheduled motion, and refuses to touch a drive that a client holds. The scheduler is
+with a scheduled motion, and refuses to touch a drive that a client holds (the background
+scrub gives its drive up to a command, which waits for that). The scheduler is
 told what the drives hold afterwards, and the burn record follows the media (a disc
 imported through the mail slot is identified by loading it and reading its label).
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from odarchive.app.robot_ops import inventory_json, moved
@@ -15,6 +17,8 @@ from odarchive.app.service.leases import LeaseManager
 from odarchive.app.service.motions import MotionError
 from robot_drivers import errors
 from robot_drivers.interfaces import BLANK, DRIVE_EMPTY, EMPTY
+
+SCRUB_GIVES_WAY_S = 10.0
 
 
 class DriveLeased(MotionError):
@@ -29,6 +33,17 @@ class RobotActions:
         self.ctx = leases.motions.ctx
 
     def _check_free(self, drive: int) -> None:
+        """DriveLeased if a client holds `drive`. The background scrub gives a drive up to a
+        robot command (it stops after the block it reads): that is waited for, up to
+        SCRUB_GIVES_WAY_S."""
+        deadline = time.monotonic() + SCRUB_GIVES_WAY_S
+        while True:
+            with self.leases.lock:
+                d = self.leases.scheduler.drives.get(drive)
+                scrubbing = d is not None and bool(d.leases) and all(x.background for x in d.leases)
+            if not scrubbing or time.monotonic() >= deadline:
+                break
+            time.sleep(0.02)
         with self.leases.lock:
             d = self.leases.scheduler.drives.get(drive)
             if d is not None and (d.leases or d.motion):

@@ -6,10 +6,12 @@ none waits, no job runs and a drive is free, it takes the copy in the changer ch
 longest ago, if that was longer ago than the interval (`odarchive.app.scrub.next_due`), asks
 for a *background* read lease of it (scheduler rule 5: it comes after every other request,
 and fails at once if another one waits for a drive before it has its own) and scrubs it with
-`scrub_copy` in the drive it was given. Before each block read it asks `Scheduler.wanted()`:
-when a read or a burn waits for a drive, it stops there, records nothing and gives the drive
+`scrub_copy` in the drive it was given. Before each block read it asks `Scheduler.wanted()`
+and whether a robot command is queued: when a read or a burn waits for a drive, or a person
+moves media, it stops there, records nothing and gives the drive
 back (the waiting request gets it after one disc swap), and takes that copy up again the next
-time the service is idle. A copy that cannot be loaded is skipped until the service restarts.
+time the service is idle. A copy that cannot be loaded (its slot empty, a robot fault) is
+skipped for an hour (or the interval, if shorter), then tried again.
 
 Each copy scrubbed is one health record (`odarchive.health`) and one log line
 (`event=scrub.done disc=N copy=C result=...`); the status shows the drive as "scrubbing disc
@@ -33,6 +35,7 @@ from odarchive.health import BurnedCopy, needing_attention
 
 log = logging.getLogger("odarchive.service")
 CLIENT = "background scrub"
+RETRY_S = 3600.0  # a copy that could not be loaded is tried again after this long (or the interval)
 
 
 def poll_interval(every_s: float) -> float:
@@ -56,7 +59,8 @@ class BackgroundScrub:
         self.last: dict[str, Any] | None = None  # the last result recorded
         self.scrubbed = 0
         self.gave_way = 0
-        self.skipped: dict[tuple[int, int], str] = {}  # copies that could not be loaded, this run
+        self.skipped: dict[tuple[int, int], tuple[str, float]] = {}  # copies that could not be loaded: why, until
+        self.retry_s = min(every_s, RETRY_S)
         self.attention: list[dict[str, Any]] | None = None  # copies whose last scrub asks for a replacement
         self._seen = -1  # requests submitted at the last look
         self._stop = threading.Event()
@@ -80,12 +84,13 @@ class BackgroundScrub:
                 log.exception("background scrub: unexpected error")
 
     def _idle(self) -> bool:
-        """Nothing asked since the last look, nothing waits, no job runs, a drive is free."""
+        """Nothing asked since the last look, nothing waits, no job or robot command runs, a
+        drive is free."""
         with self.leases.lock:
             s = self.leases.scheduler
             quiet, self._seen = s.submitted == self._seen, s.submitted
             free = any(d.free for d in s.drives.values())
-            return quiet and not s.requests and free and not self.jobs_busy()
+            return quiet and not s.requests and free and not self.leases.commands and not self.jobs_busy()
 
     def _scrub_next(self) -> None:
         if not self.ctx.home.catalogue.exists():
@@ -93,7 +98,9 @@ class BackgroundScrub:
         with self.ctx.open_catalogue() as cat:
             if self.attention is None:
                 self.attention = needing_attention(cat)
-            copy = next_due(cat, time.time_ns() - int(self.every_s * 1e9), skip=set(self.skipped))
+            now = time.time()
+            skip = {key for key, (_, until) in self.skipped.items() if until > now}
+            copy = next_due(cat, time.time_ns() - int(self.every_s * 1e9), skip=skip)
             if copy is None:
                 return
             try:
@@ -125,18 +132,19 @@ class BackgroundScrub:
             self.attention = needing_attention(cat)
 
     def _give_way(self) -> bool:
-        """Asked before each block: stop when the service stops or a read or burn waits."""
+        """Asked before each block: stop when the service stops, a read or burn waits, or a
+        robot command is queued (`robot unload` of this drive, say)."""
         if self._stop.is_set():
             return True
         with self.leases.lock:
-            return self.leases.scheduler.wanted()
+            return self.leases.scheduler.wanted() or self.leases.commands > 0
 
     def _not_granted(self, copy: BurnedCopy, message: str) -> None:
         if message.startswith("gave way"):
             self.gave_way += 1
             log.info("event=scrub.gave_way disc=%d copy=%d before=load", copy.disc, copy.copy)
             return
-        self.skipped[(copy.disc, copy.copy)] = message
+        self.skipped[(copy.disc, copy.copy)] = (message, time.time() + self.retry_s)
         log.warning("event=scrub.skipped disc=%d copy=%d reason=%r", copy.disc, copy.copy, message)
 
     def _finished(self, copy: BurnedCopy, drive: int, result: dict[str, Any] | None, elapsed: float) -> None:
@@ -166,7 +174,10 @@ class BackgroundScrub:
             "last": self.last,
             "scrubbed": self.scrubbed,
             "gave_way": self.gave_way,
-            "skipped": [{"disc": d, "copy": c, "reason": why} for (d, c), why in sorted(self.skipped.items())],
+            "skipped": [
+                {"disc": d, "copy": c, "reason": why, "until": until}
+                for (d, c), (why, until) in sorted(self.skipped.items())
+            ],
             "attention": [
                 {k: h[k] for k in ("disc", "copy", "set", "result", "at_ns", "detail")} for h in self.attention or []
             ],
