@@ -126,8 +126,8 @@ def _v7_packed_entries(conn: sqlite3.Connection) -> None:
     the content as an offset from the entry's id, the index by content only for the further names
     of a content; the hash index on 3 bytes. The old columns stay readable as VIRTUAL columns.
 
-    Rows keep their ids and contents theirs, so an old row's content is rarely its own id and
-    stays in the index by content; contents added from now on take their first entry's id.
+    Rows keep their ids. Contents are renumbered to the id of their first entry (`_renumber`),
+    so that old rows too leave the index by content to further names.
     """
     sql = resources.files("odarchive.catalogue").joinpath("schema.sql").read_text()
     for index in ("entries_by_dir", "entries_by_content", "entries_unhashed", "entries_by_ino", "contents_by_sha"):
@@ -136,13 +136,15 @@ def _v7_packed_entries(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE entries RENAME TO entries_v6")
     table = sql.index("CREATE TABLE entries (")
     conn.execute(sql[table : sql.index("\n);", table) + 3])
+    _renumber(conn)
     conn.execute(
         "INSERT INTO entries (id, source_id, dir_id, name, snaps, size, mtime_ns, ctime_off, bits, content_off, link)"
-        f" SELECT id, source_id, dir_id, name, {entryrows.snaps('first_snap', 'last_snap')}, size, mtime_ns,"
-        f" ctime_off, {entryrows.bits('mode', 'owner', 'xattrs')}, content_id - id, {entryrows.link('target', 'ino')}"
-        " FROM entries_v6"
+        f" SELECT e.id, source_id, dir_id, name, {entryrows.snaps('first_snap', 'last_snap')}, size, mtime_ns,"
+        f" ctime_off, {entryrows.bits('mode', 'owner', 'xattrs')}, r.new - e.id, {entryrows.link('target', 'ino')}"
+        " FROM entries_v6 e LEFT JOIN renumber r ON r.old = e.content_id"
     )
     conn.execute("DROP TABLE entries_v6")
+    conn.execute("DROP TABLE renumber")
     for start_text in (
         "CREATE INDEX entries_by_dir",
         "CREATE INDEX entries_by_content",
@@ -154,6 +156,50 @@ def _v7_packed_entries(conn: sqlite3.Connection) -> None:
         conn.execute(sql[start : sql.index(";", start)])
     start = sql.index("CREATE TRIGGER contents_unique")
     conn.execute(sql[start : sql.index("END;", start) + len("END;")])
+
+
+_CONTENT_IDS = (
+    ("contents", "id"),
+    ("placements", "content_id"),
+    ("extents", "content_id"),
+    ("chunk_hashes", "content_id"),
+    ("disc_names", "content_id"),
+)
+
+
+def _renumber(conn: sqlite3.Connection) -> None:
+    """Give each content the smallest id of the (schema 6) entries that have it, in every table
+    that names contents; ids no entry has (contents whose files are gone) follow the largest
+    entry id. Each table is written anew in key order (updating keys in place left its pages
+    half empty: measured, contents 43 -> 86 bytes per content). The old -> new map stays in the
+    temporary table `renumber` for the entries' rewrite."""
+    conn.execute("CREATE TEMP TABLE renumber (old INTEGER PRIMARY KEY, new INTEGER NOT NULL)")
+    conn.execute(
+        "INSERT INTO renumber SELECT content_id, min(id) FROM entries_v6 WHERE content_id IS NOT NULL GROUP BY content_id"
+    )
+    named = " UNION ".join(f"SELECT {column} AS id FROM {table}" for table, column in _CONTENT_IDS)
+    conn.execute(
+        "INSERT INTO renumber SELECT id, (SELECT coalesce(max(id), 0) FROM entries_v6) + row_number() OVER (ORDER BY id)"
+        f" FROM ({named}) WHERE id NOT IN (SELECT old FROM renumber)"
+    )
+    for table, column in _CONTENT_IDS:
+        info = conn.execute(f"PRAGMA table_info({table})").fetchall()
+        columns = [row[1] for row in info]
+        key = [row[1] for row in sorted(info, key=lambda row: row[5]) if row[5]]
+        indexes = conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type='index' AND tbl_name=? AND sql IS NOT NULL", (table,)
+        ).fetchall()
+        for name, _ in indexes:
+            conn.execute(f"DROP INDEX {name}")
+        mapped = ", ".join(f"(SELECT new FROM renumber WHERE old = {c}) AS {c}" if c == column else c for c in columns)
+        conn.execute(f"CREATE TEMP TABLE old_rows AS SELECT * FROM {table}")
+        conn.execute(f"DELETE FROM {table}")
+        conn.execute(
+            f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM (SELECT {mapped} FROM old_rows) ORDER BY {', '.join(key)}"
+        )
+        conn.execute("DROP TABLE old_rows")
+        for _, sql in indexes:
+            conn.execute(sql)
 
 
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {

@@ -121,25 +121,45 @@ def test_a_version_6_catalogue_keeps_every_field_of_every_entry(tmp_path: Path) 
     conn.execute("INSERT INTO owners VALUES (1, 0, 0, 'root', 'root'), (2, 1000, 1000, 'u', NULL)")
     conn.execute("""INSERT INTO xattr_sets VALUES (1, '{"user.a": "eA=="}')""")
     conn.executemany(f"INSERT INTO entries ({_V6_COLUMNS}) VALUES ({','.join('?' * 15)})", V6_ENTRIES)
+    conn.execute("INSERT INTO discs (id, label, capacity_bytes, used_bytes, planned_ns) VALUES (0, 'L', 1, 1, 0)")
+    for cid in (1, 2):  # content 2 is on a disc, but no entry has it any more
+        conn.execute(
+            "INSERT INTO placements (content_id, piece, disc_id, offset, length) VALUES (?, 0, 0, 0, 5)", (cid,)
+        )
+        conn.execute("INSERT INTO extents VALUES (?, 0, 0, 0, 5)", (cid,))
+        conn.execute("INSERT INTO chunk_hashes VALUES (?, 0, ?)", (cid, b"h" * 32))
+        conn.execute("INSERT INTO disc_names VALUES (0, ?, ?, 0, 33188)", (b"src/n%d" % cid, cid))
     conn.commit()
     conn.close()
     with Catalogue.open(path) as cat:
         assert cat.meta("schema_version") == str(SCHEMA_VERSION)
-        assert cat.conn.execute(f"SELECT {_V6_COLUMNS} FROM entries ORDER BY id").fetchall() == V6_ENTRIES
-        assert [r[0] for r in cat.conn.execute("SELECT kind FROM entries ORDER BY id")] == list("dffflff")
-        # the old contents are not their entries' ids: the index by content finds every name
-        assert [name for _, name, _, _ in images.live_names_of(cat.conn, 1)] == [b"a", b"a2"]
-        assert [(cid, sha[0]) for cid, sha in cat.conn.execute("SELECT id, sha256 FROM contents")] == [
-            (1, 1),
-            (2, 2),
-            (3, 3),
+        renumbered = {1: 2, 2: 8, 3: 4}  # contents take their first entry's id (below)
+        assert cat.conn.execute(f"SELECT {_V6_COLUMNS} FROM entries ORDER BY id").fetchall() == [
+            (*row[:11], renumbered.get(row[11]), *row[12:]) for row in V6_ENTRIES
         ]
+        assert [r[0] for r in cat.conn.execute("SELECT kind FROM entries ORDER BY id")] == list("dffflff")
+        # contents took the id of their first entry (2 no entry has: after the last entry), in
+        # every table that names them; only further names are in the index by content
+        assert [(cid, sha[0]) for cid, sha in cat.conn.execute("SELECT id, sha256 FROM contents ORDER BY id")] == [
+            (2, 1),
+            (4, 3),
+            (8, 2),
+        ]
+        assert cat.conn.execute("SELECT id, content_off FROM entries WHERE content_off IS NOT NULL").fetchall() == [
+            (2, 0),
+            (3, -1),
+            (4, 0),
+            (7, -5),
+        ]
+        assert [name for _, name, _, _ in images.live_names_of(cat.conn, 2)] == [b"a", b"a2"]
+        for table in ("placements", "extents", "chunk_hashes", "disc_names"):
+            assert cat.conn.execute(f"SELECT content_id FROM {table} ORDER BY 1").fetchall() == [(2,), (8,)], table
         # and the rows are written as before: the hash phase gives the unhashed file its content
         rows = ScanRows(cat.conn, 1, 2, 1)
         assert [r[0] for r in rows.unhashed()] == [6]
         with cat.transaction():
             (cid,), new = rows.set_contents([(b"\x09" * 32, 9, 10**18 + 5, 0, 1, 6)])
-        assert new == 1 and cid == 6  # a new content takes its entry's id
+        assert new == 1 and cid == 6  # a new content takes its entry's id (no content has it)
         assert cat.conn.execute("SELECT content_id, content_off, xattrs, owner FROM entries WHERE id=6").fetchone() == (
             6,
             0,
