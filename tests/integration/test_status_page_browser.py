@@ -81,6 +81,9 @@ def test_page_renders_slots_and_drives_and_escapes_names(fixture_page):
         "document.getElementById('offline').textContent"
     )
     assert "0.90" in browser.evaluate("document.getElementById('mounts').textContent")  # cache hit ratio
+    scrub = browser.evaluate("document.getElementById('scrub').textContent")
+    assert "every 30d, 4 disc(s) scrubbed" in scrub and "scrubbing disc 3 (set B) on drive 1" in scrub
+    assert f"no slot {HOSTILE}" in scrub and "needs attention: disc 5 (set B) corrected" in scrub
     browser.click("#slots .slot")
     assert browser.evaluate("document.getElementById('slot-detail').textContent").startswith(
         "slot 1: recorded, disc 0 (<script>"

@@ -75,6 +75,15 @@ def fixture_status(slots: int = 600, label: str = HOSTILE) -> dict[str, Any]:
                 "text": f"insert disc 17 (set B): shelf {label}",
             }
         ],
+        "scrub": {
+            "every": "30d",
+            "current": {"disc": 3, "copy": 1, "set": "B", "drive": 1, "since": now - 20, "bytes": 25_000_000_000},
+            "last": {"disc": 2, "copy": 0, "set": "A", "result": "ok", "at": now - 300},
+            "scrubbed": 4,
+            "gave_way": 1,
+            "skipped": [{"disc": 9, "copy": 0, "reason": f"no slot {label}", "until": now + 3600}],
+            "attention": [{"disc": 5, "copy": 1, "set": "B", "result": "corrected", "at_ns": 1, "detail": None}],
+        },
     }
 
 
