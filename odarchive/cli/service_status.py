@@ -55,7 +55,7 @@ def _scrub(sc: Reply | None, now: float) -> list[str]:
     if not sc:
         return []
     if sc.get("every") in (None, "off"):
-        return ["  background scrub: off"]
+        return ["  background scrub: off" + (f" ({sc['why']})" if sc.get("why") else "")]
     text = (
         f"  background scrub: every {sc['every']}, {sc.get('scrubbed', 0)} disc(s) scrubbed,"
         f" gave way {sc.get('gave_way', 0)} time(s)"

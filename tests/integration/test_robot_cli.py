@@ -134,6 +134,8 @@ def test_manual_driver_asks_and_checks_the_label(cli, home: Path, tmp_path: Path
     r = cli("robot", "load", "3")
     assert r.code == 6 and "insert disc 3 (label TESTARCHIVE_0003)" in r.err and "no medium" in r.err
     assert cli("robot", "status", "--json").json()["request"].startswith("insert disc 3")
+    scrub = cli("status", "--json").json()["service"]["scrub"]  # nobody is asked for discs behind their back
+    assert scrub["every"] == "off" and "manual driver" in scrub["why"]
     shutil.copy(images[2], drive)
     r = cli("robot", "load", "3")
     assert r.code == 6 and "TESTARCHIVE_0002" in r.err and "not disc 3" in r.err

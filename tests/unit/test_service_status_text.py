@@ -69,3 +69,5 @@ def test_the_background_scrub_is_described():
     assert "    needs attention: disc 5 (set B) failed (`odarchive robot burn --replace 5`)" in lines
     s["scrub"] = {"every": "off"}
     assert "  background scrub: off" in describe_service(s)
+    s["scrub"] = {"every": "off", "why": "the manual driver"}
+    assert "  background scrub: off (the manual driver)" in describe_service(s)

@@ -27,6 +27,7 @@ from odarchive.app.service.scrubber import BackgroundScrub
 from odarchive.copies import offline_discs_of
 
 MAX_FAULTS = 50  # faults kept for the status snapshot
+MANUAL_NO_SCRUB = "the manual driver asks a person for every disc: run `odarchive scrub` instead"
 
 
 class RobotService:
@@ -56,8 +57,12 @@ class RobotService:
         )
         self.leases = LeaseManager(self.motions, scheduler, self.refresh_inventory, self.record_fault)
         every_s = config.scrub_s
+        manual = robot.config.driver == "manual"  # every load asks a person: no scrub behind their back
+        self.scrub_off = {"every": "off"} if not manual or every_s is None else {"every": "off", "why": MANUAL_NO_SCRUB}
         self.scrubber = (
-            BackgroundScrub(ctx, self.leases, config.scrub, every_s, self._jobs_busy) if every_s is not None else None
+            BackgroundScrub(ctx, self.leases, config.scrub, every_s, self._jobs_busy)
+            if every_s is not None and not manual
+            else None
         )
 
     def start(self) -> None:
@@ -147,7 +152,7 @@ class RobotService:
             "jobs": self.jobs(),
             "mounts": _mounts(self.ctx),
             "offline_discs": offline_discs_of(self.ctx.home.catalogue),
-            "scrub": self.scrubber.snapshot() if self.scrubber is not None else {"every": "off"},
+            "scrub": self.scrubber.snapshot() if self.scrubber is not None else self.scrub_off,
         }
 
 

@@ -212,7 +212,7 @@
 
   // The same words as `odarchive status` (odarchive/cli/service_status.py).
   function renderScrub(sc, now) {
-    let t = "off";
+    let t = sc && sc.why ? `off (${str(sc.why)})` : "off";
     if (sc && sc.every && sc.every !== "off") {
       t = `every ${str(sc.every)}, ${sc.scrubbed || 0} disc(s) scrubbed, gave way ${sc.gave_way || 0} time(s)`;
       const c = sc.current;
