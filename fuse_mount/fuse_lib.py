@@ -37,7 +37,8 @@ import operator
 import os
 import struct
 import threading
-from collections.abc import Callable, Iterator
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterator
 from typing import Any
 
 os.environ.setdefault("FUSE_LIBRARY_NAME", "fuse3")  # before mfusepy picks libfuse 2 if installed
@@ -136,6 +137,11 @@ def _stat_packer() -> tuple[struct.Struct, Callable[[tuple[int, ...]], tuple[int
 
 _PACKER, _ORDER = _stat_packer()
 _pack_into = _PACKER.pack_into
+_STAT_SIZE = _PACKER.size
+PACKED_LISTING_MAX = 10_000
+"""Listings up to this many entries are kept packed once read whole (`_Packed`)."""
+PACKED_ENTRIES = 100_000
+"""Entries kept packed in all (about 150 bytes each plus the name): the least recent go."""
 
 
 def fill_stat(st: Any, row: tuple[int, ...]) -> None:
@@ -214,6 +220,8 @@ class OdarchiveFUSE(mfusepy.FUSE):
         self._session: int | None = None
         self._listings: dict[int, _Listing] = {}  # open directory handle -> its listing
         self._listings_lock = threading.Lock()
+        self._packed: OrderedDict[Hashable, _Packed] = OrderedDict()  # listing key -> listing (LRU)
+        self._packed_entries = 0
         self.readdirplus = False  # whether the kernel agreed to readdirplus (set in init)
         self._thread_states = ThreadStates(int(kwargs.get("max_threads", LIBFUSE_MAX_THREADS)))
         super().__init__(operations, mountpoint, **kwargs)
@@ -286,7 +294,24 @@ class OdarchiveFUSE(mfusepy.FUSE):
         (inode, mode) only). Entries carry nonzero offsets (their position + 1): libfuse 3.14
         passes readdirplus attributes to the kernel only on this path (with offset 0 it keeps
         the whole listing and drops them). The listing is a generator kept per open directory
-        (`_Listing`), so a directory of millions is never held in memory; a seek restarts it."""
+        (`_Listing`), so a directory of millions is never held in memory; a seek restarts it.
+
+        A listing of up to PACKED_LISTING_MAX entries read whole with attributes is kept as
+        libfuse's stat structs (`_Packed`), by `operations.listing_key(path)` (the path and
+        the catalogue's version: any change of the catalogue makes a new key): listing it
+        again (`find`, `ls` twice) costs only the filler call per entry."""
+        plus = FUSE_FILL_DIR_PLUS if flags & FUSE_READDIR_PLUS else 0
+        filler = _Filler(ctypes.cast(filler, ctypes.c_void_p).value or 0)
+        key_of = getattr(self.operations, "listing_key", None)
+        key = key_of(path) if key_of is not None and path is not None else None
+        if key is not None:
+            with self._listings_lock:
+                packed = self._packed.get(key)
+                if packed is not None:
+                    self._packed.move_to_end(key)
+            if packed is not None:
+                packed.fill(buf, filler, offset, plus)
+                return 0
         fh = fip.contents.fh
         with self._listings_lock:
             listing = self._listings.pop(fh, None)
@@ -294,12 +319,14 @@ class OdarchiveFUSE(mfusepy.FUSE):
             listing = _Listing(iter(self.operations.readdir_rows(path, fh)))
             listing.items = itertools.islice(listing.items, offset, None)
             listing.position = offset
-        plus = FUSE_FILL_DIR_PLUS if flags & FUSE_READDIR_PLUS else 0
+            listing.kept = [] if key is not None and offset == 0 else None
+        if not plus:
+            listing.kept = None  # only listings with every attribute are kept
         st = mfusepy.c_stat()
         pst = ctypes.addressof(st)
-        filler = _Filler(ctypes.cast(filler, ctypes.c_void_p).value or 0)
         position, pending, listing.pending = listing.position, listing.pending, None
         items = listing.items if pending is None else itertools.chain((pending,), listing.items)
+        kept = listing.kept
         try:
             for item in items:
                 name, row = item
@@ -314,11 +341,28 @@ class OdarchiveFUSE(mfusepy.FUSE):
                     listing.pending = item  # the reply is full: this one starts the next
                     break
                 position += 1
+                if kept is not None:
+                    kept.append((name, ctypes.string_at(pst, _STAT_SIZE), fill))
+                    if len(kept) > PACKED_LISTING_MAX:
+                        listing.kept = kept = None
+            else:
+                if kept is not None and key is not None:  # the whole listing went out: keep it
+                    self._keep_packed(key, _Packed(kept))
+                    listing.kept = None
         finally:
             listing.position = position
             with self._listings_lock:
                 self._listings[fh] = listing
         return 0
+
+    def _keep_packed(self, key: Hashable, packed: _Packed) -> None:
+        with self._listings_lock:
+            old = self._packed.pop(key, None)
+            self._packed_entries += len(packed.names) - (len(old.names) if old is not None else 0)
+            self._packed[key] = packed
+            while self._packed_entries > PACKED_ENTRIES:
+                _, gone = self._packed.popitem(last=False)
+                self._packed_entries -= len(gone.names)
 
     def releasedir(self, path: bytes | None, fip: Any) -> int:
         with self._listings_lock:
@@ -328,9 +372,28 @@ class OdarchiveFUSE(mfusepy.FUSE):
 
 class _Listing:
     """Where the listing of one open directory stands: the entries still to hand to libfuse,
-    how many it has had, and the one that did not fit in the last reply."""
+    how many it has had, the one that did not fit in the last reply, and (while it may still
+    be kept whole) the packed entries handed out so far."""
 
     def __init__(self, items: Iterator[tuple[bytes, tuple[int, ...]]]) -> None:
         self.items = items
         self.position = 0  # entries handed to libfuse so far
         self.pending: tuple[bytes, tuple[int, ...]] | None = None  # did not fit in the last reply
+        self.kept: list[tuple[bytes, bytes, int]] | None = None  # (name, stat struct, fill flag)
+
+
+class _Packed:
+    """A whole listing as libfuse takes it: names, their stat structs in one buffer, flags."""
+
+    def __init__(self, entries: list[tuple[bytes, bytes, int]]) -> None:
+        self.names = [name for name, _, _ in entries]
+        self.fills = [fill for _, _, fill in entries]
+        self._buffer = ctypes.create_string_buffer(b"".join(st for _, st, _ in entries), _STAT_SIZE * len(entries) or 1)
+        self._base = ctypes.addressof(self._buffer)
+
+    def fill(self, buf: Any, filler: Any, offset: int, plus: int) -> None:
+        """Hand libfuse the entries from `offset` on until its reply is full."""
+        names, fills, base = self.names, self.fills, self._base
+        for i in range(offset, len(names)):
+            if filler(buf, names[i], base + i * _STAT_SIZE, i + 1, fills[i] if plus else 0) != 0:
+                return

@@ -124,6 +124,11 @@ class FuseOps(mfusepy.Operations):
         except Exception as e:
             raise _fuse_error("readdir", _s(path), e) from None
 
+    def listing_key(self, path: bytes) -> tuple[bytes, int | None]:
+        """What a listing of `path` shows depends on: the path and the catalogue's version
+        (`Vfs.generation`: any commit makes a new one, so a kept listing is never stale)."""
+        return b"/" + path.strip(b"/"), self._vfs.generation()
+
     def readlink(self, path: str) -> str:
         return _s(_translate("readlink", path, lambda: self._vfs.readlink(_b(path))))
 

@@ -174,6 +174,12 @@ class Vfs:
             self._contents.clear()
         return True
 
+    def generation(self) -> int | None:
+        """The catalogue's version the tree is shown from (checked for changes at most every
+        `refresh_s`): whatever was read at one generation is the same until it changes."""
+        self.refresh()
+        return self._generation
+
     def top_names(self) -> set[bytes]:
         """The names at the top of the tree: every root name and `.snapshots`."""
         with self._lock:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import logging
 import threading
@@ -185,3 +186,64 @@ def test_a_thread_s_python_state_is_kept_once_and_for_at_most_the_pool_s_threads
         t.join()
     assert len(holds) == 2 and len(set(holds)) == 2  # one hold for each of the first two threads
     assert states.left == 0
+
+
+class ListingOps:
+    """readdir_rows of a directory of `n` files, counted; the listing key carries a version."""
+
+    def __init__(self, n: int) -> None:
+        self.n, self.version, self.reads = n, 1, 0
+
+    def listing_key(self, path: bytes) -> tuple[bytes, int]:
+        return path, self.version
+
+    def readdir_rows(self, path: bytes, fh: int):
+        self.reads += 1
+        yield b".", (1, 0o040000)
+        for i in range(self.n):
+            yield b"f%d.v%d" % (i, self.version), (100 + i, 0o100644, 1, 0, 0, i, 10**18, 10**18)
+
+
+def _list(fuse: fuse_lib.OdarchiveFUSE, room: int = 7) -> list[tuple[bytes, int, int]]:
+    """A whole listing the way libfuse asks for it: replies of `room` entries, each resuming
+    at the offset of the last entry the previous one took; (name, inode, size) of each."""
+    got: list[tuple[bytes, int, int]] = []
+    taken = 0
+
+    def filler(buf, name, st, off, flags):  # libfuse's filler: says "full" after `room` entries
+        nonlocal taken
+        if taken == room:
+            return 1
+        s = ctypes.cast(st, ctypes.POINTER(mfusepy.c_stat)).contents
+        got.append((name, s.st_ino, s.st_size if flags else -1))
+        taken += 1
+        return 0
+
+    c_filler = mfusepy.fuse_fill_dir_t(filler)
+    fi = mfusepy.fuse_file_info(fh=1)
+    while True:
+        before, taken = len(got), 0
+        fuse.readdir_fuse_3(b"/d", None, c_filler, len(got), ctypes.pointer(fi), fuse_lib.FUSE_READDIR_PLUS)
+        if len(got) == before:
+            return got
+
+
+def test_a_listing_read_whole_is_listed_again_from_its_packed_copy_until_the_catalogue_changes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ops = ListingOps(20)
+    fuse = fuse_lib.OdarchiveFUSE.__new__(fuse_lib.OdarchiveFUSE)
+    fuse.operations = ops
+    fuse._listings, fuse._listings_lock = {}, threading.Lock()
+    fuse._packed, fuse._packed_entries = fuse_lib.OrderedDict(), 0
+    first = _list(fuse)
+    assert [n for n, _, _ in first] == [b"."] + [b"f%d.v1" % i for i in range(20)]
+    assert first[5] == (b"f4.v1", 104, 4) and first[0] == (b".", 1, -1)  # attributes with plus, dots without
+    assert _list(fuse, room=3) == first and ops.reads == 1  # again, in other replies: from the packed copy
+    ops.version = 2  # a catalogue change: a new key, read again
+    assert [n for n, _, _ in _list(fuse)][1] == b"f0.v2" and ops.reads == 2
+    monkeypatch.setattr(fuse_lib, "PACKED_LISTING_MAX", 10)  # too large to keep: read each time
+    big = ListingOps(20)
+    big.version = 3
+    fuse.operations = big
+    assert _list(fuse) == _list(fuse) and big.reads == 2
