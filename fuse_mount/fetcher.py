@@ -56,6 +56,10 @@ FINISHERS = 2
 """Threads verifying and storing read jobs (SHA-256 releases the GIL: two hash at once)."""
 FINISH_QUEUE = 2
 """Read jobs waiting for a finisher at most; a worker with one more to hand over waits."""
+STREAM_AHEAD = 2
+"""A read the cache served at a new chunk (a sequential read) queues this many times
+`read_ahead_chunks` beyond it."""
+"""Read jobs waiting for a finisher at most; a worker with one more to hand over waits."""
 
 
 @dataclass(frozen=True)
@@ -188,7 +192,7 @@ class Fetcher:
     def fetch(self, content: Content, offset: int, length: int) -> list[tuple[int, bytes]]:
         """Return once bytes [offset, offset+length) of `content` are in the cache, or verified
         in the returned (content offset, bytes) that the cache had no room for; else raise."""
-        jobs = self._submit(content, offset, length)
+        jobs = self._submit(content, offset, length, self._config.read_ahead_chunks)
         for job in jobs:
             if not job.done.wait(max(0.0, job.deadline - time.monotonic())):
                 discs = ", ".join(self._describe(d) for d in sorted(job.discs))
@@ -204,13 +208,16 @@ class Fetcher:
         return [(job.offset, job.unkept) for job in jobs if job.unkept is not None]
 
     def prefetch(self, content: Content, offset: int, length: int) -> None:
-        """Queue, without waiting, the chunks `fetch` of this range would read ahead: called for
-        reads the cache served, so a sequential read keeps the drive busy ahead of it instead
-        of waiting at every chunk that was not read ahead on a miss."""
+        """Queue, without waiting, the chunks beyond this range: called for reads the cache
+        served at a new chunk, so a sequential read keeps the drive busy ahead of it instead
+        of waiting at every chunk that was not read ahead on a miss. Such a read streams, so
+        twice `read_ahead_chunks` are queued (a miss alone, such as `file` reading a header,
+        reads only `read_ahead_chunks` ahead): the drive reads on while the chunks before are
+        verified and stored, and the reader seldom catches up with it."""
         if content.size <= self._config.whole_max_bytes or not self._cat.chunk_hashes(content.id):
             return  # fetched whole: nothing to read ahead
         try:
-            self._submit(content, offset, length)
+            self._submit(content, offset, length, STREAM_AHEAD * self._config.read_ahead_chunks)
         except DiscUnavailable:
             pass  # the read that needs those chunks will say why
 
@@ -222,8 +229,11 @@ class Fetcher:
             disc = None
         return f"disc {disc_id} ({disc.label})" if disc else f"disc {disc_id}"
 
-    def _units(self, content: Content, offset: int, length: int) -> tuple[list[tuple[int, int, int, str | None]], int]:
-        """(index, offset, length, chunk sha) of the jobs for a range, and how many to wait for."""
+    def _units(
+        self, content: Content, offset: int, length: int, ahead_chunks: int
+    ) -> tuple[list[tuple[int, int, int, str | None]], int]:
+        """(index, offset, length, chunk sha) of the jobs for a range and `ahead_chunks` beyond
+        it, and how many of them to wait for."""
         hashes = self._cat.chunk_hashes(content.id) if content.size > self._config.whole_max_bytes else {}
         if not hashes:
             return [(WHOLE, 0, content.size, None)], 1
@@ -231,7 +241,7 @@ class Fetcher:
         wanted = self._cache.missing_chunks(key, content.size, offset, length)
         chunk_len = self._cache.chunk_range(content.size, 0)[1]
         ahead_from = offset + length
-        ahead = self._cache.missing_chunks(key, content.size, ahead_from, self._config.read_ahead_chunks * chunk_len)
+        ahead = self._cache.missing_chunks(key, content.size, ahead_from, ahead_chunks * chunk_len)
         units: list[tuple[int, int, int, str | None]] = []
         for i in wanted + [i for i in ahead if i not in wanted]:
             if i not in hashes:
@@ -240,8 +250,8 @@ class Fetcher:
             units.append((i, off, ln, hashes[i].hex()))
         return units, len(wanted)
 
-    def _submit(self, content: Content, offset: int, length: int) -> list[_Job]:
-        units, waited = self._units(content, offset, length)
+    def _submit(self, content: Content, offset: int, length: int, ahead_chunks: int) -> list[_Job]:
+        units, waited = self._units(content, offset, length, ahead_chunks)
         pieces = self._cat.pieces(content.id)
         try:
             plans = [(u, plan_parts(pieces, u[1], u[2])) for u in units]
