@@ -38,6 +38,30 @@ def test_rs02_and_rs03_sizes_are_those_dvdisaster_makes(tmp_path: Path) -> None:
         assert tool.augment(img, roots, formats.RS03) == rs03.augmented_sectors(sectors, roots) * SECTOR
 
 
+def test_rs03_is_encoded_alike_every_time_and_its_hash_continues_the_image_s(tmp_path: Path) -> None:
+    """One encoder thread: dvdisaster 0.79.5's `-x 2` wrote a wrong ECC file in about 1 run in
+    10 on a busy machine (small images; odarchive/ecc/tool.py). Busy loops beside the encoder
+    make a race likely to show; the hash handed to `augment` ends as the image's SHA-256."""
+    args = tool.rs03_encode_args(tmp_path / "i", tmp_path / "e", 34)
+    assert args[args.index("-x") + 1] == "1"
+    data = os.urandom(484 * SECTOR)
+    hogs = [subprocess.Popen(["sh", "-c", "while :; do :; done"]) for _ in range(2)]
+    try:
+        images = []
+        for n in range(6):
+            img = tmp_path / f"{n}.iso"
+            img.write_bytes(data)
+            digest = hashlib.sha256(data)
+            tool.augment(img, 34, formats.RS03, digest)
+            images.append(img.read_bytes())
+            assert digest.digest() == hashlib.sha256(images[-1]).digest()
+    finally:
+        for hog in hogs:
+            hog.kill()
+            hog.wait()
+    assert len(set(images)) == 1, "dvdisaster wrote different ECC files for the same image"
+
+
 @pytest.mark.parametrize("fmt", [formats.RS02, formats.RS03])
 @pytest.mark.parametrize("medium", ["cd", "dvd", "bd", "bd-dl", "bd-xl", "bd-xx"])
 @pytest.mark.parametrize("roots", [8, 34, 170])
