@@ -54,9 +54,17 @@ SET_INO = "link = CASE WHEN kind = 'f' THEN ? ELSE link END"
 SET_CONTENT = "content_off = ? - id"
 """SET clause of an entry's content id (one parameter)."""
 
-BY_CONTENT = "(id = :content AND content_off = 0 OR content_id = :content AND content_id != id)"
-"""WHERE condition: the entry is a name of content `:content`. Both halves are indexed: the entry
-whose id the content took (the primary key), and the others (entries_by_content)."""
+
+def names_of(content: str, entry: str = "entries") -> str:
+    """SQL condition: the row `entry` (a table name or alias) is a name of content `content` (an
+    SQL expression). Both halves are indexed: the entry whose id the content took (the primary
+    key), and the others (entries_by_content)."""
+    e = entry
+    return f"({e}.id = {content} AND {e}.content_off = 0 OR {e}.content_id = {content} AND {e}.content_id != {e}.id)"
+
+
+BY_CONTENT = names_of(":content")
+"""WHERE condition on `entries`: the entry is a name of content `:content`."""
 
 INSERT = (
     "INSERT INTO entries (id, source_id, dir_id, name, snaps, size, mtime_ns, ctime_off, bits, content_off, link)"

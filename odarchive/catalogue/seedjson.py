@@ -54,9 +54,10 @@ def export_json(cat: Catalogue, out: TextIO) -> int:
 
     head_key = ""
     for content_id, sha, size, dir_id, name, mtime_ns in cat.conn.execute(
-        "SELECT e.content_id, c.sha256, c.size, e.dir_id, e.name, e.mtime_ns FROM entries e"
-        f" JOIN contents c ON c.id = e.content_id WHERE e.kind='f' AND {cond}"
-        " ORDER BY e.content_id"
+        # contents in id order, each with its names (the entry with its id, then the index of
+        # further names): no sort of every file (that took 120 MB at a million files)
+        "SELECT c.id, c.sha256, c.size, e.dir_id, e.name, e.mtime_ns FROM contents c CROSS JOIN entries e"
+        f" ON {entryrows.names_of('c.id', 'e')} WHERE e.kind='f' AND {cond} ORDER BY c.id"
     ):
         if content_id != current:
             flush()
