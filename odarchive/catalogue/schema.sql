@@ -90,8 +90,8 @@ CREATE TABLE xattr_sets (
 -- The root directory of a source is an entry with dir_id 0 and its root name.
 -- For kind 'd', the directory node with (parent_id = dir_id, name = name) holds the children.
 --
--- Every column costs bytes times tens of millions (schema 7: 118 bytes per file with its content
--- and indexes at a million files, from 142; BENCHMARKS.md, "Catalogue size, schema 7"), so rows
+-- Every column costs bytes times tens of millions (schema 7: 118.7 bytes per file with its content
+-- and indexes at a million files, from 141.7; BENCHMARKS.md, "Catalogue size, schema 7"), so rows
 -- store a few packed integers and the columns every query reads are VIRTUAL ones computed from
 -- them (no bytes on disk). Writers go through odarchive.catalogue.entryrows, which packs them:
 --   snaps       = first_snap | last_snap << 32 (last_snap 0: open)
