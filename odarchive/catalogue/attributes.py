@@ -32,19 +32,24 @@ def of_content(
         yield node_path(conn, dir_id) + b"/" + bytes(name), (owner, attrs, ino)
 
 
-def of_first_names(
+def of_contents(
     conn: sqlite3.Connection, content_ids: list[int]
-) -> dict[int, tuple[int, bytes, tuple[int | None, int | None, int | None]]]:
-    """Content id -> (dir_id, name, (owner id, xattr set id, hard-link inode)) of the entry whose
-    id each content took (the name its scan brought it with), where that entry is in the latest
-    scan and has any of them: what `of_content` gives for a content with no further names, for
-    a batch of contents in one query."""
-    rows = conn.execute(
-        f"SELECT id, dir_id, name, owner, xattrs, ino FROM entries WHERE id IN ({','.join('?' * len(content_ids))})"
-        " AND content_off = 0 AND last_snap IS NULL AND (owner IS NOT NULL OR xattrs IS NOT NULL OR ino IS NOT NULL)",
-        content_ids,
-    )
-    return {cid: (dir_id, bytes(name), (owner, attrs, ino)) for cid, dir_id, name, owner, attrs, ino in rows}
+) -> dict[int, list[tuple[int, bytes, tuple[int | None, int | None, int | None]]]]:
+    """`of_content` for a batch of contents in one query: content id -> [(dir_id, name, (owner
+    id, xattr set id, hard-link inode))], at most NAMES_PER_CONTENT names each (the rows
+    stream: a content with a million names costs no memory)."""
+    marks = ",".join("?" * len(content_ids))
+    out: dict[int, list[tuple[int, bytes, tuple[int | None, int | None, int | None]]]] = {}
+    for cid, dir_id, name, owner, attrs, ino in conn.execute(
+        f"SELECT content_id, dir_id, name, owner, xattrs, ino FROM entries"
+        f" WHERE (id IN ({marks}) AND content_off = 0 OR content_id IN ({marks}) AND content_id != id)"
+        " AND last_snap IS NULL AND (owner IS NOT NULL OR xattrs IS NOT NULL OR ino IS NOT NULL)",
+        content_ids + content_ids,
+    ):
+        names = out.setdefault(cid, [])
+        if len(names) < NAMES_PER_CONTENT:
+            names.append((dir_id, bytes(name), (owner, attrs, ino)))
+    return out
 
 
 def set_by_path(cat: Catalogue, rows: Iterable[tuple[bytes, Owner | None, str | None, int | None]]) -> int:

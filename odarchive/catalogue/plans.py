@@ -24,11 +24,20 @@ def next_disc_id(conn: sqlite3.Connection) -> int:
 
 
 def contents_with_names(conn: sqlite3.Connection) -> set[int]:
-    """The contents that more than one entry may show (in any snapshot): the only ones that can
-    have further names on a disc (the planner keeps a node for these alone). Every entry but
-    the one whose id a content has is in the partial index `entries_by_content`, so this
-    reads that index alone; the set is as large as the contents with further names."""
-    return {r[0] for r in conn.execute("SELECT DISTINCT content_id FROM entries WHERE content_id != id")}
+    """The contents that more than one entry shows (in any snapshot): the only ones that can
+    have further names on a disc (the planner keeps a node for these alone; the builder asks
+    about their other names). Every entry but the one whose id a content took is in the partial
+    index `entries_by_content`, so this reads that index (one probe by id per content in it);
+    the set is as large as the contents with further names. (In a catalogue migrated from
+    before schema 7 no content took an entry's id: all its entries are in the index.)"""
+    return {
+        r[0]
+        for r in conn.execute(
+            "SELECT o.content_id FROM entries AS o WHERE o.content_id != o.id GROUP BY o.content_id"
+            " HAVING count(*) > 1"
+            " OR EXISTS (SELECT 1 FROM entries AS e WHERE e.id = o.content_id AND e.content_off = 0)"
+        )
+    }
 
 
 def is_placed(conn: sqlite3.Connection, content_id: int) -> bool:

@@ -112,18 +112,12 @@ def _dir_lines(cat: Catalogue, path: bytes, snap: int) -> Iterator[str]:
 def _attribute_lines(cat: Catalogue, layout: DiscLayout) -> Iterator[str]:
     snaps = {bytes(src.root_name): snap.id for src, snap in cat.latest_snapshots()}
     owner_of = lru_cache(maxsize=4096)(lambda owner_id: owners.get(cat.conn, owner_id))
-    named = plans.contents_with_names(cat.conn)
     dirs: dict[int, bytes] = {}  # directory paths by id: bounded by the directories of the disc's contents
     contents = _disc_contents(layout)
     while batch := [cid for cid, _shown in itertools.islice(contents, ATTRIBUTE_BATCH)]:
-        # a content with one entry in a batch query; one with further names (if any) by itself
-        first = attributes.of_first_names(cat.conn, [cid for cid in batch if cid not in named])
+        names = attributes.of_contents(cat.conn, batch)
         for cid in batch:
-            if cid in named:
-                for path, row in attributes.of_content(cat.conn, cid):
-                    yield _attribute_line(cat, owner_of, path, row)
-            elif cid in first:
-                dir_id, name, row = first[cid]
+            for dir_id, name, row in names.get(cid, ()):
                 if dir_id not in dirs:
                     dirs[dir_id] = dir_path(cat, dir_id)
                 yield _attribute_line(cat, owner_of, dirs[dir_id] + b"/" + name, row)

@@ -83,7 +83,7 @@ def _lookups(cat: Catalogue) -> dict[str, Callable[[], object]]:
         "planner: unplaced bytes of a directory": lambda: plans.unplaced_bytes(conn, node, snap),
         "builder: every name of a content": lambda: images.live_names_of(conn, cid),
         "builder: attributes of a content's names": lambda: attributes.of_content(conn, cid),
-        "builder: attributes of a batch of contents' first names": lambda: attributes.of_first_names(conn, [cid, 1]),
+        "builder: attributes of a batch of contents": lambda: attributes.of_contents(conn, [cid, 1]),
         "dedup: content by hash": lambda: contents.id_of(conn, sha),
         "dedup: contents of a batch of hashes": lambda: contents.ids_for(conn, [(sha, 10)]),
         "content by id": lambda: contents.get(conn, cid),
