@@ -172,8 +172,8 @@ def test_a_thread_s_python_state_is_kept_once_and_for_at_most_the_pool_s_threads
 ) -> None:
     """`ThreadStates.keep` takes one PyGILState hold per thread, never more, and only for the
     first `limit` threads (a pool that ended and started threads leaves at most `limit`)."""
-    holds: list[int] = []
-    monkeypatch.setattr(fuse_lib, "_gil_ensure", lambda: holds.append(threading.get_ident()))
+    holds: list[str] = []  # thread names: an ended thread's ident is often given to the next one
+    monkeypatch.setattr(fuse_lib, "_gil_ensure", lambda: holds.append(threading.current_thread().name))
     states = fuse_lib.ThreadStates(limit=2)
 
     def calls() -> None:
