@@ -198,7 +198,13 @@ class Cache:
         return self._reads.missing(key, size, offset, length)
 
     def is_cached(self, key: str) -> bool:
-        """Whether every byte of the content is cached (for xattr `user.odarchive.cached`)."""
+        """Whether every byte of the content is cached (for xattr `user.odarchive.cached`).
+
+        Asked by a person or a script, often right after `odarchive cache evict` in another
+        process: memoised maps are dropped first if chunks went since (the periodic flush that
+        also does this may not be due for a while)."""
+        with self._db:
+            self._index.notice_other_processes()
         found = self._reads.content_map(key)
         return key == EMPTY_KEY or (found is not None and not self.missing_chunks(key, found.size, 0, found.size))
 
