@@ -71,6 +71,10 @@ def test_an_idle_service_scrubs_the_due_discs_and_flags_an_unreadable_one(cli, h
         timeout_s=60,
     )
     assert all(h["read_bytes_per_s"] and h["unreadable_sectors"] == 0 for h in checked)
+    wait_until(  # the record is written before the log line and the count (a moment later)
+        lambda: len(_log_events(home, "scrub.done")) >= 3 and _status(home)["scrub"]["scrubbed"] >= 3,
+        "the log line and the count of each scrub",
+    )
     done = _log_events(home, "scrub.done")
     assert {int(re.search(r"disc=(\d+)", line).group(1)) for line in done} >= discs  # type: ignore[union-attr]
     assert len(done) >= len({(h["disc"], h["copy"]) for h in checked})  # one line per disc scrubbed
@@ -90,6 +94,7 @@ def test_an_idle_service_scrubs_the_due_discs_and_flags_an_unreadable_one(cli, h
         timeout_s=60,
     )
     assert bad[0]["unreadable_sectors"] > 0
+    wait_until(lambda: _status(home)["scrub"]["attention"], "disc 1 among the copies needing attention")
     assert any("disc=1 " in line and "result=unreadable" in line for line in _log_events(home, "scrub.done"))
     assert [(h["disc"], h["result"]) for h in _status(home)["scrub"]["attention"]] == [(1, "unreadable")]
     assert "needs attention: disc 1 (set A) unreadable (`odarchive robot burn --replace 1`)" in cli("status").out
