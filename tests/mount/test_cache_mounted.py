@@ -51,6 +51,9 @@ def test_cache_commands_on_a_running_mount(archive: Archive, tmp_path: Path, cap
         pinned = cache_cmd(archive, capsys, "pin", str(hello))
         assert pinned["sha256"] == hashlib.sha256(hello.read_bytes()).hexdigest() and pinned["cached"]
 
+        # the mount records opens and closes at its next flush (about every second): first the
+        # files read so far must show closed, or their handles would stand for the photo's
+        wait_until(lambda: cache_cmd(archive, capsys, "stats")["open_handles"] == 0, "the closed files' handles to go")
         with open(photo, "rb") as f:  # an open file in the mount is never evicted
             f.read()
             wait_until(
