@@ -15,7 +15,10 @@ How a miss is served (see DESIGN.md "The mount"):
    that disc while it is loaded.
 4. When all reads of a job are in, a *finisher* thread hands the bytes to the cache, which
    verifies them (whole content SHA-256 or the chunk's SHA-256) before storing them; a
-   mismatch is never served. Then the readers wake and read from the cache. The drive's
+   mismatch is never served: the job is read once more, and the disc source is told which of
+   its bytes read wrong (`suspect`, when it has one: `fuse_mount.rescue` then serves them from
+   the disc's other copies or its error correction). Then the readers wake and read from the
+   cache. The drive's
    worker goes on reading the next extent meanwhile (the hashing and the cache write overlap
    the disc read; at most `FINISH_QUEUE` read jobs wait for a finisher, so the bytes held in
    memory stay bounded). Verified bytes the cache cannot keep (its
@@ -104,6 +107,8 @@ class _Job:
     discs: set[int] = field(default_factory=set)
     pieces: list[tuple[int, bytes]] = field(default_factory=list)  # (offset in the job, bytes) read
     outstanding: int = 0
+    reads: list[_DiscRead] = field(default_factory=list)  # one per disc, as queued
+    retried: bool = False  # read once more after failing verification
     error: MountFault | None = None
     unkept: bytes | None = None  # verified bytes the cache had no room for
     done: threading.Event = field(default_factory=threading.Event)
@@ -272,8 +277,9 @@ class Fetcher:
                     deadline = now + self._config.disc_timeout_s
                     job = _Job(content, index, off, ln, sha, deadline, set(by_disc), outstanding=len(by_disc))
                     self._jobs[job.key] = job
-                    for disc, parts in by_disc.items():
-                        self._queues.setdefault(disc, []).append(_DiscRead(job, disc, parts, now))
+                    job.reads = [_DiscRead(job, disc, parts, now) for disc, parts in by_disc.items()]
+                    for r in job.reads:
+                        self._queues.setdefault(r.disc, []).append(r)
                 jobs.append(job)
             self._cond.notify_all()
         return jobs[:waited]
@@ -353,7 +359,14 @@ class Fetcher:
         if job.done.is_set():
             return
         for image_offset, length, dest in r.parts:
-            job.pieces.append((dest, self._source.read(drive, image_offset, length)))
+            try:
+                data = self._source.read(drive, image_offset, length)
+            except CorruptData as e:  # read again after a failed verification, and no better
+                log.error("content %s: %s", job.content.sha256.hex()[:16], e.message)
+                job.error = e
+                self._end(job)  # only this job fails: the rest of the disc reads on
+                return
+            job.pieces.append((dest, data))
         with self._cond:
             job.outstanding -= 1
             last = job.outstanding == 0
@@ -379,6 +392,8 @@ class Fetcher:
             else:
                 assert job.chunk_sha256 is not None
                 ok = self._cache.put_chunk(key, job.content.size, job.index, data, job.chunk_sha256)
+            if not ok and self._read_again(job):
+                return
             if not ok:
                 discs = ", ".join(self._describe(d) for d in sorted(job.discs))
                 log.error("content %s read from %s does not match its SHA-256; not served", key, discs)
@@ -396,6 +411,29 @@ class Fetcher:
             log.error("cannot store content %s: %s", key, e)
             job.error = e
         self._end(job)
+
+    def _read_again(self, job: _Job) -> bool:
+        """After a job failed verification: tell the source which bytes read wrong and queue
+        the job's reads once more (True); False when it was read again already or the source
+        cannot do better (then the job fails)."""
+        suspect = getattr(self._source, "suspect", None)
+        if job.retried or suspect is None:
+            return False
+        log.warning(
+            "content %s read from %s does not match its SHA-256; reading it again from the disc's copies"
+            " or its error correction",
+            job.content.sha256.hex()[:16],
+            ", ".join(self._describe(d) for d in sorted(job.discs)),
+        )
+        for r in job.reads:
+            suspect(r.disc, [(image_offset, length) for image_offset, length, _ in r.parts])
+        job.retried, job.pieces = True, []
+        with self._cond:
+            job.outstanding = len(job.reads)
+            for r in job.reads:
+                self._queues.setdefault(r.disc, []).append(r)
+            self._cond.notify_all()
+        return True
 
     def _end(self, job: _Job) -> None:
         job.pieces = []

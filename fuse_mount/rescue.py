@@ -1,7 +1,8 @@
 """Reads that fail on a disc: its other copies first, then its error correction.
 
 `RescuingSource` wraps a `DiscSource`. When a read of the disc in a drive fails (a scratch:
-the drive reports a read error there), it loads the disc's copies (sets B, ...) in turn and
+the drive reports a read error there), or reads bytes that failed the fetcher's verification
+before (`suspect`: bit rot that reads without an error), it loads the disc's copies (sets B, ...) in turn and
 reads there (when the source can load one copy: `load_copy(drive, disc, copy)`); when no copy
 serves, it asks its `Repairer` (given by the wiring layer, which
 knows the catalogue and the error correction) for an image of the disc repaired with the
@@ -25,7 +26,7 @@ from typing import Any, Protocol
 
 from fuse_mount.catalogue_view import Disc
 from fuse_mount.discs import DiscSource
-from fuse_mount.errors import DiscUnavailable
+from fuse_mount.errors import CorruptData, DiscUnavailable
 from robot_drivers.errors import RobotError
 
 log = logging.getLogger("odarchive.mount.rescue")
@@ -51,6 +52,7 @@ class RescuingSource:
         self._disc_in: dict[int, Disc] = {}
         self._repaired: dict[int, Path] = {}
         self._beyond_repair: set[int] = set()
+        self._suspect: dict[int, list[tuple[int, int]]] = {}  # disc -> (offset, length) read wrong
         self._lock = threading.Lock()
 
     def drive_count(self) -> int:
@@ -64,12 +66,28 @@ class RescuingSource:
         self._inner.load(drive, disc)
         self._disc_in[drive] = disc
 
+    def suspect(self, disc_id: int, ranges: list[tuple[int, int]]) -> None:
+        """These bytes of the disc read without an error but failed verification: read them
+        from its copies or its error correction from now on."""
+        with self._lock:
+            self._suspect.setdefault(disc_id, []).extend(ranges)
+
     def read(self, drive: int, offset: int, length: int) -> bytes:
         disc = self._disc_in.get(drive)
         with self._lock:
             repaired = self._repaired.get(disc.id) if disc is not None else None
+            wrong = disc is not None and any(
+                at < offset + length and offset < at + n for at, n in self._suspect.get(disc.id, ())
+            )
         if repaired is not None:
             return _pread(repaired, offset, length)
+        if wrong:
+            assert disc is not None
+            wrong_bytes = CorruptData(
+                f"disc {disc.id}: bytes at {offset} read wrong (they failed verification) and neither a copy"
+                " nor the disc's error correction served them"
+            )
+            return self._rescue(drive, disc, offset, length, wrong_bytes)
         try:
             return self._inner.read(drive, offset, length)
         except READ_FAILURES as e:
