@@ -62,7 +62,6 @@ FINISH_QUEUE = 2
 STREAM_AHEAD = 2
 """A read the cache served at a new chunk (a sequential read) queues this many times
 `read_ahead_chunks` beyond it."""
-"""Read jobs waiting for a finisher at most; a worker with one more to hand over waits."""
 
 
 @dataclass(frozen=True)
@@ -362,7 +361,7 @@ class Fetcher:
             try:
                 data = self._source.read(drive, image_offset, length)
             except CorruptData as e:  # read again after a failed verification, and no better
-                log.error("content %s: %s", job.content.sha256.hex()[:16], e.message)
+                log.error("content %s: %s; %s", job.content.sha256.hex()[:16], e.message, e.hint)
                 job.error = e
                 self._end(job)  # only this job fails: the rest of the disc reads on
                 return

@@ -72,20 +72,21 @@ class RescuingSource:
         with self._lock:
             self._suspect.setdefault(disc_id, []).extend(ranges)
 
+    def _suspected(self, disc_id: int, offset: int, length: int) -> bool:
+        """Whether [offset, offset+length) of the disc overlaps bytes that read wrong."""
+        with self._lock:
+            return any(at < offset + length and offset < at + n for at, n in self._suspect.get(disc_id, ()))
+
     def read(self, drive: int, offset: int, length: int) -> bytes:
         disc = self._disc_in.get(drive)
         with self._lock:
             repaired = self._repaired.get(disc.id) if disc is not None else None
-            wrong = disc is not None and any(
-                at < offset + length and offset < at + n for at, n in self._suspect.get(disc.id, ())
-            )
         if repaired is not None:
             return _pread(repaired, offset, length)
-        if wrong:
-            assert disc is not None
+        if disc is not None and self._suspected(disc.id, offset, length):
             wrong_bytes = CorruptData(
-                f"disc {disc.id}: bytes at {offset} read wrong (they failed verification) and neither a copy"
-                " nor the disc's error correction served them"
+                f"disc {disc.id}: bytes at {offset} read wrong (they failed verification)",
+                "neither a copy of the disc nor its error correction served them",
             )
             return self._rescue(drive, disc, offset, length, wrong_bytes)
         try:
