@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 
 from fuse_mount.errors import errno_of
 from fuse_mount.fuse_lib import BLKSIZE, OdarchiveFUSE, keep_read_buffers, mfusepy
+from fuse_mount.prefetch import KernelPrefetcher
 from fuse_mount.vfs import Attr, Vfs
 
 USER_XATTRS = "user."
@@ -230,11 +231,14 @@ def serve(
     if allow_other:  # other users: the kernel checks the archived owners and modes for them
         options["allow_other"] = options["default_permissions"] = True
     stop = threading.Event()
+    prefetcher = KernelPrefetcher(mountpoint)
 
     def started(fuse: OdarchiveFUSE) -> None:
         raise_read_ahead(mountpoint, READ_AHEAD_KIB)
+        prefetcher.start()
+        vfs.on_walk = prefetcher.walked
         watcher = threading.Thread(
-            target=_watch, args=(vfs, fuse, refresh_s, stop), name="odarchive-refresh", daemon=True
+            target=_watch, args=(vfs, fuse, refresh_s, stop, prefetcher), name="odarchive-refresh", daemon=True
         )
         watcher.start()
         if on_ready is not None:
@@ -254,9 +258,13 @@ def serve(
         )
     finally:
         stop.set()
+        vfs.on_walk = None
+        prefetcher.stop()
 
 
-def _watch(vfs: Vfs, fuse: OdarchiveFUSE, refresh_s: float, stop: threading.Event) -> None:
+def _watch(
+    vfs: Vfs, fuse: OdarchiveFUSE, refresh_s: float, stop: threading.Event, prefetcher: KernelPrefetcher
+) -> None:
     """Notice catalogue changes without waiting for a request; when the tree changed, make the
     kernel forget the names and attributes it cached (so long timeouts never show stale ones)."""
     version, names = vfs.tree_version, vfs.top_names()
@@ -270,6 +278,7 @@ def _watch(vfs: Vfs, fuse: OdarchiveFUSE, refresh_s: float, stop: threading.Even
             if vfs.tree_version == version:
                 continue
             version, new = vfs.tree_version, vfs.top_names()
+            prefetcher.forget()
             for name in sorted(names | new):
                 fuse.invalidate_entry(name)
             for path in vfs.open_paths():  # in use: the kernel keeps their names; drop their attributes

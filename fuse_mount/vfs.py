@@ -37,7 +37,7 @@ import os
 import stat
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import NamedTuple, NoReturn, Protocol
 
@@ -148,6 +148,10 @@ class Vfs:
         self._contents: Lru[int, Content] = Lru(node_cache_entries)  # content id -> its record (every open)
         self.tree_version = 0
         """Counts changes of the tree shown (a snapshot completed or went away)."""
+        self.on_walk: Callable[[bytes], None] | None = None
+        """Told the path of a directory being walked name by name (its third name looked up,
+        and small enough to be read whole): the FUSE layer lists it through the kernel
+        (`fuse_mount.prefetch`). Called on a FUSE thread: it must not block."""
         self._mounted_ns = time.time_ns()
         self.refresh(force=True)
 
@@ -224,14 +228,15 @@ class Vfs:
             root = self._snapshots.get(parent.view)
             return self._root_node(root if root is not None and root.root_name == name else None, parent.view, name)
         assert parent.children is not None
-        entry = self._lookup(parent.children, name, parent.snap)
+        entry = self._lookup(parent.children, name, parent.snap, parent_path)
         if entry is None:
             raise NotFound(f"no such file: {path!r}")
         return self._entry_node(entry, parent.view, parent.snap, parent.children)
 
-    def _lookup(self, dir_node: int, name: bytes, snap: int) -> Entry | None:
+    def _lookup(self, dir_node: int, name: bytes, snap: int, dir_path: bytes) -> Entry | None:
         """One name in a directory: from its cached listing, else one query; the third name
-        looked up in a directory makes it read whole (if not larger than a tenth of the budget)."""
+        looked up in a directory makes it read whole (if not larger than a tenth of the budget)
+        and is told to `on_walk`."""
         key = (dir_node, snap)
         with self._lock:
             listing = self._listings.get(key)
@@ -249,6 +254,8 @@ class Vfs:
                 with self._lock:
                     if generation == self._generation:
                         self._listings.put(key, listing)
+                if self.on_walk is not None:
+                    self.on_walk(dir_path)
                 return listing.get(name)
         return self._cat.lookup(dir_node, name, snap)
 

@@ -2,7 +2,9 @@
 
 `unmount` uses `fusermount3 -u` (or `umount` when that is missing), then waits until the
 mount's process has closed its cache and removed its status record, so a new mount can
-start at once. A mount whose process died (`Transport endpoint is not connected`) is
+start at once. A mount found busy is tried again for up to BUSY_S: the mount itself holds a
+directory open for a few milliseconds when it lists one ahead of a stat storm
+(`fuse_mount.prefetch`). A mount whose process died (`Transport endpoint is not connected`) is
 unmounted too, and its leftover record removed.
 """
 
@@ -18,6 +20,7 @@ from odarchive.app.context import Context
 from odarchive.errors import MountError
 
 WAIT_S = 30.0
+BUSY_S = 2.0
 
 
 def mounted(mp: Path) -> bool:
@@ -48,7 +51,11 @@ def unmount(ctx: Context, mp: Path, lazy: bool = False) -> None:
         cmd = ["fusermount3", "-u"] + (["-z"] if lazy else []) + [str(mp)]
     else:
         cmd = ["umount"] + (["-l"] if lazy else []) + [str(mp)]
+    deadline = time.monotonic() + BUSY_S
     done = subprocess.run(cmd, capture_output=True, text=True)
+    while done.returncode != 0 and "busy" in done.stderr and time.monotonic() < deadline:
+        time.sleep(0.05)
+        done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode != 0:
         raise MountError(
             f"cannot unmount {mp}: {done.stderr.strip() or done.returncode}",
