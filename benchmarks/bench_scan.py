@@ -4,12 +4,11 @@
 Trees (issue 11): `tiny` = 100,000 files of 0-4 kB (100 to a directory); `small+large` =
 20,000 such files and one 256 MiB file. Same run, same tree, warm page cache, each contender
 --repeat times alternating, best kept:
-  1. scan+hash: `odarchive create_db` (fresh home; and with `--jobs 1`: small files hashed in
-     the main process, no workers) vs `find SRC -type f -print0 | xargs -0 -P2 sha256sum`
+  1. scan+hash: `odarchive create_db` (fresh home; and with `--jobs 1`: one hashing thread
+     for large files) vs `find SRC -type f -print0 | xargs -0 -P2 sha256sum`
   2. unchanged re-scan: `odarchive create_db` again vs `find SRC -printf '%s %T@ %p\\n'`
 Also reports catalogue bytes per file (pages of every table and index, from SQLite's dbstat)
-and the scan's peak RSS (VmHWM, the main process; worker processes hash small files and hold
-a few hundred paths each). With --million, a tree of one million small files measures peak
+and the scan's peak RSS (VmHWM). With --million, a tree of one million small files measures peak
 RSS and bytes per file at that scale.
 
 Usage: .venv/bin/python benchmarks/bench_scan.py [--trees tiny,small+large] [--repeat N] [--million] [--work DIR]
@@ -112,7 +111,7 @@ def bench_tree(src: Path, work: Path, files: int, nbytes: int, label: str, repea
         keep("find_sha256sum", timed(f"find {src} -type f -print0 | xargs -0 -P2 sha256sum > /dev/null", shell=True)[0])
         keep("create_db", *odarchive(home, "create_db", str(src)))
         shutil.rmtree(home)
-        keep("create_db_jobs1", *odarchive(home, "create_db", "--jobs", "1", str(src)))  # no worker processes
+        keep("create_db_jobs1", *odarchive(home, "create_db", "--jobs", "1", str(src)))  # one hashing thread
         keep("find_printf", timed(f"find {src} -printf '%s %T@ %p\\n' > /dev/null", shell=True)[0])
         keep("rescan", *odarchive(home, "create_db", str(src)))
     cat_bytes = catalogue_bytes(home)

@@ -1,32 +1,25 @@
-"""Small files hashed during the walk, on worker processes, before their rows are written.
+"""Small files hashed during the walk, in the walking process, before their rows are written.
 
 Most files of a real tree are small (office shares: a few kB). For them the row costs more
 than the hash: the two-phase path (insert the row, read it back, hash, update it) did three
-writes per file. Here the walk hands each new or changed small file (up to `SMALL_FILE`
-bytes, not sparse) to a pool of processes (no shared GIL: threads for files of a few kB spent
-more time handing the GIL over than hashing, see BENCHMARKS.md), in batches of `BATCH` files,
-and writes each row once, with its content, when its batch comes back.
+writes per file. Here the walk collects each new or changed small file (up to `SMALL_FILE`
+bytes, not sparse) in batches of `BATCH` files, hashes a full batch (one read and one hash
+call a file) and writes its rows once, with their contents. Worker processes are not used:
+on a quiet machine spawning them and pickling batches through pipes cost more CPU than they
+saved for files hashed in microseconds (BENCHMARKS.md, "Issue 11: scan in one process").
 
-Exactness: a worker reads the file in one call and compares its fstat after the read with the
-walk's stat (size, mtime, ctime); any difference sends the file to `hasher.hash_file`, which
-reads it again until it holds still, and marks the directory's listing digest stale.
+Exactness: a file is read in one call and its fstat after the read compared with the walk's
+stat (size, mtime, ctime); any difference sends the file to `hasher.hash_file`, which reads
+it again until it holds still, and marks the directory's listing digest stale.
 Resumability: a directory's listing digest is written only when every file of it that was
-handed out has its row (or its skipped record), so a scan killed in between compares that
-directory row by row next time and finds the missing files. Memory: at most `2 * jobs`
-batches in flight. The first `POOL_AFTER_FILES` files are hashed in the main process (a small
-tree is done before worker processes would have started); workers are spawned (not forked:
-they must not inherit the scan's lock on the home) and die with the scan.
+collected has its row (or its skipped record), so a scan killed in between compares that
+directory row by row next time and finds the missing files. Memory: one batch.
 """
 
 from __future__ import annotations
 
-import ctypes
 import hashlib
-import multiprocessing
 import os
-import signal
-from collections import deque
-from concurrent.futures import Future, ProcessPoolExecutor
 
 from odarchive.catalogue.scanning import Meta, ScanRows
 from odarchive.catalogue.xattrs import XattrIds
@@ -35,10 +28,6 @@ from odarchive.scan.hasher import HashCounts, hash_file, open_for_hash, read_xat
 
 SMALL_FILE = 256 << 10
 BATCH = 256
-_PR_SET_PDEATHSIG = 1
-# the first files are hashed here: starting worker processes (a Python each) costs more than
-# hashing a few thousand small files
-POOL_AFTER_FILES = 4096
 
 Result = tuple  # (sha256, size, mtime_ns, ctime_off, xattrs text, moved, warning) or the reason it failed
 
@@ -64,38 +53,18 @@ def hash_small(path: bytes, size: int, mtime_ns: int, ctime_ns: int) -> Result |
     return result.sha256, result.size, result.mtime_ns, result.ctime_off, result.xattrs, True, result.warning
 
 
-def hash_batch(batch: list[tuple[bytes, int, int, int]]) -> list[Result | str]:
-    return [hash_small(*item) for item in batch]
-
-
-def _worker_init() -> None:
-    """Workers end with the scan: Ctrl-C is the main process's to handle, and a main process
-    killed with SIGKILL takes its workers with it (Linux: the parent-death signal)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):  # not Linux: the closed pipe ends them instead
-        pass
-    if os.getppid() == 1:  # the scan died before the signal was armed
-        os._exit(1)
-
-
 class SmallFiles:
-    """Hands small files to worker processes and writes their rows as batches come back."""
+    """Hashes the walk's small files in batches and writes their rows."""
 
-    def __init__(self, rows: ScanRows, xattr_ids: XattrIds, jobs: int, reporter: Reporter) -> None:
+    def __init__(self, rows: ScanRows, xattr_ids: XattrIds, reporter: Reporter) -> None:
         self.rows = rows
         self.xattr_ids = xattr_ids
         self.reporter = reporter
         self.counts = HashCounts()
-        self.jobs = jobs
-        self._pool: ProcessPoolExecutor | None = None
         self._task: list[tuple[int, bytes, bytes, Meta]] = []
-        self._inflight: deque[tuple[Future, list]] = deque()
         self._outstanding: dict[int, int] = {}
         self._digests: dict[int, bytes | None] = {}
         self._stale: set[int] = set()
-        self._handed = 0
 
     def add(self, node: int, files: list[tuple[bytes, bytes, Meta]]) -> None:
         """Files (name, path, meta) of directory `node` to hash and write."""
@@ -104,54 +73,27 @@ class SmallFiles:
         for name, path, meta in files:
             task.append((node, name, path, meta))
             if len(task) >= BATCH:
-                self._submit()
+                self._run()
                 task = self._task
 
     def listed(self, node: int, digest: bytes | None) -> None:
-        """Directory `node` was compared; its digest is written once its handed-out files are in."""
+        """Directory `node` was compared; its digest is written once its collected files are in."""
         if self._outstanding.get(node):
             self._digests[node] = digest
         else:
             self.rows.set_sig(node, None if node in self._stale else digest)
             self._stale.discard(node)
 
-    def poll(self) -> None:
-        while self._inflight and self._inflight[0][0].done():
-            self._store(*self._inflight.popleft())
-
     def flush(self) -> None:
         if self._task:
-            self._submit()
-        while self._inflight:
-            self._store(*self._inflight.popleft())
+            self._run()
 
-    def close(self) -> None:
-        """Stop the workers (batches not stored yet are dropped: their directories keep no digest)."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
-
-    def _submit(self) -> None:
+    def _run(self) -> None:
         task, self._task = self._task, []
-        items = [(path, meta[0], meta[1], meta[1] + meta[3]) for _node, _name, path, meta in task]
-        self._handed += len(items)
-        if self.jobs <= 1 or self._handed <= POOL_AFTER_FILES:
-            fut: Future = Future()
-            fut.set_result(hash_batch(items))
-        else:
-            if self._pool is None:
-                # spawned, not forked: a forked worker would inherit the scan's lock on the home
-                # (and its catalogue connection) and keep the next scan out after a kill -9
-                self._pool = ProcessPoolExecutor(
-                    self.jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_init
-                )
-            fut = self._pool.submit(hash_batch, items)
-        self._inflight.append((fut, task))
-        while len(self._inflight) > 2 * self.jobs:
-            self._store(*self._inflight.popleft())
+        results = [hash_small(path, meta[0], meta[1], meta[1] + meta[3]) for _node, _name, path, meta in task]
+        self._store(task, results)
 
-    def _store(self, fut: Future, task: list[tuple[int, bytes, bytes, Meta]]) -> None:
-        results = fut.result()
+    def _store(self, task: list[tuple[int, bytes, bytes, Meta]], results: list[Result | str]) -> None:
         hashed = []
         new_contents = []
         nbytes = 0

@@ -57,7 +57,6 @@ class WalkOptions:
     excludes: tuple[str, ...] = ()
     rehash: bool = False  # files get new rows without content, so every file is hashed again
     exclude_dirs: tuple[tuple[int, int, str], ...] = ()  # (st_dev, st_ino, why) of directories left out
-    jobs: int = 1  # worker processes for small files
 
 
 @dataclass
@@ -79,7 +78,7 @@ class Walker:
         self.owners = OwnerIds(rows.conn)
         self._owner_ids = self.owners.ids
         self.xattr_ids = XattrIds(rows.conn)
-        self.small = SmallFiles(rows, self.xattr_ids, options.jobs, reporter)
+        self.small = SmallFiles(rows, self.xattr_ids, reporter)
         self._exclude = {(dev, ino): why for dev, ino, why in options.exclude_dirs}
         self._dev = 0
         self._pending = 0
@@ -100,15 +99,12 @@ class Walker:
             stack: list[tuple] = [(root_dir, rows.sig(root_dir), source_path, b"")]
             while stack:
                 stack.extend(reversed(self._walk_dir(*stack.pop())))
-                self.small.poll()
                 self._maybe_commit()
             self.small.flush()
             rows.commit()
         except BaseException:
-            self.small.close()
             rows.commit_if_open()  # keep what was walked: the next run continues from it
             raise
-        self.small.close()
         return self.counts
 
     def _meta(self, st: os.stat_result, target: bytes | None) -> Meta:

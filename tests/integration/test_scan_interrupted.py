@@ -118,9 +118,9 @@ def test_kill_during_walk_then_continue(tree, reference, tmp_path):
 
 
 @pytest.mark.slow
-def test_kill_while_worker_processes_hash_small_files_then_continue(tree, reference, tmp_path):
-    """The default path: small files hashed by worker processes during the walk, rows written
-    as their batches come back; a kill between leaves no directory marked as done too early."""
+def test_kill_while_small_files_are_hashed_then_continue(tree, reference, tmp_path):
+    """The default path: small files hashed during the walk in batches, rows written as each
+    batch is hashed; a kill between leaves no directory marked as done too early."""
     home = tmp_path / "home"
     proc = odarchive(home, "create_db", str(tree), "--jobs", "2")
     kill_when(proc, home, "hashed", 2000)
