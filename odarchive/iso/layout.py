@@ -151,25 +151,25 @@ class FileNode:
     def primary(self) -> FileNode | None:
         """The stored file whose content this further name shows (None: a stored file)."""
         p = self.lay.primaries[self.n]
-        return None if p < 0 else self.lay._view(p)
+        return None if p < 0 else self.lay.file_view(p)
 
     @property
     def aliases(self) -> list[FileNode] | None:
         """A stored file's further names."""
-        more = self.lay._aliases.get(self.n)
-        return [self.lay._view(a) for a in more] if more else None
+        more = self.lay.aliases_of.get(self.n)
+        return [self.lay.file_view(a) for a in more] if more else None
 
     @property
     def mtime_ns(self) -> int:
-        return self.lay._mtime[self.n]
+        return self.lay.mtimes[self.n]
 
     @property
     def mode(self) -> int:
-        return self.lay._mode[self.n]
+        return self.lay.modes[self.n]
 
     @property
     def content_id(self) -> int:
-        return self.lay._cid[self.n]
+        return self.lay.cids[self.n]
 
     @property
     def stored(self) -> bool:
@@ -178,15 +178,15 @@ class FileNode:
 
     @property
     def is_piece(self) -> bool:
-        return self.n in self.lay._pieces
+        return self.n in self.lay.pieces
 
     @property
     def raw_path(self) -> bytes:
         """The archived path of the source file it shows (`ref.raw_path`, without making `ref`)."""
         lay, n = self.lay, self.n
         raw = self.raw_name or lay._raw_name(n)
-        if n in lay._pieces:
-            raw = raw[: -len(PIECE_SUFFIX.format(lay._pieces[n][0]))]
+        if n in lay.pieces:
+            raw = raw[: -len(PIECE_SUFFIX.format(lay.pieces[n][0]))]
         node = self.node or lay._home[n]
         return node.raw_path + b"/" + raw if node.raw_path else raw
 
@@ -202,22 +202,22 @@ class FileNode:
     def ref(self) -> Placed | None:
         """The `Placed` row this file shows (made again on each call), or None."""
         lay, n = self.lay, self.n
-        cid = lay._cid[n]
+        cid = lay.cids[n]
         if cid == NO_REF:
             return None
         size = lay.sizes[n]
-        piece, offset, content_size, piece_sha = lay._pieces.get(n) or (0, 0, size, None)
+        piece, offset, content_size, piece_sha = lay.pieces.get(n) or (0, 0, size, None)
         return Placed(
             cid,
             piece,
             offset,
             size,
-            bytes(lay._sha[32 * n : 32 * n + 32]),
+            bytes(lay.shas[32 * n : 32 * n + 32]),
             content_size,
-            lay._mtime[n],
+            lay.mtimes[n],
             self.raw_path,
             piece_sha,
-            lay._mode[n],
+            lay.modes[n],
         )
 
 
@@ -234,12 +234,12 @@ class DiscLayout:
         self.deep: list[DirNode] = []  # directories relocated under /DEEP in the ISO view
         # per file number: columns
         # (sizes, primaries, blocks, fes: read and set by `sizing` and `blocks`, per file number)
-        self.sizes, self._cid, self._mtime = array("q"), array("q"), array("q")
-        self._mode = array("I")
+        self.sizes, self.cids, self.mtimes = array("q"), array("q"), array("q")
+        self.modes = array("I")
         self.blocks, self.fes, self.primaries = array("q"), array("q"), array("q")
-        self._sha = bytearray()  # 32 bytes a file
-        self._pieces: dict[int, tuple[int, int, int, bytes | None]] = {}  # (piece, offset, content size, piece hash)
-        self._aliases: dict[int, list[int]] = {}  # stored file -> its further names
+        self.shas = bytearray()  # 32 bytes a file
+        self.pieces: dict[int, tuple[int, int, int, bytes | None]] = {}  # (piece, offset, content size, piece hash)
+        self.aliases_of: dict[int, list[int]] = {}  # stored file -> its further names
         self._home: dict[int, DirNode] = {}  # directory of the files that take part in further names
 
     def add(self, raw_path: bytes, size: int, ref: Placed | None, primary: FileNode | None = None) -> FileNode:
@@ -259,17 +259,17 @@ class DiscLayout:
         self.fes.append(0)
         self.primaries.append(primary.n if primary is not None else -1)
         if ref is None:
-            self._cid.append(NO_REF)
-            self._mtime.append(0)
-            self._mode.append(0o100644)
-            self._sha += bytes(32)
+            self.cids.append(NO_REF)
+            self.mtimes.append(0)
+            self.modes.append(0o100644)
+            self.shas += bytes(32)
         else:
-            self._cid.append(ref.content_id)
-            self._mtime.append(ref.mtime_ns)
-            self._mode.append(ref.mode)
-            self._sha += ref.content_sha.ljust(32, b"\0")[:32]
+            self.cids.append(ref.content_id)
+            self.mtimes.append(ref.mtime_ns)
+            self.modes.append(ref.mode)
+            self.shas += ref.content_sha.ljust(32, b"\0")[:32]
             if ref.piece:
-                self._pieces[n] = (ref.piece, ref.offset, ref.content_size, ref.piece_sha)
+                self.pieces[n] = (ref.piece, ref.offset, ref.content_size, ref.piece_sha)
         node.idx.append(n)
         node.raw += name + b"\0"
         node.version += 1
@@ -277,7 +277,7 @@ class DiscLayout:
             self.n_files += 1
             self.data_bytes += size
         else:
-            self._aliases.setdefault(primary.n, []).append(n)
+            self.aliases_of.setdefault(primary.n, []).append(n)
             self._home[n] = node
             home = self._home[primary.n] = primary.node or self._home[primary.n]
             home.version += 1  # (the stored file's line lists its further names)
@@ -299,19 +299,19 @@ class DiscLayout:
         p = self.primaries[n]
         if p >= 0:
             self._home[p].version += 1
-            self._aliases[p].remove(n)
-            if not self._aliases[p]:
-                del self._aliases[p]
+            self.aliases_of[p].remove(n)
+            if not self.aliases_of[p]:
+                del self.aliases_of[p]
             self._home.pop(n, None)
             self.n_names -= 1
         else:
             self.n_files -= 1
             self.data_bytes -= self.sizes[n]
-        self._pieces.pop(n, None)
+        self.pieces.pop(n, None)
         if n == len(self.sizes) - 1:  # the usual trial: the last file added; its numbers are dropped
-            for col in (self.sizes, self._cid, self._mtime, self._mode, self.blocks, self.fes, self.primaries):
+            for col in (self.sizes, self.cids, self.mtimes, self.modes, self.blocks, self.fes, self.primaries):
                 col.pop()
-            del self._sha[-32:]
+            del self.shas[-32:]
         for parent, child, part in zip(reversed(chain[:-1]), reversed(chain[1:]), reversed(dirs)):
             if child.idx or child.subdirs:
                 break
@@ -324,14 +324,14 @@ class DiscLayout:
 
     def set_piece_sha(self, f: FileNode, sha: bytes) -> None:
         """Record the hash of the piece file `f` shows, once it was read."""
-        piece, offset, content_size, _ = self._pieces[f.n]
-        self._pieces[f.n] = (piece, offset, content_size, sha)
+        piece, offset, content_size, _ = self.pieces[f.n]
+        self.pieces[f.n] = (piece, offset, content_size, sha)
         (f.node or self._home[f.n]).version += 1
 
     def has_pieces(self) -> bool:
-        return bool(self._pieces)
+        return bool(self.pieces)
 
-    def _view(self, n: int) -> FileNode:
+    def file_view(self, n: int) -> FileNode:
         return FileNode(self, n, self._home.get(n))
 
     def _raw_name(self, n: int) -> bytes:

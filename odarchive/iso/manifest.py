@@ -31,13 +31,15 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, BinaryIO
 
 from odarchive.iso import names
-from odarchive.iso.layout import DATA_DIR, DirNode, DiscLayout, FileNode
-from odarchive.iso.placed import PIECE_SUFFIX, Placed, disc_raw_path
+from odarchive.iso.layout import DATA_DIR, DirNode, DiscLayout
+from odarchive.iso.placed import PIECE_SUFFIX
+
+FileLines = tuple[bool, str, str, str]
 
 if TYPE_CHECKING:
     from odarchive.ecc.post import PlannedEcc
@@ -65,35 +67,46 @@ def _udf_rel(udf_abs: str) -> str:
     return udf_abs.lstrip("/")
 
 
-def file_line(f: FileNode, udf: str, jol: str, iso: str) -> tuple[str, str]:
-    """(files-entry line, paths- or names-entry line) of catalogue.json for one disc file.
-    A further name of a stored content has no files-entry line ("")."""
-    p: Placed = f.placed
-    return files_line(f, p) if f.stored else "", entry_line(p, udf, jol, iso)
-
-
 _q = json.encoder.encode_basestring_ascii  # json.dumps of one string, without its per-call set-up
 
 
-def files_line(f: FileNode, p: Placed) -> str:
-    """The `files` line of a stored file (`p` is `f.placed`): its content with every name."""
-    also = [a.raw_path for a in f.aliases] if f.aliases else []
-    filenames = ", ".join(f"{_q(names.udf_text(raw))}: null" for raw in (p.raw_path, *also))
-    return f'"{p.content_sha.hex()}": {{"filenames": {{{filenames}}}, "size": {p.content_size}, "mtime": {p.mtime_ns / 1e9!r}}}'
-
-
-def entry_line(p: Placed, udf: str, jol: str, iso: str) -> str:
-    """The `paths` (or `names`) line of a disc file showing placement `p`."""
-    sha = p.content_sha.hex()
-    entry = f'{{"sha256": "{sha}"'
-    if p.piece:
-        part_sha = p.piece_sha.hex() if p.piece_sha else ZERO_HASH
-        entry += f', "part": {p.piece}, "offset": {p.offset}, "length": {p.length}, "part_sha256": "{part_sha}"'
-    entry += f', "mode": {p.mode}, "mtime_ns": {p.mtime_ns}, "iso": {_q(iso)}, "joliet": {_q(jol)}'
-    raw = DATA_DIR.encode() + b"/" + disc_raw_path(p)
-    if names.raw_from_udf_text(_udf_rel(udf)) != raw:
-        entry += f', "raw": "{raw.hex()}"'
-    return f"{_q(_udf_rel(udf))}: {entry}}}"
+def dir_file_lines(layout: DiscLayout, node: DirNode, udf: str, jol: str, iso: str) -> Iterator[FileLines]:
+    """The manifest lines of each file of a finalized directory (UDF, Joliet and ISO paths of the
+    directory given), in order, rendered from the layout's columns (no object per file):
+    (stored, `files` line or "" for a further name, `paths`/`names` line, SHA256SUMS line)."""
+    sizes, mtimes, modes, primaries, shas = layout.sizes, layout.mtimes, layout.modes, layout.primaries, layout.shas
+    pieces, aliases_of = layout.pieces, layout.aliases_of
+    udfs, jols, isos = node.name_lists()
+    udf_rel = _udf_rel(udf)
+    raw_dir = DATA_DIR.encode() + (b"/" + node.raw_path if node.raw_path else b"")
+    # names map to bytes character by character, so a path round-trips when its directory and name do
+    dir_plain = names.raw_from_udf_text(udf_rel) == raw_dir
+    src_dir = node.raw_path + b"/" if node.raw_path else b""
+    for n, raw, u, j, i in zip(node.idx, node.raw_names(), udfs, jols, isos):
+        sha = shas[32 * n : 32 * n + 32].hex()
+        mtime = mtimes[n]
+        path = f"{udf_rel}/{u}"
+        entry = f'{_q(path)}: {{"sha256": "{sha}"'
+        piece = pieces.get(n)
+        if piece is None:
+            src, size, sums_sha = src_dir + raw, sizes[n], sha
+        else:
+            part, offset, size, piece_sha = piece
+            part_sha = piece_sha.hex() if piece_sha else ZERO_HASH
+            src, sums_sha = src_dir + raw[: -len(PIECE_SUFFIX.format(part))], part_sha
+            entry += f', "part": {part}, "offset": {offset}, "length": {sizes[n]}, "part_sha256": "{part_sha}"'
+        entry += f', "mode": {modes[n]}, "mtime_ns": {mtime}, "iso": {_q(f"{iso}/{i}")}, "joliet": {_q(f"{jol}/{j}")}'
+        if not (dir_plain and names.raw_from_udf_text(u) == raw):
+            entry += f', "raw": "{(raw_dir + b"/" + raw).hex()}"'
+        entry += "}"
+        stored = primaries[n] < 0
+        files = ""
+        if stored:
+            more = aliases_of.get(n)
+            also = [layout.file_view(a).raw_path for a in more] if more else []
+            filenames = ", ".join(f"{_q(names.udf_text(r))}: null" for r in (src, *also))
+            files = f'"{sha}": {{"filenames": {{{filenames}}}, "size": {size}, "mtime": {mtime / 1e9!r}}}'
+        yield stored, files, entry, sha256sums_line(sums_sha, path)
 
 
 @dataclass
@@ -165,24 +178,38 @@ def _frame(info: DiscInfo) -> tuple[str, str, str, str]:
     return '{"version": 1,\n"files": {\n', mid, '\n},\n"names": {\n', "\n}"
 
 
-def catalogue_json_pieces(layout: DiscLayout, info: DiscInfo) -> Iterator[str]:
-    """catalogue.json up to its optional sections, in pieces (so a builder can stream it)."""
+def catalogue_json_pieces(
+    layout: DiscLayout,
+    info: DiscInfo,
+    spool: Callable[[], BinaryIO] = io.BytesIO,
+    sums: Callable[[str], object] | None = None,
+) -> Iterator[str]:
+    """catalogue.json up to its optional sections, in pieces (so a builder can stream it), from
+    one pass over the layout: the `files` lines as they come, the `paths` and `names` lines
+    through two `spool()` files; each file's SHA256SUMS line goes to `sums` on the way."""
     start, mid, between, end = _frame(info)
     yield start
-    sep = ""
-    for f, *_ in layout.files():  # (each content is stored on a disc once)
-        if f.stored:
-            yield sep + files_line(f, f.placed)
-            sep = SEP
-    yield mid
-    for stored in (True, False):
-        if not stored:
-            yield between
-        sep = ""
-        for f, udf, jol, iso in layout.files() if stored or layout.n_names else ():
-            if f.stored == stored:
-                yield sep + entry_line(f.placed, udf, jol, iso)
-                sep = SEP
+    later = (spool(), spool())  # paths, names
+    try:
+        counts = [0, 0, 0]  # files, paths, names
+        for node, udf, jol, iso in layout.dirs():
+            for stored, files, entry, sums_line in dir_file_lines(layout, node, udf, jol, iso):
+                if stored:
+                    yield (SEP if counts[0] else "") + files
+                    counts[0] += 1
+                k = 1 if stored else 2
+                later[k - 1].write(((SEP if counts[k] else "") + entry).encode("ascii"))
+                counts[k] += 1
+                if sums is not None:
+                    sums(sums_line)
+        for text, lines in ((mid, later[0]), (between, later[1])):
+            yield text
+            lines.seek(0)
+            while data := lines.read(READ):
+                yield data.decode("ascii")
+    finally:
+        for f in later:
+            f.close()
     yield end
 
 
@@ -217,17 +244,11 @@ def sha256sums_line(sha_hex: str, path: str) -> str:
     return f"{prefix}{sha_hex}  {p}\n"
 
 
-def _sums_line(f: FileNode, udf: str) -> str:
-    """The SHA256SUMS line of one data file (a piece by its own hash)."""
-    p: Placed = f.placed
-    sha = (p.piece_sha.hex() if p.piece_sha else ZERO_HASH) if p.piece else p.content_sha.hex()
-    return sha256sums_line(sha, _udf_rel(udf))
-
-
 def sha256sums_pieces(layout: DiscLayout) -> Iterator[str]:
     """SHA256SUMS lines of the data files (pieces by their own hash)."""
-    for f, udf, _jol, _iso in layout.files():
-        yield _sums_line(f, udf)
+    for node, udf, jol, iso in layout.dirs():
+        for *_, line in dir_file_lines(layout, node, udf, jol, iso):
+            yield line
 
 
 def sha256sums(layout: DiscLayout, extra: Iterable[tuple[str, str]] = ()) -> str:
@@ -261,14 +282,12 @@ def _dir_lines(node: DirNode, udf: str, jol: str, iso: str) -> _DirLines:
     if isinstance(memo, _DirLines) and memo.key == key:
         return memo
     files = paths = stored = names = n_names = sums = 0
-    for f in node.files:
-        f_udf, f_jol, f_iso = f"{udf}/{f.udf}", f"{jol}/{f.joliet}", f"{iso}/{f.iso}"
-        files_line, entry_line = file_line(f, f_udf, f_jol, f_iso)
-        if f.stored:
+    for is_stored, files_line, entry_line, sums_line in dir_file_lines(node.layout, node, udf, jol, iso):
+        if is_stored:
             files, paths, stored = files + len(files_line), paths + len(entry_line), stored + 1
         else:
             names, n_names = names + len(entry_line), n_names + 1
-        sums += len(_sums_line(f, f_udf).encode())
+        sums += len(sums_line.encode())
     node.memo = lines = _DirLines(key, files, paths, stored, names, n_names, sums)
     return lines
 

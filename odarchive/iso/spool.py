@@ -9,6 +9,7 @@ the disc's reserve, 0.2% of the disc: 200 MB on a BD-XL) are spooled the same wa
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -30,21 +31,28 @@ class Spooled:
     """Text written once to a temporary file: its size and SHA-256, readable from the start."""
 
     def __init__(self, out_dir: Path) -> None:
-        self.file: BinaryIO = tempfile.TemporaryFile(dir=out_dir, prefix=PREFIX)
+        self.file = _temporary(out_dir)
         self.size = 0
         self._sha = hashlib.sha256()
+        self._buf: list[bytes] = []
+        self._gathered = 0
 
     def write(self, pieces: Iterable[str]) -> None:
-        buf: list[bytes] = []
-        n = 0
         for piece in pieces:
-            data = piece.encode()
-            buf.append(data)
-            n += len(data)
-            if n >= FLUSH:
-                self._put(b"".join(buf))
-                buf, n = [], 0
-        self._put(b"".join(buf))
+            self.add(piece)
+        self.flush()
+
+    def add(self, piece: str) -> None:
+        """Append `piece` (gathered, written 1 MiB at a time; `flush` writes the rest)."""
+        data = piece.encode()
+        self._buf.append(data)
+        self._gathered += len(data)
+        if self._gathered >= FLUSH:
+            self.flush()
+
+    def flush(self) -> None:
+        self._put(b"".join(self._buf))
+        self._buf, self._gathered = [], 0
 
     def _put(self, data: bytes) -> None:
         self.file.write(data)
@@ -75,8 +83,9 @@ class Manifests:
         self.catalogue = Spooled(out_dir)
         self.data_sums = Spooled(out_dir)
         try:
-            self.catalogue.write(manifest.catalogue_json_pieces(layout, info))
-            self.data_sums.write(manifest.sha256sums_pieces(layout))
+            spool = functools.partial(_temporary, out_dir)
+            self.catalogue.write(manifest.catalogue_json_pieces(layout, info, spool, self.data_sums.add))
+            self.data_sums.flush()
             head_len = sum(len(manifest.sha256sums_line(h, p).encode()) for h, p in manifest.manifest_extra())
             layout.set_manifest_sizes(
                 {"README.md": len(self.readme), "catalogue.json": 0, "SHA256SUMS": head_len + self.data_sums.size}
@@ -84,7 +93,7 @@ class Manifests:
             self.blocks_without_catalogue = sizing.image_blocks(layout)
             free = (used // sizing.BLOCK - self.blocks_without_catalogue) * sizing.BLOCK - self.catalogue.size
             room = manifest.sections_room(free)
-            sections = optional_sections(cat, layout, room, lambda: tempfile.TemporaryFile(dir=out_dir, prefix=PREFIX))
+            sections = optional_sections(cat, layout, room, spool)
             try:
                 self.catalogue.write(manifest.catalogue_json_end(sections))
             finally:
@@ -121,6 +130,10 @@ class Manifests:
     def close(self) -> None:
         self.catalogue.close()
         self.data_sums.close()
+
+
+def _temporary(out_dir: Path) -> BinaryIO:
+    return tempfile.TemporaryFile(dir=out_dir, prefix=PREFIX)
 
 
 def _chain(head: bytes, rest: Iterable[bytes]) -> Iterator[bytes]:
