@@ -26,7 +26,7 @@ from odarchive.errors import DiscError
 from odarchive.iso import sizing
 from odarchive.iso.blocks import ImageBlocks
 from odarchive.iso.disc_files import disc_info, disc_row, load_layout, source_file, source_paths
-from odarchive.iso.feeder import SourceChanged, SourceFeed, hash_whole
+from odarchive.iso.feeder import SourceChanged, SourceFeed, hash_whole, read_small
 from odarchive.iso.layout import DiscLayout, FileNode
 from odarchive.iso.outfile import ImageSink
 from odarchive.iso.placed import Placed
@@ -35,6 +35,7 @@ from odarchive.iso.writer import write_image
 from odarchive.progress import NullReporter, Reporter
 
 RECORD_BATCH = 4096  # placements recorded per round of statements
+SMALL_READ = 64 * 1024  # whole files up to this size are read in one call (no file object)
 
 
 def image_name(label: str, disc_id: int) -> str:
@@ -134,7 +135,12 @@ def _write(
         if feed.chunks is not None and feed.offset == 0 and feed.length == feed.content_size:
             chunks.extend((content_id, i, h) for i, h in feed.chunks.done)
 
-    def open_file(f: FileNode) -> SourceFeed:
+    def open_file(f: FileNode) -> SourceFeed | bytes:
+        if f.size <= SMALL_READ and not f.is_piece and not wants_chunk_hashes(f.size, chunk_size):
+            # one read, checked and reported here
+            data = read_small(source_file(roots, f.raw_path), f.size, f.content_sha)
+            reporter.advance(items=1, nbytes=f.size)
+            return data
         p = f.placed
         path = source_file(roots, p.raw_path)
         expect_sha, expect_chunks = (None if p.piece else p.content_sha), None

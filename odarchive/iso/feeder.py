@@ -57,6 +57,21 @@ def open_source(path: bytes, name: str, size: int) -> int:
     return fd
 
 
+def read_small(path: bytes, size: int, expect_sha: bytes) -> bytes:
+    """The whole of a small source file in one read, checked against its content hash (a
+    file read whole by the mount: no chunk hashes)."""
+    fd = open_source(path, os.fsdecode(path), size)
+    try:
+        data = os.read(fd, size) if size else b""
+    finally:
+        os.close(fd)
+    if len(data) != size:
+        raise SourceChanged(os.fsdecode(path), "it is shorter than when scanned")
+    if hashlib.sha256(data).digest() != expect_sha:
+        raise SourceChanged(os.fsdecode(path), "its SHA-256 differs from the catalogue's")
+    return data
+
+
 class ChunkHasher:
     """SHA-256 of consecutive `chunk_size` chunks of a content, from chunk `first` on."""
 

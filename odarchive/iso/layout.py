@@ -172,6 +172,10 @@ class FileNode:
         return self.lay.cids[self.n]
 
     @property
+    def content_sha(self) -> bytes:
+        return bytes(self.lay.shas[32 * self.n : 32 * self.n + 32])
+
+    @property
     def stored(self) -> bool:
         """Whether this is a stored file (not a further name of one): `primary is None`."""
         return self.lay.primaries[self.n] < 0

@@ -32,7 +32,8 @@ class Readable(Protocol):
     def read(self, n: int = -1, /) -> bytes: ...
 
 
-OpenFile = Callable[[FileNode], Readable]
+# a file's source; or, for a small file, its whole bytes, already checked and reported as done
+OpenFile = Callable[[FileNode], Readable | bytes]
 Progress = Callable[[int], None]
 
 
@@ -221,21 +222,27 @@ class _Writer:
             self.sink.pad_to_block()
 
     def data(self, open_file: OpenFile, progress: Progress) -> None:
+        sink = self.sink
         for f in (f for node in self.b.nodes for f in node.files if f.stored):
+            src = open_file(f)  # (an empty file is still checked: it exists, it is empty)
+            if isinstance(src, bytes):
+                if src:
+                    self.at(f.block)
+                    sink.put(src + bytes(-len(src) % BLOCK))
+                continue
             if not f.size:
-                open_file(f).read()  # an empty file is still checked (it exists, it is empty)
+                src.read()
                 continue
             self.at(f.block)
-            src = open_file(f)
             left = f.size
             while left:
                 chunk = src.read(min(READ, left))
                 if not chunk:
                     raise ValueError(f"short read of {f.udf}")
-                self.sink.put(chunk)
+                sink.put(chunk)
                 left -= len(chunk)
                 progress(len(chunk))
-            self.sink.pad_to_block()
+            sink.pad_to_block()
         self.at(self.b.total_blocks - 1)
         self.sink.put(ecma167.anchor(self.b.total_blocks - 1).ljust(BLOCK, b"\0"))
 
