@@ -24,12 +24,11 @@ from odarchive.catalogue.chunks import wants_chunk_hashes
 from odarchive.ecc.post import add_planned_ecc
 from odarchive.errors import DiscError
 from odarchive.iso import sizing
-from odarchive.iso.blocks import ImageBlocks
+from odarchive.iso.blocks import ImageBlocks, file_extents
 from odarchive.iso.disc_files import disc_info, disc_row, load_layout, source_file, source_paths
 from odarchive.iso.feeder import SourceChanged, SourceFeed, hash_whole, read_small
 from odarchive.iso.layout import DiscLayout, FileNode
 from odarchive.iso.outfile import ImageSink
-from odarchive.iso.placed import Placed
 from odarchive.iso.spool import Manifests
 from odarchive.iso.writer import write_image
 from odarchive.progress import NullReporter, Reporter
@@ -194,22 +193,21 @@ def _write(
 
 def _record(cat: Catalogue, blocks: ImageBlocks, layout: DiscLayout, chunks: list[tuple[int, int, bytes]]) -> None:
     """Extents and disc paths of every placement; chunk hashes of large whole contents.
-    (Written in batches: nothing per file is collected.)"""
-    batch: list[tuple[FileNode, str, Placed]] = []
-    for f, udf, _jol, _iso in layout.files():
-        if f.stored:  # (a further name has the stored file's extents)
-            batch.append((f, udf, f.placed))
-        if len(batch) == RECORD_BATCH:
-            _record_batch(cat, blocks, batch)
-            batch = []
-    _record_batch(cat, blocks, batch)
+    (Written in batches from the layout's columns: nothing per file is collected.)"""
+    primaries, cids, pieces, sizes, data_at = layout.primaries, layout.cids, layout.pieces, layout.sizes, layout.blocks
+    keys: list[tuple[int, int]] = []
+    extents: list[tuple[int, int, int, int, int]] = []
+    paths: list[tuple[bytes, int, int]] = []
+    for node, udf, _jol, _iso in layout.dirs():
+        for n, name in zip(node.idx, node.name_lists()[0]):
+            if primaries[n] >= 0:  # (a further name has the stored file's extents)
+                continue
+            key = (cids[n], pieces[n][0] if n in pieces else 0)
+            keys.append(key)
+            extents += [(*key, i, off, length) for i, (off, length) in enumerate(file_extents(data_at[n], sizes[n]))]
+            paths.append((f"{udf}/{name}".encode(), *key))
+            if len(keys) == RECORD_BATCH:
+                images.record_layout(cat.conn, keys, extents, paths)
+                keys, extents, paths = [], [], []
+    images.record_layout(cat.conn, keys, extents, paths)
     chunk_hashes.record(cat.conn, chunks)
-
-
-def _record_batch(cat: Catalogue, blocks: ImageBlocks, batch: list[tuple[FileNode, str, Placed]]) -> None:
-    images.record_layout(
-        cat.conn,
-        [(p.content_id, p.piece) for _f, _u, p in batch],
-        [(p.content_id, p.piece, i, off, n) for f, _u, p in batch for i, (off, n) in enumerate(blocks.extents(f))],
-        [(udf.encode("utf-8"), p.content_id, p.piece) for _f, udf, p in batch],
-    )
