@@ -36,6 +36,15 @@ def list_dir(cat: Catalogue, dir_id: int, snap: int) -> Iterator[EntryRow]:
         yield EntryRow(*r)
 
 
+def list_dir_except_files(cat: Catalogue, dir_id: int, snap: int) -> Iterator[EntryRow]:
+    """`list_dir` without the regular files (a directory's subdirectories and symlinks)."""
+    for r in cat.conn.execute(
+        f"SELECT {ENTRY_COLUMNS} FROM entries WHERE dir_id=:dir AND {_VALID} AND kind != 'f' ORDER BY name",
+        {"dir": dir_id, "snap": snap},
+    ):
+        yield EntryRow(*r)
+
+
 def child_dir(cat: Catalogue, dir_id: int, name: bytes) -> int | None:
     """The directory node id for directory `name` inside node `dir_id` (0: the top)."""
     r = cat.conn.execute("SELECT id FROM dirs WHERE parent_id=? AND name=?", (dir_id, name)).fetchone()

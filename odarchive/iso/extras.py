@@ -25,16 +25,17 @@ import io
 import itertools
 import json
 from collections.abc import Callable, Iterator
-from functools import lru_cache
 from typing import BinaryIO
 
 from odarchive.catalogue import Catalogue, attributes, images, owners, plans, xattrs
-from odarchive.catalogue.tree import child_dir, dir_path, list_dir, resolve
+from odarchive.catalogue.tree import child_dir, dir_path, list_dir_except_files, resolve
 from odarchive.iso.layout import DiscLayout
-from odarchive.iso.manifest import Section
+from odarchive.iso.manifest import Section, quote
 from odarchive.iso.names import raw_from_udf_text, udf_text
+from odarchive.iso.placed import PIECE_SUFFIX
 
 ATTRIBUTE_BATCH = 500  # contents whose attributes one query reads
+OWNERS_KEPT = 4096  # rendered owners (and xattr sets) kept while the lines are written
 
 
 def optional_sections(
@@ -101,9 +102,7 @@ def _dir_lines(cat: Catalogue, path: bytes, snap: int) -> Iterator[str]:
     node = child_dir(cat, entry.dir_id, entry.name)
     if node is None:
         return
-    for child in list_dir(cat, node, snap):
-        if child.kind == "f":
-            continue
+    for child in list_dir_except_files(cat, node, snap):
         ctext, craw = _text(path + b"/" + child.name)
         target = udf_text(bytes(child.target)) if child.kind == "l" and child.target is not None else None
         yield json.dumps([child.kind, ctext, child.mode, child.mtime_ns, target, craw])
@@ -111,7 +110,7 @@ def _dir_lines(cat: Catalogue, path: bytes, snap: int) -> Iterator[str]:
 
 def _attribute_lines(cat: Catalogue, layout: DiscLayout) -> Iterator[str]:
     snaps = {bytes(src.root_name): snap.id for src, snap in cat.latest_snapshots()}
-    owner_of = lru_cache(maxsize=4096)(lambda owner_id: owners.get(cat.conn, owner_id))
+    line = _AttributeLines(cat)
     dirs: dict[int, bytes] = {}  # directory paths by id: bounded by the directories of the disc's contents
     contents = _disc_contents(layout)
     while batch := [cid for cid, _shown in itertools.islice(contents, ATTRIBUTE_BATCH)]:
@@ -120,7 +119,7 @@ def _attribute_lines(cat: Catalogue, layout: DiscLayout) -> Iterator[str]:
             for dir_id, name, row in names.get(cid, ()):
                 if dir_id not in dirs:
                     dirs[dir_id] = dir_path(cat, dir_id)
-                yield _attribute_line(cat, owner_of, dirs[dir_id] + b"/" + name, row)
+                yield line(dirs[dir_id] + b"/" + name, row)
     seen: set[bytes] = set()
     for _node, udf, _jol, _iso in layout.dirs():
         rel = udf[len("/DATA/") :] if udf.startswith("/DATA/") else ""
@@ -134,35 +133,51 @@ def _attribute_lines(cat: Catalogue, layout: DiscLayout) -> Iterator[str]:
             if entry is None or entry.kind != "d":
                 continue
             if entry.owner is not None or entry.xattrs is not None:
-                yield _attribute_line(cat, owner_of, path, (entry.owner, entry.xattrs, None))
+                yield line(path, (entry.owner, entry.xattrs, None))
             node = child_dir(cat, entry.dir_id, entry.name)
-            for child in list_dir(cat, node, snaps[parts[0]]) if node is not None else ():
+            for child in list_dir_except_files(cat, node, snaps[parts[0]]) if node is not None else ():
                 if child.kind == "l" and child.owner is not None:  # symlinks of `tree`
-                    yield _attribute_line(cat, owner_of, path + b"/" + child.name, (child.owner, None, None))
+                    yield line(path + b"/" + child.name, (child.owner, None, None))
 
 
-def _attribute_line(
-    cat: Catalogue,
-    owner_of: Callable[[int], owners.Owner | None],
-    path: bytes,
-    row: tuple[int | None, int | None, int | None],
-) -> str:
-    owner_id, set_id, ino = row
-    o = owner_of(owner_id) if owner_id is not None else None
-    text, raw = _text(path)
-    attrs = json.loads(xattrs.text_of(cat.conn, set_id) or "null") if set_id is not None else None
-    return json.dumps(
-        [
-            text,
-            raw,
-            o.uid if o else None,
-            o.gid if o else None,
-            o.user if o else None,
-            o.group if o else None,
-            attrs,
-            ino,
-        ]
-    )
+class _AttributeLines:
+    """Renders `attributes` lines; owners and extended attribute sets (shared by many files)
+    are looked up and rendered once each."""
+
+    def __init__(self, cat: Catalogue) -> None:
+        self.cat = cat
+        self.owners: dict[int, str] = {}
+        self.xattrs: dict[int, str] = {}
+
+    def _owner(self, owner_id: int | None) -> str:
+        if owner_id is None:
+            return "null, null, null, null"
+        text = self.owners.get(owner_id)
+        if text is None:
+            o = owners.get(self.cat.conn, owner_id)
+            fields = (o.uid, o.gid, o.user, o.group) if o else (None,) * 4
+            if len(self.owners) >= OWNERS_KEPT:
+                self.owners.clear()
+            text = self.owners[owner_id] = json.dumps(fields)[1:-1]
+        return text
+
+    def _xattrs(self, set_id: int | None) -> str:
+        if set_id is None:
+            return "null"
+        text = self.xattrs.get(set_id)
+        if text is None:
+            if len(self.xattrs) >= OWNERS_KEPT:
+                self.xattrs.clear()
+            text = self.xattrs[set_id] = json.dumps(json.loads(xattrs.text_of(self.cat.conn, set_id) or "null"))
+        return text
+
+    def __call__(self, path: bytes, row: tuple[int | None, int | None, int | None]) -> str:
+        """The line of `path`: json.dumps([text, raw hex or None, uid, gid, user, group, xattrs, ino])."""
+        owner_id, set_id, ino = row
+        text, raw = _text(path)
+        raw_json = "null" if raw is None else f'"{raw}"'
+        ino_json = "null" if ino is None else str(int(ino))
+        return f"[{quote(text)}, {raw_json}, {self._owner(owner_id)}, {self._xattrs(set_id)}, {ino_json}]"
 
 
 def _other_filename_lines(cat: Catalogue, layout: DiscLayout) -> Iterator[str]:
@@ -190,18 +205,23 @@ def _disc_contents(layout: DiscLayout) -> Iterator[tuple[int, set[bytes]]]:
     stored once on a disc (its further names are its aliases); only split contents, whose
     pieces may share a disc, are remembered."""
     pieces_seen: set[int] = set()
+    primaries, cids, pieces, aliases_of = layout.primaries, layout.cids, layout.pieces, layout.aliases_of
     for node, *_ in layout.dirs():
-        for f in node.files:
-            if not f.stored:
+        src_dir = node.raw_path + b"/" if node.raw_path else b""
+        for n, raw in zip(node.idx, node.raw_names()):
+            if primaries[n] >= 0:
                 continue
-            cid = f.content_id
-            if f.is_piece:
+            cid = cids[n]
+            piece = pieces.get(n)
+            if piece is not None:
                 if cid in pieces_seen:
                     continue
                 pieces_seen.add(cid)
-            yield cid, {f.raw_path, *(a.raw_path for a in f.aliases or ())}
+                raw = raw[: -len(PIECE_SUFFIX.format(piece[0]))]
+            more = aliases_of.get(n)
+            yield cid, {src_dir + raw, *(layout.file_view(a).raw_path for a in more or ())}
 
 
 def _disc_map_lines(cat: Catalogue) -> Iterator[str]:
     for d, sha, piece in images.disc_map(cat.conn):
-        yield json.dumps([d, sha, piece])
+        yield f'[{d}, "{sha}", {piece}]'  # json.dumps([d, sha, piece]): sha is lower-case hex

@@ -67,7 +67,7 @@ def _udf_rel(udf_abs: str) -> str:
     return udf_abs.lstrip("/")
 
 
-_q = json.encoder.encode_basestring_ascii  # json.dumps of one string, without its per-call set-up
+quote = json.encoder.encode_basestring_ascii  # json.dumps of one string, without its per-call set-up
 
 
 def dir_file_lines(layout: DiscLayout, node: DirNode, udf: str, jol: str, iso: str) -> Iterator[FileLines]:
@@ -86,7 +86,7 @@ def dir_file_lines(layout: DiscLayout, node: DirNode, udf: str, jol: str, iso: s
         sha = shas[32 * n : 32 * n + 32].hex()
         mtime = mtimes[n]
         path = f"{udf_rel}/{u}"
-        entry = f'{_q(path)}: {{"sha256": "{sha}"'
+        entry = f'{quote(path)}: {{"sha256": "{sha}"'
         piece = pieces.get(n)
         if piece is None:
             src, size, sums_sha = src_dir + raw, sizes[n], sha
@@ -95,7 +95,9 @@ def dir_file_lines(layout: DiscLayout, node: DirNode, udf: str, jol: str, iso: s
             part_sha = piece_sha.hex() if piece_sha else ZERO_HASH
             src, sums_sha = src_dir + raw[: -len(PIECE_SUFFIX.format(part))], part_sha
             entry += f', "part": {part}, "offset": {offset}, "length": {sizes[n]}, "part_sha256": "{part_sha}"'
-        entry += f', "mode": {modes[n]}, "mtime_ns": {mtime}, "iso": {_q(f"{iso}/{i}")}, "joliet": {_q(f"{jol}/{j}")}'
+        entry += (
+            f', "mode": {modes[n]}, "mtime_ns": {mtime}, "iso": {quote(f"{iso}/{i}")}, "joliet": {quote(f"{jol}/{j}")}'
+        )
         if not (dir_plain and names.raw_from_udf_text(u) == raw):
             entry += f', "raw": "{(raw_dir + b"/" + raw).hex()}"'
         entry += "}"
@@ -104,7 +106,7 @@ def dir_file_lines(layout: DiscLayout, node: DirNode, udf: str, jol: str, iso: s
         if stored:
             more = aliases_of.get(n)
             also = [layout.file_view(a).raw_path for a in more] if more else []
-            filenames = ", ".join(f"{_q(names.udf_text(r))}: null" for r in (src, *also))
+            filenames = ", ".join(f"{quote(names.udf_text(r))}: null" for r in (src, *also))
             files = f'"{sha}": {{"filenames": {{{filenames}}}, "size": {size}, "mtime": {mtime / 1e9!r}}}'
         yield stored, files, entry, sha256sums_line(sums_sha, path)
 
