@@ -21,7 +21,6 @@ them, so nothing per file is kept but that number.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from odarchive.iso import sizing
@@ -32,6 +31,7 @@ from odarchive.iso.sizing import BLOCK, MANIFEST_ISO, ceil_div, extent_count, is
 PARTITION_START = 257
 FIRST_FREE = sizing.FIXED_HEAD_BLOCKS
 ROOT = "/"  # the key of the image's root directory in the per-view tables
+DIR_RECORD, MANIFEST_RECORD, FILE_RECORD = 0, 1, 2  # what a directory record of `records` shows
 
 
 @dataclass
@@ -132,34 +132,31 @@ class ImageBlocks:
 
         return _breadth_first(children)
 
-    def records(self, view: list[ViewDir], d: ViewDir) -> list[tuple[bytes, int, object]]:
-        """(identifier, record length, what) of a directory's records after '.' and '..',
-        sorted by identifier; `what` is a child index (int), a manifest name (str) or a
-        FileNode (one entry per 4 GiB extent of a large file)."""
-        return self._records(view, d, lambda node: node.files)
+    def records(self, view: list[ViewDir], d: ViewDir) -> list[tuple[bytes, int, int]]:
+        """(identifier, kind, what) of a directory's records after '.' and '..', sorted by
+        identifier: a subdirectory (`DIR_RECORD`, its index in `view`), a manifest file
+        (`MANIFEST_RECORD`, its index in MANIFEST_FILES) or a data file (`FILE_RECORD`, its
+        number; one record per 4 GiB extent of a large file)."""
+        joliet = view is self.joliet
+        out = [(view[c].ident, DIR_RECORD, c) for c in d.children]
+        if d.node is None and d.ident == b"\0":
+            for i, name in enumerate(MANIFEST_FILES):
+                out.append((name.encode("utf-16-be") if joliet else MANIFEST_ISO[name].encode(), MANIFEST_RECORD, i))
+        elif d.node is not None:
+            sizes, chunk = self.layout.sizes, sizing.MULTI_EXTENT_CHUNK
+            idents = d.node.name_lists()[1 if joliet else 2]
+            codec = "utf-16-be" if joliet else "utf-8"
+            for n, name in zip(d.node.idx, idents):
+                rec = (name.encode(codec), FILE_RECORD, n)
+                out.append(rec)
+                if sizes[n] > chunk:
+                    out += [rec] * (extent_count(sizes[n]) - 1)
+        out.sort(key=_ident)
+        return out
 
     def _record_lengths(self, view: list[ViewDir], d: ViewDir) -> list[int]:
-        """The lengths of `records(view, d)`, in the same order (no file views made)."""
-        return [n for _, n, _ in self._records(view, d, lambda node: node.idx)]
-
-    def _records(
-        self, view: list[ViewDir], d: ViewDir, files: Callable[[DirNode], Iterable[object]]
-    ) -> list[tuple[bytes, int, object]]:
-        joliet = view is self.joliet
-        out: list[tuple[bytes, int, object]] = [
-            (view[c].ident, iso_record_len(len(view[c].ident)), c) for c in d.children
-        ]
-        if d.node is None and d.ident == b"\0":
-            for name in MANIFEST_FILES:
-                ident = name.encode("utf-16-be") if joliet else MANIFEST_ISO[name].encode()
-                out.append((ident, iso_record_len(len(ident)), name))
-        elif d.node is not None:
-            sizes = self.layout.sizes
-            for what, n, name in zip(files(d.node), d.node.idx, d.node.name_lists()[1 if joliet else 2]):
-                ident = name.encode("utf-16-be") if joliet else name.encode()
-                out += [(ident, iso_record_len(len(ident)), what)] * extent_count(sizes[n])
-        out.sort(key=lambda r: r[0])
-        return out
+        """The lengths of `records(view, d)`, in the same order."""
+        return [iso_record_len(len(ident)) for ident, _, _ in self.records(view, d)]
 
     # ---- file positions
     def manifest_fe(self, index: int) -> int:
@@ -174,6 +171,10 @@ class ImageBlocks:
 def file_extents(block: int, size: int) -> list[tuple[int, int]]:
     chunk = sizing.MULTI_EXTENT_CHUNK
     return [(block * BLOCK + i * chunk, min(chunk, size - i * chunk)) for i in range(extent_count(size))]
+
+
+def _ident(record: tuple[bytes, int, int]) -> bytes:
+    return record[0]
 
 
 def _breadth_first(children) -> list[ViewDir]:  # children: Callable[[ViewDir], list[ViewDir]]

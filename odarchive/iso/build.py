@@ -177,8 +177,6 @@ def _write(
             vol,
             texts.contents(),
             open_file,
-            mtime_of=lambda f: f.mtime_ns,
-            mode_of=lambda f: f.mode,
             progress=lambda n: reporter.advance(nbytes=n),
         )
         sink.close()

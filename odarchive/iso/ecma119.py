@@ -42,10 +42,41 @@ NO_DATE = b"0" * 16 + b"\0"
 
 def dir_record(ident: bytes, extent: int, length: int, flags: int, date: bytes) -> bytes:
     """One directory record: ident b"\\0" is '.', b"\\1" is '..'."""
-    n = 33 + len(ident)
-    pad = b"\0" if n % 2 else b""
-    head = struct.pack("<BB", n + len(pad), 0) + both32(extent) + both32(length) + date
-    return head + struct.pack("<BBB", flags, 0, 0) + both16(1) + bytes((len(ident),)) + ident + pad
+    out = bytearray(record_len(len(ident)))
+    pack_dir_record(out, 0, ident, extent, length, flags, date)
+    return bytes(out)
+
+
+_RECORD = struct.Struct("<BBI4sI4s7sBBBHHB")  # ECMA-119 9.1 up to the identifier (both-endian as LE + bytes)
+
+
+def record_len(ident_len: int) -> int:
+    """Bytes of a directory record with an identifier of `ident_len` bytes (padded to even)."""
+    return 34 + ident_len - ident_len % 2
+
+
+def pack_dir_record(out: bytearray, pos: int, ident: bytes, extent: int, length: int, flags: int, date: bytes) -> None:
+    """`dir_record(...)` written into `out` at `pos` (whose bytes are zero: the padding byte is
+    left as it is)."""
+    n = len(ident)
+    _RECORD.pack_into(
+        out,
+        pos,
+        34 + n - n % 2,
+        0,
+        extent,
+        extent.to_bytes(4, "big"),
+        length,
+        length.to_bytes(4, "big"),
+        date,
+        flags,
+        0,
+        0,
+        1,
+        0x100,
+        n,
+    )
+    out[pos + 33 : pos + 33 + n] = ident
 
 
 def path_table_entry(ident: bytes, extent: int, parent: int, big_endian: bool) -> bytes:

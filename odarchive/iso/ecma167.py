@@ -14,6 +14,7 @@ file-set structures.
 from __future__ import annotations
 
 import binascii
+import functools
 import struct
 import time
 
@@ -48,21 +49,15 @@ def tag(ident: int, location: int, body: bytes) -> bytes:
 def timestamp(epoch_ns: int) -> bytes:
     """A 12-byte UDF timestamp (1/7.3) in UTC."""
     secs, ns = divmod(max(0, epoch_ns), 1_000_000_000)
-    t = time.gmtime(min(secs, 253402300799))
     micro = ns // 1000
-    return struct.pack(
-        "<HhBBBBBBBB",
-        0x1000,
-        t.tm_year,
-        t.tm_mon,
-        t.tm_mday,
-        t.tm_hour,
-        t.tm_min,
-        t.tm_sec,
-        micro // 10000,
-        (micro // 100) % 100,
-        micro % 100,
-    )
+    return _date_of(min(secs, 253402300799)) + bytes((micro // 10000, (micro // 100) % 100, micro % 100))
+
+
+@functools.lru_cache(maxsize=4096)
+def _date_of(secs: int) -> bytes:
+    """The first 9 bytes of a timestamp: type and zone, year to second (kept: many files share a second)."""
+    t = time.gmtime(secs)
+    return struct.pack("<HhBBBBB", 0x1000, t.tm_year, t.tm_mon, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec)
 
 
 def fi_bytes(text: str) -> bytes:
@@ -144,6 +139,12 @@ def file_set(created_ns: int, volume_id: str, root_lbn: int) -> bytes:
     return tag(TAG_FSD, 0, body).ljust(BLOCK, b"\0") + terminating(1).ljust(BLOCK, b"\0")
 
 
+# a file entry's body up to its allocation descriptors: the ICB tag (flags and file type),
+# ids, permissions, links, sizes, three times, checkpoint, extended attribute ICB, implementation,
+# unique id, extended attribute and allocation descriptor lengths
+_FILE_ENTRY = struct.Struct("<IHHHBB6xHIIIHBBIQQ12s12s12sI16x32sQII")
+
+
 def file_entry(
     lbn: int, file_type: int, perms: int, links: int, length: int, data_lbn: int, mtime_ns: int, unique_id: int
 ) -> bytes:
@@ -155,11 +156,34 @@ def file_entry(
         n = min(MAX_AD_BYTES, length - done)
         ads += struct.pack("<II", n, data_lbn + done // BLOCK)
         done += n
-    icb = struct.pack("<IHHHBB", 0, 4, 0, 1, 0, file_type) + bytes(6) + struct.pack("<H", ICB_FLAGS)
     ts = timestamp(mtime_ns)
-    body = icb + struct.pack("<IIIHBBIQQ", 0xFFFFFFFF, 0xFFFFFFFF, perms, links, 0, 0, 0, length, -(-length // BLOCK))
-    body += ts + ts + ts + struct.pack("<I", 1) + bytes(16) + IMPL + struct.pack("<QII", unique_id, 0, len(ads)) + ads
-    return tag(TAG_FE, lbn, body)
+    body = _FILE_ENTRY.pack(
+        0,
+        4,
+        0,
+        1,
+        0,
+        file_type,
+        ICB_FLAGS,
+        0xFFFFFFFF,
+        0xFFFFFFFF,
+        perms,
+        links,
+        0,
+        0,
+        0,
+        length,
+        -(-length // BLOCK),
+        ts,
+        ts,
+        ts,
+        1,
+        IMPL,
+        unique_id,
+        0,
+        len(ads),
+    )
+    return tag(TAG_FE, lbn, body + ads)
 
 
 def fid_length(fi_len: int) -> int:
@@ -167,9 +191,10 @@ def fid_length(fi_len: int) -> int:
     return n + (-n % 4)
 
 
+_FID = struct.Struct("<HBBIIHHIH")  # version, characteristics, identifier length, ICB (long_ad), impl. use length
+
+
 def fid(lbn: int, characteristics: int, fi: bytes, icb_lbn: int, unique_id: int) -> bytes:
     """A file identifier descriptor (4/14.4) whose tag starts in partition block `lbn`."""
-    body = struct.pack("<HBB", 1, characteristics, len(fi))
-    body += long_ad(BLOCK, icb_lbn, struct.pack("<HI", 0, unique_id & 0xFFFFFFFF)) + struct.pack("<H", 0) + fi
-    body += bytes(-(16 + len(body)) % 4)
-    return tag(TAG_FID, lbn, body)
+    body = _FID.pack(1, characteristics, len(fi), BLOCK, icb_lbn, 0, 0, unique_id & 0xFFFFFFFF, 0) + fi
+    return tag(TAG_FID, lbn, body + bytes(-(16 + len(body)) % 4))

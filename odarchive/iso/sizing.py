@@ -15,6 +15,7 @@ The planner's cheap incremental upper bound lives in `odarchive.plan.fill`.
 from __future__ import annotations
 
 from odarchive.iso import names
+from odarchive.iso.ecma119 import record_len as iso_record_len
 from odarchive.iso.layout import DATA_DIR, DEEP_DIR, MANIFEST_FILES, DirNode, DiscLayout
 
 BLOCK = 2048
@@ -33,10 +34,6 @@ def ceil_div(a: int, b: int) -> int:
 
 def data_blocks(size: int) -> int:
     return ceil_div(size, BLOCK)
-
-
-def iso_record_len(ident_len: int) -> int:
-    return 33 + ident_len + (1 - ident_len % 2)
 
 
 def udf_fid_len(name: str) -> int:

@@ -18,14 +18,15 @@ from collections.abc import Callable, Iterable
 from typing import Protocol
 
 from odarchive.iso import ecma119, ecma167
-from odarchive.iso.blocks import PARTITION_START, ImageBlocks, ViewDir
-from odarchive.iso.ecma119 import BLOCK, FLAG_DIR, FLAG_MULTI_EXTENT, dir_record
+from odarchive.iso.blocks import DIR_RECORD, FILE_RECORD, PARTITION_START, ImageBlocks, ViewDir
+from odarchive.iso.ecma119 import BLOCK, FLAG_DIR, FLAG_MULTI_EXTENT
 from odarchive.iso.ecma167 import FID_DIR, FID_PARENT, fi_bytes
 from odarchive.iso.layout import DATA_DIR, MANIFEST_FILES, FileNode
 from odarchive.iso.outfile import ImageSink
 from odarchive.iso.sizing import MULTI_EXTENT_CHUNK
 
 READ = 1 << 20
+DATES_KEPT = 65536  # record dates kept by second
 
 
 class Readable(Protocol):
@@ -41,6 +42,16 @@ def _perms(mode: int) -> int:
     return ecma167.PERM_FILE | (ecma167.PERM_EXEC if mode & 0o111 else 0)
 
 
+def _pack(out: bytearray, pos: int, ident: bytes, extent: int, length: int, flags: int, date: bytes) -> int:
+    """Put one directory record at `pos` of `out` (or at the next block, where it would span
+    one); returns the offset after it."""
+    n = ecma119.record_len(len(ident))
+    if pos // BLOCK != (pos + n - 1) // BLOCK:
+        pos += -pos % BLOCK
+    ecma119.pack_dir_record(out, pos, ident, extent, length, flags, date)
+    return pos + n
+
+
 class _Writer:
     def __init__(
         self,
@@ -48,12 +59,10 @@ class _Writer:
         sink: ImageSink,
         volume_id: str,
         created_ns: int,
-        mtime_of: Callable[[FileNode], int],
-        mode_of: Callable[[FileNode], int],
     ) -> None:
         self.b, self.sink, self.volume_id, self.created_ns = b, sink, volume_id, created_ns
-        self.mtime_of, self.mode_of = mtime_of, mode_of
         self.date = ecma119.record_date(created_ns / 1e9)
+        self.dates: dict[int, bytes] = {}
 
     def at(self, block: int) -> None:
         """Pad with zeros up to `block` (never backwards: the image is written in order)."""
@@ -149,10 +158,20 @@ class _Writer:
             self._file_entry(
                 b.manifest_fe(i), b.layout.manifest[name], b.manifest_block[name], self.created_ns, 0o644, 1
             )
+        lay = b.layout
+        sizes, data_at, fes, primaries, mtimes, modes = (
+            lay.sizes,
+            lay.blocks,
+            lay.fes,
+            lay.primaries,
+            lay.mtimes,
+            lay.modes,
+        )
         for node in b.nodes:
-            for f in node.files:
-                if f.stored:
-                    self._file_entry(f.fe, f.size, f.block, self.mtime_of(f), self.mode_of(f), 1 + len(f.aliases or ()))
+            for n in node.idx:
+                if primaries[n] < 0:
+                    more = lay.aliases_of.get(n)
+                    self._file_entry(fes[n], sizes[n], data_at[n], mtimes[n], modes[n], 1 + len(more or ()))
 
     def _file_entry(self, fe_block: int, size: int, data_block: int, mtime_ns: int, mode: int, links: int) -> None:
         lbn = fe_block - PARTITION_START
@@ -173,43 +192,42 @@ class _Writer:
                 self._directory(view, d)
 
     def _directory(self, view: list[ViewDir], d: ViewDir) -> None:
+        """One directory extent: its records packed into one buffer (a record never spans a block)."""
         self.at(d.extent)
+        b, date = self.b, self.date
+        out = bytearray(d.blocks * BLOCK)
         parent = view[d.parent]
-        recs = [
-            dir_record(b"\0", d.extent, d.blocks * BLOCK, FLAG_DIR, self.date),
-            dir_record(b"\1", parent.extent, parent.blocks * BLOCK, FLAG_DIR, self.date),
-        ]
-        last: object = None
-        part = 0
-        for ident, _n, what in self.b.records(view, d):
-            if isinstance(what, int):
-                child = view[what]
-                recs.append(dir_record(ident, child.extent, child.blocks * BLOCK, FLAG_DIR, self.date))
-            elif isinstance(what, str):
-                recs.append(dir_record(ident, self.b.manifest_block[what], self.b.layout.manifest[what], 0, self.date))
-            else:
-                assert isinstance(what, FileNode)
-                part = part + 1 if what is last else 0
+        pos = _pack(out, 0, b"\0", d.extent, d.blocks * BLOCK, FLAG_DIR, date)
+        pos = _pack(out, pos, b"\1", parent.extent, parent.blocks * BLOCK, FLAG_DIR, date)
+        sizes, data_at, mtimes = b.layout.sizes, b.layout.blocks, b.layout.mtimes
+        last, part = -1, 0
+        for ident, kind, what in b.records(view, d):
+            if kind == FILE_RECORD:
+                part = part + 1 if what == last else 0
                 last = what
-                recs.append(self._file_record(ident, what, part))
-        offset = 0
-        out = bytearray()
-        for r in recs:
-            if offset + len(r) > BLOCK:
-                out += bytes(BLOCK - offset)
-                offset = 0
-            out += r
-            offset += len(r)
-        out += bytes(-len(out) % BLOCK)
-        assert len(out) == d.blocks * BLOCK
+                size, start = sizes[what], part * MULTI_EXTENT_CHUNK
+                length = min(MULTI_EXTENT_CHUNK, size - start)
+                flags = FLAG_MULTI_EXTENT if start + length < size else 0
+                extent = data_at[what] + start // BLOCK if size else 0
+                pos = _pack(out, pos, ident, extent, length, flags, self.file_date(mtimes[what]))
+            elif kind == DIR_RECORD:
+                child = view[what]
+                pos = _pack(out, pos, ident, child.extent, child.blocks * BLOCK, FLAG_DIR, date)
+            else:
+                name = MANIFEST_FILES[what]
+                pos = _pack(out, pos, ident, b.manifest_block[name], b.layout.manifest[name], 0, date)
+        assert pos <= len(out)
         self.sink.put(out)
 
-    def _file_record(self, ident: bytes, f: FileNode, part: int) -> bytes:
-        start = part * MULTI_EXTENT_CHUNK
-        length = min(MULTI_EXTENT_CHUNK, f.size - start)
-        flags = FLAG_MULTI_EXTENT if start + length < f.size else 0
-        extent = f.block + start // BLOCK if f.size else 0
-        return dir_record(ident, extent, length, flags, ecma119.record_date(self.mtime_of(f) / 1e9))
+    def file_date(self, mtime_ns: int) -> bytes:
+        """A file record's date (kept per second: files of one directory often share them)."""
+        second = int(mtime_ns / 1e9)
+        date = self.dates.get(second)
+        if date is None:
+            if len(self.dates) >= DATES_KEPT:
+                self.dates.clear()
+            date = self.dates[second] = ecma119.record_date(second)
+        return date
 
     # ---- data
     def manifests(self, texts: dict[str, Iterable[bytes]]) -> None:
@@ -253,13 +271,12 @@ def write_image(
     volume_id: str,
     texts: dict[str, Iterable[bytes]],
     open_file: OpenFile,
-    mtime_of: Callable[[FileNode], int],
-    mode_of: Callable[[FileNode], int],
     progress: Progress = lambda n: None,
     created_ns: int | None = None,
 ) -> None:
-    """Write the whole image of `blocks` into `sink` (which the caller closes)."""
-    w = _Writer(blocks, sink, volume_id, time.time_ns() if created_ns is None else created_ns, mtime_of, mode_of)
+    """Write the whole image of `blocks` into `sink` (which the caller closes); files' times and
+    modes are the layout's."""
+    w = _Writer(blocks, sink, volume_id, time.time_ns() if created_ns is None else created_ns)
     w.head()
     w.udf()
     w.path_tables()

@@ -43,8 +43,6 @@ def test_writer_matches_the_model_and_pycdlib_reads_every_view(tmp_path: Path, s
         "TEST_0001",
         {n: [t] for n, t in texts.items()},
         lambda f: io.BytesIO(_content(f.udf, f.size)),
-        mtime_of=lambda f: 1_700_000_000 * 10**9,
-        mode_of=lambda f: 0o100644,
     )
     sink.close()
     raw = image.read_bytes()
@@ -77,8 +75,6 @@ def test_a_source_that_ends_early_stops_the_image(tmp_path: Path) -> None:
             "T",
             {n: [bytes(layout.manifest[n])] for n in MANIFEST_FILES},
             short,
-            mtime_of=lambda f: 0,
-            mode_of=lambda f: 0o100644,
         )
     sink.abandon()
     assert sink.sha256 is None
