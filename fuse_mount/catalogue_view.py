@@ -103,6 +103,10 @@ class CatalogueView(Protocol):
         streamed by name (tuples, not `Entry`: a directory may hold millions, and `ls -l` of
         one reads every row)."""
 
+    def entries_at_most(self, dir_id: int, snap: int, limit: int) -> bool:
+        """Whether node `dir_id` holds at most `limit` entries valid in snapshot `snap` (it
+        need not count further: a directory may hold millions)."""
+
     def list_entries(self, dir_id: int, snap: int) -> Iterator[Entry]:
         """The entries of node `dir_id` valid in snapshot `snap`, in any order (the VFS reads
         a directory whole when many of its names are looked up)."""

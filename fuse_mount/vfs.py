@@ -23,7 +23,9 @@ query (`CatalogueView.list_attrs`), for FUSE readdirplus.
 
 Memory: resolved paths and whole listings of directories being walked are kept in bounded
 caches (`fuse_mount.memo`), so `stat` of every file of a tree costs about one catalogue query
-per directory, and memory stays flat whatever the catalogue's size.
+per directory, and memory stays flat whatever the catalogue's size. Served through the kernel
+(`on_walk` set), a walked directory's listing goes to the kernel instead (readdirplus), and
+the walk's other names seldom reach the mount.
 
 Threads: every method may be called from many FUSE threads at once. `_lock` guards the
 caches, the handle table and the roots; it is never held while calling the catalogue or the
@@ -59,6 +61,8 @@ DIR_MODE = stat.S_IFDIR | 0o555
 READ_BLOCK = 1 << 20  # a read asks the cache for this much and keeps the rest for the next reads
 READ_BUFFERS = 64  # open files that keep such a block (64 MiB at most)
 BLOCK_SIZE = 4096
+WALKED_AT = 3
+"""The names looked up one by one in a directory that make it a walk (`Vfs._lookup`)."""
 
 
 class ContentReader(Protocol):
@@ -151,7 +155,8 @@ class Vfs:
         self.on_walk: Callable[[bytes], None] | None = None
         """Told the path of a directory being walked name by name (its third name looked up,
         and small enough to be read whole): the FUSE layer lists it through the kernel
-        (`fuse_mount.prefetch`). Called on a FUSE thread: it must not block."""
+        (`fuse_mount.prefetch`), so it is not read into the listing memo too. Called on a FUSE
+        thread: it must not block."""
         self._mounted_ns = time.time_ns()
         self.refresh(force=True)
 
@@ -234,9 +239,10 @@ class Vfs:
         return self._entry_node(entry, parent.view, parent.snap, parent.children)
 
     def _lookup(self, dir_node: int, name: bytes, snap: int, dir_path: bytes) -> Entry | None:
-        """One name in a directory: from its cached listing, else one query; the third name
-        looked up in a directory makes it read whole (if not larger than a tenth of the budget)
-        and is told to `on_walk`."""
+        """One name in a directory: from its cached listing, else one query. The third name
+        looked up in a directory not larger than a tenth of the listing budget makes it walked:
+        told to `on_walk` if set (the kernel is then given the listing, and the walk's other
+        names seldom come here), else read whole into the listing memo."""
         key = (dir_node, snap)
         with self._lock:
             listing = self._listings.get(key)
@@ -245,17 +251,19 @@ class Vfs:
                 self._lookups.put(key, seen)
         if listing is not None:
             return listing.get(name)
-        if seen == 3:
-            generation = self._generation
+        if seen == WALKED_AT:
             limit = self._listings.max_entries // 10
+            if self.on_walk is not None:
+                if self._cat.entries_at_most(dir_node, snap, limit):
+                    self.on_walk(dir_path)
+                return self._cat.lookup(dir_node, name, snap)
+            generation = self._generation
             entries = list(itertools.islice(self._cat.list_entries(dir_node, snap), limit + 1))
             if len(entries) <= limit:
                 listing = {e.name: e for e in entries}
                 with self._lock:
                     if generation == self._generation:
                         self._listings.put(key, listing)
-                if self.on_walk is not None:
-                    self.on_walk(dir_path)
                 return listing.get(name)
         return self._cat.lookup(dir_node, name, snap)
 

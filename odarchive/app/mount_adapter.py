@@ -101,6 +101,10 @@ class CatalogueAdapter:
         with self._cat() as cat:  # held until the listing is consumed or dropped
             yield from browse.list_attrs(cat.conn, dir_id, snap)
 
+    def entries_at_most(self, dir_id: int, snap: int, limit: int) -> bool:
+        with self._cat() as cat:
+            return browse.entries_at_most(cat.conn, dir_id, snap, limit)
+
     def list_entries(self, dir_id: int, snap: int) -> Iterator[Entry]:
         with self._cat() as cat:
             for r in browse.list_entries(cat.conn, dir_id, snap):

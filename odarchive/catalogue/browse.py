@@ -33,6 +33,7 @@ _ATTRS = (
     " WHERE e.dir_id = :dir AND e.first_snap <= :snap AND (e.last_snap IS NULL OR e.last_snap >= :snap)"
     " ORDER BY e.name"
 )
+_AT_MOST = "SELECT 1 FROM entries WHERE dir_id=? AND " + valid_in("?") + " LIMIT 1 OFFSET ?"
 _LINKS = "SELECT count(*), min(id) FROM entries WHERE source_id=? AND ino=? AND " + valid_in("?")
 _SNAPSHOTS = (
     "SELECT s.id, src.root_name, src.root_dir, COALESCE(s.finished_ns, s.started_ns)"
@@ -60,6 +61,11 @@ def lookup(conn: sqlite3.Connection, dir_id: int, name: bytes, snap: int) -> tup
 def list_entries(conn: sqlite3.Connection, dir_id: int, snap: int) -> Iterator[tuple]:
     """(name, *columns of `_ENTRY`) of every entry of node `dir_id` in snapshot `snap`, any order."""
     yield from conn.execute(_LIST, (dir_id, snap, snap))
+
+
+def entries_at_most(conn: sqlite3.Connection, dir_id: int, snap: int, limit: int) -> bool:
+    """Whether node `dir_id` holds at most `limit` entries in snapshot `snap` (counts no further)."""
+    return conn.execute(_AT_MOST, (dir_id, snap, snap, limit)).fetchone() is None
 
 
 def list_attrs(conn: sqlite3.Connection, dir_id: int, snap: int) -> Iterator[tuple]:

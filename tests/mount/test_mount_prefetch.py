@@ -3,7 +3,9 @@
 The mount is served in this process (a real kernel mount) so the test can count the lookups
 that reach the `Vfs`: after the third name of a small directory, the kernel holds the others
 (readdirplus) and their `lstat` never reaches the mount; a directory too large to be read
-whole is not listed ahead, so each of its names is still a lookup.
+whole is not listed ahead, so each of its names is still a lookup. What the kernel was given
+ahead is forgotten at a refresh like the rest: a new snapshot's attributes show within the
+documented delay.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from odarchive.app.mount_adapter import CatalogueAdapter
 from odarchive.cli import main
 
 SMALL, LARGE = 12, 40  # entries of the two directories; the Vfs reads whole at most 20 (below)
+REFRESH_S = 0.2
+DELAY_S = REFRESH_S + 2.0  # as tests/mount/test_mount_refresh.py: the margin is for a loaded machine
 
 
 class NoBytes:
@@ -44,7 +48,7 @@ def test_a_walked_directory_is_listed_through_the_kernel_so_its_other_names_need
             (src / sub / f"f{i:02d}").write_bytes(b"")
     assert main(["--home", str(home), "create_db", str(src)]) == 0
     cat = CatalogueAdapter(home / "catalogue.sqlite")
-    vfs = Vfs(cat, NoBytes(), listing_entries=200)  # reads a directory whole up to 20 entries
+    vfs = Vfs(cat, NoBytes(), listing_entries=200, refresh_s=REFRESH_S)  # reads whole up to 20 entries
     looked_up: list[bytes] = []
     listed = threading.Event()
     getattr_of, readdir_of = vfs.getattr, vfs.readdir_attrs
@@ -61,7 +65,9 @@ def test_a_walked_directory_is_listed_through_the_kernel_so_its_other_names_need
     mp = tmp_path / "mnt"
     mp.mkdir()
     ready = threading.Event()
-    server = threading.Thread(target=serve, args=(vfs, str(mp)), kwargs={"on_ready": ready.set}, daemon=True)
+    server = threading.Thread(
+        target=serve, args=(vfs, str(mp)), kwargs={"on_ready": ready.set, "refresh_s": REFRESH_S}, daemon=True
+    )
     server.start()
     try:
         assert ready.wait(30)
@@ -75,7 +81,7 @@ def test_a_walked_directory_is_listed_through_the_kernel_so_its_other_names_need
         before = len(looked_up)
         for p in small[3:]:
             os.lstat(p)
-        assert looked_up[before:] == []  # all from the kernel's caches
+        assert looked_up[before:] == [], looked_up  # all from the kernel's caches
 
         listed.clear()
         before = len(looked_up)
@@ -83,6 +89,13 @@ def test_a_walked_directory_is_listed_through_the_kernel_so_its_other_names_need
             os.lstat(mp / "src" / "large" / f"f{i:02d}")
         assert len(looked_up) - before == LARGE  # too large to read whole: never listed ahead
         assert not listed.is_set()
+
+        (src / "small" / "f05").write_bytes(b"longer\n")  # a new snapshot: the walked directory changed
+        assert main(["--home", str(home), "create_db", str(src)]) == 0
+        start = time.monotonic()
+        while os.lstat(small[5]).st_size != 7:
+            assert time.monotonic() - start < DELAY_S, "the size listed ahead outlived the refresh"
+            time.sleep(0.02)
     finally:
         subprocess.run(["fusermount3", "-u", str(mp)], check=False)
         server.join(30)

@@ -75,6 +75,7 @@ def _lookups(cat: Catalogue) -> dict[str, Callable[[], object]]:
     return {
         "mount: lookup by (directory, name)": lambda: browse.lookup(conn, node, name, snap),
         "mount: listing": lambda: browse.list_entries(conn, node, snap),
+        "mount: is a directory small": lambda: browse.entries_at_most(conn, node, snap, 10),
         "mount: listing with attributes, by name": lambda: browse.list_attrs(conn, node, snap),
         "mount: hard links of an inode": lambda: browse.links(conn, 1, INO, snap),
         "tree: lookup": lambda: tree.lookup(cat, node, name, snap),
