@@ -138,11 +138,12 @@ def _stat_packer() -> tuple[struct.Struct, Callable[[tuple[int, ...]], tuple[int
 _PACKER, _ORDER = _stat_packer()
 _pack_into = _PACKER.pack_into
 _STAT_SIZE = _PACKER.size
-PACKED_LISTING_MAX = 10_000
-"""Listings up to this many entries are kept packed once read whole (`_Packed`)."""
-PACKED_ENTRIES = 100_000
-"""Entries kept packed in all (about 220 bytes each with a 12-byte name: 22 MB at most); the least
+PACKED_ENTRIES = 131_072
+"""Entries kept packed in all (about 210 bytes each with a 12-byte name: 28 MB at most); the least
 recently listed go first."""
+PACKED_LISTING_MAX = PACKED_ENTRIES
+"""Listings up to this many entries are kept packed once read whole (`_Packed`): a directory of
+100,000 listed again (`ls -l` twice) costs only the filler call per entry."""
 
 
 def fill_stat(st: Any, row: tuple[int, ...]) -> None:
@@ -343,7 +344,7 @@ class OdarchiveFUSE(mfusepy.FUSE):
                     break
                 position += 1
                 if kept is not None:
-                    kept.append((name, ctypes.string_at(pst, _STAT_SIZE), fill))
+                    kept.append((name, bytes(st), fill))
                     if len(kept) > PACKED_LISTING_MAX:
                         listing.kept = kept = None
             else:
