@@ -87,7 +87,8 @@ def scan_source(
     assert snapshot is not None, "begin_snapshot made it"
     if snapshot.phase == "walk" or options.rehash or not resumed:
         reporter.start("walk")
-        walker = Walker(rows, WalkOptions(options.excludes, options.rehash, _dir_ids(options.exclude_dirs)), reporter)
+        walk_options = WalkOptions(options.excludes, options.rehash, _dir_ids(options.exclude_dirs))
+        walker = Walker(rows, walk_options, reporter, threaded=cat.threads)
         walk_counts = walker.walk(path, root_name, src.root_dir)
         small, excluded = walker.small.counts, walker.excluded
         reporter.finish()

@@ -69,7 +69,9 @@ class WalkCounts:
 class Walker:
     """Walks one source into snapshot `rows.snap` (its last complete snapshot: `rows.prev`)."""
 
-    def __init__(self, rows: ScanRows, options: WalkOptions, reporter: Reporter) -> None:
+    def __init__(self, rows: ScanRows, options: WalkOptions, reporter: Reporter, threaded: bool = False) -> None:
+        """With `threaded` (the connection may be used from another thread), small files' rows
+        are written on a thread of their own (odarchive.scan.writer)."""
         self.rows = rows
         self.options = options
         self.reporter = reporter
@@ -78,7 +80,7 @@ class Walker:
         self.owners = OwnerIds(rows.conn)
         self._owner_ids = self.owners.ids
         self.xattr_ids = XattrIds(rows.conn)
-        self.small = SmallFiles(rows, self.xattr_ids, reporter)
+        self.small = SmallFiles(rows, self.xattr_ids, reporter, threaded)
         self._exclude = {(dev, ino): why for dev, ino, why in options.exclude_dirs}
         self._dev = 0
         self._pending = 0
@@ -103,8 +105,10 @@ class Walker:
             self.small.flush()
             rows.commit()
         except BaseException:
+            self.small.close()
             rows.commit_if_open()  # keep what was walked: the next run continues from it
             raise
+        self.small.close()
         return self.counts
 
     def _meta(self, st: os.stat_result, target: bytes | None) -> Meta:
@@ -297,6 +301,7 @@ class Walker:
 
     def _maybe_commit(self) -> None:
         if self._pending >= BATCH_ROWS or time.monotonic() - self._last_commit >= BATCH_SECONDS:
+            self.small.drain()
             self.rows.commit()
             self.rows.begin()
             self._pending = 0
