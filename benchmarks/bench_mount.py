@@ -403,6 +403,27 @@ def startup(work: Path, sizes: list[int]) -> dict:
     return out
 
 
+def first_read(work: Path, runs: int = 3) -> dict:
+    """The first read of the big file, fetched from the disc images and verified into an empty
+    cache, `runs` times (a fresh mount and cache each, page cache dropped), against the images'
+    own sequential read in the same minutes (page cache dropped too)."""
+    big = "data/big.bin"
+    images = big_images(work)
+    mp = work / "mnt-first"
+    rates, image_rates = [], []
+    for _ in range(runs):
+        shutil.rmtree(work / "cache-first", ignore_errors=True)
+        flags = ("--images", str(work / "images"), "--cache-dir", str(work / "cache-first"))
+        mount_odarchive(work / "home", mp, *flags, "--cache-size", "0", "--cache-min-free", "0")
+        try:
+            drop_caches()
+            rates.append(seq_read(mp / big, runs=1))
+        finally:
+            run([*ODARCHIVE, "--home", str(work / "home"), "umount", str(mp)])
+        image_rates.append(image_read_MBps(images))
+    return {"first_seq_MBps": rates, "image_read_MBps": image_rates}
+
+
 def disc_loads(work: Path, batches: int = 5, batch: int = 64) -> dict:
     from fuse_mount.cache import Cache, CacheConfig
     from fuse_mount.discs import RobotSource
@@ -464,18 +485,25 @@ def main() -> int:
     ap.add_argument("--work", type=Path, default=REPO / "benchmarks" / "work" / "mount")
     ap.add_argument("--skip-ratarmount", action="store_true")
     ap.add_argument("--metadata-only", action="store_true", help="only step 1 (find, lstat passes)")
+    ap.add_argument(
+        "--parts",
+        default="contenders,disc_loads,startup",
+        help="which steps to run, comma-separated: contenders, first_read (the first read from the"
+        " disc images alone, 3 runs), disc_loads, startup",
+    )
     args = ap.parse_args()
     work = args.work.absolute()
     work.mkdir(parents=True, exist_ok=True)
     setup(work, args.files, args.big_mb)
     report = {"tree": {"files": args.files, "big_mb": args.big_mb}, "page_cache_dropped": drop_caches()}
-    steps = [
-        ("contenders", lambda: contenders(work, args.skip_ratarmount, args.metadata_only)),
-        ("disc_loads", lambda: disc_loads(work)),
-        ("startup", lambda: startup(work, sorted({1_000_000, args.catalogue_files}))),
-    ]
-    for key, step in steps[:1] if args.metadata_only else steps:
-        report[key] = step()
+    steps = {
+        "contenders": lambda: contenders(work, args.skip_ratarmount, args.metadata_only),
+        "first_read": lambda: first_read(work),
+        "disc_loads": lambda: disc_loads(work),
+        "startup": lambda: startup(work, sorted({1_000_000, args.catalogue_files})),
+    }
+    for key in ["contenders"] if args.metadata_only else args.parts.split(","):
+        report[key] = steps[key]()
         (work / "report.json").write_text(json.dumps(report, indent=2))  # kept if a later step fails
     print(json.dumps(report, indent=2))
     summarize(report)
@@ -495,7 +523,27 @@ def summarize_metadata(c: dict) -> None:
 
 
 def summarize(report: dict) -> None:
-    c = report["contenders"]
+    if "contenders" in report:
+        summarize_contenders(report["contenders"])
+    if "first_read" in report:
+        f = report["first_read"]
+        for mine, images in zip(f["first_seq_MBps"], f["image_read_MBps"], strict=True):
+            print(
+                f"first big read {mine:.0f} MB/s against the images' sequential read {images:.0f} MB/s: {mine / images:.2f}x"
+            )
+    for n_, s in report.get("startup", {}).items():
+        print(
+            f"catalogue {int(n_):>11,} entries ({s['catalogue_bytes'] / 1e6:.0f} MB): mount {s['mount_s']:.2f} s, "
+            f"RSS {s['rss_ready_bytes'] / 1e6:.0f} MB ready, {s['rss_after_browse_bytes'] / 1e6:.0f} MB after 2000 stats"
+        )
+    for b in report.get("disc_loads", {}).get("batches", []):
+        print(
+            f"batch of {b['reads']} reads: {b['distinct_discs']} distinct discs, odarchive loaded {b['odarchive_loads']},"
+            f" first-come order would load {b['first_come_loads']}"
+        )
+
+
+def summarize_contenders(c: dict) -> None:
     summarize_metadata(c)
     if "small_reads_per_s" not in c["odarchive"]:
         return
@@ -521,16 +569,6 @@ def summarize(report: dict) -> None:
         f"first big read {o['first_seq_MBps']:.0f} MB/s against the images' sequential read"
         f" {o['image_read_MBps']:.0f} MB/s: {o['first_seq_MBps'] / o['image_read_MBps']:.2f}x"
     )
-    for n_, s in report["startup"].items():
-        print(
-            f"catalogue {int(n_):>11,} entries ({s['catalogue_bytes'] / 1e6:.0f} MB): mount {s['mount_s']:.2f} s, "
-            f"RSS {s['rss_ready_bytes'] / 1e6:.0f} MB ready, {s['rss_after_browse_bytes'] / 1e6:.0f} MB after 2000 stats"
-        )
-    for b in report["disc_loads"]["batches"]:
-        print(
-            f"batch of {b['reads']} reads: {b['distinct_discs']} distinct discs, odarchive loaded {b['odarchive_loads']},"
-            f" first-come order would load {b['first_come_loads']}"
-        )
 
 
 if __name__ == "__main__":
