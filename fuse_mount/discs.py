@@ -41,7 +41,9 @@ class DiscSource(Protocol):
         """Make `disc` readable in `drive` (unloading what was there)."""
 
     def read(self, drive: int, offset: int, length: int) -> bytes:
-        """Exactly `length` bytes at image byte `offset` of the disc in `drive`."""
+        """Exactly `length` bytes at image byte `offset` of the disc in `drive`. (A source may
+        also have `read_into(drive, offset, buffer)`, filling a memoryview instead: the fetcher
+        then reads large jobs into reused buffers.)"""
 
     def release(self, drive: int) -> None:
         """The worker of `drive` is done with its disc for now (a leased drive goes back)."""
@@ -52,8 +54,16 @@ class DiscSource(Protocol):
     def close(self) -> None: ...
 
 
+def loads_are_free(source: DiscSource) -> bool:
+    """Whether loading a disc costs nothing (an image file is opened), so the fetcher need
+    not gather requests before a load; a wrapper (`fuse_mount.rescue`) says what it wraps."""
+    return bool(getattr(source, "free_loads", False))
+
+
 class ImageDirSource:
     """Discs as image files in one directory, found by image name or `<label>.iso`."""
+
+    free_loads = True  # "loading" opens a file: see `loads_are_free`
 
     def __init__(self, directory: Path, drives: int = 2) -> None:
         if not directory.is_dir():
@@ -98,6 +108,19 @@ class ImageDirSource:
         if len(data) != length:
             raise DiscUnavailable(f"disc {self._discs[drive]}: image too short at byte {offset}")
         return data
+
+    def read_into(self, drive: int, offset: int, buffer: memoryview) -> None:
+        """Fill `buffer` with the bytes at image byte `offset` (the fetcher's reused buffers:
+        no new memory per read)."""
+        fd = self._fds[drive]
+        if fd is None:
+            raise DiscUnavailable(f"no disc in image drive {drive}")
+        done = 0
+        while done < len(buffer):
+            n = os.preadv(fd, [buffer[done:]], offset + done)
+            if n == 0:
+                raise DiscUnavailable(f"disc {self._discs[drive]}: image too short at byte {offset + done}")
+            done += n
 
     def status(self) -> dict[str, Any]:
         return {

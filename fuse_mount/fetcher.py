@@ -12,7 +12,8 @@ How a miss is served (see DESIGN.md "The mount"):
    has waited longest (skipping discs that sit in
    another drive or are claimed by another worker). It loads the disc once, reads every
    waiting extent in order of position on the disc, and keeps taking requests that arrive for
-   that disc while it is loaded.
+   that disc while it is loaded, and for `gather_s` after none wait (a reader of the same
+   burst that asks late still finds its disc).
 4. When all reads of a job are in, a *finisher* thread hands the bytes to the cache, which
    verifies them (whole content SHA-256 or the chunk's SHA-256) before storing them; a
    mismatch is never served: the job is read once more, and the disc source is told which of
@@ -21,7 +22,9 @@ How a miss is served (see DESIGN.md "The mount"):
    cache. The drive's
    worker goes on reading the next extent meanwhile (the hashing and the cache write overlap
    the disc read; at most `FINISH_QUEUE` read jobs wait for a finisher, so the bytes held in
-   memory stay bounded). Verified bytes the cache cannot keep (its
+   memory stay bounded). A job of at least `POOLED_MIN_BYTES` read from one disc is read
+   into a reused buffer (`ReadBuffers`; the source's `read_into`, when it has one): a fresh
+   16 MiB buffer per chunk cost its page faults and zeroing, more CPU than the hashing. Verified bytes the cache cannot keep (its
    disk is too small or full: `CacheFullError`) are handed to the readers instead (`fetch`
    returns them), with a log line: a read never fails because the cache is small.
 
@@ -46,6 +49,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from fuse_mount.buffers import ReadBuffers
 from fuse_mount.cache.errors import CacheFullError
 from fuse_mount.catalogue_view import CatalogueView, Content, Piece
 from fuse_mount.discs import DiscSource
@@ -59,6 +63,11 @@ FINISHERS = 2
 """Threads verifying and storing read jobs (SHA-256 releases the GIL: two hash at once)."""
 FINISH_QUEUE = 2
 """Read jobs waiting for a finisher at most; a worker with one more to hand over waits."""
+POOLED_MIN_BYTES = 64 * 1024
+"""Jobs from this size up (chunks, and whole contents that are not tiny) are read into reused
+buffers when read from one disc; smaller ones into new bytes."""
+BUFFER_IDLE_S = 2.0
+"""Reused read buffers the fetcher has not needed for this long are freed (memory stays flat)."""
 STREAM_AHEAD = 2
 """A read the cache served at a new chunk (a sequential read) queues this many times
 `read_ahead_chunks` beyond it."""
@@ -87,10 +96,12 @@ class ChunkStore(Protocol):
 
     def chunk_range(self, size: int, index: int) -> tuple[int, int]: ...
 
-    def put_whole(self, key: str, data: bytes, sha256_expected: str | None = None) -> bool:
+    def put_whole(self, key: str, data: bytes | memoryview, sha256_expected: str | None = None) -> bool:
         """False if the bytes do not verify; CacheFullError (only once verified) if no room."""
 
-    def put_chunk(self, key: str, size: int, index: int, data: bytes, chunk_sha256_expected: str) -> bool: ...
+    def put_chunk(
+        self, key: str, size: int, index: int, data: bytes | memoryview, chunk_sha256_expected: str
+    ) -> bool: ...
 
     def record_disc_load(self, disc: int) -> None: ...
 
@@ -105,6 +116,7 @@ class _Job:
     deadline: float  # readers give up at this time (monotonic), however late they joined
     discs: set[int] = field(default_factory=set)
     pieces: list[tuple[int, bytes]] = field(default_factory=list)  # (offset in the job, bytes) read
+    buffer: bytearray | None = None  # a reused buffer the job's one disc read fills (then no pieces)
     outstanding: int = 0
     reads: list[_DiscRead] = field(default_factory=list)  # one per disc, as queued
     retried: bool = False  # read once more after failing verification
@@ -116,8 +128,10 @@ class _Job:
     def key(self) -> tuple[int, int]:
         return (self.content.id, self.index)
 
-    def data(self) -> bytes:
+    def data(self) -> bytes | memoryview:
         """The job's bytes, once every piece is read (no copy when one read gave them all)."""
+        if self.buffer is not None:
+            return memoryview(self.buffer)[: self.length]
         if len(self.pieces) == 1:
             return self.pieces[0][1]
         return b"".join(data for _, data in sorted(self.pieces, key=lambda p: p[0]))
@@ -181,6 +195,7 @@ class Fetcher:
         self.loads: list[int] = []  # every disc loaded, in order (for status and tests)
         self.failures = 0
         self._finishing: queue.Queue[_Job | None] = queue.Queue(FINISH_QUEUE)
+        self._buffers = ReadBuffers()
         self._finishers = [
             threading.Thread(target=self._finish_jobs, name=f"odarchive-verify{n}", daemon=True)
             for n in range(FINISHERS)
@@ -309,6 +324,8 @@ class Fetcher:
                 while disc is None and not self._stopping:
                     self._cond.wait(wait)
                     disc, wait = self._pick(drive)
+                    if disc is None and not self._jobs:
+                        self._buffers.trim(BUFFER_IDLE_S)
                 if self._stopping:
                     return
                 assert disc is not None
@@ -339,7 +356,7 @@ class Fetcher:
                 self._cache.record_disc_load(disc_id)
             while True:
                 with self._cond:
-                    reads = sorted(self._queues.pop(disc_id, []), key=lambda r: r.position)
+                    reads = self._next_reads(disc_id)
                     self._busy[drive] = f"reading disc {disc_id}"
                 if not reads:
                     return
@@ -353,19 +370,35 @@ class Fetcher:
         except Exception as e:
             self._fail_disc(disc_id, e)
 
+    def _next_reads(self, disc_id: int) -> list[_DiscRead]:
+        """The reads waiting for this disc, in order of position; when none wait, those that
+        come within `gather_s` (the disc stays in its drive that long: a reader of a burst that
+        asks a little after the others finds it still there, not gone until its next load).
+        Holds _cond."""
+        until = time.monotonic() + self._config.gather_s
+        while disc_id not in self._queues and not self._stopping and (left := until - time.monotonic()) > 0:
+            self._cond.wait(left)
+        return sorted(self._queues.pop(disc_id, []), key=lambda r: r.position)
+
     def _read_one(self, drive: int, r: _DiscRead) -> None:
         job = r.job
         if job.done.is_set():
             return
+        read_into = getattr(self._source, "read_into", None)
+        if read_into is not None and len(job.reads) == 1 and job.length >= POOLED_MIN_BYTES:
+            job.buffer = job.buffer or self._buffers.take(job.length)  # kept when read again
+        view = memoryview(job.buffer) if job.buffer is not None else None
         for image_offset, length, dest in r.parts:
             try:
-                data = self._source.read(drive, image_offset, length)
+                if view is not None and read_into is not None:
+                    read_into(drive, image_offset, view[dest : dest + length])
+                else:
+                    job.pieces.append((dest, self._source.read(drive, image_offset, length)))
             except CorruptData as e:  # read again after a failed verification, and no better
                 log.error("content %s: %s; %s", job.content.sha256.hex()[:16], e.message, e.hint)
                 job.error = e
                 self._end(job)  # only this job fails: the rest of the disc reads on
                 return
-            job.pieces.append((dest, data))
         with self._cond:
             job.outstanding -= 1
             last = job.outstanding == 0
@@ -405,7 +438,7 @@ class Fetcher:
                 len(data),
                 e,
             )
-            job.unkept = data
+            job.unkept = bytes(data)  # the reused buffer goes back to the pool
         except MountFault as e:
             log.error("cannot store content %s: %s", key, e)
             job.error = e
@@ -436,6 +469,9 @@ class Fetcher:
 
     def _end(self, job: _Job) -> None:
         job.pieces = []
+        buffer, job.buffer = job.buffer, None
+        if buffer is not None:
+            self._buffers.give(buffer)
         with self._cond:
             if self._jobs.get(job.key) is job:
                 del self._jobs[job.key]

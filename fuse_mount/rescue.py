@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from fuse_mount.catalogue_view import Disc
-from fuse_mount.discs import DiscSource
+from fuse_mount.discs import DiscSource, loads_are_free
 from fuse_mount.errors import CorruptData, DiscUnavailable
 from robot_drivers.errors import RobotError
 
@@ -55,6 +55,10 @@ class RescuingSource:
         self._suspect: dict[int, list[tuple[int, int]]] = {}  # disc -> (offset, length) read wrong
         self._lock = threading.Lock()
 
+    @property
+    def free_loads(self) -> bool:
+        return loads_are_free(self._inner)
+
     def drive_count(self) -> int:
         return self._inner.drive_count()
 
@@ -76,6 +80,25 @@ class RescuingSource:
         """Whether [offset, offset+length) of the disc overlaps bytes that read wrong."""
         with self._lock:
             return any(at < offset + length and offset < at + n for at, n in self._suspect.get(disc_id, ()))
+
+    def read_into(self, drive: int, offset: int, buffer: memoryview) -> None:
+        """Like `read`, into `buffer`: straight from the source when it can read into one and
+        these bytes need no rescue (the common case), else a copy of what `read` returns."""
+        disc = self._disc_in.get(drive)
+        inner = getattr(self._inner, "read_into", None)
+        if inner is None or disc is None or self._needs_rescue(disc.id, offset, len(buffer)):
+            buffer[:] = self.read(drive, offset, len(buffer))
+            return
+        try:
+            inner(drive, offset, buffer)
+        except READ_FAILURES as e:
+            buffer[:] = self._rescue(drive, disc, offset, len(buffer), e)
+
+    def _needs_rescue(self, disc_id: int, offset: int, length: int) -> bool:
+        """The disc was repaired (its reads come from the repaired image) or these bytes read wrong."""
+        with self._lock:
+            repaired = disc_id in self._repaired
+        return repaired or self._suspected(disc_id, offset, length)
 
     def read(self, drive: int, offset: int, length: int) -> bytes:
         disc = self._disc_in.get(drive)

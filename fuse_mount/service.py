@@ -12,7 +12,7 @@ from typing import Any
 
 from fuse_mount.cache import Cache
 from fuse_mount.catalogue_view import CatalogueView
-from fuse_mount.discs import DiscSource, ImageDirSource
+from fuse_mount.discs import DiscSource, loads_are_free
 from fuse_mount.fetcher import FetchConfig, Fetcher
 from fuse_mount.reader import CachedReader
 from fuse_mount.vfs import Vfs
@@ -51,7 +51,7 @@ class MountConfig:
     of directories in use (a shell's working directory) may last this long."""
 
     def fetch_config(self, source: DiscSource) -> FetchConfig:
-        gather_s = self.gather_s if self.gather_s is not None else 0.0 if isinstance(source, ImageDirSource) else 0.05
+        gather_s = self.gather_s if self.gather_s is not None else 0.0 if loads_are_free(source) else 0.05
         return FetchConfig(
             self.disc_timeout_s, self.whole_max_bytes, self.read_ahead_chunks, self.fault_hold_s, gather_s
         )

@@ -187,7 +187,13 @@ OPTIONS: tuple[Option, ...] = (
     Option("mount", "whole_max_bytes", S, "contents up to this size are fetched and verified whole"),
     Option("mount", "read_ahead_chunks", N, "chunks fetched beyond a read of a large content"),
     Option("mount", "fault_hold_s", D, "after a disc failed, new reads of it fail at once for this long"),
-    Option("mount", "gather_s", Kind.OPTIONAL_DURATION, "requests are gathered this long before a disc is loaded"),
+    Option(
+        "mount",
+        "gather_s",
+        Kind.OPTIONAL_DURATION,
+        "requests are gathered this long before a disc is loaded (and a drive stays on its disc this long"
+        " after its last waiting read)",
+    ),
     Option("mount", "refresh_s", D, "how often the catalogue is checked for new snapshots and discs"),
     Option("mount", "attr_timeout_s", D, "how long the kernel may cache names and attributes"),
     # [cache] (docs/cache.md)

@@ -209,7 +209,7 @@ class Cache:
         return key == EMPTY_KEY or (found is not None and not self.missing_chunks(key, found.size, 0, found.size))
 
     # ---- writes (from the fetcher) ----
-    def put_whole(self, key: str, data: bytes, sha256_expected: str | None = None) -> bool:
+    def put_whole(self, key: str, data: bytes | memoryview, sha256_expected: str | None = None) -> bool:
         """Store a whole content after checking sha256(data) == sha256_expected (default: key).
 
         Returns False (and stores nothing) on a hash mismatch; the caller must not serve the
@@ -223,8 +223,9 @@ class Cache:
         self._put(key, len(data), [(i, view[i * cb : (i + 1) * cb]) for i in range(max(1, -(-len(data) // cb)))])
         return True
 
-    def put_chunk(self, key: str, size: int, index: int, data: bytes, chunk_sha256_expected: str) -> bool:
-        """Store chunk `index` of the `size`-byte content `key` after checking its hash.
+    def put_chunk(self, key: str, size: int, index: int, data: bytes | memoryview, chunk_sha256_expected: str) -> bool:
+        """Store chunk `index` of the `size`-byte content `key` if it matches its hash (hashed
+        as it is written; nothing is stored unless it matches).
 
         len(data) must be the chunk's length (see `chunk_range`), else ValueError. Returns
         False on a hash mismatch. Same room-making and CacheFullError as `put_whole`.
@@ -232,16 +233,22 @@ class Cache:
         _, expected_len = self.chunk_range(size, index)
         if len(data) != expected_len:
             raise ValueError(f"chunk {index} of {key} must be {expected_len} bytes, got {len(data)}")
-        if hashlib.sha256(data).hexdigest() != chunk_sha256_expected.lower():
-            return False
-        self._put(key, size, [(index, memoryview(data))], {index: bytes.fromhex(chunk_sha256_expected)})
-        return True
+        digest = bytes.fromhex(chunk_sha256_expected)
+        return self._put(key, size, [(index, memoryview(data))], {index: digest}, check=(index, digest))
 
     def _put(
-        self, key: str, size: int, pieces: list[tuple[int, memoryview]], digests: dict[int, bytes] | None = None
-    ) -> None:
+        self,
+        key: str,
+        size: int,
+        pieces: list[tuple[int, memoryview]],
+        digests: dict[int, bytes] | None = None,
+        check: tuple[int, bytes] | None = None,
+    ) -> bool:
+        """Store the pieces not cached yet. `check` (index, SHA-256): that piece must match,
+        else nothing is stored and the answer is False; it is hashed as it is written (one pass
+        over its bytes for both), or here first when it is not to be written."""
         if key == EMPTY_KEY:
-            return
+            return True
         head = self._config.head_bytes
         items: list[tuple[int, memoryview]] = []
         for idx, data in pieces:
@@ -254,11 +261,17 @@ class Cache:
             found = self._index.content_map(key)  # fresh, not the memo
         present = found.rows if found is not None else {}
         items = [(idx, data) for idx, data in items if idx not in present]
+        if check is not None and check[0] not in {idx for idx, _ in items}:
+            if hashlib.sha256(dict(pieces)[check[0]]).digest() != check[1]:
+                return False
+            check = None
         if items:
-            self._writer.store(key, size, items, digests)
+            if not self._writer.store(key, size, items, digests, check):
+                return False
             if self._trace is not None:
                 self._trace.append_fill(self._clock(), key, size)
         self._maintain_if_due()
+        return True
 
     # ---- keeping things ----
     def open_handle(self, key: str) -> None:

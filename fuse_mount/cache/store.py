@@ -50,11 +50,24 @@ def block_hashes(data: bytes | memoryview) -> bytes:
     return b"".join(hashlib.sha256(view[i : i + BLOCK_BYTES]).digest() for i in range(0, len(view), BLOCK_BYTES))
 
 
-def _write_all(fd: int, data: bytes | memoryview) -> None:
-    """Write everything (a separate function so tests can inject ENOSPC)."""
+WRITE_PIECE = 256 * 1024
+"""A hashed write takes its bytes in pieces this large: each is hashed, then written while it
+is still in the CPU's cache (measured: a 16 MiB chunk hashed, then written whole, read it
+from memory twice)."""
+
+
+def _write_all(fd: int, data: bytes | memoryview, hashed: bool = False) -> bytes | None:
+    """Write everything; with `hashed`, return the SHA-256 of it (a separate function so tests
+    can inject ENOSPC)."""
     view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
+    digest = hashlib.sha256() if hashed else None
+    for at in range(0, len(view), WRITE_PIECE if hashed else max(1, len(view))):
+        piece = view[at : at + WRITE_PIECE] if hashed else view
+        if digest is not None:
+            digest.update(piece)
+        while piece:
+            piece = piece[os.write(fd, piece) :]
+    return digest.digest() if digest is not None else None
 
 
 class VerifiedMemo:
@@ -100,18 +113,19 @@ class Store:
     def path(self, key: str, idx: int) -> str:
         return f"{self._data}/{key[:2]}/{key}.{'head' if idx < 0 else idx}"  # a str: cheaper than Path on every read
 
-    def write_tmp(self, data: bytes | memoryview) -> Path:
-        """Write `data` to a new file in tmp/; on any OSError the partial file is removed."""
+    def write_tmp(self, data: bytes | memoryview, hashed: bool = False) -> tuple[Path, bytes | None]:
+        """Write `data` to a new file in tmp/ (and its SHA-256 if `hashed`, taken as it is
+        written); on any OSError the partial file is removed."""
         tmp = self.tmp / f"{os.getpid()}-{uuid.uuid4().hex}"  # another process's open leaves it alone
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            _write_all(fd, data)
+            digest = _write_all(fd, data, hashed)
         except BaseException:
             os.close(fd)
             tmp.unlink(missing_ok=True)
             raise
         os.close(fd)
-        return tmp
+        return tmp, digest
 
     def install(self, tmp: Path, key: str, idx: int, rowid: int, nbytes: int) -> None:
         """Move a written file into place and remember its blocks as verified."""

@@ -119,12 +119,12 @@ def _fail_writes(monkeypatch, times: int):
     real = store_module._write_all
     left = [times]
 
-    def write(fd, data):
+    def write(fd, data, hashed=False):
         if left[0] > 0:
             left[0] -= 1
             os.write(fd, bytes(data[:10]))  # a partial file is left behind by the failure
             raise OSError(errno.ENOSPC, "No space left on device")
-        real(fd, data)
+        return real(fd, data, hashed)
 
     monkeypatch.setattr(store_module, "_write_all", write)
 
@@ -180,3 +180,26 @@ def test_a_chunk_verified_by_its_catalogue_hash_keeps_that_one_digest_and_is_sti
         assert cache.get(key, 10, 100) is None  # block 0 is intact, the file is not: a miss
         assert not data_file(tmp_path, key, 0).exists()
         assert cache.stats().corrupt_drops == 1
+
+
+def test_a_chunk_hashed_as_it_is_written_is_stored_only_if_it_matches(tmp_path, monkeypatch):
+    """put_chunk hashes a chunk while writing it: bytes that do not match leave no file, no head
+    and no index row; on a disk too full for them the answer is still False (CacheFullError
+    only for bytes that match)."""
+    key, data = content(3 * MiB, seed=22)
+    bad = bytearray(data)
+    bad[2 * MiB + 5] ^= 1
+    want = hashlib.sha256(data).hexdigest()
+    with open_cache(tmp_path, chunk_bytes=4 * MiB, keep_heads_bytes=4096) as cache:
+        assert not cache.put_chunk(key, len(data), 0, bytes(bad), want)
+        s = cache.stats()
+        assert (s.bytes_cached, s.chunks, s.heads) == (0, 0, 0)
+        assert list((tmp_path / "cache" / "tmp").iterdir()) == []
+        _fail_writes(monkeypatch, 2)
+        assert not cache.put_chunk(key, len(data), 0, bytes(bad), want)
+        _fail_writes(monkeypatch, 2)
+        with pytest.raises(CacheFullError):
+            cache.put_chunk(key, len(data), 0, data, want)
+        assert list((tmp_path / "cache" / "tmp").iterdir()) == []
+        assert cache.put_chunk(key, len(data), 0, data, want)
+        assert cache.get(key, 0, len(data)) == data and cache.stats().heads == 1

@@ -74,3 +74,25 @@ def test_with_no_copy_and_no_ecc_suspect_bytes_raise_corrupt_data() -> None:
     with pytest.raises(CorruptData, match="disc 8: bytes at 100 read wrong"):
         source.read(0, 100, 10)
     assert source.read(0, 4096, 2) == b"xx"  # the rest of the disc still reads
+
+
+def test_read_into_fills_the_buffer_from_the_disc_or_its_copy() -> None:
+    drives = Drives()
+    source = RescuingSource(drives, NoEcc())
+    source.load(0, DISC)
+    source.suspect(DISC.id, [(4096, 2048)])
+    buffer = bytearray(8)
+    source.read_into(0, 0, memoryview(buffer)[:4])  # Drives has no read_into: a copy of its read
+    source.read_into(0, 5000, memoryview(buffer)[4:])  # suspect: its copy 1
+    assert bytes(buffer) == b"xxxxoooo"
+
+
+def test_images_behind_the_rescuing_source_are_loaded_without_gathering(tmp_path: Path) -> None:
+    """Opening an image costs nothing, so the fetcher gathers no requests before it (a robot
+    gathers 0.05 s); the rescuing wrapper the mount puts around every source says what it wraps."""
+    from fuse_mount.discs import ImageDirSource
+    from fuse_mount.service import MountConfig
+
+    images = RescuingSource(ImageDirSource(tmp_path), NoEcc())
+    assert MountConfig().fetch_config(images).gather_s == 0.0
+    assert MountConfig().fetch_config(RescuingSource(Drives(), NoEcc())).gather_s == 0.05
