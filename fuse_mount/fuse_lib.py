@@ -321,11 +321,11 @@ class OdarchiveFUSE(mfusepy.FUSE):
             listing = _Listing(iter(self.operations.readdir_rows(path, fh)))
             listing.items = itertools.islice(listing.items, offset, None)
             listing.position = offset
-            listing.kept = [] if key is not None and offset == 0 else None
+            listing.kept = _Packed() if key is not None and offset == 0 else None
         if not plus:
             listing.kept = None  # only listings with every attribute are kept
         st = mfusepy.c_stat()
-        pst = ctypes.addressof(st)
+        pst, st_bytes = ctypes.addressof(st), memoryview(st).cast("B")  # the view: appended cheaply when kept
         position, pending, listing.pending = listing.position, listing.pending, None
         items = listing.items if pending is None else itertools.chain((pending,), listing.items)
         kept = listing.kept
@@ -344,12 +344,12 @@ class OdarchiveFUSE(mfusepy.FUSE):
                     break
                 position += 1
                 if kept is not None:
-                    kept.append((name, bytes(st), fill))
-                    if len(kept) > PACKED_LISTING_MAX:
+                    kept.add(name, st_bytes, fill)
+                    if len(kept.names) > PACKED_LISTING_MAX:
                         listing.kept = kept = None
             else:
                 if kept is not None and key is not None:  # the whole listing went out: keep it
-                    self._keep_packed(key, _Packed(kept))
+                    self._keep_packed(key, kept.sealed())
                     listing.kept = None
         finally:
             listing.position = position
@@ -381,17 +381,34 @@ class _Listing:
         self.items = items
         self.position = 0  # entries handed to libfuse so far
         self.pending: tuple[bytes, tuple[int, ...]] | None = None  # did not fit in the last reply
-        self.kept: list[tuple[bytes, bytes, int]] | None = None  # (name, stat struct, fill flag)
+        self.kept: _Packed | None = None  # the entries so far, while the listing may be kept
 
 
 class _Packed:
-    """A whole listing as libfuse takes it: names, their stat structs in one buffer, flags."""
+    """A whole listing as libfuse takes it: names, their stat structs in one buffer, flags.
 
-    def __init__(self, entries: list[tuple[bytes, bytes, int]]) -> None:
-        self.names = [name for name, _, _ in entries]
-        self.fills = [fill for _, _, fill in entries]
-        self._buffer = ctypes.create_string_buffer(b"".join(st for _, st, _ in entries), _STAT_SIZE * len(entries) or 1)
+    Built entry by entry (`add`, then `sealed`) with no object per entry but its name: a list
+    of a tuple per entry made Python's garbage collector walk the growing list again and again
+    (a first `ls -l` of 100,000 entries took 0.35 s longer)."""
+
+    def __init__(self) -> None:
+        self.names: list[bytes] = []
+        self.fills = bytearray()  # FUSE_FILL_DIR_PLUS or 0, one byte an entry
+        self._stats = bytearray()
+        self._base = 0
+
+    def add(self, name: bytes, st: memoryview, fill: int) -> None:
+        """One more entry: its name, its stat struct (the bytes of a `c_stat`), its fill flag."""
+        self.names.append(name)
+        self._stats += st
+        self.fills.append(fill)
+
+    def sealed(self) -> _Packed:
+        """This listing, complete: its stat structs no longer move in memory."""
+        self._stats += b"\0"  # never empty (ctypes maps no empty buffer)
+        self._buffer = (ctypes.c_char * len(self._stats)).from_buffer(self._stats)
         self._base = ctypes.addressof(self._buffer)
+        return self
 
     def fill(self, buf: Any, filler: Any, offset: int, plus: int) -> None:
         """Hand libfuse the entries from `offset` on until its reply is full."""
