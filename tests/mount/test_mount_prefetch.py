@@ -42,7 +42,7 @@ class NoBytes:
 
 def test_a_walked_directory_is_listed_through_the_kernel_so_its_other_names_need_no_lookup(tmp_path: Path) -> None:
     src, home = tmp_path / "src", tmp_path / "home"
-    for sub, count in (("small", SMALL), ("large", LARGE)):
+    for sub, count in (("small0", SMALL), ("small1", SMALL), ("small2", SMALL), ("large", LARGE)):
         (src / sub).mkdir(parents=True)
         for i in range(count):
             (src / sub / f"f{i:02d}").write_bytes(b"")
@@ -71,26 +71,29 @@ def test_a_walked_directory_is_listed_through_the_kernel_so_its_other_names_need
     server.start()
     try:
         assert ready.wait(30)
-        for sub in ("small", "large"):
-            os.lstat(mp / "src" / sub)
-        small = [mp / "src" / "small" / f"f{i:02d}" for i in range(SMALL)]
-        for p in small[:3]:
-            os.lstat(p)
-        assert listed.wait(10), "the walked directory was not listed"
-        time.sleep(1.0)  # the listing's last reply reaches the kernel (the prefetch thread returns)
-        before = len(looked_up)
-        for p in small[3:]:
-            os.lstat(p)
-        assert looked_up[before:] == [], looked_up  # all from the kernel's caches
+        for attempt in range(3):  # another walk if the kernel's caches were dropped from outside
+            small = [mp / "src" / f"small{attempt}" / f"f{i:02d}" for i in range(SMALL)]
+            listed.clear()
+            for p in small[:3]:
+                os.lstat(p)
+            assert listed.wait(10), "the walked directory was not listed"
+            time.sleep(1.0)  # the listing's last reply reaches the kernel (the prefetch thread returns)
+            before = len(looked_up)
+            for p in small[3:]:
+                os.lstat(p)
+            if b"/src" not in looked_up[before:]:  # else all was forgotten (drop_caches by someone)
+                break
+        assert looked_up[before:] == []  # all from the kernel's caches
 
         listed.clear()
         before = len(looked_up)
         for i in range(LARGE):
             os.lstat(mp / "src" / "large" / f"f{i:02d}")
-        assert len(looked_up) - before == LARGE  # too large to read whole: never listed ahead
+        in_large = [p for p in looked_up[before:] if p.startswith(b"/src/large/")]
+        assert len(in_large) == LARGE  # too large to read whole: never listed ahead
         assert not listed.is_set()
 
-        (src / "small" / "f05").write_bytes(b"longer\n")  # a new snapshot: the walked directory changed
+        (src / small[5].parent.name / "f05").write_bytes(b"longer\n")  # a new snapshot: the walked directory changed
         assert main(["--home", str(home), "create_db", str(src)]) == 0
         start = time.monotonic()
         while os.lstat(small[5]).st_size != 7:
