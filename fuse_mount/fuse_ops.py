@@ -235,8 +235,9 @@ def serve(
 
     def started(fuse: OdarchiveFUSE) -> None:
         raise_read_ahead(mountpoint, READ_AHEAD_KIB)
-        prefetcher.start()
-        vfs.on_walk = prefetcher.walked
+        if fuse.readdirplus:  # without it a listing gives the kernel names only: nothing to gain
+            prefetcher.start()
+            vfs.on_walk = prefetcher.walked
         watcher = threading.Thread(
             target=_watch, args=(vfs, fuse, refresh_s, stop, prefetcher), name="odarchive-refresh", daemon=True
         )
