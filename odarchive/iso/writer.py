@@ -27,6 +27,7 @@ from odarchive.iso.sizing import MULTI_EXTENT_CHUNK
 
 READ = 1 << 20
 DATES_KEPT = 65536  # record dates kept by second
+ENTRY_BATCH = 512  # UDF file entries put into the image at once
 
 
 class Readable(Protocol):
@@ -127,11 +128,13 @@ class _Writer:
     def _fids(self, start_block: int, parent_fe: int, items: list[tuple[int, bytes, int]]) -> None:
         """A directory's identifiers from `start_block`: '..' then (characteristics, fi, FE block)."""
         offset = 0
+        recs = []
         for chars, fi, fe in [(FID_DIR | FID_PARENT, b"", parent_fe), *items]:
             lbn = start_block + offset // BLOCK - PARTITION_START
             rec = ecma167.fid(lbn, chars, fi, fe - PARTITION_START, fe)
-            self.sink.put(rec)
+            recs.append(rec)
             offset += len(rec)
+        self.sink.put(b"".join(recs))
         self.sink.pad_to_block()
 
     def udf(self) -> None:
@@ -155,9 +158,10 @@ class _Writer:
             self._fids(fe + 1, parents[id(node)], items)
         self.at(b.file_fe_base)
         for i, name in enumerate(MANIFEST_FILES):
-            self._file_entry(
+            rec = self._file_entry(
                 b.manifest_fe(i), b.layout.manifest[name], b.manifest_block[name], self.created_ns, 0o644, 1
             )
+            self.sink.put(rec.ljust(BLOCK, b"\0"))
         lay = b.layout
         sizes, data_at, fes, primaries, mtimes, modes = (
             lay.sizes,
@@ -167,17 +171,24 @@ class _Writer:
             lay.mtimes,
             lay.modes,
         )
+        entries: list[bytes | memoryview] = []  # written a batch at a time, one block each
+        zeros = memoryview(bytes(BLOCK))
         for node in b.nodes:
             for n in node.idx:
                 if primaries[n] < 0:
                     more = lay.aliases_of.get(n)
-                    self._file_entry(fes[n], sizes[n], data_at[n], mtimes[n], modes[n], 1 + len(more or ()))
+                    rec = self._file_entry(fes[n], sizes[n], data_at[n], mtimes[n], modes[n], 1 + len(more or ()))
+                    entries += (rec, zeros[len(rec) :])
+                    if len(entries) >= 2 * ENTRY_BATCH:
+                        self.sink.put(b"".join(entries))
+                        entries = []
+        self.sink.put(b"".join(entries))
 
-    def _file_entry(self, fe_block: int, size: int, data_block: int, mtime_ns: int, mode: int, links: int) -> None:
+    def _file_entry(self, fe_block: int, size: int, data_block: int, mtime_ns: int, mode: int, links: int) -> bytes:
+        """A file's entry (less than a block: the caller pads it)."""
         lbn = fe_block - PARTITION_START
         data_lbn = data_block - PARTITION_START if size else 0
-        rec = ecma167.file_entry(lbn, ecma167.FILE_TYPE_FILE, _perms(mode), links, size, data_lbn, mtime_ns, fe_block)
-        self.sink.put(rec + bytes(BLOCK - len(rec)))
+        return ecma167.file_entry(lbn, ecma167.FILE_TYPE_FILE, _perms(mode), links, size, data_lbn, mtime_ns, fe_block)
 
     # ---- path tables and the ISO 9660 / Joliet directories
     def path_tables(self) -> None:
