@@ -35,6 +35,7 @@ from odarchive.progress import NullReporter, Reporter
 
 RECORD_BATCH = 4096  # placements recorded per round of statements
 SMALL_READ = 64 * 1024  # whole files up to this size are read in one call (no file object)
+REPORT_SMALL = 256  # small files reported done at once
 
 
 def image_name(label: str, disc_id: int) -> str:
@@ -129,7 +130,15 @@ def _write(
     chunk_size = cat.chunk_size
     current: list[SourceFeed] = []  # the one source open at a time (closed on any failure)
 
+    small = [0, 0]  # small files read and not reported yet: files, bytes
+
+    def report_small() -> None:
+        if small[0]:
+            reporter.advance(items=small[0], nbytes=small[1])
+            small[:] = [0, 0]
+
     def done(feed: SourceFeed, content_id: int) -> None:
+        report_small()
         reporter.advance(items=1)
         if feed.chunks is not None and feed.offset == 0 and feed.length == feed.content_size:
             chunks.extend((content_id, i, h) for i, h in feed.chunks.done)
@@ -138,7 +147,10 @@ def _write(
         if f.size <= SMALL_READ and not f.is_piece and not wants_chunk_hashes(f.size, chunk_size):
             # one read, checked and reported here
             data = read_small(source_file(roots, f.raw_path), f.size, f.content_sha)
-            reporter.advance(items=1, nbytes=f.size)
+            small[0] += 1
+            small[1] += len(data)
+            if small[0] == REPORT_SMALL:
+                report_small()
             return data
         p = f.placed
         path = source_file(roots, p.raw_path)
@@ -180,6 +192,7 @@ def _write(
             progress=lambda n: reporter.advance(nbytes=n),
         )
         sink.close()
+        report_small()
     finally:
         for feed in current:
             feed.close()

@@ -27,6 +27,7 @@ JOLIET_MAX_BYTES = 64
 _NOT_D_CHARS = re.compile(r"[^A-Z0-9_]")
 _PUA_BYTES = re.compile("[\uf780-\uf7ff]")
 _JOLIET_CLEAN = {ord(c): "_" for c in "*/:;?\\"} | {c: "_" for c in range(32)}
+_JOLIET_BAD = re.compile(r"[*/:;?\\\x00-\x1f]")
 
 
 def udf_text(raw: bytes) -> str:
@@ -75,6 +76,11 @@ def _split_ext(text: str, max_ext: int) -> tuple[str, str]:
 
 def udf_name(raw: bytes, taken: set[str]) -> str:
     """The UDF name of raw name `raw`, unique among `taken` (which it is added to)."""
+    if len(raw) <= UDF_MAX_LATIN1 and raw.isascii():  # the usual name: itself, within every limit
+        text = raw.decode("ascii")
+        if text not in taken:
+            taken.add(text)
+            return text
     text = udf_text(raw)
     if not udf_fits(text) or text in taken:
         stem, ext = _split_ext(text, 16)
@@ -136,7 +142,7 @@ def joliet_name(text: str, taken: set[str]) -> str:
 
     `taken` holds case-folded names, since Windows (Joliet's main reader) ignores case.
     """
-    clean = text.translate(_JOLIET_CLEAN)  # (udf_text never yields surrogates)
+    clean = text.translate(_JOLIET_CLEAN) if _JOLIET_BAD.search(text) else text  # (udf_text yields no surrogates)
     stem, ext = _split_ext(clean, 16)
     n = 0
     while True:
