@@ -161,6 +161,7 @@ class Section:
 
 
 SEP = ",\n"  # between the lines of a list
+LINES_AT_ONCE = 1024  # files whose manifest lines are gathered before they are written
 
 
 def _frame(info: DiscInfo) -> tuple[str, str, str, str]:
@@ -193,21 +194,39 @@ def catalogue_json_pieces(
     yield start
     later = (spool(), spool())  # paths, names
     try:
-        counts = [0, 0, 0]  # files, paths, names
+        counts = [0, 0, 0]  # lines so far: files, paths, names
+        lines: tuple[list[str], list[str], list[str], list[str]] = ([], [], [], [])  # the same, and SHA256SUMS
+
+        def flush() -> Iterator[str]:
+            """The gathered lines: the files lines yielded, the rest written (a batch at a time)."""
+            for k, batch in enumerate(lines[:3]):
+                if batch:
+                    text = (SEP if counts[k] else "") + SEP.join(batch)
+                    counts[k] += len(batch)
+                    if k:
+                        later[k - 1].write(text.encode("ascii"))
+                    else:
+                        yield text
+            if sums is not None:
+                sums("".join(lines[3]))
+            for batch in lines:
+                batch.clear()
+
         for node, udf, jol, iso in layout.dirs():
             for stored, files, entry, sums_line in dir_file_lines(layout, node, udf, jol, iso):
                 if stored:
-                    yield (SEP if counts[0] else "") + files
-                    counts[0] += 1
-                k = 1 if stored else 2
-                later[k - 1].write(((SEP if counts[k] else "") + entry).encode("ascii"))
-                counts[k] += 1
-                if sums is not None:
-                    sums(sums_line)
-        for text, lines in ((mid, later[0]), (between, later[1])):
+                    lines[0].append(files)
+                    lines[1].append(entry)
+                else:
+                    lines[2].append(entry)
+                lines[3].append(sums_line)
+                if len(lines[3]) == LINES_AT_ONCE:
+                    yield from flush()
+        yield from flush()
+        for text, spooled in ((mid, later[0]), (between, later[1])):
             yield text
-            lines.seek(0)
-            while data := lines.read(READ):
+            spooled.seek(0)
+            while data := spooled.read(READ):
                 yield data.decode("ascii")
     finally:
         for f in later:
