@@ -24,7 +24,7 @@ from __future__ import annotations
 import io
 import itertools
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Container, Iterator
 from typing import BinaryIO
 
 from odarchive.catalogue import Catalogue, attributes, images, owners, plans, xattrs
@@ -185,7 +185,7 @@ def _other_filename_lines(cat: Catalogue, layout: DiscLayout) -> Iterator[str]:
     show (pieces of split contents, names added after planning), every one."""
     dirs: dict[int, bytes] = {}  # directory paths by id: bounded by the directories of the disc's contents
     named = plans.contents_with_names(cat.conn)  # any other content has one entry: the one the disc shows
-    for content_id, shown in _disc_contents(layout):
+    for content_id, shown in _disc_contents(layout, named):
         if content_id not in named:
             continue
         others = []
@@ -199,9 +199,10 @@ def _other_filename_lines(cat: Catalogue, layout: DiscLayout) -> Iterator[str]:
             yield f"{json.dumps(cat.content(content_id)[0].hex())}: [{', '.join(others)}]"
 
 
-def _disc_contents(layout: DiscLayout) -> Iterator[tuple[int, set[bytes]]]:
+def _disc_contents(layout: DiscLayout, shown_of: Container[int] = ()) -> Iterator[tuple[int, set[bytes]]]:
     """Each content on the disc once (in the order its stored file is written), with the
-    archived paths the disc shows it under. Nothing per file is kept: a whole content is
+    archived paths the disc shows it under for those in `shown_of` (an empty set for the
+    others). Nothing per file is kept: a whole content is
     stored once on a disc (its further names are its aliases); only split contents, whose
     pieces may share a disc, are remembered."""
     pieces_seen: set[int] = set()
@@ -218,6 +219,9 @@ def _disc_contents(layout: DiscLayout) -> Iterator[tuple[int, set[bytes]]]:
                     continue
                 pieces_seen.add(cid)
                 raw = raw[: -len(PIECE_SUFFIX.format(piece[0]))]
+            if cid not in shown_of:
+                yield cid, set()
+                continue
             more = aliases_of.get(n)
             yield cid, {src_dir + raw, *(layout.file_view(a).raw_path for a in more or ())}
 
