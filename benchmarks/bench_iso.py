@@ -2,7 +2,7 @@
 """create_iso against genisoimage and xorriso on the same file sets, plus the planner's fill ratio.
 
     flock /work/bench.lock .venv/bin/python benchmarks/bench_iso.py [--data-mb 1024] [--small 100000] [--workdir DIR]
-        [--peers genisoimage,xorriso] [--peer-timeout SECONDS]
+        [--peers genisoimage,xorriso] [--peer-timeout SECONDS] [--sets data,small]
     flock /work/bench.lock .venv/bin/python benchmarks/bench_iso.py --memory 100000,1000000 [--workdir DIR]
 
 Data-heavy set: files of 1-256 MB of random bytes (planned as `bd`); small set: N files of a
@@ -18,6 +18,8 @@ disk and ends with the image on the disk (create_iso fsyncs it; the others are f
 `--peers`: which peer tools run (default both; xorriso took over 17 minutes on the
 100,000-file directory under load, so `--peers genisoimage` leaves it out); a peer that runs
 longer than `--peer-timeout` seconds is stopped and reported as such, not timed.
+
+`--sets small` measures the tiny-file set alone (`--sets data` the data set alone).
 
 `--memory N,M,...`: only `plan_iso`'s and `create_iso`'s peak RSS (and time) for N, M, ...
 tiny files in directories of 1,000 (one bd-xl disc each), and the memory per file between the
@@ -178,6 +180,7 @@ def main() -> None:
     ap.add_argument("--workdir")
     ap.add_argument("--memory", help="comma-separated file counts: plan_iso's and create_iso's peak memory only")
     ap.add_argument("--peers", default=",".join(PEERS), help=f"comma-separated, of {', '.join(PEERS)}; '' for none")
+    ap.add_argument("--sets", default="data,small", help="comma-separated, of data, small: the file sets measured")
     ap.add_argument("--peer-timeout", type=float, help="stop a peer after this many seconds (reported, not timed)")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench_iso.", dir=args.workdir))
@@ -185,26 +188,29 @@ def main() -> None:
         if args.memory:
             memory(work, [int(n) for n in args.memory.split(",")])
             return
-        data_src, small_src = work / "data", work / "small"
-        total = make_data(data_src, args.data_mb)
-        make_small(small_src, args.small)
+        sets = [name for name in args.sets.split(",") if name]
         peers = [p for p in args.peers.split(",") if p]
-        data = run_set(work, "data", data_src, "bd", peers, args.peer_timeout)
-        small = run_set(work, "small", small_src, "bd-xl", peers, args.peer_timeout)
-        fill = fill_ratio(work, data_src)
-        mb = total / 1e6
-        print(f"data set: {mb:.0f} MB in {len(list(data_src.rglob('*.bin')))} files")
-        for tool, (sec, peak) in data.items():
-            ratio = f"  odarchive throughput / {tool}: {sec / data['odarchive'][0]:.2f}x" if _ran(tool, sec) else ""
-            print(f"  {tool:12s} {_timed_out(sec) or f'{mb / sec:7.1f} MB/s'}  peak {peak:6.0f} MB{ratio}")
-        per = 100_000 / args.small
-        print(f"small set: {args.small} files of a few bytes in one directory")
-        for tool, (sec, peak) in small.items():
-            ratio = f"  odarchive time / {tool}: {small['odarchive'][0] / sec:.2f}x" if _ran(tool, sec) else ""
-            print(
-                f"  {tool:12s} {_timed_out(sec) or f'{sec * per:7.1f} s per 100,000 files'}  peak {peak:6.0f} MB{ratio}"
-            )
-        print(f"planner fill ratio (100 MB discs, all but the last): {fill:.4f}")
+        if "data" in sets:
+            data_src = work / "data"
+            mb = make_data(data_src, args.data_mb) / 1e6
+            data = run_set(work, "data", data_src, "bd", peers, args.peer_timeout)
+            fill = fill_ratio(work, data_src)
+            print(f"data set: {mb:.0f} MB in {len(list(data_src.rglob('*.bin')))} files")
+            for tool, (sec, peak) in data.items():
+                ratio = f"  odarchive throughput / {tool}: {sec / data['odarchive'][0]:.2f}x" if _ran(tool, sec) else ""
+                print(f"  {tool:12s} {_timed_out(sec) or f'{mb / sec:7.1f} MB/s'}  peak {peak:6.0f} MB{ratio}")
+            print(f"planner fill ratio (100 MB discs, all but the last): {fill:.4f}")
+        if "small" in sets:
+            small_src = work / "small"
+            make_small(small_src, args.small)
+            small = run_set(work, "small", small_src, "bd-xl", peers, args.peer_timeout)
+            per = 100_000 / args.small
+            print(f"small set: {args.small} files of a few bytes in one directory")
+            for tool, (sec, peak) in small.items():
+                ratio = f"  odarchive time / {tool}: {small['odarchive'][0] / sec:.2f}x" if _ran(tool, sec) else ""
+                print(
+                    f"  {tool:12s} {_timed_out(sec) or f'{sec * per:7.1f} s per 100,000 files'}  peak {peak:6.0f} MB{ratio}"
+                )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
