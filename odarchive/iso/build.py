@@ -143,10 +143,21 @@ def _write(
         if feed.chunks is not None and feed.offset == 0 and feed.length == feed.content_size:
             chunks.extend((content_id, i, h) for i, h in feed.chunks.done)
 
+    sources: dict[int, bytes] = {}  # id(directory) -> its source directory (one a directory)
+
+    def source_path(f: FileNode) -> bytes:
+        node = f.node
+        if node is None or not node.raw_path or f.is_piece:
+            return source_file(roots, f.raw_path)
+        base = sources.get(id(node))
+        if base is None:
+            base = sources[id(node)] = source_file(roots, node.raw_path)
+        return os.path.join(base, f.raw_name)
+
     def open_file(f: FileNode) -> SourceFeed | bytes:
         if f.size <= SMALL_READ and not f.is_piece and not wants_chunk_hashes(f.size, chunk_size):
             # one read, checked and reported here
-            data = read_small(source_file(roots, f.raw_path), f.size, f.content_sha)
+            data = read_small(source_path(f), f.size, f.content_sha)
             small[0] += 1
             small[1] += len(data)
             if small[0] == REPORT_SMALL:
