@@ -6,7 +6,8 @@ large and sparse files, and files of an interrupted scan. They are hashed on a p
 the rows to hash from SQLite, keeps a bounded number in flight, and writes results in batched
 transactions, so a hash phase interrupted at any point continues with the files still
 without content. Contents larger than `CHUNKED_MIN_CHUNKS` chunks get their chunk hashes
-recorded on the same read (odarchive.catalogue.chunks).
+recorded on the same read (odarchive.catalogue.chunks). The first `EARLY_FILES` of them are
+hashed already during the walk (`EarlyHashes`), beside it: the hash phase takes those results.
 
 A file is opened without following symlinks and without blocking (a FIFO that replaced a
 file cannot hang the scan), checked to be a regular file, and stat-ed before and after
@@ -41,6 +42,7 @@ BATCH_SECONDS = 2.0
 TASK_FILES = 64
 TASK_BYTES = 32 << 20
 ONE_READ = 256 << 10
+EARLY_FILES = 64
 
 
 @dataclass(frozen=True)
@@ -215,6 +217,46 @@ def _hash_fd(fd: int, size: int, sparse: bool, h: hashlib._Hash, chunks: _Chunks
         pos += n
 
 
+class EarlyHashes:
+    """Large files hashed on threads while the walk goes on (reading and hashing 1 MiB blocks
+    run without the GIL), so a tree of small files and a few large ones takes the longer of the
+    two, not their sum. Results stay in memory until the hash phase takes them (at most
+    `EARLY_FILES`; later files wait for the hash phase), keyed by path: a result is what
+    `hash_file` would have returned then, with the stat of the bytes it read, so the hash phase
+    stores it as if it had hashed the file at that moment (and marks the directory's digest
+    stale if that stat is not the walk's). Nothing is written from here: a scan killed before
+    the hash phase hashes these files again."""
+
+    def __init__(self, jobs: int, chunk_size: int) -> None:
+        self.jobs = max(1, jobs)
+        self.chunk_size = chunk_size
+        self._pool: ThreadPoolExecutor | None = None
+        self._results: dict[bytes, Future] = {}
+        self._lock = threading.Lock()
+
+    def submit(self, path: bytes, size: int) -> None:
+        """Start hashing the file the walk saw at `path` with `size` bytes (if room is left)."""
+        if len(self._results) >= EARLY_FILES or path in self._results:
+            return
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="early-hash")
+        chunks = self.chunk_size if chunk_hashes.wants_chunk_hashes(size, self.chunk_size) else None
+        self._results[path] = self._pool.submit(hash_file, path, chunks)
+
+    def take(self, path: bytes) -> HashResult | str | None:
+        """The result for `path` (waiting for it), or None if it was not hashed early."""
+        with self._lock:
+            fut = self._results.pop(path, None)
+        return fut.result() if fut is not None else None
+
+    def close(self) -> None:
+        """Drop what was not taken (a hash still running finishes first)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        self._results.clear()
+
+
 @dataclass(frozen=True)
 class _Done:
     entry_id: int
@@ -228,8 +270,17 @@ class _Done:
 class Hasher:
     """Hashes the files of snapshot `snap` that have no content, with `jobs` threads."""
 
-    def __init__(self, rows: ScanRows, source_path: bytes, jobs: int, chunk_size: int, reporter: Reporter) -> None:
+    def __init__(
+        self,
+        rows: ScanRows,
+        source_path: bytes,
+        jobs: int,
+        chunk_size: int,
+        reporter: Reporter,
+        early: EarlyHashes | None = None,
+    ) -> None:
         self.rows = rows
+        self.early = early
         self.source_path = source_path
         self.jobs = max(1, jobs)
         self.chunk_size = chunk_size
@@ -278,8 +329,10 @@ class Hasher:
     def _hash_task(self, task: list[tuple]) -> list[_Done]:
         out = []
         for entry_id, dir_id, name, path, walked in task:
-            want_chunks = chunk_hashes.wants_chunk_hashes(walked[0], self.chunk_size)
-            r = hash_file(path, self.chunk_size if want_chunks else None)
+            r = self.early.take(path) if self.early is not None else None
+            if r is None:
+                want_chunks = chunk_hashes.wants_chunk_hashes(walked[0], self.chunk_size)
+                r = hash_file(path, self.chunk_size if want_chunks else None)
             moved = not isinstance(r, str) and (r.size, r.mtime_ns, r.ctime_off) != walked
             out.append(_Done(entry_id, dir_id, name, path, r, moved))
         return out

@@ -16,7 +16,7 @@ from odarchive.catalogue import Catalogue, snapshots
 from odarchive.catalogue.scanning import ScanRows
 from odarchive.errors import InputError
 from odarchive.progress import NullReporter, Reporter
-from odarchive.scan.hasher import Hasher
+from odarchive.scan.hasher import EarlyHashes, Hasher
 from odarchive.scan.walker import Walker, WalkOptions
 
 
@@ -85,20 +85,24 @@ def scan_source(
     excluded: list[str] = []
     snapshot = cat.snapshot(snap)
     assert snapshot is not None, "begin_snapshot made it"
-    if snapshot.phase == "walk" or options.rehash or not resumed:
-        reporter.start("walk")
-        walk_options = WalkOptions(options.excludes, options.rehash, _dir_ids(options.exclude_dirs))
-        walker = Walker(rows, walk_options, reporter, threaded=cat.threads)
-        walk_counts = walker.walk(path, root_name, src.root_dir)
-        small, excluded = walker.small.counts, walker.excluded
-        reporter.finish()
-        snapshots.set_phase(cat, snap, "hash")
+    early = EarlyHashes(options.jobs, cat.chunk_size)  # large files hashed beside the walk
+    try:
+        if snapshot.phase == "walk" or options.rehash or not resumed:
+            reporter.start("walk")
+            walk_options = WalkOptions(options.excludes, options.rehash, _dir_ids(options.exclude_dirs))
+            walker = Walker(rows, walk_options, reporter, threaded=cat.threads, early=early)
+            walk_counts = walker.walk(path, root_name, src.root_dir)
+            small, excluded = walker.small.counts, walker.excluded
+            reporter.finish()
+            snapshots.set_phase(cat, snap, "hash")
 
-    hasher = Hasher(rows, path, options.jobs, cat.chunk_size, reporter)
-    files, nbytes = rows.pending()
-    reporter.start("hash", total_items=files, total_bytes=nbytes)
-    counts = hasher.run()
-    reporter.finish()
+        hasher = Hasher(rows, path, options.jobs, cat.chunk_size, reporter, early)
+        files, nbytes = rows.pending()
+        reporter.start("hash", total_items=files, total_bytes=nbytes)
+        counts = hasher.run()
+        reporter.finish()
+    finally:
+        early.close()
 
     snapshots.complete(cat, snap)
     entries, nfiles, skipped = rows.summary()

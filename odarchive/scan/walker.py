@@ -38,6 +38,7 @@ from odarchive.catalogue.owners import OwnerIds
 from odarchive.catalogue.scanning import Meta, OpenRow, ScanRows
 from odarchive.catalogue.xattrs import XattrIds
 from odarchive.progress import Reporter
+from odarchive.scan.hasher import EarlyHashes
 from odarchive.scan.smallfiles import SMALL_FILE, SmallFiles
 
 BATCH_ROWS = 20000
@@ -69,10 +70,19 @@ class WalkCounts:
 class Walker:
     """Walks one source into snapshot `rows.snap` (its last complete snapshot: `rows.prev`)."""
 
-    def __init__(self, rows: ScanRows, options: WalkOptions, reporter: Reporter, threaded: bool = False) -> None:
+    def __init__(
+        self,
+        rows: ScanRows,
+        options: WalkOptions,
+        reporter: Reporter,
+        threaded: bool = False,
+        early: EarlyHashes | None = None,
+    ) -> None:
         """With `threaded` (the connection may be used from another thread), small files' rows
-        are written on a thread of their own (odarchive.scan.writer)."""
+        are written on a thread of their own (odarchive.scan.writer). Large files the walk
+        records are handed to `early`, to be hashed beside the walk."""
         self.rows = rows
+        self.early = early
         self.options = options
         self.reporter = reporter
         self.counts = WalkCounts()
@@ -268,6 +278,8 @@ class Walker:
             attrs = None
             if fmt == _DIR:
                 attrs = self._dir_xattrs(path)
+            elif fmt == _REG and content is None and self.early is not None:
+                self.early.submit(path, meta[0])
             inserts.append((name, meta, attrs, content))
         if inserts:
             self.rows.insert(node, inserts)
