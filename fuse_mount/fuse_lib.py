@@ -1,4 +1,4 @@
-"""libfuse through mfusepy, with the four things mfusepy 3.1.1 does not do for us.
+"""libfuse through mfusepy, with the things mfusepy 3.1.1 does not do for us.
 
 `OdarchiveFUSE` is a small subclass of `mfusepy.FUSE` (the fusepy API stays as it is: our
 `FuseOps` is a plain `mfusepy.Operations`). It changes only what mfusepy does not offer, each
@@ -17,6 +17,9 @@ measured on this kernel with libfuse 3.14 (benchmarks/BENCHMARKS.md, "Mount"):
   keeps its page cache of the file across opens (contents are immutable, so re-reads run at
   page-cache speed), instead of the all-or-nothing `kernel_cache` option; and
   `Operations.direct_io(fh)` whether this open bypasses the page cache.
+- **read_buf**: a cached read answers with where its bytes lie in the cache's verified files
+  (`fuse_mount.fd_reads`); libfuse sends them after the callback, spliced from the file to
+  /dev/fuse without the GIL (`FUSE_CAP_SPLICE_WRITE`), instead of Python copying them.
 - **connection settings in init**: options libfuse 3.14 refuses as `-o` (`max_readahead`,
   `max_background`, `congestion_threshold`) are set on the connection in `init`; and
   `invalidate_entry(name)` tells the kernel to forget a top-level name and everything cached
@@ -45,12 +48,16 @@ os.environ.setdefault("FUSE_LIBRARY_NAME", "fuse3")  # before mfusepy picks libf
 
 import mfusepy
 
+from fuse_mount import fd_reads
+
 log = logging.getLogger("odarchive.mount.fuse")
 
 LIBFUSE_VERSION = (mfusepy.fuse_version_major, mfusepy.fuse_version_minor)
 FUSE_READDIR_PLUS = 1  # the readdir request's flag: the kernel wants attributes too
 FUSE_FILL_DIR_PLUS = 2  # the filler's flag: these attributes are complete
 FUSE_ROOT_ID = 1
+FUSE_CAP_SPLICE_WRITE = 1 << 7
+FUSE_CAP_SPLICE_MOVE = 1 << 8
 FUSE_CAP_READDIRPLUS = 1 << 13
 FUSE_CAP_READDIRPLUS_AUTO = 1 << 14
 FUSE_CAP_CACHE_SYMLINKS = 1 << 23
@@ -235,6 +242,8 @@ class OdarchiveFUSE(mfusepy.FUSE):
             setattr(c, name, value)
         if c.capable & FUSE_CAP_CACHE_SYMLINKS:
             c.want |= FUSE_CAP_CACHE_SYMLINKS  # link targets never change within a tree
+        # read_buf's pieces of cache files go to /dev/fuse by splice: one copy, in the kernel
+        c.want |= c.capable & (FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE)
         # every listing with attributes (not only its first reply): they cost one query with the
         # names, and spare a lookup per name to whoever stats what it listed (os.listdir + stat)
         c.want &= ~FUSE_CAP_READDIRPLUS_AUTO
@@ -242,11 +251,12 @@ class OdarchiveFUSE(mfusepy.FUSE):
         self._fuse = _lib.fuse_get_context().contents.fuse
         self._session = _lib.fuse_get_session(self._fuse)
         log.info(
-            "libfuse %d.%d: max_readahead %d, max_background %d, readdirplus %s",
+            "libfuse %d.%d: max_readahead %d, max_background %d, readdirplus %s, splice %s",
             *LIBFUSE_VERSION,
             c.max_readahead,
             c.max_background,
             "on" if self.readdirplus else "off",
+            "on" if c.want & FUSE_CAP_SPLICE_WRITE else "off",
         )
         super().init_fuse_3(conn, config)
         if self._on_init is not None:
@@ -278,6 +288,18 @@ class OdarchiveFUSE(mfusepy.FUSE):
         one call of this libfuse thread to the next (`ThreadStates`)."""
         self._thread_states.keep()
         return super()._wrapper(func, *args, **kwargs)
+
+    # ---- read_buf: cached bytes sent by libfuse from the cache files ----
+    def read_buf(self, path: bytes | None, bufpp: Any, size: int, offset: int, fip: Any) -> int:
+        """libfuse's read_buf: `operations.read_buf(path, size, offset, fh)` gives pieces of
+        open files (`fd_reads.Piece`) or bytes; they go to libfuse as a `fuse_bufvec`, which
+        it sends (splices) after this returns, without the GIL (`fuse_mount.fd_reads`)."""
+        fd_reads.end_lease()  # this thread's previous reply is written
+        parts = self.operations.read_buf(
+            None if path is None else path.decode(self.encoding, self.errors), size, offset, fip.contents.fh
+        )
+        ctypes.cast(bufpp, ctypes.POINTER(ctypes.c_void_p))[0] = fd_reads.bufvec(parts)
+        return 0
 
     # ---- open: keep_cache decided per file ----
     def open(self, path: bytes, fip: Any) -> int:

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from fuse_mount.errors import errno_of
+from fuse_mount.fd_reads import Piece
 from fuse_mount.fuse_lib import BLKSIZE, OdarchiveFUSE, keep_read_buffers, mfusepy
 from fuse_mount.prefetch import KernelPrefetcher
 from fuse_mount.vfs import Attr, Vfs
@@ -159,6 +160,11 @@ class FuseOps(mfusepy.Operations):
     def read(self, path: str | None, size: int, offset: int, fh: int) -> bytes:
         return _translate("read", path, lambda: self._vfs.read(fh, size, offset))
 
+    def read_buf(self, path: str | None, size: int, offset: int, fh: int) -> list[Piece] | bytes:
+        """`read` as libfuse's read_buf takes it (`OdarchiveFUSE.read_buf`): pieces of the
+        cache's verified files, or the bytes (`Vfs.read_parts`)."""
+        return _translate("read", path, lambda: self._vfs.read_parts(fh, size, offset))
+
     def release(self, path: str | None, fh: int) -> int:
         _translate("release", path, lambda: self._vfs.release(fh))
         return 0
@@ -191,8 +197,15 @@ class FuseOps(mfusepy.Operations):
 READ_AHEAD_KIB = 4096
 """The mount's read-ahead window (`/sys/class/bdi/<dev>/read_ahead_kb`; the kernel's 128 KiB
 default makes a cached sequential read a chain of 128 KiB requests: see BENCHMARKS.md)."""
+SPLICE_REQUEST_BYTES = 250 * 4096
+"""The largest request the kernel sends (libfuse makes max_pages of max_write): with the reply's
+header pages it fits a pipe of 1 MiB, the most `F_SETPIPE_SZ` gives without CAP_SYS_RESOURCE
+(fs.pipe-max-size); libfuse sends a reply of 1 MiB through a pipe of 2 MiB, or, refused one,
+by pread and writev instead of splice for the rest of the mount (measured here: no splice
+at all with 1 MiB requests)."""
 CONN_SETTINGS = {
     "max_read": MAX_READ_BYTES,  # libfuse 3 refuses the session unless init() asks for the mount option's max_read
+    "max_write": SPLICE_REQUEST_BYTES,  # a read-only mount: max_write only sizes the requests (max_pages)
     "max_readahead": READ_AHEAD_KIB * 1024,
     "max_background": 64,
     "congestion_threshold": 48,

@@ -21,6 +21,7 @@ import time
 from fuse_mount.cache import Cache
 from fuse_mount.catalogue_view import Content
 from fuse_mount.errors import DiscUnavailable
+from fuse_mount.fd_reads import ChunkFds, Piece
 from fuse_mount.fetcher import Fetcher
 from fuse_mount.memo import VerifiedBuffers
 
@@ -57,6 +58,15 @@ class CachedReader:
         finally:
             self._cache.record_wait(time.monotonic() - start)
         raise DiscUnavailable(f"content {key[:16]} bytes {offset}+{size} did not stay in the cache")
+
+    def extents(self, content: Content, offset: int, size: int, fds: ChunkFds) -> list[Piece] | None:
+        """Where a cached range lies in the cache's verified files (`Cache.extents`), for
+        libfuse to send from them; None when `read` must serve it (a miss goes to the fetcher
+        there)."""
+        pieces = self._cache.extents(content.sha256.hex(), offset, size, fds)
+        if pieces:
+            self._read_ahead(content, offset, sum(p.size for p in pieces))
+        return pieces
 
     def _read_ahead(self, content: Content, offset: int, n: int) -> None:
         """At each new chunk a read reaches, have the fetcher queue the chunks beyond it."""

@@ -45,6 +45,7 @@ from typing import NamedTuple, NoReturn, Protocol
 
 from fuse_mount.catalogue_view import CatalogueView, Content, Entry, RootSnapshot
 from fuse_mount.errors import IsADirectory, NoAttribute, NotADirectory, NotASymlink, NotFound, ReadOnly
+from fuse_mount.fd_reads import ChunkFds, Piece
 from fuse_mount.memo import Listings, Lru
 
 SNAPSHOTS = b".snapshots"
@@ -69,6 +70,9 @@ class ContentReader(Protocol):
     """Where file bytes come from: the cache, and on a miss the fetcher (may block)."""
 
     def read(self, content: Content, offset: int, size: int) -> bytes: ...
+
+    def extents(self, content: Content, offset: int, size: int, fds: ChunkFds) -> list[Piece] | None:
+        """Where the range lies in verified cache files (opened in `fds`), or None: `read` it."""
 
     def opened(self, content: Content) -> None:
         """A file of this content was opened: keep it in the cache while open."""
@@ -141,6 +145,7 @@ class Vfs:
         self._handles: dict[int, Handle] = {}
         self._served: Lru[bytes, bytes] = Lru(node_cache_entries)  # path -> content the kernel may cache for it
         self._blocks: Lru[int, tuple[int, bytes]] = Lru(READ_BUFFERS)  # fh -> (offset, bytes)
+        self._fds: dict[int, ChunkFds] = {}  # fh -> the cache files its reads were served from
         self._fh = itertools.count(1)
         self._generation: int | None = None
         self._checked = 0.0
@@ -543,12 +548,32 @@ class Vfs:
             return data[:size]
         return data
 
+    def read_parts(self, fh: int, size: int, offset: int) -> list[Piece] | bytes:
+        """`read` for libfuse's read_buf: where the bytes lie in the cache's verified files
+        (libfuse sends them from there, `fuse_mount.fd_reads`), or, when they are not all
+        there verified, the bytes themselves from `read` (the fetcher path)."""
+        with self._lock:
+            handle = self._handles.get(fh)
+            fds = self._fds.get(fh)
+            if fds is None and handle is not None:
+                fds = self._fds[fh] = ChunkFds()
+        if handle is None or fds is None:
+            raise NotFound(f"no open file {fh}")
+        content = handle.content
+        if offset >= content.size or size <= 0:
+            return b""
+        pieces = self._reader.extents(content, offset, min(size, content.size - offset), fds)
+        return pieces if pieces is not None else self.read(fh, size, offset)
+
     def release(self, fh: int) -> None:
         with self._lock:
             handle = self._handles.pop(fh, None)
             self._blocks.pop(fh)
+            fds = self._fds.pop(fh, None)
             if handle is not None and self._served.get(handle.path) != handle.content.sha256:
                 self._served.pop(handle.path)  # it may have left other pages: the next open drops them
+        if fds is not None:
+            fds.close()
         if handle is not None and handle.content.size:
             self._reader.closed(handle.content)
 

@@ -56,6 +56,7 @@ from fuse_mount.cache.stats import CacheStats
 from fuse_mount.cache.store import Store
 from fuse_mount.cache.trace import TraceWriter
 from fuse_mount.cache.writer import Writer
+from fuse_mount.fd_reads import ChunkFds, Piece
 
 log = logging.getLogger("fuse_mount.cache")
 
@@ -176,17 +177,34 @@ class Cache:
         """
         now = self._clock()
         known, data, idxs = self._reads.read(key, offset, length)
-        size = known if known is not None else size
-        if data is None:
+        self._count(now, key, offset, length, known if known is not None else size, idxs, data)
+        return data
+
+    def extents(self, key: str, offset: int, length: int, fds: ChunkFds) -> list[Piece] | None:
+        """Where bytes [offset, offset+length) of content `key` lie in its verified cache
+        files, opened in `fds` (`Reads.extents`), counted as a hit; None (nothing counted)
+        when `get` must serve the read instead."""
+        now = self._clock()
+        found = self._reads.extents(key, offset, length, fds)
+        if found is None:
+            return None
+        size, pieces, idxs = found
+        self._count(now, key, offset, length, size, idxs, sum(p.size for p in pieces))
+        return pieces
+
+    def _count(
+        self, now: float, key: str, offset: int, length: int, size: int | None, idxs: list[int], got: bytes | int | None
+    ) -> None:
+        """A hit (`got`: the bytes or how many) or a miss (None): counters, trace, upkeep."""
+        if got is None:
             self._ledger.add("misses")
         else:
-            self._ledger.hit(key, idxs, len(data), now)
+            self._ledger.hit(key, idxs, got if isinstance(got, int) else len(got), now)
         if self._trace is not None:
             start = offset if size is None else min(offset, size)
             n = length if size is None else min(length, size - start)
-            self._trace.record(now, key, -1 if size is None else size, start, n, data is not None)
+            self._trace.record(now, key, -1 if size is None else size, start, n, got is not None)
         self._maintain_if_due()
-        return data
 
     def peek(self, key: str, offset: int, length: int) -> bytes | None:
         """Like `get` but counts nothing and traces nothing (the re-read after a fetch)."""

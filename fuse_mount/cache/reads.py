@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import threading
 from collections.abc import Callable
 
 from fuse_mount.cache.config import CacheConfig
 from fuse_mount.cache.index import HEAD, ChunkRow, ContentMap, Index
 from fuse_mount.cache.ledger import Ledger
-from fuse_mount.cache.store import Corrupt, Gone, Store
+from fuse_mount.cache.store import BLOCK_BYTES, Corrupt, Gone, Store, signature
+from fuse_mount.fd_reads import ChunkFd, ChunkFds, Piece, hold, release
 
 log = logging.getLogger("fuse_mount.cache")
 
@@ -39,32 +41,78 @@ class Reads:
         """(content size or None if unknown, the bytes or None on a miss, chunk indexes read)."""
         if key == EMPTY_KEY:
             return 0, b"", []
-        cb = self._config.chunk_bytes
         found = self.content_map(key)
         if found is None:
             return None, None, []
-        size, by_idx = found.size, found.rows
-        n = max(0, min(length, size - offset))
-        if n == 0:
-            return size, b"", []
-        first, last = offset // cb, (offset + n - 1) // cb
-        head = by_idx.get(HEAD)
-        if head is not None and offset + n <= head.length:
-            plan = [(head, offset, n)]
-        else:
-            if any(i not in by_idx for i in range(first, last + 1)):
-                return size, None, []
-            plan = []
-            for i in range(first, last + 1):
-                lo, hi = max(offset, i * cb), min(offset + n, (i + 1) * cb)
-                plan.append((by_idx[i], lo - i * cb, hi - lo))
+        plan = self._plan(found, offset, length)
+        if plan is None:
+            return found.size, None, []
         pieces = []
         for row, start, count in plan:
             got = self._read_row(row, start, count)
             if not isinstance(got, bytes):
-                return size, None, []
+                return found.size, None, []
             pieces.append(got)
-        return size, b"".join(pieces), [row.idx for row, _, _ in plan]
+        return found.size, b"".join(pieces), [row.idx for row, _, _ in plan]
+
+    def extents(self, key: str, offset: int, length: int, fds: ChunkFds) -> tuple[int, list[Piece], list[int]] | None:
+        """(content size, where the bytes lie in verified cache files open in `fds`, chunk
+        indexes) for a read libfuse serves from the files (`fuse_mount.fd_reads`); None
+        whenever `read` must serve it instead: a miss, a file gone or replaced since it was
+        opened, or a block not verified in this version of its file (`read` verifies it).
+
+        The pieces' descriptors are acquired (see `fd_reads.ChunkFds.acquire`): the caller
+        holds them for the reply."""
+        found = self.content_map(key) if key != EMPTY_KEY else None
+        plan = self._plan(found, offset, length) if found is not None else None
+        if found is None or plan is None:
+            return None
+        pieces: list[Piece] = []
+        used: list[ChunkFd] = []
+        for row, start, count in plan:
+            f = fds.acquire(row.rowid, self._store.path(row.key, row.idx))
+            if f is None:
+                break
+            used.append(f)
+            st = os.fstat(f.fd)
+            if st.st_nlink == 0 or st.st_size != row.length:  # evicted or rewritten since opened
+                fds.drop(row.rowid, f)
+                break
+            sig = signature(st)
+            memo = self._store.memo
+            if not all(
+                memo.verified(row.rowid, b, sig)
+                for b in range(start // BLOCK_BYTES, (start + count - 1) // BLOCK_BYTES + 1)
+            ):
+                fds.drop(row.rowid, f)  # `read` verifies (or drops) the file at its path; reopened next time
+                break
+            f.read_ahead(start, count)
+            pieces.append(Piece(f.fd, start, count))
+        else:
+            hold(used)
+            return found.size, pieces, [row.idx for row, _, _ in plan]
+        release(used)
+        return None
+
+    def _plan(self, found: ContentMap, offset: int, length: int) -> list[tuple[ChunkRow, int, int]] | None:
+        """(row, start in its file, count) of each cached file [offset, offset+length) needs
+        (clamped to the content's size), or None if one is not cached."""
+        cb = self._config.chunk_bytes
+        size, by_idx = found.size, found.rows
+        n = max(0, min(length, size - offset))
+        if n == 0:
+            return []
+        first, last = offset // cb, (offset + n - 1) // cb
+        head = by_idx.get(HEAD)
+        if head is not None and offset + n <= head.length:
+            return [(head, offset, n)]
+        if any(i not in by_idx for i in range(first, last + 1)):
+            return None
+        plan = []
+        for i in range(first, last + 1):
+            lo, hi = max(offset, i * cb), min(offset + n, (i + 1) * cb)
+            plan.append((by_idx[i], lo - i * cb, hi - lo))
+        return plan
 
     def _read_row(self, row: ChunkRow, start: int, count: int, force: bool = False) -> bytes | str:
         """The verified bytes, or "missing" / "corrupt" once the row has been dropped."""

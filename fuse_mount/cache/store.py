@@ -133,7 +133,7 @@ class Store:
         os.makedirs(os.path.dirname(final), exist_ok=True)
         os.replace(tmp, final)
         st = os.stat(final)
-        self.memo.remember(rowid, range((nbytes + BLOCK_BYTES - 1) // BLOCK_BYTES), _signature(st))
+        self.memo.remember(rowid, range((nbytes + BLOCK_BYTES - 1) // BLOCK_BYTES), signature(st))
 
     def remove(self, key: str, idx: int) -> None:
         try:
@@ -181,7 +181,7 @@ class Store:
                 raise Corrupt(f"{key}.{idx}: {st.st_size} bytes on disk, {length} recorded")
             if n <= 0:
                 return b""
-            sig = _signature(st)
+            sig = signature(st)
             first, last = start // BLOCK_BYTES, (start + n - 1) // BLOCK_BYTES
             todo = [b for b in range(first, last + 1) if force or not self.memo.verified(rowid, b, sig)]
             if not todo:
@@ -213,5 +213,6 @@ def _exact(data: bytes, n: int, key: str, idx: int) -> bytes:
     return data
 
 
-def _signature(st: os.stat_result) -> Signature:
+def signature(st: os.stat_result) -> Signature:
+    """What changes whenever a file is written or replaced (the memo's proof of a version)."""
     return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)

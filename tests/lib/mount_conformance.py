@@ -20,8 +20,10 @@ from typing import Protocol
 
 import pytest
 
+from fuse_mount import fd_reads
 from fuse_mount.errors import errno_of
 from fuse_mount.service import ArchiveService
+from fuse_mount.vfs import Vfs
 from tests.lib.mount_archive import BAD_NAME, CHUNK, Archive
 
 WRITE_OPS = ("write", "create", "mkdir", "unlink", "rename", "chmod", "truncate", "setxattr", "symlink", "rmdir")
@@ -54,6 +56,18 @@ class FsClient(Protocol):
         """(block size, blocks, entries) as `df` and `df -i` see them."""
 
 
+def read_parts(vfs: Vfs, fh: int, size: int, offset: int) -> bytes:
+    """`Vfs.read_parts` as libfuse serves it: the bytes, or each piece read from its cache
+    file; then the calling thread's lease on those files ends (as at its next read_buf)."""
+    parts = vfs.read_parts(fh, size, offset)
+    try:
+        if isinstance(parts, bytes):
+            return parts
+        return b"".join(os.pread(p.fd, p.size, p.pos) for p in parts)
+    finally:
+        fd_reads.end_lease()
+
+
 class VfsClient:
     """The model called directly; errors become OSError through `fuse_mount.errors.errno_of`."""
 
@@ -79,13 +93,15 @@ class VfsClient:
         return self._call(self.vfs.readlink, path)
 
     def read(self, path: bytes, offset: int = 0, size: int = -1) -> bytes:
+        """Read as the mount serves it: `Vfs.read_parts` (libfuse's read_buf), the pieces of
+        cache files read as libfuse reads them (`read_parts`)."""
         fh = self._call(self.vfs.open, path, os.O_RDONLY)
         try:
             if size >= 0:
-                return self._call(self.vfs.read, fh, size, offset)
+                return self._call(read_parts, self.vfs, fh, size, offset)
             parts = []
             while True:
-                block = self._call(self.vfs.read, fh, 131072, offset)
+                block = self._call(read_parts, self.vfs, fh, 131072, offset)
                 if not block:
                     return b"".join(parts)
                 parts.append(block)
