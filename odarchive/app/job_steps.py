@@ -124,7 +124,7 @@ class ArchiveSteps:
     def _catalogue(self) -> Catalogue:
         if not self.home.catalogue.is_file():
             raise JobRequestError(f"no catalogue in {self.home.root}", hint="run `odarchive create_db SOURCE` first")
-        return Catalogue.open(self.home.catalogue, check_same_thread=False)  # a rescan's writer thread
+        return Catalogue.open(self.home.catalogue)
 
 
 def _text(params: dict[str, Any], key: str, default: str | None = None) -> str:

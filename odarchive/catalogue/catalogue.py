@@ -66,21 +66,17 @@ ENTRY_COLUMNS = (
 
 
 class Catalogue:
-    """One open catalogue (one SQLite connection; use from one thread at a time, unless opened
-    with `check_same_thread=False`: then `threads` is true and one job may use it from several,
-    as the scan's writer thread does; SQLite serializes their calls)."""
+    """One open catalogue (one SQLite connection; use from one thread at a time)."""
 
-    def __init__(self, conn: sqlite3.Connection, path: Path, threads: bool = False) -> None:
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
         self.conn = conn
         self.path = path
-        self.threads = threads
 
     @classmethod
     def open(
         cls, path: Path, *, create: bool = False, readonly: bool = False, check_same_thread: bool = True
     ) -> Catalogue:
-        conn = open_catalogue(path, create=create, readonly=readonly, check_same_thread=check_same_thread)
-        return cls(conn, path, threads=not check_same_thread)
+        return cls(open_catalogue(path, create=create, readonly=readonly, check_same_thread=check_same_thread), path)
 
     def close(self) -> None:
         self.conn.close()

@@ -2,11 +2,7 @@
 digests, skipped entries and the files still to hash (see schema.sql, "Versioning").
 
 `odarchive.scan` (walker, hasher, small files) holds no SQL: it calls these methods, on
-the one connection of the scan, inside the transactions the scan commits in batches. The walk
-writes small files' rows from a thread of its own (odarchive.scan.writer) while it goes on
-with its own writes on the same connection (SQLite serializes them): new entries take their
-ids from this object (`_entry_ids`, under a lock), not from the table's maximum, so rows
-inserted from both threads never pick the same id.
+the one connection of the scan, inside the transactions the scan commits in batches.
 
 Row tuples:
   - `Meta` (what the walk saw): (size, mtime_ns, mode, ctime_off, owner, ino, target)
@@ -17,7 +13,6 @@ Row tuples:
 from __future__ import annotations
 
 import sqlite3
-import threading
 from collections.abc import Iterable, Iterator
 
 from odarchive.catalogue import contents, entryrows
@@ -43,15 +38,11 @@ class ScanRows:
         self.source_id = source_id
         self.snap = snap
         self.prev = prev
-        self._ids_lock = threading.Lock()
-        self._next_entry: int | None = None
         conn.execute(f"PRAGMA wal_autocheckpoint={SCAN_CHECKPOINT_PAGES}")
 
     # ---- transactions (the scan commits in batches; see walker and hasher) ----
     def begin(self) -> None:
         self.conn.execute("BEGIN IMMEDIATE")
-        with self._ids_lock:
-            self._next_entry = None  # read again from the table in each transaction
 
     def commit(self) -> None:
         self.conn.execute("COMMIT")
@@ -95,36 +86,24 @@ class ScanRows:
             args += (name,)
         return {r[0]: r for r in self.conn.execute(sql, args)}
 
-    def _entry_ids(self, n: int) -> range:
-        """Ids for `n` new entries (the first call of a transaction reads the table's maximum)."""
-        with self._ids_lock:
-            first = self._next_entry
-            if first is None:
-                first = entryrows.next_id(self.conn)
-            self._next_entry = first + n
-        return range(first, first + n)
-
     def insert(self, node: int, rows: list[tuple[bytes, Meta, int | None, int | None]]) -> None:
         """New open rows: (name, meta, xattrs id, content id or None)."""
         s, snap = self.source_id, self.snap
         entryrows.insert(
             self.conn,
-            [
-                (eid, s, node, name, snap, *meta, xattrs, cid)
-                for eid, (name, meta, xattrs, cid) in zip(self._entry_ids(len(rows)), rows)
-            ],
+            entryrows.numbered(
+                self.conn, ((s, node, name, snap, *meta, xattrs, cid) for name, meta, xattrs, cid in rows)
+            ),
         )
 
     def insert_stream(self, rows: Iterable[tuple[int, bytes, Meta, int | None, int | None]]) -> None:
-        """New open rows from anywhere in the tree: (node, name, meta, xattrs id, content id)."""
-        listed = list(rows)
+        """New open rows from anywhere in the tree, streamed: (node, name, meta, xattrs id, content id)."""
         s, snap = self.source_id, self.snap
         entryrows.insert(
             self.conn,
-            [
-                (eid, s, node, name, snap, *meta, xattrs, cid)
-                for eid, (node, name, meta, xattrs, cid) in zip(self._entry_ids(len(listed)), listed)
-            ],
+            entryrows.numbered(
+                self.conn, ((s, node, name, snap, *meta, xattrs, cid) for node, name, meta, xattrs, cid in rows)
+            ),
         )
 
     def insert_hashed(
@@ -133,7 +112,8 @@ class ScanRows:
         """New open rows of files hashed before their row was written: (node, name, meta, xattrs id)
         with their (sha256, size). Returns how many contents were new. A new content takes the id
         of its first row."""
-        entry_ids = self._entry_ids(len(rows))
+        first = entryrows.next_id(self.conn)
+        entry_ids = range(first, first + len(rows))
         ids, new = contents.ids_for(self.conn, sizes_and_hashes, prefer=entry_ids)
         s, snap = self.source_id, self.snap
         entryrows.insert(

@@ -42,7 +42,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         exclude_dirs=_own_dirs(ctx),
         **({"jobs": args.jobs} if args.jobs else {}),
     )
-    with ctx.open_catalogue(create=True, threads=True) as cat, exclusive(ctx.home.jobs, "scan", "a scan"):
+    with ctx.open_catalogue(create=True) as cat, exclusive(ctx.home.jobs, "scan", "a scan"):
         reporter = JobReporter(
             ctx.home.jobs, "scan", "create_db", make_reporter(args.json), source=os.path.abspath(args.source)
         )

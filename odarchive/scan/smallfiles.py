@@ -4,8 +4,7 @@ Most files of a real tree are small (office shares: a few kB). For them the row 
 than the hash: the two-phase path (insert the row, read it back, hash, update it) did three
 writes per file. Here the walk collects each new or changed small file (up to `SMALL_FILE`
 bytes, not sparse) in batches of `BATCH` files, hashes a full batch (one read and one hash
-call a file) and writes its rows once, with their contents, on the writer thread
-(`odarchive.scan.writer`: SQLite steps there while the walk goes on). Worker processes are not used:
+call a file) and writes its rows once, with their contents. Worker processes are not used:
 on a quiet machine spawning them and pickling batches through pipes cost more CPU than they
 saved for files hashed in microseconds (BENCHMARKS.md, "Issue 11: scan in one process").
 
@@ -14,9 +13,7 @@ stat (size, mtime, ctime); any difference sends the file to `hasher.hash_file`, 
 it again until it holds still, and marks the directory's listing digest stale.
 Resumability: a directory's listing digest is written only when every file of it that was
 collected has its row (or its skipped record), so a scan killed in between compares that
-directory row by row next time and finds the missing files; digests go through the writer
-thread after the rows, and the walk commits only after `drain`. Memory: one batch being
-hashed and `writer.DEPTH` batches waiting to be written.
+directory row by row next time and finds the missing files. Memory: one batch.
 """
 
 from __future__ import annotations
@@ -28,7 +25,6 @@ from odarchive.catalogue.scanning import Meta, ScanRows
 from odarchive.catalogue.xattrs import XattrIds
 from odarchive.progress import Reporter
 from odarchive.scan.hasher import HashCounts, hash_file, open_for_hash, read_xattrs
-from odarchive.scan.writer import Writer
 
 SMALL_FILE = 256 << 10
 BATCH = 256
@@ -60,7 +56,7 @@ def hash_small(path: bytes, size: int, mtime_ns: int, ctime_ns: int) -> Result |
 class SmallFiles:
     """Hashes the walk's small files in batches and writes their rows."""
 
-    def __init__(self, rows: ScanRows, xattr_ids: XattrIds, reporter: Reporter, threaded: bool) -> None:
+    def __init__(self, rows: ScanRows, xattr_ids: XattrIds, reporter: Reporter) -> None:
         self.rows = rows
         self.xattr_ids = xattr_ids
         self.reporter = reporter
@@ -69,7 +65,6 @@ class SmallFiles:
         self._outstanding: dict[int, int] = {}
         self._digests: dict[int, bytes | None] = {}
         self._stale: set[int] = set()
-        self._writer = Writer(threaded)
 
     def add(self, node: int, files: list[tuple[bytes, bytes, Meta]]) -> None:
         """Files (name, path, meta) of directory `node` to hash and write."""
@@ -86,23 +81,12 @@ class SmallFiles:
         if self._outstanding.get(node):
             self._digests[node] = digest
         else:
-            self._writer.submit(self.rows.set_sig, node, None if node in self._stale else digest)
+            self.rows.set_sig(node, None if node in self._stale else digest)
             self._stale.discard(node)
 
     def flush(self) -> None:
-        """Hash what is collected and wait until every row is written (before a commit)."""
         if self._task:
             self._run()
-        self._writer.drain()
-
-    def drain(self) -> None:
-        """Wait until the rows of every hashed batch are written (before a commit)."""
-        self._writer.drain()
-
-    def close(self) -> None:
-        """Write what was submitted and stop the writer thread (after an error: before the commit
-        that keeps what was walked)."""
-        self._writer.close()
 
     def _run(self) -> None:
         task, self._task = self._task, []
@@ -130,7 +114,7 @@ class SmallFiles:
             hashed.append((node, name, meta, self.xattr_ids.id_for(attrs) if attrs else None))
             nbytes += size
         if hashed:
-            self._writer.submit(self._insert, hashed, new_contents)
+            self.counts.new_contents += self.rows.insert_hashed(hashed, new_contents)
             self.counts.files += len(hashed)
             self.counts.bytes += nbytes
         for node, *_ in task:
@@ -141,9 +125,5 @@ class SmallFiles:
             del self._outstanding[node]
             if node in self._digests:  # else `listed` comes later and decides
                 digest = self._digests.pop(node)
-                self._writer.submit(self.rows.set_sig, node, None if node in self._stale else digest)
+                self.rows.set_sig(node, None if node in self._stale else digest)
                 self._stale.discard(node)
-
-    def _insert(self, hashed: list[tuple[int, bytes, Meta, int | None]], new_contents: list[tuple[bytes, int]]) -> None:
-        """On the writer thread: a batch's rows (only that thread updates `counts.new_contents`)."""
-        self.counts.new_contents += self.rows.insert_hashed(hashed, new_contents)

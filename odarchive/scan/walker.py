@@ -75,12 +75,9 @@ class Walker:
         rows: ScanRows,
         options: WalkOptions,
         reporter: Reporter,
-        threaded: bool = False,
         early: EarlyHashes | None = None,
     ) -> None:
-        """With `threaded` (the connection may be used from another thread), small files' rows
-        are written on a thread of their own (odarchive.scan.writer). Large files the walk
-        records are handed to `early`, to be hashed beside the walk."""
+        """Large files the walk records are handed to `early`, to be hashed beside the walk."""
         self.rows = rows
         self.early = early
         self.options = options
@@ -90,7 +87,7 @@ class Walker:
         self.owners = OwnerIds(rows.conn)
         self._owner_ids = self.owners.ids
         self.xattr_ids = XattrIds(rows.conn)
-        self.small = SmallFiles(rows, self.xattr_ids, reporter, threaded)
+        self.small = SmallFiles(rows, self.xattr_ids, reporter)
         self._exclude = {(dev, ino): why for dev, ino, why in options.exclude_dirs}
         self._dev = 0
         self._pending = 0
@@ -115,10 +112,8 @@ class Walker:
             self.small.flush()
             rows.commit()
         except BaseException:
-            self.small.close()
             rows.commit_if_open()  # keep what was walked: the next run continues from it
             raise
-        self.small.close()
         return self.counts
 
     def _meta(self, st: os.stat_result, target: bytes | None) -> Meta:
@@ -313,7 +308,6 @@ class Walker:
 
     def _maybe_commit(self) -> None:
         if self._pending >= BATCH_ROWS or time.monotonic() - self._last_commit >= BATCH_SECONDS:
-            self.small.drain()
             self.rows.commit()
             self.rows.begin()
             self._pending = 0
