@@ -37,8 +37,10 @@ FUSE_BUF_IS_FD = 1 << 1
 FUSE_BUF_FD_SEEK = 1 << 2
 FUSE_BUF_FD_RETRY = 1 << 3
 FD_FLAGS = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK | FUSE_BUF_FD_RETRY
-KEPT_PER_HANDLE = 8
-"""Cache files kept open per file handle (a sequential read needs one or two at a time)."""
+KEPT_PER_HANDLE = 32
+"""Cache files kept open per file handle (a sequential read needs one or two at a time; random
+reads over 512 MiB of 16 MiB chunks reopen none: with 8, fio's random 4 KiB reads over a 256 MB
+file reopened a cache file every second read)."""
 READ_AHEAD_BYTES = 8 << 20
 """How far ahead of a sequential read its cache file is read into memory."""
 

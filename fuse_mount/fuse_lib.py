@@ -298,7 +298,7 @@ class OdarchiveFUSE(mfusepy.FUSE):
         parts = self.operations.read_buf(
             None if path is None else path.decode(self.encoding, self.errors), size, offset, fip.contents.fh
         )
-        ctypes.cast(bufpp, ctypes.POINTER(ctypes.c_void_p))[0] = fd_reads.bufvec(parts)
+        ctypes.c_void_p.from_address(ctypes.addressof(bufpp.contents)).value = fd_reads.bufvec(parts)  # *bufpp =
         return 0
 
     # ---- open: keep_cache decided per file ----

@@ -106,6 +106,9 @@ class Reads:
         head = by_idx.get(HEAD)
         if head is not None and offset + n <= head.length:
             return [(head, offset, n)]
+        if first == last:  # most reads: one chunk
+            row = by_idx.get(first)
+            return None if row is None else [(row, offset - first * cb, n)]
         if any(i not in by_idx for i in range(first, last + 1)):
             return None
         plan = []
