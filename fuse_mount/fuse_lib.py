@@ -13,10 +13,10 @@ measured on this kernel with libfuse 3.14 (benchmarks/BENCHMARKS.md, "Mount"):
   into the stat in one `struct` call and passed with `FUSE_FILL_DIR_PLUS`: the kernel has the
   entry and its attributes without asking again; every reply is readdirplus (not only the
   first, as the kernel's "auto" mode does). `operations.getattr_row` is getattr the same way.
-- **keep_cache per open**: `Operations.keep_cache(fh)` (if defined) decides whether the kernel
-  keeps its page cache of the file across opens (contents are immutable, so re-reads run at
-  page-cache speed), instead of the all-or-nothing `kernel_cache` option; and
-  `Operations.direct_io(fh)` whether this open bypasses the page cache.
+- **keep_cache per open**: `Operations.page_cache(fh)` (if defined) gives (keep_cache,
+  direct_io) of an open in one call: whether the kernel keeps its page cache of the file
+  across opens (contents are immutable, so re-reads run at page-cache speed), instead of the
+  all-or-nothing `kernel_cache` option, and whether this open bypasses the page cache.
 - **read_buf**: a cached read answers with where its bytes lie in the cache's verified files
   (`fuse_mount.fd_reads`); libfuse sends them after the callback, spliced from the file to
   /dev/fuse without the GIL (`FUSE_CAP_SPLICE_WRITE`), instead of Python copying them.
@@ -305,9 +305,8 @@ class OdarchiveFUSE(mfusepy.FUSE):
     def open(self, path: bytes, fip: Any) -> int:
         fi = fip.contents
         fi.fh = self.operations.open(path.decode(self.encoding, self.errors), fi.flags)
-        keep, direct = getattr(self.operations, "keep_cache", None), getattr(self.operations, "direct_io", None)
-        fi.keep_cache = bool(keep(fi.fh)) if keep is not None else False
-        fi.direct_io = bool(direct(fi.fh)) if direct is not None else False
+        page_cache = getattr(self.operations, "page_cache", None)
+        fi.keep_cache, fi.direct_io = page_cache(fi.fh) if page_cache is not None else (False, False)
         return 0
 
     # ---- readdir: full attributes with readdirplus, streamed with offsets ----

@@ -6,7 +6,7 @@ archived bytes here, so names that are not UTF-8 round-trip. Every call goes thr
 missing -> ENOENT, any write -> EROFS, disc unavailable or robot fault -> EIO, and any
 unexpected exception -> EIO with a log line and traceback.
 
-Reads the kernel may cache: `keep_cache` per open (`Vfs.keep_cache`), names and attributes
+Reads the kernel may cache: `keep_cache` per open (`Vfs.page_cache`), names and attributes
 for `attr_timeout_s`; when the tree shown changes (a snapshot completed), `serve`'s watcher
 tells the kernel to forget every top-level name and what it cached below, so nothing stale is
 served past `refresh_s` (see `fuse_mount.fuse_lib` for what libfuse is asked for and why).
@@ -151,11 +151,8 @@ class FuseOps(mfusepy.Operations):
     def open(self, path: str, flags: int) -> int:
         return _translate("open", path, lambda: self._vfs.open(_b(path), flags))
 
-    def keep_cache(self, fh: int) -> bool:
-        return self._vfs.keep_cache(fh)
-
-    def direct_io(self, fh: int) -> bool:
-        return self._vfs.direct_io(fh)
+    def page_cache(self, fh: int) -> tuple[bool, bool]:
+        return self._vfs.page_cache(fh)
 
     def read(self, path: str | None, size: int, offset: int, fh: int) -> bytes:
         return _translate("read", path, lambda: self._vfs.read(fh, size, offset))

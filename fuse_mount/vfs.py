@@ -504,25 +504,19 @@ class Vfs:
                     self._contents.put(content_id, content)
         return content
 
-    def keep_cache(self, fh: int) -> bool:
-        """Whether the kernel may keep the pages it cached for this file's path (FUSE keep_cache).
+    def page_cache(self, fh: int) -> tuple[bool, bool]:
+        """(keep_cache, direct_io) of this open: whether the kernel may keep the pages it
+        cached for the file's path, and whether this open must bypass the page cache.
 
         Contents never change, but a path can show another content after a refresh, and the
         kernel keeps one page cache per path. So pages are kept only when this path served
         the same content at its last open and no open handle of the path holds another one;
         otherwise the open drops them. A path this mount has not recorded (or has forgotten)
-        drops them too."""
+        drops them too. An open whose path another open handle shows with another content
+        (opened before a refresh) bypasses the page cache, so each reads its own bytes."""
         with self._lock:
             handle = self._handles.get(fh)
-        return handle is not None and handle.keep_cache
-
-    def direct_io(self, fh: int) -> bool:
-        """Whether this file must bypass the kernel's page cache: another handle open on its
-        path holds another content (opened before a refresh), and the kernel has one page cache
-        per path, so each must read its own bytes from the mount."""
-        with self._lock:
-            handle = self._handles.get(fh)
-        return handle is not None and handle.direct_io
+        return (handle.keep_cache, handle.direct_io) if handle is not None else (False, False)
 
     def read(self, fh: int, size: int, offset: int) -> bytes:
         """Bytes of an open file. The kernel asks 128 KiB at a time; each cache read costs more

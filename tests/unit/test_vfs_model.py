@@ -152,24 +152,24 @@ def test_the_kernel_keeps_pages_only_of_the_content_a_path_showed_before(tmp_pat
     try:
         vfs = service.vfs
         fh = vfs.open(b"/docs/a.txt")
-        assert not vfs.keep_cache(fh)  # never shown before: whatever the kernel holds is dropped
+        assert not vfs.page_cache(fh)[0]  # never shown before: whatever the kernel holds is dropped
         vfs.release(fh)
         old = vfs.open(b"/docs/a.txt")
-        assert vfs.keep_cache(old) and not vfs.direct_io(old)
+        assert vfs.page_cache(old) == (True, False)
         (src / "a.new").write_bytes(b"other\n")
         (src / "a.new").replace(src / "a.txt")
         assert main(["--home", str(home), "create_db", str(src)]) == 0
         place_on_discs(home / "catalogue.sqlite", images, 1, split_largest=False)
         new = vfs.open(b"/docs/a.txt")
-        assert not vfs.keep_cache(new) and vfs.direct_io(new)
+        assert vfs.page_cache(new) == (False, True)
         assert vfs.read(new, 100, 0) == b"other\n" and vfs.read(old, 100, 0) == b"first\n"
         vfs.release(old)
         vfs.release(new)
         fh = vfs.open(b"/docs/a.txt")
-        assert not vfs.keep_cache(fh) and not vfs.direct_io(fh)  # the old pages may linger: dropped
+        assert vfs.page_cache(fh) == (False, False)  # the old pages may linger: dropped
         vfs.release(fh)
         fh = vfs.open(b"/docs/a.txt")
-        assert vfs.keep_cache(fh)
+        assert vfs.page_cache(fh)[0]
         vfs.release(fh)
     finally:
         service.close()
