@@ -11,7 +11,8 @@ data) the fetcher hands back verified; it is served from a bounded buffer in mem
 (`memo.VerifiedBuffers`), chunk by chunk, so a read succeeds whatever the cache's size (a
 file larger than the cache is read from the disc again when it is read again).
 
-Threads: called from many FUSE threads; its only state is those buffers (with their lock).
+Threads: called from many FUSE threads; its state is those buffers (with their lock) and the
+last miss (one tuple, replaced whole: a race costs at most one read-ahead, early or late).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class CachedReader:
         self._fetcher = fetcher
         self._retries = retries
         self._unkept = VerifiedBuffers(unkept_bytes)
+        self._missed: tuple[int, int] | None = None  # (content id, chunk) of the last miss
 
     def read(self, content: Content, offset: int, size: int) -> bytes:
         key = content.sha256.hex()
@@ -47,6 +49,7 @@ class CachedReader:
         if data is not None:
             self._read_ahead(content, offset, len(data))
             return data
+        self._missed = (content.id, offset // self._cache.chunk_range(content.size, 0)[1])
         start = time.monotonic()
         try:
             for _ in range(self._retries):  # a concurrent eviction or corrupt drop: fetch again
@@ -69,9 +72,16 @@ class CachedReader:
         return pieces
 
     def _read_ahead(self, content: Content, offset: int, n: int) -> None:
-        """At each new chunk a read reaches, have the fetcher queue the chunks beyond it."""
+        """At each new chunk a read reaches, have the fetcher queue the chunks beyond it; and at
+        the first read after a miss that goes on in the chunk of the miss (the read streams: at
+        the start of a file the drive would otherwise wait for the reader to reach the next
+        chunk before reading further; a read of the file's header alone stops at its miss)."""
         chunk = self._cache.chunk_range(content.size, 0)[1]
-        if n and (offset % chunk == 0 or offset // chunk != (offset + n - 1) // chunk):
+        index = offset // chunk
+        streams = self._missed == (content.id, index) and offset % chunk != 0
+        if streams:
+            self._missed = None
+        if n and (streams or offset % chunk == 0 or index != (offset + n - 1) // chunk):
             self._fetcher.prefetch(content, offset, n)
 
     def _piecewise(self, key: str, content: Content, offset: int, size: int) -> bytes | None:

@@ -327,6 +327,25 @@ def test_a_read_the_cache_serves_at_a_new_chunk_queues_the_chunks_beyond(stack: 
     assert until_missing([]) == []  # 2 to 5 queued by it: no read waited for them
 
 
+def test_a_read_that_goes_on_in_the_chunk_of_its_miss_streams(stack: Stack) -> None:
+    """After a miss, the next read in the same chunk means the file is read on: the chunks
+    beyond are queued then (twice `read_ahead_chunks`), not once the reader reaches the next."""
+    entry = stack.vfs.resolve(b"/src/big.bin").entry
+    assert entry is not None and entry.content_id is not None
+    content = CatalogueAdapter(stack.archive.catalogue).content(entry.content_id)
+    reader, cache, data = (
+        CachedReader(stack.service.cache, stack.service.fetcher),
+        stack.service.cache,
+        stack.source("big.bin"),
+    )
+    key = content.sha256.hex()
+    assert reader.read(content, 0, 100) == data[:100]  # a miss: chunk 0, and 1 and 2 read ahead
+    assert reader.read(content, 100, 100) == data[100:200]  # a hit in chunk 0: 3 and 4 queued too
+    wait_until(
+        lambda: cache.missing_chunks(key, content.size, 0, content.size) == [5], timeout_s=10, what="3 and 4 read"
+    )
+
+
 def test_the_drive_reads_on_while_chunks_read_are_verified_and_stored(
     stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
