@@ -16,6 +16,7 @@ Threads: any; one leaf lock.
 
 from __future__ import annotations
 
+import mmap
 import threading
 import time
 
@@ -23,21 +24,26 @@ KEPT = 8
 """Idle buffers kept at most (the oldest beyond are freed)."""
 
 
+PAGE = mmap.PAGESIZE
+
+
 class ReadBuffers:
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._idle: list[tuple[float, bytearray]] = []  # (given back at, buffer), as given back
+        self._idle: list[tuple[float, mmap.mmap]] = []  # (given back at, buffer), as given back
 
-    def take(self, nbytes: int) -> bytearray:
-        """A buffer of at least `nbytes` (the smallest idle one that fits, else a new one)."""
+    def take(self, nbytes: int) -> mmap.mmap:
+        """A buffer of at least `nbytes` (the smallest idle one that fits, else a new one). New
+        ones are anonymous maps: page-aligned, as direct reads (O_DIRECT) need, and not cleared
+        by a pass of their own (the kernel gives zeroed pages as they are first touched)."""
         with self._lock:
             fits = [i for i, (_, b) in enumerate(self._idle) if len(b) >= nbytes]
             if fits:
                 best = min(fits, key=lambda i: len(self._idle[i][1]))
                 return self._idle.pop(best)[1]
-        return bytearray(nbytes)
+        return mmap.mmap(-1, -(-max(nbytes, 1) // PAGE) * PAGE)
 
-    def give(self, buffer: bytearray) -> None:
+    def give(self, buffer: mmap.mmap) -> None:
         """Give a buffer back once nothing reads it any more."""
         with self._lock:
             self._idle.append((time.monotonic(), buffer))

@@ -43,6 +43,7 @@ threads run `_finish_jobs`. `_cond` guards the queues, the jobs in flight and th
 from __future__ import annotations
 
 import logging
+import mmap
 import queue
 import threading
 import time
@@ -116,7 +117,7 @@ class _Job:
     deadline: float  # readers give up at this time (monotonic), however late they joined
     discs: set[int] = field(default_factory=set)
     pieces: list[tuple[int, bytes]] = field(default_factory=list)  # (offset in the job, bytes) read
-    buffer: bytearray | None = None  # a reused buffer the job's one disc read fills (then no pieces)
+    buffer: mmap.mmap | None = None  # a reused buffer the job's one disc read fills (then no pieces)
     outstanding: int = 0
     reads: list[_DiscRead] = field(default_factory=list)  # one per disc, as queued
     retried: bool = False  # read once more after failing verification

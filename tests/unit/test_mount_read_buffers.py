@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import time
 
-from fuse_mount.buffers import KEPT, ReadBuffers
+from fuse_mount.buffers import KEPT, PAGE, ReadBuffers
 
 
 def test_a_buffer_given_back_is_taken_again_when_it_fits() -> None:
     buffers = ReadBuffers()
-    small, large = buffers.take(10), buffers.take(100)
+    small, large = buffers.take(10), buffers.take(3 * PAGE)
+    assert len(small) == PAGE  # whole pages: page-aligned memory for direct reads
     buffers.give(large)
     buffers.give(small)
-    assert buffers.take(50) is large  # the smallest that fits
+    assert buffers.take(2 * PAGE) is large  # the smallest that fits
     assert buffers.take(5) is small
-    assert len(buffers.take(5)) == 5  # none idle: a new one
+    assert len(buffers.take(PAGE + 1)) == 2 * PAGE  # none idle: a new one
 
 
 def test_idle_buffers_are_freed_and_few_are_kept() -> None:
