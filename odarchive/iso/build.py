@@ -143,6 +143,7 @@ def _write(
         if feed.chunks is not None and feed.offset == 0 and feed.length == feed.content_size:
             chunks.extend((content_id, i, h) for i, h in feed.chunks.done)
 
+    small_max = SMALL_READ if not wants_chunk_hashes(SMALL_READ, chunk_size) else 0
     sources: dict[int, bytes] = {}  # id(directory) -> its source directory (one a directory)
 
     def source_path(f: FileNode) -> bytes:
@@ -155,7 +156,7 @@ def _write(
         return os.path.join(base, f.raw_name)
 
     def open_file(f: FileNode) -> SourceFeed | bytes:
-        if f.size <= SMALL_READ and not f.is_piece and not wants_chunk_hashes(f.size, chunk_size):
+        if f.size <= small_max and not f.is_piece:
             # one read, checked and reported here
             data = read_small(source_path(f), f.size, f.content_sha)
             small[0] += 1

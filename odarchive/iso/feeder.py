@@ -43,9 +43,12 @@ class SourceChanged(DiscError):
         self.name = name
 
 
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_NOATIME", 0)
+
+
 def open_source(path: bytes, name: str, size: int) -> int:
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOATIME", 0))
+        fd = os.open(path, _READ_FLAGS)
     except PermissionError:
         fd = os.open(path, os.O_RDONLY)
     except OSError as e:
@@ -60,7 +63,14 @@ def open_source(path: bytes, name: str, size: int) -> int:
 def read_small(path: bytes, size: int, expect_sha: bytes) -> bytes:
     """The whole of a small source file in one read, checked against its content hash (a
     file read whole by the mount: no chunk hashes)."""
-    fd = open_source(path, os.fsdecode(path), size)
+    try:
+        fd = os.open(path, _READ_FLAGS)
+    except OSError:
+        fd = open_source(path, os.fsdecode(path), size)  # (says why, or opens without O_NOATIME)
+    st = os.fstat(fd)
+    if st.st_size != size or not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        fd = open_source(path, os.fsdecode(path), size)  # (raises SourceChanged)
     try:
         data = os.read(fd, size) if size else b""
     finally:

@@ -256,7 +256,8 @@ class _Writer:
             src = open_file(f)  # (an empty file is still checked: it exists, it is empty)
             if isinstance(src, bytes):
                 if src:
-                    self.at(f.block)
+                    if sink.pos != f.block * BLOCK:
+                        self.at(f.block)
                     sink.put(src + bytes(-len(src) % BLOCK))
                 continue
             if not f.size:
