@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,12 +24,13 @@ from odarchive.catalogue import chunks as chunk_hashes
 from odarchive.catalogue.chunks import wants_chunk_hashes
 from odarchive.ecc.post import add_planned_ecc
 from odarchive.errors import DiscError
-from odarchive.iso import sizing
+from odarchive.iso import readahead, sizing
 from odarchive.iso.blocks import ImageBlocks, file_extents
 from odarchive.iso.disc_files import disc_info, disc_row, load_layout, source_file, source_paths
 from odarchive.iso.feeder import SourceChanged, SourceFeed, hash_whole, read_small
-from odarchive.iso.layout import DiscLayout, FileNode
+from odarchive.iso.layout import DirNode, DiscLayout, FileNode
 from odarchive.iso.outfile import ImageSink
+from odarchive.iso.readahead import ReadAhead, SmallFile
 from odarchive.iso.spool import Manifests
 from odarchive.iso.writer import write_image
 from odarchive.progress import NullReporter, Reporter
@@ -65,7 +67,14 @@ def _build(cat: Catalogue, disc_id: int, out_dir: Path, reporter: Reporter | Non
     final = out_dir / image_name(label, disc_id)
     partial = out_dir / f".{final.name}.partial"
     chunks: list[tuple[int, int, bytes]] = []
-    texts = Manifests(cat, layout, info, min(used, capacity), out_dir)
+    small = _SmallFiles(layout, roots, cat.chunk_size)
+    ahead = readahead.start(small.sources, out_dir, layout.n_files)
+    try:
+        texts = Manifests(cat, layout, info, min(used, capacity), out_dir)
+    except BaseException:
+        if ahead is not None:
+            ahead.close()
+        raise
     try:
         blocks = ImageBlocks(layout)
         if blocks.total_blocks != texts.model_blocks() or blocks.total_blocks * sizing.BLOCK > capacity:
@@ -74,7 +83,9 @@ def _build(cat: Catalogue, disc_id: int, out_dir: Path, reporter: Reporter | Non
                 f" says {texts.model_blocks() * sizing.BLOCK}), its capacity is {capacity}",
                 hint="this is a bug in the size model; please report it",
             )
-        image_hash = _write(cat, blocks, texts, volume_ident(label, disc_id), roots, partial, chunks, reporter)
+        image_hash = _write(
+            cat, blocks, texts, volume_ident(label, disc_id), roots, partial, chunks, reporter, small, ahead
+        )
         image_sha = add_planned_ecc(cat, disc_id, partial, image_hash)  # the image as it will be burned
         size = partial.stat().st_size
         with cat.transaction():
@@ -83,6 +94,8 @@ def _build(cat: Catalogue, disc_id: int, out_dir: Path, reporter: Reporter | Non
             os.replace(partial, final)
     finally:
         texts.close()
+        if ahead is not None:
+            ahead.close()
         partial.unlink(missing_ok=True)
     return final
 
@@ -124,6 +137,8 @@ def _write(
     partial: Path,
     chunks: list[tuple[int, int, bytes]],
     reporter: Reporter,
+    small_files: _SmallFiles,
+    ahead: ReadAhead | None,
 ) -> Any:
     """Write the image to `partial`; returns its SHA-256 (the hashlib object). Chunk hashes computed on
     the way (large whole contents) are appended to `chunks` as (content_id, chunk, sha256)."""
@@ -143,22 +158,11 @@ def _write(
         if feed.chunks is not None and feed.offset == 0 and feed.length == feed.content_size:
             chunks.extend((content_id, i, h) for i, h in feed.chunks.done)
 
-    small_max = SMALL_READ if not wants_chunk_hashes(SMALL_READ, chunk_size) else 0
-    sources: dict[int, bytes] = {}  # id(directory) -> its source directory (one a directory)
-
-    def source_path(f: FileNode) -> bytes:
-        node = f.node
-        if node is None or not node.raw_path or f.is_piece:
-            return source_file(roots, f.raw_path)
-        base = sources.get(id(node))
-        if base is None:
-            base = sources[id(node)] = source_file(roots, node.raw_path)
-        return os.path.join(base, f.raw_name)
-
     def open_file(f: FileNode) -> SourceFeed | bytes:
-        if f.size <= small_max and not f.is_piece:
-            # one read, checked and reported here
-            data = read_small(source_path(f), f.size, f.content_sha)
+        if small_files.is_small(f.n):  # one read (here or ahead), checked and reported here
+            data = ahead.take(f.size) if ahead is not None else None
+            if data is None:
+                data = read_small(small_files.path(f.node, f.raw_name), f.size, f.content_sha)
             small[0] += 1
             small[1] += len(data)
             if small[0] == REPORT_SMALL:
@@ -212,6 +216,37 @@ def _write(
         reporter.finish()
     assert sink.sha256 is not None
     return sink.hash
+
+
+class _SmallFiles:
+    """Which stored files are read whole in one call (up to SMALL_READ bytes, not a piece, no
+    chunk hashes wanted), and their source paths (a directory's found once)."""
+
+    def __init__(self, layout: DiscLayout, roots: dict[bytes, bytes], chunk_size: int) -> None:
+        self.layout, self.roots = layout, roots
+        self.max = SMALL_READ if not wants_chunk_hashes(SMALL_READ, chunk_size) else 0
+        self._dirs: dict[int, bytes] = {}  # id(directory) -> its source directory
+
+    def is_small(self, n: int) -> bool:
+        lay = self.layout
+        return lay.primaries[n] < 0 and lay.sizes[n] <= self.max and n not in lay.pieces
+
+    def path(self, node: DirNode | None, raw_name: bytes) -> bytes:
+        assert node is not None
+        if not node.raw_path:
+            return source_file(self.roots, raw_name)
+        base = self._dirs.get(id(node))
+        if base is None:
+            base = self._dirs[id(node)] = source_file(self.roots, node.raw_path)
+        return os.path.join(base, raw_name)
+
+    def sources(self) -> Iterator[SmallFile]:
+        """(source path, size, content SHA-256) of each small file, in the order they are written."""
+        lay = self.layout
+        for node, *_ in lay.dirs():
+            for n, raw in zip(node.idx, node.raw_names()):
+                if self.is_small(n):
+                    yield self.path(node, raw), lay.sizes[n], bytes(lay.shas[32 * n : 32 * n + 32])
 
 
 def _record(cat: Catalogue, blocks: ImageBlocks, layout: DiscLayout, chunks: list[tuple[int, int, bytes]]) -> None:

@@ -40,7 +40,7 @@ class SourceChanged(DiscError):
             f"source file {name} changed since it was scanned ({why}); no image was written",
             hint="run `odarchive create_db` on the source again, then `odarchive plan_iso` and `create_iso`",
         )
-        self.name = name
+        self.name, self.why = name, why
 
 
 _READ_FLAGS = os.O_RDONLY | getattr(os, "O_NOATIME", 0)
