@@ -90,9 +90,14 @@ def read_xattrs(fd: int) -> tuple[str | None, str | None]:
     return (xattrs.encode(attrs) if attrs else None), None
 
 
-def hash_file(path: bytes, chunk_size: int | None = None) -> HashResult | str:
+class Cancelled(Exception):
+    """A hash given up because its `stop` event was set (the scan is ending)."""
+
+
+def hash_file(path: bytes, chunk_size: int | None = None, stop: threading.Event | None = None) -> HashResult | str:
     """The hash and stat of a stable regular file, or the reason it cannot be had. With
-    `chunk_size`, the SHA-256 of every chunk of that size too."""
+    `chunk_size`, the SHA-256 of every chunk of that size too. Raises `Cancelled` when `stop`
+    is set while it reads (checked at every block)."""
     for _ in range(RETRIES):
         fd = open_for_hash(path)
         if isinstance(fd, str):
@@ -108,7 +113,7 @@ def hash_file(path: bytes, chunk_size: int | None = None) -> HashResult | str:
                 h = hashlib.sha256(os.read(fd, size))
             else:
                 h = hashlib.sha256()
-                _hash_fd(fd, size, sparse, h, chunks)
+                _hash_fd(fd, size, sparse, h, chunks, stop)
             after = os.fstat(fd)
             attrs, warning = read_xattrs(fd)
         except OSError as e:
@@ -173,12 +178,16 @@ def _buffer() -> memoryview:
     return view
 
 
-def _hash_fd(fd: int, size: int, sparse: bool, h: hashlib._Hash, chunks: _Chunks | None) -> None:
+def _hash_fd(
+    fd: int, size: int, sparse: bool, h: hashlib._Hash, chunks: _Chunks | None, stop: threading.Event | None
+) -> None:
     """Feed the file's bytes to `h` (and `chunks`). Holes of a sparse file are hashed as zeros
     without being read (SEEK_DATA/SEEK_HOLE): reading holes costs the kernel as much as reading data."""
     view = _buffer()
 
     def feed(data: memoryview | bytes) -> None:
+        if stop is not None and stop.is_set():
+            raise Cancelled
         h.update(data)
         if chunks is not None:
             chunks.update(data)
@@ -233,6 +242,7 @@ class EarlyHashes:
         self._pool: ThreadPoolExecutor | None = None
         self._results: dict[bytes, Future] = {}
         self._lock = threading.Lock()
+        self._stop = threading.Event()
 
     def submit(self, path: bytes, size: int) -> None:
         """Start hashing the file the walk saw at `path` with `size` bytes (if room is left)."""
@@ -241,7 +251,7 @@ class EarlyHashes:
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="early-hash")
         chunks = self.chunk_size if chunk_hashes.wants_chunk_hashes(size, self.chunk_size) else None
-        self._results[path] = self._pool.submit(hash_file, path, chunks)
+        self._results[path] = self._pool.submit(hash_file, path, chunks, self._stop)
 
     def take(self, path: bytes) -> HashResult | str | None:
         """The result for `path` (waiting for it), or None if it was not hashed early."""
@@ -250,7 +260,9 @@ class EarlyHashes:
         return fut.result() if fut is not None else None
 
     def close(self) -> None:
-        """Drop what was not taken (a hash still running finishes first)."""
+        """Drop what was not taken; hashes still running stop at their next block (a Ctrl-C
+        during the walk does not wait for a large file to be read to its end)."""
+        self._stop.set()
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None

@@ -38,9 +38,9 @@ def test_large_files_are_hashed_once_beside_the_walk(tmp_path: Path, monkeypatch
     calls: list[tuple[bytes, str]] = []
     real = hasher_mod.hash_file
 
-    def spy(path: bytes, chunk_size: int | None = None):
+    def spy(path: bytes, chunk_size: int | None = None, stop: threading.Event | None = None):
         calls.append((path, threading.current_thread().name))
-        return real(path, chunk_size)
+        return real(path, chunk_size, stop)
 
     monkeypatch.setattr(hasher_mod, "hash_file", spy)
     scan(tmp_path / "home", tmp_path / "src")
@@ -73,3 +73,23 @@ def test_a_file_changed_after_its_early_hash_is_hashed_again_by_the_next_scan(
     scan(tmp_path / "home", src)
     again = {p: sha for p, _k, _s, sha, _t in snapshot_listing(tmp_path / "home")}
     assert again[b"src/d1/big.bin"] == hashlib.sha256(bytes([1]) * BIG + b"more").hexdigest()
+
+
+def test_closing_stops_a_running_early_hash_at_its_next_block(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    big = tmp_path / "big.bin"
+    big.write_bytes(b"z" * (8 * hasher_mod.BLOCK))
+    early = hasher_mod.EarlyHashes(1, 1 << 30)
+    reads: list[int] = []
+    real_readv = os.readv
+
+    def readv(fd: int, buffers):
+        reads.append(fd)
+        early._stop.set()  # as `close` does when the scan ends while this file is read
+        return real_readv(fd, buffers)
+
+    monkeypatch.setattr(hasher_mod.os, "readv", readv)
+    early.submit(os.fsencode(big), big.stat().st_size)
+    with pytest.raises(hasher_mod.Cancelled):
+        early.take(os.fsencode(big))
+    early.close()
+    assert len(reads) == 1  # of 8 blocks
