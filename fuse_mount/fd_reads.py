@@ -98,15 +98,20 @@ class ChunkFd:
         self.retired = False  # close once unused
         self.advised = 0  # read ahead asked up to here
 
-    def read_ahead(self, pos: int, size: int) -> None:
-        """A read of [pos, pos+size) is about to be sent from this file (the caller holds it).
-        If it streams (it starts the file, or lies in the window asked for last), have the
-        kernel read the next READ_AHEAD_BYTES of the file from the cache's disk now, on the
+    def read_ahead(self, pos: int, size: int, length: int) -> None:
+        """A read of [pos, pos+size) is about to be sent from this file of `length` bytes (the
+        caller holds it). If it streams (it starts the file, or lies in the window asked for
+        last) and the file goes on beyond it, have the kernel read the next READ_AHEAD_BYTES
+        of the file from the cache's disk now, on the
         read-ahead thread: libfuse reads the file only as each request comes (the disc-cache
         read and the request's round trip then add up instead of overlapping). Threads may
         race here: it is only a hint."""
         stop = pos + size
-        if self.advised - READ_AHEAD_BYTES <= pos <= self.advised and stop + READ_AHEAD_BYTES // 2 > self.advised:
+        if (
+            stop < length
+            and self.advised - READ_AHEAD_BYTES <= pos <= self.advised
+            and stop + READ_AHEAD_BYTES // 2 > self.advised
+        ):
             start = max(self.advised, stop)
             self.advised = start + READ_AHEAD_BYTES
             with _lock:

@@ -86,7 +86,7 @@ class Reads:
             ):
                 fds.drop(row.rowid, f)  # `read` verifies (or drops) the file at its path; reopened next time
                 break
-            f.read_ahead(start, count)
+            f.read_ahead(start, count, row.length)
             pieces.append(Piece(f.fd, start, count))
         else:
             hold(used)

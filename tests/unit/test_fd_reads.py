@@ -161,9 +161,10 @@ def test_a_streaming_read_has_its_cache_file_read_ahead_and_a_random_one_not(
     f = fds.acquire(1, str(tmp_path / "chunk"))
     assert f is not None
     MiB, ahead = 1 << 20, fd_reads.READ_AHEAD_BYTES
+    f.read_ahead(0, 4096, 4096)  # the whole file: nothing beyond to read ahead
     for pos in range(0, 8 * MiB, MiB):  # a stream from the file's start
-        f.read_ahead(pos, MiB)
-    f.read_ahead(100 * MiB, 4096)  # a random read far beyond: no advice
+        f.read_ahead(pos, MiB, 16 * MiB)
+    f.read_ahead(100 * MiB, 4096, 128 * MiB)  # a random read far beyond: no advice
     for _ in range(200):
         if len(advised) >= 2 and f.users == 1:
             break
