@@ -4,7 +4,8 @@ Reading and checking 100,000 tiny files (open, fstat, read, close and a SHA-256 
 half of an image build's time, all of it on one core while the other waits. `ReadAhead` forks a
 child that shares the finalized layout (copy on write) and, while the parent renders the
 manifests and lays out the image, reads every small whole file in the order the writer takes
-them, checks it against its content hash and appends its bytes to an unnamed temporary file.
+them, checks it against its content hash and appends its bytes to an unnamed temporary file (up to
+MAX_BYTES: the files after those are read by the parent, as before).
 The child touches no database and imports nothing; it ends with `os._exit`. The parent takes
 each file's bytes from that file when the writer reaches it (`take`).
 
@@ -27,6 +28,7 @@ from pathlib import Path
 from odarchive.iso.feeder import SourceChanged, read_small
 
 MIN_FILES = 2  # fewer stored files are read in-process
+MAX_BYTES = 256 << 20  # the child reads ahead at most about this much (the rest is read in-process)
 FLUSH = 1 << 20
 READ = 1 << 20
 PREFIX = ".odarchive-readahead-"
@@ -44,6 +46,7 @@ class ReadAhead:
         self.pid = -1
         self.failed: SourceChanged | None = None
         self.ok: bool | None = None  # known once the child ended
+        self.left = 0  # files the child read that were not taken yet
         self._buf = b""
         self._at = 0  # offset in `_buf`
         self._pos = 0  # offset in `data` after `_buf`
@@ -60,10 +63,11 @@ class ReadAhead:
         _, status = os.waitpid(self.pid, 0)
         self.pid = -1
         code = os.waitstatus_to_exitcode(status)
+        said = json.loads(os.pread(self.status.fileno(), 1 << 16, 0) or b"{}") if code in (0, 2) else {}
         if code == 2:
-            why = json.loads(os.pread(self.status.fileno(), 1 << 16, 0) or b"{}")
-            self.failed = SourceChanged(why.get("name", "?"), why.get("why", "it could not be read"))
+            self.failed = SourceChanged(said.get("name", "?"), said.get("why", "it could not be read"))
         self.ok = code == 0
+        self.left = said.get("files", 0)
 
     def take(self, size: int) -> bytes | None:
         """The next file's bytes (checked); None if the child did not read them (read them here)."""
@@ -71,8 +75,9 @@ class ReadAhead:
             self._join()
         if self.failed is not None:
             raise self.failed
-        if not self.ok:
-            return None
+        if not self.ok or not self.left:
+            return None  # (the child stopped at MAX_BYTES, or failed)
+        self.left -= 1
         while len(self._buf) - self._at < size:
             more = os.pread(self.data.fileno(), max(READ, size), self._pos)
             if not more:
@@ -100,16 +105,21 @@ def _child(files: Iterator[SmallFile], data_fd: int, status_fd: int) -> int:
     """Read and check every file into `data_fd`: 0 when all were read, 2 when a source failed its
     check (its name and the reason in `status_fd`), 1 on any other failure."""
     buf: list[bytes] = []
-    gathered = 0
+    gathered = total = count = 0
     try:
         for path, size, sha in files:
+            if total >= MAX_BYTES:
+                break
             data = read_small(path, size, sha)
             buf.append(data)
             gathered += len(data)
+            total += len(data)
+            count += 1
             if gathered >= FLUSH:
                 _write_all(data_fd, b"".join(buf))
                 buf, gathered = [], 0
         _write_all(data_fd, b"".join(buf))
+        _write_all(status_fd, json.dumps({"files": count}).encode())
         return 0
     except SourceChanged as e:
         _write_all(status_fd, json.dumps({"name": e.name, "why": e.why}).encode())

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from odarchive.iso import readahead
 from odarchive.iso.feeder import SourceChanged
 from odarchive.iso.readahead import ReadAhead, SmallFile
 
@@ -34,6 +35,19 @@ def test_the_parent_takes_every_file_in_order(tmp_path: Path) -> None:
             assert ahead.take(size) == Path(os.fsdecode(path)).read_bytes()
     finally:
         ahead.close()
+
+
+def test_the_child_reads_ahead_at_most_max_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    files = _files(tmp_path, 100)
+    monkeypatch.setattr(readahead, "MAX_BYTES", 50)
+    ahead = ReadAhead(lambda: iter(files), tmp_path)
+    try:
+        got = [ahead.take(size) for _path, size, _sha in files]
+    finally:
+        ahead.close()
+    read = [g for g in got if g is not None]
+    assert 0 < len(read) < 100 and got[: len(read)] == read  # the first files, then the parent's
+    assert read == [Path(os.fsdecode(p)).read_bytes() for p, _s, _h in files[: len(read)]]
 
 
 def test_a_changed_source_stops_the_image_naming_it(tmp_path: Path) -> None:
