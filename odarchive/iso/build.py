@@ -1,11 +1,11 @@
 """Building the image of one planned disc: `build_disc_image(cat, disc_id, out_dir, reporter)`.
 
 Steps: load the disc's placements as a layout; read split contents whose piece hashes are
-not known yet once in full (content hash checked, chunk and piece hashes recorded); spool
-README.md, catalogue.json (optional parts, `extras`, as far as the planned size allows) and
+not known yet once in full (content hash checked, chunk and piece hashes recorded); start
+reading the small files ahead in a child process (`readahead`); spool README.md, catalogue.json (optional parts, `extras`, as far as the planned size allows) and
 SHA256SUMS (`spool`); lay the image out (`blocks`) and check it against the size model and
-the medium; write it front to back (`writer`) to `.NAME.partial` while `SourceFeed`s check
-every source byte; add the disc's error correction (a post-step, `odarchive.ecc.post`); then
+the medium; write it front to back (`writer`) to `.NAME.partial` while `SourceFeed`s (and
+`read_small` for files of up to SMALL_READ bytes) check every source byte; add the disc's error correction (a post-step, `odarchive.ecc.post`); then
 record extents, chunk hashes and the image hash in the catalogue and rename the image into
 place. Any failure removes the partial image,
 so an image under its final name is always whole.

@@ -3,8 +3,9 @@
 `write_image(blocks, sink, ...)` emits every block of the image in order (see
 `odarchive.iso.blocks` for the order): the volume descriptors, the UDF sequences and file
 entries, the path tables, the ISO 9660 and Joliet directories, the manifest files, then each
-data file read from `open_file(f)` (a read-once file object, `feeder.SourceFeed`), and the
-closing anchor. Nothing is kept per file but what `ImageBlocks` holds, so memory does not
+data file read from `open_file(f)` (a read-once file object, `feeder.SourceFeed`, or a small
+file's whole bytes, already checked), and the closing anchor. Directory records are packed into
+one buffer per directory extent, UDF file entries a batch at a time, from the layout's columns. Nothing is kept per file but what `ImageBlocks` holds, so memory does not
 grow with the number of files beyond the layout itself; pycdlib (which keeps ~7 kB of
 objects per file) is used only to read images. A content with several names (dedup) is
 stored once: each further name is a UDF file identifier pointing at the stored file's entry
