@@ -177,7 +177,7 @@ class ChunkFds:
 
     def acquire(self, rowid: int, path: str) -> ChunkFd | None:
         """The open file of chunk row `rowid` (opening `path`), counted as used by the caller
-        (`release` it, or `hold` it for the reply), or None if the file is missing."""
+        (`release` it, or `hold` it for the reply), or None if it cannot be opened."""
         with _lock:
             f = self._open.get(rowid)
             if f is not None:
@@ -186,7 +186,7 @@ class ChunkFds:
                 return f
         try:
             fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-        except FileNotFoundError:
+        except OSError:  # missing, or no descriptor left (EMFILE): the read goes the old way
             return None
         with _lock:
             if self._closed:

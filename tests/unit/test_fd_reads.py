@@ -8,6 +8,7 @@ against the library that reads it.
 from __future__ import annotations
 
 import ctypes
+import errno
 import hashlib
 import os
 import time
@@ -147,6 +148,9 @@ def test_descriptors_in_use_by_a_reply_stay_open_until_the_thread_reads_again(tm
     fd_reads.end_lease()  # the thread's next read: its last reply is written
     assert first.fd == -1
     assert fds.acquire(99, str(tmp_path / "missing")) is None
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(os, "open", lambda *_: (_ for _ in ()).throw(OSError(errno.EMFILE, "Too many open files")))
+        assert fds.acquire(98, str(files[0])) is None  # no descriptor left: the read goes the old way
     fds.close()
     assert fds.acquire(0, str(files[0])) is None  # released: nothing more is opened
 
