@@ -78,12 +78,12 @@ def run_burn(
     tail: deque[str] = deque(maxlen=12)
     failed_lines: list[str] = []
     feeder = None
+    cb(0, size)  # before the feeder's first report: progress never goes back
     if throttled:
         feeder = threading.Thread(
             target=_feed, args=(proc, image_path, float(write_bytes_per_s or 0), cb, size), daemon=True
         )
         feeder.start()
-    cb(0, size)
     deadline = time.monotonic() + timeout_s
     assert proc.stdout is not None
     for line in proc.stdout:

@@ -30,7 +30,7 @@ def test_whole_file_passes_and_a_changed_file_is_named(tmp_path: Path) -> None:
     feed = SourceFeed(os.fsencode(f), "a.bin", 5000, 0, 5000, CHUNK, sha, None)
     assert _drain(feed) == data
     assert [i for i, _ in feed.chunks.done] == [0, 1, 2, 3, 4]  # chunk hashes of a large content
-    f.write_bytes(b"x" + data[1:])
+    f.write_bytes(bytes([data[0] ^ 1]) + data[1:])  # changed whatever random byte came first
     with pytest.raises(SourceChanged, match=r"a\.bin changed since it was scanned"):
         _drain(SourceFeed(os.fsencode(f), "a.bin", 5000, 0, 5000, CHUNK, sha, None))
     f.write_bytes(data[:-1])
