@@ -21,9 +21,12 @@ from typing import Protocol
 import pytest
 
 from fuse_mount import fd_reads
+from fuse_mount.cache import Cache, CacheConfig
+from fuse_mount.discs import ImageDirSource
 from fuse_mount.errors import errno_of
-from fuse_mount.service import ArchiveService
+from fuse_mount.service import ArchiveService, MountConfig
 from fuse_mount.vfs import Vfs
+from odarchive.app.mount_adapter import CatalogueAdapter
 from tests.lib.mount_archive import BAD_NAME, CHUNK, Archive
 
 WRITE_OPS = ("write", "create", "mkdir", "unlink", "rename", "chmod", "truncate", "setxattr", "symlink", "rmdir")
@@ -66,6 +69,18 @@ def read_parts(vfs: Vfs, fh: int, size: int, offset: int) -> bytes:
         return b"".join(os.pread(p.fd, p.size, p.pos) for p in parts)
     finally:
         fd_reads.end_lease()
+
+
+def images_service(archive: Archive, cache_dir: Path) -> ArchiveService:
+    """The mount's parts in-process over `archive`'s catalogue and images (two drives), with a
+    fresh cache in `cache_dir` that keeps nothing back (no heads, no free-space floor)."""
+    cache = Cache.open(CacheConfig(cache_dir, chunk_bytes=CHUNK, keep_heads_bytes=0, min_free_bytes=0))
+    return ArchiveService(
+        CatalogueAdapter(archive.catalogue),
+        ImageDirSource(archive.images, drives=2),
+        cache,
+        MountConfig(disc_timeout_s=10, gather_s=0.05, whole_max_bytes=2 * CHUNK),
+    )
 
 
 class VfsClient:

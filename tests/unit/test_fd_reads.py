@@ -18,12 +18,10 @@ from pathlib import Path
 import pytest
 
 from fuse_mount import fd_reads
-from fuse_mount.cache import Cache, CacheConfig
-from fuse_mount.discs import ImageDirSource
 from fuse_mount.fuse_lib import mfusepy
-from fuse_mount.service import ArchiveService, MountConfig
-from odarchive.app.mount_adapter import CatalogueAdapter
+from fuse_mount.service import ArchiveService
 from tests.lib.mount_archive import CHUNK, Archive, build_archive
+from tests.lib.mount_conformance import images_service
 
 _lib = mfusepy._libfuse
 _lib.fuse_buf_copy.restype = ctypes.c_ssize_t
@@ -65,13 +63,7 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Archive:
 
 @pytest.fixture
 def service(archive: Archive, tmp_path: Path) -> Iterator[ArchiveService]:
-    cache = Cache.open(CacheConfig(tmp_path / "cache", chunk_bytes=CHUNK, keep_heads_bytes=0, min_free_bytes=0))
-    s = ArchiveService(
-        CatalogueAdapter(archive.catalogue),
-        ImageDirSource(archive.images, drives=2),
-        cache,
-        MountConfig(disc_timeout_s=10, gather_s=0.05, whole_max_bytes=2 * CHUNK),
-    )
+    s = images_service(archive, tmp_path / "cache")
     yield s
     s.close()
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from fuse_mount.cache import Cache, CacheConfig
+from fuse_mount.catalogue_view import Content
 from fuse_mount.discs import RobotSource
 from fuse_mount.errors import CorruptData, DiscUnavailable
 from fuse_mount.reader import CachedReader
@@ -301,17 +302,23 @@ def test_a_broken_catalogue_fails_the_read_and_keeps_the_worker(stack: Stack, mo
     assert stack.read(other) == stack.source(other)  # the drive's worker is still there
 
 
-def test_a_read_the_cache_serves_at_a_new_chunk_queues_the_chunks_beyond(stack: Stack) -> None:
-    """A miss fetches its chunk and reads `read_ahead_chunks` (2) ahead; a later hit on a chunk
-    read ahead queues twice as many beyond it, so a sequential first read never waits for them."""
+def _big_file(stack: Stack) -> tuple[Content, CachedReader, Cache, bytes]:
+    """big.bin's content record, a reader through the stack's cache, that cache, its bytes."""
     entry = stack.vfs.resolve(b"/src/big.bin").entry
     assert entry is not None and entry.content_id is not None
     content = CatalogueAdapter(stack.archive.catalogue).content(entry.content_id)
-    reader, cache, data = (
+    return (
+        content,
         CachedReader(stack.service.cache, stack.service.fetcher),
         stack.service.cache,
         stack.source("big.bin"),
     )
+
+
+def test_a_read_the_cache_serves_at_a_new_chunk_queues_the_chunks_beyond(stack: Stack) -> None:
+    """A miss fetches its chunk and reads `read_ahead_chunks` (2) ahead; a later hit on a chunk
+    read ahead queues twice as many beyond it, so a sequential first read never waits for them."""
+    content, reader, cache, data = _big_file(stack)
     key = content.sha256.hex()
 
     def until_missing(want: list[int]) -> list[int]:
@@ -330,14 +337,7 @@ def test_a_read_the_cache_serves_at_a_new_chunk_queues_the_chunks_beyond(stack: 
 def test_a_read_that_goes_on_in_the_chunk_of_its_miss_streams(stack: Stack) -> None:
     """After a miss, the next read in the same chunk means the file is read on: the chunks
     beyond are queued then (twice `read_ahead_chunks`), not once the reader reaches the next."""
-    entry = stack.vfs.resolve(b"/src/big.bin").entry
-    assert entry is not None and entry.content_id is not None
-    content = CatalogueAdapter(stack.archive.catalogue).content(entry.content_id)
-    reader, cache, data = (
-        CachedReader(stack.service.cache, stack.service.fetcher),
-        stack.service.cache,
-        stack.source("big.bin"),
-    )
+    content, reader, cache, data = _big_file(stack)
     key = content.sha256.hex()
     assert reader.read(content, 0, 100) == data[:100]  # a miss: chunk 0, and 1 and 2 read ahead
     assert reader.read(content, 100, 100) == data[100:200]  # a hit in chunk 0: 3 and 4 queued too

@@ -7,12 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from fuse_mount.cache import Cache, CacheConfig
-from fuse_mount.discs import ImageDirSource
-from fuse_mount.service import ArchiveService, MountConfig
-from odarchive.app.mount_adapter import CatalogueAdapter
-from tests.lib.mount_archive import CHUNK, Archive, build_archive
-from tests.lib.mount_conformance import ConformanceSuite, VfsClient
+from tests.lib.mount_archive import Archive, build_archive
+from tests.lib.mount_conformance import ConformanceSuite, VfsClient, images_service
 
 
 @pytest.fixture(scope="module")
@@ -22,13 +18,7 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Archive:
 
 @pytest.fixture
 def fs(archive: Archive, tmp_path: Path) -> Iterator[VfsClient]:
-    cache = Cache.open(CacheConfig(tmp_path / "cache", chunk_bytes=CHUNK, keep_heads_bytes=0, min_free_bytes=0))
-    service = ArchiveService(
-        CatalogueAdapter(archive.catalogue),
-        ImageDirSource(archive.images, drives=2),
-        cache,
-        MountConfig(disc_timeout_s=10, gather_s=0.05, whole_max_bytes=2 * CHUNK),
-    )
+    service = images_service(archive, tmp_path / "cache")
     yield VfsClient(service)
     service.close()
 
