@@ -160,7 +160,7 @@ def _write(
 
     def open_file(f: FileNode) -> SourceFeed | bytes:
         if small_files.is_small(f.n):  # one read (here or ahead), checked and reported here
-            data = ahead.take(f.size) if ahead is not None else None
+            data = ahead.take(f.size, f.content_sha) if ahead is not None else None
             if data is None:
                 data = read_small(small_files.path(f.node, f.raw_name), f.size, f.content_sha)
             small[0] += 1

@@ -31,8 +31,19 @@ def test_the_parent_takes_every_file_in_order(tmp_path: Path) -> None:
     files = _files(tmp_path, 3000)
     ahead = ReadAhead(lambda: iter(files), tmp_path)
     try:
-        for path, size, _sha in files:
-            assert ahead.take(size) == Path(os.fsdecode(path)).read_bytes()
+        for path, size, sha in files:
+            assert ahead.take(size, sha) == Path(os.fsdecode(path)).read_bytes()
+    finally:
+        ahead.close()
+
+
+def test_a_file_taken_out_of_step_is_never_given_another_files_bytes(tmp_path: Path) -> None:
+    files = _files(tmp_path, 40)
+    ahead = ReadAhead(lambda: iter(files), tmp_path)
+    try:
+        assert ahead.take(files[0][1], files[0][2]) == Path(os.fsdecode(files[0][0])).read_bytes()
+        assert ahead.take(files[2][1], files[2][2]) is None  # the child's next file is files[1]
+        assert all(ahead.take(size, sha) is None for _path, size, sha in files[3:])  # the parent reads the rest
     finally:
         ahead.close()
 
@@ -42,7 +53,7 @@ def test_the_child_reads_ahead_at_most_max_bytes(tmp_path: Path, monkeypatch: py
     monkeypatch.setattr(readahead, "MAX_BYTES", 50)
     ahead = ReadAhead(lambda: iter(files), tmp_path)
     try:
-        got = [ahead.take(size) for _path, size, _sha in files]
+        got = [ahead.take(size, sha) for _path, size, sha in files]
     finally:
         ahead.close()
     read = [g for g in got if g is not None]
@@ -56,7 +67,7 @@ def test_a_changed_source_stops_the_image_naming_it(tmp_path: Path) -> None:
     ahead = ReadAhead(lambda: iter(files), tmp_path)
     try:
         with pytest.raises(SourceChanged, match=r"f20 changed since it was scanned \(its SHA-256 differs"):
-            ahead.take(files[0][1])
+            ahead.take(files[0][1], files[0][2])
     finally:
         ahead.close()
 
@@ -71,7 +82,7 @@ def test_a_child_that_dies_leaves_the_reading_to_the_parent(tmp_path: Path) -> N
 
     ahead = ReadAhead(die, tmp_path)
     try:
-        assert ahead.take(files[0][1]) is None
-        assert ahead.take(files[1][1]) is None
+        assert ahead.take(files[0][1], files[0][2]) is None
+        assert ahead.take(files[1][1], files[1][2]) is None
     finally:
         ahead.close()
