@@ -92,12 +92,14 @@ def keep_read_buffers() -> bool:
     """Make glibc keep the memory of freed read buffers for the next ones (False if this libc
     has no mallopt).
 
-    Every read allocates two buffers of up to 1 MiB (libfuse's reply and the bytes Python
-    reads from the cache); by default glibc hands such memory back to the kernel on free (each
-    worker thread's arena is trimmed), so every byte served cost two page faults and a page
-    clear: 2 page faults per 4 KiB, two thirds of the mount's CPU in a cached sequential read
-    (BENCHMARKS.md). Kept, the process holds at most about the buffers of the reads in flight
-    plus 128 MiB of freed heap."""
+    A read copied through Python (the fetcher's path, `Vfs.read`: bytes not yet verified in
+    the cache) allocates two buffers of up to 1 MiB (libfuse's reply and the bytes Python
+    reads); by default glibc may hand such memory back to the kernel on free (each worker
+    thread's arena is trimmed), and every page is then faulted and cleared again. Since reads
+    from the cache are spliced from its files (`fd_reads`), this matters on the fetch path
+    only: the first read of 64 MiB from a disc image faulted 1.3-1.6 pages per 4 KiB with it,
+    1.7-1.8 without (2026-12-02). Kept, the process holds at most about the buffers of the
+    reads in flight plus 128 MiB of freed heap."""
     try:
         mallopt = ctypes.CDLL(None).mallopt
     except (OSError, AttributeError):
