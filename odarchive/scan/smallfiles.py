@@ -4,16 +4,17 @@ Most files of a real tree are small (office shares: a few kB). For them the row 
 than the hash: the two-phase path (insert the row, read it back, hash, update it) did three
 writes per file. Here the walk collects each new or changed small file (up to `SMALL_FILE`
 bytes, not sparse) in batches of `BATCH` files, hashes a full batch (one read and one hash
-call a file) and writes its rows once, with their contents. Worker processes are not used:
-on a quiet machine spawning them and pickling batches through pipes cost more CPU than they
-saved for files hashed in microseconds (BENCHMARKS.md, "Issue 11: scan in one process").
+call a file) and writes its rows once, with their contents. From the fifth batch on, batches
+are hashed in worker processes (`odarchive.scan.hashworkers`) while the walk goes on; only
+paths and stat go to them and only hashes come back, a batch at a time.
 
 Exactness: a file is read in one call and its fstat after the read compared with the walk's
 stat (size, mtime, ctime); any difference sends the file to `hasher.hash_file`, which reads
 it again until it holds still, and marks the directory's listing digest stale.
 Resumability: a directory's listing digest is written only when every file of it that was
 collected has its row (or its skipped record), so a scan killed in between compares that
-directory row by row next time and finds the missing files. Memory: one batch.
+directory row by row next time and finds the missing files. Memory: one batch, and the batches
+in flight in the workers.
 """
 
 from __future__ import annotations
@@ -25,11 +26,13 @@ from odarchive.catalogue.scanning import Meta, ScanRows
 from odarchive.catalogue.xattrs import XattrIds
 from odarchive.progress import Reporter
 from odarchive.scan.hasher import HashCounts, hash_file, open_for_hash, read_xattrs
+from odarchive.scan.hashworkers import HashWorkers
 
 SMALL_FILE = 256 << 10
 BATCH = 256
 
 Result = tuple  # (sha256, size, mtime_ns, ctime_off, xattrs text, moved, warning) or the reason it failed
+Task = list[tuple[int, bytes, bytes, Meta]]  # (directory node, name, path, meta) of each file of a batch
 
 
 def hash_small(path: bytes, size: int, mtime_ns: int, ctime_ns: int) -> Result | str:
@@ -53,18 +56,27 @@ def hash_small(path: bytes, size: int, mtime_ns: int, ctime_ns: int) -> Result |
     return result.sha256, result.size, result.mtime_ns, result.ctime_off, result.xattrs, True, result.warning
 
 
-class SmallFiles:
-    """Hashes the walk's small files in batches and writes their rows."""
+def hash_batch(files: list[tuple[bytes, int, int, int]]) -> list[Result | str]:
+    """`hash_small` of each (path, size, mtime_ns, ctime_ns): a batch, as a worker runs it."""
+    return [hash_small(*file) for file in files]
 
-    def __init__(self, rows: ScanRows, xattr_ids: XattrIds, reporter: Reporter) -> None:
+
+class SmallFiles:
+    """Hashes the walk's small files in batches (in `processes` worker processes, 0: in this
+    one: `odarchive.scan.hashworkers`) and writes their rows."""
+
+    def __init__(self, rows: ScanRows, xattr_ids: XattrIds, reporter: Reporter, processes: int = 0) -> None:
         self.rows = rows
         self.xattr_ids = xattr_ids
         self.reporter = reporter
         self.counts = HashCounts()
-        self._task: list[tuple[int, bytes, bytes, Meta]] = []
+        self._task: Task = []
         self._outstanding: dict[int, int] = {}
         self._digests: dict[int, bytes | None] = {}
         self._stale: set[int] = set()
+        self._workers: HashWorkers[Task, list[tuple[bytes, int, int, int]], list[Result | str]] = HashWorkers(
+            hash_batch, self._store, processes, self._warn, preload=(__name__,)
+        )
 
     def add(self, node: int, files: list[tuple[bytes, bytes, Meta]]) -> None:
         """Files (name, path, meta) of directory `node` to hash and write."""
@@ -85,15 +97,23 @@ class SmallFiles:
             self._stale.discard(node)
 
     def flush(self) -> None:
+        """Hash and write every file collected so far."""
         if self._task:
             self._run()
+        self._workers.flush()
+
+    def close(self) -> None:
+        """Stop the workers (files not written yet are left for the next scan)."""
+        self._workers.close()
 
     def _run(self) -> None:
         task, self._task = self._task, []
-        results = [hash_small(path, meta[0], meta[1], meta[1] + meta[3]) for _node, _name, path, meta in task]
-        self._store(task, results)
+        self._workers.submit(task, [(path, meta[0], meta[1], meta[1] + meta[3]) for _node, _name, path, meta in task])
 
-    def _store(self, task: list[tuple[int, bytes, bytes, Meta]], results: list[Result | str]) -> None:
+    def _warn(self, reason: str) -> None:
+        self.reporter.event("warning", reason=reason)
+
+    def _store(self, task: Task, results: list[Result | str]) -> None:
         hashed = []
         new_contents = []
         nbytes = 0

@@ -58,6 +58,7 @@ class WalkOptions:
     excludes: tuple[str, ...] = ()
     rehash: bool = False  # files get new rows without content, so every file is hashed again
     exclude_dirs: tuple[tuple[int, int, str], ...] = ()  # (st_dev, st_ino, why) of directories left out
+    hash_processes: int = 0  # worker processes hashing small files (0: the walking process does)
 
 
 @dataclass
@@ -87,7 +88,7 @@ class Walker:
         self.owners = OwnerIds(rows.conn)
         self._owner_ids = self.owners.ids
         self.xattr_ids = XattrIds(rows.conn)
-        self.small = SmallFiles(rows, self.xattr_ids, reporter)
+        self.small = SmallFiles(rows, self.xattr_ids, reporter, options.hash_processes)
         self._exclude = {(dev, ino): why for dev, ino, why in options.exclude_dirs}
         self._dev = 0
         self._pending = 0
@@ -114,6 +115,8 @@ class Walker:
         except BaseException:
             rows.commit_if_open()  # keep what was walked: the next run continues from it
             raise
+        finally:
+            self.small.close()
         return self.counts
 
     def _meta(self, st: os.stat_result, target: bytes | None) -> Meta:
