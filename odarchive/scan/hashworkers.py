@@ -94,7 +94,7 @@ class HashWorkers(Generic[Key, Job, Out]):
             self._done(key, self._work(job))
             return
         self._queue.append((key, job, pool.submit(self._work, job)))
-        self._drain(2 * self._processes)
+        self._drain(8 * self._processes)
 
     def flush(self) -> None:
         """Wait for every batch in flight and hand its output over."""

@@ -90,7 +90,7 @@ def scan_source(
         if snapshot.phase == "walk" or options.rehash or not resumed:
             reporter.start("walk")
             walk_options = WalkOptions(
-                options.excludes, options.rehash, _dir_ids(options.exclude_dirs), hash_processes=options.jobs - 1
+                options.excludes, options.rehash, _dir_ids(options.exclude_dirs), processes=options.jobs - 1
             )
             walker = Walker(rows, walk_options, reporter, early=early)
             walk_counts = walker.walk(path, root_name, src.root_dir)

@@ -25,7 +25,6 @@ Memory: the stack of directories still to visit, plus one directory's rows at a 
 
 from __future__ import annotations
 
-import fnmatch
 import hashlib
 import os
 import pickle
@@ -39,18 +38,14 @@ from odarchive.catalogue.scanning import Meta, OpenRow, ScanRows
 from odarchive.catalogue.xattrs import XattrIds
 from odarchive.progress import Reporter
 from odarchive.scan.hasher import EarlyHashes
+from odarchive.scan.lister import INLINE_ENTRIES, Lister
+from odarchive.scan.listing import Listing, Rules, list_directory
 from odarchive.scan.smallfiles import SMALL_FILE, SmallFiles
 
 BATCH_ROWS = 20000
 BATCH_SECONDS = 2.0
 
-_REG, _DIR, _LNK = stat.S_IFREG, stat.S_IFDIR, stat.S_IFLNK
-_SPECIAL_KINDS = (
-    (stat.S_ISFIFO, "FIFO (named pipe)"),
-    (stat.S_ISSOCK, "socket"),
-    (stat.S_ISCHR, "character device"),
-    (stat.S_ISBLK, "block device"),
-)
+_REG, _DIR = stat.S_IFREG, stat.S_IFDIR
 
 
 @dataclass(frozen=True)
@@ -58,7 +53,7 @@ class WalkOptions:
     excludes: tuple[str, ...] = ()
     rehash: bool = False  # files get new rows without content, so every file is hashed again
     exclude_dirs: tuple[tuple[int, int, str], ...] = ()  # (st_dev, st_ino, why) of directories left out
-    hash_processes: int = 0  # worker processes hashing small files (0: the walking process does)
+    processes: int = 0  # processes beside the walk: hashing small files, listing ahead (0: none)
 
 
 @dataclass
@@ -88,9 +83,12 @@ class Walker:
         self.owners = OwnerIds(rows.conn)
         self._owner_ids = self.owners.ids
         self.xattr_ids = XattrIds(rows.conn)
-        self.small = SmallFiles(rows, self.xattr_ids, reporter, options.hash_processes)
+        self.small = SmallFiles(rows, self.xattr_ids, reporter, options.processes)
         self._exclude = {(dev, ino): why for dev, ino, why in options.exclude_dirs}
         self._dev = 0
+        self._rules = Rules(options.excludes, self._exclude, 0)
+        self._lister: Lister | None = None
+        self._lister_started = False
         self._pending = 0
         self._last_commit = time.monotonic()
 
@@ -106,16 +104,21 @@ class Walker:
             if not self._unchanged(old.get(root_name), meta):
                 self._write(0, [(root_name, meta, False, source_path)], old)
             self.counts.entries += 1
+            self._rules = Rules(self.options.excludes, self._exclude, self._dev)
             stack: list[tuple] = [(root_dir, rows.sig(root_dir), source_path, b"")]
             while stack:
                 stack.extend(reversed(self._walk_dir(*stack.pop())))
                 self._maybe_commit()
+                if not self._lister_started:
+                    self._read_ahead(stack)
             self.small.flush()
             rows.commit()
         except BaseException:
             rows.commit_if_open()  # keep what was walked: the next run continues from it
             raise
         finally:
+            if self._lister is not None:
+                self._lister.close()
             self.small.close()
         return self.counts
 
@@ -143,65 +146,23 @@ class Walker:
         stat) is digested; when the digest equals the one stored for the directory node at the
         last walk, its rows are known to match and are not even read (see BENCHMARKS.md).
         """
-        try:
-            it = os.scandir(abspath)
-        except OSError as e:
+        found = self._listing(abspath, relpath)
+        if found.error is not None:
             # The directory's own entry is recorded; what is inside cannot be listed now.
-            self._skip(node, b".", f"cannot list directory: {e.strerror}", abspath)
+            self._skip(node, b".", found.error, abspath)
             self._close_missing(node, self.rows.open_rows(node), set())
             self.rows.set_sig(node, None)
             return []
-        listing: list[tuple[bytes, Meta, bool, bytes]] = []
-        subdirs: list[bytes] = []
-        excludes = self.options.excludes
+        for name, reason, path in found.skipped:
+            self._skip(node, name, reason, path)
+        for path, why in found.left_out:
+            self._left_out(path, why)
         owner_ids = self._owner_ids
         owner_of = self.owners.id_for
-        dev = self._dev
-        add = listing.append
-        with it:
-            for de in it:
-                name = de.name
-                if excludes and self._excluded(name, relpath + b"/" + name if relpath else name):
-                    continue
-                try:
-                    st = de.stat(follow_symlinks=False)
-                    mode = st.st_mode
-                    fmt = mode & 0o170000
-                    mtime = st.st_mtime_ns
-                    owner = owner_ids.get((st.st_uid, st.st_gid)) or owner_of(st.st_uid, st.st_gid)
-                    if fmt == _REG:
-                        size = st.st_size
-                        linked = st.st_ino if st.st_nlink > 1 and st.st_dev == dev else None
-                        add(
-                            (
-                                name,
-                                (size, mtime, mode, st.st_ctime_ns - mtime, owner, linked, None),
-                                st.st_blocks * 512 < size,
-                                de.path,
-                            )
-                        )
-                    elif fmt == _DIR:
-                        if self._exclude and (st.st_dev, st.st_ino) in self._exclude:
-                            self._left_out(de.path, self._exclude[(st.st_dev, st.st_ino)])
-                            continue
-                        add((name, (0, mtime, mode, st.st_ctime_ns - mtime, owner, None, None), False, de.path))
-                        subdirs.append(name)
-                    elif fmt == _LNK:
-                        target = os.readlink(de.path)
-                        add(
-                            (
-                                name,
-                                (len(target), mtime, mode, st.st_ctime_ns - mtime, owner, None, target),
-                                False,
-                                de.path,
-                            )
-                        )
-                    else:
-                        self._skip(node, name, f"{_special_kind(mode)}: not archived", de.path)
-                except FileNotFoundError:
-                    self._skip(node, name, "vanished during the scan", de.path)
-                except OSError as e:
-                    self._skip(node, name, f"cannot stat: {e.strerror}", de.path)
+        listing = [
+            (name, (m[0], m[1], m[2], m[3], owner_ids.get(m[4]) or owner_of(*m[4]), m[5], m[6]), sparse, path)
+            for name, m, sparse, path in found.items
+        ]
         digest = hashlib.blake2b(pickle.dumps([item[:3] for item in listing], protocol=5), digest_size=16).digest()
         if digest == sig and not self.options.rehash:
             self.counts.unchanged += len(listing)
@@ -210,12 +171,29 @@ class Walker:
             self.small.listed(node, digest)
         self.counts.entries += len(listing)
         self.reporter.advance(items=len(listing))
+        subdirs = found.subdirs
         children = self.rows.child_dirs(node) if subdirs else {}
         out = []
         for name in subdirs:
             child_id, child_sig = children.get(name) or (self.rows.new_dir(node, name), None)
             out.append((child_id, child_sig, abspath + b"/" + name, relpath + b"/" + name if relpath else name))
         return out
+
+    def _listing(self, abspath: bytes, relpath: bytes) -> Listing:
+        """The directory's listing: from the lister process once it runs, else read here."""
+        if self._lister is not None:
+            got = self._lister.next(abspath)
+            if isinstance(got, Listing):
+                return got
+            self._lister = None
+            self.reporter.event("warning", path=os.fsdecode(abspath), reason=f"{got}; listing here")
+        return list_directory(abspath, relpath, self._rules)
+
+    def _read_ahead(self, stack: list[tuple]) -> None:
+        """Start the lister on the directories still to visit, once the tree proves large."""
+        if self.counts.entries >= INLINE_ENTRIES and stack and self.options.processes > 0:
+            self._lister_started = True
+            self._lister = Lister([(abspath, relpath) for _, _, abspath, relpath in stack], self._rules)
 
     def _unchanged(self, prior: OpenRow | None, meta: Meta) -> bool:
         """Whether an open row still holds for what the walk saw (filling in rows made before schema 3)."""
@@ -244,10 +222,6 @@ class Walker:
                 changed.append(item)
         self._write(node, changed, old)
         self._close_missing(node, old, {item[0] for item in listing})
-
-    def _excluded(self, name: bytes, rel: bytes) -> bool:
-        n, r = os.fsdecode(name), os.fsdecode(rel)
-        return any(fnmatch.fnmatchcase(n, g) or fnmatch.fnmatchcase(r, g) for g in self.options.excludes)
 
     # ---- rows ----
     def _write(self, node: int, changed: list[tuple[bytes, Meta, bool, bytes]], old: dict[bytes, OpenRow]) -> None:
@@ -315,10 +289,3 @@ class Walker:
             self.rows.begin()
             self._pending = 0
             self._last_commit = time.monotonic()
-
-
-def _special_kind(mode: int) -> str | None:
-    for test, label in _SPECIAL_KINDS:
-        if test(mode):
-            return label
-    return None
