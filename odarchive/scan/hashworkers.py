@@ -31,6 +31,9 @@ from typing import Generic, TypeVar
 
 INLINE_BATCHES = 4
 """Batches hashed in the walking process before the workers start."""
+IN_FLIGHT = 8
+"""Batches per worker sent and not yet handed back, at most: with 2, the walk waited for them
+a tenth of its time (a worker descheduled by the lister or another program)."""
 
 Key = TypeVar("Key")
 Job = TypeVar("Job")
@@ -67,7 +70,7 @@ def _alive(pid: int) -> bool:
 class HashWorkers(Generic[Key, Job, Out]):
     """Runs `work(job)` for each batch, in `processes` worker processes (0: in this process),
     and hands each batch's output to `done(key, output)` in submission order, in this process
-    (`key`: what the caller needs to store it; only `job` is sent to a worker). At most two
+    (`key`: what the caller needs to store it; only `job` is sent to a worker). At most `IN_FLIGHT`
     batches per process are in flight (memory: those batches)."""
 
     def __init__(
@@ -94,7 +97,7 @@ class HashWorkers(Generic[Key, Job, Out]):
             self._done(key, self._work(job))
             return
         self._queue.append((key, job, pool.submit(self._work, job)))
-        self._drain(8 * self._processes)
+        self._drain(IN_FLIGHT * self._processes)
 
     def flush(self) -> None:
         """Wait for every batch in flight and hand its output over."""
