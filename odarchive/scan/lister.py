@@ -2,12 +2,17 @@
 
 Listing a directory (`odarchive.scan.listing`: a getdents, an lstat a name, a readlink a
 symlink) was a fifth of a first scan's time in the walking process, which also compares the
-listings with the catalogue and writes the rows. Once a walk has gone past `INLINE_ENTRIES`
-entries (a small tree never starts it), the lister process takes the directories still to
-visit and walks them depth first exactly as the walk does (it pops the same stack, pushes the
+listings with the catalogue and writes the rows. Once a walk has compared more than
+`INLINE_ENTRIES` entries row by row, the lister process takes the directories still to visit
+and walks them depth first exactly as the walk does (it pops the same stack, pushes the
 same subdirectories: those of its own listings), so each listing it sends is the next one the
 walk asks for. The walk checks that (the path), and lists a directory itself whenever the lister
 cannot answer: it died, or sent another path (a bug); one warning says so.
+
+A small tree never starts it, nor a re-scan that finds its directories unchanged (their listing
+digests match): there listing is nearly all the walk does, and taking the listings through a
+pipe costs about as much (measured: a re-scan of 100,000 unchanged files 0.53 -> 0.71 s, of
+20,000 files and a large one 0.20 -> 0.48 s, with the lister started after 5,000 entries).
 
 Memory: listings go in chunks of about `CHUNK_ENTRIES` entries (about 50 kB) through a pipe of
 `PIPE_BYTES`, which holds the lister back once it is that far ahead. (Through the default 64 kB
@@ -26,7 +31,7 @@ from multiprocessing.connection import Connection
 
 from odarchive.scan.listing import Listing, Rules, list_directory
 
-INLINE_ENTRIES = 5000
+INLINE_ENTRIES = 16_000
 CHUNK_ENTRIES = 500
 PIPE_BYTES = 1 << 20
 

@@ -89,6 +89,7 @@ class Walker:
         self._rules = Rules(options.excludes, self._exclude, 0)
         self._lister: Lister | None = None
         self._lister_started = False
+        self._compared = 0  # entries of directories whose listing digest had changed
         self._pending = 0
         self._last_commit = time.monotonic()
 
@@ -167,6 +168,7 @@ class Walker:
         if digest == sig and not self.options.rehash:
             self.counts.unchanged += len(listing)
         else:
+            self._compared += len(listing)
             self._compare(node, listing)
             self.small.listed(node, digest)
         self.counts.entries += len(listing)
@@ -190,8 +192,9 @@ class Walker:
         return list_directory(abspath, relpath, self._rules)
 
     def _read_ahead(self, stack: list[tuple]) -> None:
-        """Start the lister on the directories still to visit, once the tree proves large."""
-        if self.counts.entries >= INLINE_ENTRIES and stack and self.options.processes > 0:
+        """Start the lister on the directories still to visit, once the walk has compared many
+        entries row by row (a first scan, a tree much changed)."""
+        if self._compared >= INLINE_ENTRIES and stack and self.options.processes > 0:
             self._lister_started = True
             self._lister = Lister([(abspath, relpath) for _, _, abspath, relpath in stack], self._rules)
 
