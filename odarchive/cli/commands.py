@@ -1,8 +1,9 @@
 """The registry of commands: name, aliases, one-line help and the module that implements it.
 
 Each module `odarchive.cli.<module>` defines `add_arguments(parser)` and
-`run(args, ctx) -> int`. Modules are imported when the parser is built; they import heavy
-libraries (pycdlib, mfusepy, pyserial) inside `run`, never at module level.
+`run(args, ctx) -> int`. Modules are imported when the parser is built (only the command's
+own when the command line names one); they import heavy libraries (pycdlib, mfusepy,
+pyserial) inside `run`, never at module level.
 """
 
 from __future__ import annotations
@@ -66,6 +67,12 @@ COMMANDS: tuple[CommandSpec, ...] = (
 )
 
 _BY_NAME = {spec.name: spec for spec in COMMANDS}
+_BY_WORD = {word: spec for spec in COMMANDS for word in (spec.name, *spec.aliases)}
+
+
+def named(word: str) -> CommandSpec | None:
+    """The command `word` names (its name or an alias), if any."""
+    return _BY_WORD.get(word)
 
 
 def load_command(name: str) -> ModuleType:

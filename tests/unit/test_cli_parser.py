@@ -38,3 +38,29 @@ def test_json_output_of_a_command_and_of_an_action(cli):
     assert cli("status", "--json").json()["jobs"] == []
     r = cli("cache", "stats", "--json")
     assert r.code == 0 and r.json()["hits"] == 0
+
+
+def test_a_command_line_loads_only_the_command_it_names():
+    full = _subparsers(build_parser())
+    bare = _subparsers(build_parser(["num_isos"]))  # every other command as listed in --help only
+
+    def loaded(parsers: dict[str, argparse.ArgumentParser]) -> set[str]:
+        return {spec.name for spec in COMMANDS if len(parsers[spec.name]._actions) == len(full[spec.name]._actions)}
+
+    with_arguments = {spec.name for spec in COMMANDS if len(bare[spec.name]._actions) < len(full[spec.name]._actions)}
+    assert {"create_db", "get_info", "mount", "robot"} <= with_arguments
+    always = {spec.name for spec in COMMANDS} - with_arguments  # commands without arguments of their own
+    for argv, command in (
+        (["create_db", "src"], "create_db"),
+        (["--home", "h", "-v", "scan", "src"], "create_db"),  # an alias, after the global options
+        (["--home=h", "get-info"], "get_info"),
+    ):
+        assert loaded(_subparsers(build_parser(argv))) == always | {command}, argv
+    # anything else (top-level help, a mistyped command) gets every command, so argparse can say what is wrong
+    for argv in (["--help"], ["creat_db"], [], ["--home"]):
+        assert loaded(_subparsers(build_parser(argv))) == {spec.name for spec in COMMANDS}, argv
+
+
+def test_the_options_of_the_command_named_are_parsed(cli, tmp_path):
+    r = cli("create_db", "--jobs", "x", str(tmp_path))
+    assert r.code == 2 and "invalid int value" in r.err
