@@ -33,6 +33,9 @@ INLINE_BATCHES = 64
 """Batches hashed in the walking process before the workers start (16,384 files): starting the
 fork server and a worker costs about what hashing 20,000 tiny files does (a tree of 20,000 small
 files and a large one took 0.91 s instead of 0.85 s with them started after 1,024)."""
+NICE = 10
+"""Workers run this much nicer than the scan: the walking process is what the scan waits for,
+so on a machine with fewer free cores than processes it keeps its core."""
 IN_FLIGHT = 8
 """Batches per worker sent and not yet handed back, at most: with 2, the walk waited for them
 a tenth of its time (a worker descheduled by the lister or another program)."""
@@ -45,6 +48,7 @@ Out = TypeVar("Out")
 def _worker_start(scanner: int) -> None:
     """In each worker: leave Ctrl-C to the scanning process `scanner`, and end with it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.nice(NICE)
     threading.Thread(target=_end_with, args=(scanner,), name="end-with-scan", daemon=True).start()
 
 

@@ -25,10 +25,12 @@ from __future__ import annotations
 
 import fcntl
 import multiprocessing
+import os
 import signal
 from collections import deque
 from multiprocessing.connection import Connection
 
+from odarchive.scan.hashworkers import NICE
 from odarchive.scan.listing import Listing, Rules, list_directory
 
 INLINE_ENTRIES = 16_000
@@ -40,6 +42,7 @@ def read_ahead(out: Connection, stack: list[tuple[bytes, bytes]], rules: Rules) 
     """In the lister process: the listings of `stack` ((abspath, relpath), popped from the end)
     and of everything below, to `out`; None after the last."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.nice(NICE)
     chunk: list[Listing] = []
     entries = 0
     try:
