@@ -8,7 +8,10 @@ Trees (issue 11): `tiny` = 100,000 files of 0-4 kB (100 to a directory); `small+
      for large files) vs `find SRC -type f -print0 | xargs -0 -P2 sha256sum`
   2. unchanged re-scan: `odarchive create_db` again vs `find SRC -printf '%s %T@ %p\\n'`
 Also reports catalogue bytes per file (pages of every table and index, from SQLite's dbstat)
-and the scan's peak RSS (VmHWM). With --million, a tree of one million small files measures peak
+and the scan's peak RSS (VmHWM), and the floor the catalogue sets: the rows a first scan of the
+tree writes (a directory node per directory, an entry and a content per file), inserted alone
+through the scan's own `ScanRows` calls in batches of 256, with no walking or hashing
+(`rows_only_s`, best of --repeat; hashes made up, distinct). With --million, a tree of one million small files measures peak
 RSS and bytes per file at that scale.
 
 Usage: .venv/bin/python benchmarks/bench_scan.py [--trees tiny,small+large] [--repeat N] [--million] [--work DIR]
@@ -94,6 +97,45 @@ def catalogue_breakdown(home: Path, files: int) -> dict[str, float]:
     return {name: round(n / files, 1) for name, n in rows.items() if n / files >= 0.5}
 
 
+def rows_only(src: Path, home: Path) -> float:
+    """Seconds to insert the rows a first scan of `src` writes, alone (see the docstring)."""
+    import hashlib
+
+    from odarchive.catalogue import Catalogue, snapshots
+    from odarchive.catalogue.owners import OwnerIds
+    from odarchive.catalogue.scanning import ScanRows
+
+    listing: list[tuple[bytes, list[tuple[bytes, os.stat_result]]]] = []
+    for d, _dirs, names in os.walk(os.fsencode(src)):
+        listing.append((os.path.relpath(d, os.fsencode(src)), [(n, os.lstat(os.path.join(d, n))) for n in names]))
+    shutil.rmtree(home, ignore_errors=True)
+    home.mkdir(parents=True)
+    with Catalogue.open(home / "catalogue.sqlite", create=True) as cat:
+        source = snapshots.ensure_source(cat, b"src", os.fsencode(src))
+        snap, _ = snapshots.running_or_new(cat, source.id)
+        rows = ScanRows(cat.conn, source.id, snap, None)
+        owner = OwnerIds(cat.conn).id_for(os.getuid(), os.getgid())
+        serial = 0
+        t = time.perf_counter()
+        rows.begin()
+        nodes = {b".": source.root_dir}
+        for rel, files in listing:
+            if rel != b".":
+                nodes[rel] = rows.new_dir(nodes[os.path.dirname(rel) or b"."], os.path.basename(rel))
+            node = nodes[rel]
+            for i in range(0, len(files), 256):
+                batch = files[i : i + 256]
+                metas = [
+                    (st.st_size, st.st_mtime_ns, st.st_mode, st.st_ctime_ns - st.st_mtime_ns, owner, None, None)
+                    for _, st in batch
+                ]
+                hashes = [(hashlib.sha256(b"%d" % (serial + j)).digest(), m[0]) for j, m in enumerate(metas)]
+                serial += len(batch)
+                rows.insert_hashed([(node, name, m, None) for (name, _), m in zip(batch, metas)], hashes)
+        rows.commit()
+        return time.perf_counter() - t
+
+
 def bench_tree(src: Path, work: Path, files: int, nbytes: int, label: str, repeat: int) -> dict:
     """Each contender `repeat` times, alternating, best time kept (the machine may be shared)."""
     home = work / f"home-{label}"
@@ -114,6 +156,7 @@ def bench_tree(src: Path, work: Path, files: int, nbytes: int, label: str, repea
         keep("create_db_jobs1", *odarchive(home, "create_db", "--jobs", "1", str(src)))  # one hashing thread
         keep("find_printf", timed(f"find {src} -printf '%s %T@ %p\\n' > /dev/null", shell=True)[0])
         keep("rescan", *odarchive(home, "create_db", str(src)))
+        keep("rows_only", rows_only(src, work / f"home-{label}-rows"))
     cat_bytes = catalogue_bytes(home)
     return {
         "tree": label,
@@ -128,6 +171,8 @@ def bench_tree(src: Path, work: Path, files: int, nbytes: int, label: str, repea
         "find_printf_s": round(best["find_printf"], 3),
         "rescan_s": round(best["rescan"], 3),
         "rescan_speed_vs_find_printf": round(best["find_printf"] / best["rescan"], 2),
+        "rows_only_s": round(best["rows_only"], 3),
+        "rows_only_vs_find_sha256sum": round(best["find_sha256sum"] / best["rows_only"], 2),
         "catalogue_bytes_per_file": round(cat_bytes / files, 1),
         "catalogue_breakdown": catalogue_breakdown(home, files),
         "scan_peak_rss_mb": round(rss["create_db"] / 2**20, 1),

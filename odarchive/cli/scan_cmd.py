@@ -14,7 +14,11 @@ from odarchive.units import format_size
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("source", help="directory to archive")
     p.add_argument("--name", help="root name of the source in the archive (default: its basename)")
-    p.add_argument("--jobs", type=int, help="hashing threads (default: number of CPUs, at most 8)")
+    p.add_argument(
+        "--jobs",
+        type=int,
+        help="hashing threads, and processes beside the walk minus one (default: number of CPUs, at most 8)",
+    )
     p.add_argument(
         "--exclude",
         action="append",

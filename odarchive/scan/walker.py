@@ -1,7 +1,9 @@
 """Walk phase of a scan: bring the source's open entries up to date with the tree on disk.
 
-Walks depth first with `os.scandir` on bytes paths (names are never decoded), never follows
-symlinks, never opens anything but directories. An entry still present in the latest scan is
+Walks depth first; each directory's listing (`odarchive.scan.listing`: `os.scandir` on bytes
+paths, names never decoded, symlinks never followed, nothing opened but directories) is read
+here, or, on a big first scan, ahead in another process (`odarchive.scan.lister`), which gives
+the same listings in the same order. An entry still present in the latest scan is
 *open* (`last_snap` NULL). For each directory the walk compares what is on disk with the open
 rows of that directory node:
   - unchanged entries cost nothing (no write at all: a re-scan of an unchanged tree of ten
@@ -20,7 +22,8 @@ recognised as unchanged.
 Directories given in `WalkOptions.exclude_dirs` (the archive's own home and cache, when they
 lie inside the source) are left out and reported once each.
 
-Memory: the stack of directories still to visit, plus one directory's rows at a time.
+Memory: the stack of directories still to visit, plus one directory's rows at a time (and the
+lister's chunks in flight).
 """
 
 from __future__ import annotations
