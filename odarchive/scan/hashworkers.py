@@ -29,6 +29,8 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Generic, TypeVar
 
+from odarchive.jobs import pid_alive
+
 INLINE_BATCHES = 64
 """Batches hashed in the walking process before the workers start (16,384 files): starting the
 fork server and a worker costs about what hashing 20,000 tiny files does (a tree of 20,000 small
@@ -56,21 +58,11 @@ def _end_with(pid: int) -> None:
     try:
         fd = os.pidfd_open(pid)
     except (AttributeError, OSError):  # no pidfd (Linux before 5.3): ask once a second
-        while _alive(pid):
+        while pid_alive(pid):
             time.sleep(1)
     else:
         select.select([fd], [], [])  # readable once the process has ended
     os._exit(0)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class HashWorkers(Generic[Key, Job, Out]):

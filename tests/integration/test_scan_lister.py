@@ -86,6 +86,15 @@ def kinds(events: Events) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
+def scanned_both_ways(tmp_path: Path, src: Path) -> dict[str, list[dict[str, Any]]]:
+    """Scan `src` in one process and with the lister; the catalogues must be the same. Returns
+    the second scan's events by kind."""
+    scan(tmp_path / "one", src, jobs=1)
+    events = kinds(scan(tmp_path / "two", src, jobs=2))
+    assert snapshot_listing(tmp_path / "one") == snapshot_listing(tmp_path / "two")
+    return events
+
+
 def test_listings_read_ahead_give_the_catalogue_of_listing_in_the_walk(tmp_path: Path, read_ahead_early: list):
     src = tmp_path / "src"
     tree(src)
@@ -117,10 +126,7 @@ def test_a_lister_that_dies_costs_a_warning_and_the_walk_lists_the_rest_itself(
         return real_next(self, abspath)
 
     monkeypatch.setattr(Lister, "next", killed_at_once)
-    scan(tmp_path / "one", src, jobs=1)
-    events = kinds(scan(tmp_path / "two", src, jobs=2))
-    assert snapshot_listing(tmp_path / "one") == snapshot_listing(tmp_path / "two")
-    [warning] = events["warning"]
+    [warning] = scanned_both_ways(tmp_path, src)["warning"]
     assert "ended unexpectedly" in warning["reason"]
 
 
@@ -135,8 +141,5 @@ def test_a_lister_that_loses_its_place_is_stopped_and_the_walk_lists_itself(
         real_init(self, stack[::-1], rules)  # a bug: it walks in another order than the walk
 
     monkeypatch.setattr(Lister, "__init__", wrong_order)
-    scan(tmp_path / "one", src, jobs=1)
-    events = kinds(scan(tmp_path / "two", src, jobs=2))
-    assert snapshot_listing(tmp_path / "one") == snapshot_listing(tmp_path / "two")
-    [warning] = events["warning"]
+    [warning] = scanned_both_ways(tmp_path, src)["warning"]
     assert "lost its place" in warning["reason"]
