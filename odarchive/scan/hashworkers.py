@@ -11,8 +11,9 @@ and may run threads: it is never forked), started only once a scan has more than
 `INLINE_BATCHES` batches of small files, so a small tree never pays for them. They ignore
 Ctrl-C: the walking process stops them; and each ends as soon as the walking process does, even
 killed with SIGKILL (it watches that process's pidfd: nothing else would end it, as its task
-queue stays open in it). If one dies (killed, out of memory), its batches and every later one
-are hashed in the walking process instead, after one warning.
+queue stays open in it). If one dies (killed, out of memory), or they cannot start (no
+/dev/shm for their queues' semaphores), its batches and every later one are hashed in the
+walking process instead, after one warning.
 """
 
 from __future__ import annotations
@@ -91,11 +92,17 @@ class HashWorkers(Generic[Key, Job, Out]):
     def submit(self, key: Key, job: Job) -> None:
         self._batches += 1
         pool = self._pool_now()
-        if pool is None:
-            self._done(key, self._work(job))
-            return
-        self._queue.append((key, job, pool.submit(self._work, job)))
-        self._drain(IN_FLIGHT * self._processes)
+        if pool is not None:
+            try:
+                future = pool.submit(self._work, job)
+            except (OSError, RuntimeError) as e:  # BrokenProcessPool is a RuntimeError
+                self._broken(f"the hashing worker processes could not start ({e})")
+                self._drain(0)  # the batches before this one first, in order
+            else:
+                self._queue.append((key, job, future))
+                self._drain(IN_FLIGHT * self._processes)
+                return
+        self._done(key, self._work(job))
 
     def flush(self) -> None:
         """Wait for every batch in flight and hand its output over."""
@@ -114,11 +121,14 @@ class HashWorkers(Generic[Key, Job, Out]):
 
     def _pool_now(self) -> ProcessPoolExecutor | None:
         if self._pool is None and self._processes > 0 and self._batches > INLINE_BATCHES:
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(self._preload)
-            self._pool = ProcessPoolExecutor(
-                self._processes, context, initializer=_worker_start, initargs=(os.getpid(),)
-            )
+            try:
+                context = multiprocessing.get_context("forkserver")
+                context.set_forkserver_preload(self._preload)
+                self._pool = ProcessPoolExecutor(
+                    self._processes, context, initializer=_worker_start, initargs=(os.getpid(),)
+                )
+            except (OSError, ValueError) as e:  # no semaphores (no /dev/shm), no fork server
+                self._broken(f"the hashing worker processes could not start ({e})")
         return self._pool
 
     def _drain(self, keep: int) -> None:
@@ -128,13 +138,13 @@ class HashWorkers(Generic[Key, Job, Out]):
             try:
                 out = future.result()
             except BrokenProcessPool:
-                self._broken()
+                self._broken("a hashing worker process ended unexpectedly")
                 out = self._work(job)
             self._done(key, out)
 
-    def _broken(self) -> None:
+    def _broken(self, why: str) -> None:
         if self._processes:
-            self._warn("a hashing worker process ended unexpectedly; hashing in the scanning process")
+            self._warn(f"{why}; hashing in the scanning process")
             self._processes = 0
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)

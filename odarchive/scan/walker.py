@@ -199,7 +199,10 @@ class Walker:
         entries row by row (a first scan, a tree much changed)."""
         if self._compared >= INLINE_ENTRIES and stack and self.options.processes > 0:
             self._lister_started = True
-            self._lister = Lister([(abspath, relpath) for _, _, abspath, relpath in stack], self._rules)
+            try:
+                self._lister = Lister([(abspath, relpath) for _, _, abspath, relpath in stack], self._rules)
+            except (OSError, ValueError) as e:  # no fork server here
+                self.reporter.event("warning", reason=f"cannot read directories ahead ({e}); listing here")
 
     def _unchanged(self, prior: OpenRow | None, meta: Meta) -> bool:
         """Whether an open row still holds for what the walk saw (filling in rows made before schema 3)."""

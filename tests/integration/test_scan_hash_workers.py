@@ -17,6 +17,7 @@ import pytest
 from odarchive.catalogue import Catalogue
 from odarchive.progress import NullReporter
 from odarchive.scan import ScanOptions, scan_source
+from odarchive.scan import hashworkers as hashworkers_mod
 from odarchive.scan import smallfiles as smallfiles_mod
 from odarchive.scan.hashworkers import INLINE_BATCHES, HashWorkers
 from tests.lib.trees import snapshot_listing, write
@@ -74,6 +75,26 @@ def test_a_worker_that_dies_costs_a_warning_and_its_batches_are_hashed_here(monk
     assert got[INLINE_BATCHES + 2][1][0] == PARENT
     assert [out[0] for _, out in got][-3:] == [PARENT] * 3  # the rest here too, not on a broken pool
     assert len(warnings) == 1 and "hashing worker" in warnings[0]
+
+
+class NoWorkersHere:
+    """A ProcessPoolExecutor where processes cannot start (as without /dev/shm)."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        pass
+
+    def submit(self, *args: object) -> None:
+        raise OSError(38, "Function not implemented")
+
+    def shutdown(self, *args: object, **kwargs: object) -> None:
+        pass
+
+
+def test_workers_that_cannot_start_cost_a_warning_and_the_batches_are_hashed_here(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(hashworkers_mod, "ProcessPoolExecutor", NoWorkersHere)
+    got, warnings = run(pid_and_job, INLINE_BATCHES + 5)
+    assert [out for _, out in got] == [(PARENT, job) for job in range(INLINE_BATCHES + 5)]
+    assert len(warnings) == 1 and "could not start" in warnings[0] and "Function not implemented" in warnings[0]
 
 
 def test_workers_leave_ctrl_c_to_the_scan():

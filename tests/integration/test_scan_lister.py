@@ -143,3 +143,17 @@ def test_a_lister_that_loses_its_place_is_stopped_and_the_walk_lists_itself(
     monkeypatch.setattr(Lister, "__init__", wrong_order)
     [warning] = scanned_both_ways(tmp_path, src)["warning"]
     assert "lost its place" in warning["reason"]
+
+
+def test_a_lister_that_cannot_start_costs_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, read_ahead_early: list
+):
+    src = tmp_path / "src"
+    tree(src)
+
+    def no_fork_server(self: Lister, *args: Any) -> None:
+        raise OSError(38, "Function not implemented")
+
+    monkeypatch.setattr(Lister, "__init__", no_fork_server)
+    [warning] = scanned_both_ways(tmp_path, src)["warning"]
+    assert "cannot read directories ahead" in warning["reason"]
