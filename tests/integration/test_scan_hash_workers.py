@@ -36,8 +36,9 @@ def die_in_a_worker(job: int) -> tuple[int, int]:
     return os.getpid(), job
 
 
-def sigint_disposition(job: int) -> object:
-    return signal.getsignal(signal.SIGINT)
+def sigint_disposition(job: int) -> str:
+    handler = signal.getsignal(signal.SIGINT)
+    return "ignored" if handler == signal.SIG_IGN else getattr(handler, "__name__", str(handler))
 
 
 def run(work, jobs: int, processes: int = 1) -> tuple[list, list[str]]:
@@ -98,9 +99,21 @@ def test_workers_that_cannot_start_cost_a_warning_and_the_batches_are_hashed_her
 
 
 def test_workers_leave_ctrl_c_to_the_scan():
-    got, _ = run(sigint_disposition, INLINE_BATCHES + 1)
-    assert got[-1][1] == signal.SIG_IGN
-    assert got[0][1] != signal.SIG_IGN  # the first ones ran here, where Ctrl-C stops the scan
+    """In a scan that Ctrl-C stops (a fresh process: pytest-xdist's workers ignore SIGINT, and
+    so would a fork server they start), the workers ignore it."""
+    script = (
+        "import signal\n"
+        "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
+        "from odarchive.scan.hashworkers import INLINE_BATCHES\n"
+        "from tests.integration.test_scan_hash_workers import run, sigint_disposition\n"
+        "got, _ = run(sigint_disposition, INLINE_BATCHES + 1)\n"
+        "print(got[0][1], got[-1][1])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert out.returncode == 0, out.stderr
+    here, worker = out.stdout.split()
+    assert here == "default_int_handler"  # the first batches ran in the scan itself
+    assert worker == "ignored"
 
 
 def small_tree(root: Path, n: int) -> None:
