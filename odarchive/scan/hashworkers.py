@@ -1,9 +1,9 @@
 """Worker processes that hash batches of small files while the walk goes on.
 
 A small file costs the scan a few microseconds of reading and hashing and as many of catalogue
-rows; in one process they add up (BENCHMARKS.md, "Issue 11: small files hashed in a worker").
+rows; in one process they add up (BENCHMARKS.md, "Issue 11: helper processes beside the walk").
 Here the reading and hashing of each batch runs in another process, so the walking process
-only walks and writes rows. Threads would not do: for files of a few kB every open, read and
+only walks (or, with `odarchive.scan.lister`, compares) and writes rows. Threads would not do: for files of a few kB every open, read and
 hash gives up and takes back the GIL, and the two threads queue on it.
 
 The processes come from a fork server (the walking process holds the catalogue's connection

@@ -17,8 +17,9 @@ pipe costs about as much (measured: a re-scan of 100,000 unchanged files 0.53 ->
 Memory: listings go in chunks of about `CHUNK_ENTRIES` entries (about 50 kB) through a pipe of
 `PIPE_BYTES`, which holds the lister back once it is that far ahead. (Through the default 64 kB
 pipe, chunks of 2,000 entries went in pieces, each waiting for the lister to be scheduled: the
-walk spent a tenth of its time waiting.) The lister ignores Ctrl-C and
-ends when the walk does (its next write finds the pipe closed).
+walk spent a tenth of its time waiting.) The lister runs at the hashing workers' nice level
+(`hashworkers.NICE`), ignores Ctrl-C and ends when the walk does (its next write finds the pipe
+closed).
 """
 
 from __future__ import annotations
