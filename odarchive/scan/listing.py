@@ -2,7 +2,8 @@
 
 Pure: it reads the file system and nothing else, so the walk can run it in its own process or
 in another one (`odarchive.scan.lister`) and get the same answer. Owners are given as
-(uid, gid): the walk maps them to the catalogue's owner ids.
+(uid, gid), or mapped by the caller's `owner` function (the walking process maps them to the
+catalogue's owner ids as it lists; a listing from the lister is mapped when it arrives).
 
 Never follows symlinks, never opens anything but the directory; names stay bytes.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import stat
+from collections.abc import Callable
 from typing import NamedTuple
 
 _REG, _DIR, _LNK = stat.S_IFREG, stat.S_IFDIR, stat.S_IFLNK
@@ -22,7 +24,7 @@ _SPECIAL_KINDS = (
     (stat.S_ISBLK, "block device"),
 )
 
-Item = tuple  # (name, (size, mtime_ns, mode, ctime_off, (uid, gid), ino or None, target or None), sparse, path)
+Item = tuple  # (name, (size, mtime_ns, mode, ctime_off, owner, ino or None, target or None), sparse, path)
 
 
 class Rules(NamedTuple):
@@ -42,8 +44,11 @@ class Listing(NamedTuple):
     left_out: list[tuple[bytes, str]]  # (path, why) of the rules' exclude_dirs met here
 
 
-def list_directory(abspath: bytes, relpath: bytes, rules: Rules) -> Listing:
-    """The listing of directory `abspath` (`relpath` inside the source, b"" for its root).
+def list_directory(
+    abspath: bytes, relpath: bytes, rules: Rules, owner: Callable[[int, int], object] | None = None
+) -> Listing:
+    """The listing of directory `abspath` (`relpath` inside the source, b"" for its root); each
+    item's owner is `owner(uid, gid)`, or (uid, gid) without it.
 
     This runs once per entry of the tree, so it is written for speed."""
     try:
@@ -66,14 +71,14 @@ def list_directory(abspath: bytes, relpath: bytes, rules: Rules) -> Listing:
                 mode = st.st_mode
                 fmt = mode & 0o170000
                 mtime = st.st_mtime_ns
-                owner = (st.st_uid, st.st_gid)
+                who = (st.st_uid, st.st_gid) if owner is None else owner(st.st_uid, st.st_gid)
                 if fmt == _REG:
                     size = st.st_size
                     linked = st.st_ino if st.st_nlink > 1 and st.st_dev == dev else None
                     add(
                         (
                             name,
-                            (size, mtime, mode, st.st_ctime_ns - mtime, owner, linked, None),
+                            (size, mtime, mode, st.st_ctime_ns - mtime, who, linked, None),
                             st.st_blocks * 512 < size,
                             de.path,
                         )
@@ -82,11 +87,11 @@ def list_directory(abspath: bytes, relpath: bytes, rules: Rules) -> Listing:
                     if exclude_dirs and (st.st_dev, st.st_ino) in exclude_dirs:
                         left_out.append((de.path, exclude_dirs[(st.st_dev, st.st_ino)]))
                         continue
-                    add((name, (0, mtime, mode, st.st_ctime_ns - mtime, owner, None, None), False, de.path))
+                    add((name, (0, mtime, mode, st.st_ctime_ns - mtime, who, None, None), False, de.path))
                     subdirs.append(name)
                 elif fmt == _LNK:
                     target = os.readlink(de.path)
-                    add((name, (len(target), mtime, mode, st.st_ctime_ns - mtime, owner, None, target), False, de.path))
+                    add((name, (len(target), mtime, mode, st.st_ctime_ns - mtime, who, None, target), False, de.path))
                 else:
                     skipped.append((name, f"{special_kind(mode)}: not archived", de.path))
             except FileNotFoundError:

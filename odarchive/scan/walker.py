@@ -150,7 +150,7 @@ class Walker:
         stat) is digested; when the digest equals the one stored for the directory node at the
         last walk, its rows are known to match and are not even read (see BENCHMARKS.md).
         """
-        found = self._listing(abspath, relpath)
+        found, mapped = self._listing(abspath, relpath)
         if found.error is not None:
             # The directory's own entry is recorded; what is inside cannot be listed now.
             self._skip(node, b".", found.error, abspath)
@@ -161,12 +161,14 @@ class Walker:
             self._skip(node, name, reason, path)
         for path, why in found.left_out:
             self._left_out(path, why)
-        owner_ids = self._owner_ids
-        owner_of = self.owners.id_for
-        listing = [
-            (name, (m[0], m[1], m[2], m[3], owner_ids.get(m[4]) or owner_of(*m[4]), m[5], m[6]), sparse, path)
-            for name, m, sparse, path in found.items
-        ]
+        listing = found.items
+        if not mapped:  # from the lister: owners as (uid, gid)
+            owner_ids = self._owner_ids
+            owner_of = self.owners.id_for
+            listing = [
+                (name, (m[0], m[1], m[2], m[3], owner_ids.get(m[4]) or owner_of(*m[4]), m[5], m[6]), sparse, path)
+                for name, m, sparse, path in listing
+            ]
         digest = hashlib.blake2b(pickle.dumps([item[:3] for item in listing], protocol=5), digest_size=16).digest()
         if digest == sig and not self.options.rehash:
             self.counts.unchanged += len(listing)
@@ -184,15 +186,16 @@ class Walker:
             out.append((child_id, child_sig, abspath + b"/" + name, relpath + b"/" + name if relpath else name))
         return out
 
-    def _listing(self, abspath: bytes, relpath: bytes) -> Listing:
-        """The directory's listing: from the lister process once it runs, else read here."""
+    def _listing(self, abspath: bytes, relpath: bytes) -> tuple[Listing, bool]:
+        """The directory's listing, and whether its owners are the catalogue's ids already: from
+        the lister process once it runs (owners as (uid, gid)), else read here (mapped)."""
         if self._lister is not None:
             got = self._lister.next(abspath)
             if isinstance(got, Listing):
-                return got
+                return got, False
             self._lister = None
             self.reporter.event("warning", path=os.fsdecode(abspath), reason=f"{got}; listing here")
-        return list_directory(abspath, relpath, self._rules)
+        return list_directory(abspath, relpath, self._rules, self.owners.id_for), True
 
     def _read_ahead(self, stack: list[tuple]) -> None:
         """Start the lister on the directories still to visit, once the walk has compared many
