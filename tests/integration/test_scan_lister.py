@@ -113,47 +113,42 @@ def test_listings_read_ahead_give_the_catalogue_of_listing_in_the_walk(tmp_path:
     assert "warning" not in ahead
 
 
-def test_a_lister_that_dies_costs_a_warning_and_the_walk_lists_the_rest_itself(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, read_ahead_early: list
-):
-    src = tmp_path / "src"
-    tree(src)
-    real_next = Lister.next
-
-    def killed_at_once(self: Lister, abspath: bytes) -> Listing | str:
+def killed_at_once(real: Any) -> Any:
+    def next_listing(self: Lister, abspath: bytes) -> Listing | str:
         os.kill(self._process.pid, signal.SIGKILL)
         self._process.join()
-        return real_next(self, abspath)
+        return real(self, abspath)
 
-    monkeypatch.setattr(Lister, "next", killed_at_once)
-    [warning] = scanned_both_ways(tmp_path, src)["warning"]
-    assert "ended unexpectedly" in warning["reason"]
+    return next_listing
 
 
-def test_a_lister_that_loses_its_place_is_stopped_and_the_walk_lists_itself(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, read_ahead_early: list
-):
-    src = tmp_path / "src"
-    tree(src)
-    real_init = Lister.__init__
+def in_another_order(real: Any) -> Any:
+    def start(self: Lister, stack: list[tuple[bytes, bytes]], rules: Any) -> None:
+        real(self, stack[::-1], rules)  # a bug: it walks in another order than the walk
 
-    def wrong_order(self: Lister, stack: list[tuple[bytes, bytes]], rules: Any) -> None:
-        real_init(self, stack[::-1], rules)  # a bug: it walks in another order than the walk
-
-    monkeypatch.setattr(Lister, "__init__", wrong_order)
-    [warning] = scanned_both_ways(tmp_path, src)["warning"]
-    assert "lost its place" in warning["reason"]
+    return start
 
 
-def test_a_lister_that_cannot_start_costs_a_warning(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, read_ahead_early: list
-):
-    src = tmp_path / "src"
-    tree(src)
-
-    def no_fork_server(self: Lister, *args: Any) -> None:
+def without_fork_server(real: Any) -> Any:
+    def start(self: Lister, *args: Any) -> None:
         raise OSError(38, "Function not implemented")
 
-    monkeypatch.setattr(Lister, "__init__", no_fork_server)
-    [warning] = scanned_both_ways(tmp_path, src)["warning"]
-    assert "cannot read directories ahead" in warning["reason"]
+    return start
+
+
+@pytest.mark.parametrize(
+    ("method", "fault", "said"),
+    [
+        ("next", killed_at_once, "ended unexpectedly"),
+        ("__init__", in_another_order, "lost its place"),
+        ("__init__", without_fork_server, "cannot read directories ahead"),
+    ],
+    ids=["killed", "loses its place", "cannot start"],
+)
+def test_a_lister_that_fails_costs_one_warning_and_the_walk_lists_the_rest_itself(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, read_ahead_early: list, method: str, fault: Any, said: str
+):
+    tree(tmp_path / "src")
+    monkeypatch.setattr(Lister, method, fault(getattr(Lister, method)))
+    [warning] = scanned_both_ways(tmp_path, tmp_path / "src")["warning"]
+    assert said in warning["reason"]
