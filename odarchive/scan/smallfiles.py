@@ -4,9 +4,10 @@ Most files of a real tree are small (office shares: a few kB). For them the row 
 than the hash: the two-phase path (insert the row, read it back, hash, update it) did three
 writes per file. Here the walk collects each new or changed small file (up to `SMALL_FILE`
 bytes, not sparse) in batches of `BATCH` files, hashes a full batch (one read and one hash
-call a file) and writes its rows once, with their contents. Past `hashworkers.INLINE_BATCHES` batches,
-are hashed in worker processes (`odarchive.scan.hashworkers`) while the walk goes on; only
-paths and stat go to them and only hashes come back, a batch at a time.
+call a file) and writes its rows once, with their contents. After the first
+`hashworkers.INLINE_BATCHES` batches, the batches are hashed in worker processes
+(`odarchive.scan.hashworkers`) while the walk goes on; only paths and stat go to them and only
+hashes come back, a batch at a time.
 
 Exactness: a file is read in one call and its fstat after the read compared with the walk's
 stat (size, mtime, ctime); any difference sends the file to `hasher.hash_file`, which reads
