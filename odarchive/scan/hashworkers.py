@@ -26,7 +26,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Generic, TypeVar
 
@@ -139,6 +139,8 @@ class HashWorkers(Generic[Key, Job, Out]):
                 out = future.result()
             except BrokenProcessPool:
                 self._broken("a hashing worker process ended unexpectedly")
+                out = self._work(job)
+            except CancelledError:  # left queued when the workers stopped (`_broken`): hashed here
                 out = self._work(job)
             self._done(key, out)
 

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -96,6 +97,28 @@ def test_workers_that_cannot_start_cost_a_warning_and_the_batches_are_hashed_her
     got, warnings = run(pid_and_job, INLINE_BATCHES + 5)
     assert [out for _, out in got] == [(PARENT, job) for job in range(INLINE_BATCHES + 5)]
     assert len(warnings) == 1 and "could not start" in warnings[0] and "Function not implemented" in warnings[0]
+
+
+def slow_pid_and_job(job: int) -> tuple[int, int]:
+    time.sleep(0.05)  # so that batches are still queued when a later one cannot be sent
+    return os.getpid(), job
+
+
+def test_batches_queued_when_the_workers_stop_taking_more_are_hashed_here_in_order(monkeypatch: pytest.MonkeyPatch):
+    real_submit = ProcessPoolExecutor.submit
+    sent: list[int] = []
+
+    def fails_after_three(self: ProcessPoolExecutor, fn: object, job: int) -> object:
+        if len(sent) == 3:
+            raise RuntimeError("cannot schedule new futures after shutdown")
+        sent.append(job)
+        return real_submit(self, fn, job)
+
+    monkeypatch.setattr(ProcessPoolExecutor, "submit", fails_after_three)
+    got, warnings = run(slow_pid_and_job, INLINE_BATCHES + 8)
+    assert [out[1] for _, out in got] == list(range(INLINE_BATCHES + 8))  # every batch, in order
+    assert [out[0] for _, out in got][INLINE_BATCHES + 3 :] == [PARENT] * 5
+    assert len(warnings) == 1 and "could not start" in warnings[0]
 
 
 def test_workers_leave_ctrl_c_to_the_scan():
