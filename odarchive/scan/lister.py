@@ -32,7 +32,7 @@ from collections import deque
 from multiprocessing.connection import Connection
 
 from odarchive.scan.hashworkers import NICE
-from odarchive.scan.listing import Listing, Rules, list_directory
+from odarchive.scan.listing import Listing, Rules, below, list_directory
 
 INLINE_ENTRIES = 16_000
 CHUNK_ENTRIES = 500
@@ -52,10 +52,7 @@ def read_ahead(out: Connection, stack: list[tuple[bytes, bytes]], rules: Rules) 
             listing = list_directory(abspath, relpath, rules)
             chunk.append(listing)
             entries += len(listing.items) + 1
-            stack.extend(
-                (abspath + b"/" + name, relpath + b"/" + name if relpath else name)
-                for name in reversed(listing.subdirs)
-            )
+            stack.extend(below(abspath, relpath, name) for name in reversed(listing.subdirs))
             if entries >= CHUNK_ENTRIES:
                 out.send(chunk)
                 chunk, entries = [], 0
@@ -90,7 +87,6 @@ class Lister:
             try:
                 got = self._in.recv()
             except (EOFError, OSError):
-                got = None
                 self._ended = True
                 self.close()
                 return "the process reading directories ahead ended unexpectedly"

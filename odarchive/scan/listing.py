@@ -101,6 +101,11 @@ def list_directory(
     return Listing(abspath, None, items, subdirs, skipped, left_out)
 
 
+def below(abspath: bytes, relpath: bytes, name: bytes) -> tuple[bytes, bytes]:
+    """(abspath, relpath) of subdirectory `name`: how the walk and the lister both descend."""
+    return abspath + b"/" + name, relpath + b"/" + name if relpath else name
+
+
 def excluded(globs: tuple[str, ...], name: bytes, rel: bytes) -> bool:
     n, r = os.fsdecode(name), os.fsdecode(rel)
     return any(fnmatch.fnmatchcase(n, g) or fnmatch.fnmatchcase(r, g) for g in globs)

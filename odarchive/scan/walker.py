@@ -42,7 +42,7 @@ from odarchive.catalogue.xattrs import XattrIds
 from odarchive.progress import Reporter
 from odarchive.scan.hasher import EarlyHashes
 from odarchive.scan.lister import INLINE_ENTRIES, Lister
-from odarchive.scan.listing import Listing, Rules, list_directory
+from odarchive.scan.listing import Listing, Rules, below, list_directory
 from odarchive.scan.smallfiles import SMALL_FILE, SmallFiles
 
 BATCH_ROWS = 20000
@@ -183,7 +183,7 @@ class Walker:
         out = []
         for name in subdirs:
             child_id, child_sig = children.get(name) or (self.rows.new_dir(node, name), None)
-            out.append((child_id, child_sig, abspath + b"/" + name, relpath + b"/" + name if relpath else name))
+            out.append((child_id, child_sig, *below(abspath, relpath, name)))
         return out
 
     def _listing(self, abspath: bytes, relpath: bytes) -> tuple[Listing, bool]:
